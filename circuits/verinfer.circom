@@ -1,0 +1,144 @@
+pragma circom 2.1.6;
+
+// Hand-written gadgets of verinfer's fixed-point semantics. Generated model circuits (src/circuits/codegen.ts)
+// include this file; the integer reference in src/models/integer-forward.ts computes the same integers.
+//
+// Soundness rules followed here: every value assigned with `<--` is pinned by constraints that admit exactly
+// one solution, every range is proven with bits (never with `assert`), and no expression can wrap the field
+// because every range below is far smaller than p (~2^253.6).
+
+include "bitify.circom";
+include "poseidon.circom";
+
+// Proves 0 <= in < 2^n. The bits themselves are not needed by the caller, only their existence.
+template RangeCheck(n) {
+    signal input in;
+    component bits = Num2Bits(n);
+    bits.in <== in;
+    _ <== bits.out;
+}
+
+// Signed floor division by 2^s: in = q * 2^s + r, 0 <= r < 2^s, -2^(B-1) <= q < 2^(B-1).
+// Why this pins q: the pairs (q, r) allowed by the two range checks map one-to-one onto the 2^(B+s)
+// consecutive integers [-2^(B-1+s), 2^(B-1+s)), and 2^(B+s) < p, so no two pairs meet the same `in`
+// modulo p. `nonNegative` is the top bit of q + 2^(B-1), proven boolean by Num2Bits, equal to 1 iff q >= 0.
+template Rescale(s, B) {
+    assert(B >= 2 && s >= 0 && s + B <= 250); // template parameters only: checked at compile time
+    signal input in;
+    signal output out;
+    signal output nonNegative;
+
+    var offset = 2 ** (B - 1 + s);
+    signal r;
+    out <-- ((in + offset) \ (2 ** s)) - 2 ** (B - 1);
+    r <-- (in + offset) % (2 ** s);
+    in === out * (2 ** s) + r;
+
+    if (s > 0) {
+        component rRange = RangeCheck(s);
+        rRange.in <== r;
+    } else {
+        r === 0;
+    }
+
+    component qBits = Num2Bits(B);
+    qBits.in <== out + 2 ** (B - 1);
+    for (var i = 0; i < B - 1; i++) {
+        _ <== qBits.out[i];
+    }
+    nonNegative <== qBits.out[B - 1];
+}
+
+// relu(floor(in / 2^s)); out = q * [q >= 0] with the sign bit proven by Rescale. One constraint more than
+// Rescale, and out lies in [0, 2^(B-1)).
+template RescaleRelu(s, B) {
+    signal input in;
+    signal output out;
+    component rs = Rescale(s, B);
+    rs.in <== in;
+    out <== rs.out * rs.nonNegative;
+}
+
+// Packs n values, each of which the caller has proven to lie in [0, 2^width), into ceil(n / k) field
+// elements of k = floor(253 / width) values each. Binding: a packed element is sum(v_t * 2^(t*width)) < 2^253
+// < p, so it never wraps and distinct in-range vectors give distinct elements. Linear: no constraints of its own
+// once circom --O2 folds it into the hash inputs.
+template Pack(n, width) {
+    assert(width >= 1 && width <= 253);
+    var k = 253 \ width;
+    var m = (n + k - 1) \ k;
+    signal input in[n];
+    signal output out[m];
+    for (var c = 0; c < m; c++) {
+        var acc = 0;
+        var e = 1;
+        for (var t = 0; t < k; t++) {
+            if (c * k + t < n) {
+                acc += in[c * k + t] * e;
+                e *= 2 ** width;
+            }
+        }
+        out[c] <== acc;
+    }
+}
+
+// Poseidon over any number of elements, 16 at a time: h = P(in[0..16]), then h = P(h, next 15) until done.
+// circomlibjs computes the same chain outside (src/attest/commitments.ts).
+template PoseidonChain(n) {
+    assert(n >= 1);
+    signal input in[n];
+    signal output out;
+    var first = n < 16 ? n : 16;
+    var nChunks = n <= 16 ? 1 : 1 + (n - 16 + 14) \ 15;
+    component h[nChunks];
+    h[0] = Poseidon(first);
+    for (var i = 0; i < first; i++) {
+        h[0].inputs[i] <== in[i];
+    }
+    var pos = first;
+    for (var c = 1; c < nChunks; c++) {
+        var k = n - pos < 15 ? n - pos : 15;
+        h[c] = Poseidon(k + 1);
+        h[c].inputs[0] <== h[c - 1].out;
+        for (var i = 0; i < k; i++) {
+            h[c].inputs[i + 1] <== in[pos + i];
+        }
+        pos += k;
+    }
+    out <== h[nChunks - 1].out;
+}
+
+// Salted commitment to n values already proven to lie in [0, 2^width): PoseidonChain(salt, Pack(values)).
+// The salt is a private input, so a low-entropy vector cannot be recovered by hashing guesses.
+template PackedCommitment(n, width) {
+    var k = 253 \ width;
+    var m = (n + k - 1) \ k;
+    signal input in[n];
+    signal input salt;
+    signal output out;
+    component pack = Pack(n, width);
+    pack.in <== in;
+    component hash = PoseidonChain(m + 1);
+    hash.in[0] <== salt;
+    for (var c = 0; c < m; c++) {
+        hash.in[c + 1] <== pack.out[c];
+    }
+    out <== hash.out;
+}
+
+// Commitment to a private vector of signed values in [lo, lo + 2^width): each value is range-checked here
+// (that is what makes the packing binding), then committed with the salt.
+template RangeCheckedCommitment(n, width, lo) {
+    signal input in[n];
+    signal input salt;
+    signal output out;
+    component range[n];
+    component commit = PackedCommitment(n, width);
+    for (var i = 0; i < n; i++) {
+        range[i] = RangeCheck(width);
+        range[i].in <== in[i] - lo;
+        commit.in[i] <== in[i] - lo;
+    }
+    commit.salt <== salt;
+    out <== commit.out;
+}

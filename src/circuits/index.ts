@@ -1,0 +1,11 @@
+export { GADGET_FILE, type GenerateCircuitParams, generateCircuit } from "./codegen.js";
+export { type CompileCircuitParams, type CompiledCircuit, compileCircuit, GADGETS_DIR } from "./compile-circuit.js";
+export { type EnsureDevPtauParams, ensureDevPtau, MAX_DEV_PTAU_POWER } from "./dev-ptau.js";
+export {
+  type CircuitInputs,
+  circuitInputJson,
+  computeWitness,
+  type Groth16ProofBundle,
+  proveGroth16,
+} from "./prove-groth16.js";
+export { type Groth16Setup, type SetupGroth16Params, setupGroth16 } from "./setup-groth16.js";

@@ -1,0 +1,198 @@
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import type * as tfTypes from "@tensorflow/tfjs";
+import * as snarkjs from "snarkjs";
+import { modelCommitment, modelIdFromCommitment } from "./attest/model-commitment.js";
+import { generateCircuit } from "./circuits/codegen.js";
+import { compileCircuit } from "./circuits/compile-circuit.js";
+import { ensureDevPtau } from "./circuits/dev-ptau.js";
+import { setupGroth16 } from "./circuits/setup-groth16.js";
+import { VerinferError } from "./errors.js";
+import type { DenseNetwork } from "./models/dense-network.js";
+import { extractNetwork } from "./models/extract-network.js";
+import { loadModel } from "./models/load-model.js";
+import { type QuantizeOptions, quantizeNetwork } from "./models/quantize.js";
+import { inputRange } from "./models/quantize-input.js";
+import { quantizedNetworkToJson } from "./models/quantized-network.js";
+import type { OnProgress } from "./progress.js";
+import { ArtifactStore, sha256Hex } from "./storage/artifact-store.js";
+import { resolveCacheDir } from "./storage/cache-dir.js";
+import { MODEL_FORMAT, type ModelManifest } from "./storage/model-manifest.js";
+import { findModelPackage, indexModelPackage, ModelPackage } from "./storage/model-package.js";
+import { toolchainVersions } from "./toolchain.js";
+
+/** What {@link compileModel} accepts: a model directory, an in-memory tfjs LayersModel, or a DenseNetwork. */
+export type ModelSource = string | tfTypes.LayersModel | DenseNetwork;
+
+/** Options of {@link compileModel}. */
+export interface CompileModelOptions extends Partial<QuantizeOptions> {
+  /** A prepared powers-of-tau file from a public ceremony. Without it a cached dev ptau is used (`setup: "dev"`). */
+  ptau?: string;
+  /** Artifact cache; default `VERINFER_CACHE` or `~/.cache/verinfer`. */
+  cacheDir?: string;
+  /** Human-readable name stored in the manifest. */
+  name?: string;
+  /** Recompile even when the cache holds this model. */
+  force?: boolean;
+  /** Silences the dev-setup warning on stderr. */
+  quiet?: boolean;
+  onProgress?: OnProgress;
+}
+
+/** The smallest ptau power snarkjs accepts for a circuit (its `cirPower`). */
+export function requiredPtauPower(nConstraints: number, nPublic: number): number {
+  return (nConstraints + nPublic).toString(2).length;
+}
+
+function isDenseNetwork(m: ModelSource): m is DenseNetwork {
+  return typeof m === "object" && "layers" in m && "inputSize" in m && !("predict" in m);
+}
+
+async function toNetwork(model: ModelSource, onProgress?: OnProgress): Promise<DenseNetwork> {
+  if (typeof model === "string") {
+    onProgress?.({ stage: "load", message: `loading ${model}` });
+    return extractNetwork(await loadModel(model));
+  }
+  if (isDenseNetwork(model)) return model;
+  return extractNetwork(model);
+}
+
+/**
+ * Quantizes, generates the circuit, compiles it with circom2, and runs the Groth16 setup, storing every
+ * artifact content-addressed in the cache. Compiling the same model with the same options again returns the
+ * cached package without recompiling.
+ *
+ * @param model - model directory (`model.json` + shards), in-memory tfjs LayersModel, or {@link DenseNetwork}.
+ * @param options - calibration samples (or `inputRange`), bit widths, ptau, cache directory, progress.
+ * @throws VerinferError `UNSUPPORTED_LAYER`, `INVALID_OPTIONS`, `QUANTIZATION_OVERFLOW`, `COMPILE_FAILED`,
+ *   `SETUP_REQUIRED`.
+ * @example
+ * ```ts
+ * const pkg = await compileModel("examples/models/demo-glyphs", { calibration: samples });
+ * console.log(pkg.id, pkg.manifest.circuit.constraints);
+ * ```
+ */
+export async function compileModel(model: ModelSource, options: CompileModelOptions = {}): Promise<ModelPackage> {
+  const { onProgress } = options;
+  const cacheDir = resolveCacheDir(options.cacheDir);
+  const float = await toNetwork(model, onProgress);
+  onProgress?.({ stage: "quantize", message: "calibrating and quantizing" });
+  const quantizeOptions: QuantizeOptions = { calibration: options.calibration ?? [] };
+  for (const k of ["inputRange", "inputBits", "weightBits", "activationBits"] as const) {
+    if (options[k] !== undefined) Object.assign(quantizeOptions, { [k]: options[k] });
+  }
+  const network = quantizeNetwork(float, quantizeOptions);
+  const commitment = await modelCommitment(network);
+  const id = modelIdFromCommitment(commitment);
+
+  let ptauSha256: string | undefined;
+  if (options.ptau) {
+    try {
+      ptauSha256 = sha256Hex(await readFile(options.ptau));
+    } catch (cause) {
+      throw new VerinferError("SETUP_REQUIRED", `cannot read ptau file ${options.ptau}`, { cause });
+    }
+  }
+  const networkJson = JSON.stringify(quantizedNetworkToJson(network));
+  const toolchain = toolchainVersions();
+  const cacheKey = sha256Hex(JSON.stringify({ networkJson, ptau: ptauSha256 ?? "dev", toolchain }));
+  if (!options.force) {
+    const cached = await findModelPackage(cacheDir, "key", cacheKey).catch(() => undefined);
+    if (cached) {
+      onProgress?.({ stage: "setup", message: `using cached package ${id}`, done: true });
+      return cached;
+    }
+  }
+
+  onProgress?.({ stage: "codegen", message: "generating circuit" });
+  const source = generateCircuit({ network, modelCommitment: commitment });
+  await mkdir(path.join(cacheDir, "build"), { recursive: true });
+  const workDir = await mkdtemp(path.join(cacheDir, "build", "compile-"));
+  try {
+    onProgress?.({ stage: "compile", message: "compiling with circom2 (--O2 --inspect)" });
+    const compiled = await compileCircuit({ source, workDir });
+    const info = await snarkjs.r1cs.info({ type: "mem", data: compiled.r1cs });
+    const nPublic = info.nOutputs + info.nPubInputs;
+    onProgress?.({ stage: "compile", message: `${info.nConstraints} constraints`, done: true });
+    const power = requiredPtauPower(info.nConstraints, nPublic);
+
+    let ptauFile = options.ptau;
+    let ptauPower = power;
+    const kind = options.ptau ? "ceremony" : "dev";
+    if (!ptauFile) {
+      const dev = await ensureDevPtau({ power, cacheDir, ...(onProgress ? { onProgress } : {}) });
+      ptauFile = dev.file;
+      ptauPower = dev.power;
+      ptauSha256 = sha256Hex(await readFile(dev.file));
+      if (!options.quiet) {
+        process.stderr.write(
+          `verinfer: WARNING model ${id.slice(0, 10)}… uses a development setup (single local contribution); ` +
+            "pass a ceremony ptau for production.\n",
+        );
+      }
+    }
+    const setup = await setupGroth16({
+      r1cs: compiled.r1cs,
+      ptauFile,
+      ...(onProgress ? { onProgress } : {}),
+    });
+
+    const store = new ArtifactStore(cacheDir);
+    const vkeyJson = JSON.stringify(setup.vkey, null, 1);
+    const artifacts = {
+      network: await store.put(networkJson),
+      floatNetwork: await store.put(JSON.stringify(float)),
+      circuit: await store.put(source),
+      r1cs: await store.put(compiled.r1cs),
+      wasm: await store.put(compiled.wasm),
+      zkey: await store.put(setup.zkey),
+      vkey: await store.put(vkeyJson),
+    };
+    const last = network.layers[network.layers.length - 1] as (typeof network.layers)[number];
+    const manifest: ModelManifest = {
+      format: MODEL_FORMAT,
+      id,
+      name: options.name ?? (typeof model === "string" ? path.basename(path.resolve(model)) : "model"),
+      createdAt: new Date().toISOString(),
+      architecture: {
+        inputShape: float.inputShape,
+        inputSize: float.inputSize,
+        layers: float.layers.map((l) => ({ name: l.name, units: l.units, activation: l.activation })),
+      },
+      quantization: {
+        input: {
+          bits: network.input.bits,
+          fracBits: network.input.fracBits,
+          lo: network.input.lo.toString(),
+          hi: network.input.hi.toString(),
+          range: inputRange(network),
+        },
+        layers: network.layers.map((l) => ({
+          weightBits: l.weightBits,
+          weightFracBits: l.weightFracBits,
+          outFracBits: l.outFracBits,
+          shift: l.shift,
+          maxQBits: Math.max(...l.qBits),
+        })),
+        output: { fracBits: last.outFracBits, width: network.outputWidth },
+      },
+      visibility: "constant",
+      commitments: { model: commitment.toString() },
+      circuit: {
+        constraints: info.nConstraints,
+        publicSignals: nPublic,
+        power,
+        inspectWarnings: compiled.warnings,
+      },
+      proofSystem: "groth16",
+      setup: { kind, ptauSha256: ptauSha256 as string, ptauPower },
+      artifacts,
+      toolchain,
+    };
+    const manifestRef = await store.put(JSON.stringify(manifest, null, 1));
+    await indexModelPackage(cacheDir, cacheKey, manifestRef, id);
+    return await ModelPackage.fromManifest(manifest, store);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}

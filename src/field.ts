@@ -1,0 +1,21 @@
+/** The BN254 scalar field modulus: every circuit value and public signal lives modulo this prime. */
+export const FIELD_PRIME = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+
+/** Bits per packed field element: k * width <= 253 keeps every packed element below 2^253 < p. */
+export const PACK_BITS = 253;
+
+/** Maps a signed integer to its field representative (negative values become p - |v|). */
+export function toField(v: bigint): bigint {
+  const r = v % FIELD_PRIME;
+  return r < 0n ? r + FIELD_PRIME : r;
+}
+
+/** Maps a field element back to the signed integer in (-p/2, p/2) it represents. */
+export function fromField(v: bigint): bigint {
+  return v > FIELD_PRIME / 2n ? v - FIELD_PRIME : v;
+}
+
+/** Parses a decimal string as a bigint; `undefined` when it is not one. */
+export function parseDecimal(s: string): bigint | undefined {
+  return /^-?\d+$/.test(s) ? BigInt(s) : undefined;
+}

@@ -1,0 +1,23 @@
+export { type BackendName, BACKEND_PREFERENCE, initBackend } from "./backend.js";
+export {
+  ACTIVATIONS,
+  type Activation,
+  type DenseLayer,
+  type DenseNetwork,
+  DenseNetworkSchema,
+  floatForward,
+} from "./dense-network.js";
+export { extractNetwork, SUPPORTED_LAYERS } from "./extract-network.js";
+export { dequantizeOutput, type IntegerForwardResult, integerForward } from "./integer-forward.js";
+export { loadModel, TfjsModelJsonSchema } from "./load-model.js";
+export { type QuantizeOptions, quantizeNetwork } from "./quantize.js";
+export { flattenInput, inputRange, type ModelInput, quantizeInput } from "./quantize-input.js";
+export {
+  type InputQuantization,
+  type QuantizedLayer,
+  type QuantizedNetwork,
+  QuantizedNetworkSchema,
+  quantizedNetworkFromJson,
+  quantizedNetworkToJson,
+} from "./quantized-network.js";
+export { type RunFloatParams, runFloat, toTfModel } from "./run-float.js";

@@ -1,0 +1,83 @@
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { VerinferError } from "../errors.js";
+import { tf } from "./backend.js";
+
+const WeightsManifestSchema = z.array(
+  z.object({
+    paths: z.array(z.string().min(1)),
+    weights: z.array(z.object({ name: z.string(), shape: z.array(z.number().int()), dtype: z.string() }).loose()),
+  }),
+);
+
+/** zod schema of a tfjs LayersModel `model.json` (the fields verinfer reads). */
+export const TfjsModelJsonSchema = z
+  .object({
+    modelTopology: z.record(z.string(), z.unknown()),
+    weightsManifest: WeightsManifestSchema,
+    format: z.string().optional(),
+  })
+  .loose();
+
+async function readOrThrow(file: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (cause) {
+    throw new VerinferError("ARTIFACT_MISSING", `cannot read ${what} ${file}`, { cause });
+  }
+}
+
+/**
+ * Loads a tfjs LayersModel from a directory holding `model.json` and its weight shards, without the
+ * `file://` handler (which ships only with tfjs-node). Shard sizes are checked against the manifest.
+ *
+ * @param dir - a directory, or the path of a `model.json` inside it.
+ * @throws VerinferError `ARTIFACT_MISSING` (no such file), `ARTIFACT_CORRUPT` (bad JSON, short shard).
+ * @example
+ * ```ts
+ * const model = await loadModel("examples/models/demo-glyphs");
+ * ```
+ */
+export async function loadModel(dir: string): Promise<import("@tensorflow/tfjs").LayersModel> {
+  const isFile = await stat(dir).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  const modelJsonPath = isFile ? dir : path.join(dir, "model.json");
+  const root = path.dirname(modelJsonPath);
+  const raw = await readOrThrow(modelJsonPath, "model file");
+  let json: z.infer<typeof TfjsModelJsonSchema>;
+  try {
+    json = TfjsModelJsonSchema.parse(JSON.parse(raw.toString("utf8")));
+  } catch (cause) {
+    throw new VerinferError("ARTIFACT_CORRUPT", `${modelJsonPath} is not a tfjs LayersModel model.json`, { cause });
+  }
+  const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
+  const shards: Buffer[] = [];
+  for (const group of json.weightsManifest) {
+    for (const p of group.paths) shards.push(await readOrThrow(path.join(root, p), "weight shard"));
+  }
+  const weightData = Buffer.concat(shards);
+  const expected = weightSpecs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  if (weightData.byteLength !== expected) {
+    throw new VerinferError("ARTIFACT_CORRUPT", `weight shards of ${modelJsonPath} hold ${weightData.byteLength} bytes`, {
+      details: `the manifest describes ${expected} bytes of float32 weights`,
+    });
+  }
+  const buffer = weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength);
+  try {
+    return await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: weightSpecs as import("@tensorflow/tfjs").io.WeightsManifestEntry[],
+        weightData: buffer,
+      }),
+    );
+  } catch (cause) {
+    throw new VerinferError("INVALID_MODEL", `tfjs could not build the model in ${modelJsonPath}`, {
+      details: cause instanceof Error ? cause.message : String(cause),
+      cause,
+    });
+  }
+}

@@ -1,0 +1,79 @@
+import { z } from "zod";
+import { ACTIVATIONS } from "../models/dense-network.js";
+
+/** Format tag of model package manifests. */
+export const MODEL_FORMAT = "verinfer/model@1";
+
+const ArtifactRefSchema = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number().int().nonnegative(),
+});
+
+const decimal = z.string().regex(/^\d+$/, "must be a non-negative decimal integer");
+
+/** zod schema of a model package manifest, `verinfer/model@1`. */
+export const ModelManifestSchema = z.object({
+  format: z.literal(MODEL_FORMAT),
+  /** The model commitment as 0x-prefixed 32-byte hex. */
+  id: z.string().regex(/^0x[0-9a-f]{64}$/),
+  name: z.string(),
+  createdAt: z.string(),
+  architecture: z.object({
+    inputShape: z.array(z.number().int().positive()),
+    inputSize: z.number().int().positive(),
+    layers: z.array(
+      z.object({ name: z.string(), units: z.number().int().positive(), activation: z.enum(ACTIVATIONS) }),
+    ),
+  }),
+  quantization: z.object({
+    input: z.object({
+      bits: z.number().int(),
+      fracBits: z.number().int(),
+      lo: z.string(),
+      hi: z.string(),
+      /** The float interval the circuit accepts. */
+      range: z.tuple([z.number(), z.number()]),
+    }),
+    layers: z.array(
+      z.object({
+        weightBits: z.number().int(),
+        weightFracBits: z.number().int(),
+        outFracBits: z.number().int(),
+        shift: z.number().int(),
+        maxQBits: z.number().int(),
+      }),
+    ),
+    output: z.object({ fracBits: z.number().int(), width: z.number().int() }),
+  }),
+  /** Weights are circuit constants (the verification key binds them). */
+  visibility: z.literal("constant"),
+  commitments: z.object({ model: decimal }),
+  circuit: z.object({
+    constraints: z.number().int().nonnegative(),
+    publicSignals: z.number().int().positive(),
+    power: z.number().int().positive(),
+    inspectWarnings: z.array(z.string()),
+  }),
+  proofSystem: z.literal("groth16"),
+  setup: z.object({
+    kind: z.enum(["dev", "ceremony"]),
+    ptauSha256: z.string().regex(/^[0-9a-f]{64}$/),
+    ptauPower: z.number().int().positive(),
+  }),
+  artifacts: z.object({
+    network: ArtifactRefSchema,
+    floatNetwork: ArtifactRefSchema,
+    circuit: ArtifactRefSchema,
+    r1cs: ArtifactRefSchema,
+    wasm: ArtifactRefSchema,
+    zkey: ArtifactRefSchema,
+    vkey: ArtifactRefSchema,
+  }),
+  toolchain: z.record(z.string(), z.string()),
+});
+
+/** A parsed `verinfer/model@1` manifest. */
+export type ModelManifest = z.infer<typeof ModelManifestSchema>;
+
+/** Artifact names of a model package. */
+export type ArtifactName = keyof ModelManifest["artifacts"];

@@ -1,0 +1,158 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { VerinferError } from "../errors.js";
+import { type DenseNetwork, DenseNetworkSchema } from "../models/dense-network.js";
+import { type QuantizedNetwork, quantizedNetworkFromJson } from "../models/quantized-network.js";
+import { ArtifactStore, sha256Hex } from "./artifact-store.js";
+import { atomicWrite } from "./atomic-write.js";
+import { resolveCacheDir } from "./cache-dir.js";
+import { type ArtifactName, type ModelManifest, ModelManifestSchema } from "./model-manifest.js";
+
+/**
+ * A compiled model: its manifest, quantized and float networks, verification key, and lazy, hash-checked
+ * access to the proving artifacts in the artifact store.
+ */
+export class ModelPackage {
+  readonly manifest: ModelManifest;
+  readonly network: QuantizedNetwork;
+  readonly floatNetwork: DenseNetwork;
+  /** Verification key in snarkjs's JSON shape. */
+  readonly vkey: Record<string, unknown>;
+  readonly store: ArtifactStore;
+  private proving: Promise<{ wasm: Uint8Array; zkey: Uint8Array }> | undefined;
+
+  private constructor(
+    manifest: ModelManifest,
+    network: QuantizedNetwork,
+    floatNetwork: DenseNetwork,
+    vkey: Record<string, unknown>,
+    store: ArtifactStore,
+  ) {
+    this.manifest = manifest;
+    this.network = network;
+    this.floatNetwork = floatNetwork;
+    this.vkey = vkey;
+    this.store = store;
+  }
+
+  /** The model id (model commitment as hex). */
+  get id(): string {
+    return this.manifest.id;
+  }
+
+  /** Reads and hash-checks one artifact. */
+  artifact(name: ArtifactName): Promise<Buffer> {
+    return this.store.get(this.manifest.artifacts[name], name);
+  }
+
+  /** Witness wasm and zkey, read and hash-checked once, then kept in memory for warm proving. */
+  provingArtifacts(): Promise<{ wasm: Uint8Array; zkey: Uint8Array }> {
+    this.proving ??= Promise.all([this.artifact("wasm"), this.artifact("zkey")]).then(([wasm, zkey]) => ({
+      wasm: new Uint8Array(wasm),
+      zkey: new Uint8Array(zkey),
+    }));
+    this.proving.catch(() => {
+      this.proving = undefined;
+    });
+    return this.proving;
+  }
+
+  /**
+   * Opens a package from its manifest bytes, checking every small artifact's hash now and the large ones
+   * (wasm, zkey) on first use.
+   *
+   * @throws VerinferError `ARTIFACT_CORRUPT` / `ARTIFACT_MISSING`.
+   */
+  static async fromManifest(manifestJson: unknown, store: ArtifactStore): Promise<ModelPackage> {
+    const parsed = ModelManifestSchema.safeParse(manifestJson);
+    if (!parsed.success) {
+      throw new VerinferError("ARTIFACT_CORRUPT", "model manifest does not match verinfer/model@1", {
+        details: parsed.error.message,
+      });
+    }
+    const manifest = parsed.data;
+    const readJson = async (name: ArtifactName) => {
+      const bytes = await store.get(manifest.artifacts[name], name);
+      return JSON.parse(bytes.toString("utf8")) as unknown;
+    };
+    try {
+      const network = quantizedNetworkFromJson(await readJson("network"));
+      const floatNetwork = DenseNetworkSchema.parse(await readJson("floatNetwork"));
+      const vkey = (await readJson("vkey")) as Record<string, unknown>;
+      return new ModelPackage(manifest, network, floatNetwork, vkey, store);
+    } catch (cause) {
+      if (cause instanceof VerinferError) throw cause;
+      throw new VerinferError("ARTIFACT_CORRUPT", `model package ${manifest.id} has an unreadable artifact`, { cause });
+    }
+  }
+}
+
+/** Options of {@link loadModelPackage}. */
+export interface LoadModelPackageOptions {
+  cacheDir?: string;
+}
+
+function indexPath(cacheDir: string, kind: "key" | "id", name: string): string {
+  return path.join(cacheDir, "models", kind === "key" ? "by-key" : "by-id", `${name}.json`);
+}
+
+/** Records a package's manifest under a cache key and under its model id. */
+export async function indexModelPackage(
+  cacheDir: string,
+  key: string,
+  manifestRef: { sha256: string; size: number },
+  id: string,
+): Promise<void> {
+  const body = JSON.stringify({ manifest: manifestRef });
+  await atomicWrite(indexPath(cacheDir, "key", key), body);
+  await atomicWrite(indexPath(cacheDir, "id", id), body);
+}
+
+/** Looks a package up by cache key; `undefined` when absent (a corrupt one is an error). */
+export async function findModelPackage(
+  cacheDir: string,
+  kind: "key" | "id",
+  name: string,
+): Promise<ModelPackage | undefined> {
+  let index: { manifest: { sha256: string; size: number } };
+  try {
+    index = JSON.parse(await readFile(indexPath(cacheDir, kind, name), "utf8"));
+  } catch {
+    return undefined;
+  }
+  const store = new ArtifactStore(cacheDir);
+  const bytes = await store.get(index.manifest, "manifest");
+  return ModelPackage.fromManifest(JSON.parse(bytes.toString("utf8")), store);
+}
+
+/**
+ * Loads a model package: from a `manifest.json` file path (its artifacts in the cache's store), or by model
+ * id from the cache.
+ *
+ * @throws VerinferError `ARTIFACT_MISSING` when nothing is found, `ARTIFACT_CORRUPT` on a hash mismatch.
+ * @example
+ * ```ts
+ * const pkg = await loadModelPackage("0x1234…");
+ * ```
+ */
+export async function loadModelPackage(ref: string, options: LoadModelPackageOptions = {}): Promise<ModelPackage> {
+  const cacheDir = resolveCacheDir(options.cacheDir);
+  if (/^0x[0-9a-f]{64}$/.test(ref)) {
+    const pkg = await findModelPackage(cacheDir, "id", ref);
+    if (!pkg) throw new VerinferError("ARTIFACT_MISSING", `model ${ref} is not in the cache ${cacheDir}`);
+    return pkg;
+  }
+  let text: string;
+  try {
+    text = await readFile(ref, "utf8");
+  } catch (cause) {
+    throw new VerinferError("ARTIFACT_MISSING", `cannot read model manifest ${ref}`, { cause });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new VerinferError("ARTIFACT_CORRUPT", `${ref} is not JSON (sha256 ${sha256Hex(text)})`, { cause });
+  }
+  return ModelPackage.fromManifest(json, new ArtifactStore(cacheDir));
+}

@@ -1,0 +1,70 @@
+// Minimal typings for untyped dependencies, covering only what verinfer calls.
+declare module "circomlibjs" {
+  export interface PoseidonField {
+    toObject(a: Uint8Array): bigint;
+    e(a: bigint | number | string): Uint8Array;
+  }
+  export interface Poseidon {
+    (inputs: Array<bigint | Uint8Array>): Uint8Array;
+    F: PoseidonField;
+  }
+  export function buildPoseidon(): Promise<Poseidon>;
+}
+
+declare module "snarkjs" {
+  export interface Groth16Proof {
+    pi_a: string[];
+    pi_b: string[][];
+    pi_c: string[];
+    protocol: string;
+    curve: string;
+  }
+  type FileLike = string | Uint8Array | { type: "mem"; data?: Uint8Array };
+  type Logger = {
+    debug(msg: string): void;
+    info(msg: string): void;
+    warn(msg: string): void;
+    error(msg: string): void;
+  };
+  export const groth16: {
+    prove(zkey: FileLike, wtns: FileLike, logger?: Logger): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+    fullProve(
+      input: Record<string, unknown>,
+      wasm: FileLike,
+      zkey: FileLike,
+      logger?: Logger,
+    ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+    verify(vkey: unknown, publicSignals: string[], proof: unknown, logger?: Logger): Promise<boolean>;
+  };
+  export const wtns: {
+    calculate(input: Record<string, unknown>, wasm: FileLike, wtns: FileLike): Promise<void>;
+    exportJson(wtns: FileLike): Promise<bigint[]>;
+    check(r1cs: FileLike, wtns: FileLike, logger?: Logger): Promise<boolean>;
+  };
+  export const zKey: {
+    newZKey(r1cs: FileLike, ptau: FileLike, zkey: FileLike, logger?: Logger): Promise<unknown>;
+    contribute(zkeyOld: FileLike, zkeyNew: FileLike, name: string, entropy: string, logger?: Logger): Promise<unknown>;
+    exportVerificationKey(zkey: FileLike, logger?: Logger): Promise<Record<string, unknown>>;
+    exportSolidityVerifier(zkey: FileLike, templates: unknown, logger?: Logger): Promise<string>;
+  };
+  export const powersOfTau: {
+    newAccumulator(curve: unknown, power: number, file: FileLike, logger?: Logger): Promise<unknown>;
+    contribute(oldFile: FileLike, newFile: FileLike, name: string, entropy: string, logger?: Logger): Promise<unknown>;
+    preparePhase2(oldFile: FileLike, newFile: FileLike, logger?: Logger): Promise<unknown>;
+  };
+  export const r1cs: {
+    info(
+      r1cs: FileLike,
+      logger?: Logger,
+    ): Promise<{
+      nConstraints: number;
+      nVars: number;
+      nOutputs: number;
+      nPubInputs: number;
+      nPrvInputs: number;
+    }>;
+  };
+  export const curves: {
+    getCurveFromName(name: string, singleThread?: boolean): Promise<{ terminate(): Promise<void> }>;
+  };
+}
