@@ -1,0 +1,26 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { compileModel } from "../src/compile-model.js";
+import type { ModelPackage } from "../src/storage/model-package.js";
+
+/** Repository root. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Cache shared by every test file of a run (the dev ptau is generated once, by global-setup). */
+export const TEST_CACHE = path.join(ROOT, ".verinfer-cache", "test");
+
+/** The bundled demo model: 16 → 8 relu → 4. */
+export const DEMO_MODEL_DIR = path.join(ROOT, "examples", "models", "demo-glyphs");
+
+/** The demo model's calibration samples and held-out inputs. */
+export const demoSamples = JSON.parse(readFileSync(path.join(DEMO_MODEL_DIR, "samples.json"), "utf8")) as {
+  calibration: number[][];
+  inputs: number[][];
+  labels: number[];
+};
+
+/** Compiles (or fetches from the test cache) the demo model. */
+export function demoPackage(): Promise<ModelPackage> {
+  return compileModel(DEMO_MODEL_DIR, { calibration: demoSamples.calibration, cacheDir: TEST_CACHE, quiet: true });
+}
