@@ -273,12 +273,13 @@ function pickSamples(spec: ModelSpec, trainCount: number): SamplesFile {
 
 /** JSON with one sample per line: readable and diffable, unlike one line per file or one number per line. */
 function formatSamples(samples: SamplesFile): string {
-  const rows = (xs: number[][]) => xs.map((x) => `    ${JSON.stringify(x)}`).join(",\n");
+  const list = (x: number[]) => `[${x.join(", ")}]`;
+  const rows = (xs: number[][]) => xs.map((x) => `    ${list(x)}`).join(",\n");
   return [
     "{",
     `  "calibration": [\n${rows(samples.calibration)}\n  ],`,
     `  "inputs": [\n${rows(samples.inputs)}\n  ],`,
-    `  "labels": ${JSON.stringify(samples.labels)}`,
+    `  "labels": ${list(samples.labels)}`,
     "}",
     "",
   ].join("\n");

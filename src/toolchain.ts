@@ -1,4 +1,6 @@
 import { createRequire } from "node:module";
+import path from "node:path";
+import { packageRoot } from "./package-root.js";
 
 const require = createRequire(import.meta.url);
 
@@ -13,7 +15,7 @@ function versionOf(pkg: string): string {
 /** Versions of the tools that shape a model package; recorded in manifests and part of the cache key. */
 export function toolchainVersions(): Record<string, string> {
   return {
-    verinfer: (require("../package.json") as { version: string }).version,
+    verinfer: (require(path.join(packageRoot(), "package.json")) as { version: string }).version,
     circom2: versionOf("circom2"),
     circomlib: versionOf("circomlib"),
     circomlibjs: versionOf("circomlibjs"),

@@ -94,7 +94,7 @@ export async function verifiableInferBatch(
     ...(options.backend ? { backend: options.backend } : {}),
   });
   const floatMs = (performance.now() - t0) / inputs.length;
-  const { wasm, zkey } = await pkg.provingArtifacts();
+  const { witness, zkey } = await pkg.provingArtifacts();
   const commitment = BigInt(pkg.manifest.commitments.model);
   const last = net.layers[net.layers.length - 1] as (typeof net.layers)[number];
   const half = 1n << BigInt(net.outputWidth - 1);
@@ -119,7 +119,7 @@ export async function verifiableInferBatch(
     const t2 = performance.now();
     options.onProgress?.({ stage: "prove", message: `proving ${b + 1}/${inputs.length}` });
     const proof = await proveGroth16({
-      wasm,
+      witness,
       zkey,
       inputs: { input: xq, inputSalt: salts.input, outputSalt: salts.output },
     });

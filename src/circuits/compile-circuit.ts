@@ -2,13 +2,13 @@ import { spawn } from "node:child_process";
 import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { VerinferError } from "../errors.js";
+import { packageRoot } from "../package-root.js";
 
 const require = createRequire(import.meta.url);
 
 /** Folder of verinfer's hand-written circom templates. */
-export const GADGETS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "circuits");
+export const GADGETS_DIR = path.join(packageRoot(), "circuits");
 
 /** Parameters of {@link compileCircuit}. */
 export interface CompileCircuitParams {

@@ -7,5 +7,6 @@ export {
   computeWitness,
   type Groth16ProofBundle,
   proveGroth16,
+  WitnessGenerator,
 } from "./prove-groth16.js";
 export { type Groth16Setup, type SetupGroth16Params, setupGroth16 } from "./setup-groth16.js";

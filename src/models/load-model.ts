@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
-import { tf } from "./backend.js";
+import { initBackend, tf } from "./backend.js";
 
 const WeightsManifestSchema = z.array(
   z.object({
@@ -40,6 +40,8 @@ async function readOrThrow(file: string, what: string): Promise<Buffer> {
  * ```
  */
 export async function loadModel(dir: string): Promise<import("@tensorflow/tfjs").LayersModel> {
+  // The model's variables live on the active backend: pick the best one before creating them.
+  await initBackend();
   const isFile = await stat(dir).then(
     (s) => s.isFile(),
     () => false,

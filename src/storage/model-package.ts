@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { WitnessGenerator } from "../circuits/prove-groth16.js";
 import { VerinferError } from "../errors.js";
 import { type DenseNetwork, DenseNetworkSchema } from "../models/dense-network.js";
 import { type QuantizedNetwork, quantizedNetworkFromJson } from "../models/quantized-network.js";
@@ -19,7 +20,7 @@ export class ModelPackage {
   /** Verification key in snarkjs's JSON shape. */
   readonly vkey: Record<string, unknown>;
   readonly store: ArtifactStore;
-  private proving: Promise<{ wasm: Uint8Array; zkey: Uint8Array }> | undefined;
+  private proving: Promise<{ wasm: Uint8Array; zkey: Uint8Array; witness: WitnessGenerator }> | undefined;
 
   private constructor(
     manifest: ModelManifest,
@@ -45,11 +46,15 @@ export class ModelPackage {
     return this.store.get(this.manifest.artifacts[name], name);
   }
 
-  /** Witness wasm and zkey, read and hash-checked once, then kept in memory for warm proving. */
-  provingArtifacts(): Promise<{ wasm: Uint8Array; zkey: Uint8Array }> {
-    this.proving ??= Promise.all([this.artifact("wasm"), this.artifact("zkey")]).then(([wasm, zkey]) => ({
+  /**
+   * Witness wasm (and its instantiated witness generator) and zkey, read and hash-checked once, then kept in
+   * memory for warm proving.
+   */
+  provingArtifacts(): Promise<{ wasm: Uint8Array; zkey: Uint8Array; witness: WitnessGenerator }> {
+    this.proving ??= Promise.all([this.artifact("wasm"), this.artifact("zkey")]).then(async ([wasm, zkey]) => ({
       wasm: new Uint8Array(wasm),
       zkey: new Uint8Array(zkey),
+      witness: await WitnessGenerator.create(new Uint8Array(wasm)),
     }));
     this.proving.catch(() => {
       this.proving = undefined;

@@ -68,3 +68,7 @@ declare module "snarkjs" {
     getCurveFromName(name: string, singleThread?: boolean): Promise<{ terminate(): Promise<void> }>;
   };
 }
+
+declare module "circom_runtime" {
+  export function WitnessCalculatorBuilder(code: Uint8Array, options?: Record<string, unknown>): Promise<unknown>;
+}

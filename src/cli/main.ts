@@ -1,0 +1,255 @@
+#!/usr/bin/env node
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { type CompileModelOptions, compileModel } from "../compile-model.js";
+import { VerinferError } from "../errors.js";
+import { packageRoot } from "../package-root.js";
+import type { ProgressStage } from "../progress.js";
+import { atomicWrite } from "../storage/atomic-write.js";
+import { resolveCacheDir } from "../storage/cache-dir.js";
+import { loadModelPackage, type ModelPackage } from "../storage/model-package.js";
+import { toolchainVersions } from "../toolchain.js";
+import { verifiableInfer } from "../verifiable-infer.js";
+import { verifyReceipt } from "../verify-receipt.js";
+import { EXIT, exitCodeFor } from "./exit-codes.js";
+import { readCalibration, readJsonFile } from "./io.js";
+import { createProgress } from "./progress-bar.js";
+
+/** The bundled demo model (trained by examples/train-demo-model.ts). */
+export const DEMO_MODEL_DIR = path.join(packageRoot(), "examples", "models", "demo-glyphs");
+
+const COMPILE_STAGES: ProgressStage[] = ["load", "quantize", "codegen", "compile", "ptau", "setup"];
+const ALL_STAGES: ProgressStage[] = [...COMPILE_STAGES, "infer", "prove", "verify"];
+
+interface CompileFlags {
+  ptau?: string;
+  calibration?: string;
+  inputRange?: [number, number];
+  inputBits?: number;
+  weightBits?: number;
+  activationBits?: number;
+  cacheDir?: string;
+}
+
+function int(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError("expected an integer");
+  return n;
+}
+
+function range(value: string): [number, number] {
+  const parts = value.split(",").map(Number);
+  if (parts.length !== 2 || !parts.every(Number.isFinite)) throw new InvalidArgumentError("expected MIN,MAX");
+  return parts as [number, number];
+}
+
+function withCompileFlags(cmd: Command): Command {
+  return cmd
+    .option("--ptau <file>", "prepared powers-of-tau file from a ceremony (default: cached dev ptau)")
+    .option(
+      "--calibration <file>",
+      "calibration inputs (JSON array, or {calibration: [...]}); default <modelDir>/samples.json",
+    )
+    .option("--input-range <min,max>", "allowed input range instead of calibration samples", range)
+    .option("--input-bits <n>", "bits per input value (default 8)", int)
+    .option("--weight-bits <n>", "bits per weight (default 8)", int)
+    .option("--activation-bits <n>", "bits for the largest calibrated activation (default 16)", int)
+    .option("--cache-dir <dir>", "artifact cache (default $VERINFER_CACHE or ~/.cache/verinfer)");
+}
+
+async function compileOptions(modelDir: string, flags: CompileFlags): Promise<CompileModelOptions> {
+  const options: CompileModelOptions = {};
+  const calibrationFile = flags.calibration ?? (flags.inputRange ? undefined : path.join(modelDir, "samples.json"));
+  if (calibrationFile) options.calibration = await readCalibration(calibrationFile);
+  if (flags.inputRange) options.inputRange = flags.inputRange;
+  if (flags.ptau) options.ptau = flags.ptau;
+  if (flags.inputBits !== undefined) options.inputBits = flags.inputBits;
+  if (flags.weightBits !== undefined) options.weightBits = flags.weightBits;
+  if (flags.activationBits !== undefined) options.activationBits = flags.activationBits;
+  if (flags.cacheDir) options.cacheDir = flags.cacheDir;
+  return options;
+}
+
+async function compileWithProgress(modelDir: string, flags: CompileFlags): Promise<ModelPackage> {
+  const options = await compileOptions(modelDir, flags);
+  const progress = createProgress(COMPILE_STAGES);
+  try {
+    return await compileModel(modelDir, { ...options, onProgress: progress.onProgress });
+  } finally {
+    progress.stop();
+  }
+}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function demo(flags: { out?: string; cacheDir?: string }): Promise<number> {
+  const started = performance.now();
+  const samples = (await readJsonFile(path.join(DEMO_MODEL_DIR, "samples.json"), "demo samples")) as {
+    calibration: number[][];
+    inputs: number[][];
+    labels: number[];
+  };
+  const progress = createProgress(ALL_STAGES);
+  let result: Awaited<ReturnType<typeof verifiableInfer>>;
+  let pkg: ModelPackage;
+  let verified: Awaited<ReturnType<typeof verifyReceipt>>;
+  let verifyMs: number;
+  try {
+    pkg = await compileModel(DEMO_MODEL_DIR, {
+      calibration: samples.calibration,
+      name: "demo-glyphs",
+      onProgress: progress.onProgress,
+      ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+    });
+    result = await verifiableInfer(pkg, samples.inputs[0], { onProgress: progress.onProgress });
+    progress.onProgress({ stage: "verify", message: "verifying the receipt" });
+    const t = performance.now();
+    verified = await verifyReceipt(result.receipt, { modelPackage: pkg });
+    verifyMs = performance.now() - t;
+    progress.onProgress({ stage: "verify", message: verified.valid ? "valid" : "INVALID", done: true });
+  } finally {
+    progress.stop();
+  }
+  const { receipt } = result;
+  const argmax = (v: number[]) => v.indexOf(Math.max(...v));
+  out("verinfer demo — 4x4 glyph classifier (16 → 8 relu → 4)");
+  out(`  model        ${pkg.id}`);
+  out(`  circuit      ${pkg.manifest.circuit.constraints} constraints, setup "${pkg.manifest.setup.kind}"`);
+  out(`  backend      ${receipt.backend}`);
+  out(`  float out    [${receipt.output.float.map((v) => v.toFixed(4)).join(", ")}]`);
+  out(`  proven out   [${receipt.output.values.map((v) => v.toFixed(4)).join(", ")}]`);
+  out(
+    `  class        ${argmax(receipt.output.values)} (label ${samples.labels[0]}), max |float - proven| = ${receipt.output.maxAbsError.toExponential(2)}`,
+  );
+  out(`  prove        ${receipt.timings.proveMs?.toFixed(0)} ms, verify ${verifyMs.toFixed(0)} ms`);
+  out(`  receipt      ${verified.valid ? "VALID" : `INVALID: ${verified.reason}`}`);
+  if (flags.out) {
+    await mkdir(flags.out, { recursive: true });
+    await atomicWrite(path.join(flags.out, "receipt.json"), JSON.stringify(receipt, null, 2));
+    await atomicWrite(path.join(flags.out, "vkey.json"), JSON.stringify(pkg.vkey, null, 1));
+    await atomicWrite(path.join(flags.out, "proof.json"), JSON.stringify(receipt.proof.proof, null, 1));
+    await atomicWrite(path.join(flags.out, "public.json"), JSON.stringify(receipt.proof.publicSignals, null, 1));
+    await writeFile(path.join(flags.out, "salts.json"), JSON.stringify(result.salts, null, 2), { mode: 0o600 });
+    out(`  wrote        ${flags.out}/{receipt,vkey,proof,public,salts}.json`);
+  }
+  out(`  total        ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return verified.valid ? EXIT.ok : EXIT.invalid;
+}
+
+async function infer(modelDir: string, flags: CompileFlags & { input: string; out: string; saltsOut?: string }) {
+  const json = await readJsonFile(flags.input, "input file");
+  const input = Array.isArray(json) ? json : (json as { input?: unknown }).input;
+  const options = await compileOptions(modelDir, flags);
+  const progress = createProgress(ALL_STAGES);
+  let result: Awaited<ReturnType<typeof verifiableInfer>>;
+  try {
+    result = await verifiableInfer(modelDir, input, { ...options, onProgress: progress.onProgress });
+  } finally {
+    progress.stop();
+  }
+  const saltsFile = flags.saltsOut ?? flags.out.replace(/(\.json)?$/, ".salts.json");
+  await atomicWrite(flags.out, JSON.stringify(result.receipt, null, 2));
+  await writeFile(saltsFile, JSON.stringify(result.salts, null, 2), { mode: 0o600 });
+  out(`receipt ${flags.out} (model ${result.receipt.model.id})`);
+  out(`salts   ${saltsFile} (private: keep them to open the commitments later)`);
+  return EXIT.ok;
+}
+
+async function verify(
+  receiptFile: string,
+  flags: { vkey?: string; model?: string; requireCeremony?: boolean; cacheDir?: string },
+) {
+  const receipt = await readJsonFile(receiptFile, "receipt");
+  const options: Parameters<typeof verifyReceipt>[1] = {};
+  if (flags.requireCeremony) options.requireCeremony = true;
+  if (flags.vkey) {
+    options.vkey = (await readJsonFile(flags.vkey, "verification key")) as Record<string, unknown>;
+  } else {
+    const id = flags.model ?? (receipt as { model?: { id?: unknown } })?.model?.id;
+    if (typeof id !== "string") throw new VerinferError("MALFORMED_RECEIPT", "receipt names no model id; pass --vkey");
+    options.modelPackage = await loadModelPackage(id, flags.cacheDir ? { cacheDir: flags.cacheDir } : {});
+  }
+  if (flags.vkey && flags.model) {
+    options.modelPackage = await loadModelPackage(flags.model, flags.cacheDir ? { cacheDir: flags.cacheDir } : {});
+  }
+  const result = await verifyReceipt(receipt, options);
+  out(result.valid ? "VALID" : `INVALID: ${result.reason}`);
+  return result.valid ? EXIT.ok : EXIT.invalid;
+}
+
+/** Builds the `verinfer` command line. */
+export function buildCli(setExit: (code: number) => void): Command {
+  const program = new Command("verinfer")
+    .description("Verifiable ML inference: tfjs + exact fixed-point circuits + Groth16 receipts")
+    .version(toolchainVersions().verinfer ?? "unknown")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command("demo")
+    .description("compile the bundled demo model if needed, infer, prove, verify, print a summary")
+    .option("--out <dir>", "write receipt.json, vkey.json (snarkjs), proof.json, public.json, salts.json")
+    .option("--cache-dir <dir>", "artifact cache (default $VERINFER_CACHE or ~/.cache/verinfer)")
+    .action(async (flags) => setExit(await demo(flags)));
+
+  withCompileFlags(program.command("compile <modelDir>").description("quantize, compile and set up a model"))
+    .option("--json", "print the manifest as JSON")
+    .action(async (modelDir: string, flags: CompileFlags & { json?: boolean }) => {
+      const pkg = await compileWithProgress(modelDir, flags);
+      if (flags.json) out(JSON.stringify(pkg.manifest, null, 2));
+      else {
+        out(`model   ${pkg.id}`);
+        out(
+          `circuit ${pkg.manifest.circuit.constraints} constraints (2^${pkg.manifest.circuit.power}), setup "${pkg.manifest.setup.kind}"`,
+        );
+        out(`range   inputs accepted in [${pkg.manifest.quantization.input.range.join(", ")}]`);
+        out(`cache   ${resolveCacheDir(flags.cacheDir)}`);
+      }
+      setExit(EXIT.ok);
+    });
+
+  withCompileFlags(
+    program.command("infer <modelDir>").description("run one verifiable inference and write its receipt"),
+  )
+    .requiredOption("--input <file>", "input JSON: an array (flat or nested) or {input: [...]}")
+    .requiredOption("--out <file>", "where to write receipt.json")
+    .option("--salts-out <file>", "where to write the private salts (default <out>.salts.json)")
+    .action(async (modelDir: string, flags) => setExit(await infer(modelDir, flags)));
+
+  program
+    .command("verify <receipt>")
+    .description("verify a receipt: exit 0 valid, 1 invalid, 2 malformed")
+    .option("--vkey <file>", "snarkjs verification key (default: the cached model package named by the receipt)")
+    .option("--model <idOrManifest>", "model id in the cache, or a manifest file")
+    .option("--require-ceremony", "reject models set up with a development ptau")
+    .option("--cache-dir <dir>", "artifact cache")
+    .action(async (receipt: string, flags) => setExit(await verify(receipt, flags)));
+  return program;
+}
+
+/** Runs the CLI and returns its exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  try {
+    await buildCli((c) => {
+      code = c;
+    }).parseAsync(argv);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const e = error as Error;
+    process.stderr.write(
+      `verinfer: ${e instanceof VerinferError ? `${e.code}: ${e.message}` : (e.stack ?? String(e))}\n`,
+    );
+    return exitCodeFor(error);
+  }
+}
+
+// snarkjs keeps curve worker threads alive: exit explicitly once the command is done.
+main(process.argv).then((code) => process.exit(code));
