@@ -7,7 +7,7 @@
  * Each directory gets `model.json`, `weights.bin` and `samples.json` (calibration samples, held-out inputs and
  * their labels). Data and weights come from fixed seeds, so a rerun reproduces the same files.
  *
- * Usage: `node dist/examples/train-demo-model.js [--out-root <dir>]` (default: the repository root).
+ * Usage: `npm run train-example` (runs `node build/examples/train-demo-model.js [--out-root <dir>]`) (default: the repository root).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";

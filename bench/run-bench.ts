@@ -1,0 +1,127 @@
+/**
+ * `npm run bench [-- --json] [-- --runs N] [-- --models a,b]`: compiles each benchmark model from scratch
+ * (the dev ptau is reused from the cache and reported separately), then proves and verifies warm, in process.
+ * Prints a table, or one JSON object per model with --json. Timings are medians of warm runs.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { compileModel } from "../src/compile-model.js";
+import { packageRoot } from "../src/package-root.js";
+import type { ProgressEvent } from "../src/progress.js";
+import { verifiableInfer } from "../src/verifiable-infer.js";
+import { verifyReceipt } from "../src/verify-receipt.js";
+
+interface BenchModel {
+  name: string;
+  dir: string;
+}
+
+const MODELS: BenchModel[] = [
+  { name: "demo-glyphs-16-8-4", dir: path.join(packageRoot(), "examples", "models", "demo-glyphs") },
+  { name: "mlp-784-56-10", dir: path.join(packageRoot(), "bench", "models", "mlp-784-56-10") },
+];
+
+/** One benchmark result line. */
+export interface BenchResult {
+  model: string;
+  params: number;
+  constraints: number;
+  compileMs: number;
+  setupMs: number;
+  ptauMs: number;
+  proveMsMedian: number;
+  verifyMsMedian: number;
+  peakRssMb: number;
+  maxAbsError: number;
+  runs: number;
+  backend: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function benchModel(model: BenchModel, runs: number): Promise<BenchResult> {
+  const samples = JSON.parse(readFileSync(path.join(model.dir, "samples.json"), "utf8")) as {
+    calibration: number[][];
+    inputs: number[][];
+  };
+  const marks: Partial<Record<ProgressEvent["stage"], number>> = {};
+  const onProgress = (e: ProgressEvent) => {
+    marks[e.stage] ??= performance.now();
+  };
+  const t0 = performance.now();
+  const pkg = await compileModel(model.dir, { calibration: samples.calibration, force: true, quiet: true, onProgress });
+  const end = performance.now();
+  const compileStart = marks.codegen ?? t0;
+  const setupStart = marks.ptau ?? marks.setup ?? end;
+  const ptauMs = marks.ptau !== undefined && marks.setup !== undefined ? marks.setup - marks.ptau : 0;
+  const params = pkg.floatNetwork.layers.reduce((n, l) => n + l.kernel.length * l.units + l.units, 0);
+
+  const prove: number[] = [];
+  const verify: number[] = [];
+  let maxAbsError = 0;
+  let backend = "";
+  // Run 0 warms the curve, the witness generator and tfjs; it is not counted.
+  for (let i = 0; i <= runs; i++) {
+    const input = samples.inputs[i % samples.inputs.length];
+    const { receipt } = await verifiableInfer(pkg, input);
+    const t = performance.now();
+    const result = await verifyReceipt(receipt, { modelPackage: pkg });
+    const verifyMs = performance.now() - t;
+    if (!result.valid) throw new Error(`bench receipt did not verify: ${result.reason}`);
+    maxAbsError = Math.max(maxAbsError, receipt.output.maxAbsError);
+    backend = receipt.backend;
+    if (i > 0) {
+      prove.push(receipt.timings.proveMs as number);
+      verify.push(verifyMs);
+    }
+  }
+  return {
+    model: model.name,
+    params,
+    constraints: pkg.manifest.circuit.constraints,
+    compileMs: Math.round(setupStart - compileStart),
+    setupMs: Math.round(end - setupStart - ptauMs),
+    ptauMs: Math.round(ptauMs),
+    proveMsMedian: Math.round(median(prove)),
+    verifyMsMedian: Math.round(median(verify) * 10) / 10,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    maxAbsError: Number(maxAbsError.toPrecision(3)),
+    runs,
+    backend,
+  };
+}
+
+async function main(): Promise<void> {
+  const json = process.argv.includes("--json");
+  const runs = Number(argValue("--runs") ?? 7);
+  if (!Number.isInteger(runs) || runs < 5) throw new Error("--runs must be an integer >= 5");
+  const only = argValue("--models")?.split(",");
+  const models = only ? MODELS.filter((m) => only.includes(m.name)) : MODELS;
+  const results: BenchResult[] = [];
+  for (const model of models) {
+    const r = await benchModel(model, runs);
+    results.push(r);
+    if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+  }
+  if (!json) {
+    console.table(results);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
