@@ -56,6 +56,12 @@ export async function loadModel(dir: string): Promise<import("@tensorflow/tfjs")
     throw new VerinferError("ARTIFACT_CORRUPT", `${modelJsonPath} is not a tfjs LayersModel model.json`, { cause });
   }
   const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
+  const odd = weightSpecs.find((s) => s.dtype !== "float32" || "quantization" in s);
+  if (odd) {
+    throw new VerinferError("INVALID_MODEL", `weight ${odd.name} is stored as ${odd.dtype}; only float32 weights are read`, {
+      details: "re-save the model without tfjs-converter weight quantization",
+    });
+  }
   const shards: Buffer[] = [];
   for (const group of json.weightsManifest) {
     for (const p of group.paths) shards.push(await readOrThrow(path.join(root, p), "weight shard"));
