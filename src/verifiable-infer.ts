@@ -64,6 +64,7 @@ export async function verifiableInferBatch(
   if (inputSalt !== undefined && inputs.length > 1) {
     throw new VerinferError("INVALID_OPTIONS", "inputSalt applies to a single input, not a batch");
   }
+  if (inputSalt !== undefined) checkSalt(inputSalt);
   const pkg = model instanceof ModelPackage ? model : await compileModel(model, options);
   const net = pkg.network;
   const quantized = inputs.map((x, b) => {

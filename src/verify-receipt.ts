@@ -61,7 +61,7 @@ function checkStatedFields(r: Receipt): string | undefined {
  * const { valid, reason } = await verifyReceipt(receipt, { vkey });
  * ```
  */
-export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOptions): Promise<VerifyResult> {
+export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOptions = {}): Promise<VerifyResult> {
   const parsed = ReceiptSchema.safeParse(receipt);
   if (!parsed.success) {
     throw new VerinferError("MALFORMED_RECEIPT", "receipt does not match verinfer/receipt@1", {

@@ -4,17 +4,29 @@ import type { QuantizedNetwork } from "./quantized-network.js";
 /** A model input: a flat array, or nested arrays matching the model's input shape. */
 export type ModelInput = number | ModelInput[];
 
-/** Flattens nested arrays, returning the shape, or the path of the first leaf that is not a number. */
-function walk(x: unknown, at: string, flat: unknown[], shape: number[], depth: number): string | undefined {
+interface Walk {
+  flat: unknown[];
+  shape: number[];
+  /** Depth of the first number met: every number must sit at this depth, every array above it. */
+  leafDepth?: number;
+}
+
+/** Flattens nested arrays into `w`; returns why the input is not a rectangular array of numbers, if it is not. */
+function walk(x: unknown, at: string, w: Walk, depth: number): string | undefined {
+  const where = at || "input";
   if (!Array.isArray(x)) {
-    if (typeof x !== "number") return `${at || "input"} is ${x === null ? "null" : typeof x}, not a number`;
-    flat.push(x);
+    if (typeof x !== "number") return `${where} is ${x === null ? "null" : typeof x}, not a number`;
+    w.leafDepth ??= depth;
+    if (w.leafDepth !== depth) return `${where} is a number where its siblings are arrays`;
+    w.flat.push(x);
     return undefined;
   }
+  if (w.leafDepth !== undefined && depth >= w.leafDepth) return `${where} is an array where numbers are expected`;
+  const shape = w.shape;
   if (shape.length === depth) shape.push(x.length);
   else if (shape[depth] !== x.length) return `${at || "input"} has ${x.length} entries where its siblings have ${shape[depth]}`;
   for (const [i, v] of x.entries()) {
-    const bad = walk(v, `${at}[${i}]`, flat, shape, depth + 1);
+    const bad = walk(v, `${at}[${i}]`, w, depth + 1);
     if (bad) return bad;
   }
   return undefined;
@@ -26,15 +38,15 @@ function walk(x: unknown, at: string, flat: unknown[], shape: number[], depth: n
  * @throws VerinferError `INVALID_INPUT` with the offending index and value.
  */
 export function flattenInput(net: Pick<QuantizedNetwork, "inputShape" | "inputSize">, input: unknown): number[] {
-  const values: unknown[] = [];
-  const shape: number[] = [];
-  const bad = Array.isArray(input) ? walk(input, "", values, shape, 0) : "input is not an array";
+  const w: Walk = { flat: [], shape: [] };
+  const bad = Array.isArray(input) ? walk(input, "", w, 0) : "input is not an array";
+  const shape = w.shape;
   if (bad) {
     throw new VerinferError("INVALID_INPUT", "input must be an array of numbers (flat or nested to the input shape)", {
       details: bad,
     });
   }
-  const flat = values as number[];
+  const flat = w.flat as number[];
   const flatOk = shape.length === 1 && flat.length === net.inputSize;
   const nestedOk = shape.join(",") === net.inputShape.join(",") && flat.length === net.inputSize;
   if (!flatOk && !nestedOk) {

@@ -43,11 +43,15 @@ export class ArtifactStore {
     return path.join(this.root, "sha256", sha256);
   }
 
-  /** Stores bytes under their hash; a no-op when an intact copy already exists. */
+  /** Stores bytes under their hash; a no-op when an intact copy already exists, a repair when a damaged one does. */
   async put(data: Uint8Array | string): Promise<ArtifactRef> {
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     const ref = { sha256: sha256Hex(bytes), size: bytes.byteLength };
-    if (!(await this.has(ref))) await atomicWrite(this.pathOf(ref.sha256), bytes);
+    const intact = await this.get(ref).then(
+      () => true,
+      () => false,
+    );
+    if (!intact) await atomicWrite(this.pathOf(ref.sha256), bytes);
     return ref;
   }
 

@@ -10,5 +10,7 @@ import path from "node:path";
  * ```
  */
 export function resolveCacheDir(cacheDir?: string): string {
-  return path.resolve(cacheDir ?? process.env.VERINFER_CACHE ?? path.join(os.homedir(), ".cache", "verinfer"));
+  return path.resolve(
+    cacheDir ?? (process.env.VERINFER_CACHE || undefined) ?? path.join(os.homedir(), ".cache", "verinfer"),
+  );
 }
