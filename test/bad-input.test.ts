@@ -17,16 +17,7 @@ import {
 } from "../src/index.js";
 import { flattenInput } from "../src/models/quantize-input.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
-import { DEMO_MODEL_DIR, demoPackage, demoSamples, TEST_CACHE } from "./fixtures.js";
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
+import { DEMO_MODEL_DIR, demoPackage, demoSamples, errorOf, TEST_CACHE } from "./fixtures.js";
 
 /** Awaits a rejection with this VerinferError code and returns the error, for its `meta`. */
 async function expectCode(promise: Promise<unknown>, code: Parameters<typeof isVerinferError>[1]) {

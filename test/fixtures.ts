@@ -24,3 +24,13 @@ export const demoSamples = JSON.parse(readFileSync(path.join(DEMO_MODEL_DIR, "sa
 export function demoPackage(): Promise<ModelPackage> {
   return compileModel(DEMO_MODEL_DIR, { calibration: demoSamples.calibration, cacheDir: TEST_CACHE, quiet: true });
 }
+
+/** Awaits a promise that must reject and returns what it rejected with. */
+export async function errorOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}

@@ -20,20 +20,11 @@ import {
   verifyReceipt,
 } from "../src/index.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
-import { DEMO_MODEL_DIR, demoPackage, demoSamples, ROOT, TEST_CACHE } from "./fixtures.js";
+import { DEMO_MODEL_DIR, demoPackage, demoSamples, errorOf, ROOT, TEST_CACHE } from "./fixtures.js";
 
 const run = promisify(execFile);
 
 const argmax = (v: readonly number[]): number => v.reduce((best, x, i) => (x > (v[best] as number) ? i : best), 0);
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("pipeline on the demo model", () => {
   let pkg: ModelPackage;

@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { isVerinferError } from "../src/index.js";
 import { ArtifactStore, atomicWrite, resolveCacheDir, sha256Hex } from "../src/storage/index.js";
+import { errorOf } from "./fixtures.js";
 
 const tmpDirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -16,15 +17,6 @@ async function tempDir(): Promise<string> {
 afterAll(async () => {
   for (const dir of tmpDirs) await rm(dir, { recursive: true, force: true });
 });
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 /** Every file under dir, relative paths. */
 async function listFiles(dir: string): Promise<string[]> {

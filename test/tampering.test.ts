@@ -12,7 +12,7 @@ import {
   verifyReceipt,
 } from "../src/index.js";
 import type { DenseNetwork } from "../src/models/dense-network.js";
-import { demoPackage, demoSamples, TEST_CACHE } from "./fixtures.js";
+import { demoPackage, demoSamples, errorOf, TEST_CACHE } from "./fixtures.js";
 
 /** A second, tiny model: 4 → 3 relu → 4, so its vkey has as many public signals as the demo's. */
 const tinyNetwork: DenseNetwork = {
@@ -57,15 +57,6 @@ async function rejects(receipt: unknown, options: VerifyReceiptOptions): Promise
   const result = await verifyReceipt(receipt, options);
   expect(result.valid).toBe(false);
   expect(typeof result.reason).toBe("string");
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
 }
 
 /** Sets output j consistently everywhere the receipt states it (quantized, value, maxAbsError). */
