@@ -78,7 +78,8 @@ export async function compileCircuit(params: CompileCircuitParams): Promise<Comp
     throw new VerinferError("COMPILE_FAILED", "circom failed to compile the generated circuit", { details: text });
   }
   const warnings = text.split("\n").filter((l) => l.startsWith("warning"));
-  const count = (label: string) => Number(new RegExp(`${label} constraints: (\\d+)`).exec(text)?.[1] ?? Number.NaN);
+  const count = (label: string) =>
+    Number(new RegExp(`^${label} constraints: (\\d+)`, "m").exec(text)?.[1] ?? Number.NaN);
   return {
     r1cs: await readFile(path.join(workDir, "model.r1cs")),
     wasm: await readFile(path.join(workDir, "model_js", "model.wasm")),

@@ -64,6 +64,9 @@ function quantizeInput(
     throw new VerinferError("INVALID_OPTIONS", `input range [${min}, ${max}] is not a finite interval`);
   }
   const signed = min < 0;
+  if (signed && bits < 2) {
+    throw new VerinferError("INVALID_OPTIONS", "inputs with negative values need inputBits >= 2 (one bit is the sign)");
+  }
   const lo = signed ? -(1n << BigInt(bits - 1)) : 0n;
   const hi = lo + (1n << BigInt(bits)) - 1n;
   const maxAbs = Math.max(Math.abs(min), Math.abs(max));

@@ -68,13 +68,13 @@ export const QuantizedNetworkSchema = z.object({
         inFracBits: int,
         outFracBits: int,
         shift: int.min(0),
-        qBits: z.array(int.min(2).max(248)),
+        qBits: z.array(int.min(2).max(250)),
         weights: z.array(z.array(bigintString)),
         bias: z.array(bigintString),
       }),
     )
     .min(1),
-  outputWidth: int.min(2).max(248),
+  outputWidth: int.min(2).max(250),
 });
 
 /** Serializes a {@link QuantizedNetwork} to JSON-safe data (bigints as decimal strings). */
