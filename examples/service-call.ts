@@ -52,7 +52,12 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLTo
     (responses) => {
       for (const r of responses) {
         const summary = r.receipt
-          ? { status: r.status, model: r.receipt.model.id, output: r.receipt.output.values, proveMs: r.receipt.timings.proveMs }
+          ? {
+              status: r.status,
+              model: r.receipt.model.id,
+              output: r.receipt.output.values,
+              proveMs: r.receipt.timings.proveMs,
+            }
           : r;
         console.log(JSON.stringify(summary));
       }

@@ -1,15 +1,11 @@
 // Test helpers: an independent R1CS checker, witness computation, and compilation of tiny gadget circuits.
-import { spawn } from "node:child_process";
-import { mkdtemp, readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { WitnessCalculatorBuilder } from "circom_runtime";
 import * as snarkjs from "snarkjs";
 import { type CompiledCircuit, compileCircuit } from "../src/circuits/compile-circuit.js";
 import { FIELD_PRIME, toField } from "../src/field.js";
-
-const require = createRequire(import.meta.url);
 
 /** One linear combination: (wire index, coefficient) pairs. */
 export type LinearCombination = Array<[number, bigint]>;
@@ -204,36 +200,19 @@ export interface TestCircuit extends CompiledCircuit {
   overwrite(witness: readonly bigint[], values: Record<string, bigint>): bigint[];
 }
 
-function runNode(args: string[], cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`circom2 exited ${code}: ${out}`))));
-  });
-}
-
 /**
  * Compiles `pragma circom 2.1.6; include "verinfer.circom"; <body>` with {@link compileCircuit} in a fresh temp
- * dir, then reruns circom2 there with `--sym` only (compileCircuit emits no symbol file) to name the wires.
+ * dir, with the symbol file that names the wires.
  *
  * @param body - templates and the `component main = …;` line.
  */
 export async function compileTestCircuit(body: string): Promise<TestCircuit> {
   const workDir = await mkdtemp(path.join(os.tmpdir(), "verinfer-gadget-"));
   const source = `pragma circom 2.1.6;\ninclude "verinfer.circom";\n\n${body}\n`;
-  const compiled = await compileCircuit({ source, workDir });
-  const cli = path.join(path.dirname(require.resolve("circom2/package.json")), "cli.js");
-  await runNode([cli, "model.circom", "--sym", "--O2", "-l", "lib"], workDir);
+  const compiled = await compileCircuit({ source, workDir, sym: true });
   const wires = new Map<string, number>();
   const signals = new Set<string>();
-  for (const line of (await readFile(path.join(workDir, "model.sym"), "utf8")).split("\n")) {
+  for (const line of (compiled.sym ?? "").split("\n")) {
     const [, wire, , name] = line.split(",");
     if (name === undefined || wire === undefined) continue;
     signals.add(name);

@@ -18,6 +18,8 @@ export interface CompileCircuitParams {
   workDir: string;
   /** circom simplification level (default `--O2`: the prover pays for linear constraints too). */
   optimization?: "O1" | "O2";
+  /** Also emit circom's symbol file (signal name → wire), for debugging and tests. */
+  sym?: boolean;
 }
 
 /** Result of {@link compileCircuit}. */
@@ -29,6 +31,8 @@ export interface CompiledCircuit {
   /** circom's own report of non-linear and linear constraints. */
   nonLinearConstraints: number;
   linearConstraints: number;
+  /** The `.sym` file's text when `sym` was requested. */
+  sym?: string;
 }
 
 function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; out: string }> {
@@ -72,6 +76,7 @@ export async function compileCircuit(params: CompileCircuitParams): Promise<Comp
   await writeFile(path.join(workDir, "model.circom"), source);
   const cli = path.join(path.dirname(require.resolve("circom2/package.json")), "cli.js");
   const args = [cli, "model.circom", "--r1cs", "--wasm", `--${params.optimization ?? "O2"}`, "--inspect", "-l", "lib"];
+  if (params.sym) args.push("--sym");
   const { code, out } = await run(process.execPath, args, workDir);
   const text = out.replace(ANSI, "");
   if (code !== 0 || !text.includes("Everything went okay")) {
@@ -86,5 +91,6 @@ export async function compileCircuit(params: CompileCircuitParams): Promise<Comp
     warnings,
     nonLinearConstraints: count("non-linear"),
     linearConstraints: count("linear"),
+    ...(params.sym ? { sym: await readFile(path.join(workDir, "model.sym"), "utf8") } : {}),
   };
 }
