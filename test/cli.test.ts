@@ -1,0 +1,81 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ReceiptSchema } from "../src/attest/receipt.js";
+import { DEMO_MODEL_DIR, demoPackage, demoSamples, ROOT, TEST_CACHE } from "./fixtures.js";
+
+// The CLI as users run it: the built dist/cli/main.js (`npm test` builds before vitest runs).
+const CLI = path.join(ROOT, "dist", "cli", "main.js");
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
+      env: { ...process.env, VERINFER_CACHE: TEST_CACHE },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe("verinfer CLI", () => {
+  let dir = "";
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "verinfer-cli-"));
+    await writeFile(path.join(dir, "input.json"), JSON.stringify(demoSamples.inputs[1]));
+    await writeFile(path.join(dir, "vkey.json"), JSON.stringify((await demoPackage()).vkey));
+  });
+
+  it("compile prints the model id and constraint count of a cached model", async () => {
+    const { code, stdout } = await cli(["compile", DEMO_MODEL_DIR]);
+    expect(code).toBe(0);
+    expect(stdout).toContain((await demoPackage()).id);
+    expect(stdout).toMatch(/\d+ constraints/);
+  });
+
+  it("infer writes a receipt and its salts; verify accepts it by cached model and by vkey", async () => {
+    const receiptFile = path.join(dir, "receipt.json");
+    const infer = await cli(["infer", DEMO_MODEL_DIR, "--input", path.join(dir, "input.json"), "--out", receiptFile]);
+    expect(infer.code).toBe(0);
+    const receipt = ReceiptSchema.parse(JSON.parse(await readFile(receiptFile, "utf8")));
+    const salts = JSON.parse(await readFile(path.join(dir, "receipt.salts.json"), "utf8"));
+    expect(Object.keys(salts).sort()).toEqual(["input", "output"]);
+    expect(JSON.stringify(receipt)).not.toContain(salts.input);
+    expect((await cli(["verify", receiptFile])).code).toBe(0);
+    expect((await cli(["verify", receiptFile, "--vkey", path.join(dir, "vkey.json")])).stdout.trim()).toBe("VALID");
+  });
+
+  it("verify exits 1 for a receipt whose output was changed", async () => {
+    const receipt = JSON.parse(await readFile(path.join(dir, "receipt.json"), "utf8"));
+    receipt.output.quantized[0] = (BigInt(receipt.output.quantized[0]) + 1n).toString();
+    const file = path.join(dir, "tampered.json");
+    await writeFile(file, JSON.stringify(receipt));
+    const { code, stdout } = await cli(["verify", file, "--vkey", path.join(dir, "vkey.json")]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^INVALID/);
+  });
+
+  it("verify exits 1 with --require-ceremony on a dev-setup model", async () => {
+    const { code } = await cli(["verify", path.join(dir, "receipt.json"), "--require-ceremony"]);
+    expect(code).toBe(1);
+  });
+
+  it("exits 2 for a malformed receipt, a bad input file, a missing model, and a usage error", async () => {
+    const junk = path.join(dir, "junk.json");
+    await writeFile(junk, JSON.stringify({ format: "nope" }));
+    expect((await cli(["verify", junk, "--vkey", path.join(dir, "vkey.json")])).code).toBe(2);
+    const nan = path.join(dir, "nan.json");
+    await writeFile(nan, "[1, 2, 3]");
+    const bad = await cli(["infer", DEMO_MODEL_DIR, "--input", nan, "--out", path.join(dir, "r.json")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("INVALID_INPUT");
+    expect((await cli(["compile", path.join(dir, "no-such-model")])).code).toBe(2);
+    expect((await cli(["infer", DEMO_MODEL_DIR])).code).toBe(2);
+    expect((await cli(["frobnicate"])).code).toBe(2);
+  });
+});
