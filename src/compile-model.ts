@@ -1,6 +1,5 @@
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import type * as tfTypes from "@tensorflow/tfjs";
 import * as snarkjs from "snarkjs";
 import { modelCommitment, modelIdFromCommitment } from "./attest/model-commitment.js";
 import { generateCircuit } from "./circuits/codegen.js";
@@ -8,21 +7,18 @@ import { compileCircuit } from "./circuits/compile-circuit.js";
 import { ensureDevPtau } from "./circuits/dev-ptau.js";
 import { setupGroth16 } from "./circuits/setup-groth16.js";
 import { VerinferError } from "./errors.js";
-import type { DenseNetwork } from "./models/dense-network.js";
-import { extractNetwork } from "./models/extract-network.js";
-import { loadModel } from "./models/load-model.js";
-import { type QuantizeOptions, quantizeNetwork } from "./models/quantize.js";
+import type { QuantizeOptions } from "./models/quantize.js";
 import { inputRange } from "./models/quantize-input.js";
 import { quantizedNetworkToJson } from "./models/quantized-network.js";
 import type { OnProgress } from "./progress.js";
+import { type ModelSource, quantizeModel } from "./quantize-model.js";
 import { ArtifactStore, sha256Hex } from "./storage/artifact-store.js";
 import { resolveCacheDir } from "./storage/cache-dir.js";
 import { MODEL_FORMAT, type ModelManifest } from "./storage/model-manifest.js";
 import { findModelPackage, indexModelPackage, ModelPackage } from "./storage/model-package.js";
 import { toolchainVersions } from "./toolchain.js";
 
-/** What {@link compileModel} accepts: a model directory, an in-memory tfjs LayersModel, or a DenseNetwork. */
-export type ModelSource = string | tfTypes.LayersModel | DenseNetwork;
+export type { ModelSource };
 
 /** Options of {@link compileModel}. */
 export interface CompileModelOptions extends Partial<QuantizeOptions> {
@@ -44,19 +40,6 @@ export function requiredPtauPower(nConstraints: number, nPublic: number): number
   return (nConstraints + nPublic).toString(2).length;
 }
 
-function isDenseNetwork(m: ModelSource): m is DenseNetwork {
-  return typeof m === "object" && "layers" in m && "inputSize" in m && !("predict" in m);
-}
-
-async function toNetwork(model: ModelSource, onProgress?: OnProgress): Promise<DenseNetwork> {
-  if (typeof model === "string") {
-    onProgress?.({ stage: "load", message: `loading ${model}` });
-    return extractNetwork(await loadModel(model));
-  }
-  if (isDenseNetwork(model)) return model;
-  return extractNetwork(model);
-}
-
 /**
  * Quantizes, generates the circuit, compiles it with circom2, and runs the Groth16 setup, storing every
  * artifact content-addressed in the cache. Compiling the same model with the same options again returns the
@@ -75,13 +58,7 @@ async function toNetwork(model: ModelSource, onProgress?: OnProgress): Promise<D
 export async function compileModel(model: ModelSource, options: CompileModelOptions = {}): Promise<ModelPackage> {
   const { onProgress } = options;
   const cacheDir = resolveCacheDir(options.cacheDir);
-  const float = await toNetwork(model, onProgress);
-  onProgress?.({ stage: "quantize", message: "calibrating and quantizing" });
-  const quantizeOptions: QuantizeOptions = { calibration: options.calibration ?? [] };
-  for (const k of ["inputRange", "inputBits", "weightBits", "activationBits"] as const) {
-    if (options[k] !== undefined) Object.assign(quantizeOptions, { [k]: options[k] });
-  }
-  const network = quantizeNetwork(float, quantizeOptions);
+  const { float, network } = await quantizeModel(model, options);
   const commitment = await modelCommitment(network);
   const id = modelIdFromCommitment(commitment);
 

@@ -4,13 +4,39 @@
  *
  * @packageDocumentation
  */
-export { RECEIPT_FORMAT, type Receipt, ReceiptSchema, type Salts } from "./attest/receipt.js";
+export { type AttestDataOptions, type AttestDataResult, attestData, type DataPayload } from "./attest/attest-data.js";
+export {
+  DEFAULT_EAS_DOMAIN,
+  type EasDomainOptions,
+  type SharedAttestation,
+  SharedAttestationSchema,
+  verifyOffchainAttestation,
+} from "./attest/eas-offchain.js";
+export { DATA_SCHEMA, DATA_SCHEMA_UID, INFERENCE_SCHEMA, INFERENCE_SCHEMA_UID } from "./attest/eas-schemas.js";
+export {
+  RECEIPT_FORMAT,
+  RECEIPT_MODES,
+  type Receipt,
+  type ReceiptMode,
+  ReceiptSchema,
+  type Salts,
+} from "./attest/receipt.js";
 export { type CompileModelOptions, compileModel, type ModelSource, requiredPtauPower } from "./compile-model.js";
+export {
+  type DeferredProof,
+  PROOF_JOB_FORMAT,
+  type ProofJob,
+  ProofJobSchema,
+  type ResumePendingProofsOptions,
+  resumePendingProofs,
+} from "./deferred-proofs.js";
 export { ERROR_CODES, type ErrorCode, isVerinferError, VerinferError, type VerinferErrorOptions } from "./errors.js";
 export { FIELD_PRIME } from "./field.js";
 export type { BackendName } from "./models/backend.js";
 export { loadModel } from "./models/load-model.js";
 export type { OnProgress, ProgressEvent, ProgressStage } from "./progress.js";
+export { type QuantizeModelOptions, quantizeModel } from "./quantize-model.js";
+export { type ReexecuteOptions, type ReexecuteResult, reexecute } from "./reexecute.js";
 export { MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./storage/model-manifest.js";
 export { loadModelPackage, ModelPackage } from "./storage/model-package.js";
 export {
@@ -20,4 +46,4 @@ export {
   verifiableInfer,
   verifiableInferBatch,
 } from "./verifiable-infer.js";
-export { type VerifyReceiptOptions, type VerifyResult, verifyReceipt } from "./verify-receipt.js";
+export { type VerifyCheck, type VerifyReceiptOptions, type VerifyResult, verifyReceipt } from "./verify-receipt.js";

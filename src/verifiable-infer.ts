@@ -1,73 +1,96 @@
 import { performance } from "node:perf_hooks";
 import type * as tfTypes from "@tensorflow/tfjs";
+import type { Signer } from "ethers";
 import { commitValues, randomSalt } from "./attest/commitments.js";
-import { RECEIPT_FORMAT, type Receipt, type Salts } from "./attest/receipt.js";
-import { proveGroth16 } from "./circuits/prove-groth16.js";
+import { type EasDomainOptions, signOffchainAttestation } from "./attest/eas-offchain.js";
+import { decodeDataAttestationData, encodeInferenceData, INFERENCE_SCHEMA_UID } from "./attest/eas-schemas.js";
+import { outputHash } from "./attest/output-hash.js";
+import {
+  RECEIPT_FORMAT,
+  type Receipt,
+  type ReceiptAttestation,
+  type ReceiptMode,
+  type Salts,
+} from "./attest/receipt.js";
 import { type CompileModelOptions, compileModel, type ModelSource } from "./compile-model.js";
+import { type DeferredProof, deferProof } from "./deferred-proofs.js";
 import { VerinferError } from "./errors.js";
-import { FIELD_PRIME, toField } from "./field.js";
+import { FIELD_PRIME } from "./field.js";
 import type { BackendName } from "./models/backend.js";
 import { dequantizeOutput, integerForward } from "./models/integer-forward.js";
 import { flattenInput, quantizeInput } from "./models/quantize-input.js";
 import { runFloat } from "./models/run-float.js";
+import { proveReceipt } from "./prove-receipt.js";
 import { ModelPackage } from "./storage/model-package.js";
 
-/** Receipt modes. Only `"zk"` exists so far; the others are an `UNSUPPORTED_MODE` error. */
-export type InferMode = "zk" | "attest" | "none";
+/** Receipt modes: `"zk"` (Groth16 proof), `"attest"` (signed EAS attestation), `"none"` (commitments only). */
+export type InferMode = ReceiptMode;
 
 /** Options of {@link verifiableInfer}. */
 export interface VerifiableInferOptions extends CompileModelOptions {
-  /** Default `"zk"`: a Groth16 proof. */
+  /** Default `"zk"`. */
   mode?: InferMode;
-  /** Use this input salt instead of a fresh random one (e.g. one chosen by a data node). */
+  /** Signs `attest` receipts (ethers v6 Signer). */
+  signer?: Signer;
+  /** EIP-712 domain of the attestation (see `DEFAULT_EAS_DOMAIN`). */
+  domain?: EasDomainOptions;
+  /** With `mode: "attest"`: also prove in the background; the result carries a handle to the zk receipt. */
+  deferProof?: boolean;
+  /** Use this input salt (e.g. the data node's) instead of a fresh random one. Single input only. */
   inputSalt?: bigint;
+  /** Use this output salt instead of a fresh random one (reproducing a receipt's commitments). Single input only. */
+  outputSalt?: bigint;
+  /** The data node's attestation of this input: its commitment must equal the receipt's input commitment. */
+  dataAttestation?: ReceiptAttestation;
   /** Force a TensorFlow.js backend for the float inference. */
   backend?: BackendName;
 }
 
-/** One receipt and the salts that open its commitments. */
+/** One receipt, the salts that open its commitments, and (for deferred proofs) the pending zk receipt. */
 export interface InferResult {
   receipt: Receipt;
   salts: Salts;
+  /** Present when `deferProof` was set: resolves to the zk receipt with the same commitments. */
+  deferred?: DeferredProof;
 }
 
-function checkSalt(salt: bigint | undefined): bigint {
-  if (salt === undefined) return randomSalt();
-  if (typeof salt !== "bigint" || salt < 0n || salt >= FIELD_PRIME) {
-    throw new VerinferError("INVALID_OPTIONS", "inputSalt must be a bigint in [0, p)");
-  }
-  return salt;
-}
-
-/**
- * Runs a batch of inputs: float inference in one tfjs call, then for each input the integer reference,
- * witness and Groth16 proof. Inputs are all validated before any work starts.
- *
- * @example
- * ```ts
- * const results = await verifiableInferBatch(pkg, [x1, x2]);
- * ```
- */
-export async function verifiableInferBatch(
-  model: ModelSource | ModelPackage,
-  inputs: readonly unknown[],
-  options: VerifiableInferOptions = {},
-): Promise<InferResult[]> {
+function checkOptions(options: VerifiableInferOptions, batchSize: number): InferMode {
   const mode = options.mode ?? "zk";
-  if (mode !== "zk") {
-    throw new VerinferError("UNSUPPORTED_MODE", `mode "${mode}" is not available yet; use "zk"`);
+  if (!["zk", "attest", "none"].includes(mode)) {
+    throw new VerinferError("UNSUPPORTED_MODE", `mode "${mode}" is not one of zk, attest, none`);
   }
-  if (!Array.isArray(inputs) || inputs.length === 0) {
-    throw new VerinferError("INVALID_INPUT", "a batch must be a non-empty array of inputs");
+  if (mode === "attest" && !options.signer) {
+    throw new VerinferError("INVALID_OPTIONS", 'mode "attest" needs a signer (an ethers v6 Signer)');
   }
-  const inputSalt = options.inputSalt;
-  if (inputSalt !== undefined && inputs.length > 1) {
-    throw new VerinferError("INVALID_OPTIONS", "inputSalt applies to a single input, not a batch");
+  if (options.deferProof && mode !== "attest") {
+    throw new VerinferError(
+      "INVALID_OPTIONS",
+      'deferProof goes with mode "attest" (the attested receipt is returned at once)',
+    );
   }
-  if (inputSalt !== undefined) checkSalt(inputSalt);
-  const pkg = model instanceof ModelPackage ? model : await compileModel(model, options);
-  const net = pkg.network;
-  const quantized = inputs.map((x, b) => {
+  const salt = options.inputSalt;
+  for (const [name, s] of [
+    ["inputSalt", salt],
+    ["outputSalt", options.outputSalt],
+  ] as const) {
+    if (s !== undefined && (typeof s !== "bigint" || s < 0n || s >= FIELD_PRIME)) {
+      throw new VerinferError("INVALID_OPTIONS", `${name} must be a bigint in [0, p)`);
+    }
+  }
+  if ((salt !== undefined || options.outputSalt !== undefined || options.dataAttestation) && batchSize > 1) {
+    throw new VerinferError("INVALID_OPTIONS", "salts and dataAttestation apply to a single input, not a batch");
+  }
+  if (options.dataAttestation && salt === undefined) {
+    throw new VerinferError(
+      "INVALID_OPTIONS",
+      "a dataAttestation needs the data node's inputSalt to match its commitment",
+    );
+  }
+  return mode;
+}
+
+function quantizeAll(net: ModelPackage["network"], inputs: readonly unknown[]): bigint[][] {
+  return inputs.map((x, b) => {
     try {
       return quantizeInput(net, x);
     } catch (error) {
@@ -80,6 +103,29 @@ export async function verifiableInferBatch(
       throw error;
     }
   });
+}
+
+/**
+ * Runs a batch: float inference in one tfjs call, then per input the integer reference, commitments, and the
+ * mode's guarantee (Groth16 proof, signed attestation, or none). All inputs are validated before any work.
+ *
+ * @example
+ * ```ts
+ * const results = await verifiableInferBatch(pkg, [x1, x2], { mode: "attest", signer });
+ * ```
+ */
+export async function verifiableInferBatch(
+  model: ModelSource | ModelPackage,
+  inputs: readonly unknown[],
+  options: VerifiableInferOptions = {},
+): Promise<InferResult[]> {
+  if (!Array.isArray(inputs) || inputs.length === 0) {
+    throw new VerinferError("INVALID_INPUT", "a batch must be a non-empty array of inputs");
+  }
+  const mode = checkOptions(options, inputs.length);
+  const pkg = model instanceof ModelPackage ? model : await compileModel(model, options);
+  const net = pkg.network;
+  const quantized = quantizeAll(net, inputs);
   const flatInputs = inputs.map((x) => flattenInput(net, x));
 
   const t0 = performance.now();
@@ -95,8 +141,6 @@ export async function verifiableInferBatch(
     ...(options.backend ? { backend: options.backend } : {}),
   });
   const floatMs = (performance.now() - t0) / inputs.length;
-  const { witness, zkey } = await pkg.provingArtifacts();
-  const commitment = BigInt(pkg.manifest.commitments.model);
   const last = net.layers[net.layers.length - 1] as (typeof net.layers)[number];
   const half = 1n << BigInt(net.outputWidth - 1);
 
@@ -104,7 +148,7 @@ export async function verifiableInferBatch(
   for (const [b, xq] of quantized.entries()) {
     const t1 = performance.now();
     const { output } = integerForward(net, xq);
-    const salts = { input: checkSalt(inputSalt), output: randomSalt() };
+    const salts = { input: options.inputSalt ?? randomSalt(), output: options.outputSalt ?? randomSalt() };
     const inputCommitment = await commitValues({
       values: xq,
       lo: net.input.lo,
@@ -117,43 +161,68 @@ export async function verifiableInferBatch(
       width: net.outputWidth,
       salt: salts.output,
     });
-    const t2 = performance.now();
-    options.onProgress?.({ stage: "prove", message: `proving ${b + 1}/${inputs.length}` });
-    const proof = await proveGroth16({
-      witness,
-      zkey,
-      inputs: { input: xq, inputSalt: salts.input, outputSalt: salts.output },
-    });
-    const t3 = performance.now();
-    const expected = [commitment, inputCommitment, outputCommitment, ...output.map(toField)].map(String);
-    if (proof.publicSignals.join() !== expected.join()) {
-      throw new VerinferError("INTERNAL", "circuit outputs differ from the integer reference", {
-        details: `circuit ${proof.publicSignals.join(",")} vs reference ${expected.join(",")}`,
-      });
+    let dataUid: string | undefined;
+    if (options.dataAttestation) {
+      const data = decodeDataAttestationData(options.dataAttestation.sig.message.data as string);
+      if (data.commitment !== inputCommitment) {
+        throw new VerinferError(
+          "INVALID_OPTIONS",
+          "the input and inputSalt do not open the data attestation's commitment",
+        );
+      }
+      dataUid = options.dataAttestation.sig.uid;
     }
     const values = dequantizeOutput(net, output);
     const floatOut = float.outputs[b] as number[];
-    const maxAbsError = Math.max(...values.map((v, j) => Math.abs(v - (floatOut[j] as number))));
-    const receipt: Receipt = {
+    const quantizedOut = output.map(String);
+    let receipt: Receipt = {
       format: RECEIPT_FORMAT,
-      model: { id: pkg.id, commitment: commitment.toString() },
-      mode: "zk",
-      input: { commitment: inputCommitment.toString(), shape: [...net.inputShape] },
+      model: { id: pkg.id, commitment: pkg.manifest.commitments.model },
+      mode,
+      input: {
+        commitment: inputCommitment.toString(),
+        shape: [...net.inputShape],
+        ...(dataUid ? { dataAttestation: dataUid } : {}),
+      },
       output: {
         commitment: outputCommitment.toString(),
         shape: [last.nOut],
-        quantized: output.map(String),
+        quantized: quantizedOut,
         fracBits: last.outFracBits,
         values,
         float: floatOut,
-        maxAbsError,
+        maxAbsError: Math.max(...values.map((v, j) => Math.abs(v - (floatOut[j] as number)))),
       },
-      proof: { system: "groth16", proof: proof.proof as Receipt["proof"]["proof"], publicSignals: proof.publicSignals },
       backend: float.backend,
-      timings: { floatMs, integerMs: t2 - t1, proveMs: t3 - t2 },
+      timings: { floatMs, integerMs: performance.now() - t1 },
       createdAt: new Date().toISOString(),
     };
-    results.push({ receipt, salts: { input: salts.input.toString(), output: salts.output.toString() } });
+    if (mode === "zk") {
+      options.onProgress?.({ stage: "prove", message: `proving ${b + 1}/${inputs.length}` });
+      receipt = await proveReceipt({ pkg, input: xq, salts, base: receipt });
+    } else if (mode === "attest") {
+      const t2 = performance.now();
+      const data = encodeInferenceData({
+        modelId: receipt.model.id,
+        modelCommitment: BigInt(receipt.model.commitment),
+        inputCommitment,
+        outputCommitment,
+        outputHash: outputHash(quantizedOut, last.outFracBits),
+        mode,
+        backend: receipt.backend,
+      });
+      const attestation = await signOffchainAttestation(
+        { schema: INFERENCE_SCHEMA_UID, data, ...(dataUid ? { refUID: dataUid } : {}) },
+        { signer: options.signer as Signer, ...(options.domain ? { domain: options.domain } : {}) },
+      );
+      receipt = { ...receipt, attestation, timings: { ...receipt.timings, attestMs: performance.now() - t2 } };
+    }
+    const saltStrings = { input: salts.input.toString(), output: salts.output.toString() };
+    const result: InferResult = { receipt, salts: saltStrings };
+    if (options.deferProof) {
+      result.deferred = await deferProof({ pkg, input: xq, salts: saltStrings, receipt });
+    }
+    results.push(result);
   }
   options.onProgress?.({ stage: "prove", message: "done", done: true });
   return results;
@@ -165,10 +234,15 @@ export async function verifiableInferBatch(
  * @param model - a compiled {@link ModelPackage}, or anything {@link compileModel} takes (compiled on the
  *   fly, cached).
  * @param input - one input, flat or nested to the model's input shape.
- * @throws VerinferError `INVALID_INPUT` (shape, NaN/Infinity, out of calibrated range), `UNSUPPORTED_MODE`.
+ * @param options - `mode` (`"zk"` default, `"attest"` with `signer`, `"none"`), `deferProof`, `inputSalt`,
+ *   `dataAttestation`, `backend`, `onProgress`, and compile options.
+ * @throws VerinferError `INVALID_INPUT` (shape, NaN/Infinity, out of calibrated range), `INVALID_OPTIONS`,
+ *   `UNSUPPORTED_MODE`.
  * @example
  * ```ts
  * const { receipt, salts } = await verifiableInfer(pkg, [0, 0.8, 0.1, …]);
+ * const attested = await verifiableInfer(pkg, input, { mode: "attest", signer, deferProof: true });
+ * const zkReceipt = await attested.deferred?.promise;
  * ```
  */
 export async function verifiableInfer(

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Receipt, ReceiptProof } from "../src/attest/receipt.js";
 import { compileModel } from "../src/compile-model.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
 
@@ -33,4 +34,13 @@ export async function errorOf(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error("expected a rejection");
+}
+
+/** A receipt of mode "zk", whose proof is present. */
+export type ZkReceipt = Receipt & { proof: ReceiptProof };
+
+/** Narrows a receipt to a zk receipt, failing the test when it has no proof. */
+export function asZk(receipt: Receipt): ZkReceipt {
+  if (!receipt.proof) throw new Error(`expected a zk receipt, got mode ${receipt.mode}`);
+  return receipt as ZkReceipt;
 }

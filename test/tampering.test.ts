@@ -12,7 +12,7 @@ import {
   verifyReceipt,
 } from "../src/index.js";
 import type { DenseNetwork } from "../src/models/dense-network.js";
-import { demoPackage, demoSamples, errorOf, TEST_CACHE } from "./fixtures.js";
+import { asZk, demoPackage, demoSamples, errorOf, TEST_CACHE, type ZkReceipt } from "./fixtures.js";
 
 /** A second, tiny model: 4 → 3 relu → 4, so its vkey has as many public signals as the demo's. */
 const tinyNetwork: DenseNetwork = {
@@ -51,7 +51,7 @@ const tinyCalibration = [
   [0.8, 0.3, 0.6, 0.5],
 ];
 
-const clone = (r: Receipt): Receipt => structuredClone(r);
+const clone = (r: Receipt): ZkReceipt => asZk(structuredClone(r));
 
 async function rejects(receipt: unknown, options: VerifyReceiptOptions): Promise<void> {
   const result = await verifyReceipt(receipt, options);
@@ -60,7 +60,7 @@ async function rejects(receipt: unknown, options: VerifyReceiptOptions): Promise
 }
 
 /** Sets output j consistently everywhere the receipt states it (quantized, value, maxAbsError). */
-function setOutput(r: Receipt, j: number, q: bigint, alsoPublicSignal: boolean): void {
+function setOutput(r: ZkReceipt, j: number, q: bigint, alsoPublicSignal: boolean): void {
   r.output.quantized[j] = q.toString();
   r.output.values[j] = Number(q) / 2 ** r.output.fracBits;
   r.output.maxAbsError = Math.max(...r.output.values.map((v, k) => Math.abs(v - (r.output.float[k] as number))));
@@ -70,27 +70,27 @@ function setOutput(r: Receipt, j: number, q: bigint, alsoPublicSignal: boolean):
 describe("tampered receipts", () => {
   let pkg: ModelPackage;
   let tiny: ModelPackage;
-  let a: Receipt;
-  let b: Receipt;
-  let tinyReceipt: Receipt;
+  let a: ZkReceipt;
+  let b: ZkReceipt;
+  let tinyReceipt: ZkReceipt;
   let both: VerifyReceiptOptions[];
 
   beforeAll(async () => {
     pkg = await demoPackage();
     const [ra, rb] = await verifiableInferBatch(pkg, demoSamples.inputs.slice(0, 2));
-    a = (ra as { receipt: Receipt }).receipt;
-    b = (rb as { receipt: Receipt }).receipt;
+    a = asZk((ra as { receipt: Receipt }).receipt);
+    b = asZk((rb as { receipt: Receipt }).receipt);
     tiny = await compileModel(tinyNetwork, { calibration: tinyCalibration, cacheDir: TEST_CACHE, quiet: true });
-    tinyReceipt = (await verifiableInfer(tiny, [0.5, 0.25, 0.75, 0.1])).receipt;
+    tinyReceipt = asZk((await verifiableInfer(tiny, [0.5, 0.25, 0.75, 0.1])).receipt);
     both = [{ modelPackage: pkg }, { vkey: pkg.vkey }];
   });
 
   it("accepts the untouched receipts (control)", async () => {
     for (const options of both) {
-      expect(await verifyReceipt(a, options)).toEqual({ valid: true });
-      expect(await verifyReceipt(b, options)).toEqual({ valid: true });
+      expect(await verifyReceipt(a, options)).toMatchObject({ valid: true });
+      expect(await verifyReceipt(b, options)).toMatchObject({ valid: true });
     }
-    expect(await verifyReceipt(tinyReceipt, { modelPackage: tiny })).toEqual({ valid: true });
+    expect(await verifyReceipt(tinyReceipt, { modelPackage: tiny })).toMatchObject({ valid: true });
     expect(tiny.id).not.toBe(pkg.id);
     expect(tiny.manifest.circuit.publicSignals).toBe(pkg.manifest.circuit.publicSignals);
   });
@@ -282,11 +282,11 @@ describe("tampered receipts", () => {
 
 describe("malformed receipts and options", () => {
   let pkg: ModelPackage;
-  let a: Receipt;
+  let a: ZkReceipt;
 
   beforeAll(async () => {
     pkg = await demoPackage();
-    a = (await verifiableInfer(pkg, demoSamples.inputs[4])).receipt;
+    a = asZk((await verifiableInfer(pkg, demoSamples.inputs[4])).receipt);
   });
 
   async function malformed(receipt: unknown): Promise<void> {
@@ -356,7 +356,7 @@ describe("malformed receipts and options", () => {
 
   it("ignores extra fields such as salts (they are stripped, the receipt stays valid)", async () => {
     const withSalts = { ...clone(a), salts: { input: "1", output: "2" } };
-    expect(await verifyReceipt(withSalts, { modelPackage: pkg })).toEqual({ valid: true });
+    expect(await verifyReceipt(withSalts, { modelPackage: pkg })).toMatchObject({ valid: true });
   });
 
   it("throws INVALID_OPTIONS without a vkey or a model package", async () => {

@@ -131,8 +131,8 @@ async function demo(flags: { out?: string; cacheDir?: string }): Promise<number>
     await mkdir(flags.out, { recursive: true });
     await atomicWrite(path.join(flags.out, "receipt.json"), JSON.stringify(receipt, null, 2));
     await atomicWrite(path.join(flags.out, "vkey.json"), JSON.stringify(pkg.vkey, null, 1));
-    await atomicWrite(path.join(flags.out, "proof.json"), JSON.stringify(receipt.proof.proof, null, 1));
-    await atomicWrite(path.join(flags.out, "public.json"), JSON.stringify(receipt.proof.publicSignals, null, 1));
+    await atomicWrite(path.join(flags.out, "proof.json"), JSON.stringify(receipt.proof?.proof, null, 1));
+    await atomicWrite(path.join(flags.out, "public.json"), JSON.stringify(receipt.proof?.publicSignals, null, 1));
     await writeFile(path.join(flags.out, "salts.json"), JSON.stringify(result.salts, null, 2), { mode: 0o600 });
     out(`  wrote        ${flags.out}/{receipt,vkey,proof,public,salts}.json`);
   }

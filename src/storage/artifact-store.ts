@@ -30,8 +30,11 @@ export function sha256Hex(data: Uint8Array | string): string {
 export class ArtifactStore {
   /** Root directory of the store. */
   readonly root: string;
+  /** The cache directory the store lives in. */
+  readonly cacheDir: string;
 
   constructor(cacheDir: string) {
+    this.cacheDir = cacheDir;
     this.root = path.join(cacheDir, "artifacts");
   }
 

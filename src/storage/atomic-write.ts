@@ -7,11 +7,11 @@ import path from "node:path";
  * only then renamed over the target. A crash mid-write leaves at most a stray `.tmp-*` file, never a partial
  * target.
  */
-export async function atomicWrite(file: string, data: Uint8Array | string): Promise<void> {
+export async function atomicWrite(file: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`;
   try {
-    const handle = await open(tmp, "w");
+    const handle = await open(tmp, "w", mode);
     try {
       await handle.writeFile(data);
       await handle.sync();

@@ -1,0 +1,105 @@
+import { AbiCoder, keccak256 } from "ethers";
+import { VerinferError } from "../errors.js";
+import { quantizeInput } from "../models/quantize-input.js";
+import type { QuantizedNetwork } from "../models/quantized-network.js";
+import { ModelPackage } from "../storage/model-package.js";
+import { commitValues, randomSalt } from "./commitments.js";
+import {
+  type EasDomainOptions,
+  type SharedAttestation,
+  signOffchainAttestation,
+  type TypedDataSigner,
+} from "./eas-offchain.js";
+import { DATA_SCHEMA_UID, encodeDataAttestationData } from "./eas-schemas.js";
+
+/** What a data node fetched. */
+export interface DataPayload {
+  /** Where the values came from (URL, feed id, sensor, …). */
+  source: string;
+  /** The values, flat or nested to `shape`. */
+  values: unknown;
+  /** Shape of the values; must be the model's input shape (or its flat size). */
+  shape: readonly number[];
+  /** When they were fetched: a Date or unix seconds. */
+  fetchedAt: Date | number;
+}
+
+/** Options of {@link attestData}. */
+export interface AttestDataOptions {
+  signer: TypedDataSigner;
+  /** The consuming model's package (or its quantized network): its input quantization is used. */
+  quantization: ModelPackage | QuantizedNetwork;
+  domain?: EasDomainOptions;
+  /** Salt for the commitment; default fresh randomness. */
+  salt?: bigint;
+}
+
+/** What {@link attestData} returns; hand `values` and `salt` to the inference node with the attestation. */
+export interface AttestDataResult {
+  attestation: SharedAttestation;
+  /** Salted Poseidon commitment to the quantized values, exactly as the circuit computes it. */
+  commitment: bigint;
+  /** Keep private: with the values it opens the commitment. */
+  salt: bigint;
+}
+
+/** keccak256 of the input quantization (bits, fracBits, lo, hi, size): which integers the commitment is over. */
+export function quantizationHash(net: QuantizedNetwork): string {
+  const q = net.input;
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["uint32", "int32", "int256", "int256", "uint32"],
+      [q.bits, q.fracBits, q.lo, q.hi, net.inputSize],
+    ),
+  );
+}
+
+/**
+ * Data node (oracle): quantizes fetched values with the consuming model's input quantization, commits to them
+ * with a salted Poseidon exactly as the circuit does, and signs an EAS-compatible data attestation. The
+ * inference node passes the values and salt to `verifiableInfer(…, { inputSalt: salt, dataAttestation })`; its
+ * receipt's input commitment then equals this commitment and its attestation's `refUID` points here.
+ *
+ * @throws VerinferError `INVALID_INPUT` (shape, NaN, out of the model's input range, bad fetchedAt/source).
+ * @example
+ * ```ts
+ * const { attestation, salt } = await attestData(
+ *   { source: "https://feed.example/temps", values, shape: [16], fetchedAt: new Date() },
+ *   { signer: oracleWallet, quantization: pkg },
+ * );
+ * ```
+ */
+export async function attestData(payload: DataPayload, options: AttestDataOptions): Promise<AttestDataResult> {
+  const net = options.quantization instanceof ModelPackage ? options.quantization.network : options.quantization;
+  if (typeof payload?.source !== "string" || payload.source.length === 0) {
+    throw new VerinferError("INVALID_INPUT", "data source must be a non-empty string");
+  }
+  const shape = Array.isArray(payload.shape) ? payload.shape : [];
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0) || size !== net.inputSize) {
+    throw new VerinferError(
+      "INVALID_INPUT",
+      `shape [${shape.join(", ")}] does not hold the model's ${net.inputSize} inputs`,
+    );
+  }
+  const fetchedAt =
+    payload.fetchedAt instanceof Date ? Math.floor(payload.fetchedAt.getTime() / 1000) : payload.fetchedAt;
+  if (!Number.isSafeInteger(fetchedAt) || fetchedAt < 0) {
+    throw new VerinferError("INVALID_INPUT", "fetchedAt must be a Date or non-negative unix seconds");
+  }
+  const xq = quantizeInput(net, payload.values);
+  const salt = options.salt ?? randomSalt();
+  const commitment = await commitValues({ values: xq, lo: net.input.lo, width: net.input.bits, salt });
+  const data = encodeDataAttestationData({
+    source: payload.source,
+    commitment,
+    shape: JSON.stringify(shape),
+    fetchedAt: BigInt(fetchedAt),
+    quantizationHash: quantizationHash(net),
+  });
+  const attestation = await signOffchainAttestation(
+    { schema: DATA_SCHEMA_UID, data },
+    { signer: options.signer, ...(options.domain ? { domain: options.domain } : {}) },
+  );
+  return { attestation, commitment, salt };
+}

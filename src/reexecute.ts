@@ -1,0 +1,109 @@
+import { commitValues } from "./attest/commitments.js";
+import { modelCommitment } from "./attest/model-commitment.js";
+import { ReceiptSchema, type Salts } from "./attest/receipt.js";
+import { VerinferError } from "./errors.js";
+import { FIELD_PRIME } from "./field.js";
+import { dequantizeOutput, integerForward } from "./models/integer-forward.js";
+import type { QuantizeOptions } from "./models/quantize.js";
+import { quantizeInput } from "./models/quantize-input.js";
+import type { QuantizedNetwork } from "./models/quantized-network.js";
+import { type ModelSource, quantizeModel } from "./quantize-model.js";
+import { ModelPackage } from "./storage/model-package.js";
+
+/** Options of {@link reexecute}. */
+export interface ReexecuteOptions {
+  /** The compiled package the receipt names. */
+  modelPackage?: ModelPackage;
+  /**
+   * Or the model itself with the quantization options it was compiled with; quantized here without
+   * compiling a circuit (re-execution needs no proving key).
+   */
+  model?: ModelSource;
+  quantization?: Partial<QuantizeOptions>;
+  /** The original input. */
+  input: unknown;
+  /** The salts returned with the receipt. */
+  salts: Salts;
+}
+
+/** Outcome of {@link reexecute}. */
+export interface ReexecuteResult {
+  valid: boolean;
+  reason?: string;
+}
+
+function parseSalt(s: unknown, which: string): bigint {
+  if (typeof s !== "string" || !/^\d{1,78}$/.test(s) || BigInt(s) >= FIELD_PRIME) {
+    throw new VerinferError("INVALID_INPUT", `salts.${which} must be a field element in decimal`);
+  }
+  return BigInt(s);
+}
+
+/**
+ * Re-executes a receipt bit-exactly: quantizes the input, runs the integer reference forward pass, recomputes
+ * the model, input and output commitments with the salts, and compares every one with the receipt. Works for
+ * receipts of every mode, because the proven semantics are integers — identical on every machine, unlike
+ * float GPU inference.
+ *
+ * @throws VerinferError `MALFORMED_RECEIPT`, `INVALID_INPUT` (input or salts malformed), `INVALID_OPTIONS`.
+ * @example
+ * ```ts
+ * const { valid, reason } = await reexecute(receipt, { modelPackage: pkg, input, salts });
+ * ```
+ */
+export async function reexecute(receipt: unknown, options: ReexecuteOptions): Promise<ReexecuteResult> {
+  const parsed = ReceiptSchema.safeParse(receipt);
+  if (!parsed.success) {
+    throw new VerinferError("MALFORMED_RECEIPT", "receipt does not match verinfer/receipt@1", {
+      details: parsed.error.message,
+    });
+  }
+  const r = parsed.data;
+  const salts = { input: parseSalt(options.salts?.input, "input"), output: parseSalt(options.salts?.output, "output") };
+  let net: QuantizedNetwork;
+  let commitment: bigint;
+  if (options.modelPackage instanceof ModelPackage) {
+    net = options.modelPackage.network;
+    commitment = BigInt(options.modelPackage.manifest.commitments.model);
+  } else if (options.model !== undefined) {
+    net = (await quantizeModel(options.model, options.quantization ?? {})).network;
+    commitment = await modelCommitment(net);
+  } else {
+    throw new VerinferError("INVALID_OPTIONS", "reexecute needs a modelPackage or a model");
+  }
+  const fail = (reason: string): ReexecuteResult => ({ valid: false, reason });
+  if (BigInt(r.model.commitment) !== commitment)
+    return fail("the model does not hash to the receipt's model commitment");
+  let xq: bigint[];
+  try {
+    xq = quantizeInput(net, options.input);
+  } catch (error) {
+    // The input is well-formed data that simply is not this receipt's input.
+    if (error instanceof VerinferError && error.code === "INVALID_INPUT")
+      return fail(`input rejected: ${error.shortMessage}`);
+    throw error;
+  }
+  const half = 1n << BigInt(net.outputWidth - 1);
+  const { output } = integerForward(net, xq);
+  const inputCommitment = await commitValues({
+    values: xq,
+    lo: net.input.lo,
+    width: net.input.bits,
+    salt: salts.input,
+  });
+  if (BigInt(r.input.commitment) !== inputCommitment)
+    return fail("input commitment does not open to this input and salt");
+  if (r.output.quantized.join() !== output.join()) return fail("the integer forward pass gives other outputs");
+  const outputCommitment = await commitValues({
+    values: output,
+    lo: -half,
+    width: net.outputWidth,
+    salt: salts.output,
+  });
+  if (BigInt(r.output.commitment) !== outputCommitment)
+    return fail("output commitment does not open to these outputs and salt");
+  const values = dequantizeOutput(net, output);
+  if (values.some((v, j) => v !== r.output.values[j]))
+    return fail("stated output values are not the dequantized outputs");
+  return { valid: true };
+}
