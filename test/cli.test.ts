@@ -3,6 +3,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { Wallet } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ReceiptSchema } from "../src/attest/receipt.js";
 import { DEMO_MODEL_DIR, demoPackage, demoSamples, ROOT, TEST_CACHE } from "./fixtures.js";
@@ -77,5 +78,114 @@ describe("verinfer CLI", () => {
     expect((await cli(["compile", path.join(dir, "no-such-model")])).code).toBe(2);
     expect((await cli(["infer", DEMO_MODEL_DIR])).code).toBe(2);
     expect((await cli(["frobnicate"])).code).toBe(2);
+  });
+
+  describe("attestation flow", () => {
+    const oracleKey = `0x${"55".repeat(32)}`;
+    const nodeKey = `0x${"66".repeat(32)}`;
+    const oracle = new Wallet(oracleKey).address;
+    const node = new Wallet(nodeKey).address;
+    const f = (name: string) => path.join(dir, name);
+
+    beforeAll(async () => {
+      await writeFile(f("oracle.key"), oracleKey, { mode: 0o600 });
+      await writeFile(f("node.key"), `${nodeKey.slice(2)}\n`, { mode: 0o600 });
+      await writeFile(f("values.json"), JSON.stringify({ values: demoSamples.inputs[3], source: "sensor-7" }));
+    });
+
+    it("attests data, infers in attest mode from it, verifies the chain and re-executes", async () => {
+      const attest = await cli([
+        "attest-data",
+        "--input",
+        f("values.json"),
+        "--model",
+        DEMO_MODEL_DIR,
+        "--key-file",
+        f("oracle.key"),
+        "--out",
+        f("data.json"),
+      ]);
+      expect(attest.code).toBe(0);
+      const infer = await cli([
+        "infer",
+        DEMO_MODEL_DIR,
+        "--mode",
+        "attest",
+        "--key-file",
+        f("node.key"),
+        "--input",
+        f("values.json"),
+        "--data-attestation",
+        f("data.json"),
+        "--input-salt",
+        f("data.salt.json"),
+        "--out",
+        f("attested.json"),
+      ]);
+      expect(infer.code).toBe(0);
+      const chain = ["--trusted-signer", node, "--trusted-data-signer", oracle, "--data-attestation", f("data.json")];
+      expect((await cli(["verify", f("attested.json"), ...chain])).code).toBe(0);
+      const untrusted = await cli(["verify", f("attested.json"), "--trusted-signer", oracle]);
+      expect(untrusted.code).toBe(1);
+      const reexec = ["--model", DEMO_MODEL_DIR, "--input", f("values.json"), "--salts", f("attested.salts.json")];
+      expect((await cli(["reexecute", f("attested.json"), ...reexec])).code).toBe(0);
+      const wrong = ["--model", DEMO_MODEL_DIR, "--input", f("input.json"), "--salts", f("attested.salts.json")];
+      expect((await cli(["reexecute", f("attested.json"), ...wrong])).code).toBe(1);
+    });
+
+    it("refuses attest mode without a key, and never takes a key from the command line", async () => {
+      const noKey = await cli([
+        "infer",
+        DEMO_MODEL_DIR,
+        "--mode",
+        "attest",
+        "--input",
+        f("values.json"),
+        "--out",
+        f("x.json"),
+      ]);
+      expect(noKey.code).toBe(2);
+      expect(noKey.stderr).toContain("INVALID_OPTIONS");
+      const argvKey = await cli([
+        "attest-data",
+        "--key",
+        oracleKey,
+        "--input",
+        f("values.json"),
+        "--model",
+        DEMO_MODEL_DIR,
+        "--out",
+        f("y.json"),
+      ]);
+      expect(argvKey.code).toBe(2);
+    });
+
+    it("persists a deferred proof that resume-proofs finishes in a later process", async () => {
+      const infer = await cli([
+        "infer",
+        DEMO_MODEL_DIR,
+        "--mode",
+        "attest",
+        "--defer-proof",
+        "--key-file",
+        f("node.key"),
+        "--input",
+        f("input.json"),
+        "--out",
+        f("deferred.json"),
+      ]);
+      expect(infer.code).toBe(0);
+      const id = /job ([0-9a-f-]{36}) persisted/.exec(infer.stdout)?.[1];
+      expect(id).toBeDefined();
+      const resume = await cli(["resume-proofs"]);
+      expect(resume.code).toBe(0);
+      const zk = ReceiptSchema.parse(
+        JSON.parse(await readFile(path.join(TEST_CACHE, "jobs", "done", `${id}.json`), "utf8")),
+      );
+      const attested = ReceiptSchema.parse(JSON.parse(await readFile(f("deferred.json"), "utf8")));
+      expect(zk.mode).toBe("zk");
+      expect(zk.input.commitment).toBe(attested.input.commitment);
+      expect(zk.output.commitment).toBe(attested.output.commitment);
+    });
   });
 });

@@ -2,7 +2,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import type { ReceiptAttestation } from "../attest/receipt.js";
 import { type CompileModelOptions, compileModel } from "../compile-model.js";
 import { VerinferError } from "../errors.js";
 import { packageRoot } from "../package-root.js";
@@ -11,10 +12,12 @@ import { atomicWrite } from "../storage/atomic-write.js";
 import { resolveCacheDir } from "../storage/cache-dir.js";
 import { loadModelPackage, type ModelPackage } from "../storage/model-package.js";
 import { toolchainVersions } from "../toolchain.js";
-import { verifiableInfer } from "../verifiable-infer.js";
-import { verifyReceipt } from "../verify-receipt.js";
+import { type InferMode, type VerifiableInferOptions, verifiableInfer } from "../verifiable-infer.js";
+import { type VerifyReceiptOptions, verifyReceipt } from "../verify-receipt.js";
+import { attestDataCommand, reexecuteCommand, resumeProofsCommand } from "./attest-commands.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { readCalibration, readJsonFile } from "./io.js";
+import { KEY_ENV, loadSigner } from "./keys.js";
 import { createProgress } from "./progress-bar.js";
 
 /** The bundled demo model (trained by examples/train-demo-model.ts). */
@@ -140,10 +143,36 @@ async function demo(flags: { out?: string; cacheDir?: string }): Promise<number>
   return verified.valid ? EXIT.ok : EXIT.invalid;
 }
 
-async function infer(modelDir: string, flags: CompileFlags & { input: string; out: string; saltsOut?: string }) {
+async function infer(
+  modelDir: string,
+  flags: CompileFlags & {
+    input: string;
+    out: string;
+    saltsOut?: string;
+    mode: InferMode;
+    keyFile?: string;
+    deferProof?: boolean;
+    dataAttestation?: string;
+    inputSalt?: string;
+  },
+) {
   const json = await readJsonFile(flags.input, "input file");
-  const input = Array.isArray(json) ? json : (json as { input?: unknown }).input;
-  const options = await compileOptions(modelDir, flags);
+  const input = Array.isArray(json)
+    ? json
+    : ((json as { input?: unknown; values?: unknown }).input ?? (json as { values?: unknown }).values);
+  const options: VerifiableInferOptions = { ...(await compileOptions(modelDir, flags)), mode: flags.mode };
+  if (flags.mode === "attest") options.signer = await loadSigner(flags.keyFile);
+  if (flags.deferProof) options.deferProof = true;
+  if (flags.dataAttestation) {
+    options.dataAttestation = (await readJsonFile(flags.dataAttestation, "data attestation")) as ReceiptAttestation;
+  }
+  if (flags.inputSalt) {
+    const salt = (await readJsonFile(flags.inputSalt, "input salt file")) as { salt?: unknown };
+    if (typeof salt?.salt !== "string" || !/^\d+$/.test(salt.salt)) {
+      throw new VerinferError("INVALID_INPUT", `${flags.inputSalt} must hold { "salt": "<decimal>" }`);
+    }
+    options.inputSalt = BigInt(salt.salt);
+  }
   const progress = createProgress(ALL_STAGES);
   let result: Awaited<ReturnType<typeof verifiableInfer>>;
   try {
@@ -154,30 +183,49 @@ async function infer(modelDir: string, flags: CompileFlags & { input: string; ou
   const saltsFile = flags.saltsOut ?? flags.out.replace(/(\.json)?$/, ".salts.json");
   await atomicWrite(flags.out, JSON.stringify(result.receipt, null, 2));
   await writeFile(saltsFile, JSON.stringify(result.salts, null, 2), { mode: 0o600 });
-  out(`receipt ${flags.out} (model ${result.receipt.model.id})`);
+  out(`receipt ${flags.out} (model ${result.receipt.model.id}, mode ${result.receipt.mode})`);
   out(`salts   ${saltsFile} (private: keep them to open the commitments later)`);
+  if (result.deferred) {
+    out(`proof   job ${result.deferred.id} persisted; run \`verinfer resume-proofs\` to finish it`);
+  }
   return EXIT.ok;
 }
 
-async function verify(
-  receiptFile: string,
-  flags: { vkey?: string; model?: string; requireCeremony?: boolean; cacheDir?: string },
-) {
+interface VerifyFlags {
+  vkey?: string;
+  model?: string;
+  requireCeremony?: boolean;
+  cacheDir?: string;
+  trustedSigner: string[];
+  trustedDataSigner: string[];
+  dataAttestation?: string;
+  requireMode?: InferMode;
+  maxAge?: number;
+}
+
+async function verify(receiptFile: string, flags: VerifyFlags) {
   const receipt = await readJsonFile(receiptFile, "receipt");
-  const options: Parameters<typeof verifyReceipt>[1] = {};
+  const options: VerifyReceiptOptions = {};
   if (flags.requireCeremony) options.requireCeremony = true;
+  if (flags.trustedSigner.length > 0) options.trustedSigners = flags.trustedSigner;
+  if (flags.trustedDataSigner.length > 0) options.trustedDataSigners = flags.trustedDataSigner;
+  if (flags.dataAttestation) options.dataAttestation = await readJsonFile(flags.dataAttestation, "data attestation");
+  if (flags.requireMode) options.requireMode = flags.requireMode;
+  if (flags.maxAge !== undefined) options.maxAge = flags.maxAge;
+  const cache = flags.cacheDir ? { cacheDir: flags.cacheDir } : {};
+  const mode = (receipt as { mode?: unknown })?.mode;
   if (flags.vkey) {
     options.vkey = (await readJsonFile(flags.vkey, "verification key")) as Record<string, unknown>;
-  } else {
+    if (flags.model) options.modelPackage = await loadModelPackage(flags.model, cache);
+  } else if (mode === "zk" || flags.model || flags.requireCeremony) {
     const id = flags.model ?? (receipt as { model?: { id?: unknown } })?.model?.id;
     if (typeof id !== "string") throw new VerinferError("MALFORMED_RECEIPT", "receipt names no model id; pass --vkey");
-    options.modelPackage = await loadModelPackage(id, flags.cacheDir ? { cacheDir: flags.cacheDir } : {});
-  }
-  if (flags.vkey && flags.model) {
-    options.modelPackage = await loadModelPackage(flags.model, flags.cacheDir ? { cacheDir: flags.cacheDir } : {});
+    options.modelPackage = await loadModelPackage(id, cache);
   }
   const result = await verifyReceipt(receipt, options);
   out(result.valid ? "VALID" : `INVALID: ${result.reason}`);
+  for (const c of result.checks)
+    process.stderr.write(`  ${c.ok ? "ok  " : "FAIL"} ${c.name}${c.detail ? `: ${c.detail}` : ""}\n`);
   return result.valid ? EXIT.ok : EXIT.invalid;
 }
 
@@ -218,6 +266,15 @@ export function buildCli(setExit: (code: number) => void): Command {
     .requiredOption("--input <file>", "input JSON: an array (flat or nested) or {input: [...]}")
     .requiredOption("--out <file>", "where to write receipt.json")
     .option("--salts-out <file>", "where to write the private salts (default <out>.salts.json)")
+    .addOption(
+      new Option("--mode <mode>", "zk proof, signed attestation, or commitments only")
+        .choices(["zk", "attest", "none"])
+        .default("zk"),
+    )
+    .option("--key-file <file>", `signing key for --mode attest (hex; or set ${KEY_ENV})`)
+    .option("--defer-proof", "with --mode attest: persist a proof job (finish it with resume-proofs)")
+    .option("--data-attestation <file>", "the data node's attestation of this input")
+    .option("--input-salt <file>", "the data node's salt file ({ salt }) for --data-attestation")
     .action(async (modelDir: string, flags) => setExit(await infer(modelDir, flags)));
 
   program
@@ -226,9 +283,59 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option("--vkey <file>", "snarkjs verification key (default: the cached model package named by the receipt)")
     .option("--model <idOrManifest>", "model id in the cache, or a manifest file")
     .option("--require-ceremony", "reject models set up with a development ptau")
+    .option("--trusted-signer <address>", "accept attestations by this address (repeatable)", collect, [])
+    .option("--trusted-data-signer <address>", "accept data attestations by this address (repeatable)", collect, [])
+    .option("--data-attestation <file>", "check the input's data attestation too")
+    .addOption(new Option("--require-mode <mode>", "accept only this mode").choices(["zk", "attest", "none"]))
+    .option("--max-age <seconds>", "reject attestations older than this", int)
     .option("--cache-dir <dir>", "artifact cache")
     .action(async (receipt: string, flags) => setExit(await verify(receipt, flags)));
+  withCompileFlags(
+    program.command("attest-data").description("data node: commit to fetched values and sign a data attestation"),
+  )
+    .requiredOption("--input <file>", "values JSON: an array, or { values, shape?, source?, fetchedAt? }")
+    .requiredOption("--model <modelDir>", "the consuming model (its input quantization is used)")
+    .requiredOption("--out <file>", "where to write the attestation ({ sig, signer })")
+    .option("--salt-out <file>", "where to write the private salt (default <out>.salt.json)")
+    .option("--source <source>", "where the values came from")
+    .option("--key-file <file>", `signing key (hex; or set ${KEY_ENV})`)
+    .action(
+      async (
+        flags: CompileFlags & {
+          input: string;
+          model: string;
+          out: string;
+          saltOut?: string;
+          source?: string;
+          keyFile?: string;
+        },
+      ) => {
+        const options = await compileOptions(flags.model, flags);
+        setExit(await attestDataCommand({ ...flags, calibration: options.calibration ?? [] }));
+      },
+    );
+
+  withCompileFlags(
+    program.command("reexecute <receipt>").description("re-execute a receipt bit-exactly: exit 0 valid, 1 invalid"),
+  )
+    .requiredOption("--model <modelDir>", "the model the receipt names")
+    .requiredOption("--input <file>", "the original input")
+    .requiredOption("--salts <file>", "the salts returned with the receipt")
+    .action(async (receipt: string, flags: CompileFlags & { model: string; input: string; salts: string }) => {
+      const options = await compileOptions(flags.model, flags);
+      setExit(await reexecuteCommand(receipt, { ...flags, calibration: options.calibration ?? [] }));
+    });
+
+  program
+    .command("resume-proofs")
+    .description("finish the deferred proof jobs persisted in the cache")
+    .option("--cache-dir <dir>", "artifact cache")
+    .action(async (flags: { cacheDir?: string }) => setExit(await resumeProofsCommand(flags)));
   return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** Runs the CLI and returns its exit code. */
