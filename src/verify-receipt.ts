@@ -170,6 +170,16 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
   const check = (name: string, failure: string | undefined) => {
     checks.push(failure === undefined ? { name, ok: true } : { name, ok: false, detail: failure });
   };
+  const attestationChecks = (prefix: string, att: unknown, schema: string, signers: readonly string[] | undefined) => {
+    const result = verifyOffchainAttestation(att, {
+      schema,
+      trustedSigners: [...(signers ?? [])],
+      now,
+      ...(options.domain ? { domain: options.domain } : {}),
+      ...(options.maxAge !== undefined ? { maxAgeSeconds: options.maxAge } : {}),
+    });
+    for (const c of result.checks) checks.push({ ...c, name: `${prefix}: ${c.name}` });
+  };
   const modes = options.requireMode === undefined ? undefined : ([] as ReceiptMode[]).concat(options.requireMode);
   if (modes) check("mode", modes.includes(r.mode) ? undefined : `mode "${r.mode}" is not one of ${modes.join(", ")}`);
   if (options.requireCeremony) {
@@ -201,28 +211,14 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
     check("public signals", signals);
     if (signals === undefined) check("groth16 proof", await zkProof(r, vkey as Record<string, unknown>));
   } else if (r.mode === "attest") {
-    const att = verifyOffchainAttestation(r.attestation, {
-      schema: INFERENCE_SCHEMA_UID,
-      trustedSigners: options.trustedSigners as string[],
-      now,
-      ...(options.domain ? { domain: options.domain } : {}),
-      ...(options.maxAge !== undefined ? { maxAgeSeconds: options.maxAge } : {}),
-    });
-    for (const c of att.checks) checks.push({ ...c, name: `attestation: ${c.name}` });
+    attestationChecks("attestation", r.attestation, INFERENCE_SCHEMA_UID, options.trustedSigners);
     check("attested fields", attestedFields(r));
   } else {
     check("guarantee", 'a "none" receipt carries no proof or attestation; check it with reexecute()');
   }
 
   if (options.dataAttestation !== undefined) {
-    const data = verifyOffchainAttestation(options.dataAttestation, {
-      schema: DATA_SCHEMA_UID,
-      trustedSigners: options.trustedDataSigners as string[],
-      now,
-      ...(options.domain ? { domain: options.domain } : {}),
-      ...(options.maxAge !== undefined ? { maxAgeSeconds: options.maxAge } : {}),
-    });
-    for (const c of data.checks) checks.push({ ...c, name: `data attestation: ${c.name}` });
+    attestationChecks("data attestation", options.dataAttestation, DATA_SCHEMA_UID, options.trustedDataSigners);
     const sig = (options.dataAttestation as { sig: { uid: string; message: { data: string } } }).sig;
     let commitment: bigint | undefined;
     try {
