@@ -93,8 +93,9 @@ export async function deferProof(params: {
     id: randomUUID(),
     modelId: params.pkg.id,
     input: params.input.map(String),
-    salts: params.salts,
-    receipt: params.receipt,
+    salts: { ...params.salts },
+    // The caller keeps (and may edit) its receipt; the job proves the statement as it was made.
+    receipt: structuredClone(params.receipt),
     createdAt: new Date().toISOString(),
   };
   const file = path.join(jobDir(params.pkg.store.cacheDir, "pending"), `${job.id}.json`);

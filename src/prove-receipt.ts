@@ -46,7 +46,8 @@ export async function proveReceipt(params: ProveReceiptParams): Promise<Receipt>
       details: `circuit ${proof.publicSignals.join(",")} vs reference ${expected.join(",")}`,
     });
   }
-  const { attestation: _attestation, ...rest } = base;
+  // A copy: the zk receipt must not share objects with the receipt it was proven from.
+  const { attestation: _attestation, ...rest } = structuredClone(base);
   return {
     ...rest,
     mode: "zk",

@@ -1,8 +1,9 @@
 import { performance } from "node:perf_hooks";
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Signer } from "ethers";
+import { quantizationHash } from "./attest/attest-data.js";
 import { commitValues, randomSalt } from "./attest/commitments.js";
-import { type EasDomainOptions, signOffchainAttestation } from "./attest/eas-offchain.js";
+import { type EasDomainOptions, SharedAttestationSchema, signOffchainAttestation } from "./attest/eas-offchain.js";
 import { decodeDataAttestationData, encodeInferenceData, INFERENCE_SCHEMA_UID } from "./attest/eas-schemas.js";
 import { outputHash } from "./attest/output-hash.js";
 import {
@@ -79,6 +80,9 @@ function checkOptions(options: VerifiableInferOptions, batchSize: number): Infer
   }
   if ((salt !== undefined || options.outputSalt !== undefined || options.dataAttestation) && batchSize > 1) {
     throw new VerinferError("INVALID_OPTIONS", "salts and dataAttestation apply to a single input, not a batch");
+  }
+  if (options.dataAttestation !== undefined && !SharedAttestationSchema.safeParse(options.dataAttestation).success) {
+    throw new VerinferError("INVALID_OPTIONS", "dataAttestation is not an EAS off-chain attestation { sig, signer }");
   }
   if (options.dataAttestation && salt === undefined) {
     throw new VerinferError(
@@ -163,7 +167,17 @@ export async function verifiableInferBatch(
     });
     let dataUid: string | undefined;
     if (options.dataAttestation) {
-      const data = decodeDataAttestationData(options.dataAttestation.sig.message.data as string);
+      let data: ReturnType<typeof decodeDataAttestationData>;
+      try {
+        data = decodeDataAttestationData(options.dataAttestation.sig.message.data as string);
+      } catch (cause) {
+        throw new VerinferError("INVALID_OPTIONS", "dataAttestation's data is not a verinfer data attestation", {
+          cause,
+        });
+      }
+      if (data.quantizationHash.toLowerCase() !== quantizationHash(net)) {
+        throw new VerinferError("INVALID_OPTIONS", "dataAttestation was made for another input quantization");
+      }
       if (data.commitment !== inputCommitment) {
         throw new VerinferError(
           "INVALID_OPTIONS",

@@ -1,4 +1,5 @@
 import * as snarkjs from "snarkjs";
+import { quantizationHash } from "./attest/attest-data.js";
 import { type EasDomainOptions, verifyOffchainAttestation } from "./attest/eas-offchain.js";
 import {
   DATA_SCHEMA_UID,
@@ -220,11 +221,20 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
   if (options.dataAttestation !== undefined) {
     attestationChecks("data attestation", options.dataAttestation, DATA_SCHEMA_UID, options.trustedDataSigners);
     const sig = (options.dataAttestation as { sig: { uid: string; message: { data: string } } }).sig;
-    let commitment: bigint | undefined;
+    let decoded: ReturnType<typeof decodeDataAttestationData> | undefined;
     try {
-      commitment = decodeDataAttestationData(sig.message.data).commitment;
+      decoded = decodeDataAttestationData(sig.message.data);
     } catch {
-      commitment = undefined;
+      decoded = undefined;
+    }
+    const commitment = decoded?.commitment;
+    if (pkg) {
+      check(
+        "data quantization",
+        decoded?.quantizationHash.toLowerCase() === quantizationHash(pkg.network)
+          ? undefined
+          : "data attestation was made for another input quantization than the model's",
+      );
     }
     check(
       "data commitment",

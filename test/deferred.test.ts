@@ -30,10 +30,15 @@ describe("deferred proofs", () => {
     const input = demoSamples.inputs[4];
     const { receipt, deferred } = await verifiableInfer(pkg, input, { mode: "attest", signer, deferProof: true });
     expect(receipt.mode).toBe("attest");
+    // The caller owns its receipt: editing it must not change the statement being proven.
+    const original = structuredClone(receipt);
+    receipt.output.quantized[0] = "12345";
     const zk = (await deferred?.promise) as Receipt;
     expect(zk.mode).toBe("zk");
-    expect(zk.input.commitment).toBe(receipt.input.commitment);
-    expect(zk.output.commitment).toBe(receipt.output.commitment);
+    expect(zk.input.commitment).toBe(original.input.commitment);
+    expect(zk.output.commitment).toBe(original.output.commitment);
+    expect(zk.output.quantized).toEqual(original.output.quantized);
+    expect(zk.output).not.toBe(receipt.output);
     expect(await verifyReceipt(zk, { modelPackage: pkg })).toMatchObject({ valid: true });
     const done = JSON.parse(await readFile(path.join(cacheDir, "jobs", "done", `${deferred?.id}.json`), "utf8"));
     expect(done).toEqual(JSON.parse(JSON.stringify(zk)));

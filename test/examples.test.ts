@@ -1,10 +1,15 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { Wallet } from "ethers";
+import { beforeAll, describe, expect, it } from "vitest";
 import { main as checkProof } from "../examples/check-proof.js";
+import { type DataNodeBundle, main as dataNodeFlow } from "../examples/data-node-flow.js";
 import { main as serviceCall } from "../examples/service-call.js";
-import { TEST_CACHE } from "./fixtures.js";
+import { type VerifierConfig, main as verifierNode } from "../examples/verifier-node.js";
+import { decodeDataAttestationData } from "../src/attest/eas-schemas.js";
+import { attestData } from "../src/index.js";
+import { demoPackage, TEST_CACHE } from "./fixtures.js";
 
 describe("examples", () => {
   let receiptDir = "";
@@ -33,5 +38,93 @@ describe("examples", () => {
     const result = await checkProof(receiptDir);
     expect(result.verinfer).toBe(false);
     expect(result.snarkjs).toBe(false);
+  });
+});
+
+describe("examples: data node → inference node → verifier node", () => {
+  let bundle: DataNodeBundle;
+  let config: VerifierConfig;
+
+  beforeAll(async () => {
+    // A private copy of the test cache: the flow persists a deferred proof job, and test/deferred.test.ts counts
+    // the pending jobs of the cache it copies.
+    const cacheDir = await mkdtemp(path.join(os.tmpdir(), "verinfer-data-node-"));
+    for (const sub of ["artifacts", "models"]) {
+      await cp(path.join(TEST_CACHE, sub), path.join(cacheDir, sub), { recursive: true });
+    }
+    bundle = await dataNodeFlow(cacheDir);
+    config = {
+      modelPackage: await demoPackage(),
+      trustedSigners: [bundle.signers.inferenceNode],
+      trustedDataSigners: [bundle.signers.dataNode],
+    };
+  });
+
+  it("data-node-flow returns an attested receipt bound to the data attestation, and a zk receipt of it", () => {
+    const data = decodeDataAttestationData(bundle.dataAttestation.sig.message.data);
+    expect(bundle.attested.mode).toBe("attest");
+    expect(bundle.attested.input.commitment).toBe(data.commitment.toString());
+    expect(bundle.attested.attestation?.sig.message.refUID).toBe(bundle.dataAttestation.sig.uid);
+    expect(bundle.attested.input.dataAttestation).toBe(bundle.dataAttestation.sig.uid);
+    expect(bundle.dataAttestation.signer).toBe(bundle.signers.dataNode);
+    expect(bundle.attested.attestation?.signer).toBe(bundle.signers.inferenceNode);
+    expect(bundle.salts.input).toBe(bundle.dataSalt);
+    expect(bundle.zk.mode).toBe("zk");
+    expect(bundle.zk.output.commitment).toBe(bundle.attested.output.commitment);
+  });
+
+  it("verifier-node accepts the honest bundle by signature, proof, re-execution and matching commitments", async () => {
+    const report = await verifierNode(bundle, config);
+    expect(report.attested).toMatchObject({ valid: true });
+    expect(report.attested.checks.map((c) => c.name)).toContain("data attestation: trusted-signer");
+    expect(report.zk).toMatchObject({ valid: true });
+    expect(report.zk.checks.map((c) => c.name)).toContain("groth16 proof");
+    expect(report.reexecutedAttested).toEqual({ valid: true });
+    expect(report.reexecutedZk).toEqual({ valid: true });
+    expect(report.sameCommitments).toEqual({ valid: true });
+    expect(report.valid).toBe(true);
+  });
+
+  it("rejects a bundle whose attested receipt output was changed", async () => {
+    // Through JSON, as a verifier receives it: in memory the zk receipt shares its `output` object with the
+    // attested receipt it was proven from, so an in-memory edit of one would change both.
+    const tampered = JSON.parse(JSON.stringify(bundle)) as DataNodeBundle;
+    const out = tampered.attested.output;
+    // Changed consistently (values and error follow), so only the signature and re-execution can catch it.
+    out.quantized[0] = (BigInt(out.quantized[0] as string) + 1n).toString();
+    out.values[0] = Number(out.quantized[0]) / 2 ** out.fracBits;
+    out.maxAbsError = Math.max(...out.values.map((v, j) => Math.abs(v - (out.float[j] as number))));
+    const report = await verifierNode(tampered, config);
+    expect(report.valid).toBe(false);
+    expect(report.attested.valid).toBe(false);
+    expect(report.attested.checks.find((c) => !c.ok)?.name).toBe("attested fields");
+    expect(report.reexecutedAttested.valid).toBe(false);
+    expect(report.sameCommitments.valid).toBe(false);
+    expect(report.zk.valid).toBe(true);
+  });
+
+  it("rejects a bundle whose data attestation was swapped for one signed by an untrusted key", async () => {
+    // Same values and salt, hence the same commitment: only the key differs.
+    const rogue = await attestData(
+      { source: bundle.source, values: bundle.input, shape: [16], fetchedAt: new Date() },
+      { signer: Wallet.createRandom(), quantization: config.modelPackage, salt: BigInt(bundle.dataSalt) },
+    );
+    expect(decodeDataAttestationData(rogue.attestation.sig.message.data).commitment.toString()).toBe(
+      bundle.attested.input.commitment,
+    );
+    const report = await verifierNode({ ...bundle, dataAttestation: rogue.attestation }, config);
+    expect(report.valid).toBe(false);
+    expect(report.attested.valid).toBe(false);
+    expect(report.attested.checks.find((c) => !c.ok)?.name).toBe("data attestation: trusted-signer");
+  });
+
+  it("rejects re-execution with a wrong salt, though signature and proof still verify", async () => {
+    const salts = { ...bundle.salts, input: (BigInt(bundle.salts.input) + 1n).toString() };
+    const report = await verifierNode({ ...bundle, salts }, config);
+    expect(report.valid).toBe(false);
+    expect(report.reexecutedAttested.valid).toBe(false);
+    expect(report.reexecutedZk.valid).toBe(false);
+    expect(report.attested.valid).toBe(true);
+    expect(report.zk.valid).toBe(true);
   });
 });

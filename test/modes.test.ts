@@ -221,6 +221,35 @@ describe("data node provenance", () => {
     expect(isVerinferError(error, "INVALID_OPTIONS")).toBe(true);
   });
 
+  it("refuses a malformed data attestation option with INVALID_OPTIONS", async () => {
+    for (const dataAttestation of [{}, { sig: {}, signer: "0x1" }]) {
+      const error = await errorOf(
+        verifiableInfer(pkg, values, { inputSalt: 1n, dataAttestation: dataAttestation as never }),
+      );
+      expect(isVerinferError(error, "INVALID_OPTIONS")).toBe(true);
+    }
+  });
+
+  it("rejects a data attestation made for another input quantization", async () => {
+    const other = { ...pkg.network, input: { ...pkg.network.input, fracBits: pkg.network.input.fracBits - 1 } };
+    const data = await attestData(
+      { source: "feed", values, shape: [16], fetchedAt: 1_700_000_000 },
+      { signer: dataNode, quantization: other },
+    );
+    const refused = await errorOf(
+      verifiableInfer(pkg, values, { inputSalt: data.salt, dataAttestation: data.attestation }),
+    );
+    expect(isVerinferError(refused, "INVALID_OPTIONS")).toBe(true);
+    const { receipt } = await verifiableInfer(pkg, values, { mode: "attest", signer: inferenceNode });
+    const result = await verifyReceipt(receipt, {
+      ...trusted,
+      modelPackage: pkg,
+      trustedDataSigners: [dataNode.address],
+      dataAttestation: data.attestation,
+    });
+    expect(result.checks.find((c) => c.name === "data quantization")?.ok).toBe(false);
+  });
+
   it("refuses bad data payloads with INVALID_INPUT", async () => {
     for (const payload of [
       { source: "", values, shape: [16], fetchedAt: 1 },
