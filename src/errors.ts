@@ -13,6 +13,9 @@ export const ERROR_CODES = [
   "COMPILE_FAILED",
   "PROVE_FAILED",
   "BACKEND_UNAVAILABLE",
+  "CHAIN_ERROR",
+  "OVERLOADED",
+  "TIMEOUT",
   "INTERNAL",
 ] as const;
 

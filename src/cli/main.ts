@@ -15,6 +15,7 @@ import { toolchainVersions } from "../toolchain.js";
 import { type InferMode, type VerifiableInferOptions, verifiableInfer } from "../verifiable-infer.js";
 import { type VerifyReceiptOptions, verifyReceipt } from "../verify-receipt.js";
 import { attestDataCommand, reexecuteCommand, resumeProofsCommand } from "./attest-commands.js";
+import { registerChainCommands } from "./chain-commands.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { readCalibration, readJsonFile } from "./io.js";
 import { KEY_ENV, loadSigner } from "./keys.js";
@@ -331,6 +332,7 @@ export function buildCli(setExit: (code: number) => void): Command {
     .description("finish the deferred proof jobs persisted in the cache")
     .option("--cache-dir <dir>", "artifact cache")
     .action(async (flags: { cacheDir?: string }) => setExit(await resumeProofsCommand(flags)));
+  registerChainCommands(program, setExit);
   return program;
 }
 

@@ -27,7 +27,12 @@ declare module "snarkjs" {
     error(msg: string): void;
   };
   export const groth16: {
-    prove(zkey: FileLike, wtns: FileLike, logger?: Logger): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+    prove(
+      zkey: FileLike,
+      wtns: FileLike,
+      logger?: Logger,
+      options?: { singleThread?: boolean },
+    ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
     fullProve(
       input: Record<string, unknown>,
       wasm: FileLike,
@@ -35,6 +40,7 @@ declare module "snarkjs" {
       logger?: Logger,
     ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
     verify(vkey: unknown, publicSignals: string[], proof: unknown, logger?: Logger): Promise<boolean>;
+    exportSolidityCallData(proof: unknown, publicSignals: string[]): Promise<string>;
   };
   export const wtns: {
     calculate(input: Record<string, unknown>, wasm: FileLike, wtns: FileLike): Promise<void>;
@@ -65,7 +71,7 @@ declare module "snarkjs" {
     }>;
   };
   export const curves: {
-    getCurveFromName(name: string, singleThread?: boolean): Promise<{ terminate(): Promise<void> }>;
+    getCurveFromName(name: string, options?: { singleThread?: boolean }): Promise<{ terminate(): Promise<void> }>;
   };
 }
 

@@ -1,0 +1,100 @@
+/**
+ * `npm run bench:chain [-- --json]`: gas of the on-chain path on a local anvil node, for the demo model.
+ * One line per proof system and case: deploying the model's verifier, recording a verified inference through
+ * `InferenceRegistry.submitProof`, and calling the bare verifier with the same proof in a transaction of its own
+ * (both include the 21,000 base cost and calldata). Gas is deterministic; nothing is timed.
+ */
+
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Contract, JsonRpcProvider, Wallet } from "ethers";
+import {
+  deployRegistry,
+  deployVerifier,
+  groth16Calldata,
+  registerModel,
+  startAnvil,
+  submitReceipt,
+} from "../src/chain/index.js";
+import { compileModel } from "../src/compile-model.js";
+import { packageRoot } from "../src/package-root.js";
+import { verifiableInfer } from "../src/verifiable-infer.js";
+
+/** One benchmark line. */
+export interface ChainBenchResult {
+  system: "groth16";
+  case: string;
+  publicSignals: number;
+  /** Gas of deploying the model's verifier. */
+  deployGas: number;
+  /** Gas of deploying the registry (once per chain). */
+  registryDeployGas: number;
+  /** Gas of `submitProof` recording a new verified inference. */
+  submitGas: number;
+  /** Gas of a transaction that only calls the verifier with the same proof. */
+  verifierOnlyGas: number;
+  /** submitGas - verifierOnlyGas; the target is at most 60,000. */
+  overheadGas: number;
+}
+
+export async function main(): Promise<ChainBenchResult[]> {
+  const dir = path.join(packageRoot(), "examples", "models", "demo-glyphs");
+  const samples = JSON.parse(readFileSync(path.join(dir, "samples.json"), "utf8")) as {
+    calibration: number[][];
+    inputs: number[][];
+  };
+  const pkg = await compileModel(dir, { calibration: samples.calibration, quiet: true });
+  const anvil = await startAnvil();
+  const provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+  try {
+    const wallet = new Wallet(anvil.accounts[0] as string, provider);
+    const { registry, deployGas: registryDeployGas } = await deployRegistry(wallet);
+    const verifier = await deployVerifier(wallet, pkg);
+    await registerModel(registry, { modelId: pkg.id, verifier: verifier.address });
+    const results: ChainBenchResult[] = [];
+    for (const [i, x] of samples.inputs.slice(0, 3).entries()) {
+      const { receipt } = await verifiableInfer(pkg, x);
+      if (!receipt.proof) throw new Error("expected a zk receipt");
+      const n = receipt.proof.publicSignals.length;
+      const bare = new Contract(
+        verifier.address,
+        [`function verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[${n}]) view returns (bool)`],
+        wallet,
+      );
+      const { a, b, c, publicSignals } = groth16Calldata(receipt.proof);
+      const verifyProof = bare.getFunction("verifyProof");
+      if (!(await verifyProof.staticCall(a, b, c, publicSignals))) throw new Error("the verifier rejects the proof");
+      const tx = await verifyProof.send(a, b, c, publicSignals, { gasLimit: 1_000_000n });
+      const verifierOnlyGas = Number((await tx.wait())?.gasUsed ?? 0n);
+      const submitGas = Number((await submitReceipt(registry, receipt)).gasUsed);
+      results.push({
+        system: "groth16",
+        case: `demo-glyphs input ${i}`,
+        publicSignals: n,
+        deployGas: Number(verifier.deployGas),
+        registryDeployGas: Number(registryDeployGas),
+        submitGas,
+        verifierOnlyGas,
+        overheadGas: submitGas - verifierOnlyGas,
+      });
+    }
+    return results;
+  } finally {
+    provider.destroy();
+    await anvil.stop();
+  }
+}
+
+if (process.argv[1]?.endsWith("chain-bench.js")) {
+  const json = process.argv.includes("--json");
+  main()
+    .then((results) => {
+      if (json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else console.table(results);
+      process.exit(0);
+    })
+    .catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,22 @@
+/**
+ * verinfer/chain — the on-chain side: snarkjs Groth16 verifiers and the `InferenceRegistry` contract, compiled with
+ * solc-js, deployed and used with ethers v6, and a local anvil node for tests and examples.
+ *
+ * @packageDocumentation
+ */
+export { ANVIL_MNEMONIC, type AnvilNode, anvilBinary, type StartAnvilOptions, startAnvil } from "./anvil.js";
+export { type ChainErrorMeta, chainError } from "./chain-error.js";
+export { type CompiledContracts, compileContracts } from "./compile-contracts.js";
+export type { Deployed } from "./deploy-compiled.js";
+export { type DeployRegistryOptions, deployRegistry } from "./deploy-registry.js";
+export { deployVerifier } from "./deploy-verifier.js";
+export { exportSolidityVerifier } from "./export-solidity-verifier.js";
+export { getInference, type InferenceRecord, type InferenceStatement } from "./get-inference.js";
+export { type InferenceEvent, onInference } from "./on-inference.js";
+export { type Groth16Calldata, groth16Calldata } from "./proof-calldata.js";
+export { REGISTRY_PROOF_SYSTEMS, type RegisterModelParams, registerModel } from "./register-model.js";
+export { connectRegistry, type InferenceRegistryContract } from "./registry-contract.js";
+export type { SendOptions, SentTransaction } from "./send-transaction.js";
+export { type SetAttesterParams, setAttester } from "./set-attester.js";
+export { type CompiledContract, SOLC_SETTINGS, solcVersion } from "./solc-compile.js";
+export { type SubmitReceiptResult, submitReceipt } from "./submit-receipt.js";

@@ -1,0 +1,91 @@
+import { SharedAttestationSchema } from "../attest/eas-offchain.js";
+import { type Receipt, ReceiptSchema } from "../attest/receipt.js";
+import { VerinferError } from "../errors.js";
+import { groth16Calldata } from "./proof-calldata.js";
+import type { InferenceRegistryContract } from "./registry-contract.js";
+import { type SendOptions, sendChecked } from "./send-transaction.js";
+
+/** What {@link submitReceipt} recorded. */
+export interface SubmitReceiptResult {
+  /** The record key: keccak256(abi.encode(modelId, inputCommitment, outputCommitment)). */
+  key: string;
+  /** `"verified"` for a zk receipt (proof checked on-chain), `"attested"` for an attest receipt. */
+  kind: "verified" | "attested";
+  hash: string;
+  gasUsed: bigint;
+  blockNumber: number;
+}
+
+/**
+ * Records a receipt in an `InferenceRegistry`: a zk receipt through `submitProof` (the proof is verified
+ * on-chain), an attest receipt through `submitAttestation` (the EAS signature is recovered on-chain and its signer
+ * must be a trusted attester of the model). A static call runs first, then the transaction is sent with an explicit
+ * gas limit (see {@link SendOptions}).
+ *
+ * @throws VerinferError `MALFORMED_RECEIPT` for a receipt that does not parse, `UNSUPPORTED_MODE` for a `none`
+ *   receipt, `CHAIN_ERROR` with `meta.reason` the registry's custom error (`ProofRejected`, `AlreadyRecorded`,
+ *   `UntrustedAttester`, `SignalOutOfField`, …) when the registry refuses.
+ * @example
+ * ```ts
+ * const { key, gasUsed } = await submitReceipt(registry, receipt);
+ * ```
+ */
+export async function submitReceipt(
+  registry: InferenceRegistryContract,
+  receipt: Receipt | unknown,
+  options: SendOptions = {},
+): Promise<SubmitReceiptResult> {
+  const parsed = ReceiptSchema.safeParse(receipt);
+  if (!parsed.success) {
+    throw new VerinferError("MALFORMED_RECEIPT", "not a verinfer/receipt@1", { details: parsed.error.message });
+  }
+  const r = parsed.data;
+  if (r.mode === "zk" && r.proof) {
+    const { a, b, c, publicSignals } = groth16Calldata(r.proof);
+    const sent = await sendChecked<string>(registry, "submitProof", [r.model.id, a, b, c, publicSignals], options);
+    return {
+      key: sent.result,
+      kind: "verified",
+      hash: sent.hash,
+      gasUsed: sent.gasUsed,
+      blockNumber: sent.blockNumber,
+    };
+  }
+  if (r.mode === "attest" && r.attestation) {
+    const shared = SharedAttestationSchema.safeParse(r.attestation);
+    if (!shared.success) {
+      throw new VerinferError("MALFORMED_RECEIPT", "the receipt's attestation is not an EAS off-chain attestation", {
+        details: shared.error.message,
+      });
+    }
+    const { message, signature } = shared.data.sig;
+    if (message.salt === undefined) {
+      throw new VerinferError("MALFORMED_RECEIPT", "the attestation is not Version 2 (it has no salt)");
+    }
+    const attestation = [
+      message.version,
+      message.schema,
+      message.recipient,
+      BigInt(message.time),
+      BigInt(message.expirationTime),
+      message.revocable,
+      message.refUID,
+      message.data,
+      message.salt,
+    ];
+    const sent = await sendChecked<string>(
+      registry,
+      "submitAttestation",
+      [r.model.id, attestation, signature.v, signature.r, signature.s],
+      options,
+    );
+    return {
+      key: sent.result,
+      kind: "attested",
+      hash: sent.hash,
+      gasUsed: sent.gasUsed,
+      blockNumber: sent.blockNumber,
+    };
+  }
+  throw new VerinferError("UNSUPPORTED_MODE", `a "${r.mode}" receipt carries nothing the registry can check`);
+}

@@ -1,0 +1,305 @@
+import { Contract, JsonRpcProvider, Network, solidityPackedKeccak256, Wallet } from "ethers";
+import * as snarkjs from "snarkjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main as onchainExample } from "../examples/onchain.js";
+import { outputHash } from "../src/attest/output-hash.js";
+import {
+  type AnvilNode,
+  connectRegistry,
+  deployRegistry,
+  deployVerifier,
+  getInference,
+  groth16Calldata,
+  type InferenceEvent,
+  type InferenceRegistryContract,
+  onInference,
+  registerModel,
+  setAttester,
+  startAnvil,
+  submitReceipt,
+} from "../src/chain/index.js";
+import { FIELD_PRIME } from "../src/field.js";
+import { compileModel, isVerinferError, type ModelPackage, type Receipt, verifiableInfer } from "../src/index.js";
+import type { DenseNetwork } from "../src/models/dense-network.js";
+import { asZk, demoPackage, demoSamples, errorOf, TEST_CACHE, type ZkReceipt } from "./fixtures.js";
+
+/** The second model of test/tampering.test.ts (same network and calibration, so the compiled package is shared). */
+const tinyNetwork: DenseNetwork = {
+  inputShape: [4],
+  inputSize: 4,
+  layers: [
+    {
+      name: "tiny_hidden",
+      units: 3,
+      activation: "relu",
+      kernel: [
+        [0.5, -0.25, 0.125],
+        [-0.5, 0.75, 0.25],
+        [0.25, 0.5, -0.75],
+        [1, -0.125, 0.5],
+      ],
+      bias: [0.1, -0.05, 0],
+    },
+    {
+      name: "tiny_out",
+      units: 4,
+      activation: "linear",
+      kernel: [
+        [0.3, -0.6, 0.2, 0.9],
+        [-0.4, 0.8, -0.1, 0.5],
+        [0.7, 0.1, -0.9, -0.3],
+      ],
+      bias: [0, 0.2, -0.1, 0.05],
+    },
+  ],
+};
+const tinyCalibration = [
+  [0, 0, 0, 0],
+  [1, 1, 1, 1],
+  [0.2, 0.9, 0.4, 0.1],
+  [0.8, 0.3, 0.6, 0.5],
+];
+
+/** The reason (custom error name) of a CHAIN_ERROR a promise rejects with. */
+async function revertReason(promise: Promise<unknown>): Promise<unknown> {
+  const error = await errorOf(promise);
+  expect(isVerinferError(error, "CHAIN_ERROR")).toBe(true);
+  return (error as { meta?: { reason?: unknown } }).meta?.reason;
+}
+
+const clone = (r: Receipt): ZkReceipt => asZk(structuredClone(r));
+const statement = (r: Receipt) => ({
+  modelId: r.model.id,
+  inputCommitment: r.input.commitment,
+  outputCommitment: r.output.commitment,
+});
+
+describe("on-chain registry (anvil)", () => {
+  let anvil: AnvilNode;
+  let provider: JsonRpcProvider;
+  let owner: Wallet;
+  let submitter: Wallet;
+  let attester: Wallet;
+  let stranger: Wallet;
+  let pkg: ModelPackage;
+  let tiny: ModelPackage;
+  let registry: InferenceRegistryContract;
+  let demoVerifier: string;
+  let zk: ZkReceipt[];
+  let tinyReceipt: ZkReceipt;
+
+  beforeAll(async () => {
+    anvil = await startAnvil();
+    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, {
+      staticNetwork: true,
+      pollingInterval: 100,
+      // ethers caches identical calls for 250 ms, eth_getTransactionCount included: back-to-back sends reuse a nonce.
+      cacheTimeout: -1,
+    });
+    [owner, submitter, attester, stranger] = anvil.accounts.slice(0, 4).map((k) => new Wallet(k, provider)) as [
+      Wallet,
+      Wallet,
+      Wallet,
+      Wallet,
+    ];
+    pkg = await demoPackage();
+    tiny = await compileModel(tinyNetwork, { calibration: tinyCalibration, cacheDir: TEST_CACHE, quiet: true });
+    zk = [];
+    for (const x of demoSamples.inputs.slice(0, 3)) zk.push(asZk((await verifiableInfer(pkg, x)).receipt));
+    tinyReceipt = asZk((await verifiableInfer(tiny, [0.5, 0.25, 0.75, 0.1])).receipt);
+
+    registry = (await deployRegistry(owner)).registry;
+    demoVerifier = (await deployVerifier(owner, pkg)).address;
+    const tinyVerifier = (await deployVerifier(owner, tiny)).address;
+    await registerModel(registry, { modelId: pkg.id, verifier: demoVerifier, attesters: [attester.address] });
+    await registerModel(registry, { modelId: tiny.id, verifier: tinyVerifier });
+  });
+
+  afterAll(async () => {
+    provider?.destroy();
+    await anvil?.stop();
+  });
+
+  it("accepts an honest zk receipt: the record is readable and the event emitted", async () => {
+    const asSubmitter = registry.connect(submitter) as InferenceRegistryContract;
+    const events: InferenceEvent[] = [];
+    const stop = await onInference(registry, (e) => events.push(e));
+    const receipt = zk[0] as ZkReceipt;
+    const result = await submitReceipt(asSubmitter, receipt);
+    expect(result.kind).toBe("verified");
+
+    const record = await getInference(registry, statement(receipt));
+    const signals = receipt.proof.publicSignals.map(BigInt);
+    const expectedHash = solidityPackedKeccak256(
+      signals.slice(3).map(() => "uint256"),
+      signals.slice(3),
+    );
+    expect(record).toMatchObject({ kind: "verified", submitter: submitter.address, outputHash: expectedHash });
+    expect(record?.blockNumber).toBe(BigInt(result.blockNumber));
+    expect(await registry.getFunction("isVerified")(receipt.model.id, signals[1], signals[2])).toBe(true);
+
+    const logs = await registry.queryFilter(registry.filters.InferenceVerified?.() ?? "InferenceVerified");
+    const log = logs.find((l) => l.transactionHash === result.hash) as { args?: unknown[] } | undefined;
+    expect(log?.args?.[1]).toBe(result.key);
+    expect(log?.args?.[2]).toBe(submitter.address);
+
+    for (let i = 0; i < 100 && events.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    await stop();
+    expect(events[0]).toMatchObject({
+      type: "verified",
+      key: result.key,
+      submitter: submitter.address,
+      outputs: signals.slice(3),
+      txHash: result.hash,
+    });
+  });
+
+  it("rejects a replay of the same statement, and leaves the record as it was", async () => {
+    const receipt = zk[0] as ZkReceipt;
+    const before = await getInference(registry, statement(receipt));
+    expect(await revertReason(submitReceipt(registry.connect(stranger) as InferenceRegistryContract, receipt))).toBe(
+      "AlreadyRecorded",
+    );
+    expect(await getInference(registry, statement(receipt))).toEqual(before);
+  });
+
+  it("rejects a proof whose public output signal was changed", async () => {
+    const r = clone(zk[1] as ZkReceipt);
+    r.proof.publicSignals[3] = ((BigInt(r.proof.publicSignals[3] as string) + 1n) % FIELD_PRIME).toString();
+    expect(await revertReason(submitReceipt(registry, r))).toBe("ProofRejected");
+    expect(await getInference(registry, statement(r))).toBeUndefined();
+  });
+
+  it("rejects a proof whose input commitment was changed", async () => {
+    const r = clone(zk[1] as ZkReceipt);
+    r.proof.publicSignals[1] = (zk[2] as ZkReceipt).proof.publicSignals[1] as string;
+    expect(await revertReason(submitReceipt(registry, r))).toBe("ProofRejected");
+  });
+
+  it("rejects a proof for another model, under either model's id", async () => {
+    // Under the demo id: the first public signal is the tiny model's commitment.
+    const asDemo = clone(tinyReceipt);
+    asDemo.model.id = pkg.id;
+    expect(await revertReason(submitReceipt(registry, asDemo))).toBe("WrongModelCommitment");
+    // With the demo's commitment put into the signals: the demo verifier refuses the tiny model's proof.
+    asDemo.proof.publicSignals[0] = pkg.manifest.commitments.model;
+    expect(await revertReason(submitReceipt(registry, asDemo))).toBe("ProofRejected");
+    // And a demo proof under the tiny model's id.
+    const asTiny = clone(zk[1] as ZkReceipt);
+    asTiny.model.id = tiny.id;
+    expect(await revertReason(submitReceipt(registry, asTiny))).toBe("WrongModelCommitment");
+  });
+
+  it("rejects a public signal at or above the field modulus (registry and bare verifier)", async () => {
+    const r = clone(zk[1] as ZkReceipt);
+    r.proof.publicSignals[1] = (BigInt(r.proof.publicSignals[1] as string) + FIELD_PRIME).toString();
+    expect(await revertReason(submitReceipt(registry, r))).toBe("SignalOutOfField");
+    // snarkjs ≥ 0.7.5's verifier refuses the alias on its own too; the honest signals pass (control).
+    const n = r.proof.publicSignals.length;
+    const verifier = new Contract(
+      demoVerifier,
+      [`function verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[${n}]) view returns (bool)`],
+      provider,
+    );
+    const aliased = groth16Calldata(r.proof);
+    const honest = groth16Calldata((zk[1] as ZkReceipt).proof);
+    const verify = verifier.getFunction("verifyProof");
+    expect(await verify(honest.a, honest.b, honest.c, honest.publicSignals)).toBe(true);
+    expect(await verify(aliased.a, aliased.b, aliased.c, aliased.publicSignals)).toBe(false);
+  });
+
+  it("accepts an attested receipt from a trusted attester, and refuses it a second time", async () => {
+    const { receipt } = await verifiableInfer(pkg, demoSamples.inputs[3], { mode: "attest", signer: attester });
+    const result = await submitReceipt(registry.connect(stranger) as InferenceRegistryContract, receipt);
+    expect(result.kind).toBe("attested");
+    const record = await getInference(registry, statement(receipt));
+    expect(record).toMatchObject({
+      kind: "attested",
+      submitter: attester.address,
+      outputHash: outputHash(receipt.output.quantized, receipt.output.fracBits),
+    });
+    expect(
+      await registry.getFunction("isVerified")(receipt.model.id, receipt.input.commitment, receipt.output.commitment),
+    ).toBe(false);
+    expect(await revertReason(submitReceipt(registry, receipt))).toBe("AlreadyRecorded");
+  });
+
+  it("upgrades an attested statement to verified when its proof arrives", async () => {
+    const x = demoSamples.inputs[4];
+    const salts = { inputSalt: 12345n, outputSalt: 67890n };
+    const attested = (await verifiableInfer(pkg, x, { mode: "attest", signer: attester, ...salts })).receipt;
+    const proven = (await verifiableInfer(pkg, x, salts)).receipt;
+    expect(statement(proven)).toEqual(statement(attested));
+    await submitReceipt(registry, attested);
+    await submitReceipt(registry.connect(submitter) as InferenceRegistryContract, proven);
+    expect(await getInference(registry, statement(proven))).toMatchObject({
+      kind: "verified",
+      submitter: submitter.address,
+    });
+  });
+
+  it("rejects an attestation from an untrusted signer, and one whose attester was removed", async () => {
+    const { receipt } = await verifiableInfer(pkg, demoSamples.inputs[5], { mode: "attest", signer: stranger });
+    expect(await revertReason(submitReceipt(registry, receipt))).toBe("UntrustedAttester");
+    const second = (await verifiableInfer(pkg, demoSamples.inputs[6], { mode: "attest", signer: attester })).receipt;
+    await setAttester(registry, { modelId: pkg.id, attester: attester.address, trusted: false });
+    try {
+      expect(await revertReason(submitReceipt(registry, second))).toBe("UntrustedAttester");
+    } finally {
+      await setAttester(registry, { modelId: pkg.id, attester: attester.address, trusted: true });
+    }
+    expect(await getInference(registry, statement(receipt))).toBeUndefined();
+  });
+
+  it("rejects an attestation whose signed data was changed", async () => {
+    const { receipt } = await verifiableInfer(pkg, demoSamples.inputs[7], { mode: "attest", signer: attester });
+    const tampered = structuredClone(receipt);
+    const message = tampered.attestation?.sig.message as { data: string };
+    // Flip one bit of the input commitment inside the ABI-encoded data: the signature now recovers to someone else.
+    const i = 2 + 2 * 64 + 63;
+    message.data = `${message.data.slice(0, i)}${(Number.parseInt(message.data[i] as string, 16) ^ 1).toString(16)}${message.data.slice(i + 1)}`;
+    expect(await revertReason(submitReceipt(registry, tampered))).toBe("UntrustedAttester");
+  });
+
+  it("lets only the model's owner manage attesters, and refuses a second registration", async () => {
+    const asStranger = registry.connect(stranger) as InferenceRegistryContract;
+    expect(
+      await revertReason(setAttester(asStranger, { modelId: pkg.id, attester: stranger.address, trusted: true })),
+    ).toBe("NotModelOwner");
+    expect(await revertReason(registerModel(asStranger, { modelId: pkg.id, verifier: demoVerifier }))).toBe(
+      "ModelAlreadyRegistered",
+    );
+  });
+
+  it("reports an unreachable node as a CHAIN_ERROR", async () => {
+    const dead = new JsonRpcProvider("http://127.0.0.1:9", Network.from(anvil.chainId), { staticNetwork: true });
+    try {
+      const far = await connectRegistry(await registry.getAddress(), new Wallet(anvil.accounts[5] as string, dead));
+      const error = await errorOf(submitReceipt(far, zk[2] as ZkReceipt));
+      expect(isVerinferError(error, "CHAIN_ERROR")).toBe(true);
+    } finally {
+      dead.destroy();
+    }
+  });
+
+  it("converts proofs to calldata exactly as snarkjs's exportSolidityCallData does", async () => {
+    for (const r of [...zk, tinyReceipt]) {
+      const text = await snarkjs.groth16.exportSolidityCallData(r.proof.proof, r.proof.publicSignals);
+      const [a, b, c, inputs] = JSON.parse(`[${text}]`) as [string[], string[][], string[], string[]];
+      const mine = groth16Calldata(r.proof);
+      expect(mine.a).toEqual(a.map(BigInt));
+      expect(mine.b).toEqual(b.map((row) => row.map(BigInt)));
+      expect(mine.c).toEqual(c.map(BigInt));
+      expect(mine.publicSignals).toEqual(inputs.map(BigInt));
+    }
+  });
+});
+
+describe("examples/onchain", () => {
+  it("deploys, registers, records a zk and an attested receipt on its own anvil", async () => {
+    const summary = await onchainExample(TEST_CACHE);
+    expect(summary.verified?.kind).toBe("verified");
+    expect(summary.attested?.kind).toBe("attested");
+    expect(summary.gas.submitProof).toBeGreaterThan(summary.gas.submitAttestation);
+  });
+});
