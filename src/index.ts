@@ -21,6 +21,14 @@ export {
   ReceiptSchema,
   type Salts,
 } from "./attest/receipt.js";
+export {
+  createProverPool,
+  type ProverPool,
+  type ProverPoolJob,
+  type ProverPoolOptions,
+  type ProverPoolProof,
+  type ProverPoolStats,
+} from "./circuits/prover-pool.js";
 export { type CompileModelOptions, compileModel, type ModelSource, requiredPtauPower } from "./compile-model.js";
 export {
   type DeferredProof,
@@ -37,8 +45,14 @@ export { loadModel } from "./models/load-model.js";
 export type { OnProgress, ProgressEvent, ProgressStage } from "./progress.js";
 export { type QuantizeModelOptions, quantizeModel } from "./quantize-model.js";
 export { type ReexecuteOptions, type ReexecuteResult, reexecute } from "./reexecute.js";
+export { cidFromSha256, cidOf, sha256FromCid } from "./storage/cid.js";
+export { defaultStorage, FsStorage } from "./storage/fs-storage.js";
+export { canonicalJson, getJson, putJson } from "./storage/json-objects.js";
+export { MemoryStorage } from "./storage/memory-storage.js";
 export { MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./storage/model-manifest.js";
 export { loadModelPackage, ModelPackage } from "./storage/model-package.js";
+export type { Storage } from "./storage/storage.js";
+export { loadReceipt, storeReceipt } from "./storage/store-receipt.js";
 export {
   type InferMode,
   type InferResult,

@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { Receipt, ReceiptProof } from "./attest/receipt.js";
-import { proveGroth16 } from "./circuits/prove-groth16.js";
+import { type Groth16ProofBundle, proveGroth16 } from "./circuits/prove-groth16.js";
+import type { ProverPool } from "./circuits/prover-pool.js";
 import { VerinferError } from "./errors.js";
 import { toField } from "./field.js";
 import type { ModelPackage } from "./storage/model-package.js";
@@ -13,6 +14,8 @@ export interface ProveReceiptParams {
   salts: { input: bigint; output: bigint };
   /** A receipt of any mode for this input and these salts; its commitments and outputs are kept. */
   base: Receipt;
+  /** Prove on this pool's worker threads instead of in this thread. */
+  pool?: ProverPool;
 }
 
 /**
@@ -26,15 +29,23 @@ export interface ProveReceiptParams {
  * ```
  */
 export async function proveReceipt(params: ProveReceiptParams): Promise<Receipt> {
-  const { pkg, base } = params;
-  const { witness, zkey } = await pkg.provingArtifacts();
-  const t = performance.now();
-  const proof = await proveGroth16({
-    witness,
-    zkey,
-    inputs: { input: params.input, inputSalt: params.salts.input, outputSalt: params.salts.output },
-  });
-  const proveMs = performance.now() - t;
+  const { pkg, base, pool } = params;
+  let proof: Groth16ProofBundle;
+  let proveTimings: Record<string, number>;
+  if (pool) {
+    const pooled = await pool.prove({ pkg, input: params.input, salts: params.salts });
+    proof = pooled;
+    proveTimings = { proveMs: pooled.timings.proveMs, proveQueueMs: pooled.timings.queueMs };
+  } else {
+    const { witness, zkey } = await pkg.provingArtifacts();
+    const t = performance.now();
+    proof = await proveGroth16({
+      witness,
+      zkey,
+      inputs: { input: params.input, inputSalt: params.salts.input, outputSalt: params.salts.output },
+    });
+    proveTimings = { proveMs: performance.now() - t };
+  }
   const expected = [
     base.model.commitment,
     base.input.commitment,
@@ -52,6 +63,6 @@ export async function proveReceipt(params: ProveReceiptParams): Promise<Receipt>
     ...rest,
     mode: "zk",
     proof: { system: "groth16", proof: proof.proof as ReceiptProof["proof"], publicSignals: proof.publicSignals },
-    timings: { ...base.timings, proveMs },
+    timings: { ...base.timings, ...proveTimings },
   };
 }

@@ -13,6 +13,7 @@ import {
   type ReceiptMode,
   type Salts,
 } from "./attest/receipt.js";
+import type { ProverPool } from "./circuits/prover-pool.js";
 import { type CompileModelOptions, compileModel, type ModelSource } from "./compile-model.js";
 import { type DeferredProof, deferProof } from "./deferred-proofs.js";
 import { VerinferError } from "./errors.js";
@@ -45,6 +46,8 @@ export interface VerifiableInferOptions extends CompileModelOptions {
   dataAttestation?: ReceiptAttestation;
   /** Force a TensorFlow.js backend for the float inference. */
   backend?: BackendName;
+  /** With `mode: "zk"`: prove on this pool's worker threads (see `createProverPool`) instead of in this thread. */
+  pool?: ProverPool;
 }
 
 /** One receipt, the salts that open its commitments, and (for deferred proofs) the pending zk receipt. */
@@ -213,7 +216,13 @@ export async function verifiableInferBatch(
     };
     if (mode === "zk") {
       options.onProgress?.({ stage: "prove", message: `proving ${b + 1}/${inputs.length}` });
-      receipt = await proveReceipt({ pkg, input: xq, salts, base: receipt });
+      receipt = await proveReceipt({
+        pkg,
+        input: xq,
+        salts,
+        base: receipt,
+        ...(options.pool ? { pool: options.pool } : {}),
+      });
     } else if (mode === "attest") {
       const t2 = performance.now();
       const data = encodeInferenceData({

@@ -9,4 +9,12 @@ export {
   proveGroth16,
   WitnessGenerator,
 } from "./prove-groth16.js";
+export {
+  createProverPool,
+  type ProverPool,
+  type ProverPoolJob,
+  type ProverPoolOptions,
+  type ProverPoolProof,
+  type ProverPoolStats,
+} from "./prover-pool.js";
 export { type Groth16Setup, type SetupGroth16Params, setupGroth16 } from "./setup-groth16.js";

@@ -89,12 +89,20 @@ export async function proveGroth16(params: {
   witness: WitnessGenerator | Uint8Array;
   zkey: Uint8Array;
   inputs: CircuitInputs;
+  /** Prove on this thread only, without snarkjs's thread pool (what a pool worker wants: one core each). */
+  singleThread?: boolean;
 }): Promise<Groth16ProofBundle> {
   const generator =
     params.witness instanceof WitnessGenerator ? params.witness : await WitnessGenerator.create(params.witness);
   const wtns = await generator.compute(params.inputs);
   try {
-    return await snarkjs.groth16.prove({ type: "mem", data: params.zkey }, { type: "mem", data: wtns });
+    const options = params.singleThread ? { singleThread: true } : undefined;
+    return await snarkjs.groth16.prove(
+      { type: "mem", data: params.zkey },
+      { type: "mem", data: wtns },
+      undefined,
+      options,
+    );
   } catch (cause) {
     throw new VerinferError("PROVE_FAILED", "groth16 proving failed", {
       details: cause instanceof Error ? cause.message : String(cause),

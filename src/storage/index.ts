@@ -1,5 +1,11 @@
 export { type ArtifactRef, ArtifactStore, sha256Hex } from "./artifact-store.js";
 export { atomicWrite } from "./atomic-write.js";
 export { resolveCacheDir } from "./cache-dir.js";
+export { cidFromSha256, cidOf, normalizeCid, parseCid, sha256FromCid } from "./cid.js";
+export { defaultStorage, FsStorage } from "./fs-storage.js";
+export { canonicalJson, getJson, putJson } from "./json-objects.js";
+export { MemoryStorage } from "./memory-storage.js";
 export { type ArtifactName, MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./model-manifest.js";
 export { type LoadModelPackageOptions, loadModelPackage, ModelPackage } from "./model-package.js";
+export type { Storage } from "./storage.js";
+export { loadReceipt, storeReceipt } from "./store-receipt.js";

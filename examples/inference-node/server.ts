@@ -1,0 +1,275 @@
+/**
+ * An inference node over HTTP (fastify): it serves compiled models, proves on a prover pool, stores every receipt
+ * content-addressed, and hands out its CID.
+ *
+ * - `POST /infer { modelId, input, mode? }` → `200 { cid, receipt }`; `400 { code, message }` for a bad body
+ *   (the library's error code), `404` for a model it does not serve, `429` + `Retry-After` when full.
+ * - `GET /receipts/:cid` → the stored receipt, byte for byte (so `cidOf(body)` is the CID); 400 for a malformed
+ *   CID, 404 for an unknown one.
+ * - `GET /health` → `{ ok, models, inFlight, pool? }`.
+ *
+ * SIGTERM/SIGINT: stop accepting, finish the requests in flight, close the pool, exit.
+ *
+ * Run: `npm run example:service-node` (listens on 127.0.0.1:$PORT, default 8787; `VERINFER_WORKERS` provers,
+ * default one per core; `VERINFER_PRIVATE_KEY` enables mode "attest"; `VERINFER_CACHE` the cache).
+ * In an application, import from "verinfer" instead of "../../src/index.js".
+ */
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Signer } from "ethers";
+import { type FastifyError, type FastifyInstance, fastify } from "fastify";
+import { loadSigner } from "../../src/cli/keys.js";
+import {
+  canonicalJson,
+  compileModel,
+  createProverPool,
+  defaultStorage,
+  loadModelPackage,
+  loadReceipt,
+  type ModelPackage,
+  type ProverPool,
+  type Storage,
+  storeReceipt,
+  VerinferError,
+  verifiableInfer,
+} from "../../src/index.js";
+import { quantizeInput } from "../../src/models/quantize-input.js";
+import { packageRoot } from "../../src/package-root.js";
+import { atomicWrite } from "../../src/storage/atomic-write.js";
+import { resolveCacheDir } from "../../src/storage/cache-dir.js";
+import { normalizeCid } from "../../src/storage/cid.js";
+import { errorResponse } from "./http-errors.js";
+import { type InferResponse, parseInferRequest } from "./schemas.js";
+
+/** Options of {@link buildServer}. */
+export interface InferenceNodeOptions {
+  /** The models to serve: compiled packages, or model ids to load from `cacheDir`. */
+  models: readonly (ModelPackage | string)[];
+  /** Cache directory (model ids, default storage and salts); default as `resolveCacheDir`. */
+  cacheDir?: string;
+  /** Where receipts go; default `FsStorage` under `<cacheDir>/objects`. */
+  storage?: Storage;
+  /** Prove zk receipts on this pool's workers; without one, proofs run in the server's own thread. */
+  pool?: ProverPool;
+  /** Signs `attest` receipts; without one, mode "attest" is refused with `UNSUPPORTED_MODE`. */
+  signer?: Signer;
+  /**
+   * Where each receipt's salts are kept, owner-only, as `<cid>.json` (they open its commitments for
+   * re-execution); `false` discards them. Default `<cacheDir>/salts`.
+   */
+  saltsDir?: string | false;
+  /**
+   * Requests of `POST /infer` held at once; one more is answered 429 at once, before any work. Default: the
+   * pool's capacity (workers + maxQueue), or 16 without a pool.
+   */
+  maxInFlight?: number;
+  /** `Retry-After` of 429 and 503 answers, in seconds. Default 1. */
+  retryAfterSeconds?: number;
+  /** fastify's logger (pino); default off. */
+  logger?: boolean;
+}
+
+/** Body of `GET /health`. */
+export interface HealthResponse {
+  ok: boolean;
+  models: { id: string; name: string; inputShape: number[]; setup: string }[];
+  /** `POST /infer` requests being served now. */
+  inFlight: number;
+  /** Most `POST /infer` requests held at once. */
+  maxInFlight: number;
+  pool?: ProverPool["stats"];
+}
+
+/**
+ * Builds the inference node's fastify instance; listening is the caller's (`app.listen({ host, port })`), and
+ * so is closing the pool.
+ *
+ * @throws VerinferError `ARTIFACT_MISSING` / `ARTIFACT_CORRUPT` when a model id cannot be loaded.
+ * @example
+ * ```ts
+ * const app = await buildServer({ models: [pkg], pool: createProverPool({ workers: 2 }) });
+ * await app.listen({ host: "127.0.0.1", port: 0 });
+ * ```
+ */
+export async function buildServer(options: InferenceNodeOptions): Promise<FastifyInstance> {
+  const cacheDir = resolveCacheDir(options.cacheDir);
+  const storage = options.storage ?? defaultStorage(cacheDir);
+  const { pool, signer } = options;
+  const models = new Map<string, ModelPackage>();
+  for (const model of options.models) {
+    const pkg = typeof model === "string" ? await loadModelPackage(model, { cacheDir }) : model;
+    models.set(pkg.id, pkg);
+  }
+  const maxInFlight = options.maxInFlight ?? (pool ? pool.stats.workers + pool.stats.maxQueue : 16);
+  const saltsDir = options.saltsDir === false ? undefined : (options.saltsDir ?? path.join(cacheDir, "salts"));
+  const retryAfter = String(options.retryAfterSeconds ?? 1);
+  let inFlight = 0;
+
+  // return503OnClosing: requests that reach a closing server (on a kept-alive socket) get a 503, not a hang.
+  const app = fastify({ logger: options.logger ?? false, return503OnClosing: true, forceCloseConnections: "idle" });
+
+  // Responses finishing after close() began also close their connection: a kept-alive socket that turns idle
+  // later would hold close() open until its keep-alive timeout.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (closing) reply.header("connection", "close");
+    return payload;
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (!(error instanceof VerinferError) && error.statusCode !== undefined && error.statusCode < 500) {
+      // fastify's own refusals: unparsable JSON, wrong content type, body too large.
+      return reply.status(error.statusCode).send({ code: "INVALID_INPUT", message: error.message });
+    }
+    const { status, body } = errorResponse(error);
+    if (status >= 500) request.log.error({ err: error }, "request failed");
+    if (status === 429 || status === 503) reply.header("retry-after", retryAfter);
+    return reply.status(status).send(body);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ code: "NOT_FOUND", message: `no route ${request.method} ${request.url}` }),
+  );
+
+  app.get("/health", async (): Promise<HealthResponse> => {
+    const health: HealthResponse = {
+      ok: true,
+      models: [...models.values()].map((pkg) => ({
+        id: pkg.id,
+        name: pkg.manifest.name,
+        inputShape: pkg.manifest.architecture.inputShape,
+        setup: pkg.manifest.setup.kind,
+      })),
+      inFlight,
+      maxInFlight,
+    };
+    if (pool) health.pool = pool.stats;
+    return health;
+  });
+
+  app.post("/infer", async (request): Promise<InferResponse> => {
+    const { modelId, input, mode } = parseInferRequest(request.body);
+    const pkg = models.get(modelId);
+    if (!pkg) throw new VerinferError("ARTIFACT_MISSING", `model ${modelId} is not served by this node`);
+    if (mode === "attest" && !signer) {
+      throw new VerinferError("UNSUPPORTED_MODE", 'this node has no signing key: mode "attest" is off');
+    }
+    // A bad input is the caller's 400 even when the node is full, and costs nothing to find.
+    quantizeInput(pkg.network, input);
+    if (inFlight >= maxInFlight) {
+      throw new VerinferError("OVERLOADED", "the inference node is at capacity", {
+        meta: { inFlight, maxInFlight },
+      });
+    }
+    inFlight++;
+    try {
+      const { receipt, salts } = await verifiableInfer(pkg, input, {
+        mode,
+        ...(mode === "attest" && signer ? { signer } : {}),
+        ...(mode === "zk" && pool ? { pool } : {}),
+      });
+      const cid = await storeReceipt(storage, receipt);
+      if (saltsDir) await atomicWrite(path.join(saltsDir, `${cid}.json`), JSON.stringify(salts), 0o600);
+      return { cid, receipt };
+    } finally {
+      inFlight--;
+    }
+  });
+
+  app.get<{ Params: { cid: string } }>("/receipts/:cid", async (request, reply) => {
+    const cid = normalizeCid(request.params.cid);
+    const receipt = await loadReceipt(storage, cid);
+    // The canonical bytes are the stored bytes: a client can check that they hash to the CID it asked for.
+    return reply
+      .header("content-type", "application/json; charset=utf-8")
+      .header("cache-control", "public, max-age=31536000, immutable")
+      .header("etag", `"${cid}"`)
+      .send(canonicalJson(receipt));
+  });
+
+  return app;
+}
+
+/** Options of {@link handleShutdownSignals}. */
+export interface ShutdownOptions {
+  /** Closed after the server, once its requests are done. */
+  pool?: ProverPool;
+  /** Exit anyway after this long (ms). Default 30,000. */
+  graceMs?: number;
+  signals?: readonly NodeJS.Signals[];
+  /** Default `process.exit`. */
+  exit?: (code: number) => void;
+}
+
+/**
+ * On SIGTERM (and SIGINT): stop accepting connections, let the requests in flight finish, close the pool,
+ * then exit 0 — or 1 when that takes longer than `graceMs` or fails. Returns a function removing the handlers.
+ *
+ * @example
+ * ```ts
+ * handleShutdownSignals(app, { pool });
+ * ```
+ */
+export function handleShutdownSignals(app: FastifyInstance, options: ShutdownOptions = {}): () => void {
+  const signals = options.signals ?? ["SIGTERM", "SIGINT"];
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  let started = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (started) return;
+    started = true;
+    app.log.info({ signal }, "shutting down: finishing requests in flight");
+    const timer = setTimeout(() => {
+      app.log.error("shutdown took longer than its grace period");
+      exit(1);
+    }, options.graceMs ?? 30_000);
+    timer.unref();
+    void (async () => {
+      try {
+        await app.close();
+        await options.pool?.close();
+        clearTimeout(timer);
+        exit(0);
+      } catch (error) {
+        app.log.error({ err: error }, "shutdown failed");
+        clearTimeout(timer);
+        exit(1);
+      }
+    })();
+  };
+  for (const signal of signals) process.on(signal, onSignal);
+  return () => {
+    for (const signal of signals) process.off(signal, onSignal);
+  };
+}
+
+/** Compiles (or fetches from the cache) the bundled demo model. */
+export async function demoModel(cacheDir?: string): Promise<ModelPackage> {
+  const modelDir = path.join(packageRoot(), "examples", "models", "demo-glyphs");
+  const samples = JSON.parse(readFileSync(path.join(modelDir, "samples.json"), "utf8")) as { calibration: number[][] };
+  return compileModel(modelDir, { calibration: samples.calibration, quiet: true, ...(cacheDir ? { cacheDir } : {}) });
+}
+
+/** Starts the node on 127.0.0.1 with the demo model; resolves once it listens. */
+export async function main(): Promise<FastifyInstance> {
+  const cacheDir = resolveCacheDir();
+  const pkg = await demoModel(cacheDir);
+  const workers = Number(process.env.VERINFER_WORKERS ?? os.availableParallelism());
+  const pool = workers > 0 ? createProverPool({ workers, jobTimeoutMs: 60_000 }) : undefined;
+  const signer = process.env.VERINFER_PRIVATE_KEY ? await loadSigner(undefined) : undefined;
+  const app = await buildServer({ cacheDir, models: [pkg], pool, signer, logger: true });
+  handleShutdownSignals(app, { pool });
+  await app.listen({ host: "127.0.0.1", port: Number(process.env.PORT ?? 8787) });
+  return app;
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

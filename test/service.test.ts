@@ -1,0 +1,300 @@
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { Wallet } from "ethers";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildServer, handleShutdownSignals } from "../examples/inference-node/server.js";
+import {
+  cidOf,
+  createProverPool,
+  FsStorage,
+  MemoryStorage,
+  type ModelPackage,
+  type Receipt,
+  type ReceiptMode,
+  reexecute,
+  verifyReceipt,
+} from "../src/index.js";
+import { demoPackage, demoSamples, TEST_CACHE } from "./fixtures.js";
+
+const tmpDirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "verinfer-service-"));
+  tmpDirs.push(dir);
+  return dir;
+}
+
+/** Listens on an ephemeral loopback port; → its base URL. */
+async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  return `http://127.0.0.1:${port}`;
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field in the tests.
+  body: any;
+}
+
+async function call(url: string, init?: RequestInit): Promise<Answer> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, body };
+}
+
+function postInfer(base: string, body: unknown): Promise<Answer> {
+  return call(`${base}/infer`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+const inputs = demoSamples.inputs;
+const input = (i: number) => inputs[i % inputs.length] as number[];
+
+describe("inference-node service", () => {
+  let pkg: ModelPackage;
+  let app: FastifyInstance;
+  let base: string;
+  let saltsDir: string;
+  let storage: FsStorage;
+  const signer = Wallet.createRandom();
+
+  beforeAll(async () => {
+    pkg = await demoPackage();
+    storage = new FsStorage(await tempDir());
+    saltsDir = await tempDir();
+    app = await buildServer({ cacheDir: TEST_CACHE, models: [pkg.id], storage, signer, saltsDir, maxInFlight: 64 });
+    base = await listen(app);
+  });
+
+  afterAll(async () => {
+    await app.close();
+    for (const dir of tmpDirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("reports its models and load on /health", async () => {
+    const { status, body } = await call(`${base}/health`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ ok: true, inFlight: 0, maxInFlight: 64 });
+    expect(body.models).toEqual([
+      { id: pkg.id, name: pkg.manifest.name, inputShape: pkg.manifest.architecture.inputShape, setup: "dev" },
+    ]);
+  });
+
+  it("answers a concurrent burst with receipts that verify and are retrievable by their CID", async () => {
+    const modes: ReceiptMode[] = ["zk", "zk", "attest", "none"];
+    const requests = Array.from({ length: 20 }, (_, i) => ({ modelId: pkg.id, input: input(i), mode: modes[i % 4] }));
+    const answers = await Promise.all(requests.map((r) => postInfer(base, r)));
+    expect(answers.map((a) => a.status)).toEqual(requests.map(() => 200));
+
+    for (const [i, { body }] of answers.entries()) {
+      const receipt = body.receipt as Receipt;
+      const mode = requests[i]?.mode as ReceiptMode;
+      expect(receipt.mode).toBe(mode);
+      expect(body.cid).toMatch(/^bafkrei[a-z2-7]{52}$/);
+
+      // Retrievable, byte for byte: the body hashes to the CID it was asked for.
+      const stored = await call(`${base}/receipts/${body.cid}`);
+      expect(stored.status).toBe(200);
+      expect(cidOf(new TextEncoder().encode(stored.text))).toBe(body.cid);
+      expect(stored.body).toEqual(receipt);
+      expect(await storage.has(body.cid)).toBe(true);
+
+      // The node kept the salts, owner-only, under the receipt's CID.
+      const saltsFile = path.join(saltsDir, `${body.cid}.json`);
+      expect((await stat(saltsFile)).mode & 0o777).toBe(0o600);
+      const salts = JSON.parse(await readFile(saltsFile, "utf8"));
+
+      if (mode === "none") {
+        const again = await reexecute(stored.body, { modelPackage: pkg, input: input(i), salts });
+        expect(again.valid, again.reason).toBe(true);
+      } else {
+        const result = await verifyReceipt(stored.body, { modelPackage: pkg, trustedSigners: [signer.address] });
+        expect(result.valid, result.reason).toBe(true);
+      }
+    }
+    const cids = new Set(answers.map((a) => a.body.cid));
+    expect(cids.size).toBe(20);
+  });
+
+  it.each([
+    ["a body that is not JSON", "{ not json", 400, "INVALID_INPUT"],
+    ["an empty object", "{}", 400, "INVALID_INPUT"],
+    ["a JSON array", "[1, 2]", 400, "INVALID_INPUT"],
+    ["a missing input", { input: undefined }, 400, "INVALID_INPUT"],
+    ["an input that is not an array", { input: "0,1,0" }, 400, "INVALID_INPUT"],
+    ["an input with a string", { input: [...input(0).slice(1), "0.5"] }, 400, "INVALID_INPUT"],
+    ["an input with a null (how JSON sends NaN)", { input: [...input(0).slice(1), null] }, 400, "INVALID_INPUT"],
+    ["an input value out of the calibrated range", { input: [...input(0).slice(1), 1e6] }, 400, "INVALID_INPUT"],
+    ["a negative input value", { input: [...input(0).slice(1), -3] }, 400, "INVALID_INPUT"],
+    ["an input of the wrong length", { input: input(0).slice(1) }, 400, "INVALID_INPUT"],
+    ["an unknown mode", { mode: "fast" }, 400, "UNSUPPORTED_MODE"],
+    ["a mode of the wrong type", { mode: 1 }, 400, "UNSUPPORTED_MODE"],
+    ["an unknown field", { extra: true }, 400, "INVALID_INPUT"],
+    ["a malformed model id", { modelId: "demo-glyphs" }, 400, "INVALID_INPUT"],
+    ["a model id the node does not serve", { modelId: `0x${"ab".repeat(32)}` }, 404, "ARTIFACT_MISSING"],
+  ])("refuses %s", async (_what, patch, status, code) => {
+    const body = typeof patch === "string" ? patch : { modelId: pkg.id, input: input(0), mode: "zk", ...patch };
+    const answer = await postInfer(base, body);
+    expect(answer.status).toBe(status);
+    expect(answer.body).toMatchObject({ code });
+    expect(typeof answer.body.message).toBe("string");
+  });
+
+  it("refuses a body of a content type it does not parse", async () => {
+    const answer = await call(`${base}/infer`, {
+      method: "POST",
+      headers: { "content-type": "application/xml" },
+      body: "x",
+    });
+    expect(answer.status).toBe(415);
+    expect(answer.body.code).toBe("INVALID_INPUT");
+  });
+
+  it("answers 400 for a malformed CID and 404 for an unknown one", async () => {
+    for (const bad of ["not-a-cid", "QmRN6wdp1S2A5EtjW9A3M1vKSBuQQGcgvuhoMUoEz4iiT5", "bafkrei"]) {
+      const answer = await call(`${base}/receipts/${bad}`);
+      expect(answer.status, bad).toBe(400);
+      expect(answer.body.code).toBe("INVALID_INPUT");
+    }
+    const unknown = await call(`${base}/receipts/${cidOf(new TextEncoder().encode("nothing"))}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe("ARTIFACT_MISSING");
+    const route = await call(`${base}/nowhere`);
+    expect(route.status).toBe(404);
+  });
+
+  it("refuses attest requests when it has no signing key", async () => {
+    const unsigned = await buildServer({ models: [pkg], storage: new MemoryStorage(), saltsDir: false });
+    const url = await listen(unsigned);
+    try {
+      const answer = await postInfer(url, { modelId: pkg.id, input: input(0), mode: "attest" });
+      expect(answer.status).toBe(400);
+      expect(answer.body.code).toBe("UNSUPPORTED_MODE");
+    } finally {
+      await unsigned.close();
+    }
+  });
+
+  it("answers 429 with Retry-After beyond its capacity, and loses no request", async () => {
+    const small = await buildServer({
+      models: [pkg],
+      storage: new MemoryStorage(),
+      saltsDir: false,
+      maxInFlight: 1,
+      retryAfterSeconds: 2,
+    });
+    const url = await listen(small);
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => postInfer(url, { modelId: pkg.id, input: input(i), mode: "zk" })),
+      );
+      const ok = answers.filter((a) => a.status === 200);
+      const refused = answers.filter((a) => a.status === 429);
+      expect(ok.length + refused.length).toBe(6);
+      expect(ok.length).toBeGreaterThanOrEqual(1);
+      expect(refused.length).toBeGreaterThanOrEqual(1);
+      for (const a of refused) {
+        expect(a.body.code).toBe("OVERLOADED");
+        expect(a.headers.get("retry-after")).toBe("2");
+      }
+      for (const a of ok) expect((await verifyReceipt(a.body.receipt, { modelPackage: pkg })).valid).toBe(true);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("proves on a prover pool, and answers 429 when the pool is full", async () => {
+    const pool = createProverPool({ workers: 1, maxQueue: 1, jobTimeoutMs: 60_000 });
+    // Admission beyond the pool's capacity, so the pool itself refuses jobs.
+    const pooled = await buildServer({
+      models: [pkg],
+      storage: new MemoryStorage(),
+      saltsDir: false,
+      pool,
+      maxInFlight: 50,
+    });
+    const url = await listen(pooled);
+    try {
+      const health = await call(`${url}/health`);
+      expect(health.body.pool).toMatchObject({ workers: 1, maxQueue: 1 });
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => postInfer(url, { modelId: pkg.id, input: input(i), mode: "zk" })),
+      );
+      const statuses = answers.map((a) => a.status);
+      expect(
+        statuses.every((s) => s === 200 || s === 429),
+        statuses.join(),
+      ).toBe(true);
+      expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
+      expect(statuses).toContain(429);
+      for (const a of answers) {
+        if (a.status === 429) {
+          expect(a.body.code).toBe("OVERLOADED");
+          expect(a.headers.get("retry-after")).toBe("1");
+        } else {
+          expect(a.body.receipt.timings.proveQueueMs).toBeGreaterThanOrEqual(0);
+          const result = await verifyReceipt(a.body.receipt, { modelPackage: pkg });
+          expect(result.valid, result.reason).toBe(true);
+        }
+      }
+    } finally {
+      await pooled.close();
+      await pool.close();
+    }
+  });
+
+  it("finishes the requests in flight when told to shut down, then stops accepting", async () => {
+    const pool = createProverPool({ workers: 1, maxQueue: 4, jobTimeoutMs: 60_000 });
+    const closing = await buildServer({ models: [pkg], storage: new MemoryStorage(), saltsDir: false, pool });
+    const url = await listen(closing);
+    // A signal nothing else in this process listens to: emitting SIGTERM here would reach vitest's own handlers.
+    expect(process.listenerCount("SIGUSR2")).toBe(0);
+    let exitCode: number | undefined;
+    let removeHandlers = () => {};
+    const exited = new Promise<void>((resolve) => {
+      removeHandlers = handleShutdownSignals(closing, {
+        pool,
+        signals: ["SIGUSR2"],
+        exit: (code) => {
+          exitCode = code;
+          resolve();
+        },
+      });
+    });
+    const inFlight = Promise.all(
+      [0, 1, 2].map((i) => postInfer(url, { modelId: pkg.id, input: input(i), mode: "zk" })),
+    );
+    // Wait until the node holds the requests, then signal.
+    let held = 0;
+    for (let i = 0; i < 500 && held < 3; i++) {
+      held = (await call(`${url}/health`)).body.inFlight;
+      if (held < 3) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(held).toBe(3);
+    process.emit("SIGUSR2", "SIGUSR2");
+    const answers = await inFlight;
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    for (const a of answers) expect((await verifyReceipt(a.body.receipt, { modelPackage: pkg })).valid).toBe(true);
+    await exited;
+    expect(exitCode).toBe(0);
+    expect(pool.closed).toBe(true);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+    expect(process.listenerCount("SIGUSR2")).toBe(1);
+    removeHandlers();
+    expect(process.listenerCount("SIGUSR2")).toBe(0);
+  });
+});
