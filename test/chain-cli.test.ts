@@ -1,26 +1,10 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AnvilNode, startAnvil } from "../src/chain/anvil.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
-import { demoPackage, demoSamples, ROOT, TEST_CACHE } from "./fixtures.js";
-
-const CLI = path.join(ROOT, "dist", "cli", "main.js");
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
-      env: { ...process.env, VERINFER_CACHE: TEST_CACHE },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+import { demoPackage, demoSamples, runCli } from "./fixtures.js";
 
 describe("verinfer chain CLI on a real anvil node", () => {
   let anvil: AnvilNode;
@@ -38,34 +22,34 @@ describe("verinfer chain CLI on a real anvil node", () => {
 
   it("deploys, registers the demo model, records a zk receipt, reads it back, and refuses a replay", async () => {
     const key = ["--rpc", anvil.rpcUrl, "--key-file", path.join(dir, "deployer.key")];
-    const deploy = await cli(["chain", "deploy", ...key]);
+    const deploy = await runCli(["chain", "deploy", ...key]);
     expect(deploy.code).toBe(0);
     const registry = /registry (0x[0-9a-fA-F]{40})/.exec(deploy.stdout)?.[1] as string;
     expect(registry).toBeDefined();
 
     const pkg = await demoPackage();
-    expect((await cli(["chain", "register", pkg.id, "--registry", registry, ...key])).code).toBe(0);
+    expect((await runCli(["chain", "register", pkg.id, "--registry", registry, ...key])).code).toBe(0);
 
     const { receipt } = await verifiableInfer(pkg, demoSamples.inputs[6]);
     const receiptFile = path.join(dir, "receipt.json");
     await writeFile(receiptFile, JSON.stringify(receipt));
-    const submit = await cli(["chain", "submit", receiptFile, "--registry", registry, ...key]);
+    const submit = await runCli(["chain", "submit", receiptFile, "--registry", registry, ...key]);
     expect(submit.code).toBe(0);
 
     const statement = [receipt.model.id, receipt.input.commitment, receipt.output.commitment];
-    const get = await cli(["chain", "get", ...statement, "--registry", registry, "--rpc", anvil.rpcUrl]);
+    const get = await runCli(["chain", "get", ...statement, "--registry", registry, "--rpc", anvil.rpcUrl]);
     expect(get.code).toBe(0);
     const other = [receipt.model.id, receipt.output.commitment, receipt.input.commitment];
-    expect((await cli(["chain", "get", ...other, "--registry", registry, "--rpc", anvil.rpcUrl])).code).toBe(1);
+    expect((await runCli(["chain", "get", ...other, "--registry", registry, "--rpc", anvil.rpcUrl])).code).toBe(1);
 
-    const replay = await cli(["chain", "submit", receiptFile, "--registry", registry, ...key]);
+    const replay = await runCli(["chain", "submit", receiptFile, "--registry", registry, ...key]);
     expect(replay.code).toBe(1);
     expect(replay.stderr).toContain("CHAIN_ERROR");
     expect(replay.stderr).toContain("AlreadyRecorded");
   });
 
   it("refuses to send without a key", async () => {
-    const { code, stderr } = await cli(["chain", "deploy", "--rpc", anvil.rpcUrl]);
+    const { code, stderr } = await runCli(["chain", "deploy", "--rpc", anvil.rpcUrl]);
     expect(code).toBe(2);
     expect(stderr).toContain("INVALID_OPTIONS");
   });

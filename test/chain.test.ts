@@ -19,46 +19,8 @@ import {
   submitReceipt,
 } from "../src/chain/index.js";
 import { FIELD_PRIME } from "../src/field.js";
-import { compileModel, isVerinferError, type ModelPackage, type Receipt, verifiableInfer } from "../src/index.js";
-import type { DenseNetwork } from "../src/models/dense-network.js";
-import { asZk, demoPackage, demoSamples, errorOf, TEST_CACHE, type ZkReceipt } from "./fixtures.js";
-
-/** The second model of test/tampering.test.ts (same network and calibration, so the compiled package is shared). */
-const tinyNetwork: DenseNetwork = {
-  inputShape: [4],
-  inputSize: 4,
-  layers: [
-    {
-      name: "tiny_hidden",
-      units: 3,
-      activation: "relu",
-      kernel: [
-        [0.5, -0.25, 0.125],
-        [-0.5, 0.75, 0.25],
-        [0.25, 0.5, -0.75],
-        [1, -0.125, 0.5],
-      ],
-      bias: [0.1, -0.05, 0],
-    },
-    {
-      name: "tiny_out",
-      units: 4,
-      activation: "linear",
-      kernel: [
-        [0.3, -0.6, 0.2, 0.9],
-        [-0.4, 0.8, -0.1, 0.5],
-        [0.7, 0.1, -0.9, -0.3],
-      ],
-      bias: [0, 0.2, -0.1, 0.05],
-    },
-  ],
-};
-const tinyCalibration = [
-  [0, 0, 0, 0],
-  [1, 1, 1, 1],
-  [0.2, 0.9, 0.4, 0.1],
-  [0.8, 0.3, 0.6, 0.5],
-];
+import { isVerinferError, type ModelPackage, type Receipt, verifiableInfer } from "../src/index.js";
+import { asZk, demoPackage, demoSamples, errorOf, TEST_CACHE, tinyPackage, type ZkReceipt } from "./fixtures.js";
 
 /** The reason (custom error name) of a CHAIN_ERROR a promise rejects with. */
 async function revertReason(promise: Promise<unknown>): Promise<unknown> {
@@ -103,7 +65,7 @@ describe("on-chain registry (anvil)", () => {
       Wallet,
     ];
     pkg = await demoPackage();
-    tiny = await compileModel(tinyNetwork, { calibration: tinyCalibration, cacheDir: TEST_CACHE, quiet: true });
+    tiny = await tinyPackage();
     zk = [];
     for (const x of demoSamples.inputs.slice(0, 3)) zk.push(asZk((await verifiableInfer(pkg, x)).receipt));
     tinyReceipt = asZk((await verifiableInfer(tiny, [0.5, 0.25, 0.75, 0.1])).receipt);

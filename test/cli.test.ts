@@ -1,27 +1,10 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { Wallet } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ReceiptSchema } from "../src/attest/receipt.js";
-import { DEMO_MODEL_DIR, demoPackage, demoSamples, ROOT, TEST_CACHE } from "./fixtures.js";
-
-// The CLI as users run it: the built dist/cli/main.js (`npm test` builds before vitest runs).
-const CLI = path.join(ROOT, "dist", "cli", "main.js");
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
-      env: { ...process.env, VERINFER_CACHE: TEST_CACHE },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+import { DEMO_MODEL_DIR, demoPackage, demoSamples, runCli, TEST_CACHE } from "./fixtures.js";
 
 describe("verinfer CLI", () => {
   let dir = "";
@@ -33,7 +16,7 @@ describe("verinfer CLI", () => {
   });
 
   it("compile prints the model id and constraint count of a cached model", async () => {
-    const { code, stdout } = await cli(["compile", DEMO_MODEL_DIR]);
+    const { code, stdout } = await runCli(["compile", DEMO_MODEL_DIR]);
     expect(code).toBe(0);
     expect(stdout).toContain((await demoPackage()).id);
     expect(stdout).toMatch(/\d+ constraints/);
@@ -41,14 +24,21 @@ describe("verinfer CLI", () => {
 
   it("infer writes a receipt and its salts; verify accepts it by cached model and by vkey", async () => {
     const receiptFile = path.join(dir, "receipt.json");
-    const infer = await cli(["infer", DEMO_MODEL_DIR, "--input", path.join(dir, "input.json"), "--out", receiptFile]);
+    const infer = await runCli([
+      "infer",
+      DEMO_MODEL_DIR,
+      "--input",
+      path.join(dir, "input.json"),
+      "--out",
+      receiptFile,
+    ]);
     expect(infer.code).toBe(0);
     const receipt = ReceiptSchema.parse(JSON.parse(await readFile(receiptFile, "utf8")));
     const salts = JSON.parse(await readFile(path.join(dir, "receipt.salts.json"), "utf8"));
     expect(Object.keys(salts).sort()).toEqual(["input", "output"]);
     expect(JSON.stringify(receipt)).not.toContain(salts.input);
-    expect((await cli(["verify", receiptFile])).code).toBe(0);
-    expect((await cli(["verify", receiptFile, "--vkey", path.join(dir, "vkey.json")])).stdout.trim()).toBe("VALID");
+    expect((await runCli(["verify", receiptFile])).code).toBe(0);
+    expect((await runCli(["verify", receiptFile, "--vkey", path.join(dir, "vkey.json")])).stdout.trim()).toBe("VALID");
   });
 
   it("verify exits 1 for a receipt whose output was changed", async () => {
@@ -56,28 +46,28 @@ describe("verinfer CLI", () => {
     receipt.output.quantized[0] = (BigInt(receipt.output.quantized[0]) + 1n).toString();
     const file = path.join(dir, "tampered.json");
     await writeFile(file, JSON.stringify(receipt));
-    const { code, stdout } = await cli(["verify", file, "--vkey", path.join(dir, "vkey.json")]);
+    const { code, stdout } = await runCli(["verify", file, "--vkey", path.join(dir, "vkey.json")]);
     expect(code).toBe(1);
     expect(stdout).toMatch(/^INVALID/);
   });
 
   it("verify exits 1 with --require-ceremony on a dev-setup model", async () => {
-    const { code } = await cli(["verify", path.join(dir, "receipt.json"), "--require-ceremony"]);
+    const { code } = await runCli(["verify", path.join(dir, "receipt.json"), "--require-ceremony"]);
     expect(code).toBe(1);
   });
 
   it("exits 2 for a malformed receipt, a bad input file, a missing model, and a usage error", async () => {
     const junk = path.join(dir, "junk.json");
     await writeFile(junk, JSON.stringify({ format: "nope" }));
-    expect((await cli(["verify", junk, "--vkey", path.join(dir, "vkey.json")])).code).toBe(2);
+    expect((await runCli(["verify", junk, "--vkey", path.join(dir, "vkey.json")])).code).toBe(2);
     const nan = path.join(dir, "nan.json");
     await writeFile(nan, "[1, 2, 3]");
-    const bad = await cli(["infer", DEMO_MODEL_DIR, "--input", nan, "--out", path.join(dir, "r.json")]);
+    const bad = await runCli(["infer", DEMO_MODEL_DIR, "--input", nan, "--out", path.join(dir, "r.json")]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("INVALID_INPUT");
-    expect((await cli(["compile", path.join(dir, "no-such-model")])).code).toBe(2);
-    expect((await cli(["infer", DEMO_MODEL_DIR])).code).toBe(2);
-    expect((await cli(["frobnicate"])).code).toBe(2);
+    expect((await runCli(["compile", path.join(dir, "no-such-model")])).code).toBe(2);
+    expect((await runCli(["infer", DEMO_MODEL_DIR])).code).toBe(2);
+    expect((await runCli(["frobnicate"])).code).toBe(2);
   });
 
   describe("attestation flow", () => {
@@ -94,7 +84,7 @@ describe("verinfer CLI", () => {
     });
 
     it("attests data, infers in attest mode from it, verifies the chain and re-executes", async () => {
-      const attest = await cli([
+      const attest = await runCli([
         "attest-data",
         "--input",
         f("values.json"),
@@ -106,7 +96,7 @@ describe("verinfer CLI", () => {
         f("data.json"),
       ]);
       expect(attest.code).toBe(0);
-      const infer = await cli([
+      const infer = await runCli([
         "infer",
         DEMO_MODEL_DIR,
         "--mode",
@@ -124,17 +114,17 @@ describe("verinfer CLI", () => {
       ]);
       expect(infer.code).toBe(0);
       const chain = ["--trusted-signer", node, "--trusted-data-signer", oracle, "--data-attestation", f("data.json")];
-      expect((await cli(["verify", f("attested.json"), ...chain])).code).toBe(0);
-      const untrusted = await cli(["verify", f("attested.json"), "--trusted-signer", oracle]);
+      expect((await runCli(["verify", f("attested.json"), ...chain])).code).toBe(0);
+      const untrusted = await runCli(["verify", f("attested.json"), "--trusted-signer", oracle]);
       expect(untrusted.code).toBe(1);
       const reexec = ["--model", DEMO_MODEL_DIR, "--input", f("values.json"), "--salts", f("attested.salts.json")];
-      expect((await cli(["reexecute", f("attested.json"), ...reexec])).code).toBe(0);
+      expect((await runCli(["reexecute", f("attested.json"), ...reexec])).code).toBe(0);
       const wrong = ["--model", DEMO_MODEL_DIR, "--input", f("input.json"), "--salts", f("attested.salts.json")];
-      expect((await cli(["reexecute", f("attested.json"), ...wrong])).code).toBe(1);
+      expect((await runCli(["reexecute", f("attested.json"), ...wrong])).code).toBe(1);
     });
 
     it("refuses attest mode without a key, and never takes a key from the command line", async () => {
-      const noKey = await cli([
+      const noKey = await runCli([
         "infer",
         DEMO_MODEL_DIR,
         "--mode",
@@ -146,7 +136,7 @@ describe("verinfer CLI", () => {
       ]);
       expect(noKey.code).toBe(2);
       expect(noKey.stderr).toContain("INVALID_OPTIONS");
-      const argvKey = await cli([
+      const argvKey = await runCli([
         "attest-data",
         "--key",
         oracleKey,
@@ -161,7 +151,7 @@ describe("verinfer CLI", () => {
     });
 
     it("persists a deferred proof that resume-proofs finishes in a later process", async () => {
-      const infer = await cli([
+      const infer = await runCli([
         "infer",
         DEMO_MODEL_DIR,
         "--mode",
@@ -177,7 +167,7 @@ describe("verinfer CLI", () => {
       expect(infer.code).toBe(0);
       const id = /job ([0-9a-f-]{36}) persisted/.exec(infer.stdout)?.[1];
       expect(id).toBeDefined();
-      const resume = await cli(["resume-proofs"]);
+      const resume = await runCli(["resume-proofs"]);
       expect(resume.code).toBe(0);
       const zk = ReceiptSchema.parse(
         JSON.parse(await readFile(path.join(TEST_CACHE, "jobs", "done", `${id}.json`), "utf8")),

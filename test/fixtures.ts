@@ -1,8 +1,11 @@
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import type { Receipt, ReceiptProof } from "../src/attest/receipt.js";
 import { compileModel } from "../src/compile-model.js";
+import type { DenseNetwork } from "../src/models/dense-network.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
 
 /** Repository root. */
@@ -43,4 +46,66 @@ export type ZkReceipt = Receipt & { proof: ReceiptProof };
 export function asZk(receipt: Receipt): ZkReceipt {
   if (!receipt.proof) throw new Error(`expected a zk receipt, got mode ${receipt.mode}`);
   return receipt as ZkReceipt;
+}
+
+/** A second, tiny model: 4 → 3 relu → 4, so its vkey has as many public signals as the demo's. */
+export const tinyNetwork: DenseNetwork = {
+  inputShape: [4],
+  inputSize: 4,
+  layers: [
+    {
+      name: "tiny_hidden",
+      units: 3,
+      activation: "relu",
+      kernel: [
+        [0.5, -0.25, 0.125],
+        [-0.5, 0.75, 0.25],
+        [0.25, 0.5, -0.75],
+        [1, -0.125, 0.5],
+      ],
+      bias: [0.1, -0.05, 0],
+    },
+    {
+      name: "tiny_out",
+      units: 4,
+      activation: "linear",
+      kernel: [
+        [0.3, -0.6, 0.2, 0.9],
+        [-0.4, 0.8, -0.1, 0.5],
+        [0.7, 0.1, -0.9, -0.3],
+      ],
+      bias: [0, 0.2, -0.1, 0.05],
+    },
+  ],
+};
+export const tinyCalibration = [
+  [0, 0, 0, 0],
+  [1, 1, 1, 1],
+  [0.2, 0.9, 0.4, 0.1],
+  [0.8, 0.3, 0.6, 0.5],
+];
+
+/** Compiles (or fetches from the test cache) the tiny second model. */
+export function tinyPackage(): Promise<ModelPackage> {
+  return compileModel(tinyNetwork, { calibration: tinyCalibration, cacheDir: TEST_CACHE, quiet: true });
+}
+
+/**
+ * Runs the CLI as users run it — the built dist/cli/main.js (`npm test` builds before vitest) — with the test
+ * cache, and returns its exit code and output.
+ */
+export async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [path.join(ROOT, "dist", "cli", "main.js"), ...args],
+      {
+        env: { ...process.env, VERINFER_CACHE: TEST_CACHE },
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
 }

@@ -2,7 +2,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { modelIdFromCommitment } from "../src/attest/model-commitment.js";
 import { FIELD_PRIME, toField } from "../src/field.js";
 import {
-  compileModel,
   isVerinferError,
   type ModelPackage,
   type Receipt,
@@ -11,45 +10,7 @@ import {
   verifiableInferBatch,
   verifyReceipt,
 } from "../src/index.js";
-import type { DenseNetwork } from "../src/models/dense-network.js";
-import { asZk, demoPackage, demoSamples, errorOf, TEST_CACHE, type ZkReceipt } from "./fixtures.js";
-
-/** A second, tiny model: 4 → 3 relu → 4, so its vkey has as many public signals as the demo's. */
-const tinyNetwork: DenseNetwork = {
-  inputShape: [4],
-  inputSize: 4,
-  layers: [
-    {
-      name: "tiny_hidden",
-      units: 3,
-      activation: "relu",
-      kernel: [
-        [0.5, -0.25, 0.125],
-        [-0.5, 0.75, 0.25],
-        [0.25, 0.5, -0.75],
-        [1, -0.125, 0.5],
-      ],
-      bias: [0.1, -0.05, 0],
-    },
-    {
-      name: "tiny_out",
-      units: 4,
-      activation: "linear",
-      kernel: [
-        [0.3, -0.6, 0.2, 0.9],
-        [-0.4, 0.8, -0.1, 0.5],
-        [0.7, 0.1, -0.9, -0.3],
-      ],
-      bias: [0, 0.2, -0.1, 0.05],
-    },
-  ],
-};
-const tinyCalibration = [
-  [0, 0, 0, 0],
-  [1, 1, 1, 1],
-  [0.2, 0.9, 0.4, 0.1],
-  [0.8, 0.3, 0.6, 0.5],
-];
+import { asZk, demoPackage, demoSamples, errorOf, tinyPackage, type ZkReceipt } from "./fixtures.js";
 
 const clone = (r: Receipt): ZkReceipt => asZk(structuredClone(r));
 
@@ -80,7 +41,7 @@ describe("tampered receipts", () => {
     const [ra, rb] = await verifiableInferBatch(pkg, demoSamples.inputs.slice(0, 2));
     a = asZk((ra as { receipt: Receipt }).receipt);
     b = asZk((rb as { receipt: Receipt }).receipt);
-    tiny = await compileModel(tinyNetwork, { calibration: tinyCalibration, cacheDir: TEST_CACHE, quiet: true });
+    tiny = await tinyPackage();
     tinyReceipt = asZk((await verifiableInfer(tiny, [0.5, 0.25, 0.75, 0.1])).receipt);
     both = [{ modelPackage: pkg }, { vkey: pkg.vkey }];
   });
