@@ -19,6 +19,7 @@ import { compileModel } from "../src/compile-model.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import { packageRoot } from "../src/package-root.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
+import { argValue, median } from "./bench-util.js";
 
 /** One configuration's result. */
 export interface PoolBenchResult {
@@ -40,17 +41,6 @@ export interface PoolBenchResult {
 interface Job {
   input: bigint[];
   salts: { input: bigint; output: bigint };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));

@@ -11,6 +11,7 @@ import { packageRoot } from "../src/package-root.js";
 import type { ProgressEvent } from "../src/progress.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
+import { argValue, median } from "./bench-util.js";
 
 interface BenchModel {
   name: string;
@@ -36,17 +37,6 @@ export interface BenchResult {
   maxAbsError: number;
   runs: number;
   backend: string;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 async function benchModel(model: BenchModel, runs: number): Promise<BenchResult> {
