@@ -1,5 +1,6 @@
 /**
- * `npm run bench:chain [-- --json]`: gas of the on-chain path on a local anvil node, for the demo model.
+ * `npm run bench:chain [-- --json]`: gas of the on-chain path on a local anvil node, for the demo model (7 public
+ * signals) and mlp-784-56-10 (13).
  * One line per proof system and case: deploying the model's verifier, recording a verified inference through
  * `InferenceRegistry.submitProof`, and calling the bare verifier with the same proof in a transaction of its own
  * (both include the 21,000 base cost and calldata). Gas is deterministic; nothing is timed.
@@ -37,46 +38,53 @@ export interface ChainBenchResult {
   overheadGas: number;
 }
 
+const MODELS = [
+  { name: "demo-glyphs", dir: path.join(packageRoot(), "examples", "models", "demo-glyphs") },
+  // 13 public signals: shows how the verifier and the registry's overhead grow with the outputs.
+  { name: "mlp-784-56-10", dir: path.join(packageRoot(), "bench", "models", "mlp-784-56-10") },
+];
+
 export async function main(): Promise<ChainBenchResult[]> {
-  const dir = path.join(packageRoot(), "examples", "models", "demo-glyphs");
-  const samples = JSON.parse(readFileSync(path.join(dir, "samples.json"), "utf8")) as {
-    calibration: number[][];
-    inputs: number[][];
-  };
-  const pkg = await compileModel(dir, { calibration: samples.calibration, quiet: true });
   const anvil = await startAnvil();
   const provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
   try {
     const wallet = new Wallet(anvil.accounts[0] as string, provider);
     const { registry, deployGas: registryDeployGas } = await deployRegistry(wallet);
-    const verifier = await deployVerifier(wallet, pkg);
-    await registerModel(registry, { modelId: pkg.id, verifier: verifier.address });
     const results: ChainBenchResult[] = [];
-    for (const [i, x] of samples.inputs.slice(0, 3).entries()) {
-      const { receipt } = await verifiableInfer(pkg, x);
-      if (!receipt.proof) throw new Error("expected a zk receipt");
-      const n = receipt.proof.publicSignals.length;
-      const bare = new Contract(
-        verifier.address,
-        [`function verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[${n}]) view returns (bool)`],
-        wallet,
-      );
-      const { a, b, c, publicSignals } = groth16Calldata(receipt.proof);
-      const verifyProof = bare.getFunction("verifyProof");
-      if (!(await verifyProof.staticCall(a, b, c, publicSignals))) throw new Error("the verifier rejects the proof");
-      const tx = await verifyProof.send(a, b, c, publicSignals, { gasLimit: 1_000_000n });
-      const verifierOnlyGas = Number((await tx.wait())?.gasUsed ?? 0n);
-      const submitGas = Number((await submitReceipt(registry, receipt)).gasUsed);
-      results.push({
-        system: "groth16",
-        case: `demo-glyphs input ${i}`,
-        publicSignals: n,
-        deployGas: Number(verifier.deployGas),
-        registryDeployGas: Number(registryDeployGas),
-        submitGas,
-        verifierOnlyGas,
-        overheadGas: submitGas - verifierOnlyGas,
-      });
+    for (const model of MODELS) {
+      const samples = JSON.parse(readFileSync(path.join(model.dir, "samples.json"), "utf8")) as {
+        calibration: number[][];
+        inputs: number[][];
+      };
+      const pkg = await compileModel(model.dir, { calibration: samples.calibration, quiet: true });
+      const verifier = await deployVerifier(wallet, pkg);
+      await registerModel(registry, { modelId: pkg.id, verifier: verifier.address });
+      for (const [i, x] of samples.inputs.slice(0, 3).entries()) {
+        const { receipt } = await verifiableInfer(pkg, x);
+        if (!receipt.proof) throw new Error("expected a zk receipt");
+        const n = receipt.proof.publicSignals.length;
+        const bare = new Contract(
+          verifier.address,
+          [`function verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[${n}]) view returns (bool)`],
+          wallet,
+        );
+        const { a, b, c, publicSignals } = groth16Calldata(receipt.proof);
+        const verifyProof = bare.getFunction("verifyProof");
+        if (!(await verifyProof.staticCall(a, b, c, publicSignals))) throw new Error("the verifier rejects the proof");
+        const tx = await verifyProof.send(a, b, c, publicSignals, { gasLimit: 1_000_000n });
+        const verifierOnlyGas = Number((await tx.wait())?.gasUsed ?? 0n);
+        const submitGas = Number((await submitReceipt(registry, receipt)).gasUsed);
+        results.push({
+          system: "groth16",
+          case: `${model.name} input ${i}`,
+          publicSignals: n,
+          deployGas: Number(verifier.deployGas),
+          registryDeployGas: Number(registryDeployGas),
+          submitGas,
+          verifierOnlyGas,
+          overheadGas: submitGas - verifierOnlyGas,
+        });
+      }
     }
     return results;
   } finally {

@@ -90,8 +90,7 @@ contract InferenceRegistry {
         address indexed submitter,
         uint256 inputCommitment,
         uint256 outputCommitment,
-        bytes32 outputHash,
-        uint256[] outputs
+        bytes32 outputHash
     );
     event InferenceAttested(
         bytes32 indexed modelId,
@@ -207,9 +206,9 @@ contract InferenceRegistry {
 
         bytes32 outputHash = keccak256(abi.encodePacked(publicSignals[3:]));
         _store(key, msg.sender, Kind.Verified, outputHash);
-        emit InferenceVerified(
-            modelId, key, msg.sender, publicSignals[1], publicSignals[2], outputHash, publicSignals[3:]
-        );
+        // The outputs themselves stay in the transaction's calldata (publicSignals[3:]); the event carries only
+        // their hash: logging them again would cost 8 gas a byte for data anyone can read from the transaction.
+        emit InferenceVerified(modelId, key, msg.sender, publicSignals[1], publicSignals[2], outputHash);
     }
 
     /// @dev snarkjs's verifier takes its public signals as a fixed-size `uint[N] calldata`, so its selector depends

@@ -111,7 +111,10 @@ describe("on-chain registry (anvil)", () => {
       type: "verified",
       key: result.key,
       submitter: submitter.address,
-      outputs: signals.slice(3),
+      outputHash: solidityPackedKeccak256(
+        signals.slice(3).map(() => "uint256"),
+        signals.slice(3),
+      ),
       txHash: result.hash,
     });
   });

@@ -10,9 +10,8 @@ export type InferenceEvent =
       submitter: string;
       inputCommitment: bigint;
       outputCommitment: bigint;
+      /** keccak256(abi.encodePacked(publicSignals[3:])): the outputs are in the transaction's calldata. */
       outputHash: string;
-      /** The proven outputs as field elements (publicSignals[3:]). */
-      outputs: bigint[];
       txHash: string;
       blockNumber: number;
     }
@@ -51,7 +50,6 @@ export async function onInference(
     inputCommitment: bigint,
     outputCommitment: bigint,
     outputHash: string,
-    outputs: bigint[],
     payload: ContractEventPayload,
   ) =>
     listener({
@@ -62,7 +60,6 @@ export async function onInference(
       inputCommitment,
       outputCommitment,
       outputHash,
-      outputs: [...outputs],
       txHash: payload.log.transactionHash,
       blockNumber: payload.log.blockNumber,
     });
