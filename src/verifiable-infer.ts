@@ -151,8 +151,7 @@ export async function verifiableInferBatch(
   const last = net.layers[net.layers.length - 1] as (typeof net.layers)[number];
   const half = 1n << BigInt(net.outputWidth - 1);
 
-  const results: InferResult[] = [];
-  for (const [b, xq] of quantized.entries()) {
+  const one = async (xq: bigint[], b: number): Promise<InferResult> => {
     const t1 = performance.now();
     const { output } = integerForward(net, xq);
     const salts = { input: options.inputSalt ?? randomSalt(), output: options.outputSalt ?? randomSalt() };
@@ -245,7 +244,15 @@ export async function verifiableInferBatch(
     if (options.deferProof) {
       result.deferred = await deferProof({ pkg, input: xq, salts: saltStrings, receipt });
     }
-    results.push(result);
+    return result;
+  };
+  // With a pool the proofs of a batch run on its workers side by side; without one they share this thread's
+  // prover, so one at a time.
+  const results: InferResult[] = [];
+  if (options.pool && mode === "zk") {
+    results.push(...(await Promise.all(quantized.map(one))));
+  } else {
+    for (const [b, xq] of quantized.entries()) results.push(await one(xq, b));
   }
   options.onProgress?.({ stage: "prove", message: "done", done: true });
   return results;

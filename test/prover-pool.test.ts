@@ -7,10 +7,11 @@ import { randomSalt } from "../src/attest/commitments.js";
 import { proveGroth16 } from "../src/circuits/prove-groth16.js";
 import { createProverPool, type ProverPool, type ProverPoolJob } from "../src/circuits/prover-pool.js";
 import { isVerinferError } from "../src/errors.js";
+import { integerForward } from "../src/models/integer-forward.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
+import { verifiableInfer, verifiableInferBatch } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
 import { demoPackage, demoSamples, errorOf, TEST_CACHE } from "./fixtures.js";
 
@@ -75,6 +76,19 @@ describe("prover pool", () => {
     expect(Object.keys(pooled.receipt).sort()).toEqual(Object.keys(local.receipt).sort());
     expect(pooled.receipt.output.quantized).toEqual(local.receipt.output.quantized);
     expect(pooled.receipt.timings.proveQueueMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("proves a batch side by side on the pool's workers, each receipt valid and in input order", async () => {
+    const p = pool({ workers: 2, maxQueue: 4 });
+    const inputs = demoSamples.inputs.slice(0, 4);
+    const results = await verifiableInferBatch(pkg, inputs, { pool: p });
+    expect(results).toHaveLength(4);
+    for (const [b, { receipt }] of results.entries()) {
+      expect(await verifyReceipt(receipt, { modelPackage: pkg })).toMatchObject({ valid: true });
+      const expected = integerForward(pkg.network, quantizeInput(pkg.network, inputs[b])).output.map(String);
+      expect(receipt.output.quantized).toEqual(expected);
+    }
+    expect(p.stats.completed).toBe(4);
   });
 
   it("reports a job the circuit rejects, or a model not in the cache, with its own error code", async () => {
