@@ -1,10 +1,9 @@
-import { mkdir, mkdtemp, readdir, rm, truncate, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, readdir, rm, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   isVerinferError,
   type Receipt,
@@ -29,18 +28,9 @@ import {
   sha256Hex,
   storeReceipt,
 } from "../src/storage/index.js";
-import { demoPackage, demoSamples, errorOf } from "./fixtures.js";
+import { demoPackage, demoSamples, errorOf, tempDirs } from "./fixtures.js";
 
-const tmpDirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "verinfer-cid-"));
-  tmpDirs.push(dir);
-  return dir;
-}
-
-afterAll(async () => {
-  for (const dir of tmpDirs) await rm(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs("verinfer-cid-");
 
 async function collect(storage: Storage): Promise<string[]> {
   const out: string[] = [];

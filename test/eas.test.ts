@@ -64,14 +64,22 @@ const dataFields: DataAttestationFields = {
   quantizationHash: keccak256(toUtf8Bytes("quantization")),
 };
 
-/** The eas-sdk's own verdict, with an Offchain verifier configured for `domain` (not read from the attestation). */
-function sdkVerifies(attestation: unknown, domain: EasDomainOptions = {}): boolean {
+/** The eas-sdk's Offchain signer/verifier for `domain` in the given attestation version. */
+function sdkOffchain(
+  version: (typeof OffchainAttestationVersion)[keyof typeof OffchainAttestationVersion],
+  domain: EasDomainOptions = {},
+): InstanceType<typeof Offchain> {
   const d = easDomain(domain);
-  const offchain = new Offchain(
+  return new Offchain(
     { address: d.verifyingContract, version: d.version, chainId: BigInt(d.chainId) },
-    OffchainAttestationVersion.Version2,
+    version,
     undefined as never, // only needed to verify on-chain while signing
   );
+}
+
+/** The eas-sdk's own verdict, with an Offchain verifier configured for `domain` (not read from the attestation). */
+function sdkVerifies(attestation: unknown, domain: EasDomainOptions = {}): boolean {
+  const offchain = sdkOffchain(OffchainAttestationVersion.Version2, domain);
   const { sig, signer } = attestation as { sig: never; signer: string };
   try {
     return offchain.verifyOffchainAttestationSignature(signer, sig);
@@ -291,12 +299,7 @@ describe("EAS off-chain attestations", () => {
 
   it("verifies attestations signed by eas-sdk, as objects and as JSON", async () => {
     const wallet = Wallet.createRandom();
-    const d = easDomain();
-    const offchain = new Offchain(
-      { address: d.verifyingContract, version: d.version, chainId: BigInt(d.chainId) },
-      OffchainAttestationVersion.Version2,
-      undefined as never,
-    );
+    const offchain = sdkOffchain(OffchainAttestationVersion.Version2);
     const sig = await offchain.signOffchainAttestation(
       {
         schema: INFERENCE_SCHEMA_UID,
@@ -328,12 +331,7 @@ describe("EAS off-chain attestations", () => {
 
   it("rejects a Version 1 attestation, which has no salt", async () => {
     const wallet = Wallet.createRandom();
-    const d = easDomain();
-    const v1 = new Offchain(
-      { address: d.verifyingContract, version: d.version, chainId: BigInt(d.chainId) },
-      OffchainAttestationVersion.Version1,
-      undefined as never,
-    );
+    const v1 = sdkOffchain(OffchainAttestationVersion.Version1);
     const sig = await v1.signOffchainAttestation(
       {
         schema: INFERENCE_SCHEMA_UID,

@@ -1,8 +1,11 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { afterAll } from "vitest";
 import type { Receipt, ReceiptProof } from "../src/attest/receipt.js";
 import { compileModel } from "../src/compile-model.js";
 import type { DenseNetwork } from "../src/models/dense-network.js";
@@ -108,4 +111,20 @@ export async function runCli(args: string[]): Promise<{ code: number; stdout: st
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
+}
+
+/**
+ * A maker of temporary directories for one test file, all removed after the file's tests. Call it at the top
+ * level of the test file.
+ */
+export function tempDirs(prefix: string): () => Promise<string> {
+  const made: string[] = [];
+  afterAll(async () => {
+    for (const dir of made) await rm(dir, { recursive: true, force: true });
+  });
+  return async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+    made.push(dir);
+    return dir;
+  };
 }

@@ -1,6 +1,5 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { Wallet } from "ethers";
 import type { FastifyInstance } from "fastify";
@@ -17,14 +16,9 @@ import {
   reexecute,
   verifyReceipt,
 } from "../src/index.js";
-import { demoPackage, demoSamples, TEST_CACHE } from "./fixtures.js";
+import { demoPackage, demoSamples, TEST_CACHE, tempDirs } from "./fixtures.js";
 
-const tmpDirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "verinfer-service-"));
-  tmpDirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs("verinfer-service-");
 
 /** Listens on an ephemeral loopback port; → its base URL. */
 async function listen(app: FastifyInstance): Promise<string> {
@@ -82,7 +76,6 @@ describe("inference-node service", () => {
 
   afterAll(async () => {
     await app.close();
-    for (const dir of tmpDirs) await rm(dir, { recursive: true, force: true });
   });
 
   it("reports its models and load on /health", async () => {

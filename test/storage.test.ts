@@ -1,22 +1,13 @@
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, truncate, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { isVerinferError } from "../src/index.js";
 import { ArtifactStore, atomicWrite, resolveCacheDir, sha256Hex } from "../src/storage/index.js";
-import { errorOf } from "./fixtures.js";
+import { errorOf, tempDirs } from "./fixtures.js";
 
-const tmpDirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "verinfer-storage-"));
-  tmpDirs.push(dir);
-  return dir;
-}
-
-afterAll(async () => {
-  for (const dir of tmpDirs) await rm(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs("verinfer-storage-");
 
 /** Every file under dir, relative paths. */
 async function listFiles(dir: string): Promise<string[]> {
