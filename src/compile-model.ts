@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
-import { modelCommitment, modelIdFromCommitment } from "./attest/model-commitment.js";
+import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } from "./attest/model-commitment.js";
+import { vkeyCid } from "./attest/vkey-cid.js";
 import { generateCircuit } from "./circuits/codegen.js";
 import { compileCircuit } from "./circuits/compile-circuit.js";
 import { ensureDevPtau } from "./circuits/dev-ptau.js";
@@ -59,7 +60,8 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   const { onProgress } = options;
   const cacheDir = resolveCacheDir(options.cacheDir);
   const { float, network } = await quantizeModel(model, options);
-  const commitment = await modelCommitment(network);
+  const netCommitment = await networkCommitment(network);
+  const commitment = await modelCommitmentOf({ io: modelIo(network), network: netCommitment });
   const id = modelIdFromCommitment(commitment);
 
   let ptauSha256: string | undefined;
@@ -72,7 +74,7 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   }
   const networkJson = JSON.stringify(quantizedNetworkToJson(network));
   const toolchain = toolchainVersions();
-  const cacheKey = sha256Hex(JSON.stringify({ networkJson, ptau: ptauSha256 ?? "dev", toolchain }));
+  const cacheKey = sha256Hex(JSON.stringify({ format: MODEL_FORMAT, networkJson, ptau: ptauSha256 ?? "dev", toolchain }));
   if (!options.force) {
     const cached = await findModelPackage(cacheDir, "key", cacheKey).catch(() => undefined);
     if (cached) {
@@ -134,6 +136,7 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
       architecture: {
         inputShape: float.inputShape,
         inputSize: float.inputSize,
+        outputShape: [last.nOut],
         layers: float.layers.map((l) => ({ name: l.name, units: l.units, activation: l.activation })),
       },
       quantization: {
@@ -154,7 +157,8 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
         output: { fracBits: last.outFracBits, width: network.outputWidth },
       },
       visibility: "constant",
-      commitments: { model: commitment.toString() },
+      commitments: { model: commitment.toString(), network: netCommitment.toString() },
+      vkey: vkeyCid(setup.vkey),
       circuit: {
         constraints: info.nConstraints,
         publicSignals: nPublic,

@@ -14,6 +14,14 @@ export {
 } from "./attest/eas-offchain.js";
 export { DATA_SCHEMA, DATA_SCHEMA_UID, INFERENCE_SCHEMA, INFERENCE_SCHEMA_UID } from "./attest/eas-schemas.js";
 export {
+  type ModelCommitmentParts,
+  type ModelIo,
+  modelCommitment,
+  modelCommitmentOf,
+  modelIo,
+  networkCommitment,
+} from "./attest/model-commitment.js";
+export {
   RECEIPT_FORMAT,
   RECEIPT_MODES,
   type Receipt,
@@ -21,6 +29,7 @@ export {
   ReceiptSchema,
   type Salts,
 } from "./attest/receipt.js";
+export { vkeyCid } from "./attest/vkey-cid.js";
 export {
   createProverPool,
   type ProverPool,
@@ -60,4 +69,10 @@ export {
   verifiableInfer,
   verifiableInferBatch,
 } from "./verifiable-infer.js";
-export { type VerifyCheck, type VerifyReceiptOptions, type VerifyResult, verifyReceipt } from "./verify-receipt.js";
+export {
+  type UnverifiedField,
+  type VerifyCheck,
+  type VerifyReceiptOptions,
+  type VerifyResult,
+  verifyReceipt,
+} from "./verify-receipt.js";

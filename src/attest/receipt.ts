@@ -2,7 +2,7 @@ import { z } from "zod";
 import { BACKEND_PREFERENCE } from "../models/backend.js";
 
 /** Format tag of receipts. */
-export const RECEIPT_FORMAT = "verinfer/receipt@1";
+export const RECEIPT_FORMAT = "verinfer/receipt@2";
 
 const fieldDecimal = z.string().regex(/^\d{1,78}$/, "must be a field element in decimal");
 const signedDecimal = z.string().regex(/^-?\d{1,78}$/, "must be a decimal integer");
@@ -22,6 +22,9 @@ export const RECEIPT_MODES = ["zk", "attest", "none"] as const;
 export type ReceiptMode = (typeof RECEIPT_MODES)[number];
 
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 32 bytes of hex");
+/** Fixed-point exponents: far beyond any calibrated scale, small enough that 2^fracBits is a finite double. */
+const fracBits = z.number().int().min(-256).max(256);
+const dims = z.array(z.number().int().positive().max(2 ** 31)).min(1).max(8);
 
 /**
  * The attestation inside a receipt: an EAS off-chain attestation exactly as EAS tools share it,
@@ -32,25 +35,50 @@ export const ReceiptAttestationSchema = z.object({
   signer: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
 });
 
-/** zod schema of a receipt, `verinfer/receipt@1`. Bigints are decimal strings; salts are never part of it. */
+/**
+ * zod schema of a receipt, `verinfer/receipt@2`. Bigints are decimal strings; salts are never part of it.
+ *
+ * The model commitment is `PoseidonChain(header, io, model.network)` where `io` is read from `input.shape`,
+ * `input.quantization`, `output.shape`, `output.width` and `output.fracBits` (see `modelCommitmentOf`): a
+ * verifier recomputes it, so those fields are bound to the proof (or the attestation) through its first public
+ * signal, with nothing but a verification key.
+ */
 export const ReceiptSchema = z
   .object({
     format: z.literal(RECEIPT_FORMAT),
-    model: z.object({ id: z.string().regex(/^0x[0-9a-f]{64}$/), commitment: fieldDecimal }),
+    model: z.object({
+      id: z.string().regex(/^0x[0-9a-f]{64}$/),
+      commitment: fieldDecimal,
+      /** Poseidon commitment to the layers (architecture and weights); with the I/O format it gives `commitment`. */
+      network: fieldDecimal,
+      /** CIDv1 of the canonical JSON of the verification key the proof was made for (see `vkeyCid`). */
+      vkey: z
+        .string()
+        .regex(/^b[a-z2-7]{20,120}$/)
+        .optional(),
+    }),
     mode: z.enum(RECEIPT_MODES),
     input: z.object({
       commitment: fieldDecimal,
-      shape: z.array(z.number().int().positive()),
+      shape: dims,
+      /** How each input value was quantized: xq = round(x · 2^fracBits) in [lo, lo + 2^bits). */
+      quantization: z.object({
+        bits: z.number().int().min(1).max(64),
+        fracBits,
+        lo: signedDecimal,
+      }),
       /** uid of the data node's attestation of this input, when it came from one. */
       dataAttestation: bytes32.optional(),
     }),
     output: z.object({
       commitment: fieldDecimal,
-      shape: z.array(z.number().int().positive()),
+      shape: dims,
+      /** Packing width of the outputs: each lies in [-2^(width-1), 2^(width-1)). */
+      width: z.number().int().min(2).max(128),
       /** The proven integer outputs, signed. */
       quantized: z.array(signedDecimal).min(1),
       /** Power-of-two scale: values[j] = quantized[j] / 2^fracBits. */
-      fracBits: z.number().int(),
+      fracBits,
       /** Dequantized proven outputs. */
       values: z.array(z.number()),
       /** The tfjs float outputs (the fast, unproven answer). */
@@ -68,8 +96,11 @@ export const ReceiptSchema = z
       .optional(),
     /** Present in `attest` receipts. */
     attestation: ReceiptAttestationSchema.optional(),
+    /** Which tfjs backend computed `output.float` (not covered by a proof; covered by an attestation). */
     backend: z.enum(BACKEND_PREFERENCE as unknown as [string, ...string[]]),
+    /** Milliseconds per step, as measured by the node that made the receipt (never verified). */
     timings: z.record(z.string(), z.number().nonnegative()),
+    /** When the receipt was made, by the node's clock (never verified; an attestation has its own signed time). */
     createdAt: z.string(),
   })
   .refine((r) => r.mode !== "zk" || r.proof !== undefined, { message: "a zk receipt needs a proof", path: ["proof"] })

@@ -5,7 +5,7 @@ import { performance } from "node:perf_hooks";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { ReceiptAttestation } from "../attest/receipt.js";
 import { type CompileModelOptions, compileModel } from "../compile-model.js";
-import { VerinferError } from "../errors.js";
+import { isVerinferError, VerinferError } from "../errors.js";
 import { packageRoot } from "../package-root.js";
 import type { ProgressStage } from "../progress.js";
 import { atomicWrite } from "../storage/atomic-write.js";
@@ -221,12 +221,25 @@ async function verify(receiptFile: string, flags: VerifyFlags) {
   } else if (mode === "zk" || flags.model || flags.requireCeremony) {
     const id = flags.model ?? (receipt as { model?: { id?: unknown } })?.model?.id;
     if (typeof id !== "string") throw new VerinferError("MALFORMED_RECEIPT", "receipt names no model id; pass --vkey");
-    options.modelPackage = await loadModelPackage(id, cache);
+    try {
+      options.modelPackage = await loadModelPackage(id, cache);
+    } catch (error) {
+      if (!isVerinferError(error, "ARTIFACT_MISSING") || flags.model) throw error;
+      const key = (receipt as { model?: { vkey?: unknown } })?.model?.vkey;
+      throw new VerinferError("ARTIFACT_MISSING", `model ${id} is not in this machine's cache`, {
+        cause: error,
+        details:
+          "pass --vkey <vkey.json> (the verification key the model's publisher shares" +
+          (typeof key === "string" ? `; this receipt was proven for ${key}` : "") +
+          ") or --model <manifest.json> of the model's package",
+      });
+    }
   }
   const result = await verifyReceipt(receipt, options);
   out(result.valid ? "VALID" : `INVALID: ${result.reason}`);
   for (const c of result.checks)
     process.stderr.write(`  ${c.ok ? "ok  " : "FAIL"} ${c.name}${c.detail ? `: ${c.detail}` : ""}\n`);
+  for (const u of result.unverified) process.stderr.write(`  --   ${u.field} (unverified: ${u.why})\n`);
   return result.valid ? EXIT.ok : EXIT.invalid;
 }
 
