@@ -74,7 +74,9 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   }
   const networkJson = JSON.stringify(quantizedNetworkToJson(network));
   const toolchain = toolchainVersions();
-  const cacheKey = sha256Hex(JSON.stringify({ format: MODEL_FORMAT, networkJson, ptau: ptauSha256 ?? "dev", toolchain }));
+  const cacheKey = sha256Hex(
+    JSON.stringify({ format: MODEL_FORMAT, networkJson, ptau: ptauSha256 ?? "dev", toolchain }),
+  );
   if (!options.force) {
     const cached = await findModelPackage(cacheDir, "key", cacheKey).catch(() => undefined);
     if (cached) {

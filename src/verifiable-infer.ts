@@ -6,12 +6,7 @@ import { randomSalt } from "./attest/commitments.js";
 import { type EasDomainOptions, SharedAttestationSchema, signOffchainAttestation } from "./attest/eas-offchain.js";
 import { decodeDataAttestationData, encodeInferenceData, INFERENCE_SCHEMA_UID } from "./attest/eas-schemas.js";
 import { outputHash } from "./attest/output-hash.js";
-import {
-  type Receipt,
-  type ReceiptAttestation,
-  type ReceiptMode,
-  type Salts,
-} from "./attest/receipt.js";
+import type { Receipt, ReceiptAttestation, ReceiptMode, Salts } from "./attest/receipt.js";
 import type { ProverPool } from "./circuits/prover-pool.js";
 import { type CompileModelOptions, compileModel, type ModelSource } from "./compile-model.js";
 import { type DeferredProof, deferProof } from "./deferred-proofs.js";

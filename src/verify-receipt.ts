@@ -171,11 +171,7 @@ function attestedFields(r: Receipt): string | undefined {
 }
 
 /** The data node's attestation against the receipt's input: format, shape, commitment, link. */
-function dataChecks(
-  r: Receipt,
-  att: unknown,
-  check: (name: string, failure: string | undefined) => void,
-): void {
+function dataChecks(r: Receipt, att: unknown, check: (name: string, failure: string | undefined) => void): void {
   const sig = (att as { sig?: { uid?: unknown; message?: { data?: unknown } } }).sig;
   let decoded: ReturnType<typeof decodeDataAttestationData> | undefined;
   try {

@@ -67,10 +67,7 @@ export function vectorCommitmentHeader(format: VectorFormat): bigint {
     throw new RangeError(`vector offset ${lo} does not fit the commitment header`);
   }
   return (
-    VECTOR_COMMITMENT_TAG +
-    (BigInt(width) << 32n) +
-    (BigInt(length) << 40n) +
-    ((lo + MAX_COMMITMENT_OFFSET) << 72n)
+    VECTOR_COMMITMENT_TAG + (BigInt(width) << 32n) + (BigInt(length) << 40n) + ((lo + MAX_COMMITMENT_OFFSET) << 72n)
   );
 }
 

@@ -24,7 +24,16 @@ export type ReceiptMode = (typeof RECEIPT_MODES)[number];
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 32 bytes of hex");
 /** Fixed-point exponents: far beyond any calibrated scale, small enough that 2^fracBits is a finite double. */
 const fracBits = z.number().int().min(-256).max(256);
-const dims = z.array(z.number().int().positive().max(2 ** 31)).min(1).max(8);
+const dims = z
+  .array(
+    z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 31),
+  )
+  .min(1)
+  .max(8);
 
 /**
  * The attestation inside a receipt: an EAS off-chain attestation exactly as EAS tools share it,
