@@ -55,6 +55,11 @@ export type { OnProgress, ProgressEvent, ProgressStage } from "./progress.js";
 export { type QuantizeModelOptions, quantizeModel } from "./quantize-model.js";
 export { type ReexecuteOptions, type ReexecuteResult, reexecute } from "./reexecute.js";
 export { cidFromSha256, cidOf, sha256FromCid } from "./storage/cid.js";
+export {
+  type ExportedModelPackage,
+  type ExportModelPackageOptions,
+  exportModelPackage,
+} from "./storage/export-model-package.js";
 export { defaultStorage, FsStorage } from "./storage/fs-storage.js";
 export { canonicalJson, getJson, putJson } from "./storage/json-objects.js";
 export { MemoryStorage } from "./storage/memory-storage.js";

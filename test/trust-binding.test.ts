@@ -178,6 +178,20 @@ describe("the vkey is part of the model's identity", () => {
     expect(stderr).toContain(tiny.vkeyCid);
   });
 
+  it("an exported package lets a second party verify on a machine without the cache", async () => {
+    const [exportDir, emptyCache] = [await tmp(), await tmp()];
+    const exported = await runCli(["export", tiny.id, "--out", exportDir]);
+    expect(exported.code).toBe(0);
+    const receiptFile = path.join(exportDir, "receipt.json");
+    await writeFile(receiptFile, JSON.stringify(tinyReceipt));
+    const ok = await runCli(["verify", receiptFile, "--model", exportDir, "--cache-dir", emptyCache]);
+    expect(ok.stdout.trim()).toBe("VALID");
+    const other = await loadModelPackage(path.join(exportDir, "manifest.json"), { cacheDir: emptyCache });
+    expect(other.vkeyCid).toBe(tiny.vkeyCid);
+    // Verifier-only: the proving artifacts stay behind.
+    expect(isVerinferError(await errorOf(other.provingArtifacts()), "ARTIFACT_MISSING")).toBe(true);
+  });
+
   it("opening a package recomputes its identity: an edited manifest is ARTIFACT_CORRUPT", async () => {
     const store = new ArtifactStore(TEST_CACHE);
     const manifest = JSON.parse(await readFile(path.join(TEST_CACHE, "models", "by-id", `${tiny.id}.json`), "utf8"))

@@ -10,6 +10,7 @@ import { packageRoot } from "../package-root.js";
 import type { ProgressStage } from "../progress.js";
 import { atomicWrite } from "../storage/atomic-write.js";
 import { resolveCacheDir } from "../storage/cache-dir.js";
+import { exportModelPackage } from "../storage/export-model-package.js";
 import { loadModelPackage, type ModelPackage } from "../storage/model-package.js";
 import { toolchainVersions } from "../toolchain.js";
 import { type InferMode, type VerifiableInferOptions, verifiableInfer } from "../verifiable-infer.js";
@@ -292,10 +293,26 @@ export function buildCli(setExit: (code: number) => void): Command {
     .action(async (modelDir: string, flags) => setExit(await infer(modelDir, flags)));
 
   program
+    .command("export <model>")
+    .description("write a model package a second party can verify with (manifest, vkey, artifacts)")
+    .requiredOption("--out <dir>", "directory to write (manifest.json, vkey.json, artifacts/)")
+    .option("--proving", "also export the witness wasm and zkey (large), so the export can prove")
+    .option("--cache-dir <dir>", "artifact cache (default $VERINFER_CACHE or ~/.cache/verinfer)")
+    .action(async (model: string, flags: { out: string; proving?: boolean; cacheDir?: string }) => {
+      const pkg = await loadModelPackage(model, flags.cacheDir ? { cacheDir: flags.cacheDir } : {});
+      const written = await exportModelPackage(pkg, { dir: flags.out, ...(flags.proving ? { proving: true } : {}) });
+      out(`model    ${pkg.id}`);
+      out(`vkey     ${pkg.vkeyCid}`);
+      out(`wrote    ${written.manifest}, ${written.vkey}, ${Object.keys(written.cids).length} artifacts`);
+      out(`verify   verinfer verify <receipt.json> --model ${written.manifest}`);
+      setExit(EXIT.ok);
+    });
+
+  program
     .command("verify <receipt>")
     .description("verify a receipt: exit 0 valid, 1 invalid, 2 malformed")
     .option("--vkey <file>", "snarkjs verification key (default: the cached model package named by the receipt)")
-    .option("--model <idOrManifest>", "model id in the cache, or a manifest file")
+    .option("--model <idOrManifest>", "model id in the cache, a manifest file, or a `verinfer export` directory")
     .option("--require-ceremony", "reject models set up with a development ptau")
     .option("--trusted-signer <address>", "accept attestations by this address (repeatable)", collect, [])
     .option("--trusted-data-signer <address>", "accept data attestations by this address (repeatable)", collect, [])

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } from "../attest/model-commitment.js";
 import { vkeyCid } from "../attest/vkey-cid.js";
@@ -160,8 +160,9 @@ export async function findModelPackage(
 }
 
 /**
- * Loads a model package: from a `manifest.json` file path (its artifacts in the cache's store), or by model
- * id from the cache.
+ * Loads a model package: by model id from the cache, or from a `manifest.json` path (or a directory holding
+ * one) — an export (`exportModelPackage`, `verinfer export`) when an `artifacts/` directory sits beside it,
+ * else with its artifacts in the cache's store. Either way the package's identity is recomputed on load.
  *
  * @throws VerinferError `ARTIFACT_MISSING` when nothing is found, `ARTIFACT_CORRUPT` on a hash mismatch.
  * @example
@@ -173,20 +174,31 @@ export async function loadModelPackage(ref: string, options: LoadModelPackageOpt
   const cacheDir = resolveCacheDir(options.cacheDir);
   if (/^0x[0-9a-f]{64}$/.test(ref)) {
     const pkg = await findModelPackage(cacheDir, "id", ref);
-    if (!pkg) throw new VerinferError("ARTIFACT_MISSING", `model ${ref} is not in the cache ${cacheDir}`);
+    if (!pkg) {
+      throw new VerinferError("ARTIFACT_MISSING", `model ${ref} is not in the cache`, {
+        details: `cache: ${cacheDir}; a package exported with \`verinfer export\` loads from its manifest.json`,
+      });
+    }
     return pkg;
   }
+  const file = (await stat(ref).catch(() => undefined))?.isDirectory() ? path.join(ref, "manifest.json") : ref;
   let text: string;
   try {
-    text = await readFile(ref, "utf8");
+    text = await readFile(file, "utf8");
   } catch (cause) {
-    throw new VerinferError("ARTIFACT_MISSING", `cannot read model manifest ${ref}`, { cause });
+    throw new VerinferError("ARTIFACT_MISSING", `cannot read model manifest ${path.basename(file)}`, {
+      cause,
+      details: "pass a model id in the cache, a manifest.json, or the directory `verinfer export` wrote",
+    });
   }
+  const exported = (await stat(path.join(path.dirname(file), "artifacts")).catch(() => undefined))?.isDirectory();
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new VerinferError("ARTIFACT_CORRUPT", `${ref} is not JSON (sha256 ${sha256Hex(text)})`, { cause });
+    throw new VerinferError("ARTIFACT_CORRUPT", `${path.basename(file)} is not JSON (sha256 ${sha256Hex(text)})`, {
+      cause,
+    });
   }
-  return ModelPackage.fromManifest(json, new ArtifactStore(cacheDir));
+  return ModelPackage.fromManifest(json, new ArtifactStore(exported ? path.dirname(file) : cacheDir));
 }
