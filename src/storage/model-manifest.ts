@@ -76,7 +76,7 @@ export const ModelManifestSchema = z.object({
   toolchain: z.record(z.string(), z.string()),
 });
 
-/** A parsed `verinfer/model@1` manifest. */
+/** A parsed `verinfer/model@2` manifest. */
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;
 
 /** Artifact names of a model package. */
