@@ -8,6 +8,7 @@ import { compileCircuit } from "./circuits/compile-circuit.js";
 import { ensureDevPtau } from "./circuits/dev-ptau.js";
 import { setupGroth16 } from "./circuits/setup-groth16.js";
 import { VerinferError } from "./errors.js";
+import { fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js";
 import type { QuantizeOptions } from "./models/quantize.js";
 import { inputRange } from "./models/quantize-input.js";
 import { quantizedNetworkToJson } from "./models/quantized-network.js";
@@ -35,6 +36,9 @@ export interface CompileModelOptions extends Partial<QuantizeOptions> {
   quiet?: boolean;
   onProgress?: OnProgress;
 }
+
+/** Bump when what a compile writes into a package changes, so cached packages of older compilers are not reused. */
+const COMPILER_REVISION = 2;
 
 /** The smallest ptau power snarkjs accepts for a circuit (its `cirPower`). */
 export function requiredPtauPower(nConstraints: number, nPublic: number): number {
@@ -75,7 +79,13 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   const networkJson = JSON.stringify(quantizedNetworkToJson(network));
   const toolchain = toolchainVersions();
   const cacheKey = sha256Hex(
-    JSON.stringify({ format: MODEL_FORMAT, networkJson, ptau: ptauSha256 ?? "dev", toolchain }),
+    JSON.stringify({
+      format: MODEL_FORMAT,
+      revision: COMPILER_REVISION,
+      networkJson,
+      ptau: ptauSha256 ?? "dev",
+      toolchain,
+    }),
   );
   if (!options.force) {
     const cached = await findModelPackage(cacheDir, "key", cacheKey).catch(() => undefined);
@@ -83,6 +93,13 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
       onProgress?.({ stage: "setup", message: `using cached package ${id}`, done: true });
       return cached;
     }
+  }
+
+  onProgress?.({ stage: "quantize", message: "measuring float vs integer outputs on the calibration samples" });
+  const fidelity = await measureFidelity({ float, network, samples: options.calibration ?? [] });
+  for (const warning of fidelityWarnings(network, fidelity)) {
+    onProgress?.({ stage: "quantize", message: `warning: ${warning}` });
+    if (!options.quiet) process.stderr.write(`verinfer: WARNING ${warning}\n`);
   }
 
   onProgress?.({ stage: "codegen", message: "generating circuit" });
@@ -158,6 +175,7 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
         })),
         output: { fracBits: last.outFracBits, width: network.outputWidth },
       },
+      ...(fidelity ? { fidelity } : {}),
       visibility: "constant",
       commitments: { model: commitment.toString(), network: netCommitment.toString() },
       vkey: vkeyCid(setup.vkey),

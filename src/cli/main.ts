@@ -270,6 +270,13 @@ export function buildCli(setExit: (code: number) => void): Command {
           `circuit ${pkg.manifest.circuit.constraints} constraints (2^${pkg.manifest.circuit.power}), setup "${pkg.manifest.setup.kind}"`,
         );
         out(`range   inputs accepted in [${pkg.manifest.quantization.input.range.join(", ")}]`);
+        const f = pkg.manifest.fidelity;
+        if (f) {
+          out(
+            `fidelity on ${f.samples} calibration samples: max |float - proven| ${f.maxAbsError.toPrecision(3)}, ` +
+              `argmax agreement ${(f.argmaxAgreement * 100).toFixed(1)}%`,
+          );
+        }
         out(`cache   ${resolveCacheDir(flags.cacheDir)}`);
       }
       setExit(EXIT.ok);

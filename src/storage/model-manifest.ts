@@ -46,6 +46,19 @@ export const ModelManifestSchema = z.object({
     ),
     output: z.object({ fracBits: z.number().int(), width: z.number().int() }),
   }),
+  /**
+   * How the quantized model tracks the float one on the calibration samples (informative, measured at compile
+   * time; not a trust claim).
+   */
+  fidelity: z
+    .object({
+      samples: z.number().int().positive(),
+      maxAbsError: z.number().nonnegative(),
+      meanAbsError: z.number().nonnegative(),
+      argmaxAgreement: z.number().min(0).max(1),
+      maxAbsFloat: z.number().nonnegative(),
+    })
+    .optional(),
   /** Weights are circuit constants (the verification key binds them). */
   visibility: z.literal("constant"),
   /** The model commitment (= id) and its network part; see `modelCommitmentOf`. */
