@@ -51,6 +51,8 @@ export { ERROR_CODES, type ErrorCode, isVerinferError, VerinferError, type Verin
 export { FIELD_PRIME } from "./field.js";
 export type { BackendName } from "./models/backend.js";
 export { loadModel } from "./models/load-model.js";
+export { type Fidelity, fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js";
+export { directorySaveHandler, saveModel } from "./models/save-model.js";
 export type { OnProgress, ProgressEvent, ProgressStage } from "./progress.js";
 export { type QuantizeModelOptions, quantizeModel } from "./quantize-model.js";
 export { type ReexecuteOptions, type ReexecuteResult, reexecute } from "./reexecute.js";
