@@ -18,7 +18,7 @@ import { isVerinferError } from "../src/errors.js";
 import { FIELD_PRIME, toField } from "../src/field.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
-import type { QuantizedNetwork } from "../src/models/quantized-network.js";
+import { type QuantizedNetwork, quantizedNetworkFromJson } from "../src/models/quantized-network.js";
 import { commitOutput } from "../src/receipt-statement.js";
 import { reexecute } from "../src/reexecute.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
@@ -112,6 +112,23 @@ describe("numbers a receipt states are canonical: one statement, one spelling", 
       expect(await refused(r, { vkey: pkg.vkey })).toBe(true);
     }
   });
+
+  it("a commitment or offset that is no decimal at all is MALFORMED_RECEIPT, not a raw SyntaxError", async () => {
+    for (const bad of ["1e3", "12.0", " 12"]) {
+      for (const edit of [
+        (r: Receipt) => {
+          r.input.commitment = bad;
+        },
+        (r: Receipt) => {
+          r.input.quantization.lo = bad;
+        },
+      ]) {
+        const r = clone(receipt);
+        edit(r);
+        expect(isVerinferError(await errorOf(verifyReceipt(r, { vkey: pkg.vkey })), "MALFORMED_RECEIPT")).toBe(true);
+      }
+    }
+  });
 });
 
 describe("a receipt's fields are checked or listed as unverified", () => {
@@ -203,6 +220,41 @@ describe("reexecute vouches only for what it recomputed", () => {
   });
 });
 
+describe("opening a package checks every field of the network the commitment does not hash", () => {
+  it("refuses a network whose input.hi is not lo + 2^bits - 1 (hi is not hashed, yet the reference reads it)", async () => {
+    const honest = await tinyPackage();
+    const dir = await tmp();
+    const written = await exportModelPackage(honest, { dir });
+    const store = new ArtifactStore(dir);
+    const manifest = JSON.parse(await readFile(written.manifest, "utf8"));
+    const network = JSON.parse((await honest.artifact("network")).toString("utf8"));
+    // The circuit accepts [lo, lo + 2^bits); a wider hi makes the reference accept inputs the circuit cannot
+    // prove, a narrower one refuses inputs it can — under the same model id either way.
+    network.input.hi = (BigInt(network.input.hi) + 1000n).toString();
+    manifest.artifacts.network = await store.put(JSON.stringify(network));
+    await writeFile(written.manifest, JSON.stringify(manifest));
+    const error = await errorOf(loadModelPackage(dir, { cacheDir: await tmp() }));
+    expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
+  });
+
+  it("refuses a network whose weights, biases or range widths do not have the layer's shape", async () => {
+    const honest = await tinyPackage();
+    type Layer = { qBits: number[]; bias: string[]; weights: string[][] };
+    const first = (n: { layers: Layer[] }) => n.layers[0] as Layer;
+    const edits: Array<(n: { layers: Layer[] }) => void> = [
+      (n) => first(n).qBits.push(20),
+      (n) => first(n).bias.push("0"),
+      (n) => first(n).weights[0]?.push("0"),
+      (n) => first(n).weights.push(first(n).weights[0] ?? []),
+    ];
+    for (const edit of edits) {
+      const network = JSON.parse((await honest.artifact("network")).toString("utf8"));
+      edit(network);
+      expect(() => quantizedNetworkFromJson(network)).toThrow();
+    }
+  });
+});
+
 describe("a package from a directory proves nothing about its key (open: audit / pinned ceremonies)", () => {
   // A second party is handed an export directory: the honest network (so the id recomputes), but the
   // verification key of a circuit of the attacker's that emits the honest model commitment as a constant and
@@ -263,7 +315,7 @@ describe("a package from a directory proves nothing about its key (open: audit /
     await writeFile(written.manifest, JSON.stringify(manifest));
   });
 
-  it("the forged receipt is false: re-execution with the honest package refuses it", async () => {
+  it("the forged receipt is false: the honest package refuses it", async () => {
     expect(forged.model.id).toBe(modelIdFromCommitment(BigInt(honest.manifest.commitments.model)));
     expect((await verifyReceipt(forged, { modelPackage: honest })).valid).toBe(false);
   });
