@@ -8,22 +8,27 @@ export const RECEIPT_FORMAT = "verinfer/receipt@2";
 // One spelling per number: no leading zeros, no "-0". A verifier compares these as integers, and a hash reduces
 // them mod p, so a second spelling (or n + p) would be a second receipt, or a false statement, for one proof.
 const canonicalDecimal = /^(0|[1-9]\d{0,77})$/;
-/** A curve coordinate of a proof (a base-field element, not reduced here: snarkjs checks the points). */
+/**
+ * A proof coordinate (a base-field element: snarkjs checks the points) or a public signal (verifyReceipt reports
+ * one at or above p as an invalid proof).
+ */
 const fieldDecimal = z.string().regex(canonicalDecimal, "must be a canonical decimal");
-/** A scalar-field element: a commitment or a public signal, canonical and below p. */
+/** A commitment: a scalar-field element, canonical and below p. */
 const fieldElement = z
   .string()
   .regex(canonicalDecimal, "must be a canonical decimal")
-  .refine((s) => BigInt(s) < FIELD_PRIME, "must be below the field prime");
-const signedDecimal = z.string().regex(/^(0|-?[1-9]\d{0,77})$/, "must be a canonical decimal integer");
+  // zod runs every check, so the refinement sees strings the regex refused: test again before BigInt.
+  .refine((s) => canonicalDecimal.test(s) && BigInt(s) < FIELD_PRIME, "must be below the field prime");
+const canonicalSigned = /^(0|-?[1-9]\d{0,77})$/;
+const signedDecimal = z.string().regex(canonicalSigned, "must be a canonical decimal integer");
 /**
  * The input offset: the circuit's range check and the commitment header hold |lo| < 2^127, and the model
  * commitment hashes lo mod p, so lo ± p must not pass for lo.
  */
-const inputOffset = signedDecimal.refine((s) => {
-  const lo = BigInt(s);
-  return lo > -(1n << 127n) && lo < 1n << 127n;
-}, "must lie in (-2^127, 2^127)");
+const inputOffset = signedDecimal.refine(
+  (s) => canonicalSigned.test(s) && BigInt(s) > -(1n << 127n) && BigInt(s) < 1n << 127n,
+  "must lie in (-2^127, 2^127)",
+);
 
 /** zod schema of a snarkjs Groth16 `proof.json`. */
 export const Groth16ProofSchema = z.object({
@@ -118,7 +123,7 @@ export const ReceiptSchema = z
       .object({
         system: z.literal("groth16"),
         proof: Groth16ProofSchema,
-        publicSignals: z.array(fieldElement).min(4),
+        publicSignals: z.array(fieldDecimal).min(4),
       })
       .optional(),
     /** Present in `attest` receipts. */
