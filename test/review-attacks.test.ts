@@ -4,6 +4,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { Wallet } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { attestData, quantizationHash } from "../src/attest/attest-data.js";
+import { commitValues, vectorCommitmentHeader } from "../src/attest/commitments.js";
 import { signOffchainAttestation } from "../src/attest/eas-offchain.js";
 import { DATA_SCHEMA_UID, encodeDataAttestationData } from "../src/attest/eas-schemas.js";
 import { modelIdFromCommitment } from "../src/attest/model-commitment.js";
@@ -128,6 +129,16 @@ describe("numbers a receipt states are canonical: one statement, one spelling", 
         expect(isVerinferError(await errorOf(verifyReceipt(r, { vkey: pkg.vkey })), "MALFORMED_RECEIPT")).toBe(true);
       }
     }
+  });
+});
+
+describe("the widest output a receipt states can be committed", () => {
+  it("commits outputs of width 128 (offset -2^127), which quantizeNetwork and receipt@2 allow", async () => {
+    // Outputs of width w are committed at offset -2^(w-1); the header holds lo + 2^127 in 128 bits.
+    const lo = -(1n << 127n);
+    const values = [lo, 0n, -lo - 1n];
+    await expect(commitValues({ values, lo, width: 128, salt: 1n })).resolves.toBeTypeOf("bigint");
+    expect(() => vectorCommitmentHeader({ length: 3, width: 128, lo: lo - 1n })).toThrow(RangeError);
   });
 });
 
