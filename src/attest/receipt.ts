@@ -22,12 +22,12 @@ const fieldElement = z
 const canonicalSigned = /^(0|-?[1-9]\d{0,77})$/;
 const signedDecimal = z.string().regex(canonicalSigned, "must be a canonical decimal integer");
 /**
- * The input offset: the circuit's range check and the commitment header hold |lo| < 2^127, and the model
+ * The input offset: the commitment header holds lo in [-2^127, 2^127), and the model
  * commitment hashes lo mod p, so lo ± p must not pass for lo.
  */
 const inputOffset = signedDecimal.refine(
-  (s) => canonicalSigned.test(s) && BigInt(s) > -(1n << 127n) && BigInt(s) < 1n << 127n,
-  "must lie in (-2^127, 2^127)",
+  (s) => canonicalSigned.test(s) && BigInt(s) >= -(1n << 127n) && BigInt(s) < 1n << 127n,
+  "must lie in [-2^127, 2^127)",
 );
 
 /** zod schema of a snarkjs Groth16 `proof.json`. */
