@@ -122,7 +122,7 @@ function vectorHeader(n, width, lo) {
 // cannot be recovered by hashing guesses.
 template PackedCommitment(n, width, lo) {
     assert(n >= 1 && n < 2 ** 32);
-    assert(lo > -(2 ** 127) && lo < 2 ** 127);
+    assert(lo >= -(2 ** 127) && lo < 2 ** 127);
     var k = 253 \ width;
     var m = (n + k - 1) \ k;
     signal input in[n];

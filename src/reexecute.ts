@@ -1,4 +1,4 @@
-import { modelCommitmentOf, modelIo, networkCommitment } from "./attest/model-commitment.js";
+import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } from "./attest/model-commitment.js";
 import { RECEIPT_FORMAT, ReceiptSchema, type Salts } from "./attest/receipt.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME } from "./field.js";
@@ -75,6 +75,7 @@ export async function reexecute(receipt: unknown, options: ReexecuteOptions): Pr
   const commitment = await modelCommitmentOf({ io, network });
   if (BigInt(r.model.commitment) !== commitment || BigInt(r.model.network) !== network)
     return fail("the model does not hash to the receipt's model commitment");
+  if (r.model.id !== modelIdFromCommitment(commitment)) return fail("model id does not match its commitment");
   if (
     r.input.shape.join() !== io.inputShape.join() ||
     r.input.quantization.bits !== io.input.bits ||
@@ -103,7 +104,7 @@ export async function reexecute(receipt: unknown, options: ReexecuteOptions): Pr
   if (BigInt(r.output.commitment) !== outputCommitment)
     return fail("output commitment does not open to these outputs and salt");
   const values = dequantizeOutput(net, output);
-  if (values.some((v, j) => v !== r.output.values[j]))
+  if (values.length !== r.output.values.length || values.some((v, j) => v !== r.output.values[j]))
     return fail("stated output values are not the dequantized outputs");
   return { valid: true };
 }

@@ -202,9 +202,12 @@ function dataChecks(r: Receipt, att: unknown, check: (name: string, failure: str
   } catch {
     shape = undefined;
   }
+  // Element by element, as numbers: joined text would take [[16]] or ["16"] for [16].
+  const dims = Array.isArray(shape) && shape.every((d) => Number.isInteger(d)) ? (shape as number[]) : undefined;
   const shapeOk =
-    Array.isArray(shape) &&
-    (shape.join() === r.input.shape.join() || (shape.length === 1 && shape[0] === size && size > 0));
+    dims !== undefined &&
+    ((dims.length === r.input.shape.length && dims.every((d, i) => d === r.input.shape[i])) ||
+      (dims.length === 1 && dims[0] === size));
   check("data shape", shapeOk ? undefined : `data attestation's shape ${decoded.shape} is not the model's input shape`);
   check(
     "data commitment",
@@ -230,6 +233,16 @@ function unverifiedFields(r: Receipt, options: VerifyReceiptOptions, keyChecked:
     { field: "createdAt", why: "the node's own clock" },
   ];
   if (r.mode !== "attest") out.push({ field: "backend", why: "which tfjs backend ran is not part of the proof" });
+  // A receipt of one mode may carry the other mode's guarantee too; only its own mode's is checked.
+  if (r.mode !== "attest" && r.attestation !== undefined) {
+    out.push({
+      field: "attestation",
+      why: `a ${r.mode} receipt's attestation is not checked (only attest receipts' are)`,
+    });
+  }
+  if (r.mode !== "zk" && r.proof !== undefined) {
+    out.push({ field: "proof", why: `a ${r.mode} receipt's proof is not checked (only zk receipts' are)` });
+  }
   if (r.input.dataAttestation !== undefined && options.dataAttestation === undefined && r.mode !== "attest") {
     out.push({
       field: "input.dataAttestation",

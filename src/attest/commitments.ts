@@ -8,7 +8,7 @@ import { poseidonChain } from "./poseidon.js";
  */
 export const VECTOR_COMMITMENT_TAG = 0x76656331n;
 
-/** Largest |lo| a vector commitment header holds (128 bits of offset). */
+/** Offsets a vector commitment header holds: lo in [-2^127, 2^127), stored as lo + 2^127 in 128 bits. */
 export const MAX_COMMITMENT_OFFSET = 1n << 127n;
 
 /**
@@ -53,7 +53,7 @@ export interface VectorFormat {
  * with `lo` differ in length, and a prefix of a Poseidon chain is never the whole chain of a shorter vector.
  * The circuit computes the same constant (`VectorHeader` in circuits/verinfer.circom).
  *
- * @throws RangeError for a length ≥ 2^32, a width outside [1, 253] or |lo| ≥ 2^127.
+ * @throws RangeError for a length ≥ 2^32, a width outside [1, 253] or lo outside [-2^127, 2^127).
  */
 export function vectorCommitmentHeader(format: VectorFormat): bigint {
   const { length, width, lo } = format;
@@ -63,7 +63,7 @@ export function vectorCommitmentHeader(format: VectorFormat): bigint {
   if (!Number.isInteger(width) || width < 1 || width > PACK_BITS) {
     throw new RangeError(`vector width must be an integer in [1, ${PACK_BITS}], got ${width}`);
   }
-  if (lo <= -MAX_COMMITMENT_OFFSET || lo >= MAX_COMMITMENT_OFFSET) {
+  if (lo < -MAX_COMMITMENT_OFFSET || lo >= MAX_COMMITMENT_OFFSET) {
     throw new RangeError(`vector offset ${lo} does not fit the commitment header`);
   }
   return (

@@ -1,11 +1,34 @@
 import { z } from "zod";
+import { FIELD_PRIME } from "../field.js";
 import { BACKEND_PREFERENCE } from "../models/backend.js";
 
 /** Format tag of receipts. */
 export const RECEIPT_FORMAT = "verinfer/receipt@2";
 
-const fieldDecimal = z.string().regex(/^\d{1,78}$/, "must be a field element in decimal");
-const signedDecimal = z.string().regex(/^-?\d{1,78}$/, "must be a decimal integer");
+// One spelling per number: no leading zeros, no "-0". A verifier compares these as integers, and a hash reduces
+// them mod p, so a second spelling (or n + p) would be a second receipt, or a false statement, for one proof.
+const canonicalDecimal = /^(0|[1-9]\d{0,77})$/;
+/**
+ * A proof coordinate (a base-field element: snarkjs checks the points) or a public signal (verifyReceipt reports
+ * one at or above p as an invalid proof).
+ */
+const fieldDecimal = z.string().regex(canonicalDecimal, "must be a canonical decimal");
+/** A commitment: a scalar-field element, canonical and below p. */
+const fieldElement = z
+  .string()
+  .regex(canonicalDecimal, "must be a canonical decimal")
+  // zod runs every check, so the refinement sees strings the regex refused: test again before BigInt.
+  .refine((s) => canonicalDecimal.test(s) && BigInt(s) < FIELD_PRIME, "must be below the field prime");
+const canonicalSigned = /^(0|-?[1-9]\d{0,77})$/;
+const signedDecimal = z.string().regex(canonicalSigned, "must be a canonical decimal integer");
+/**
+ * The input offset: the commitment header holds lo in [-2^127, 2^127), and the model
+ * commitment hashes lo mod p, so lo ± p must not pass for lo.
+ */
+const inputOffset = signedDecimal.refine(
+  (s) => canonicalSigned.test(s) && BigInt(s) >= -(1n << 127n) && BigInt(s) < 1n << 127n,
+  "must lie in [-2^127, 2^127)",
+);
 
 /** zod schema of a snarkjs Groth16 `proof.json`. */
 export const Groth16ProofSchema = z.object({
@@ -57,9 +80,9 @@ export const ReceiptSchema = z
     format: z.literal(RECEIPT_FORMAT),
     model: z.object({
       id: z.string().regex(/^0x[0-9a-f]{64}$/),
-      commitment: fieldDecimal,
+      commitment: fieldElement,
       /** Poseidon commitment to the layers (architecture and weights); with the I/O format it gives `commitment`. */
-      network: fieldDecimal,
+      network: fieldElement,
       /** CIDv1 of the canonical JSON of the verification key the proof was made for (see `vkeyCid`). */
       vkey: z
         .string()
@@ -68,19 +91,19 @@ export const ReceiptSchema = z
     }),
     mode: z.enum(RECEIPT_MODES),
     input: z.object({
-      commitment: fieldDecimal,
+      commitment: fieldElement,
       shape: dims,
       /** How each input value was quantized: xq = round(x · 2^fracBits) in [lo, lo + 2^bits). */
       quantization: z.object({
         bits: z.number().int().min(1).max(64),
         fracBits,
-        lo: signedDecimal,
+        lo: inputOffset,
       }),
       /** uid of the data node's attestation of this input, when it came from one. */
       dataAttestation: bytes32.optional(),
     }),
     output: z.object({
-      commitment: fieldDecimal,
+      commitment: fieldElement,
       shape: dims,
       /** Packing width of the outputs: each lies in [-2^(width-1), 2^(width-1)). */
       width: z.number().int().min(2).max(128),
