@@ -10,6 +10,7 @@ import {
 import { modelIdFromCommitment } from "./attest/model-commitment.js";
 import { outputHash } from "./attest/output-hash.js";
 import { type Receipt, type ReceiptMode, ReceiptSchema } from "./attest/receipt.js";
+import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME, fromField } from "./field.js";
 import type { ModelPackage } from "./storage/model-package.js";
@@ -94,6 +95,7 @@ async function zkProof(r: Receipt, vkey: Record<string, unknown>): Promise<strin
   if (vkey.nPublic !== proof.publicSignals.length) {
     return `vkey expects ${vkey.nPublic} public signals, the proof has ${proof.publicSignals.length}`;
   }
+  unrefIdleCurveWorkers();
   try {
     const ok = await snarkjs.groth16.verify(vkey, proof.publicSignals, proof.proof);
     return ok ? undefined : "groth16 proof does not verify against the verification key";
