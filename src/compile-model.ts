@@ -7,6 +7,7 @@ import { generateCircuit } from "./circuits/codegen.js";
 import { compileCircuit } from "./circuits/compile-circuit.js";
 import { ensureDevPtau } from "./circuits/dev-ptau.js";
 import { setupGroth16 } from "./circuits/setup-groth16.js";
+import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "./errors.js";
 import { fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js";
 import type { QuantizeOptions } from "./models/quantize.js";
@@ -109,6 +110,7 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   try {
     onProgress?.({ stage: "compile", message: "compiling with circom2 (--O2 --inspect)" });
     const compiled = await compileCircuit({ source, workDir });
+    unrefIdleCurveWorkers();
     const info = await snarkjs.r1cs.info({ type: "mem", data: compiled.r1cs });
     const nPublic = info.nOutputs + info.nPubInputs;
     onProgress?.({ stage: "compile", message: `${info.nConstraints} constraints`, done: true });

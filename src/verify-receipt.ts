@@ -11,6 +11,7 @@ import { type ModelIo, modelCommitmentOf, modelIdFromCommitment } from "./attest
 import { outputHash } from "./attest/output-hash.js";
 import { RECEIPT_FORMAT, type Receipt, type ReceiptMode, ReceiptSchema } from "./attest/receipt.js";
 import { vkeyCid } from "./attest/vkey-cid.js";
+import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME, fromField } from "./field.js";
 import type { ModelPackage } from "./storage/model-package.js";
@@ -134,6 +135,7 @@ async function zkProof(r: Receipt, vkey: Record<string, unknown>): Promise<strin
   if (vkey.nPublic !== proof.publicSignals.length) {
     return `vkey expects ${vkey.nPublic} public signals, the proof has ${proof.publicSignals.length}`;
   }
+  unrefIdleCurveWorkers();
   try {
     const ok = await snarkjs.groth16.verify(vkey, proof.publicSignals, proof.proof);
     return ok ? undefined : "groth16 proof does not verify against the verification key";

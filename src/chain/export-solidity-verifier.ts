@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
+import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "../errors.js";
 import type { ModelPackage } from "../storage/model-package.js";
 
@@ -35,6 +36,7 @@ export async function exportSolidityVerifier(modelPackage: ModelPackage): Promis
     throw new VerinferError("UNSUPPORTED_MODE", `no Solidity verifier for proof system ${system}`);
   }
   const zkey = await modelPackage.artifact("zkey");
+  unrefIdleCurveWorkers();
   return snarkjs.zKey.exportSolidityVerifier(
     { type: "mem", data: new Uint8Array(zkey) },
     { groth16: await groth16Template() },
