@@ -9,7 +9,7 @@
  *
  * Usage: `npm run train-example` (runs `node build/examples/train-demo-model.js [--out-root <dir>]`) (default: the repository root).
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
