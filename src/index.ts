@@ -42,6 +42,7 @@ export { ERROR_CODES, type ErrorCode, isVerinferError, VerinferError, type Verin
 export { FIELD_PRIME } from "./field.js";
 export type { BackendName } from "./models/backend.js";
 export { loadModel } from "./models/load-model.js";
+export type { ModelInput, NestedInput, NumericTypedArray, TensorInput } from "./models/quantize-input.js";
 export type { OnProgress, ProgressEvent, ProgressStage } from "./progress.js";
 export { type QuantizeModelOptions, quantizeModel } from "./quantize-model.js";
 export { type ReexecuteOptions, type ReexecuteResult, reexecute } from "./reexecute.js";

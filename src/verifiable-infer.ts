@@ -20,7 +20,7 @@ import { VerinferError } from "./errors.js";
 import { FIELD_PRIME } from "./field.js";
 import type { BackendName } from "./models/backend.js";
 import { dequantizeOutput, integerForward } from "./models/integer-forward.js";
-import { flattenInput, quantizeInput } from "./models/quantize-input.js";
+import { flattenInput, type ModelInput, quantizeInput } from "./models/quantize-input.js";
 import { runFloat } from "./models/run-float.js";
 import { proveReceipt } from "./prove-receipt.js";
 import { ModelPackage } from "./storage/model-package.js";
@@ -123,7 +123,7 @@ function quantizeAll(net: ModelPackage["network"], inputs: readonly unknown[]): 
  */
 export async function verifiableInferBatch(
   model: ModelSource | ModelPackage,
-  inputs: readonly unknown[],
+  inputs: readonly ModelInput[],
   options: VerifiableInferOptions = {},
 ): Promise<InferResult[]> {
   if (!Array.isArray(inputs) || inputs.length === 0) {
@@ -277,7 +277,7 @@ export async function verifiableInferBatch(
  */
 export async function verifiableInfer(
   model: ModelSource | ModelPackage,
-  input: unknown,
+  input: ModelInput,
   options: VerifiableInferOptions = {},
 ): Promise<InferResult> {
   const [result] = await verifiableInferBatch(model, [input], options);
