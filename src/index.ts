@@ -31,10 +31,17 @@ export {
 } from "./circuits/prover-pool.js";
 export { type CompileModelOptions, compileModel, type ModelSource, requiredPtauPower } from "./compile-model.js";
 export {
+  configureProofRetry,
+  DEFAULT_PROOF_RETRY,
   type DeferredProof,
+  PROOF_FAILURE_FORMAT,
   PROOF_JOB_FORMAT,
+  type ProofFailure,
+  type ProofFailureReason,
+  ProofFailureSchema,
   type ProofJob,
   ProofJobSchema,
+  type ProofRetryPolicy,
   type ResumePendingProofsOptions,
   resumePendingProofs,
 } from "./deferred-proofs.js";
