@@ -150,9 +150,10 @@ function jobFile(cacheDir: string, state: JobState, id: string): string {
 }
 
 function sleep(ms: number): Promise<void> {
-  // Unref'd: a process with nothing else to do exits during a backoff; the job stays pending on disk, its
-  // attempts counted, and the next resumePendingProofs continues it.
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  // Not unref'd: the job's promise is unsettled while it waits, and whoever awaits it (`verinfer resume-proofs`)
+  // must not see the process exit under it. The wait is bounded by the policy; a process killed during it
+  // loses nothing, as the job is pending on disk with its attempts counted.
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function reasonOf(error: unknown): ProofFailureReason {
