@@ -214,8 +214,6 @@ async function attempt(start: ProofJob, cacheDir: string, policy: ProofRetryPoli
   let pkg = given;
   let lastError: unknown;
   for (;;) {
-    const wait = job.notBefore ? Date.parse(job.notBefore) - Date.now() : 0;
-    if (wait > 0) await sleep(Math.min(wait, policy.maxDelayMs));
     if (job.attempts >= policy.maxAttempts) {
       const reason = job.lastError ?? {
         code: "INTERNAL",
@@ -233,6 +231,8 @@ async function attempt(start: ProofJob, cacheDir: string, policy: ProofRetryPoli
       await writeFailure(cacheDir, failure);
       throw failureError(failure, lastError);
     }
+    const wait = job.notBefore ? Date.parse(job.notBefore) - Date.now() : 0;
+    if (wait > 0) await sleep(Math.min(wait, policy.maxDelayMs));
     const { notBefore: _notBefore, ...rest } = job;
     job = { ...rest, attempts: job.attempts + 1 };
     const current = job;
@@ -262,12 +262,13 @@ async function attempt(start: ProofJob, cacheDir: string, policy: ProofRetryPoli
     } catch (error) {
       lastError = error;
       const reason = reasonOf(error);
-      if (isPermanent(error)) {
+      const permanent = isPermanent(error);
+      if (permanent || job.attempts >= policy.maxAttempts) {
         const failure: ProofFailure = {
           format: PROOF_FAILURE_FORMAT,
           id: job.id,
           reason,
-          permanent: true,
+          permanent,
           attempts: job.attempts,
           job,
         };
