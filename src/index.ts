@@ -40,10 +40,17 @@ export {
 } from "./circuits/prover-pool.js";
 export { type CompileModelOptions, compileModel, type ModelSource, requiredPtauPower } from "./compile-model.js";
 export {
+  configureProofRetry,
+  DEFAULT_PROOF_RETRY,
   type DeferredProof,
+  PROOF_FAILURE_FORMAT,
   PROOF_JOB_FORMAT,
+  type ProofFailure,
+  type ProofFailureReason,
+  ProofFailureSchema,
   type ProofJob,
   ProofJobSchema,
+  type ProofRetryPolicy,
   type ResumePendingProofsOptions,
   resumePendingProofs,
 } from "./deferred-proofs.js";
@@ -52,6 +59,7 @@ export { FIELD_PRIME } from "./field.js";
 export type { BackendName } from "./models/backend.js";
 export { loadModel } from "./models/load-model.js";
 export { type Fidelity, fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js";
+export type { ModelInput, NestedInput, NumericTypedArray, TensorInput } from "./models/quantize-input.js";
 export { directorySaveHandler, saveModel } from "./models/save-model.js";
 export type { OnProgress, ProgressEvent, ProgressStage } from "./progress.js";
 export { type QuantizeModelOptions, quantizeModel } from "./quantize-model.js";

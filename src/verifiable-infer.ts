@@ -13,7 +13,7 @@ import { type DeferredProof, deferProof } from "./deferred-proofs.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME } from "./field.js";
 import type { BackendName } from "./models/backend.js";
-import { flattenInput, quantizeInput } from "./models/quantize-input.js";
+import { flattenInput, type ModelInput, quantizeInput } from "./models/quantize-input.js";
 import { runFloat } from "./models/run-float.js";
 import { proveReceipt } from "./prove-receipt.js";
 import { receiptStatement } from "./receipt-statement.js";
@@ -117,7 +117,7 @@ function quantizeAll(net: ModelPackage["network"], inputs: readonly unknown[]): 
  */
 export async function verifiableInferBatch(
   model: ModelSource | ModelPackage,
-  inputs: readonly unknown[],
+  inputs: readonly ModelInput[],
   options: VerifiableInferOptions = {},
 ): Promise<InferResult[]> {
   if (!Array.isArray(inputs) || inputs.length === 0) {
@@ -243,7 +243,7 @@ export async function verifiableInferBatch(
  */
 export async function verifiableInfer(
   model: ModelSource | ModelPackage,
-  input: unknown,
+  input: ModelInput,
   options: VerifiableInferOptions = {},
 ): Promise<InferResult> {
   const [result] = await verifiableInferBatch(model, [input], options);

@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import type { ReceiptAttestation } from "../attest/receipt.js";
 import { type CompileModelOptions, compileModel } from "../compile-model.js";
 import { isVerinferError, VerinferError } from "../errors.js";
+import type { ModelInput } from "../models/quantize-input.js";
 import { packageRoot } from "../package-root.js";
 import type { ProgressStage } from "../progress.js";
 import { atomicWrite } from "../storage/atomic-write.js";
@@ -110,7 +111,7 @@ async function demo(flags: { out?: string; cacheDir?: string }): Promise<number>
       onProgress: progress.onProgress,
       ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
     });
-    result = await verifiableInfer(pkg, samples.inputs[0], { onProgress: progress.onProgress });
+    result = await verifiableInfer(pkg, samples.inputs[0] as number[], { onProgress: progress.onProgress });
     progress.onProgress({ stage: "verify", message: "verifying the receipt" });
     const t = performance.now();
     verified = await verifyReceipt(result.receipt, { modelPackage: pkg });
@@ -178,7 +179,8 @@ async function infer(
   const progress = createProgress(ALL_STAGES);
   let result: Awaited<ReturnType<typeof verifiableInfer>>;
   try {
-    result = await verifiableInfer(modelDir, input, { ...options, onProgress: progress.onProgress });
+    // The file is the user's: verifiableInfer checks its shape and values at run time (INVALID_INPUT).
+    result = await verifiableInfer(modelDir, input as ModelInput, { ...options, onProgress: progress.onProgress });
   } finally {
     progress.stop();
   }
