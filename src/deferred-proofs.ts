@@ -5,6 +5,7 @@ import { z } from "zod";
 import { type Receipt, ReceiptSchema, type Salts } from "./attest/receipt.js";
 import { ERROR_CODES, type ErrorCode, isVerinferError, VerinferError } from "./errors.js";
 import { proveReceipt } from "./prove-receipt.js";
+import { receiptStatement } from "./receipt-statement.js";
 import { atomicWrite } from "./storage/atomic-write.js";
 import { resolveCacheDir } from "./storage/cache-dir.js";
 import { findModelPackage, type ModelPackage } from "./storage/model-package.js";
@@ -192,6 +193,43 @@ function checkJob(job: ProofJob, pkg: ModelPackage): bigint[] {
   return input;
 }
 
+/**
+ * The receipt to prove, rebuilt from the package, the job's quantized input and its salts — never copied from
+ * the job file, whose receipt only has to agree with it. Only what no proof covers is carried over (the float
+ * answer, backend, timings, creation time, the data attestation's uid).
+ */
+async function rebuildBase(
+  job: ProofJob,
+  pkg: ModelPackage,
+  input: bigint[],
+  salts: { input: bigint; output: bigint },
+): Promise<Receipt> {
+  const stated = job.receipt;
+  const statement = await receiptStatement({ pkg, input, salts, float: stated.output.float });
+  for (const [what, ours, theirs] of [
+    ["model commitment", statement.model.commitment, stated.model.commitment],
+    ["input commitment", statement.input.commitment, stated.input.commitment],
+    ["output commitment", statement.output.commitment, stated.output.commitment],
+  ] as const) {
+    if (ours !== theirs) {
+      throw new VerinferError("MALFORMED_RECEIPT", `proof job ${job.id}: its receipt states another ${what}`, {
+        details: "the job's input and salts do not give the receipt it was deferred for",
+      });
+    }
+  }
+  return {
+    ...statement,
+    mode: stated.mode,
+    input: {
+      ...statement.input,
+      ...(stated.input.dataAttestation ? { dataAttestation: stated.input.dataAttestation } : {}),
+    },
+    backend: stated.backend,
+    timings: stated.timings,
+    createdAt: stated.createdAt,
+  };
+}
+
 async function writeFailure(cacheDir: string, failure: ProofFailure): Promise<void> {
   // The record first, then the pending file: a crash in between leaves both, and resume then drops the pending one.
   await atomicWrite(jobFile(cacheDir, "failed", failure.id), JSON.stringify(failure, null, 2), 0o600);
@@ -248,12 +286,8 @@ async function attempt(start: ProofJob, cacheDir: string, policy: ProofRetryPoli
           );
         }
         const input = checkJob(current, pkg);
-        return proveReceipt({
-          pkg,
-          input,
-          salts: { input: BigInt(current.salts.input), output: BigInt(current.salts.output) },
-          base: current.receipt,
-        });
+        const salts = { input: BigInt(current.salts.input), output: BigInt(current.salts.output) };
+        return proveReceipt({ pkg, input, salts, base: await rebuildBase(current, pkg, input, salts) });
       });
       // The receipt first, then the pending file: a crash in between leaves both, and resume keeps the receipt.
       await atomicWrite(jobFile(cacheDir, "done", current.id), JSON.stringify(receipt, null, 2));

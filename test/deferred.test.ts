@@ -221,6 +221,27 @@ process.exit(0);
     expect(await verifyReceipt(zk, { modelPackage: pkg })).toMatchObject({ valid: true });
   });
 
+  it("rebuilds the zk receipt from the package: unproven fields edited in the job file do not reach it", async () => {
+    const pkg = await loadModelPackage(modelId, { cacheDir });
+    const honest = await writeJob(pkg, 3);
+    const edited = structuredClone(honest.receipt);
+    edited.output.values = edited.output.values.map((v) => v * 1024);
+    edited.output.fracBits -= 10;
+    edited.output.shape = [2, 2];
+    edited.input.shape = [16];
+    const job = await writeJob(pkg, 3, { receipt: edited, salts: honest.salts });
+    const zk = await resume(job.id, { maxAttempts: 2, baseDelayMs: 10 });
+    expect(zk.output.values).toEqual(honest.receipt.output.values);
+    expect(zk.output.fracBits).toBe(honest.receipt.output.fracBits);
+    expect(zk.output.shape).toEqual(honest.receipt.output.shape);
+    expect(await verifyReceipt(zk, { modelPackage: pkg })).toMatchObject({ valid: true });
+    // A job whose receipt states other commitments than its input and salts give is refused for good.
+    const foreign = await writeJob(pkg, 4, { receipt: honest.receipt });
+    const error = await errorOf(resume(foreign.id, { maxAttempts: 3, baseDelayMs: 10 }));
+    expect(isVerinferError(error, "MALFORMED_RECEIPT")).toBe(true);
+    expect(await readJson<ProofFailure>(jobPath("failed", foreign.id))).toMatchObject({ permanent: true });
+  });
+
   it("moves a job whose input the circuit cannot take to jobs/failed at once, with its reason", async () => {
     const pkg = await loadModelPackage(modelId, { cacheDir });
     const hi = pkg.network.input.hi;
