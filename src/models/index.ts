@@ -21,3 +21,4 @@ export {
   quantizedNetworkToJson,
 } from "./quantized-network.js";
 export { type RunFloatParams, runFloat, toTfModel } from "./run-float.js";
+export { directorySaveHandler, saveModel, WEIGHTS_FILE } from "./save-model.js";
