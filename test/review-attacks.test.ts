@@ -175,6 +175,31 @@ describe("a receipt's fields are checked or listed as unverified", () => {
     expect(result.valid === false || unverifiedFields(result).includes("proof")).toBe(true);
   });
 
+  it("lists fields receipt@2 does not define (stripped, never checked) instead of vouching for them", async () => {
+    const r = {
+      ...clone(receipt),
+      label: "cat",
+      model: { ...clone(receipt.model), name: "official-glyphs-v3" },
+      output: { ...clone(receipt.output), labels: ["a", "b", "c", "d"] },
+    };
+    const result = await verifyReceipt(r, { vkey: pkg.vkey });
+    expect(result.valid).toBe(true);
+    for (const f of ["label", "model.name", "output.labels"]) expect(unverifiedFields(result)).toContain(f);
+  });
+
+  it("lists unsigned fields inside an attestation instead of vouching for them", async () => {
+    const inferenceNode = new Wallet(`0x${"11".repeat(32)}`);
+    const { receipt: attested } = await verifiableInfer(pkg, demoSamples.inputs[0] as number[], {
+      mode: "attest",
+      signer: inferenceNode,
+    });
+    const r = clone(attested) as unknown as { attestation: { sig: { message: Record<string, unknown> } } };
+    r.attestation.sig.message.note = "reviewed by the model's auditor";
+    const result = await verifyReceipt(r, { trustedSigners: [inferenceNode.address] });
+    expect(result.valid).toBe(true);
+    expect(unverifiedFields(result)).toContain("attestation.sig.message.note");
+  });
+
   it("compares a data attestation's shape as numbers, not as joined text", async () => {
     const values = demoSamples.inputs[1] as number[];
     const honest = await attestData(
