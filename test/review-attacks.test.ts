@@ -185,6 +185,9 @@ describe("a receipt's fields are checked or listed as unverified", () => {
     const result = await verifyReceipt(r, { vkey: pkg.vkey });
     expect(result.valid).toBe(true);
     for (const f of ["label", "model.name", "output.labels"]) expect(unverifiedFields(result)).toContain(f);
+    // The honest receipt has none.
+    const known = ["output.float", "output.maxAbsError", "timings", "createdAt", "backend", "setup", "model.vkey"];
+    for (const f of unverifiedFields(await verifyReceipt(receipt, { vkey: pkg.vkey }))) expect(known).toContain(f);
   });
 
   it("lists unsigned fields inside an attestation instead of vouching for them", async () => {
@@ -198,6 +201,9 @@ describe("a receipt's fields are checked or listed as unverified", () => {
     const result = await verifyReceipt(r, { trustedSigners: [inferenceNode.address] });
     expect(result.valid).toBe(true);
     expect(unverifiedFields(result)).toContain("attestation.sig.message.note");
+    const known = ["output.float", "output.maxAbsError", "timings", "createdAt", "model.vkey"];
+    const honest = await verifyReceipt(attested, { trustedSigners: [inferenceNode.address] });
+    for (const f of unverifiedFields(honest)) expect(known).toContain(f);
   });
 
   it("compares a data attestation's shape as numbers, not as joined text", async () => {
