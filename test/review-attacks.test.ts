@@ -279,6 +279,37 @@ describe("opening a package checks every field of the network the commitment doe
     expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
   });
 
+  it("refuses a manifest whose quantization, architecture or public-signal count is not its network's", async () => {
+    const honest = await tinyPackage();
+    type Manifest = typeof honest.manifest;
+    const edits: Array<(m: Manifest) => void> = [
+      (m) => {
+        m.quantization.output.fracBits += 10;
+      },
+      (m) => {
+        m.quantization.input.range = [-1000, 1000];
+      },
+      (m) => {
+        m.architecture.outputShape = [2, 2];
+      },
+      (m) => {
+        (m.architecture.layers[0] as Manifest["architecture"]["layers"][number]).activation = "linear";
+      },
+      (m) => {
+        m.circuit.publicSignals += 1;
+      },
+    ];
+    for (const edit of edits) {
+      const dir = await tmp();
+      const written = await exportModelPackage(honest, { dir });
+      const manifest = JSON.parse(await readFile(written.manifest, "utf8")) as Manifest;
+      edit(manifest);
+      await writeFile(written.manifest, JSON.stringify(manifest));
+      const error = await errorOf(loadModelPackage(dir, { cacheDir: await tmp() }));
+      expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
+    }
+  });
+
   it("refuses a network whose weights, biases or range widths do not have the layer's shape", async () => {
     const honest = await tinyPackage();
     type Layer = { qBits: number[]; bias: string[]; weights: string[][] };
