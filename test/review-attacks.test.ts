@@ -335,6 +335,8 @@ describe("a package from a directory proves nothing about its key (open: audit /
   let honest: ModelPackage;
   let forged: ZkReceipt;
   let exportDir: string;
+  const input = [0.1, 0.2, 0.3, 0.4];
+  let salts: { input: string; output: string };
 
   beforeAll(async () => {
     honest = await tinyPackage();
@@ -352,8 +354,9 @@ describe("a package from a directory proves nothing about its key (open: audit /
     const ptau = await ensureDevPtau({ power: honest.manifest.setup.ptauPower, cacheDir: TEST_CACHE });
     const setup = await setupGroth16({ r1cs: compiled.r1cs, ptauFile: ptau.file });
 
-    const input = [0.1, 0.2, 0.3, 0.4];
-    const { receipt, salts } = await verifiableInfer(honest, input);
+    const inferred = await verifiableInfer(honest, input);
+    const receipt = inferred.receipt;
+    salts = inferred.salts;
     const xq = quantizeInput(net, input);
     const proof = await proveGroth16({
       witness: new Uint8Array(compiled.wasm),
@@ -388,14 +391,16 @@ describe("a package from a directory proves nothing about its key (open: audit /
     await writeFile(written.manifest, JSON.stringify(manifest));
   });
 
-  it("the forged receipt is false: the honest package refuses it", async () => {
+  it("the forged receipt is false: the honest package and re-execution refuse it", async () => {
     expect(forged.model.id).toBe(modelIdFromCommitment(BigInt(honest.manifest.commitments.model)));
     expect((await verifyReceipt(forged, { modelPackage: honest })).valid).toBe(false);
+    expect((await reexecute(forged, { modelPackage: honest, input, salts })).valid).toBe(false);
   });
 
-  it("OPEN: a crafted export with a foreign key and a 'ceremony' label is not accepted as the model", async () => {
-    // Fails today (the export loads, and verifyReceipt with requireCeremony says valid with nothing listed
-    // about the key). Turn this into a plain `it` once loading (or requireCeremony) refuses an unaudited key.
+  // OPEN (setup trust: pinned ceremony ptau hashes, verifyPackage/audit): today the export loads under the honest
+  // id and verifyReceipt with requireCeremony returns valid for the forged receipt, listing nothing about the key.
+  // `it.fails` keeps the suite green while the hole is open and turns red the day it closes: then make it `it`.
+  it.fails("OPEN: a crafted export with a foreign key and a 'ceremony' label is not accepted as the model", async () => {
     let pkg: ModelPackage;
     try {
       pkg = await loadModelPackage(exportDir, { cacheDir: await tmp() });
