@@ -1,6 +1,6 @@
 import * as snarkjs from "snarkjs";
 import { quantizationHash } from "./attest/attest-data.js";
-import { type EasDomainOptions, verifyOffchainAttestation } from "./attest/eas-offchain.js";
+import { type EasDomainOptions, SharedAttestationSchema, verifyOffchainAttestation } from "./attest/eas-offchain.js";
 import {
   DATA_SCHEMA_UID,
   decodeDataAttestationData,
@@ -226,6 +226,36 @@ function dataChecks(r: Receipt, att: unknown, check: (name: string, failure: str
   );
 }
 
+/** Paths present in `raw` that a schema dropped from `parsed`: stated, but no part of the format. */
+function strippedPaths(raw: unknown, parsed: unknown, at: string, out: string[]): string[] {
+  if (raw === null || typeof raw !== "object" || parsed === null || typeof parsed !== "object") return out;
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    const path = at ? `${at}.${key}` : key;
+    if (!Object.hasOwn(parsed, key)) out.push(path);
+    else strippedPaths(value, (parsed as Record<string, unknown>)[key], path, out);
+  }
+  return out;
+}
+
+/**
+ * Fields of the receipt as given that no check reads: keys receipt@2 does not define (the schema strips them),
+ * and keys inside the attestation that are not part of what EAS signs.
+ */
+function undefinedFields(raw: unknown, r: Receipt): UnverifiedField[] {
+  const out = strippedPaths(raw, r, "", []).map((field) => ({
+    field,
+    why: `not a ${RECEIPT_FORMAT} field: dropped before any check`,
+  }));
+  const att = SharedAttestationSchema.safeParse(r.attestation);
+  if (att.success) {
+    for (const field of strippedPaths(r.attestation, att.data, "attestation", [])) {
+      out.push({ field, why: "not part of the signed EAS attestation" });
+    }
+  }
+  return out;
+}
+
 /** What `valid: true` does not vouch for under these options: stated, but bound by neither proof nor signature. */
 function unverifiedFields(r: Receipt, options: VerifyReceiptOptions, keyChecked: boolean): UnverifiedField[] {
   const out: UnverifiedField[] = [
@@ -389,7 +419,7 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
     dataChecks(r, options.dataAttestation, check);
   }
 
-  const unverified = unverifiedFields(r, options, keyChecked);
+  const unverified = [...unverifiedFields(r, options, keyChecked), ...undefinedFields(receipt, r)];
   const failed = checks.find((c) => !c.ok);
   return failed
     ? { valid: false, reason: failed.detail ?? failed.name, checks, unverified }
