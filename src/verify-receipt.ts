@@ -12,6 +12,7 @@ import { outputHash } from "./attest/output-hash.js";
 import { type Receipt, type ReceiptMode, ReceiptSchema } from "./attest/receipt.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME, fromField } from "./field.js";
+import { setupTrustCheck } from "./setup-trust-check.js";
 import type { ModelPackage } from "./storage/model-package.js";
 
 /** Options of {@link verifyReceipt}. */
@@ -20,7 +21,11 @@ export interface VerifyReceiptOptions {
   vkey?: Record<string, unknown>;
   /** The model package; stricter than a bare vkey: also checks model id, scale and shapes. */
   modelPackage?: ModelPackage;
-  /** Refuse packages whose setup is `dev` (needs `modelPackage`: a bare vkey does not say). */
+  /**
+   * Accept only a package whose ptau is a pinned public ceremony file and whose zkey was verified against its
+   * r1cs and that ptau (set up in this cache, or `verifyPackage` passed); needs `modelPackage`. See
+   * `setupTrustCheck` for what this covers and what it does not.
+   */
   requireCeremony?: boolean;
   /** Addresses whose inference attestations are accepted (required for attest receipts). */
   trustedSigners?: readonly string[];
@@ -183,16 +188,8 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
   };
   const modes = options.requireMode === undefined ? undefined : ([] as ReceiptMode[]).concat(options.requireMode);
   if (modes) check("mode", modes.includes(r.mode) ? undefined : `mode "${r.mode}" is not one of ${modes.join(", ")}`);
-  if (options.requireCeremony) {
-    check(
-      "setup",
-      !pkg
-        ? "requireCeremony needs a modelPackage: a bare vkey does not say how it was set up"
-        : pkg.manifest.setup.kind !== "ceremony"
-          ? `model setup is "${pkg.manifest.setup.kind}", not a ceremony`
-          : undefined,
-    );
-  }
+  // Earned, never read from the manifest's label: pinned ceremony ptau + zkey verified here (setup-trust-check.ts).
+  if (options.requireCeremony) checks.push(await setupTrustCheck(pkg));
   check("stated outputs", statedOutputs(r));
   if (pkg) {
     check(
