@@ -22,6 +22,13 @@ export {
   type Salts,
 } from "./attest/receipt.js";
 export {
+  CEREMONY_PTAU_SOURCE,
+  CEREMONY_PTAUS,
+  type CeremonyPtau,
+  ceremonyPtau,
+} from "./circuits/ceremony-ptau.js";
+export { inspectPtau, type PtauInfo } from "./circuits/inspect-ptau.js";
+export {
   createProverPool,
   type ProverPool,
   type ProverPoolJob,
@@ -29,7 +36,9 @@ export {
   type ProverPoolProof,
   type ProverPoolStats,
 } from "./circuits/prover-pool.js";
+export type { ZkeyContribution } from "./circuits/verify-zkey.js";
 export { type CompileModelOptions, compileModel, type ModelSource, requiredPtauPower } from "./compile-model.js";
+export { type ContributeSetupOptions, contributeSetup } from "./contribute-setup.js";
 export {
   type DeferredProof,
   PROOF_JOB_FORMAT,
@@ -45,11 +54,25 @@ export { loadModel } from "./models/load-model.js";
 export type { OnProgress, ProgressEvent, ProgressStage } from "./progress.js";
 export { type QuantizeModelOptions, quantizeModel } from "./quantize-model.js";
 export { type ReexecuteOptions, type ReexecuteResult, reexecute } from "./reexecute.js";
+export { CEREMONY_CHECK_LIMITS, setupTrustCheck, type TrustCheck } from "./setup-trust-check.js";
+export {
+  AUDIT_FORMAT,
+  type AuditRecord,
+  AuditRecordSchema,
+  findAuditRecord,
+  manifestSha256,
+} from "./storage/audit-record.js";
 export { cidFromSha256, cidOf, sha256FromCid } from "./storage/cid.js";
 export { defaultStorage, FsStorage } from "./storage/fs-storage.js";
 export { canonicalJson, getJson, putJson } from "./storage/json-objects.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
-export { MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./storage/model-manifest.js";
+export {
+  MODEL_FORMAT,
+  type ModelManifest,
+  ModelManifestSchema,
+  SETUP_KINDS,
+  type SetupKind,
+} from "./storage/model-manifest.js";
 export { loadModelPackage, ModelPackage } from "./storage/model-package.js";
 export type { Storage } from "./storage/storage.js";
 export { loadReceipt, storeReceipt } from "./storage/store-receipt.js";
@@ -60,4 +83,11 @@ export {
   verifiableInfer,
   verifiableInferBatch,
 } from "./verifiable-infer.js";
+export {
+  PACKAGE_CHECKS,
+  type PackageCheckName,
+  type VerifyPackageOptions,
+  type VerifyPackageResult,
+  verifyPackage,
+} from "./verify-package.js";
 export { type VerifyCheck, type VerifyReceiptOptions, type VerifyResult, verifyReceipt } from "./verify-receipt.js";
