@@ -26,7 +26,7 @@ export async function packagePtau(pkg: ModelPackage, file?: string): Promise<Pta
     }
     return inspectPtau(file);
   }
-  const found = await findPtauByHash(path.join(pkg.store.cacheDir, "ptau"), setup.ptauBlake2b);
+  const found = await findPtauByHash(path.join(pkg.store.cacheDir, "ptau"), setup.ptauBlake2b, setup.ptauPower);
   if (found) return found;
   const pinned = ceremonyPtau(setup.ptauBlake2b);
   throw new VerinferError("ARTIFACT_MISSING", `the ptau of model ${pkg.id} is not in the cache: pass it`, {

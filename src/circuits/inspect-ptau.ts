@@ -79,17 +79,21 @@ export async function inspectPtau(file: string): Promise<PtauInfo> {
 
 /**
  * Finds the `.ptau` file in a directory whose BLAKE2b-512 is `blake2b` (the cache's `ptau/` folder holds the
- * dev ptau files a package may have been set up with); `undefined` when none is.
+ * dev ptau files a package may have been set up with), among those of `power` when given; `undefined` when
+ * none is.
  *
  * @example
  * ```ts
  * const info = await findPtauByHash(path.join(cacheDir, "ptau"), pkg.manifest.setup.ptauBlake2b);
  * ```
  */
-export async function findPtauByHash(dir: string, blake2b: string): Promise<PtauInfo | undefined> {
+export async function findPtauByHash(dir: string, blake2b: string, power?: number): Promise<PtauInfo | undefined> {
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names.filter((n) => n.endsWith(".ptau")).sort()) {
-    const info = await inspectPtau(path.join(dir, name)).catch(() => undefined);
+    const file = path.join(dir, name);
+    // Reading a header is cheap, hashing a large ptau is not: only hash files of the expected power.
+    if (power !== undefined && (await headerPower(file).catch(() => undefined)) !== power) continue;
+    const info = await inspectPtau(file).catch(() => undefined);
     if (info?.blake2b === blake2b) return info;
   }
   return undefined;
