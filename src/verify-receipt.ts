@@ -14,6 +14,7 @@ import { vkeyCid } from "./attest/vkey-cid.js";
 import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME, fromField } from "./field.js";
+import { setupTrustCheck } from "./setup-trust-check.js";
 import type { ModelPackage } from "./storage/model-package.js";
 
 /** Options of {@link verifyReceipt}. */
@@ -26,7 +27,11 @@ export interface VerifyReceiptOptions {
   vkey?: Record<string, unknown>;
   /** The model package: proofs are checked against its key, and the receipt must name its model and key. */
   modelPackage?: ModelPackage;
-  /** Refuse packages whose setup is `dev` (needs `modelPackage`: a bare vkey does not say). */
+  /**
+   * Accept only a package whose ptau is a pinned public ceremony file and whose zkey was verified against its
+   * r1cs and that ptau (set up in this cache, or `verifyPackage` passed); needs `modelPackage`. See
+   * `setupTrustCheck` for what this covers and what it does not.
+   */
   requireCeremony?: boolean;
   /** Addresses whose inference attestations are accepted (required for attest receipts). */
   trustedSigners?: readonly string[];
@@ -374,16 +379,8 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
   };
   const modes = options.requireMode === undefined ? undefined : ([] as ReceiptMode[]).concat(options.requireMode);
   if (modes) check("mode", modes.includes(r.mode) ? undefined : `mode "${r.mode}" is not one of ${modes.join(", ")}`);
-  if (options.requireCeremony) {
-    check(
-      "setup",
-      !pkg
-        ? "requireCeremony needs a modelPackage: a bare vkey does not say how it was set up"
-        : pkg.manifest.setup.kind !== "ceremony"
-          ? `model setup is "${pkg.manifest.setup.kind}", not a ceremony`
-          : undefined,
-    );
-  }
+  // Earned, never read from the manifest's label: pinned ceremony ptau + zkey verified here (setup-trust-check.ts).
+  if (options.requireCeremony) checks.push(await setupTrustCheck(pkg));
   check("statement", await statedStatement(r));
   if (pkg) {
     check(
