@@ -1,4 +1,5 @@
 import * as snarkjs from "snarkjs";
+import { vkeyCid } from "./attest/vkey-cid.js";
 import { assertContributionName, contributeZkey } from "./circuits/contribute-zkey.js";
 import { verifyZkey } from "./circuits/verify-zkey.js";
 import { compileCacheKey } from "./compile-model.js";
@@ -84,6 +85,7 @@ export async function contributeSetup(pkg: ModelPackage, options: ContributeSetu
       vkey: await store.put(JSON.stringify(vkey, null, 1)),
     },
     setup: { ...manifest.setup, contributions: verified.contributions },
+    vkey: vkeyCid(vkey),
   };
   const manifestRef = await store.put(JSON.stringify(next, null, 1));
   const cacheKey = compileCacheKey({
@@ -92,7 +94,7 @@ export async function contributeSetup(pkg: ModelPackage, options: ContributeSetu
     toolchain: manifest.toolchain,
   });
   await indexModelPackage(store.cacheDir, cacheKey, manifestRef, pkg.id);
-  const result = await ModelPackage.fromManifest(next, store);
+  const result = await ModelPackage.fromManifest(next, store, { trustDir: pkg.trustDir });
   if (prior) {
     await recordAudit(
       result,

@@ -124,7 +124,7 @@ export async function verifyPackage(
   );
 
   step("recompiling the circuit with circom2");
-  const buildDir = path.join(pkg.store.cacheDir, "build");
+  const buildDir = path.join(pkg.trustDir, "build");
   await mkdir(buildDir, { recursive: true });
   const workDir = await mkdtemp(path.join(buildDir, "audit-"));
   let compiled: CompiledCircuit | undefined;

@@ -15,6 +15,7 @@ import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME, fromField } from "./field.js";
 import { setupTrustCheck } from "./setup-trust-check.js";
+import { findAuditRecord } from "./storage/audit-record.js";
 import type { ModelPackage } from "./storage/model-package.js";
 
 /** Options of {@link verifyReceipt}. */
@@ -262,7 +263,12 @@ function undefinedFields(raw: unknown, r: Receipt): UnverifiedField[] {
 }
 
 /** What `valid: true` does not vouch for under these options: stated, but bound by neither proof nor signature. */
-function unverifiedFields(r: Receipt, options: VerifyReceiptOptions, keyChecked: boolean): UnverifiedField[] {
+function unverifiedFields(
+  r: Receipt,
+  options: VerifyReceiptOptions,
+  keyChecked: boolean,
+  keyAudited: boolean,
+): UnverifiedField[] {
   const out: UnverifiedField[] = [
     { field: "output.float", why: "the tfjs float outputs are the fast answer; only the integer outputs are proven" },
     { field: "output.maxAbsError", why: "computed from output.float, which is not proven" },
@@ -288,6 +294,15 @@ function unverifiedFields(r: Receipt, options: VerifyReceiptOptions, keyChecked:
   }
   if (!keyChecked && r.model.vkey !== undefined) {
     out.push({ field: "model.vkey", why: "no verification key was used for this receipt" });
+  }
+  if (r.mode === "zk" && !keyAudited) {
+    out.push({
+      field: "circuit",
+      why: options.modelPackage
+        ? "the package's key was not audited against its network here (verifyPackage / `verinfer audit`): a valid " +
+          "proof means only what the key's circuit computes"
+        : "a bare vkey is the caller's to trust: nothing here ties its circuit to model.network",
+    });
   }
   if (r.mode === "zk" && !options.requireCeremony) {
     out.push({
@@ -416,7 +431,8 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
     dataChecks(r, options.dataAttestation, check);
   }
 
-  const unverified = [...unverifiedFields(r, options, keyChecked), ...undefinedFields(receipt, r)];
+  const keyAudited = r.mode === "zk" && pkg !== undefined && (await findAuditRecord(pkg)) !== undefined;
+  const unverified = [...unverifiedFields(r, options, keyChecked, keyAudited), ...undefinedFields(receipt, r)];
   const failed = checks.find((c) => !c.ok);
   return failed
     ? { valid: false, reason: failed.detail ?? failed.name, checks, unverified }

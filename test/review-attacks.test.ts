@@ -1,6 +1,7 @@
 // A security review of the trust binding of receipt@2 / model@2 (issue 8), written as the attacks. Each test
 // verified a false or forged statement (or accepted a forged artifact) on the code it was written against.
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { Wallet } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { attestData, quantizationHash } from "../src/attest/attest-data.js";
@@ -10,6 +11,7 @@ import { DATA_SCHEMA_UID, encodeDataAttestationData } from "../src/attest/eas-sc
 import { modelIdFromCommitment } from "../src/attest/model-commitment.js";
 import type { Receipt } from "../src/attest/receipt.js";
 import { vkeyCid } from "../src/attest/vkey-cid.js";
+import { CEREMONY_PTAUS } from "../src/circuits/ceremony-ptau.js";
 import { generateCircuit } from "../src/circuits/codegen.js";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
 import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
@@ -23,6 +25,7 @@ import { type QuantizedNetwork, quantizedNetworkFromJson } from "../src/models/q
 import { commitOutput } from "../src/receipt-statement.js";
 import { reexecute } from "../src/reexecute.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
+import { manifestSha256 } from "../src/storage/audit-record.js";
 import { exportModelPackage } from "../src/storage/export-model-package.js";
 import { loadModelPackage, type ModelPackage } from "../src/storage/model-package.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
@@ -397,18 +400,33 @@ describe("a package from a directory proves nothing about its key (open: audit /
     expect((await reexecute(forged, { modelPackage: honest, input, salts })).valid).toBe(false);
   });
 
-  // OPEN (setup trust: pinned ceremony ptau hashes, verifyPackage/audit): today the export loads under the honest
-  // id and verifyReceipt with requireCeremony returns valid for the forged receipt, listing nothing about the key.
-  // `it.fails` keeps the suite green while the hole is open and turns red the day it closes: then make it `it`.
-  it.fails("OPEN: a crafted export with a foreign key and a 'ceremony' label is not accepted as the model", async () => {
-    let pkg: ModelPackage;
-    try {
-      pkg = await loadModelPackage(exportDir, { cacheDir: await tmp() });
-    } catch (error) {
-      expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
-      return;
-    }
-    const result = await verifyReceipt(forged, { modelPackage: pkg, requireCeremony: true });
-    expect(result.valid).toBe(false);
+  // Was open until setup trust landed: the export loaded under the honest id and requireCeremony took the label.
+  it("a crafted export with a foreign key, a 'ceremony' label, a pinned ptau hash and its own audit record is not trusted", async () => {
+    const manifestFile = path.join(exportDir, "manifest.json");
+    const manifest = JSON.parse(await readFile(manifestFile, "utf8"));
+    const pinned = CEREMONY_PTAUS.find((c) => c.power === manifest.setup.ptauPower) ?? CEREMONY_PTAUS[0];
+    manifest.setup.ptauBlake2b = pinned?.blake2b;
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    // The export ships an "audit" of itself, as the loader's own cache would hold one.
+    const record = {
+      format: "verinfer/audit@1",
+      manifestSha256: manifestSha256(manifest),
+      modelId: manifest.id,
+      ptauBlake2b: manifest.setup.ptauBlake2b,
+      via: "audit",
+      createdAt: new Date().toISOString(),
+      checks: [{ name: "zkey", ok: true }],
+    };
+    await mkdir(path.join(exportDir, "audits"), { recursive: true });
+    await writeFile(path.join(exportDir, "audits", `${record.manifestSha256}.json`), JSON.stringify(record));
+
+    const pkg = await loadModelPackage(exportDir, { cacheDir: await tmp() });
+    const strict = await verifyReceipt(forged, { modelPackage: pkg, requireCeremony: true });
+    expect(strict.valid).toBe(false);
+    expect(strict.checks.find((c) => c.name === "setup")?.ok).toBe(false);
+    // Without requireCeremony the proof checks against the package's (foreign) key, and the result says that the
+    // key's circuit was never audited against the network: the one claim a valid result here does not make.
+    const loose = await verifyReceipt(forged, { modelPackage: pkg });
+    expect(loose.unverified.map((u) => u.field)).toContain("circuit");
   });
 });

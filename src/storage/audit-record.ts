@@ -85,7 +85,7 @@ export async function recordAudit(
   };
   audited.set(pkg, record);
   if (options.persist) {
-    await atomicWrite(recordPath(pkg.store.cacheDir, record.manifestSha256), JSON.stringify(record, null, 1));
+    await atomicWrite(recordPath(pkg.trustDir, record.manifestSha256), JSON.stringify(record, null, 1));
   }
   return record;
 }
@@ -105,7 +105,7 @@ export async function findAuditRecord(pkg: ModelPackage): Promise<AuditRecord | 
   if (inMemory?.manifestSha256 === digest) return inMemory;
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(recordPath(pkg.store.cacheDir, digest), "utf8"));
+    json = JSON.parse(await readFile(recordPath(pkg.trustDir, digest), "utf8"));
   } catch {
     return undefined;
   }

@@ -24,6 +24,11 @@ export class ModelPackage {
   /** Verification key in snarkjs's JSON shape. */
   readonly vkey: Record<string, unknown>;
   readonly store: ArtifactStore;
+  /**
+   * The cache whose audit records vouch for this package: the loader's own cache, never a directory that came
+   * with the package (an export could otherwise ship its own "audit").
+   */
+  readonly trustDir: string;
   private proving: Promise<{ wasm: Uint8Array; zkey: Uint8Array; witness: WitnessGenerator }> | undefined;
 
   private constructor(
@@ -32,12 +37,14 @@ export class ModelPackage {
     floatNetwork: DenseNetwork,
     vkey: Record<string, unknown>,
     store: ArtifactStore,
+    trustDir: string,
   ) {
     this.manifest = manifest;
     this.network = network;
     this.floatNetwork = floatNetwork;
     this.vkey = vkey;
     this.store = store;
+    this.trustDir = trustDir;
   }
 
   /** The model id (model commitment as hex). */
@@ -79,7 +86,11 @@ export class ModelPackage {
    *
    * @throws VerinferError `ARTIFACT_CORRUPT` / `ARTIFACT_MISSING`.
    */
-  static async fromManifest(manifestJson: unknown, store: ArtifactStore): Promise<ModelPackage> {
+  static async fromManifest(
+    manifestJson: unknown,
+    store: ArtifactStore,
+    options: { trustDir?: string } = {},
+  ): Promise<ModelPackage> {
     const parsed = ModelManifestSchema.safeParse(manifestJson);
     if (!parsed.success) {
       throw new VerinferError("ARTIFACT_CORRUPT", `model manifest does not match ${MODEL_FORMAT}`, {
@@ -96,7 +107,7 @@ export class ModelPackage {
       const floatNetwork = DenseNetworkSchema.parse(await readJson("floatNetwork"));
       const vkey = (await readJson("vkey")) as Record<string, unknown>;
       await checkIdentity(manifest, network, vkey);
-      return new ModelPackage(manifest, network, floatNetwork, vkey, store);
+      return new ModelPackage(manifest, network, floatNetwork, vkey, store, options.trustDir ?? store.cacheDir);
     } catch (cause) {
       if (cause instanceof VerinferError) throw cause;
       throw new VerinferError("ARTIFACT_CORRUPT", `model package ${manifest.id} has an unreadable artifact`, { cause });
@@ -238,5 +249,8 @@ export async function loadModelPackage(ref: string, options: LoadModelPackageOpt
       cause,
     });
   }
-  return ModelPackage.fromManifest(json, new ArtifactStore(exported ? path.dirname(file) : cacheDir));
+  // An export's artifacts are read (and hash-checked) from its directory; trust comes from the loader's cache.
+  return ModelPackage.fromManifest(json, new ArtifactStore(exported ? path.dirname(file) : cacheDir), {
+    trustDir: cacheDir,
+  });
 }
