@@ -9,7 +9,6 @@ import { ensureDevPtau } from "./circuits/dev-ptau.js";
 import { inspectPtau } from "./circuits/inspect-ptau.js";
 import { setupGroth16 } from "./circuits/setup-groth16.js";
 import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
-import { VerinferError } from "./errors.js";
 import { fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js";
 import type { QuantizeOptions } from "./models/quantize.js";
 import { inputRange } from "./models/quantize-input.js";
