@@ -18,9 +18,28 @@ import {
   startAnvil,
   submitReceipt,
 } from "../src/chain/index.js";
+import { generateCircuit } from "../src/circuits/codegen.js";
+import { compileCircuit } from "../src/circuits/compile-circuit.js";
+import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
+import { type Groth16ProofBundle, proveGroth16 } from "../src/circuits/prove-groth16.js";
+import { setupGroth16 } from "../src/circuits/setup-groth16.js";
+import { requiredPtauPower } from "../src/compile-model.js";
 import { FIELD_PRIME } from "../src/field.js";
 import { isVerinferError, type ModelPackage, type Receipt, verifiableInfer } from "../src/index.js";
-import { asZk, demoPackage, demoSamples, errorOf, TEST_CACHE, tinyPackage, type ZkReceipt } from "./fixtures.js";
+import { quantizeInput } from "../src/models/quantize-input.js";
+import type { QuantizedNetwork } from "../src/models/quantized-network.js";
+import {
+  asZk,
+  demoPackage,
+  demoSamples,
+  errorOf,
+  TEST_CACHE,
+  tempDirs,
+  tinyPackage,
+  type ZkReceipt,
+} from "./fixtures.js";
+
+const tempDir = tempDirs("verinfer-chain-");
 
 /** The reason (custom error name) of a CHAIN_ERROR a promise rejects with. */
 async function revertReason(promise: Promise<unknown>): Promise<unknown> {
@@ -35,6 +54,44 @@ const statement = (r: Receipt) => ({
   inputCommitment: r.input.commitment,
   outputCommitment: r.output.commitment,
 });
+
+/**
+ * The squatter's circuit: another network (`network`) whose generated circuit hard-codes someone else's model
+ * commitment as its first public signal, with a Groth16 setup of its own. Its proofs are valid for its own vkey.
+ */
+async function forgeCircuit(
+  network: QuantizedNetwork,
+  honestCommitment: bigint,
+): Promise<{ vkey: Record<string, unknown>; prove(x: number[]): Promise<Groth16ProofBundle> }> {
+  const source = generateCircuit({ network, modelCommitment: honestCommitment });
+  const { r1cs, wasm } = await compileCircuit({ source, workDir: await tempDir() });
+  const info = await snarkjs.r1cs.info({ type: "mem", data: r1cs });
+  const power = requiredPtauPower(info.nConstraints, info.nOutputs + info.nPubInputs);
+  const ptau = await ensureDevPtau({ power, cacheDir: TEST_CACHE });
+  const { zkey, vkey } = await setupGroth16({ r1cs, ptauFile: ptau.file });
+  return {
+    vkey,
+    prove: (x) =>
+      proveGroth16({
+        witness: wasm,
+        zkey,
+        inputs: { input: quantizeInput(network, x), inputSalt: 7n, outputSalt: 9n },
+      }),
+  };
+}
+
+/** A zk receipt that claims `proof` for `base`'s model, with the commitments its signals state. */
+function withProof(base: Receipt, proof: Groth16ProofBundle): ZkReceipt {
+  const r = clone(base);
+  r.proof = {
+    system: "groth16",
+    proof: proof.proof as ZkReceipt["proof"]["proof"],
+    publicSignals: proof.publicSignals,
+  };
+  r.input.commitment = proof.publicSignals[1] as string;
+  r.output.commitment = proof.publicSignals[2] as string;
+  return r;
+}
 
 describe("on-chain registry (anvil)", () => {
   let anvil: AnvilNode;
@@ -80,6 +137,31 @@ describe("on-chain registry (anvil)", () => {
   afterAll(async () => {
     provider?.destroy();
     await anvil?.stop();
+  });
+
+  it("records nothing under the honest model's identity from a forged circuit that hard-codes its commitment", async () => {
+    // The attacker's circuit computes the tiny network but emits the demo model's (public) commitment first.
+    const honestCommitment = BigInt(pkg.manifest.commitments.model);
+    const forged = await forgeCircuit(tiny.network, honestCommitment);
+    const forgedProof = await forged.prove([0.5, 0.25, 0.75, 0.1]);
+    expect(BigInt(forgedProof.publicSignals[0] as string)).toBe(honestCommitment);
+    const fresh = (await deployRegistry(owner)).registry;
+    const asAttacker = fresh.connect(stranger) as InferenceRegistryContract;
+    const forgedVerifier = (await deployVerifier(stranger, { vkey: forged.vkey })).address;
+
+    // The attacker registers first, with the forged verifier, and records a forged statement.
+    await registerModel(asAttacker, { modelId: pkg.id, verifier: forgedVerifier });
+    const forgedReceipt = withProof(zk[0] as ZkReceipt, forgedProof);
+    expect((await submitReceipt(asAttacker, forgedReceipt)).kind).toBe("verified");
+    // (On the pre-fix registry the forged record sat under the honest model id itself, as Verified.)
+    expect(await getInference(fresh, statement(forgedReceipt))).toMatchObject({ kind: "verified" });
+
+    // The honest owner can still register, with the honest verifier.
+    await registerModel(fresh, { modelId: pkg.id, verifier: demoVerifier });
+    // The forged statement is not visible under the honest identity.
+    expect(await getInference(fresh, statement(forgedReceipt))).toBeUndefined();
+    // Honest proofs record under the honest identity.
+    expect((await submitReceipt(fresh, zk[0] as ZkReceipt)).kind).toBe("verified");
   });
 
   it("accepts an honest zk receipt: the record is readable and the event emitted", async () => {
