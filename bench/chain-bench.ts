@@ -58,7 +58,10 @@ export async function main(): Promise<ChainBenchResult[]> {
       };
       const pkg = await compileModel(model.dir, { calibration: samples.calibration, quiet: true });
       const verifier = await deployVerifier(wallet, pkg);
-      await registerModel(registry, { modelId: pkg.id, verifier: verifier.address });
+      const { modelKey } = await registerModel(registry, {
+        modelCommitment: pkg.manifest.commitments.model,
+        verifier: verifier.address,
+      });
       for (const [i, x] of samples.inputs.slice(0, 3).entries()) {
         const { receipt } = await verifiableInfer(pkg, x);
         if (!receipt.proof) throw new Error("expected a zk receipt");
@@ -73,7 +76,7 @@ export async function main(): Promise<ChainBenchResult[]> {
         if (!(await verifyProof.staticCall(a, b, c, publicSignals))) throw new Error("the verifier rejects the proof");
         const tx = await verifyProof.send(a, b, c, publicSignals, { gasLimit: 1_000_000n });
         const verifierOnlyGas = Number((await tx.wait())?.gasUsed ?? 0n);
-        const submitGas = Number((await submitReceipt(registry, receipt)).gasUsed);
+        const submitGas = Number((await submitReceipt(registry, { modelKey, receipt })).gasUsed);
         results.push({
           system: "groth16",
           case: `${model.name} input ${i}`,

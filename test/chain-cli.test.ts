@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AnvilNode, startAnvil } from "../src/chain/anvil.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
-import { demoPackage, demoSamples, runCli } from "./fixtures.js";
+import { demoPackage, demoSamples, runCli, tinyPackage } from "./fixtures.js";
 
 describe("verinfer chain CLI on a real anvil node", () => {
   let anvil: AnvilNode;
@@ -20,7 +20,7 @@ describe("verinfer chain CLI on a real anvil node", () => {
     await anvil?.stop();
   });
 
-  it("deploys, registers the demo model, records a zk receipt, reads it back, and refuses a replay", async () => {
+  it("deploys, registers the demo model, records a zk receipt under its key, reads it back, audits the registration, and refuses a replay", async () => {
     const key = ["--rpc", anvil.rpcUrl, "--key-file", path.join(dir, "deployer.key")];
     const deploy = await runCli(["chain", "deploy", ...key]);
     expect(deploy.code).toBe(0);
@@ -28,21 +28,33 @@ describe("verinfer chain CLI on a real anvil node", () => {
     expect(registry).toBeDefined();
 
     const pkg = await demoPackage();
-    expect((await runCli(["chain", "register", pkg.id, "--registry", registry, ...key])).code).toBe(0);
+    const register = await runCli(["chain", "register", pkg.id, "--registry", registry, ...key]);
+    expect(register.code).toBe(0);
+    const modelKey = /key +(0x[0-9a-f]{64})/.exec(register.stdout)?.[1] as string;
+    expect(modelKey).toBeDefined();
 
     const { receipt } = await verifiableInfer(pkg, demoSamples.inputs[6]);
     const receiptFile = path.join(dir, "receipt.json");
     await writeFile(receiptFile, JSON.stringify(receipt));
-    const submit = await runCli(["chain", "submit", receiptFile, "--registry", registry, ...key]);
-    expect(submit.code).toBe(0);
+    const submitArgs = ["chain", "submit", receiptFile, "--registry", registry, "--model-key", modelKey, ...key];
+    expect((await runCli(submitArgs)).code).toBe(0);
 
-    const statement = [receipt.model.id, receipt.input.commitment, receipt.output.commitment];
-    const get = await runCli(["chain", "get", ...statement, "--registry", registry, "--rpc", anvil.rpcUrl]);
-    expect(get.code).toBe(0);
-    const other = [receipt.model.id, receipt.output.commitment, receipt.input.commitment];
-    expect((await runCli(["chain", "get", ...other, "--registry", registry, "--rpc", anvil.rpcUrl])).code).toBe(1);
+    const read = ["--registry", registry, "--rpc", anvil.rpcUrl];
+    const statement = [modelKey, receipt.input.commitment, receipt.output.commitment];
+    expect((await runCli(["chain", "get", ...statement, ...read])).code).toBe(0);
+    const other = [modelKey, receipt.output.commitment, receipt.input.commitment];
+    expect((await runCli(["chain", "get", ...other, ...read])).code).toBe(1);
+    // The model id is not a model key: nothing is recorded under it.
+    const byId = [receipt.model.id, receipt.input.commitment, receipt.output.commitment];
+    expect((await runCli(["chain", "get", ...byId, ...read])).code).toBe(1);
 
-    const replay = await runCli(["chain", "submit", receiptFile, "--registry", registry, ...key]);
+    // A consumer audits the registration against the package: commitment and verifier both match.
+    expect((await runCli(["chain", "model", modelKey, "--model", pkg.id, ...read])).code).toBe(0);
+    const tiny = await tinyPackage();
+    const audit = await runCli(["chain", "model", modelKey, "--model", tiny.id, ...read]);
+    expect(audit.code).toBe(1);
+
+    const replay = await runCli(submitArgs);
     expect(replay.code).toBe(1);
     expect(replay.stderr).toContain("CHAIN_ERROR");
     expect(replay.stderr).toContain("AlreadyRecorded");
