@@ -1,6 +1,6 @@
 /**
- * `npm run bench:chain [-- --json]`: gas of the on-chain path on a local anvil node, for the demo model (7 public
- * signals) and mlp-784-56-10 (13).
+ * `npm run bench:chain [-- --json] [-- --only <model>]`: gas of the on-chain path on a local anvil node, for the demo
+ * model (7 public signals) and mlp-784-56-10 (13); `--only demo-glyphs` skips the larger model's compile.
  * One line per proof system and case: deploying the model's verifier, recording a verified inference through
  * `InferenceRegistry.submitProof`, and calling the bare verifier with the same proof in a transaction of its own
  * (both include the 21,000 base cost and calldata). Gas is deterministic; nothing is timed.
@@ -20,6 +20,7 @@ import {
 import { compileModel } from "../src/compile-model.js";
 import { packageRoot } from "../src/package-root.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
+import { argValue } from "./bench-util.js";
 
 /** One benchmark line. */
 export interface ChainBenchResult {
@@ -44,14 +45,14 @@ const MODELS = [
   { name: "mlp-784-56-10", dir: path.join(packageRoot(), "bench", "models", "mlp-784-56-10") },
 ];
 
-export async function main(): Promise<ChainBenchResult[]> {
+export async function main(only?: string): Promise<ChainBenchResult[]> {
   const anvil = await startAnvil();
   const provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
   try {
     const wallet = new Wallet(anvil.accounts[0] as string, provider);
     const { registry, deployGas: registryDeployGas } = await deployRegistry(wallet);
     const results: ChainBenchResult[] = [];
-    for (const model of MODELS) {
+    for (const model of MODELS.filter((m) => only === undefined || m.name === only)) {
       const samples = JSON.parse(readFileSync(path.join(model.dir, "samples.json"), "utf8")) as {
         calibration: number[][];
         inputs: number[][];
@@ -98,7 +99,7 @@ export async function main(): Promise<ChainBenchResult[]> {
 
 if (process.argv[1]?.endsWith("chain-bench.js")) {
   const json = process.argv.includes("--json");
-  main()
+  main(argValue("--only"))
     .then((results) => {
       if (json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
       else console.table(results);

@@ -237,36 +237,54 @@ contract InferenceRegistry {
         if (n < 3) revert TooFewPublicSignals(n);
         // The snarkjs >= 0.7.5 verifier rejects these too; checking here as well keeps the record keys canonical
         // even if a model registers an older verifier without the check.
-        for (uint256 i = 0; i < n; ++i) {
-            if (publicSignals[i] >= R) revert SignalOutOfField(i);
-        }
+        uint256 bad = _firstOutOfField(publicSignals);
+        if (bad < n) revert SignalOutOfField(bad);
         uint256 commitment = model.modelCommitment;
         if (publicSignals[0] != commitment) revert WrongModelCommitment(commitment, publicSignals[0]);
 
         key = recordKey(modelKey, publicSignals[1], publicSignals[2]);
         if (records[key].kind == Kind.Verified) revert AlreadyRecorded(key, Kind.Verified);
 
-        _verifyGroth16(modelKey, verifier, a, b, c, publicSignals);
-
-        bytes32 outputHash = keccak256(abi.encodePacked(publicSignals[3:]));
+        (uint256 answer, bytes32 outputHash) = _verifyGroth16(verifier, a, publicSignals);
+        if (answer == 2) revert VerifierCallFailed(verifier);
+        // The verifier answers false both for a wrong proof and when a precompile ran out of gas; either way
+        // nothing may be recorded, so the transaction reverts and the caller can retry with more gas.
+        if (answer != 1) revert ProofRejected(modelKey);
         _store(key, msg.sender, Kind.Verified, outputHash);
         // The outputs themselves stay in the transaction's calldata (publicSignals[3:]); the event carries only
         // their hash: logging them again would cost 8 gas a byte for data anyone can read from the transaction.
         emit InferenceVerified(modelKey, key, msg.sender, publicSignals[1], publicSignals[2], outputHash);
     }
 
+    /// @dev The index of the first public signal that is not a field element, or publicSignals.length if none.
+    /// Assembly because the checked loop costs several times as much per signal, and the gas of submitProof
+    /// above the bare verifier call has a budget (60k).
+    function _firstOutOfField(uint256[] calldata publicSignals) internal pure returns (uint256 index) {
+        assembly ("memory-safe") {
+            let n := publicSignals.length
+            index := n
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                if iszero(lt(calldataload(add(publicSignals.offset, shl(5, i))), R)) {
+                    index := i
+                    break
+                }
+            }
+        }
+    }
+
     /// @dev snarkjs's verifier takes its public signals as a fixed-size `uint[N] calldata`, so its selector depends
     /// on N. Building the call here for N = publicSignals.length keeps one registry for every circuit size with no
-    /// per-model adapter: the calldata of a static array is its elements in place, which is exactly what
-    /// abi.encodePacked writes. A verifier for another N has no such function and the call fails.
-    function _verifyGroth16(
-        bytes32 modelKey,
-        address verifier,
-        uint256[2] calldata a,
-        uint256[2][2] calldata b,
-        uint256[2] calldata c,
-        uint256[] calldata publicSignals
-    ) internal view {
+    /// per-model adapter: the calldata of a static array is its elements in place, so the call's arguments are the
+    /// proof and the signals copied back to back. A verifier for another N has no such function and the call fails.
+    /// `proof` is submitProof's `a`: a, b and c are consecutive static parameters, so the ABI lays them out as 8
+    /// words in a row from there, in the order the verifier takes them. Also returns the record's output hash,
+    /// keccak256 of the signals after the three commitments, hashed from the call's copy (one copy, not two).
+    /// @return answer The verifier's answer: 1 accepts, anything else rejects; 2 when the call itself failed.
+    function _verifyGroth16(address verifier, uint256[2] calldata proof, uint256[] calldata publicSignals)
+        internal
+        view
+        returns (uint256 answer, bytes32 outputHash)
+    {
         bytes4 selector = bytes4(
             keccak256(
                 abi.encodePacked(
@@ -276,12 +294,19 @@ contract InferenceRegistry {
                 )
             )
         );
-        (bool ok, bytes memory ret) =
-            verifier.staticcall(abi.encodePacked(selector, a, b[0], b[1], c, publicSignals));
-        if (!ok || ret.length != 32) revert VerifierCallFailed(verifier);
-        // The verifier answers false both for a wrong proof and when a precompile ran out of gas; either way
-        // nothing may be recorded, so the transaction reverts and the caller can retry with more gas.
-        if (abi.decode(ret, (uint256)) != 1) revert ProofRejected(modelKey);
+        // Temporary memory past the free pointer, never read after this block: memory-safe.
+        assembly ("memory-safe") {
+            let input := mload(0x40)
+            mstore(input, selector)
+            calldatacopy(add(input, 0x04), proof, 0x100)
+            let size := shl(5, publicSignals.length)
+            calldatacopy(add(input, 0x104), publicSignals.offset, size)
+            answer := 2
+            if staticcall(gas(), verifier, input, add(0x104, size), 0x00, 0x20) {
+                if eq(returndatasize(), 0x20) { answer := mload(0x00) }
+            }
+            outputHash := keccak256(add(input, 0x164), sub(size, 0x60))
+        }
     }
 
     // ------------------------------------------------------------------------------------------------------------

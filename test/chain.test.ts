@@ -23,6 +23,7 @@ import {
   submitReceipt,
   verifierMatchesVkey,
 } from "../src/chain/index.js";
+import { sendChecked } from "../src/chain/send-transaction.js";
 import { generateCircuit } from "../src/circuits/codegen.js";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
 import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
@@ -331,6 +332,22 @@ describe("on-chain registry (anvil)", () => {
     expect(
       isVerinferError(await errorOf(submitReceipt(registry, { modelKey: "0x1234", receipt })), "INVALID_INPUT"),
     ).toBe(true);
+  });
+
+  it("refuses a call the verifier cannot answer, and a proof with too few public signals", async () => {
+    // A "verifier" with code but no verifyProof for 7 signals: the registry itself.
+    const { modelKey: wrongVerifier } = await registerModel(registry, {
+      modelCommitment: pkg.manifest.commitments.model,
+      verifier: await registry.getAddress(),
+    });
+    expect(await revertReason(submitReceipt(registry, { modelKey: wrongVerifier, receipt: zk[1] as ZkReceipt }))).toBe(
+      "VerifierCallFailed",
+    );
+    // The receipt schema wants four signals or more, so this one goes to the registry directly.
+    const { a, b, c, publicSignals } = groth16Calldata((zk[1] as ZkReceipt).proof);
+    expect(
+      await revertReason(sendChecked(registry, "submitProof", [demoKey, a, b, c, publicSignals.slice(0, 2)])),
+    ).toBe("TooFewPublicSignals");
   });
 
   it("rejects a public signal at or above the field modulus (registry and bare verifier)", async () => {
