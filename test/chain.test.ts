@@ -1,4 +1,4 @@
-import { Contract, JsonRpcProvider, Network, solidityPackedKeccak256, Wallet, ZeroAddress } from "ethers";
+import { Contract, id, JsonRpcProvider, Network, solidityPackedKeccak256, Wallet, ZeroAddress } from "ethers";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main as onchainExample } from "../examples/onchain.js";
@@ -348,6 +348,13 @@ describe("on-chain registry (anvil)", () => {
     expect(
       await revertReason(sendChecked(registry, "submitProof", [demoKey, a, b, c, publicSignals.slice(0, 2)])),
     ).toBe("TooFewPublicSignals");
+  });
+
+  it("derives the verifier's selector for any number of public signals as solc does", async () => {
+    for (const n of [1, 3, 7, 9, 10, 13, 99, 100, 255, 1000, 123456789]) {
+      const signature = `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[${n}])`;
+      expect(await call("verifyProofSelector", n)).toBe(id(signature).slice(0, 10));
+    }
   });
 
   it("rejects a public signal at or above the field modulus (registry and bare verifier)", async () => {
