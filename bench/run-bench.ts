@@ -62,7 +62,7 @@ async function benchModel(model: BenchModel, runs: number): Promise<BenchResult>
   let backend = "";
   // Run 0 warms the curve, the witness generator and tfjs; it is not counted.
   for (let i = 0; i <= runs; i++) {
-    const input = samples.inputs[i % samples.inputs.length];
+    const input = samples.inputs[i % samples.inputs.length] as number[];
     const { receipt } = await verifiableInfer(pkg, input);
     const t = performance.now();
     const result = await verifyReceipt(receipt, { modelPackage: pkg });

@@ -108,9 +108,21 @@ template PoseidonChain(n) {
     out <== h[nChunks - 1].out;
 }
 
-// Salted commitment to n values already proven to lie in [0, 2^width): PoseidonChain(salt, Pack(values)).
-// The salt is a private input, so a low-entropy vector cannot be recovered by hashing guesses.
-template PackedCommitment(n, width) {
+// The header that domain-separates a vector commitment, as a constant: tag "vec1" (32 bits) | width (8) |
+// n (32) | lo + 2^127 (128), lowest bit first — 200 bits, below p. src/attest/commitments.ts computes the same
+// number (vectorCommitmentHeader). Hashed first, it makes equal commitments mean equal vectors under an equal
+// (length, width, offset): a vector padded with lo, or one read at another width, commits differently, and a
+// prefix of a longer chain is never the whole chain of a shorter vector.
+function vectorHeader(n, width, lo) {
+    return 0x76656331 + width * 2 ** 32 + n * 2 ** 40 + (lo + 2 ** 127) * 2 ** 72;
+}
+
+// Salted commitment to n values v_i = x_i - lo already proven to lie in [0, 2^width):
+// PoseidonChain(header(n, width, lo), salt, Pack(v)). The salt is a private input, so a low-entropy vector
+// cannot be recovered by hashing guesses.
+template PackedCommitment(n, width, lo) {
+    assert(n >= 1 && n < 2 ** 32);
+    assert(lo >= -(2 ** 127) && lo < 2 ** 127);
     var k = 253 \ width;
     var m = (n + k - 1) \ k;
     signal input in[n];
@@ -118,10 +130,11 @@ template PackedCommitment(n, width) {
     signal output out;
     component pack = Pack(n, width);
     pack.in <== in;
-    component hash = PoseidonChain(m + 1);
-    hash.in[0] <== salt;
+    component hash = PoseidonChain(m + 2);
+    hash.in[0] <== vectorHeader(n, width, lo);
+    hash.in[1] <== salt;
     for (var c = 0; c < m; c++) {
-        hash.in[c + 1] <== pack.out[c];
+        hash.in[c + 2] <== pack.out[c];
     }
     out <== hash.out;
 }
@@ -133,7 +146,7 @@ template RangeCheckedCommitment(n, width, lo) {
     signal input salt;
     signal output out;
     component range[n];
-    component commit = PackedCommitment(n, width);
+    component commit = PackedCommitment(n, width, lo);
     for (var i = 0; i < n; i++) {
         range[i] = RangeCheck(width);
         range[i].in <== in[i] - lo;

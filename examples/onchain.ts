@@ -64,8 +64,9 @@ export async function main(cacheDir?: string): Promise<OnchainSummary> {
       attesters: [attester.address],
     });
 
-    const zk = (await verifiableInfer(pkg, samples.inputs[0])).receipt;
-    const attest = (await verifiableInfer(pkg, samples.inputs[1], { mode: "attest", signer: attester })).receipt;
+    const zk = (await verifiableInfer(pkg, samples.inputs[0] as number[])).receipt;
+    const attest = (await verifiableInfer(pkg, samples.inputs[1] as number[], { mode: "attest", signer: attester }))
+      .receipt;
     const proofTx = await submitReceipt(registry, { modelKey: registered.modelKey, receipt: zk });
     const attestTx = await submitReceipt(registry, { modelKey: registered.modelKey, receipt: attest });
 

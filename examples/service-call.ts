@@ -10,7 +10,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { compileModel, isVerinferError, type Receipt, verifiableInfer } from "../src/index.js";
+import { compileModel, isVerinferError, type ModelInput, type Receipt, verifiableInfer } from "../src/index.js";
 import { packageRoot } from "../src/package-root.js";
 
 /** What one request returns to the caller. */
@@ -31,7 +31,7 @@ export async function main(cacheDir?: string): Promise<ServiceResponse[]> {
   const pkg = await compileModel(modelDir, { calibration: samples.calibration, ...(cacheDir ? { cacheDir } : {}) });
   const saltsDir = await mkdtemp(path.join(os.tmpdir(), "verinfer-salts-"));
 
-  const requests: unknown[] = [samples.inputs[0], samples.inputs[1], [1, 2, Number.NaN]];
+  const requests = [samples.inputs[0], samples.inputs[1], [1, 2, Number.NaN]] as ModelInput[];
   const responses: ServiceResponse[] = [];
   for (const input of requests) {
     try {

@@ -9,10 +9,11 @@
  *
  * Usage: `npm run train-example` (runs `node build/examples/train-demo-model.js [--out-root <dir>]`) (default: the repository root).
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
+import { saveModel } from "../src/models/save-model.js";
 
 /** A labelled dataset of flat inputs. */
 export interface Dataset {
@@ -67,8 +68,6 @@ export interface SamplesFile {
   /** True class of each entry of `inputs`. */
   labels: number[];
 }
-
-const WEIGHTS_FILE = "weights.bin";
 
 /**
  * mulberry32: a tiny seeded PRNG, good enough for synthetic data and identical on every platform.
@@ -204,34 +203,6 @@ export function buildMlp(inputSize: number, hidden: number, classes: number, see
   });
 }
 
-/**
- * A tf.io save handler writing `model.json` and a single `weights.bin` shard into `dir`, laid out as tfjs-node's
- * `file://` handler writes them (that handler needs the native tfjs-node package, an optional dependency).
- *
- * @param dir - output directory, created when missing.
- */
-export function directorySaveHandler(dir: string): tf.io.IOHandler {
-  return {
-    save: async (artifacts) => {
-      if (!(artifacts.modelTopology && artifacts.weightSpecs && artifacts.weightData)) {
-        throw new Error("model artifacts lack a topology or weights");
-      }
-      const weightData = tf.io.CompositeArrayBuffer.join(artifacts.weightData);
-      const modelJson = {
-        modelTopology: artifacts.modelTopology,
-        format: artifacts.format ?? "layers-model",
-        generatedBy: artifacts.generatedBy,
-        convertedBy: null,
-        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
-      };
-      await mkdir(dir, { recursive: true });
-      await writeFile(path.join(dir, "model.json"), JSON.stringify(modelJson));
-      await writeFile(path.join(dir, WEIGHTS_FILE), new Uint8Array(weightData));
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    },
-  };
-}
-
 /** Fraction of samples whose largest logit is at the true label. */
 function accuracy(model: tf.LayersModel, xs: number[][], labels: number[]): number {
   const predicted = tf.tidy(() => (model.predict(tf.tensor2d(xs)) as tf.Tensor).argMax(-1).dataSync());
@@ -326,7 +297,7 @@ export async function trainAndSave(spec: ModelSpec, outRoot: string): Promise<Tr
     seconds: 0,
     outDir: path.resolve(outRoot, spec.dir),
   };
-  await model.save(directorySaveHandler(result.outDir));
+  await saveModel(model, result.outDir);
   await writeFile(path.join(result.outDir, "samples.json"), formatSamples(pickSamples(spec, trainCount)));
   model.dispose();
   result.seconds = (performance.now() - started) / 1000;

@@ -1,12 +1,15 @@
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
-import { modelCommitment, modelIdFromCommitment } from "./attest/model-commitment.js";
+import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } from "./attest/model-commitment.js";
+import { vkeyCid } from "./attest/vkey-cid.js";
 import { generateCircuit } from "./circuits/codegen.js";
 import { compileCircuit } from "./circuits/compile-circuit.js";
 import { ensureDevPtau } from "./circuits/dev-ptau.js";
 import { setupGroth16 } from "./circuits/setup-groth16.js";
+import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "./errors.js";
+import { fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js";
 import type { QuantizeOptions } from "./models/quantize.js";
 import { inputRange } from "./models/quantize-input.js";
 import { quantizedNetworkToJson } from "./models/quantized-network.js";
@@ -35,6 +38,9 @@ export interface CompileModelOptions extends Partial<QuantizeOptions> {
   onProgress?: OnProgress;
 }
 
+/** Bump when what a compile writes into a package changes, so cached packages of older compilers are not reused. */
+const COMPILER_REVISION = 2;
+
 /** The smallest ptau power snarkjs accepts for a circuit (its `cirPower`). */
 export function requiredPtauPower(nConstraints: number, nPublic: number): number {
   return (nConstraints + nPublic).toString(2).length;
@@ -59,7 +65,8 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   const { onProgress } = options;
   const cacheDir = resolveCacheDir(options.cacheDir);
   const { float, network } = await quantizeModel(model, options);
-  const commitment = await modelCommitment(network);
+  const netCommitment = await networkCommitment(network);
+  const commitment = await modelCommitmentOf({ io: modelIo(network), network: netCommitment });
   const id = modelIdFromCommitment(commitment);
 
   let ptauSha256: string | undefined;
@@ -72,13 +79,28 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   }
   const networkJson = JSON.stringify(quantizedNetworkToJson(network));
   const toolchain = toolchainVersions();
-  const cacheKey = sha256Hex(JSON.stringify({ networkJson, ptau: ptauSha256 ?? "dev", toolchain }));
+  const cacheKey = sha256Hex(
+    JSON.stringify({
+      format: MODEL_FORMAT,
+      revision: COMPILER_REVISION,
+      networkJson,
+      ptau: ptauSha256 ?? "dev",
+      toolchain,
+    }),
+  );
   if (!options.force) {
     const cached = await findModelPackage(cacheDir, "key", cacheKey).catch(() => undefined);
     if (cached) {
       onProgress?.({ stage: "setup", message: `using cached package ${id}`, done: true });
       return cached;
     }
+  }
+
+  onProgress?.({ stage: "quantize", message: "measuring float vs integer outputs on the calibration samples" });
+  const fidelity = await measureFidelity({ float, network, samples: options.calibration ?? [] });
+  for (const warning of fidelityWarnings(network, fidelity)) {
+    onProgress?.({ stage: "quantize", message: `warning: ${warning}` });
+    if (!options.quiet) process.stderr.write(`verinfer: WARNING ${warning}\n`);
   }
 
   onProgress?.({ stage: "codegen", message: "generating circuit" });
@@ -88,6 +110,7 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   try {
     onProgress?.({ stage: "compile", message: "compiling with circom2 (--O2 --inspect)" });
     const compiled = await compileCircuit({ source, workDir });
+    unrefIdleCurveWorkers();
     const info = await snarkjs.r1cs.info({ type: "mem", data: compiled.r1cs });
     const nPublic = info.nOutputs + info.nPubInputs;
     onProgress?.({ stage: "compile", message: `${info.nConstraints} constraints`, done: true });
@@ -134,6 +157,7 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
       architecture: {
         inputShape: float.inputShape,
         inputSize: float.inputSize,
+        outputShape: [last.nOut],
         layers: float.layers.map((l) => ({ name: l.name, units: l.units, activation: l.activation })),
       },
       quantization: {
@@ -153,8 +177,10 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
         })),
         output: { fracBits: last.outFracBits, width: network.outputWidth },
       },
+      ...(fidelity ? { fidelity } : {}),
       visibility: "constant",
-      commitments: { model: commitment.toString() },
+      commitments: { model: commitment.toString(), network: netCommitment.toString() },
+      vkey: vkeyCid(setup.vkey),
       circuit: {
         constraints: info.nConstraints,
         publicSignals: nPublic,

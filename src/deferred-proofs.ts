@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { type Receipt, ReceiptSchema, type Salts } from "./attest/receipt.js";
-import { VerinferError } from "./errors.js";
+import { ERROR_CODES, type ErrorCode, isVerinferError, VerinferError } from "./errors.js";
 import { proveReceipt } from "./prove-receipt.js";
+import { receiptStatement } from "./receipt-statement.js";
 import { atomicWrite } from "./storage/atomic-write.js";
 import { resolveCacheDir } from "./storage/cache-dir.js";
 import { findModelPackage, type ModelPackage } from "./storage/model-package.js";
@@ -12,11 +13,22 @@ import { findModelPackage, type ModelPackage } from "./storage/model-package.js"
 /** Format tag of persisted proof jobs. */
 export const PROOF_JOB_FORMAT = "verinfer/proof-job@1";
 
+/** Format tag of the record a job leaves in `jobs/failed`. */
+export const PROOF_FAILURE_FORMAT = "verinfer/proof-failure@1";
+
 const decimal = z.string().regex(/^-?\d+$/);
+
+/** Why an attempt, or a whole job, failed: the error's code and one-line message, and when. */
+const ReasonSchema = z.object({ code: z.string(), message: z.string(), at: z.string() });
+
+/** Why a proof job failed, as recorded in `jobs/failed/<id>.json`. */
+export type ProofFailureReason = z.infer<typeof ReasonSchema>;
 
 /**
  * zod schema of a persisted proof job. It holds the salts, so job files are written owner-only (0600) inside
- * the cache and deleted once the proof is stored.
+ * the cache and deleted once the proof is stored. `attempts` counts the proving attempts started (so a job
+ * that keeps crashing its process still runs out of attempts), `lastError` and `notBefore` the last failure
+ * and when the next attempt may start.
  */
 export const ProofJobSchema = z.object({
   format: z.literal(PROOF_JOB_FORMAT),
@@ -26,68 +38,317 @@ export const ProofJobSchema = z.object({
   salts: z.object({ input: decimal, output: decimal }),
   receipt: ReceiptSchema,
   createdAt: z.string(),
+  attempts: z.number().int().min(0).default(0),
+  lastError: ReasonSchema.optional(),
+  notBefore: z.string().optional(),
 });
 
 /** A persisted proof job. */
 export type ProofJob = z.infer<typeof ProofJobSchema>;
 
+/**
+ * zod schema of `jobs/failed/<id>.json`: the reason, whether retrying could have helped (`permanent`), the job
+ * as it was (when it could be read; it holds the salts, so the file is owner-only), or its raw text.
+ */
+export const ProofFailureSchema = z.object({
+  format: z.literal(PROOF_FAILURE_FORMAT),
+  id: z.string(),
+  reason: ReasonSchema,
+  permanent: z.boolean(),
+  attempts: z.number().int().min(0),
+  job: ProofJobSchema.optional(),
+  raw: z.string().optional(),
+});
+
+/** A failed proof job's record. */
+export type ProofFailure = z.infer<typeof ProofFailureSchema>;
+
+/** How a deferred proof retries a failure that may pass (a damaged or missing artifact, a busy machine). */
+export interface ProofRetryPolicy {
+  /** Proving attempts in all, the first included (≥ 1). Default 8. */
+  maxAttempts: number;
+  /** Wait after the first failure, doubled after each further one (ms). Default 5,000. */
+  baseDelayMs: number;
+  /** Longest wait between attempts (ms). Default 600,000. */
+  maxDelayMs: number;
+}
+
+/** The default {@link ProofRetryPolicy}: 8 attempts over about 10 minutes (5 s, 10 s, … 320 s apart). */
+export const DEFAULT_PROOF_RETRY: Readonly<ProofRetryPolicy> = Object.freeze({
+  maxAttempts: 8,
+  baseDelayMs: 5_000,
+  maxDelayMs: 600_000,
+});
+
+const RetrySchema = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(1_000),
+    baseDelayMs: z.number().min(0).max(86_400_000),
+    maxDelayMs: z.number().min(0).max(86_400_000),
+  })
+  .partial()
+  .strict();
+
+let defaultRetry: ProofRetryPolicy = { ...DEFAULT_PROOF_RETRY };
+
+function retryPolicy(overrides: Partial<ProofRetryPolicy> | undefined, base = defaultRetry): ProofRetryPolicy {
+  const parsed = RetrySchema.safeParse(overrides ?? {});
+  if (!parsed.success) {
+    throw new VerinferError("INVALID_OPTIONS", "retry must be { maxAttempts ≥ 1, baseDelayMs ≥ 0, maxDelayMs ≥ 0 }", {
+      details: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+    });
+  }
+  const defined = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+  return { ...base, ...defined };
+}
+
+/**
+ * Sets the retry policy of every deferred proof this process starts from now on without one of its own (those
+ * of `verifiableInfer(…, { deferProof: true })` included); returns the policy it replaces.
+ *
+ * @throws VerinferError `INVALID_OPTIONS` for a policy out of bounds.
+ * @example
+ * ```ts
+ * configureProofRetry({ maxAttempts: 20, baseDelayMs: 1_000 });
+ * ```
+ */
+export function configureProofRetry(policy: Partial<ProofRetryPolicy>): ProofRetryPolicy {
+  const previous = defaultRetry;
+  defaultRetry = retryPolicy(policy, DEFAULT_PROOF_RETRY);
+  return previous;
+}
+
 /** A proof being computed in the background. */
 export interface DeferredProof {
   /** Job id; the finished zk receipt is stored as `<cache>/jobs/done/<id>.json`. */
   id: string;
-  /** Resolves to the zk receipt, with the same commitments as the attested one. */
+  /**
+   * Resolves to the zk receipt, with the same commitments as the attested one; rejects once the job has
+   * failed for good (its record is then in `jobs/failed/<id>.json`).
+   */
   promise: Promise<Receipt>;
 }
 
 const running = new Map<string, Promise<Receipt>>();
-// One background proof at a time per process: deferred work must not starve the requests in front of it.
+// One proving attempt at a time per process: deferred work must not starve the requests in front of it. A job
+// waiting out its backoff does not hold the lane.
 let lane: Promise<unknown> = Promise.resolve();
 
-function jobDir(cacheDir: string, state: "pending" | "done" | "failed"): string {
+function inLane<T>(work: () => Promise<T>): Promise<T> {
+  const next = lane.then(work);
+  lane = next.catch(() => undefined);
+  return next;
+}
+
+type JobState = "pending" | "done" | "failed";
+
+function jobDir(cacheDir: string, state: JobState): string {
   return path.join(cacheDir, "jobs", state);
 }
 
-function run(job: ProofJob, pkg: ModelPackage): Promise<Receipt> {
-  const existing = running.get(job.id);
-  if (existing) return existing;
-  const cacheDir = pkg.store.cacheDir;
-  const promise = lane.then(async () => {
-    const pendingFile = path.join(jobDir(cacheDir, "pending"), `${job.id}.json`);
-    try {
-      const receipt = await proveReceipt({
-        pkg,
-        input: job.input.map(BigInt),
-        salts: { input: BigInt(job.salts.input), output: BigInt(job.salts.output) },
-        base: job.receipt,
+function jobFile(cacheDir: string, state: JobState, id: string): string {
+  return path.join(jobDir(cacheDir, state), `${id}.json`);
+}
+
+function sleep(ms: number): Promise<void> {
+  // Not unref'd: the job's promise is unsettled while it waits, and whoever awaits it (`verinfer resume-proofs`)
+  // must not see the process exit under it. The wait is bounded by the policy; a process killed during it
+  // loses nothing, as the job is pending on disk with its attempts counted.
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function reasonOf(error: unknown): ProofFailureReason {
+  const at = new Date().toISOString();
+  if (isVerinferError(error)) return { code: error.code, message: error.shortMessage, at };
+  return { code: "INTERNAL", message: error instanceof Error ? error.message : String(error), at };
+}
+
+/**
+ * Errors that no retry can cure: the job itself is wrong. Everything else (a damaged or missing artifact or
+ * model, a failed write, a prover error) may pass, and is retried while attempts remain.
+ */
+function isPermanent(error: unknown): boolean {
+  return isVerinferError(error) && (error.code === "INVALID_INPUT" || error.code === "MALFORMED_RECEIPT");
+}
+
+/** Checks a job against its model before spending a proof on it: an input the circuit cannot take never will. */
+function checkJob(job: ProofJob, pkg: ModelPackage): bigint[] {
+  const net = pkg.network;
+  if (job.receipt.model.id !== pkg.id || job.modelId !== pkg.id) {
+    throw new VerinferError("MALFORMED_RECEIPT", `proof job ${job.id} names model ${job.modelId}, not ${pkg.id}`);
+  }
+  if (job.input.length !== net.inputSize) {
+    throw new VerinferError(
+      "INVALID_INPUT",
+      `proof job ${job.id} has ${job.input.length} input values; the model takes ${net.inputSize}`,
+    );
+  }
+  const input = job.input.map(BigInt);
+  const bad = input.findIndex((x) => x < net.input.lo || x > net.input.hi);
+  if (bad >= 0) {
+    throw new VerinferError("INVALID_INPUT", `proof job ${job.id}: input value at index ${bad} is out of range`, {
+      meta: { index: bad },
+    });
+  }
+  return input;
+}
+
+/**
+ * The receipt to prove, rebuilt from the package, the job's quantized input and its salts — never copied from
+ * the job file, whose receipt only has to agree with it. Only what no proof covers is carried over (the float
+ * answer, backend, timings, creation time, the data attestation's uid).
+ */
+async function rebuildBase(
+  job: ProofJob,
+  pkg: ModelPackage,
+  input: bigint[],
+  salts: { input: bigint; output: bigint },
+): Promise<Receipt> {
+  const stated = job.receipt;
+  const statement = await receiptStatement({ pkg, input, salts, float: stated.output.float });
+  for (const [what, ours, theirs] of [
+    ["model commitment", statement.model.commitment, stated.model.commitment],
+    ["input commitment", statement.input.commitment, stated.input.commitment],
+    ["output commitment", statement.output.commitment, stated.output.commitment],
+  ] as const) {
+    if (ours !== theirs) {
+      throw new VerinferError("MALFORMED_RECEIPT", `proof job ${job.id}: its receipt states another ${what}`, {
+        details: "the job's input and salts do not give the receipt it was deferred for",
       });
-      await atomicWrite(path.join(jobDir(cacheDir, "done"), `${job.id}.json`), JSON.stringify(receipt, null, 2));
-      await rm(pendingFile, { force: true });
+    }
+  }
+  return {
+    ...statement,
+    mode: stated.mode,
+    input: {
+      ...statement.input,
+      ...(stated.input.dataAttestation ? { dataAttestation: stated.input.dataAttestation } : {}),
+    },
+    backend: stated.backend,
+    timings: stated.timings,
+    createdAt: stated.createdAt,
+  };
+}
+
+async function writeFailure(cacheDir: string, failure: ProofFailure): Promise<void> {
+  // The record first, then the pending file: a crash in between leaves both, and resume then drops the pending one.
+  await atomicWrite(jobFile(cacheDir, "failed", failure.id), JSON.stringify(failure, null, 2), 0o600);
+  await rm(jobFile(cacheDir, "pending", failure.id), { force: true });
+}
+
+function failureError(failure: ProofFailure, cause?: unknown): VerinferError {
+  const { reason, attempts, permanent } = failure;
+  const code = (ERROR_CODES as readonly string[]).includes(reason.code) ? (reason.code as ErrorCode) : "INTERNAL";
+  const how = permanent ? "" : ` after ${attempts} attempt${attempts === 1 ? "" : "s"}`;
+  return new VerinferError(code, `proof job ${failure.id} failed${how}: ${reason.message}`, {
+    cause,
+    meta: { jobId: failure.id, attempts, permanent },
+  });
+}
+
+/** Attempts a job until it is proven, fails permanently, or runs out of attempts; every step is on disk first. */
+async function attempt(start: ProofJob, cacheDir: string, policy: ProofRetryPolicy, given?: ModelPackage) {
+  let job = start;
+  let pkg = given;
+  let lastError: unknown;
+  for (;;) {
+    if (job.attempts >= policy.maxAttempts) {
+      const reason = job.lastError ?? {
+        code: "INTERNAL",
+        message: "every attempt was interrupted",
+        at: new Date().toISOString(),
+      };
+      const failure: ProofFailure = {
+        format: PROOF_FAILURE_FORMAT,
+        id: job.id,
+        reason,
+        permanent: false,
+        attempts: job.attempts,
+        job,
+      };
+      await writeFailure(cacheDir, failure);
+      throw failureError(failure, lastError);
+    }
+    const wait = job.notBefore ? Date.parse(job.notBefore) - Date.now() : 0;
+    if (wait > 0) await sleep(Math.min(wait, policy.maxDelayMs));
+    const { notBefore: _notBefore, ...rest } = job;
+    job = { ...rest, attempts: job.attempts + 1 };
+    const current = job;
+    try {
+      const receipt = await inLane(async () => {
+        // Counted before it starts: an attempt that takes the process down still uses up one.
+        await atomicWrite(jobFile(cacheDir, "pending", current.id), JSON.stringify(current), 0o600);
+        pkg ??= await findModelPackage(cacheDir, "id", current.modelId);
+        if (!pkg) {
+          throw new VerinferError(
+            "ARTIFACT_MISSING",
+            `model ${current.modelId} of proof job ${current.id} is not in the cache`,
+          );
+        }
+        const input = checkJob(current, pkg);
+        const salts = { input: BigInt(current.salts.input), output: BigInt(current.salts.output) };
+        return proveReceipt({ pkg, input, salts, base: await rebuildBase(current, pkg, input, salts) });
+      });
+      // The receipt first, then the pending file: a crash in between leaves both, and resume keeps the receipt.
+      await atomicWrite(jobFile(cacheDir, "done", current.id), JSON.stringify(receipt, null, 2));
+      await rm(jobFile(cacheDir, "pending", current.id), { force: true });
       return receipt;
     } catch (error) {
-      // Keep the job (and its salts) for inspection instead of retrying a proof that cannot succeed forever.
-      await mkdir(jobDir(cacheDir, "failed"), { recursive: true });
-      await rename(pendingFile, path.join(jobDir(cacheDir, "failed"), `${job.id}.json`)).catch(() => undefined);
-      throw error;
-    } finally {
-      running.delete(job.id);
+      lastError = error;
+      const reason = reasonOf(error);
+      const permanent = isPermanent(error);
+      if (permanent || job.attempts >= policy.maxAttempts) {
+        const failure: ProofFailure = {
+          format: PROOF_FAILURE_FORMAT,
+          id: job.id,
+          reason,
+          permanent,
+          attempts: job.attempts,
+          job,
+        };
+        await writeFailure(cacheDir, failure);
+        throw failureError(failure, error);
+      }
+      const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (job.attempts - 1));
+      job = { ...job, lastError: reason, notBefore: new Date(Date.now() + delay).toISOString() };
+      // Best effort: if even this write fails, the count is still kept in memory and written by the next attempt.
+      await atomicWrite(jobFile(cacheDir, "pending", job.id), JSON.stringify(job), 0o600).catch(() => undefined);
     }
-  });
-  lane = promise.catch(() => undefined);
+  }
+}
+
+function run(job: ProofJob, cacheDir: string, policy: ProofRetryPolicy, pkg?: ModelPackage): Promise<Receipt> {
+  const existing = running.get(job.id);
+  if (existing) return existing;
+  const promise = attempt(job, cacheDir, policy, pkg).finally(() => running.delete(job.id));
   running.set(job.id, promise);
+  // The caller may never await it; its failure is recorded in jobs/failed.
+  promise.catch(() => undefined);
   return promise;
 }
 
 /**
  * Persists a proof job for an already-returned (attested) receipt, then starts proving it in the background.
  * The job file is written before this resolves, so a crash or restart loses nothing:
- * {@link resumePendingProofs} picks it up.
+ * {@link resumePendingProofs} picks it up. A failure that may pass (a damaged zkey later repaired, a missing
+ * model later restored) is retried with exponential backoff, the attempts counted in the job file; a job that
+ * can never be proven, or runs out of attempts, lands in `jobs/failed/<id>.json` with its reason.
+ *
+ * @throws VerinferError `INVALID_OPTIONS` for a bad `retry`.
+ * @example
+ * ```ts
+ * const { id, promise } = await deferProof({ pkg, input: xq, salts, receipt, retry: { maxAttempts: 3 } });
+ * ```
  */
 export async function deferProof(params: {
   pkg: ModelPackage;
   input: readonly bigint[];
   salts: Salts;
   receipt: Receipt;
+  /** Default: the process's policy ({@link configureProofRetry}, else {@link DEFAULT_PROOF_RETRY}). */
+  retry?: Partial<ProofRetryPolicy>;
 }): Promise<DeferredProof> {
+  const policy = retryPolicy(params.retry);
   const job: ProofJob = {
     format: PROOF_JOB_FORMAT,
     id: randomUUID(),
@@ -97,58 +358,140 @@ export async function deferProof(params: {
     // The caller keeps (and may edit) its receipt; the job proves the statement as it was made.
     receipt: structuredClone(params.receipt),
     createdAt: new Date().toISOString(),
+    attempts: 0,
   };
-  const file = path.join(jobDir(params.pkg.store.cacheDir, "pending"), `${job.id}.json`);
-  await atomicWrite(file, JSON.stringify(job), 0o600);
-  const promise = run(job, params.pkg);
-  // The caller may never await it; its failure is recorded in jobs/failed.
-  promise.catch(() => undefined);
-  return { id: job.id, promise };
+  const cacheDir = params.pkg.store.cacheDir;
+  await atomicWrite(jobFile(cacheDir, "pending", job.id), JSON.stringify(job), 0o600);
+  return { id: job.id, promise: run(job, cacheDir, policy, params.pkg) };
 }
 
 /** Options of {@link resumePendingProofs}. */
 export interface ResumePendingProofsOptions {
   cacheDir?: string;
+  /** Retry policy of the resumed jobs; default the process's ({@link configureProofRetry}). */
+  retry?: Partial<ProofRetryPolicy>;
+  /** Temporary files older than this (ms) are removed even if their writer may be alive. Default 15 minutes. */
+  staleTempMs?: number;
+}
+
+const TEMP = /\.tmp(?:-(\d+)-[0-9a-f]+)?$/;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temporary files an interrupted write left in the job folders: those of a process that is gone
+ * (`<file>.tmp-<pid>-<hex>`, as `atomicWrite` names them), and any older than `staleMs`. A write in progress
+ * in a live process is left alone.
+ */
+async function removeTempFiles(cacheDir: string, staleMs: number): Promise<void> {
+  for (const state of ["pending", "done", "failed"] as const) {
+    const dir = jobDir(cacheDir, state);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const match = TEMP.exec(name);
+      if (!match) continue;
+      const file = path.join(dir, name);
+      const pid = match[1] === undefined ? undefined : Number(match[1]);
+      const writerGone = pid !== undefined && pid !== process.pid && !isAlive(pid);
+      const age = await stat(file).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => undefined,
+      );
+      if (age === undefined) continue;
+      if (writerGone || age > staleMs) await rm(file, { force: true });
+    }
+  }
+}
+
+/** A JSON file's content; `undefined` when it is absent or not JSON. */
+async function readJson(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Settles a job file that a crash left pending although its outcome is recorded; `undefined` if it is not so. */
+async function settled(
+  cacheDir: string,
+  id: string,
+): Promise<{ receipt: Receipt } | { failure: ProofFailure } | undefined> {
+  const done = ReceiptSchema.safeParse(await readJson(jobFile(cacheDir, "done", id)));
+  if (done.success) {
+    await rm(jobFile(cacheDir, "pending", id), { force: true });
+    return { receipt: done.data };
+  }
+  const failed = ProofFailureSchema.safeParse(await readJson(jobFile(cacheDir, "failed", id)));
+  if (failed.success) {
+    await rm(jobFile(cacheDir, "pending", id), { force: true });
+    return { failure: failed.data };
+  }
+  return undefined;
 }
 
 /**
  * Resumes every persisted proof job of the cache that is not already running in this process (e.g. after a
- * restart). A job file that does not parse, or whose model is no longer in the cache, is moved to
- * `jobs/failed` and reported through its promise.
+ * restart), continuing each job's attempt count and backoff. First removes the temporary files crashed writes
+ * left behind. A job file that does not parse is moved to `jobs/failed` with its reason at once; a job whose
+ * model is not in the cache is retried like any failure that may pass, then failed.
  *
+ * @throws VerinferError `INVALID_OPTIONS` for a bad `retry`.
  * @example
  * ```ts
  * for (const job of await resumePendingProofs()) console.log(job.id, (await job.promise).mode); // "zk"
  * ```
  */
 export async function resumePendingProofs(options: ResumePendingProofsOptions = {}): Promise<DeferredProof[]> {
+  const policy = retryPolicy(options.retry);
   const cacheDir = resolveCacheDir(options.cacheDir);
+  await removeTempFiles(cacheDir, options.staleTempMs ?? 15 * 60_000);
   const dir = jobDir(cacheDir, "pending");
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => /^[0-9a-f-]{36}\.json$/.test(f));
   const handles: DeferredProof[] = [];
-  for (const f of files) {
+  for (const f of files.sort()) {
     const id = f.slice(0, -5);
-    const file = path.join(dir, f);
     const already = running.get(id);
     if (already) {
       handles.push({ id, promise: already });
       continue;
     }
+    const outcome = await settled(cacheDir, id);
     let promise: Promise<Receipt>;
-    try {
-      const job = ProofJobSchema.parse(JSON.parse(await readFile(file, "utf8")));
-      const pkg = await findModelPackage(cacheDir, "id", job.modelId);
-      if (!pkg)
-        throw new VerinferError("ARTIFACT_MISSING", `model ${job.modelId} of proof job ${id} is not in the cache`);
-      promise = run(job, pkg);
-    } catch (cause) {
-      await mkdir(jobDir(cacheDir, "failed"), { recursive: true });
-      await rename(file, path.join(jobDir(cacheDir, "failed"), f)).catch(() => undefined);
-      const error =
-        cause instanceof VerinferError
-          ? cause
-          : new VerinferError("ARTIFACT_CORRUPT", `proof job ${id} is unreadable`, { cause });
-      promise = Promise.reject(error);
+    if (outcome && "receipt" in outcome) promise = Promise.resolve(outcome.receipt);
+    else if (outcome) promise = Promise.reject(failureError(outcome.failure));
+    else {
+      const text = await readFile(path.join(dir, f), "utf8").catch((cause: unknown) => cause);
+      let job: ProofJob | undefined;
+      let cause: unknown = text;
+      if (typeof text === "string") {
+        try {
+          job = ProofJobSchema.parse(JSON.parse(text));
+          if (job.id !== id) throw new Error(`the file of job ${id} holds job ${job.id}`);
+        } catch (error) {
+          job = undefined;
+          cause = error;
+        }
+      }
+      if (job) promise = run(job, cacheDir, policy);
+      else {
+        const failure: ProofFailure = {
+          format: PROOF_FAILURE_FORMAT,
+          id,
+          reason: { code: "ARTIFACT_CORRUPT", message: `proof job ${id} is unreadable`, at: new Date().toISOString() },
+          permanent: true,
+          attempts: 0,
+          ...(typeof text === "string" && text.length <= 1 << 20 ? { raw: text } : {}),
+        };
+        promise = writeFailure(cacheDir, failure).then(() => Promise.reject(failureError(failure, cause)));
+      }
     }
     promise.catch(() => undefined);
     handles.push({ id, promise });

@@ -14,6 +14,14 @@ export {
 } from "./attest/eas-offchain.js";
 export { DATA_SCHEMA, DATA_SCHEMA_UID, INFERENCE_SCHEMA, INFERENCE_SCHEMA_UID } from "./attest/eas-schemas.js";
 export {
+  type ModelCommitmentParts,
+  type ModelIo,
+  modelCommitment,
+  modelCommitmentOf,
+  modelIo,
+  networkCommitment,
+} from "./attest/model-commitment.js";
+export {
   RECEIPT_FORMAT,
   RECEIPT_MODES,
   type Receipt,
@@ -21,6 +29,7 @@ export {
   ReceiptSchema,
   type Salts,
 } from "./attest/receipt.js";
+export { vkeyCid } from "./attest/vkey-cid.js";
 export {
   createProverPool,
   type ProverPool,
@@ -31,10 +40,17 @@ export {
 } from "./circuits/prover-pool.js";
 export { type CompileModelOptions, compileModel, type ModelSource, requiredPtauPower } from "./compile-model.js";
 export {
+  configureProofRetry,
+  DEFAULT_PROOF_RETRY,
   type DeferredProof,
+  PROOF_FAILURE_FORMAT,
   PROOF_JOB_FORMAT,
+  type ProofFailure,
+  type ProofFailureReason,
+  ProofFailureSchema,
   type ProofJob,
   ProofJobSchema,
+  type ProofRetryPolicy,
   type ResumePendingProofsOptions,
   resumePendingProofs,
 } from "./deferred-proofs.js";
@@ -42,10 +58,18 @@ export { ERROR_CODES, type ErrorCode, isVerinferError, VerinferError, type Verin
 export { FIELD_PRIME } from "./field.js";
 export type { BackendName } from "./models/backend.js";
 export { loadModel } from "./models/load-model.js";
+export { type Fidelity, fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js";
+export type { ModelInput, NestedInput, NumericTypedArray, TensorInput } from "./models/quantize-input.js";
+export { directorySaveHandler, saveModel } from "./models/save-model.js";
 export type { OnProgress, ProgressEvent, ProgressStage } from "./progress.js";
 export { type QuantizeModelOptions, quantizeModel } from "./quantize-model.js";
 export { type ReexecuteOptions, type ReexecuteResult, reexecute } from "./reexecute.js";
 export { cidFromSha256, cidOf, sha256FromCid } from "./storage/cid.js";
+export {
+  type ExportedModelPackage,
+  type ExportModelPackageOptions,
+  exportModelPackage,
+} from "./storage/export-model-package.js";
 export { defaultStorage, FsStorage } from "./storage/fs-storage.js";
 export { canonicalJson, getJson, putJson } from "./storage/json-objects.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
@@ -60,4 +84,10 @@ export {
   verifiableInfer,
   verifiableInferBatch,
 } from "./verifiable-infer.js";
-export { type VerifyCheck, type VerifyReceiptOptions, type VerifyResult, verifyReceipt } from "./verify-receipt.js";
+export {
+  type UnverifiedField,
+  type VerifyCheck,
+  type VerifyReceiptOptions,
+  type VerifyResult,
+  verifyReceipt,
+} from "./verify-receipt.js";

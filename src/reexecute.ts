@@ -1,6 +1,5 @@
-import { commitValues } from "./attest/commitments.js";
-import { modelCommitment } from "./attest/model-commitment.js";
-import { ReceiptSchema, type Salts } from "./attest/receipt.js";
+import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } from "./attest/model-commitment.js";
+import { RECEIPT_FORMAT, ReceiptSchema, type Salts } from "./attest/receipt.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME } from "./field.js";
 import { dequantizeOutput, integerForward } from "./models/integer-forward.js";
@@ -8,6 +7,7 @@ import type { QuantizeOptions } from "./models/quantize.js";
 import { quantizeInput } from "./models/quantize-input.js";
 import type { QuantizedNetwork } from "./models/quantized-network.js";
 import { type ModelSource, quantizeModel } from "./quantize-model.js";
+import { commitInput, commitOutput } from "./receipt-statement.js";
 import { ModelPackage } from "./storage/model-package.js";
 
 /** Options of {@link reexecute}. */
@@ -54,26 +54,38 @@ function parseSalt(s: unknown, which: string): bigint {
 export async function reexecute(receipt: unknown, options: ReexecuteOptions): Promise<ReexecuteResult> {
   const parsed = ReceiptSchema.safeParse(receipt);
   if (!parsed.success) {
-    throw new VerinferError("MALFORMED_RECEIPT", "receipt does not match verinfer/receipt@1", {
+    throw new VerinferError("MALFORMED_RECEIPT", `receipt does not match ${RECEIPT_FORMAT}`, {
       details: parsed.error.message,
     });
   }
   const r = parsed.data;
   const salts = { input: parseSalt(options.salts?.input, "input"), output: parseSalt(options.salts?.output, "output") };
   let net: QuantizedNetwork;
-  let commitment: bigint;
   if (options.modelPackage instanceof ModelPackage) {
     net = options.modelPackage.network;
-    commitment = BigInt(options.modelPackage.manifest.commitments.model);
   } else if (options.model !== undefined) {
     net = (await quantizeModel(options.model, options.quantization ?? {})).network;
-    commitment = await modelCommitment(net);
   } else {
     throw new VerinferError("INVALID_OPTIONS", "reexecute needs a modelPackage or a model");
   }
   const fail = (reason: string): ReexecuteResult => ({ valid: false, reason });
-  if (BigInt(r.model.commitment) !== commitment)
+  // Recomputed from the network itself, never read from a manifest.
+  const io = modelIo(net);
+  const network = await networkCommitment(net);
+  const commitment = await modelCommitmentOf({ io, network });
+  if (BigInt(r.model.commitment) !== commitment || BigInt(r.model.network) !== network)
     return fail("the model does not hash to the receipt's model commitment");
+  if (r.model.id !== modelIdFromCommitment(commitment)) return fail("model id does not match its commitment");
+  if (
+    r.input.shape.join() !== io.inputShape.join() ||
+    r.input.quantization.bits !== io.input.bits ||
+    r.input.quantization.fracBits !== io.input.fracBits ||
+    BigInt(r.input.quantization.lo) !== io.input.lo ||
+    r.output.shape.join() !== io.outputShape.join() ||
+    r.output.width !== io.output.width ||
+    r.output.fracBits !== io.output.fracBits
+  )
+    return fail("the receipt states another input or output format than the model's");
   let xq: bigint[];
   try {
     xq = quantizeInput(net, options.input);
@@ -83,27 +95,16 @@ export async function reexecute(receipt: unknown, options: ReexecuteOptions): Pr
       return fail(`input rejected: ${error.shortMessage}`);
     throw error;
   }
-  const half = 1n << BigInt(net.outputWidth - 1);
   const { output } = integerForward(net, xq);
-  const inputCommitment = await commitValues({
-    values: xq,
-    lo: net.input.lo,
-    width: net.input.bits,
-    salt: salts.input,
-  });
+  const inputCommitment = await commitInput(net, xq, salts.input);
   if (BigInt(r.input.commitment) !== inputCommitment)
     return fail("input commitment does not open to this input and salt");
   if (r.output.quantized.join() !== output.join()) return fail("the integer forward pass gives other outputs");
-  const outputCommitment = await commitValues({
-    values: output,
-    lo: -half,
-    width: net.outputWidth,
-    salt: salts.output,
-  });
+  const outputCommitment = await commitOutput(net, output, salts.output);
   if (BigInt(r.output.commitment) !== outputCommitment)
     return fail("output commitment does not open to these outputs and salt");
   const values = dequantizeOutput(net, output);
-  if (values.some((v, j) => v !== r.output.values[j]))
+  if (values.length !== r.output.values.length || values.some((v, j) => v !== r.output.values[j]))
     return fail("stated output values are not the dequantized outputs");
   return { valid: true };
 }

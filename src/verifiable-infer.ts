@@ -2,27 +2,21 @@ import { performance } from "node:perf_hooks";
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Signer } from "ethers";
 import { quantizationHash } from "./attest/attest-data.js";
-import { commitValues, randomSalt } from "./attest/commitments.js";
+import { randomSalt } from "./attest/commitments.js";
 import { type EasDomainOptions, SharedAttestationSchema, signOffchainAttestation } from "./attest/eas-offchain.js";
 import { decodeDataAttestationData, encodeInferenceData, INFERENCE_SCHEMA_UID } from "./attest/eas-schemas.js";
 import { outputHash } from "./attest/output-hash.js";
-import {
-  RECEIPT_FORMAT,
-  type Receipt,
-  type ReceiptAttestation,
-  type ReceiptMode,
-  type Salts,
-} from "./attest/receipt.js";
+import type { Receipt, ReceiptAttestation, ReceiptMode, Salts } from "./attest/receipt.js";
 import type { ProverPool } from "./circuits/prover-pool.js";
 import { type CompileModelOptions, compileModel, type ModelSource } from "./compile-model.js";
 import { type DeferredProof, deferProof } from "./deferred-proofs.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME } from "./field.js";
 import type { BackendName } from "./models/backend.js";
-import { dequantizeOutput, integerForward } from "./models/integer-forward.js";
-import { flattenInput, quantizeInput } from "./models/quantize-input.js";
+import { flattenInput, type ModelInput, quantizeInput } from "./models/quantize-input.js";
 import { runFloat } from "./models/run-float.js";
 import { proveReceipt } from "./prove-receipt.js";
+import { receiptStatement } from "./receipt-statement.js";
 import { ModelPackage } from "./storage/model-package.js";
 
 /** Receipt modes: `"zk"` (Groth16 proof), `"attest"` (signed EAS attestation), `"none"` (commitments only). */
@@ -123,7 +117,7 @@ function quantizeAll(net: ModelPackage["network"], inputs: readonly unknown[]): 
  */
 export async function verifiableInferBatch(
   model: ModelSource | ModelPackage,
-  inputs: readonly unknown[],
+  inputs: readonly ModelInput[],
   options: VerifiableInferOptions = {},
 ): Promise<InferResult[]> {
   if (!Array.isArray(inputs) || inputs.length === 0) {
@@ -148,25 +142,13 @@ export async function verifiableInferBatch(
     ...(options.backend ? { backend: options.backend } : {}),
   });
   const floatMs = (performance.now() - t0) / inputs.length;
-  const last = net.layers[net.layers.length - 1] as (typeof net.layers)[number];
-  const half = 1n << BigInt(net.outputWidth - 1);
 
   const one = async (xq: bigint[], b: number): Promise<InferResult> => {
     const t1 = performance.now();
-    const { output } = integerForward(net, xq);
     const salts = { input: options.inputSalt ?? randomSalt(), output: options.outputSalt ?? randomSalt() };
-    const inputCommitment = await commitValues({
-      values: xq,
-      lo: net.input.lo,
-      width: net.input.bits,
-      salt: salts.input,
-    });
-    const outputCommitment = await commitValues({
-      values: output,
-      lo: -half,
-      width: net.outputWidth,
-      salt: salts.output,
-    });
+    const statement = await receiptStatement({ pkg, input: xq, salts, float: float.outputs[b] as number[] });
+    const inputCommitment = BigInt(statement.input.commitment);
+    const outputCommitment = BigInt(statement.output.commitment);
     let dataUid: string | undefined;
     if (options.dataAttestation) {
       let data: ReturnType<typeof decodeDataAttestationData>;
@@ -188,27 +170,11 @@ export async function verifiableInferBatch(
       }
       dataUid = options.dataAttestation.sig.uid;
     }
-    const values = dequantizeOutput(net, output);
-    const floatOut = float.outputs[b] as number[];
-    const quantizedOut = output.map(String);
+    const quantizedOut = statement.output.quantized;
     let receipt: Receipt = {
-      format: RECEIPT_FORMAT,
-      model: { id: pkg.id, commitment: pkg.manifest.commitments.model },
+      ...statement,
       mode,
-      input: {
-        commitment: inputCommitment.toString(),
-        shape: [...net.inputShape],
-        ...(dataUid ? { dataAttestation: dataUid } : {}),
-      },
-      output: {
-        commitment: outputCommitment.toString(),
-        shape: [last.nOut],
-        quantized: quantizedOut,
-        fracBits: last.outFracBits,
-        values,
-        float: floatOut,
-        maxAbsError: Math.max(...values.map((v, j) => Math.abs(v - (floatOut[j] as number)))),
-      },
+      input: { ...statement.input, ...(dataUid ? { dataAttestation: dataUid } : {}) },
       backend: float.backend,
       timings: { floatMs, integerMs: performance.now() - t1 },
       createdAt: new Date().toISOString(),
@@ -229,7 +195,7 @@ export async function verifiableInferBatch(
         modelCommitment: BigInt(receipt.model.commitment),
         inputCommitment,
         outputCommitment,
-        outputHash: outputHash(quantizedOut, last.outFracBits),
+        outputHash: outputHash(quantizedOut, statement.output.fracBits),
         mode,
         backend: receipt.backend,
       });
@@ -277,7 +243,7 @@ export async function verifiableInferBatch(
  */
 export async function verifiableInfer(
   model: ModelSource | ModelPackage,
-  input: unknown,
+  input: ModelInput,
   options: VerifiableInferOptions = {},
 ): Promise<InferResult> {
   const [result] = await verifiableInferBatch(model, [input], options);

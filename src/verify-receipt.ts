@@ -7,18 +7,24 @@ import {
   decodeInferenceData,
   INFERENCE_SCHEMA_UID,
 } from "./attest/eas-schemas.js";
-import { modelIdFromCommitment } from "./attest/model-commitment.js";
+import { type ModelIo, modelCommitmentOf, modelIdFromCommitment } from "./attest/model-commitment.js";
 import { outputHash } from "./attest/output-hash.js";
-import { type Receipt, type ReceiptMode, ReceiptSchema } from "./attest/receipt.js";
+import { RECEIPT_FORMAT, type Receipt, type ReceiptMode, ReceiptSchema } from "./attest/receipt.js";
+import { vkeyCid } from "./attest/vkey-cid.js";
+import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME, fromField } from "./field.js";
 import type { ModelPackage } from "./storage/model-package.js";
 
 /** Options of {@link verifyReceipt}. */
 export interface VerifyReceiptOptions {
-  /** snarkjs verification key JSON (zk receipts). */
+  /**
+   * snarkjs verification key JSON (zk receipts), from a source you trust: a valid proof means only what the
+   * circuit behind this key computes. With `modelPackage` too it must be the package's own key (else
+   * `INVALID_OPTIONS`).
+   */
   vkey?: Record<string, unknown>;
-  /** The model package; stricter than a bare vkey: also checks model id, scale and shapes. */
+  /** The model package: proofs are checked against its key, and the receipt must name its model and key. */
   modelPackage?: ModelPackage;
   /** Refuse packages whose setup is `dev` (needs `modelPackage`: a bare vkey does not say). */
   requireCeremony?: boolean;
@@ -45,23 +51,58 @@ export interface VerifyCheck {
   detail?: string;
 }
 
-/** Outcome of {@link verifyReceipt}: `reason` is the first failed check's explanation. */
+/** A receipt field that `valid: true` does not vouch for, and why. */
+export interface UnverifiedField {
+  field: string;
+  why: string;
+}
+
+/**
+ * Outcome of {@link verifyReceipt}: `reason` is the first failed check's explanation. `valid: true` vouches for
+ * every field of the receipt except those listed in `unverified`.
+ */
 export interface VerifyResult {
   valid: boolean;
   reason?: string;
   checks: VerifyCheck[];
+  unverified: UnverifiedField[];
 }
 
-/** Fields every receipt states about its outputs, whatever its mode. */
-function statedOutputs(r: Receipt): string | undefined {
+/** The I/O format a receipt states: recomputing the model commitment from it binds it. */
+function statedIo(r: Receipt): ModelIo {
+  return {
+    inputShape: r.input.shape,
+    input: {
+      bits: r.input.quantization.bits,
+      fracBits: r.input.quantization.fracBits,
+      lo: BigInt(r.input.quantization.lo),
+    },
+    outputShape: r.output.shape,
+    output: { width: r.output.width, fracBits: r.output.fracBits },
+  };
+}
+
+/**
+ * The statement a receipt makes, checked for consistency with its own model commitment: the commitment
+ * recomputed from the stated I/O format and network commitment, the id from the commitment, every output in
+ * its stated width, the values dequantized from the integers, the error bound from values and floats.
+ * Whatever then matches the proof's (or the attestation's) model commitment is bound by it.
+ */
+async function statedStatement(r: Receipt): Promise<string | undefined> {
   if (r.model.id !== modelIdFromCommitment(BigInt(r.model.commitment))) return "model id does not match its commitment";
+  const commitment = await modelCommitmentOf({ io: statedIo(r), network: BigInt(r.model.network) });
+  if (commitment !== BigInt(r.model.commitment)) {
+    return "the stated input/output format and network do not hash to the model commitment";
+  }
   const n = r.output.quantized.length;
   const shapeSize = r.output.shape.reduce((a, b) => a * b, 1);
   if (shapeSize !== n || r.output.values.length !== n || r.output.float.length !== n) {
     return "output shape, values and quantized outputs disagree in length";
   }
+  const half = 1n << BigInt(r.output.width - 1);
   for (let j = 0; j < n; j++) {
     const q = BigInt(r.output.quantized[j] as string);
+    if (q < -half || q >= half) return `quantized output ${j} does not fit the stated output width`;
     if (r.output.values[j] !== Number(q) / 2 ** r.output.fracBits)
       return `output value ${j} is not the dequantized output`;
   }
@@ -94,6 +135,7 @@ async function zkProof(r: Receipt, vkey: Record<string, unknown>): Promise<strin
   if (vkey.nPublic !== proof.publicSignals.length) {
     return `vkey expects ${vkey.nPublic} public signals, the proof has ${proof.publicSignals.length}`;
   }
+  unrefIdleCurveWorkers();
   try {
     const ok = await snarkjs.groth16.verify(vkey, proof.publicSignals, proof.proof);
     return ok ? undefined : "groth16 proof does not verify against the verification key";
@@ -101,6 +143,8 @@ async function zkProof(r: Receipt, vkey: Record<string, unknown>): Promise<strin
     return `proof could not be checked: ${cause instanceof Error ? cause.message : String(cause)}`;
   }
 }
+
+const ZERO_UID = `0x${"0".repeat(64)}`;
 
 function attestedFields(r: Receipt): string | undefined {
   const att = r.attestation;
@@ -121,40 +165,157 @@ function attestedFields(r: Receipt): string | undefined {
   }
   if (d.mode !== r.mode) return "attested mode differs from the receipt's";
   if (d.backend !== r.backend) return "attested backend differs from the receipt's";
+  const ref = String(att.sig.message.refUID ?? ZERO_UID).toLowerCase();
+  if ((r.input.dataAttestation ?? ZERO_UID).toLowerCase() !== ref) {
+    return "the receipt's input.dataAttestation is not the attestation's refUID";
+  }
   return undefined;
+}
+
+/** The data node's attestation against the receipt's input: format, shape, commitment, link. */
+function dataChecks(r: Receipt, att: unknown, check: (name: string, failure: string | undefined) => void): void {
+  const sig = (att as { sig?: { uid?: unknown; message?: { data?: unknown } } }).sig;
+  let decoded: ReturnType<typeof decodeDataAttestationData> | undefined;
+  try {
+    decoded = decodeDataAttestationData(sig?.message?.data as string);
+  } catch {
+    decoded = undefined;
+  }
+  if (!decoded) {
+    check("data attestation fields", "data attestation data is not a verinfer data attestation");
+    return;
+  }
+  const size = r.input.shape.reduce((a, b) => a * b, 1);
+  const expected = quantizationHash({
+    bits: r.input.quantization.bits,
+    fracBits: r.input.quantization.fracBits,
+    lo: BigInt(r.input.quantization.lo),
+    size,
+  });
+  check(
+    "data quantization",
+    decoded.quantizationHash.toLowerCase() === expected
+      ? undefined
+      : "data attestation was made for another input quantization than the receipt's model",
+  );
+  let shape: unknown;
+  try {
+    shape = JSON.parse(decoded.shape);
+  } catch {
+    shape = undefined;
+  }
+  // Element by element, as numbers: joined text would take [[16]] or ["16"] for [16].
+  const dims = Array.isArray(shape) && shape.every((d) => Number.isInteger(d)) ? (shape as number[]) : undefined;
+  const shapeOk =
+    dims !== undefined &&
+    ((dims.length === r.input.shape.length && dims.every((d, i) => d === r.input.shape[i])) ||
+      (dims.length === 1 && dims[0] === size));
+  check("data shape", shapeOk ? undefined : `data attestation's shape ${decoded.shape} is not the model's input shape`);
+  check(
+    "data commitment",
+    decoded.commitment === BigInt(r.input.commitment) ? undefined : "data attestation commits to another input",
+  );
+  const uid = String(sig?.uid ?? "").toLowerCase();
+  check(
+    "data link",
+    r.input.dataAttestation !== undefined && r.input.dataAttestation.toLowerCase() !== uid
+      ? "receipt names another data attestation"
+      : r.attestation && String(r.attestation.sig.message.refUID).toLowerCase() !== uid
+        ? "inference attestation's refUID does not point to the data attestation"
+        : undefined,
+  );
+}
+
+/** What `valid: true` does not vouch for under these options: stated, but bound by neither proof nor signature. */
+function unverifiedFields(r: Receipt, options: VerifyReceiptOptions, keyChecked: boolean): UnverifiedField[] {
+  const out: UnverifiedField[] = [
+    { field: "output.float", why: "the tfjs float outputs are the fast answer; only the integer outputs are proven" },
+    { field: "output.maxAbsError", why: "computed from output.float, which is not proven" },
+    { field: "timings", why: "measured and stated by the node that made the receipt" },
+    { field: "createdAt", why: "the node's own clock" },
+  ];
+  if (r.mode !== "attest") out.push({ field: "backend", why: "which tfjs backend ran is not part of the proof" });
+  // A receipt of one mode may carry the other mode's guarantee too; only its own mode's is checked.
+  if (r.mode !== "attest" && r.attestation !== undefined) {
+    out.push({
+      field: "attestation",
+      why: `a ${r.mode} receipt's attestation is not checked (only attest receipts' are)`,
+    });
+  }
+  if (r.mode !== "zk" && r.proof !== undefined) {
+    out.push({ field: "proof", why: `a ${r.mode} receipt's proof is not checked (only zk receipts' are)` });
+  }
+  if (r.input.dataAttestation !== undefined && options.dataAttestation === undefined && r.mode !== "attest") {
+    out.push({
+      field: "input.dataAttestation",
+      why: "the data attestation it names was not checked (pass dataAttestation and trustedDataSigners)",
+    });
+  }
+  if (!keyChecked && r.model.vkey !== undefined) {
+    out.push({ field: "model.vkey", why: "no verification key was used for this receipt" });
+  }
+  if (r.mode === "zk" && !options.requireCeremony) {
+    out.push({
+      field: "setup",
+      why: "a proof is only as sound as its key's setup; pass requireCeremony (with an audited package) to check it",
+    });
+  }
+  return out;
 }
 
 /**
  * Verifies a receipt of any mode and lists every check it ran:
- * - `zk`: the Groth16 proof with the real snarkjs verifier, and every stated field against the public signals;
+ * - every mode: the receipt's own statement — the model commitment recomputed from the stated input/output
+ *   format (shapes, quantization, output width and scale) and network commitment, the id, each output within its
+ *   width, values dequantized from the integers;
+ * - `zk`: the Groth16 proof with the real snarkjs verifier against the package's key (or the caller's `vkey`),
+ *   the receipt's named key against it, and every stated field against the public signals — so with nothing but
+ *   a trusted vkey the output scale and input quantization are bound too;
  * - `attest`: the EAS attestation (signature, uid, schema, domain, trusted signer, age) and every commitment in
  *   it against the receipt;
  * - `none`: carries no guarantee of its own — reported invalid with a pointer to {@link reexecute};
- * - with `dataAttestation`: the data node's attestation, its commitment against the receipt's input, and the
- *   inference attestation's `refUID` against it.
+ * - with `dataAttestation`: the data node's attestation, its input quantization and shape against the
+ *   receipt's (bound) format, its commitment against the receipt's input, and the links between them.
  *
- * A malformed receipt throws; a well-formed one that fails returns `{ valid: false, reason, checks }`.
+ * `valid: true` vouches for every field except those listed in `unverified`. A malformed receipt throws; a
+ * well-formed one that fails returns `{ valid: false, reason, checks, unverified }`.
  *
- * @throws VerinferError `MALFORMED_RECEIPT` (schema), `INVALID_OPTIONS` (no vkey/package for a zk receipt, no
- *   trustedSigners for an attest receipt, no trustedDataSigners with a dataAttestation).
+ * @throws VerinferError `MALFORMED_RECEIPT` (schema), `INVALID_OPTIONS` (no vkey/package for a zk receipt, a
+ *   vkey that is not the package's, no trustedSigners for an attest receipt, no trustedDataSigners with a
+ *   dataAttestation).
  * @example
  * ```ts
- * const { valid, reason, checks } = await verifyReceipt(receipt, { vkey });
+ * const { valid, reason, checks, unverified } = await verifyReceipt(receipt, { modelPackage: pkg });
  * ```
  */
 export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOptions = {}): Promise<VerifyResult> {
   const parsed = ReceiptSchema.safeParse(receipt);
   if (!parsed.success) {
-    throw new VerinferError("MALFORMED_RECEIPT", "receipt does not match verinfer/receipt@1", {
-      details: parsed.error.message,
+    throw new VerinferError("MALFORMED_RECEIPT", `receipt does not match ${RECEIPT_FORMAT}`, {
+      details: parsed.error.issues.map((i) => `${i.path.join(".") || "receipt"}: ${i.message}`).join("; "),
     });
   }
   const r = parsed.data;
   const pkg = options.modelPackage;
-  const vkey = options.vkey ?? pkg?.vkey;
+  if (options.vkey !== undefined && pkg !== undefined && vkeyCid(options.vkey) !== pkg.vkeyCid) {
+    throw new VerinferError(
+      "INVALID_OPTIONS",
+      "the vkey is not the model package's: a package's proofs are checked against its own key only",
+      { details: `vkey ${vkeyCid(options.vkey)}, package ${pkg.vkeyCid}` },
+    );
+  }
+  const vkey = pkg?.vkey ?? options.vkey;
   if (r.mode === "zk") {
     if (!vkey || typeof vkey !== "object")
-      throw new VerinferError("INVALID_OPTIONS", "verifyReceipt needs a vkey or a modelPackage");
+      throw new VerinferError(
+        "INVALID_OPTIONS",
+        "verifyReceipt needs the model's package or its vkey to check a zk receipt",
+        {
+          details: r.model.vkey
+            ? `the receipt was proven for vkey ${r.model.vkey}; get it (or the package, \`verinfer export\`) from the model's publisher`
+            : undefined,
+        },
+      );
     if (vkey.protocol !== "groth16" || typeof vkey.nPublic !== "number") {
       throw new VerinferError("INVALID_OPTIONS", "vkey is not a snarkjs groth16 verification key");
     }
@@ -193,24 +354,29 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
           : undefined,
     );
   }
-  check("stated outputs", statedOutputs(r));
+  check("statement", await statedStatement(r));
   if (pkg) {
     check(
       "model package",
       r.model.id !== pkg.id || r.model.commitment !== pkg.manifest.commitments.model
         ? "receipt is for another model than the package"
-        : r.output.fracBits !== pkg.manifest.quantization.output.fracBits
-          ? "output scale differs from the model's"
-          : r.input.shape.join() !== pkg.manifest.architecture.inputShape.join()
-            ? "input shape differs from the model's"
-            : undefined,
+        : undefined,
     );
   }
 
+  const keyChecked = r.mode === "zk";
   if (r.mode === "zk") {
+    const key = vkey as Record<string, unknown>;
+    check(
+      "verification key",
+      r.model.vkey !== undefined && r.model.vkey !== vkeyCid(key)
+        ? `the receipt was proven for vkey ${r.model.vkey}, not for the key given (${vkeyCid(key)}); two compiles of ` +
+            "one model give two keys: verify with the package or vkey of the compile that proved it"
+        : undefined,
+    );
     const signals = publicSignals(r);
     check("public signals", signals);
-    if (signals === undefined) check("groth16 proof", await zkProof(r, vkey as Record<string, unknown>));
+    if (signals === undefined) check("groth16 proof", await zkProof(r, key));
   } else if (r.mode === "attest") {
     attestationChecks("attestation", r.attestation, INFERENCE_SCHEMA_UID, options.trustedSigners);
     check("attested fields", attestedFields(r));
@@ -220,36 +386,12 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
 
   if (options.dataAttestation !== undefined) {
     attestationChecks("data attestation", options.dataAttestation, DATA_SCHEMA_UID, options.trustedDataSigners);
-    const sig = (options.dataAttestation as { sig: { uid: string; message: { data: string } } }).sig;
-    let decoded: ReturnType<typeof decodeDataAttestationData> | undefined;
-    try {
-      decoded = decodeDataAttestationData(sig.message.data);
-    } catch {
-      decoded = undefined;
-    }
-    const commitment = decoded?.commitment;
-    if (pkg) {
-      check(
-        "data quantization",
-        decoded?.quantizationHash.toLowerCase() === quantizationHash(pkg.network)
-          ? undefined
-          : "data attestation was made for another input quantization than the model's",
-      );
-    }
-    check(
-      "data commitment",
-      commitment === BigInt(r.input.commitment) ? undefined : "data attestation commits to another input",
-    );
-    check(
-      "data link",
-      r.input.dataAttestation !== undefined && r.input.dataAttestation.toLowerCase() !== sig.uid.toLowerCase()
-        ? "receipt names another data attestation"
-        : r.attestation && String(r.attestation.sig.message.refUID).toLowerCase() !== sig.uid.toLowerCase()
-          ? "inference attestation's refUID does not point to the data attestation"
-          : undefined,
-    );
+    dataChecks(r, options.dataAttestation, check);
   }
 
+  const unverified = unverifiedFields(r, options, keyChecked);
   const failed = checks.find((c) => !c.ok);
-  return failed ? { valid: false, reason: failed.detail ?? failed.name, checks } : { valid: true, checks };
+  return failed
+    ? { valid: false, reason: failed.detail ?? failed.name, checks, unverified }
+    : { valid: true, checks, unverified };
 }

@@ -9,6 +9,7 @@ import {
   isVerinferError,
   loadModel,
   loadModelPackage,
+  type ModelInput,
   type ModelPackage,
   type ProgressEvent,
   verifiableInfer,
@@ -39,8 +40,10 @@ afterAll(async () => {
   for (const dir of tmpDirs) await rm(dir, { recursive: true, force: true });
 });
 
-const good = demoSamples.inputs[0] as number[];
-const withValue = (i: number, v: unknown): unknown[] => good.map((x, k) => (k === i ? v : x));
+const good = demoSamples.inputs[0];
+/** What a JavaScript caller, or a JSON body, may pass whatever the types say: the library checks at run time. */
+const untyped = (x: unknown) => x as ModelInput;
+const withValue = (i: number, v: unknown): ModelInput => untyped(good.map((x, k) => (k === i ? v : x)));
 const compileOptions = { calibration: demoSamples.calibration, cacheDir: TEST_CACHE, quiet: true };
 
 describe("invalid inputs", () => {
@@ -102,14 +105,14 @@ describe("invalid inputs", () => {
 
   it("refuses an input that is not an array", async () => {
     for (const input of [0.5, "0.5,0.1", null, undefined, {}, { length: 16 }]) {
-      await expectCode(verifiableInfer(pkg, input), "INVALID_INPUT");
+      await expectCode(verifiableInfer(pkg, untyped(input)), "INVALID_INPUT");
     }
   });
 
   it("refuses an empty batch and a batch that is not an array", async () => {
     await expectCode(verifiableInferBatch(pkg, []), "INVALID_INPUT");
-    await expectCode(verifiableInferBatch(pkg, good as unknown as unknown[][]), "INVALID_INPUT");
-    await expectCode(verifiableInferBatch(pkg, "inputs" as unknown as unknown[]), "INVALID_INPUT");
+    await expectCode(verifiableInferBatch(pkg, untyped(good) as unknown as ModelInput[]), "INVALID_INPUT");
+    await expectCode(verifiableInferBatch(pkg, untyped("inputs") as unknown as ModelInput[]), "INVALID_INPUT");
   });
 
   it("names the batch index of a bad input and proves nothing before refusing the batch", async () => {
@@ -140,6 +143,73 @@ describe("invalid inputs", () => {
       await expectCode(verifiableInfer(pkg, good, { inputSalt }), "INVALID_OPTIONS");
     }
     await expectCode(verifiableInferBatch(pkg, [good, good], { inputSalt: 1n }), "INVALID_OPTIONS");
+  });
+});
+
+/** An input nested `depth` arrays deep around one number. */
+function nested(depth: number): unknown {
+  let x: unknown = 0.5;
+  for (let i = 0; i < depth; i++) x = [x];
+  return x;
+}
+
+describe("hostile inputs", () => {
+  let pkg: ModelPackage;
+
+  beforeAll(async () => {
+    pkg = await demoPackage();
+  });
+
+  it("refuses 1e308 and -1e308 with INVALID_INPUT naming their index, not a RangeError", async () => {
+    for (const [i, v] of [
+      [3, 1e308],
+      [11, -1e308],
+      [0, Number.MAX_VALUE],
+      [15, -Number.MAX_VALUE],
+    ] as const) {
+      const error = await expectCode(verifiableInfer(pkg, withValue(i, v)), "INVALID_INPUT");
+      expect(error.meta?.index).toBe(i);
+      expect(error.meta?.value).toBe(v);
+    }
+  });
+
+  it("refuses an input nested 20,000 arrays deep with INVALID_INPUT, not a stack overflow", async () => {
+    await expectCode(verifiableInfer(pkg, untyped(nested(20_000))), "INVALID_INPUT");
+    await expectCode(verifiableInfer(pkg, untyped([nested(20_000), ...good.slice(1)])), "INVALID_INPUT");
+    expect(() => flattenInput(pkg.network, nested(200_000))).toThrowError(
+      expect.objectContaining({ code: "INVALID_INPUT" }),
+    );
+  });
+
+  it("refuses a 10-million-element array with INVALID_INPUT before walking it", async () => {
+    const huge = new Array(10_000_000).fill(0.5);
+    await expectCode(verifiableInfer(pkg, huge), "INVALID_INPUT");
+    // The same array behind a proxy that counts element reads: refused without reading its values.
+    let reads = 0;
+    const counted = new Proxy(huge, {
+      get(target, key, receiver) {
+        if (typeof key === "string" && /^\d+$/.test(key)) reads++;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    await expectCode(verifiableInfer(pkg, counted), "INVALID_INPUT");
+    expect(reads).toBe(0);
+    // Rows of the right count whose total is far too large, and a wide array of empty rows.
+    const rows = Array.from({ length: 16 }, () => new Array(100_000).fill(0.5));
+    await expectCode(verifiableInfer(pkg, rows), "INVALID_INPUT");
+    await expectCode(
+      verifiableInfer(
+        pkg,
+        Array.from({ length: 1_000_000 }, () => []),
+      ),
+      "INVALID_INPUT",
+    );
+  });
+
+  it("refuses hostile values in a batch with the batch index and the value index", async () => {
+    const error = await expectCode(verifiableInferBatch(pkg, [good, withValue(6, 1e308)]), "INVALID_INPUT");
+    expect(error.meta?.batchIndex).toBe(1);
+    expect(error.meta?.index).toBe(6);
   });
 });
 

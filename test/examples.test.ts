@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { Wallet } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { main as byom } from "../examples/bring-your-own-model.js";
 import { main as checkProof } from "../examples/check-proof.js";
 import { type DataNodeBundle, main as dataNodeFlow } from "../examples/data-node-flow.js";
 import { main as serviceCall } from "../examples/service-call.js";
@@ -38,6 +39,15 @@ describe("examples", () => {
     const result = await checkProof(receiptDir);
     expect(result.verinfer).toBe(false);
     expect(result.snarkjs).toBe(false);
+  });
+});
+
+describe("examples: bring your own model", () => {
+  it("trains, saves without tfjs-node, compiles, proves, exports, and a fresh cache verifies from the export", async () => {
+    const result = await byom({ cacheDir: TEST_CACHE });
+    expect(result.valid).toBe(true);
+    expect(result.constraints).toBeGreaterThan(0);
+    expect(result.argmaxAgreement).toBeGreaterThanOrEqual(0.95);
   });
 });
 

@@ -20,12 +20,19 @@ export const TEST_CACHE = path.join(ROOT, ".verinfer-cache", "test");
 /** The bundled demo model: 16 → 8 relu → 4. */
 export const DEMO_MODEL_DIR = path.join(ROOT, "examples", "models", "demo-glyphs");
 
+/**
+ * The demo's eight held-out inputs, as a tuple: `demoSamples.inputs[3]` is a `number[]` to the type checker
+ * too, so it can be passed where a `ModelInput` is expected.
+ */
+type DemoInputs = [number[], number[], number[], number[], number[], number[], number[], number[]];
+
 /** The demo model's calibration samples and held-out inputs. */
 export const demoSamples = JSON.parse(readFileSync(path.join(DEMO_MODEL_DIR, "samples.json"), "utf8")) as {
   calibration: number[][];
-  inputs: number[][];
+  inputs: DemoInputs;
   labels: number[];
 };
+if (demoSamples.inputs.length !== 8) throw new Error("samples.json: the fixtures expect 8 held-out inputs");
 
 /** Compiles (or fetches from the test cache) the demo model. */
 export function demoPackage(): Promise<ModelPackage> {

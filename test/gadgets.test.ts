@@ -27,7 +27,7 @@ const RC_N = 5; // RangeCheckedCommitment(5, 64, -2^63): 3 values per packed ele
 const RC_WIDTH = 64;
 const RC_LO = -(1n << 63n);
 const RC_HI = RC_LO + (1n << 64n) - 1n;
-const PC_N = 40; // PackedCommitment(40, 126): 2 values per element, 21 hash inputs → a 2-step Poseidon chain
+const PC_N = 40; // PackedCommitment(40, 126, 0): 2 values per element, 22 hash inputs → a 2-step Poseidon chain
 const PC_WIDTH = 126;
 const PACK_N = 5; // Pack(5, 100): 2 values per element, 3 elements
 const PACK_WIDTH = 100;
@@ -128,7 +128,7 @@ component main {public [in]} = T();`,
     signal input in[${PC_N}];
     signal input salt;
     signal output out;
-    component g = PackedCommitment(${PC_N}, ${PC_WIDTH});
+    component g = PackedCommitment(${PC_N}, ${PC_WIDTH}, 0);
     g.in <== in;
     g.salt <== salt;
     out <== g.out;
@@ -507,7 +507,7 @@ describe("Pack(n, width)", () => {
   });
 });
 
-describe("PackedCommitment(n, width)", () => {
+describe("PackedCommitment(n, width, lo)", () => {
   const values = Array.from({ length: PC_N }, (_, i) => (BigInt(i) * 0x9e3779b97f4a7c15n ** 2n) % (1n << 126n));
   const salt = 0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdn;
 

@@ -166,22 +166,37 @@ describe("quantizeNetwork edge cases", () => {
     expect(isVerinferError(error, "INVALID_OPTIONS")).toBe(true);
   });
 
-  // quantizeNetwork allows qBits + shift up to 250; the schema must read back everything it produces.
-  it("only produces networks that QuantizedNetworkSchema reads back", () => {
-    const net: DenseNetwork = {
+  // quantizeNetwork allows qBits + shift up to 250 inside the network and outputs up to 128 bits (what a receipt
+  // and an output commitment hold); the schema must read back everything it produces.
+  it("only produces networks that QuantizedNetworkSchema reads back, and refuses outputs wider than 128 bits", () => {
+    const chain = (n: number): DenseNetwork => ({
       inputShape: [1],
       inputSize: 1,
-      layers: Array.from({ length: 11 }, (_, l) => ({
+      layers: Array.from({ length: n }, (_, l) => ({
         name: `d${l}`,
         units: 1,
         activation: "linear" as const,
         kernel: [[0.75]],
         bias: [0],
       })),
-    };
-    const qnet = quantizeNetwork(net, { calibration: [[0]], inputRange: [0, 1], inputBits: 1, weightBits: 24 });
-    expect(Math.max(...qnet.layers.flatMap((l) => l.qBits))).toBeGreaterThan(248);
-    expect(() => quantizedNetworkFromJson(quantizedNetworkToJson(qnet))).not.toThrow();
+    });
+    let widest = 0;
+    let refused = 0;
+    for (let n = 1; n <= 11; n++) {
+      let qnet: ReturnType<typeof quantizeNetwork>;
+      try {
+        qnet = quantizeNetwork(chain(n), { calibration: [[0]], inputRange: [0, 1], inputBits: 1, weightBits: 24 });
+      } catch (error) {
+        expect(isVerinferError(error, "QUANTIZATION_OVERFLOW")).toBe(true);
+        refused++;
+        continue;
+      }
+      expect(qnet.outputWidth).toBeLessThanOrEqual(128);
+      widest = Math.max(widest, qnet.outputWidth);
+      expect(() => quantizedNetworkFromJson(quantizedNetworkToJson(qnet))).not.toThrow();
+    }
+    expect(widest).toBeGreaterThan(64);
+    expect(refused).toBeGreaterThan(0);
   });
 });
 

@@ -174,8 +174,16 @@ interface CircomWitnessCalculator {
  * calculator snarkjs itself uses) instead of once per witness as {@link calculateWitness} does.
  */
 export async function witnessCalculator(wasm: Uint8Array): Promise<(input: CircuitInput) => Promise<bigint[]>> {
+  const calc = await jsonWitnessCalculator(wasm);
+  return (input) => calc(inputJson(input));
+}
+
+/** {@link witnessCalculator} for an input object already in circom's JSON form (field elements as strings). */
+export async function jsonWitnessCalculator(
+  wasm: Uint8Array,
+): Promise<(input: Record<string, unknown>) => Promise<bigint[]>> {
   const calc = (await WitnessCalculatorBuilder(wasm)) as CircomWitnessCalculator;
-  return (input) => calc.calculateWitness(inputJson(input), true);
+  return (input) => calc.calculateWitness(input, true);
 }
 
 /** Reads a `.wtns` file's values. */
@@ -183,7 +191,7 @@ export async function wtnsToBigints(wtns: Uint8Array): Promise<bigint[]> {
   return (await snarkjs.wtns.exportJson({ type: "mem", data: wtns })).map((v) => BigInt(v));
 }
 
-/** A compiled test circuit plus the wire index of each named signal that survived `--O2`. */
+/** A compiled circuit plus the wire index of each named signal that survived `--O2`. */
 export interface TestCircuit extends CompiledCircuit {
   r1csParsed: R1cs;
   workDir: string;
@@ -191,6 +199,8 @@ export interface TestCircuit extends CompiledCircuit {
   wires: Map<string, number>;
   /** Every signal the symbol file names, with a wire or not. */
   signals: Set<string>;
+  /** Every name the symbol file gives each wire (several signals can share one wire). */
+  wireNames: string[][];
   /** Wire index of a signal; throws when it has none. */
   wire(name: string): number;
   /**
@@ -201,30 +211,32 @@ export interface TestCircuit extends CompiledCircuit {
 }
 
 /**
- * Compiles `pragma circom 2.1.6; include "verinfer.circom"; <body>` with {@link compileCircuit} in a fresh temp
+ * Compiles a complete circom source (its own pragma and includes) with {@link compileCircuit} in a fresh temp
  * dir, with the symbol file that names the wires.
- *
- * @param body - templates and the `component main = …;` line.
  */
-export async function compileTestCircuit(body: string): Promise<TestCircuit> {
+export async function compileWithSymbols(source: string): Promise<TestCircuit> {
   const workDir = await mkdtemp(path.join(os.tmpdir(), "verinfer-gadget-"));
-  const source = `pragma circom 2.1.6;\ninclude "verinfer.circom";\n\n${body}\n`;
   const compiled = await compileCircuit({ source, workDir, sym: true });
+  const r1csParsed = parseR1cs(compiled.r1cs);
   const wires = new Map<string, number>();
   const signals = new Set<string>();
+  const wireNames: string[][] = Array.from({ length: r1csParsed.nWires }, () => []);
   for (const line of (compiled.sym ?? "").split("\n")) {
     const [, wire, , name] = line.split(",");
     if (name === undefined || wire === undefined) continue;
     signals.add(name);
-    if (Number(wire) >= 0) wires.set(name, Number(wire));
+    if (Number(wire) >= 0) {
+      wires.set(name, Number(wire));
+      wireNames[Number(wire)]?.push(name);
+    }
   }
-  const r1csParsed = parseR1cs(compiled.r1cs);
   return {
     ...compiled,
     r1csParsed,
     workDir,
     wires,
     signals,
+    wireNames,
     wire(name: string): number {
       const w = wires.get(name);
       if (w === undefined) throw new Error(`signal ${name} has no wire (optimized away or misnamed)`);
@@ -240,6 +252,43 @@ export async function compileTestCircuit(body: string): Promise<TestCircuit> {
       return out;
     },
   };
+}
+
+/**
+ * Compiles `pragma circom 2.1.6; include "verinfer.circom"; <body>` with {@link compileWithSymbols}.
+ *
+ * @param body - templates and the `component main = …;` line.
+ */
+export function compileTestCircuit(body: string): Promise<TestCircuit> {
+  return compileWithSymbols(`pragma circom 2.1.6;\ninclude "verinfer.circom";\n\n${body}\n`);
+}
+
+/** For each wire, the indices of the constraints that reference it (in A, B or C). */
+export function constraintsByWire(r1cs: R1cs): number[][] {
+  const byWire: number[][] = Array.from({ length: r1cs.nWires }, () => []);
+  for (const [i, abc] of r1cs.constraints.entries()) {
+    const seen = new Set<number>();
+    for (const lc of abc) for (const [w] of lc) seen.add(w);
+    for (const w of seen) byWire[w]?.push(i);
+  }
+  return byWire;
+}
+
+/**
+ * Every constraint the witness violates, in order. With `among`, only those constraints are evaluated: a
+ * witness that differs from a satisfying one on a few wires can only violate the constraints that reference
+ * them (see {@link constraintsByWire}), which makes checking thousands of mutations cheap.
+ */
+export function violatedConstraints(r1cs: R1cs, witness: readonly bigint[], among?: Iterable<number>): number[] {
+  const p = r1cs.prime;
+  if (witness.length !== r1cs.nWires) throw new Error(`witness has ${witness.length} wires, r1cs ${r1cs.nWires}`);
+  const indices = among ? [...new Set(among)].sort((a, b) => a - b) : r1cs.constraints.keys();
+  const violated: number[] = [];
+  for (const i of indices) {
+    const [a, b, c] = r1cs.constraints[i] as R1cs["constraints"][number];
+    if ((evalLC(a, witness, p) * evalLC(b, witness, p) - evalLC(c, witness, p)) % p !== 0n) violated.push(i);
+  }
+  return violated;
 }
 
 /** The n low bits of v (v taken as a field element, as Num2Bits's witness code does), lowest first. */

@@ -1,5 +1,7 @@
-import { readFile, stat } from "node:fs/promises";
+import { cp, readFile, rm, stat } from "node:fs/promises";
+import http from "node:http";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { Wallet } from "ethers";
 import type { FastifyInstance } from "fastify";
@@ -9,6 +11,7 @@ import {
   cidOf,
   createProverPool,
   FsStorage,
+  loadModelPackage,
   MemoryStorage,
   type ModelPackage,
   type Receipt,
@@ -16,9 +19,12 @@ import {
   reexecute,
   verifyReceipt,
 } from "../src/index.js";
-import { demoPackage, demoSamples, TEST_CACHE, tempDirs } from "./fixtures.js";
+import { demoPackage, demoSamples, ROOT, TEST_CACHE, tempDirs } from "./fixtures.js";
 
 const tempDir = tempDirs("verinfer-service-");
+
+/** Directories of the node no error body may name: the cache, the test's temporary folders, home, the repo. */
+const PRIVATE_PATHS = [TEST_CACHE, ROOT, os.tmpdir(), os.homedir()];
 
 /** Listens on an ephemeral loopback port; → its base URL. */
 async function listen(app: FastifyInstance): Promise<string> {
@@ -44,7 +50,64 @@ async function call(url: string, init?: RequestInit): Promise<Answer> {
   } catch {
     body = undefined;
   }
+  // Every error this file provokes is checked: no answer may tell a client where the node keeps its files.
+  if (response.status >= 400) {
+    for (const dir of PRIVATE_PATHS) expect(text, `${response.status} body names ${dir}`).not.toContain(dir);
+  }
   return { status: response.status, headers: response.headers, text, body };
+}
+
+/**
+ * Starts a `POST /infer` whose body is only half sent, so the request holds its slot from its headers on;
+ * `finish()` sends the rest and resolves with the answer; `abort()` hangs up (a server closing waits for it).
+ */
+function halfSentInfer(base: string, body: string): { finish: () => Promise<Answer>; abort: () => void } {
+  const url = new URL(`${base}/infer`);
+  const bytes = Buffer.from(body);
+  const req = http.request({
+    host: url.hostname,
+    port: url.port,
+    path: url.pathname,
+    method: "POST",
+    headers: { "content-type": "application/json", "content-length": bytes.byteLength },
+  });
+  const answer = new Promise<Answer>((resolve, reject) => {
+    req.on("error", reject);
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        resolve({ status: res.statusCode ?? 0, headers: new Headers(), text, body: JSON.parse(text) });
+      });
+    });
+  });
+  req.write(bytes.subarray(0, bytes.byteLength >> 1));
+  return {
+    finish: () => {
+      req.end(bytes.subarray(bytes.byteLength >> 1));
+      return answer;
+    },
+    abort: () => {
+      answer.catch(() => undefined);
+      req.destroy();
+    },
+  };
+}
+
+/** Polls `/health` until the node holds `n` requests (or gives up after ~5 s); → what it last held. */
+async function waitInFlight(base: string, n: number): Promise<number> {
+  let inFlight = -1;
+  for (let i = 0; i < 500 && inFlight !== n; i++) {
+    inFlight = (await call(`${base}/health`)).body.inFlight;
+    if (inFlight !== n) await new Promise((r) => setTimeout(r, 10));
+  }
+  return inFlight;
+}
+
+/** The JSON of an input nested `depth` arrays deep around one number (JSON.stringify would overflow its stack). */
+function nestedJson(depth: number): string {
+  return `${"[".repeat(depth)}0.5${"]".repeat(depth)}`;
 }
 
 function postInfer(base: string, body: unknown): Promise<Answer> {
@@ -139,12 +202,59 @@ describe("inference-node service", () => {
     ["an unknown field", { extra: true }, 400, "INVALID_INPUT"],
     ["a malformed model id", { modelId: "demo-glyphs" }, 400, "INVALID_INPUT"],
     ["a model id the node does not serve", { modelId: `0x${"ab".repeat(32)}` }, 404, "ARTIFACT_MISSING"],
+    ["an input value of 1e308", { input: [...input(0).slice(1), 1e308] }, 400, "INVALID_INPUT"],
+    ["an input value of -1e308", { input: [-1e308, ...input(0).slice(1)] }, 400, "INVALID_INPUT"],
+    ["an input of 100,000 values", { input: new Array(100_000).fill(0.5) }, 400, "INVALID_INPUT"],
+    [
+      "an input of 10 million values (over the body limit)",
+      { input: new Array(10_000_000).fill(0) },
+      413,
+      "INVALID_INPUT",
+    ],
   ])("refuses %s", async (_what, patch, status, code) => {
     const body = typeof patch === "string" ? patch : { modelId: pkg.id, input: input(0), mode: "zk", ...patch };
     const answer = await postInfer(base, body);
     expect(answer.status).toBe(status);
     expect(answer.body).toMatchObject({ code });
     expect(typeof answer.body.message).toBe("string");
+  });
+
+  it("refuses an input nested 20,000 arrays deep with a 400, not a 500", async () => {
+    for (const json of [nestedJson(20_000), `[${nestedJson(20_000)}, ${input(0).slice(1).join(", ")}]`]) {
+      const answer = await postInfer(base, `{ "modelId": "${pkg.id}", "input": ${json} }`);
+      expect(answer.status).toBe(400);
+      expect(answer.body.code).toBe("INVALID_INPUT");
+    }
+  });
+
+  it("names the index of a hostile input value in its 400", async () => {
+    for (const [i, v] of [
+      [15, 1e308],
+      [0, -1e308],
+      [7, Number.MAX_VALUE],
+    ] as const) {
+      const values = input(0).map((x, k) => (k === i ? v : x));
+      const answer = await postInfer(base, { modelId: pkg.id, input: values, mode: "zk" });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ code: "INVALID_INPUT", index: i });
+    }
+  });
+
+  it("refuses 10 million values with INVALID_INPUT, not a 500, when its body limit lets them in", async () => {
+    const roomy = await buildServer({
+      models: [pkg],
+      storage: new MemoryStorage(),
+      saltsDir: false,
+      bodyLimit: 64 << 20,
+    });
+    const url = await listen(roomy);
+    try {
+      const answer = await postInfer(url, { modelId: pkg.id, input: new Array(10_000_000).fill(0), mode: "zk" });
+      expect(answer.status).toBe(400);
+      expect(answer.body.code).toBe("INVALID_INPUT");
+    } finally {
+      await roomy.close();
+    }
   });
 
   it("refuses a body of a content type it does not parse", async () => {
@@ -168,6 +278,33 @@ describe("inference-node service", () => {
     expect(unknown.body.code).toBe("ARTIFACT_MISSING");
     const route = await call(`${base}/nowhere`);
     expect(route.status).toBe(404);
+  });
+
+  it("answers 404 for an unknown receipt without naming where it keeps its receipts", async () => {
+    const unknown = await call(`${base}/receipts/${cidOf(new TextEncoder().encode("nothing at all"))}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe("ARTIFACT_MISSING");
+    expect(unknown.text).not.toContain(storage.dir);
+  });
+
+  it("answers 500 INTERNAL, naming no path, when a model it serves has lost its proving key", async () => {
+    const cacheDir = await tempDir();
+    for (const sub of ["artifacts", "models"]) {
+      await cp(path.join(TEST_CACHE, sub), path.join(cacheDir, sub), { recursive: true });
+    }
+    const copy = await loadModelPackage(pkg.id, { cacheDir });
+    const broken = await buildServer({ cacheDir, models: [copy], storage: new MemoryStorage(), saltsDir: false });
+    const url = await listen(broken);
+    try {
+      await rm(copy.store.pathOf(copy.manifest.artifacts.zkey.sha256));
+      const answer = await postInfer(url, { modelId: pkg.id, input: input(0), mode: "zk" });
+      // The node's own fault: neither the client's 404 nor a message that names its cache.
+      expect(answer.status).toBe(500);
+      expect(answer.body.code).toBe("INTERNAL");
+      expect(answer.text).not.toContain(cacheDir);
+    } finally {
+      await broken.close();
+    }
   });
 
   it("refuses attest requests when it has no signing key", async () => {
@@ -206,6 +343,52 @@ describe("inference-node service", () => {
       }
       for (const a of ok) expect((await verifyReceipt(a.body.receipt, { modelPackage: pkg })).valid).toBe(true);
     } finally {
+      await small.close();
+    }
+  });
+
+  it("refuses a request with 429 when full before reading its body: malformed, oversized or hostile", async () => {
+    const small = await buildServer({ models: [pkg], storage: new MemoryStorage(), saltsDir: false, maxInFlight: 1 });
+    const url = await listen(small);
+    // One request whose body is still on its way holds the only slot.
+    const first = halfSentInfer(url, JSON.stringify({ modelId: pkg.id, input: input(0), mode: "none" }));
+    try {
+      expect(await waitInFlight(url, 1)).toBe(1);
+      // Each of these would be a 400 or a 413 had its body been read: a full node answers 429 to all.
+      for (const body of [
+        "{ not json",
+        `{ "modelId": "${pkg.id}", "input": ${nestedJson(20_000)} }`,
+        JSON.stringify({ modelId: pkg.id, input: [...input(0).slice(1), 1e308] }),
+        JSON.stringify({ modelId: pkg.id, input: new Array(1_000_000).fill(0.5) }),
+      ]) {
+        const answer = await postInfer(url, body);
+        expect(answer.status).toBe(429);
+        expect(answer.body.code).toBe("OVERLOADED");
+        expect(answer.headers.get("retry-after")).toBe("1");
+      }
+      const answer = await first.finish();
+      expect(answer.status).toBe(200);
+      expect(await waitInFlight(url, 0)).toBe(0);
+      // With its slot free again, the node reads bodies and refuses the malformed one for what it is.
+      expect((await postInfer(url, "{ not json")).status).toBe(400);
+    } finally {
+      first.abort();
+      await small.close();
+    }
+  });
+
+  it("frees the slot of a client that hangs up mid-body", async () => {
+    const small = await buildServer({ models: [pkg], storage: new MemoryStorage(), saltsDir: false, maxInFlight: 1 });
+    const url = await listen(small);
+    const hangUp = halfSentInfer(url, JSON.stringify({ modelId: pkg.id, input: input(1), mode: "none" }));
+    try {
+      expect(await waitInFlight(url, 1)).toBe(1);
+      hangUp.abort();
+      expect(await waitInFlight(url, 0)).toBe(0);
+      const answer = await postInfer(url, { modelId: pkg.id, input: input(1), mode: "none" });
+      expect(answer.status).toBe(200);
+    } finally {
+      hangUp.abort();
       await small.close();
     }
   });

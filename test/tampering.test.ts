@@ -125,7 +125,7 @@ describe("tampered receipts", () => {
 
   it("rejects a receipt that claims another compiled model", async () => {
     const r = clone(a);
-    r.model = { id: tiny.id, commitment: tiny.manifest.commitments.model };
+    r.model = { ...r.model, id: tiny.id, commitment: tiny.manifest.commitments.model };
     r.proof.publicSignals[0] = tiny.manifest.commitments.model;
     for (const options of both) await rejects(r, options);
   });
@@ -274,7 +274,8 @@ describe("malformed receipts and options", () => {
   });
 
   it("throws MALFORMED_RECEIPT for a wrong format tag", async () => {
-    await malformed({ ...clone(a), format: "verinfer/receipt@2" });
+    await malformed({ ...clone(a), format: "verinfer/receipt@1" });
+    await malformed({ ...clone(a), format: "verinfer/receipt@3" });
     await malformed({ ...clone(a), format: "verinfer/model@1" });
   });
 

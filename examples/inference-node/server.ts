@@ -3,10 +3,14 @@
  * content-addressed, and hands out its CID.
  *
  * - `POST /infer { modelId, input, mode? }` → `200 { cid, receipt }`; `400 { code, message }` for a bad body
- *   (the library's error code), `404` for a model it does not serve, `429` + `Retry-After` when full.
+ *   (the library's error code: `INVALID_INPUT` names the offending index), `404` for a model it does not
+ *   serve, `413` for a body over the limit, `429` + `Retry-After` when full — decided when the request
+ *   arrives, before its body is read or parsed.
  * - `GET /receipts/:cid` → the stored receipt, byte for byte (so `cidOf(body)` is the CID); 400 for a malformed
  *   CID, 404 for an unknown one.
  * - `GET /health` → `{ ok, models, inFlight, pool? }`.
+ *
+ * Error bodies never carry a file system path of the node (cache, storage, salts, home, temp directories).
  *
  * SIGTERM/SIGINT: stop accepting, finish the requests in flight, close the pool, exit.
  *
@@ -19,13 +23,14 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Signer } from "ethers";
-import { type FastifyError, type FastifyInstance, fastify } from "fastify";
+import { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, fastify } from "fastify";
 import { loadSigner } from "../../src/cli/keys.js";
 import {
   canonicalJson,
   compileModel,
   createProverPool,
   defaultStorage,
+  FsStorage,
   loadModelPackage,
   loadReceipt,
   type ModelPackage,
@@ -35,12 +40,12 @@ import {
   VerinferError,
   verifiableInfer,
 } from "../../src/index.js";
-import { quantizeInput } from "../../src/models/quantize-input.js";
+import type { ModelInput } from "../../src/models/quantize-input.js";
 import { packageRoot } from "../../src/package-root.js";
 import { atomicWrite } from "../../src/storage/atomic-write.js";
 import { resolveCacheDir } from "../../src/storage/cache-dir.js";
 import { normalizeCid } from "../../src/storage/cid.js";
-import { errorResponse } from "./http-errors.js";
+import { asNodeFault, errorResponse, redactPaths } from "./http-errors.js";
 import { type InferResponse, parseInferRequest } from "./schemas.js";
 
 /** Options of {@link buildServer}. */
@@ -61,10 +66,18 @@ export interface InferenceNodeOptions {
    */
   saltsDir?: string | false;
   /**
-   * Requests of `POST /infer` held at once; one more is answered 429 at once, before any work. Default: the
-   * pool's capacity (workers + maxQueue), or 16 without a pool.
+   * Requests of `POST /infer` held at once, counted from their arrival (a body still uploading holds its slot)
+   * to their answer; one more is answered 429 at once, before its body is read. Default: the pool's capacity
+   * (workers + maxQueue), or 16 without a pool.
    */
   maxInFlight?: number;
+  /**
+   * Largest `POST /infer` body, in bytes; a larger one is answered 413 `INVALID_INPUT` unread. Default: 1 MiB,
+   * or 64 bytes per input value of the largest model served (+ 16 KiB) when that is more.
+   */
+  bodyLimit?: number;
+  /** Time a client has to send a whole request (headers and body), in ms; then 408. Default 30,000. */
+  requestTimeoutMs?: number;
   /** `Retry-After` of 429 and 503 answers, in seconds. Default 1. */
   retryAfterSeconds?: number;
   /** fastify's logger (pino); default off. */
@@ -105,10 +118,31 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
   const maxInFlight = options.maxInFlight ?? (pool ? pool.stats.workers + pool.stats.maxQueue : 16);
   const saltsDir = options.saltsDir === false ? undefined : (options.saltsDir ?? path.join(cacheDir, "salts"));
   const retryAfter = String(options.retryAfterSeconds ?? 1);
+  const largestInput = Math.max(0, ...[...models.values()].map((pkg) => pkg.network.inputSize));
+  const bodyLimit = options.bodyLimit ?? Math.max(1 << 20, 64 * largestInput + (16 << 10));
+  // Paths of this node that an error message could name (a storage error, a file system error): no client
+  // sees them. Longest first, so that a directory inside another is replaced whole.
+  const privatePaths = [
+    cacheDir,
+    saltsDir,
+    storage instanceof FsStorage ? storage.dir : undefined,
+    packageRoot(),
+    os.homedir(),
+    os.tmpdir(),
+  ]
+    .filter((p): p is string => typeof p === "string" && p.length > 1)
+    .map((p) => path.resolve(p))
+    .sort((a, b) => b.length - a.length);
   let inFlight = 0;
 
   // return503OnClosing: requests that reach a closing server (on a kept-alive socket) get a 503, not a hang.
-  const app = fastify({ logger: options.logger ?? false, return503OnClosing: true, forceCloseConnections: "idle" });
+  const app = fastify({
+    logger: options.logger ?? false,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    bodyLimit,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+  });
 
   // Responses finishing after close() began also close their connection: a kept-alive socket that turns idle
   // later would hold close() open until its keep-alive timeout.
@@ -124,9 +158,10 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (!(error instanceof VerinferError) && error.statusCode !== undefined && error.statusCode < 500) {
       // fastify's own refusals: unparsable JSON, wrong content type, body too large.
-      return reply.status(error.statusCode).send({ code: "INVALID_INPUT", message: error.message });
+      const body = redactPaths({ code: "INVALID_INPUT", message: error.message }, privatePaths);
+      return reply.status(error.statusCode).send(body);
     }
-    const { status, body } = errorResponse(error);
+    const { status, body } = errorResponse(error, { privatePaths });
     if (status >= 500) request.log.error({ err: error }, "request failed");
     if (status === 429 || status === 503) reply.header("retry-after", retryAfter);
     return reply.status(status).send(body);
@@ -152,23 +187,45 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
     return health;
   });
 
-  app.post("/infer", async (request): Promise<InferResponse> => {
-    const { modelId, input, mode } = parseInferRequest(request.body);
-    const pkg = models.get(modelId);
-    if (!pkg) throw new VerinferError("ARTIFACT_MISSING", `model ${modelId} is not served by this node`);
-    if (mode === "attest" && !signer) {
-      throw new VerinferError("UNSUPPORTED_MODE", 'this node has no signing key: mode "attest" is off');
-    }
-    // A bad input is the caller's 400 even when the node is full, and costs nothing to find.
-    quantizeInput(pkg.network, input);
+  /** The slot each admitted request holds, and the work it started (the slot is freed when both are over). */
+  const slots = new WeakMap<FastifyRequest, { work?: Promise<unknown> }>();
+
+  // Admission comes first: a full node refuses a request from its headers alone, before reading (let alone
+  // parsing or validating) its body, so a flood of large or malformed bodies costs it nothing.
+  const admit = async (request: FastifyRequest, reply: FastifyReply) => {
     if (inFlight >= maxInFlight) {
       throw new VerinferError("OVERLOADED", "the inference node is at capacity", {
         meta: { inFlight, maxInFlight },
       });
     }
     inFlight++;
+    const slot: { work?: Promise<unknown> } = {};
+    slots.set(request, slot);
+    let freed = false;
+    const free = () => {
+      if (freed) return;
+      freed = true;
+      inFlight--;
+    };
+    // "close" comes once the answer is sent or the client is gone, whichever happens; a proof started for a
+    // client that left still holds its slot until it ends.
+    reply.raw.once("close", () => {
+      if (slot.work) slot.work.then(free, free);
+      else free();
+    });
+  };
+
+  const infer = async (body: unknown): Promise<InferResponse> => {
+    const { modelId, input, mode } = parseInferRequest(body);
+    const pkg = models.get(modelId);
+    if (!pkg) throw new VerinferError("ARTIFACT_MISSING", `model ${modelId} is not served by this node`);
+    if (mode === "attest" && !signer) {
+      throw new VerinferError("UNSUPPORTED_MODE", 'this node has no signing key: mode "attest" is off');
+    }
     try {
-      const { receipt, salts } = await verifiableInfer(pkg, input, {
+      // verifiableInfer validates the input before any work (INVALID_INPUT naming the index); the body's
+      // input is whatever the client sent, hence the cast.
+      const { receipt, salts } = await verifiableInfer(pkg, input as ModelInput, {
         mode,
         ...(mode === "attest" && signer ? { signer } : {}),
         ...(mode === "zk" && pool ? { pool } : {}),
@@ -176,9 +233,16 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
       const cid = await storeReceipt(storage, receipt);
       if (saltsDir) await atomicWrite(path.join(saltsDir, `${cid}.json`), JSON.stringify(salts), 0o600);
       return { cid, receipt };
-    } finally {
-      inFlight--;
+    } catch (error) {
+      throw asNodeFault(error);
     }
+  };
+
+  app.post("/infer", { onRequest: admit }, (request): Promise<InferResponse> => {
+    const work = infer(request.body);
+    const slot = slots.get(request);
+    if (slot) slot.work = work;
+    return work;
   });
 
   app.get<{ Params: { cid: string } }>("/receipts/:cid", async (request, reply) => {

@@ -43,13 +43,30 @@ export interface AttestDataResult {
   salt: bigint;
 }
 
-/** keccak256 of the input quantization (bits, fracBits, lo, hi, size): which integers the commitment is over. */
-export function quantizationHash(net: QuantizedNetwork): string {
-  const q = net.input;
+/** An input quantization as a data node and a verifier see it: the integer format and the number of values. */
+export interface InputFormat {
+  bits: number;
+  fracBits: number;
+  lo: bigint;
+  /** Number of input values. */
+  size: number;
+}
+
+/**
+ * keccak256 of the input quantization (bits, fracBits, lo, hi = lo + 2^bits - 1, size): which integers a data
+ * commitment is over. Takes a quantized network or the format a receipt states (`input.quantization` and the
+ * size of `input.shape`), so a verifier with nothing but a receipt recomputes it.
+ */
+export function quantizationHash(source: QuantizedNetwork | InputFormat): string {
+  const q =
+    "layers" in source
+      ? { bits: source.input.bits, fracBits: source.input.fracBits, lo: source.input.lo, size: source.inputSize }
+      : source;
+  const hi = q.lo + (1n << BigInt(q.bits)) - 1n;
   return keccak256(
     AbiCoder.defaultAbiCoder().encode(
       ["uint32", "int32", "int256", "int256", "uint32"],
-      [q.bits, q.fracBits, q.lo, q.hi, net.inputSize],
+      [q.bits, q.fracBits, q.lo, hi, q.size],
     ),
   );
 }

@@ -3,9 +3,19 @@ export {
   type AttestDataResult,
   attestData,
   type DataPayload,
+  type InputFormat,
   quantizationHash,
 } from "./attest-data.js";
-export { type CommitValuesParams, commitValues, packValues, randomSalt } from "./commitments.js";
+export {
+  type CommitValuesParams,
+  commitValues,
+  MAX_COMMITMENT_OFFSET,
+  packValues,
+  randomSalt,
+  VECTOR_COMMITMENT_TAG,
+  type VectorFormat,
+  vectorCommitmentHeader,
+} from "./commitments.js";
 export {
   DEFAULT_EAS_DOMAIN,
   EAS_EIP712_NAME,
@@ -45,9 +55,16 @@ export {
 } from "./eas-schemas.js";
 export {
   architectureDescriptor,
-  MODEL_COMMITMENT_VERSION,
+  ioDescriptor,
+  MODEL_COMMITMENT_TAG,
+  type ModelCommitmentParts,
+  type ModelIo,
   modelCommitment,
+  modelCommitmentOf,
   modelIdFromCommitment,
+  modelIo,
+  NETWORK_COMMITMENT_TAG,
+  networkCommitment,
 } from "./model-commitment.js";
 export { outputHash } from "./output-hash.js";
 export { getPoseidon, poseidonChain } from "./poseidon.js";
@@ -63,3 +80,4 @@ export {
   ReceiptSchema,
   type Salts,
 } from "./receipt.js";
+export { vkeyCid } from "./vkey-cid.js";

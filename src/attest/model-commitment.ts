@@ -3,23 +3,57 @@ import type { QuantizedNetwork } from "../models/quantized-network.js";
 import { packValues } from "./commitments.js";
 import { poseidonChain } from "./poseidon.js";
 
-/** Version tag of the architecture descriptor; bump when the integer semantics change. */
-export const MODEL_COMMITMENT_VERSION = 1n;
+/** Domain tag of model commitments, format version 2 (ASCII "mdl2"). */
+export const MODEL_COMMITMENT_TAG = 0x6d646c32n;
+/** Domain tag of network commitments (architecture + weights), format version 2 (ASCII "net2"). */
+export const NETWORK_COMMITMENT_TAG = 0x6e657432n;
 
 /**
- * The architecture descriptor: every number that fixes the integer semantics apart from weights and biases
- * (sizes, activations, scales, range-check widths), as field elements.
+ * What a model's inputs and outputs mean: shapes and fixed-point formats. It is the part of a model's identity a
+ * verifier needs to read a receipt, so a receipt states it and the verifier recomputes the model commitment
+ * from it — which binds the output scale and the input quantization to the proof with nothing but a vkey.
+ */
+export interface ModelIo {
+  inputShape: readonly number[];
+  /** Inputs are integers in [lo, lo + 2^bits), read as xq / 2^fracBits. */
+  input: { bits: number; fracBits: number; lo: bigint };
+  outputShape: readonly number[];
+  /** Outputs are integers in [-2^(width-1), 2^(width-1)), read as q / 2^fracBits. */
+  output: { width: number; fracBits: number };
+}
+
+/** The I/O format of a quantized network. */
+export function modelIo(net: QuantizedNetwork): ModelIo {
+  const last = net.layers[net.layers.length - 1] as QuantizedNetwork["layers"][number];
+  return {
+    inputShape: net.inputShape,
+    input: { bits: net.input.bits, fracBits: net.input.fracBits, lo: net.input.lo },
+    outputShape: [last.nOut],
+    output: { width: net.outputWidth, fracBits: last.outFracBits },
+  };
+}
+
+/** The I/O descriptor as field elements: rank and dims of each shape, then each fixed-point format. */
+export function ioDescriptor(io: ModelIo): bigint[] {
+  return [
+    BigInt(io.inputShape.length),
+    ...io.inputShape.map(BigInt),
+    BigInt(io.input.bits),
+    toField(BigInt(io.input.fracBits)),
+    toField(io.input.lo),
+    BigInt(io.outputShape.length),
+    ...io.outputShape.map(BigInt),
+    BigInt(io.output.width),
+    toField(BigInt(io.output.fracBits)),
+  ];
+}
+
+/**
+ * The architecture descriptor: every number that fixes the integer semantics of the layers apart from weights
+ * and biases (sizes, activations, scales, range-check widths), as field elements.
  */
 export function architectureDescriptor(net: QuantizedNetwork): bigint[] {
-  const d: bigint[] = [
-    MODEL_COMMITMENT_VERSION,
-    BigInt(net.inputSize),
-    BigInt(net.input.bits),
-    toField(BigInt(net.input.fracBits)),
-    toField(net.input.lo),
-    BigInt(net.layers.length),
-    BigInt(net.outputWidth),
-  ];
+  const d: bigint[] = [BigInt(net.inputSize), BigInt(net.layers.length)];
   for (const l of net.layers) {
     d.push(
       BigInt(l.nIn),
@@ -36,17 +70,22 @@ export function architectureDescriptor(net: QuantizedNetwork): bigint[] {
   return d;
 }
 
+/** A tag in the low 32 bits and the number of elements that follow it above: the first element of a chain. */
+function header(tag: bigint, count: number): bigint {
+  return tag + (BigInt(count) << 32n);
+}
+
 /**
- * Poseidon commitment to a quantized model: the descriptor, then each layer's weights packed
- * (w + 2^(weightBits-1) in weightBits-wide slots, row by row) and its biases as field elements.
- * Unsalted: a model commitment is public. The circuit emits it as a constant public signal.
+ * Poseidon commitment to a network's layers: a header (tag and element count), the architecture descriptor,
+ * then each layer's weights packed (w + 2^(weightBits-1) in weightBits-wide slots, row by row) and its biases
+ * as field elements. Unsalted: it is public, and stated in every receipt.
  *
  * @example
  * ```ts
- * const commitment = await modelCommitment(qnet); // bigint < p
+ * const network = await networkCommitment(qnet);
  * ```
  */
-export async function modelCommitment(net: QuantizedNetwork): Promise<bigint> {
+export async function networkCommitment(net: QuantizedNetwork): Promise<bigint> {
   const elements = architectureDescriptor(net);
   for (const l of net.layers) {
     const offset = 1n << BigInt(l.weightBits - 1);
@@ -58,7 +97,43 @@ export async function modelCommitment(net: QuantizedNetwork): Promise<bigint> {
     );
     elements.push(...l.bias.map(toField));
   }
-  return poseidonChain(elements);
+  return poseidonChain([header(NETWORK_COMMITMENT_TAG, elements.length), ...elements]);
+}
+
+/** Parameters of {@link modelCommitmentOf}. */
+export interface ModelCommitmentParts {
+  io: ModelIo;
+  /** {@link networkCommitment} of the layers. */
+  network: bigint;
+}
+
+/**
+ * The model commitment from its two parts, `PoseidonChain(header, ioDescriptor(io), network)`: what a verifier
+ * recomputes from a receipt's stated shapes and scales and its `model.network`, and compares with the proof's
+ * first public signal.
+ *
+ * @example
+ * ```ts
+ * const c = await modelCommitmentOf({ io: modelIo(qnet), network: await networkCommitment(qnet) });
+ * ```
+ */
+export async function modelCommitmentOf(parts: ModelCommitmentParts): Promise<bigint> {
+  const elements = [...ioDescriptor(parts.io), parts.network];
+  return poseidonChain([header(MODEL_COMMITMENT_TAG, elements.length), ...elements]);
+}
+
+/**
+ * Poseidon commitment to a quantized model: its I/O format and its network commitment (see
+ * {@link modelCommitmentOf}). Unsalted: a model commitment is public. The circuit emits it as a constant
+ * public signal.
+ *
+ * @example
+ * ```ts
+ * const commitment = await modelCommitment(qnet); // bigint < p
+ * ```
+ */
+export async function modelCommitment(net: QuantizedNetwork): Promise<bigint> {
+  return modelCommitmentOf({ io: modelIo(net), network: await networkCommitment(net) });
 }
 
 /** The model id: the model commitment as 0x-prefixed 32-byte hex, so anyone can check it against the proof. */

@@ -1,11 +1,34 @@
 import { z } from "zod";
+import { FIELD_PRIME } from "../field.js";
 import { BACKEND_PREFERENCE } from "../models/backend.js";
 
 /** Format tag of receipts. */
-export const RECEIPT_FORMAT = "verinfer/receipt@1";
+export const RECEIPT_FORMAT = "verinfer/receipt@2";
 
-const fieldDecimal = z.string().regex(/^\d{1,78}$/, "must be a field element in decimal");
-const signedDecimal = z.string().regex(/^-?\d{1,78}$/, "must be a decimal integer");
+// One spelling per number: no leading zeros, no "-0". A verifier compares these as integers, and a hash reduces
+// them mod p, so a second spelling (or n + p) would be a second receipt, or a false statement, for one proof.
+const canonicalDecimal = /^(0|[1-9]\d{0,77})$/;
+/**
+ * A proof coordinate (a base-field element: snarkjs checks the points) or a public signal (verifyReceipt reports
+ * one at or above p as an invalid proof).
+ */
+const fieldDecimal = z.string().regex(canonicalDecimal, "must be a canonical decimal");
+/** A commitment: a scalar-field element, canonical and below p. */
+const fieldElement = z
+  .string()
+  .regex(canonicalDecimal, "must be a canonical decimal")
+  // zod runs every check, so the refinement sees strings the regex refused: test again before BigInt.
+  .refine((s) => canonicalDecimal.test(s) && BigInt(s) < FIELD_PRIME, "must be below the field prime");
+const canonicalSigned = /^(0|-?[1-9]\d{0,77})$/;
+const signedDecimal = z.string().regex(canonicalSigned, "must be a canonical decimal integer");
+/**
+ * The input offset: the commitment header holds lo in [-2^127, 2^127), and the model
+ * commitment hashes lo mod p, so lo ± p must not pass for lo.
+ */
+const inputOffset = signedDecimal.refine(
+  (s) => canonicalSigned.test(s) && BigInt(s) >= -(1n << 127n) && BigInt(s) < 1n << 127n,
+  "must lie in [-2^127, 2^127)",
+);
 
 /** zod schema of a snarkjs Groth16 `proof.json`. */
 export const Groth16ProofSchema = z.object({
@@ -22,6 +45,18 @@ export const RECEIPT_MODES = ["zk", "attest", "none"] as const;
 export type ReceiptMode = (typeof RECEIPT_MODES)[number];
 
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 32 bytes of hex");
+/** Fixed-point exponents: far beyond any calibrated scale, small enough that 2^fracBits is a finite double. */
+const fracBits = z.number().int().min(-256).max(256);
+const dims = z
+  .array(
+    z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 31),
+  )
+  .min(1)
+  .max(8);
 
 /**
  * The attestation inside a receipt: an EAS off-chain attestation exactly as EAS tools share it,
@@ -32,25 +67,50 @@ export const ReceiptAttestationSchema = z.object({
   signer: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
 });
 
-/** zod schema of a receipt, `verinfer/receipt@1`. Bigints are decimal strings; salts are never part of it. */
+/**
+ * zod schema of a receipt, `verinfer/receipt@2`. Bigints are decimal strings; salts are never part of it.
+ *
+ * The model commitment is `PoseidonChain(header, io, model.network)` where `io` is read from `input.shape`,
+ * `input.quantization`, `output.shape`, `output.width` and `output.fracBits` (see `modelCommitmentOf`): a
+ * verifier recomputes it, so those fields are bound to the proof (or the attestation) through its first public
+ * signal, with nothing but a verification key.
+ */
 export const ReceiptSchema = z
   .object({
     format: z.literal(RECEIPT_FORMAT),
-    model: z.object({ id: z.string().regex(/^0x[0-9a-f]{64}$/), commitment: fieldDecimal }),
+    model: z.object({
+      id: z.string().regex(/^0x[0-9a-f]{64}$/),
+      commitment: fieldElement,
+      /** Poseidon commitment to the layers (architecture and weights); with the I/O format it gives `commitment`. */
+      network: fieldElement,
+      /** CIDv1 of the canonical JSON of the verification key the proof was made for (see `vkeyCid`). */
+      vkey: z
+        .string()
+        .regex(/^b[a-z2-7]{20,120}$/)
+        .optional(),
+    }),
     mode: z.enum(RECEIPT_MODES),
     input: z.object({
-      commitment: fieldDecimal,
-      shape: z.array(z.number().int().positive()),
+      commitment: fieldElement,
+      shape: dims,
+      /** How each input value was quantized: xq = round(x · 2^fracBits) in [lo, lo + 2^bits). */
+      quantization: z.object({
+        bits: z.number().int().min(1).max(64),
+        fracBits,
+        lo: inputOffset,
+      }),
       /** uid of the data node's attestation of this input, when it came from one. */
       dataAttestation: bytes32.optional(),
     }),
     output: z.object({
-      commitment: fieldDecimal,
-      shape: z.array(z.number().int().positive()),
+      commitment: fieldElement,
+      shape: dims,
+      /** Packing width of the outputs: each lies in [-2^(width-1), 2^(width-1)). */
+      width: z.number().int().min(2).max(128),
       /** The proven integer outputs, signed. */
       quantized: z.array(signedDecimal).min(1),
       /** Power-of-two scale: values[j] = quantized[j] / 2^fracBits. */
-      fracBits: z.number().int(),
+      fracBits,
       /** Dequantized proven outputs. */
       values: z.array(z.number()),
       /** The tfjs float outputs (the fast, unproven answer). */
@@ -68,8 +128,11 @@ export const ReceiptSchema = z
       .optional(),
     /** Present in `attest` receipts. */
     attestation: ReceiptAttestationSchema.optional(),
+    /** Which tfjs backend computed `output.float` (not covered by a proof; covered by an attestation). */
     backend: z.enum(BACKEND_PREFERENCE as unknown as [string, ...string[]]),
+    /** Milliseconds per step, as measured by the node that made the receipt (never verified). */
     timings: z.record(z.string(), z.number().nonnegative()),
+    /** When the receipt was made, by the node's clock (never verified; an attestation has its own signed time). */
     createdAt: z.string(),
   })
   .refine((r) => r.mode !== "zk" || r.proof !== undefined, { message: "a zk receipt needs a proof", path: ["proof"] })

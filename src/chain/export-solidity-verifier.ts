@@ -1,4 +1,5 @@
 import * as snarkjs from "snarkjs";
+import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "../errors.js";
 import type { ModelPackage } from "../storage/model-package.js";
 import { groth16VerifierSource } from "./groth16-verifier-source.js";
@@ -21,6 +22,7 @@ export async function exportSolidityVerifier(modelPackage: ModelPackage): Promis
     throw new VerinferError("UNSUPPORTED_MODE", `no Solidity verifier for proof system ${system}`);
   }
   const zkey = await modelPackage.artifact("zkey");
+  unrefIdleCurveWorkers();
   // The key is read from the zkey, not from the package's vkey.json: the zkey is what the prover proves with.
   return groth16VerifierSource(await snarkjs.zKey.exportVerificationKey({ type: "mem", data: new Uint8Array(zkey) }));
 }

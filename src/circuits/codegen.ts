@@ -15,7 +15,8 @@ function layerTemplate(index: number, layer: QuantizedNetwork["layers"][number])
   const gadget = layer.activation === "relu" ? "RescaleRelu" : "Rescale";
   const qBits = `[${layer.qBits.join(", ")}]`;
   const unusedSign = layer.activation === "relu" ? "" : "\n        _ <== unit[j].nonNegative;";
-  return `// Layer ${index} ("${layer.name}"): ${layer.nIn} -> ${layer.nOut}, ${layer.activation}.
+  // No free text (layer names, model names) ever enters circuit source: only numbers and the activation enum.
+  return `// Layer ${index}: ${layer.nIn} -> ${layer.nOut}, ${layer.activation}.
 // Weights are constants, so acc_j is a linear combination and costs no constraint; the ${gadget} gadget
 // pins floor(acc_j / 2^${layer.shift}) with its remainder and quotient range-checked.
 template Layer${index}() {
@@ -89,8 +90,9 @@ ${wiring}
     out <== layer${net.layers.length - 1}.out;
 
     // Each output q is already proven to lie in [-2^(qBits-1), 2^(qBits-1)) by its Rescale, so
-    // q + 2^${net.outputWidth - 1} lies in [0, 2^${net.outputWidth}) and the packing is binding.
-    component outputCommit = PackedCommitment(${nOut}, ${net.outputWidth});
+    // q + 2^${net.outputWidth - 1} lies in [0, 2^${net.outputWidth}) and the packing is binding; the commitment's
+    // header states the offset -2^${net.outputWidth - 1}.
+    component outputCommit = PackedCommitment(${nOut}, ${net.outputWidth}, ${-half});
     for (var j = 0; j < ${nOut}; j++) {
         outputCommit.in[j] <== out[j] + ${half};
     }

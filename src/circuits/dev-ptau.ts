@@ -6,6 +6,7 @@ import { VerinferError } from "../errors.js";
 import type { OnProgress } from "../progress.js";
 import { atomicWrite } from "../storage/atomic-write.js";
 import { snarkLogger } from "./snark-logger.js";
+import { unrefIdleCurveWorkers } from "./unref-idle-curve-workers.js";
 
 /** Largest dev ptau verinfer generates (2^20 constraints; ~hours of snarkjs phase-2 preparation on 2 cores). */
 export const MAX_DEV_PTAU_POWER = 20;
@@ -58,6 +59,7 @@ export async function ensureDevPtau(params: EnsureDevPtauParams): Promise<{ file
   const tmp0 = `${target}.0.tmp`;
   const tmp1 = `${target}.1.tmp`;
   const logger = snarkLogger("ptau", onProgress);
+  unrefIdleCurveWorkers();
   try {
     const curve = await snarkjs.curves.getCurveFromName("bn128");
     await atomicWrite(tmp0, new Uint8Array());

@@ -2,6 +2,7 @@ import { WitnessCalculatorBuilder } from "circom_runtime";
 import * as snarkjs from "snarkjs";
 import { VerinferError } from "../errors.js";
 import { toField } from "../field.js";
+import { unrefIdleCurveWorkers } from "./unref-idle-curve-workers.js";
 
 /** Private inputs of a verinfer model circuit. */
 export interface CircuitInputs {
@@ -95,6 +96,7 @@ export async function proveGroth16(params: {
   const generator =
     params.witness instanceof WitnessGenerator ? params.witness : await WitnessGenerator.create(params.witness);
   const wtns = await generator.compute(params.inputs);
+  unrefIdleCurveWorkers();
   try {
     const options = params.singleThread ? { singleThread: true } : undefined;
     return await snarkjs.groth16.prove(

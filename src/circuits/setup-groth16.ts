@@ -3,6 +3,7 @@ import * as snarkjs from "snarkjs";
 import { VerinferError } from "../errors.js";
 import type { OnProgress } from "../progress.js";
 import { snarkLogger } from "./snark-logger.js";
+import { unrefIdleCurveWorkers } from "./unref-idle-curve-workers.js";
 
 /** Parameters of {@link setupGroth16}. */
 export interface SetupGroth16Params {
@@ -31,6 +32,7 @@ export interface Groth16Setup {
  */
 export async function setupGroth16(params: SetupGroth16Params): Promise<Groth16Setup> {
   const logger = snarkLogger("setup", params.onProgress);
+  unrefIdleCurveWorkers();
   const zkey0 = { type: "mem" } as { type: "mem"; data?: Uint8Array };
   const zkey1 = { type: "mem" } as { type: "mem"; data?: Uint8Array };
   try {

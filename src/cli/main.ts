@@ -5,11 +5,13 @@ import { performance } from "node:perf_hooks";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { ReceiptAttestation } from "../attest/receipt.js";
 import { type CompileModelOptions, compileModel } from "../compile-model.js";
-import { VerinferError } from "../errors.js";
+import { isVerinferError, VerinferError } from "../errors.js";
+import type { ModelInput } from "../models/quantize-input.js";
 import { packageRoot } from "../package-root.js";
 import type { ProgressStage } from "../progress.js";
 import { atomicWrite } from "../storage/atomic-write.js";
 import { resolveCacheDir } from "../storage/cache-dir.js";
+import { exportModelPackage } from "../storage/export-model-package.js";
 import { loadModelPackage, type ModelPackage } from "../storage/model-package.js";
 import { toolchainVersions } from "../toolchain.js";
 import { type InferMode, type VerifiableInferOptions, verifiableInfer } from "../verifiable-infer.js";
@@ -109,7 +111,7 @@ async function demo(flags: { out?: string; cacheDir?: string }): Promise<number>
       onProgress: progress.onProgress,
       ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
     });
-    result = await verifiableInfer(pkg, samples.inputs[0], { onProgress: progress.onProgress });
+    result = await verifiableInfer(pkg, samples.inputs[0] as number[], { onProgress: progress.onProgress });
     progress.onProgress({ stage: "verify", message: "verifying the receipt" });
     const t = performance.now();
     verified = await verifyReceipt(result.receipt, { modelPackage: pkg });
@@ -177,7 +179,8 @@ async function infer(
   const progress = createProgress(ALL_STAGES);
   let result: Awaited<ReturnType<typeof verifiableInfer>>;
   try {
-    result = await verifiableInfer(modelDir, input, { ...options, onProgress: progress.onProgress });
+    // The file is the user's: verifiableInfer checks its shape and values at run time (INVALID_INPUT).
+    result = await verifiableInfer(modelDir, input as ModelInput, { ...options, onProgress: progress.onProgress });
   } finally {
     progress.stop();
   }
@@ -221,12 +224,25 @@ async function verify(receiptFile: string, flags: VerifyFlags) {
   } else if (mode === "zk" || flags.model || flags.requireCeremony) {
     const id = flags.model ?? (receipt as { model?: { id?: unknown } })?.model?.id;
     if (typeof id !== "string") throw new VerinferError("MALFORMED_RECEIPT", "receipt names no model id; pass --vkey");
-    options.modelPackage = await loadModelPackage(id, cache);
+    try {
+      options.modelPackage = await loadModelPackage(id, cache);
+    } catch (error) {
+      if (!isVerinferError(error, "ARTIFACT_MISSING") || flags.model) throw error;
+      const key = (receipt as { model?: { vkey?: unknown } })?.model?.vkey;
+      throw new VerinferError("ARTIFACT_MISSING", `model ${id} is not in this machine's cache`, {
+        cause: error,
+        details:
+          "pass --vkey <vkey.json> (the verification key the model's publisher shares" +
+          (typeof key === "string" ? `; this receipt was proven for ${key}` : "") +
+          ") or --model <manifest.json> of the model's package",
+      });
+    }
   }
   const result = await verifyReceipt(receipt, options);
   out(result.valid ? "VALID" : `INVALID: ${result.reason}`);
   for (const c of result.checks)
     process.stderr.write(`  ${c.ok ? "ok  " : "FAIL"} ${c.name}${c.detail ? `: ${c.detail}` : ""}\n`);
+  for (const u of result.unverified) process.stderr.write(`  --   ${u.field} (unverified: ${u.why})\n`);
   return result.valid ? EXIT.ok : EXIT.invalid;
 }
 
@@ -256,6 +272,13 @@ export function buildCli(setExit: (code: number) => void): Command {
           `circuit ${pkg.manifest.circuit.constraints} constraints (2^${pkg.manifest.circuit.power}), setup "${pkg.manifest.setup.kind}"`,
         );
         out(`range   inputs accepted in [${pkg.manifest.quantization.input.range.join(", ")}]`);
+        const f = pkg.manifest.fidelity;
+        if (f) {
+          out(
+            `fidelity on ${f.samples} calibration samples: max |float - proven| ${f.maxAbsError.toPrecision(3)}, ` +
+              `argmax agreement ${(f.argmaxAgreement * 100).toFixed(1)}%`,
+          );
+        }
         out(`cache   ${resolveCacheDir(flags.cacheDir)}`);
       }
       setExit(EXIT.ok);
@@ -279,10 +302,26 @@ export function buildCli(setExit: (code: number) => void): Command {
     .action(async (modelDir: string, flags) => setExit(await infer(modelDir, flags)));
 
   program
+    .command("export <model>")
+    .description("write a model package a second party can verify with (manifest, vkey, artifacts)")
+    .requiredOption("--out <dir>", "directory to write (manifest.json, vkey.json, artifacts/)")
+    .option("--proving", "also export the witness wasm and zkey (large), so the export can prove")
+    .option("--cache-dir <dir>", "artifact cache (default $VERINFER_CACHE or ~/.cache/verinfer)")
+    .action(async (model: string, flags: { out: string; proving?: boolean; cacheDir?: string }) => {
+      const pkg = await loadModelPackage(model, flags.cacheDir ? { cacheDir: flags.cacheDir } : {});
+      const written = await exportModelPackage(pkg, { dir: flags.out, ...(flags.proving ? { proving: true } : {}) });
+      out(`model    ${pkg.id}`);
+      out(`vkey     ${pkg.vkeyCid}`);
+      out(`wrote    ${written.manifest}, ${written.vkey}, ${Object.keys(written.cids).length} artifacts`);
+      out(`verify   verinfer verify <receipt.json> --model ${written.manifest}`);
+      setExit(EXIT.ok);
+    });
+
+  program
     .command("verify <receipt>")
     .description("verify a receipt: exit 0 valid, 1 invalid, 2 malformed")
     .option("--vkey <file>", "snarkjs verification key (default: the cached model package named by the receipt)")
-    .option("--model <idOrManifest>", "model id in the cache, or a manifest file")
+    .option("--model <idOrManifest>", "model id in the cache, a manifest file, or a `verinfer export` directory")
     .option("--require-ceremony", "reject models set up with a development ptau")
     .option("--trusted-signer <address>", "accept attestations by this address (repeatable)", collect, [])
     .option("--trusted-data-signer <address>", "accept data attestations by this address (repeatable)", collect, [])

@@ -11,7 +11,15 @@ export { extractNetwork, SUPPORTED_LAYERS } from "./extract-network.js";
 export { dequantizeOutput, type IntegerForwardResult, integerForward } from "./integer-forward.js";
 export { loadModel, TfjsModelJsonSchema } from "./load-model.js";
 export { type QuantizeOptions, quantizeNetwork } from "./quantize.js";
-export { flattenInput, inputRange, type ModelInput, quantizeInput } from "./quantize-input.js";
+export {
+  flattenInput,
+  inputRange,
+  type ModelInput,
+  type NestedInput,
+  type NumericTypedArray,
+  quantizeInput,
+  type TensorInput,
+} from "./quantize-input.js";
 export {
   type InputQuantization,
   type QuantizedLayer,
@@ -21,3 +29,4 @@ export {
   quantizedNetworkToJson,
 } from "./quantized-network.js";
 export { type RunFloatParams, runFloat, toTfModel } from "./run-float.js";
+export { directorySaveHandler, saveModel, WEIGHTS_FILE } from "./save-model.js";

@@ -18,6 +18,8 @@ export interface QuantizeOptions {
 
 /** Keeps every rescale (shift + qBits) this far below the 253-bit field. */
 const MAX_RESCALE_BITS = 250;
+/** Widest output a receipt states (its commitment header holds offsets below 2^127). */
+const MAX_OUTPUT_WIDTH = 128;
 
 function log2Floor(x: number): number {
   return Math.floor(Math.log2(x));
@@ -178,11 +180,17 @@ export function quantizeNetwork(net: DenseNetwork, options: QuantizeOptions): Qu
     hi = nextHi;
   }
   const last = layers[layers.length - 1] as QuantizedLayer;
+  const outputWidth = Math.max(...last.qBits);
+  if (outputWidth > MAX_OUTPUT_WIDTH) {
+    throw new VerinferError("QUANTIZATION_OVERFLOW", `the outputs need ${outputWidth} bits`, {
+      details: `receipts and output commitments hold outputs of at most ${MAX_OUTPUT_WIDTH} bits; use fewer bits`,
+    });
+  }
   return {
     inputShape: net.inputShape.slice(),
     inputSize: net.inputSize,
     input,
     layers,
-    outputWidth: Math.max(...last.qBits),
+    outputWidth,
   };
 }

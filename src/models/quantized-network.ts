@@ -75,7 +75,29 @@ export const QuantizedNetworkSchema = z.object({
     )
     .min(1),
   outputWidth: int.min(2).max(250),
-});
+})
+  // The network commitment hashes sizes, then weights and biases flat, and not `input.hi`: these make its
+  // parse unique and keep every field the integer reference reads determined by what is hashed.
+  .superRefine((net, ctx) => {
+    const issue = (message: string, path: (string | number)[]) => ctx.addIssue({ code: "custom", message, path });
+    if (net.input.hi !== net.input.lo + (1n << BigInt(net.input.bits)) - 1n) {
+      issue("input.hi must be lo + 2^bits - 1 (what the circuit's range check accepts)", ["input", "hi"]);
+    }
+    let nIn = net.inputSize;
+    for (const [l, layer] of net.layers.entries()) {
+      if (layer.nIn !== nIn) issue(`layer ${l} reads ${layer.nIn} values, its input has ${nIn}`, ["layers", l, "nIn"]);
+      if (layer.qBits.length !== layer.nOut) issue(`layer ${l} needs ${layer.nOut} qBits`, ["layers", l, "qBits"]);
+      if (layer.bias.length !== layer.nOut) issue(`layer ${l} needs ${layer.nOut} biases`, ["layers", l, "bias"]);
+      if (layer.weights.length !== layer.nOut || layer.weights.some((row) => row.length !== layer.nIn)) {
+        issue(`layer ${l} weights must be ${layer.nOut} rows of ${layer.nIn}`, ["layers", l, "weights"]);
+      }
+      nIn = layer.nOut;
+    }
+    const last = net.layers[net.layers.length - 1];
+    if (last && net.outputWidth !== Math.max(...last.qBits)) {
+      issue("outputWidth must be the widest qBits of the last layer", ["outputWidth"]);
+    }
+  });
 
 /** Serializes a {@link QuantizedNetwork} to JSON-safe data (bigints as decimal strings). */
 export function quantizedNetworkToJson(net: QuantizedNetwork): unknown {

@@ -78,13 +78,17 @@ export class ArtifactStore {
     try {
       data = await readFile(this.pathOf(ref.sha256));
     } catch (cause) {
-      throw new VerinferError("ARTIFACT_MISSING", `${what} ${ref.sha256} is not in ${this.root}`, { cause });
+      // The message names the object, never the file (a service may pass it on); the path is in meta.
+      throw new VerinferError("ARTIFACT_MISSING", `${what} ${ref.sha256} is not in the artifact store`, {
+        cause,
+        meta: { path: this.pathOf(ref.sha256) },
+      });
     }
     const actual = sha256Hex(data);
     if (actual !== ref.sha256 || data.byteLength !== ref.size) {
       throw new VerinferError("ARTIFACT_CORRUPT", `${what} ${ref.sha256} is corrupted`, {
         details: `expected sha256 ${ref.sha256} (${ref.size} bytes), found ${actual} (${data.byteLength} bytes)`,
-        meta: { expected: ref.sha256, actual },
+        meta: { expected: ref.sha256, actual, path: this.pathOf(ref.sha256) },
       });
     }
     return data;

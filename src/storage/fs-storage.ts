@@ -57,7 +57,8 @@ export class FsStorage implements Storage {
    * Reads an object and checks its hash against the CID.
    *
    * @throws VerinferError `INVALID_INPUT` (malformed CID), `ARTIFACT_MISSING`, `ARTIFACT_CORRUPT`; `INTERNAL`
-   *   when the file system refuses the read (permissions, too many open files).
+   *   when the file system refuses the read (permissions, too many open files). Messages never name a path
+   *   (`meta.path` holds the file's).
    */
   async get(cid: string): Promise<Uint8Array> {
     const parsed = parseCid(cid);
@@ -67,17 +68,21 @@ export class FsStorage implements Storage {
       data = await readFile(file);
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
+      // Messages name the object, never the file: a service passes them on to its clients. The path is in meta.
+      const meta = { path: file };
       if (code === "ENOENT" || code === "ENOTDIR") {
-        throw new VerinferError("ARTIFACT_MISSING", `object ${parsed} is not in ${this.dir}`, { cause });
+        throw new VerinferError("ARTIFACT_MISSING", `object ${parsed} is not in this storage`, { cause, meta });
       }
-      if (code === "EISDIR") throw new VerinferError("ARTIFACT_CORRUPT", `object ${parsed} is a directory`, { cause });
-      throw new VerinferError("INTERNAL", `cannot read object ${parsed} from ${this.dir}`, { cause });
+      if (code === "EISDIR") {
+        throw new VerinferError("ARTIFACT_CORRUPT", `object ${parsed} is a directory`, { cause, meta });
+      }
+      throw new VerinferError("INTERNAL", `cannot read object ${parsed} (${code ?? "read error"})`, { cause, meta });
     }
     const actual = createHash("sha256").update(data).digest();
     if (!actual.equals(parsed.multihash.digest)) {
       throw new VerinferError("ARTIFACT_CORRUPT", `object ${parsed} is corrupted`, {
-        details: `${file} (${data.byteLength} bytes) hashes to ${cidOf(data)}`,
-        meta: { expected: parsed.toString(), actual: cidOf(data), size: data.byteLength },
+        details: `its ${data.byteLength} bytes hash to ${cidOf(data)}`,
+        meta: { expected: parsed.toString(), actual: cidOf(data), size: data.byteLength, path: file },
       });
     }
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

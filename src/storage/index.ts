@@ -2,6 +2,11 @@ export { type ArtifactRef, ArtifactStore, sha256Hex } from "./artifact-store.js"
 export { atomicWrite } from "./atomic-write.js";
 export { resolveCacheDir } from "./cache-dir.js";
 export { cidFromSha256, cidOf, normalizeCid, parseCid, sha256FromCid } from "./cid.js";
+export {
+  type ExportedModelPackage,
+  type ExportModelPackageOptions,
+  exportModelPackage,
+} from "./export-model-package.js";
 export { defaultStorage, FsStorage } from "./fs-storage.js";
 export { canonicalJson, getJson, putJson } from "./json-objects.js";
 export { MemoryStorage } from "./memory-storage.js";

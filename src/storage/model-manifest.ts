@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ACTIVATIONS } from "../models/dense-network.js";
 
 /** Format tag of model package manifests. */
-export const MODEL_FORMAT = "verinfer/model@1";
+export const MODEL_FORMAT = "verinfer/model@2";
 
 const ArtifactRefSchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -11,7 +11,7 @@ const ArtifactRefSchema = z.object({
 
 const decimal = z.string().regex(/^\d+$/, "must be a non-negative decimal integer");
 
-/** zod schema of a model package manifest, `verinfer/model@1`. */
+/** zod schema of a model package manifest, `verinfer/model@2`. */
 export const ModelManifestSchema = z.object({
   format: z.literal(MODEL_FORMAT),
   /** The model commitment as 0x-prefixed 32-byte hex. */
@@ -21,6 +21,7 @@ export const ModelManifestSchema = z.object({
   architecture: z.object({
     inputShape: z.array(z.number().int().positive()),
     inputSize: z.number().int().positive(),
+    outputShape: z.array(z.number().int().positive()),
     layers: z.array(
       z.object({ name: z.string(), units: z.number().int().positive(), activation: z.enum(ACTIVATIONS) }),
     ),
@@ -45,9 +46,25 @@ export const ModelManifestSchema = z.object({
     ),
     output: z.object({ fracBits: z.number().int(), width: z.number().int() }),
   }),
+  /**
+   * How the quantized model tracks the float one on the calibration samples (informative, measured at compile
+   * time; not a trust claim).
+   */
+  fidelity: z
+    .object({
+      samples: z.number().int().positive(),
+      maxAbsError: z.number().nonnegative(),
+      meanAbsError: z.number().nonnegative(),
+      argmaxAgreement: z.number().min(0).max(1),
+      maxAbsFloat: z.number().nonnegative(),
+    })
+    .optional(),
   /** Weights are circuit constants (the verification key binds them). */
   visibility: z.literal("constant"),
-  commitments: z.object({ model: decimal }),
+  /** The model commitment (= id) and its network part; see `modelCommitmentOf`. */
+  commitments: z.object({ model: decimal, network: decimal }),
+  /** CIDv1 of the verification key's canonical JSON (`vkeyCid`): part of the model's identity. */
+  vkey: z.string().regex(/^b[a-z2-7]{20,120}$/),
   circuit: z.object({
     constraints: z.number().int().nonnegative(),
     publicSignals: z.number().int().positive(),
@@ -72,7 +89,7 @@ export const ModelManifestSchema = z.object({
   toolchain: z.record(z.string(), z.string()),
 });
 
-/** A parsed `verinfer/model@1` manifest. */
+/** A parsed `verinfer/model@2` manifest. */
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;
 
 /** Artifact names of a model package. */

@@ -1,5 +1,7 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
+import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } from "../attest/model-commitment.js";
+import { vkeyCid } from "../attest/vkey-cid.js";
 import { WitnessGenerator } from "../circuits/prove-groth16.js";
 import { VerinferError } from "../errors.js";
 import { type DenseNetwork, DenseNetworkSchema } from "../models/dense-network.js";
@@ -7,7 +9,7 @@ import { type QuantizedNetwork, quantizedNetworkFromJson } from "../models/quant
 import { ArtifactStore, sha256Hex } from "./artifact-store.js";
 import { atomicWrite } from "./atomic-write.js";
 import { resolveCacheDir } from "./cache-dir.js";
-import { type ArtifactName, type ModelManifest, ModelManifestSchema } from "./model-manifest.js";
+import { type ArtifactName, MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./model-manifest.js";
 
 /**
  * A compiled model: its manifest, quantized and float networks, verification key, and lazy, hash-checked
@@ -41,6 +43,11 @@ export class ModelPackage {
     return this.manifest.id;
   }
 
+  /** CIDv1 of the verification key (checked against the key itself when the package was opened). */
+  get vkeyCid(): string {
+    return this.manifest.vkey;
+  }
+
   /** Reads and hash-checks one artifact. */
   artifact(name: ArtifactName): Promise<Buffer> {
     return this.store.get(this.manifest.artifacts[name], name);
@@ -64,14 +71,16 @@ export class ModelPackage {
 
   /**
    * Opens a package from its manifest bytes, checking every small artifact's hash now and the large ones
-   * (wasm, zkey) on first use.
+   * (wasm, zkey) on first use. What the manifest states about identity is recomputed, never trusted: the
+   * network commitment and the model commitment (hence the id) from the quantized network, and the vkey's CID
+   * from the key. Setup trust is not established here (see `verifyPackage`).
    *
    * @throws VerinferError `ARTIFACT_CORRUPT` / `ARTIFACT_MISSING`.
    */
   static async fromManifest(manifestJson: unknown, store: ArtifactStore): Promise<ModelPackage> {
     const parsed = ModelManifestSchema.safeParse(manifestJson);
     if (!parsed.success) {
-      throw new VerinferError("ARTIFACT_CORRUPT", "model manifest does not match verinfer/model@1", {
+      throw new VerinferError("ARTIFACT_CORRUPT", `model manifest does not match ${MODEL_FORMAT}`, {
         details: parsed.error.message,
       });
     }
@@ -84,12 +93,32 @@ export class ModelPackage {
       const network = quantizedNetworkFromJson(await readJson("network"));
       const floatNetwork = DenseNetworkSchema.parse(await readJson("floatNetwork"));
       const vkey = (await readJson("vkey")) as Record<string, unknown>;
+      await checkIdentity(manifest, network, vkey);
       return new ModelPackage(manifest, network, floatNetwork, vkey, store);
     } catch (cause) {
       if (cause instanceof VerinferError) throw cause;
       throw new VerinferError("ARTIFACT_CORRUPT", `model package ${manifest.id} has an unreadable artifact`, { cause });
     }
   }
+}
+
+/** The manifest's identity claims against the artifacts they name. */
+async function checkIdentity(
+  manifest: ModelManifest,
+  network: QuantizedNetwork,
+  vkey: Record<string, unknown>,
+): Promise<void> {
+  const corrupt = (what: string) =>
+    new VerinferError("ARTIFACT_CORRUPT", `model package ${manifest.id}: ${what}`, {
+      details: "the manifest states an identity its artifacts do not have",
+    });
+  const netCommitment = await networkCommitment(network);
+  if (netCommitment.toString() !== manifest.commitments.network) throw corrupt("network commitment differs");
+  const commitment = await modelCommitmentOf({ io: modelIo(network), network: netCommitment });
+  if (commitment.toString() !== manifest.commitments.model || modelIdFromCommitment(commitment) !== manifest.id) {
+    throw corrupt("model commitment differs from the network's");
+  }
+  if (vkeyCid(vkey) !== manifest.vkey) throw corrupt("verification key differs from the manifest's vkey CID");
 }
 
 /** Options of {@link loadModelPackage}. */
@@ -131,8 +160,9 @@ export async function findModelPackage(
 }
 
 /**
- * Loads a model package: from a `manifest.json` file path (its artifacts in the cache's store), or by model
- * id from the cache.
+ * Loads a model package: by model id from the cache, or from a `manifest.json` path (or a directory holding
+ * one) — an export (`exportModelPackage`, `verinfer export`) when an `artifacts/` directory sits beside it,
+ * else with its artifacts in the cache's store. Either way the package's identity is recomputed on load.
  *
  * @throws VerinferError `ARTIFACT_MISSING` when nothing is found, `ARTIFACT_CORRUPT` on a hash mismatch.
  * @example
@@ -144,20 +174,31 @@ export async function loadModelPackage(ref: string, options: LoadModelPackageOpt
   const cacheDir = resolveCacheDir(options.cacheDir);
   if (/^0x[0-9a-f]{64}$/.test(ref)) {
     const pkg = await findModelPackage(cacheDir, "id", ref);
-    if (!pkg) throw new VerinferError("ARTIFACT_MISSING", `model ${ref} is not in the cache ${cacheDir}`);
+    if (!pkg) {
+      throw new VerinferError("ARTIFACT_MISSING", `model ${ref} is not in the cache`, {
+        details: `cache: ${cacheDir}; a package exported with \`verinfer export\` loads from its manifest.json`,
+      });
+    }
     return pkg;
   }
+  const file = (await stat(ref).catch(() => undefined))?.isDirectory() ? path.join(ref, "manifest.json") : ref;
   let text: string;
   try {
-    text = await readFile(ref, "utf8");
+    text = await readFile(file, "utf8");
   } catch (cause) {
-    throw new VerinferError("ARTIFACT_MISSING", `cannot read model manifest ${ref}`, { cause });
+    throw new VerinferError("ARTIFACT_MISSING", `cannot read model manifest ${path.basename(file)}`, {
+      cause,
+      details: "pass a model id in the cache, a manifest.json, or the directory `verinfer export` wrote",
+    });
   }
+  const exported = (await stat(path.join(path.dirname(file), "artifacts")).catch(() => undefined))?.isDirectory();
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new VerinferError("ARTIFACT_CORRUPT", `${ref} is not JSON (sha256 ${sha256Hex(text)})`, { cause });
+    throw new VerinferError("ARTIFACT_CORRUPT", `${path.basename(file)} is not JSON (sha256 ${sha256Hex(text)})`, {
+      cause,
+    });
   }
-  return ModelPackage.fromManifest(json, new ArtifactStore(cacheDir));
+  return ModelPackage.fromManifest(json, new ArtifactStore(exported ? path.dirname(file) : cacheDir));
 }

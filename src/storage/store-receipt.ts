@@ -7,7 +7,7 @@ import type { Storage } from "./storage.js";
  * Stores a receipt as canonical JSON and returns its CID. The same receipt always gets the same CID, and a
  * CID names exactly one receipt, so the CID is a tamper-evident handle to hand out or put on chain.
  *
- * @throws VerinferError `MALFORMED_RECEIPT` when `receipt` is not a `verinfer/receipt@1`.
+ * @throws VerinferError `MALFORMED_RECEIPT` when `receipt` is not a `verinfer/receipt@2`.
  * @example
  * ```ts
  * const { receipt } = await verifiableInfer(pkg, input);
@@ -17,7 +17,7 @@ import type { Storage } from "./storage.js";
 export async function storeReceipt(storage: Storage, receipt: Receipt): Promise<string> {
   const parsed = ReceiptSchema.safeParse(receipt);
   if (!parsed.success) {
-    throw new VerinferError("MALFORMED_RECEIPT", "not a verinfer/receipt@1", { details: parsed.error.message });
+    throw new VerinferError("MALFORMED_RECEIPT", "not a verinfer/receipt@2", { details: parsed.error.message });
   }
   return putJson(storage, parsed.data);
 }
@@ -36,7 +36,7 @@ export async function storeReceipt(storage: Storage, receipt: Receipt): Promise<
 export async function loadReceipt(storage: Storage, cid: string): Promise<Receipt> {
   const parsed = ReceiptSchema.safeParse(await getJson(storage, cid));
   if (!parsed.success) {
-    throw new VerinferError("ARTIFACT_CORRUPT", `object ${cid} is not a verinfer/receipt@1`, {
+    throw new VerinferError("ARTIFACT_CORRUPT", `object ${cid} is not a verinfer/receipt@2`, {
       details: parsed.error.message,
     });
   }
