@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } from "./attest/model-commitment.js";
@@ -6,6 +6,7 @@ import { vkeyCid } from "./attest/vkey-cid.js";
 import { generateCircuit } from "./circuits/codegen.js";
 import { compileCircuit } from "./circuits/compile-circuit.js";
 import { ensureDevPtau } from "./circuits/dev-ptau.js";
+import { inspectPtau } from "./circuits/inspect-ptau.js";
 import { setupGroth16 } from "./circuits/setup-groth16.js";
 import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "./errors.js";
@@ -16,8 +17,9 @@ import { quantizedNetworkToJson } from "./models/quantized-network.js";
 import type { OnProgress } from "./progress.js";
 import { type ModelSource, quantizeModel } from "./quantize-model.js";
 import { ArtifactStore, sha256Hex } from "./storage/artifact-store.js";
+import { recordAudit } from "./storage/audit-record.js";
 import { resolveCacheDir } from "./storage/cache-dir.js";
-import { MODEL_FORMAT, type ModelManifest } from "./storage/model-manifest.js";
+import { MODEL_FORMAT, type ModelManifest, type SetupKind } from "./storage/model-manifest.js";
 import { findModelPackage, indexModelPackage, ModelPackage } from "./storage/model-package.js";
 import { toolchainVersions } from "./toolchain.js";
 
@@ -25,7 +27,11 @@ export type { ModelSource };
 
 /** Options of {@link compileModel}. */
 export interface CompileModelOptions extends Partial<QuantizeOptions> {
-  /** A prepared powers-of-tau file from a public ceremony. Without it a cached dev ptau is used (`setup: "dev"`). */
+  /**
+   * A prepared powers-of-tau file. Without it a cached dev ptau is used (`setup: "dev"`). The setup is
+   * `"ceremony"` only when the file's BLAKE2b-512 is a pinned public ceremony file (`CEREMONY_PTAUS`), else
+   * `"unrecognized"`.
+   */
   ptau?: string;
   /** Artifact cache; default `VERINFER_CACHE` or `~/.cache/verinfer`. */
   cacheDir?: string;
@@ -39,7 +45,31 @@ export interface CompileModelOptions extends Partial<QuantizeOptions> {
 }
 
 /** Bump when what a compile writes into a package changes, so cached packages of older compilers are not reused. */
-const COMPILER_REVISION = 2;
+const COMPILER_REVISION = 3;
+
+/**
+ * The key {@link compileModel} caches a package under: the manifest format and compiler revision, the quantized
+ * network, the ptau (`undefined` for the dev ptau) and the toolchain.
+ */
+export function compileCacheKey(params: {
+  networkJson: string;
+  ptauSha256: string | undefined;
+  toolchain: Record<string, string>;
+}): string {
+  const { networkJson, ptauSha256, toolchain } = params;
+  return sha256Hex(
+    JSON.stringify({
+      format: MODEL_FORMAT,
+      revision: COMPILER_REVISION,
+      networkJson,
+      ptau: ptauSha256 ?? "dev",
+      toolchain,
+    }),
+  );
+}
+
+const SETUP_RECORD_DETAIL =
+  "compileModel generated the circuit from the network, compiled it and derived the zkey from that r1cs and the ptau";
 
 /** The smallest ptau power snarkjs accepts for a circuit (its `cirPower`). */
 export function requiredPtauPower(nConstraints: number, nPublic: number): number {
@@ -69,25 +99,11 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   const commitment = await modelCommitmentOf({ io: modelIo(network), network: netCommitment });
   const id = modelIdFromCommitment(commitment);
 
-  let ptauSha256: string | undefined;
-  if (options.ptau) {
-    try {
-      ptauSha256 = sha256Hex(await readFile(options.ptau));
-    } catch (cause) {
-      throw new VerinferError("SETUP_REQUIRED", `cannot read ptau file ${options.ptau}`, { cause });
-    }
-  }
+  // A given ptau is named by its hash: "ceremony" only when the hash is pinned, never because it was passed.
+  let ptau = options.ptau ? await inspectPtau(options.ptau) : undefined;
   const networkJson = JSON.stringify(quantizedNetworkToJson(network));
   const toolchain = toolchainVersions();
-  const cacheKey = sha256Hex(
-    JSON.stringify({
-      format: MODEL_FORMAT,
-      revision: COMPILER_REVISION,
-      networkJson,
-      ptau: ptauSha256 ?? "dev",
-      toolchain,
-    }),
-  );
+  const cacheKey = compileCacheKey({ networkJson, ptauSha256: ptau?.sha256, toolchain });
   if (!options.force) {
     const cached = await findModelPackage(cacheDir, "key", cacheKey).catch(() => undefined);
     if (cached) {
@@ -116,14 +132,16 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
     onProgress?.({ stage: "compile", message: `${info.nConstraints} constraints`, done: true });
     const power = requiredPtauPower(info.nConstraints, nPublic);
 
-    let ptauFile = options.ptau;
-    let ptauPower = power;
-    const kind = options.ptau ? "ceremony" : "dev";
-    if (!ptauFile) {
+    const kind: SetupKind = ptau ? (ptau.ceremony ? "ceremony" : "unrecognized") : "dev";
+    if (kind === "unrecognized" && !options.quiet) {
+      process.stderr.write(
+        `verinfer: WARNING ${options.ptau} is not a pinned ceremony ptau (blake2b ${ptau?.blake2b.slice(0, 16)}…); ` +
+          'the setup is marked "unrecognized".\n',
+      );
+    }
+    if (!ptau) {
       const dev = await ensureDevPtau({ power, cacheDir, ...(onProgress ? { onProgress } : {}) });
-      ptauFile = dev.file;
-      ptauPower = dev.power;
-      ptauSha256 = sha256Hex(await readFile(dev.file));
+      ptau = await inspectPtau(dev.file);
       if (!options.quiet) {
         process.stderr.write(
           `verinfer: WARNING model ${id.slice(0, 10)}… uses a development setup (single local contribution); ` +
@@ -133,7 +151,7 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
     }
     const setup = await setupGroth16({
       r1cs: compiled.r1cs,
-      ptauFile,
+      ptauFile: ptau.file,
       ...(onProgress ? { onProgress } : {}),
     });
 
@@ -188,13 +206,27 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
         inspectWarnings: compiled.warnings,
       },
       proofSystem: "groth16",
-      setup: { kind, ptauSha256: ptauSha256 as string, ptauPower },
+      setup: {
+        kind,
+        ptauSha256: ptau.sha256,
+        ptauBlake2b: ptau.blake2b,
+        ptauPower: ptau.power,
+        contributions: setup.contributions,
+      },
       artifacts,
       toolchain,
     };
     const manifestRef = await store.put(JSON.stringify(manifest, null, 1));
     await indexModelPackage(cacheDir, cacheKey, manifestRef, id);
-    return await ModelPackage.fromManifest(manifest, store);
+    const pkg = await ModelPackage.fromManifest(manifest, store);
+    // This process derived the zkey from the r1cs it compiled and this ptau: the audit's zkey check holds by
+    // construction, for this exact manifest, in this cache.
+    await recordAudit(
+      pkg,
+      { ptauBlake2b: ptau.blake2b, via: "setup", checks: [{ name: "setup", ok: true, detail: SETUP_RECORD_DETAIL }] },
+      { persist: true },
+    );
+    return pkg;
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }

@@ -31,6 +31,13 @@ export {
 } from "./attest/receipt.js";
 export { vkeyCid } from "./attest/vkey-cid.js";
 export {
+  CEREMONY_PTAU_SOURCE,
+  CEREMONY_PTAUS,
+  type CeremonyPtau,
+  ceremonyPtau,
+} from "./circuits/ceremony-ptau.js";
+export { inspectPtau, type PtauInfo } from "./circuits/inspect-ptau.js";
+export {
   createProverPool,
   type ProverPool,
   type ProverPoolJob,
@@ -38,7 +45,9 @@ export {
   type ProverPoolProof,
   type ProverPoolStats,
 } from "./circuits/prover-pool.js";
+export type { ZkeyContribution } from "./circuits/verify-zkey.js";
 export { type CompileModelOptions, compileModel, type ModelSource, requiredPtauPower } from "./compile-model.js";
+export { type ContributeSetupOptions, contributeSetup } from "./contribute-setup.js";
 export {
   configureProofRetry,
   DEFAULT_PROOF_RETRY,
@@ -64,6 +73,14 @@ export { directorySaveHandler, saveModel } from "./models/save-model.js";
 export type { OnProgress, ProgressEvent, ProgressStage } from "./progress.js";
 export { type QuantizeModelOptions, quantizeModel } from "./quantize-model.js";
 export { type ReexecuteOptions, type ReexecuteResult, reexecute } from "./reexecute.js";
+export { CEREMONY_CHECK_LIMITS, setupTrustCheck, type TrustCheck } from "./setup-trust-check.js";
+export {
+  AUDIT_FORMAT,
+  type AuditRecord,
+  AuditRecordSchema,
+  findAuditRecord,
+  manifestSha256,
+} from "./storage/audit-record.js";
 export { cidFromSha256, cidOf, sha256FromCid } from "./storage/cid.js";
 export {
   type ExportedModelPackage,
@@ -73,7 +90,13 @@ export {
 export { defaultStorage, FsStorage } from "./storage/fs-storage.js";
 export { canonicalJson, getJson, putJson } from "./storage/json-objects.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
-export { MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./storage/model-manifest.js";
+export {
+  MODEL_FORMAT,
+  type ModelManifest,
+  ModelManifestSchema,
+  SETUP_KINDS,
+  type SetupKind,
+} from "./storage/model-manifest.js";
 export { loadModelPackage, ModelPackage } from "./storage/model-package.js";
 export type { Storage } from "./storage/storage.js";
 export { loadReceipt, storeReceipt } from "./storage/store-receipt.js";
@@ -84,6 +107,13 @@ export {
   verifiableInfer,
   verifiableInferBatch,
 } from "./verifiable-infer.js";
+export {
+  PACKAGE_CHECKS,
+  type PackageCheckName,
+  type VerifyPackageOptions,
+  type VerifyPackageResult,
+  verifyPackage,
+} from "./verify-package.js";
 export {
   type UnverifiedField,
   type VerifyCheck,

@@ -9,7 +9,8 @@ export type ProgressStage =
   | "infer"
   | "witness"
   | "prove"
-  | "verify";
+  | "verify"
+  | "audit";
 
 /** A progress report: `done` is set on the last event of a stage. */
 export interface ProgressEvent {

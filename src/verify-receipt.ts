@@ -1,6 +1,6 @@
 import * as snarkjs from "snarkjs";
 import { quantizationHash } from "./attest/attest-data.js";
-import { type EasDomainOptions, verifyOffchainAttestation } from "./attest/eas-offchain.js";
+import { type EasDomainOptions, SharedAttestationSchema, verifyOffchainAttestation } from "./attest/eas-offchain.js";
 import {
   DATA_SCHEMA_UID,
   decodeDataAttestationData,
@@ -14,6 +14,8 @@ import { vkeyCid } from "./attest/vkey-cid.js";
 import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME, fromField } from "./field.js";
+import { setupTrustCheck } from "./setup-trust-check.js";
+import { findAuditRecord } from "./storage/audit-record.js";
 import type { ModelPackage } from "./storage/model-package.js";
 
 /** Options of {@link verifyReceipt}. */
@@ -26,7 +28,11 @@ export interface VerifyReceiptOptions {
   vkey?: Record<string, unknown>;
   /** The model package: proofs are checked against its key, and the receipt must name its model and key. */
   modelPackage?: ModelPackage;
-  /** Refuse packages whose setup is `dev` (needs `modelPackage`: a bare vkey does not say). */
+  /**
+   * Accept only a package whose ptau is a pinned public ceremony file and whose zkey was verified against its
+   * r1cs and that ptau (set up in this cache, or `verifyPackage` passed); needs `modelPackage`. See
+   * `setupTrustCheck` for what this covers and what it does not.
+   */
   requireCeremony?: boolean;
   /** Addresses whose inference attestations are accepted (required for attest receipts). */
   trustedSigners?: readonly string[];
@@ -226,8 +232,43 @@ function dataChecks(r: Receipt, att: unknown, check: (name: string, failure: str
   );
 }
 
+/** Paths present in `raw` that a schema dropped from `parsed`: stated, but no part of the format. */
+function strippedPaths(raw: unknown, parsed: unknown, at: string, out: string[]): string[] {
+  if (raw === null || typeof raw !== "object" || parsed === null || typeof parsed !== "object") return out;
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    const path = at ? `${at}.${key}` : key;
+    if (!Object.hasOwn(parsed, key)) out.push(path);
+    else strippedPaths(value, (parsed as Record<string, unknown>)[key], path, out);
+  }
+  return out;
+}
+
+/**
+ * Fields of the receipt as given that no check reads: keys receipt@2 does not define (the schema strips them),
+ * and keys inside the attestation that are not part of what EAS signs.
+ */
+function undefinedFields(raw: unknown, r: Receipt): UnverifiedField[] {
+  const out = strippedPaths(raw, r, "", []).map((field) => ({
+    field,
+    why: `not a ${RECEIPT_FORMAT} field: dropped before any check`,
+  }));
+  const att = SharedAttestationSchema.safeParse(r.attestation);
+  if (att.success) {
+    for (const field of strippedPaths(r.attestation, att.data, "attestation", [])) {
+      out.push({ field, why: "not part of the signed EAS attestation" });
+    }
+  }
+  return out;
+}
+
 /** What `valid: true` does not vouch for under these options: stated, but bound by neither proof nor signature. */
-function unverifiedFields(r: Receipt, options: VerifyReceiptOptions, keyChecked: boolean): UnverifiedField[] {
+function unverifiedFields(
+  r: Receipt,
+  options: VerifyReceiptOptions,
+  keyChecked: boolean,
+  keyAudited: boolean,
+): UnverifiedField[] {
   const out: UnverifiedField[] = [
     { field: "output.float", why: "the tfjs float outputs are the fast answer; only the integer outputs are proven" },
     { field: "output.maxAbsError", why: "computed from output.float, which is not proven" },
@@ -253,6 +294,15 @@ function unverifiedFields(r: Receipt, options: VerifyReceiptOptions, keyChecked:
   }
   if (!keyChecked && r.model.vkey !== undefined) {
     out.push({ field: "model.vkey", why: "no verification key was used for this receipt" });
+  }
+  if (r.mode === "zk" && !keyAudited) {
+    out.push({
+      field: "circuit",
+      why: options.modelPackage
+        ? "the package's key was not audited against its network here (verifyPackage / `verinfer audit`): a valid " +
+          "proof means only what the key's circuit computes"
+        : "a bare vkey is the caller's to trust: nothing here ties its circuit to model.network",
+    });
   }
   if (r.mode === "zk" && !options.requireCeremony) {
     out.push({
@@ -344,16 +394,8 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
   };
   const modes = options.requireMode === undefined ? undefined : ([] as ReceiptMode[]).concat(options.requireMode);
   if (modes) check("mode", modes.includes(r.mode) ? undefined : `mode "${r.mode}" is not one of ${modes.join(", ")}`);
-  if (options.requireCeremony) {
-    check(
-      "setup",
-      !pkg
-        ? "requireCeremony needs a modelPackage: a bare vkey does not say how it was set up"
-        : pkg.manifest.setup.kind !== "ceremony"
-          ? `model setup is "${pkg.manifest.setup.kind}", not a ceremony`
-          : undefined,
-    );
-  }
+  // Earned, never read from the manifest's label: pinned ceremony ptau + zkey verified here (setup-trust-check.ts).
+  if (options.requireCeremony) checks.push(await setupTrustCheck(pkg));
   check("statement", await statedStatement(r));
   if (pkg) {
     check(
@@ -389,7 +431,8 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
     dataChecks(r, options.dataAttestation, check);
   }
 
-  const unverified = unverifiedFields(r, options, keyChecked);
+  const keyAudited = r.mode === "zk" && pkg !== undefined && (await findAuditRecord(pkg)) !== undefined;
+  const unverified = [...unverifiedFields(r, options, keyChecked, keyAudited), ...undefinedFields(receipt, r)];
   const failed = checks.find((c) => !c.ok);
   return failed
     ? { valid: false, reason: failed.detail ?? failed.name, checks, unverified }

@@ -1,10 +1,14 @@
 import * as snarkjs from "snarkjs";
 import { compileModel } from "../src/compile-model.js";
-import { DEMO_MODEL_DIR, demoSamples, TEST_CACHE } from "./fixtures.js";
+import { DEMO_MODEL_DIR, demoSamples, TEST_CACHE, tinyPackage } from "./fixtures.js";
 
-/** Compiles the demo model once before the test files run in parallel, so they share one dev ptau and zkey. */
+/**
+ * Compiles the demo and tiny models once before the test files run in parallel, so they share one dev ptau and
+ * one zkey each (two files compiling the same model at once would each get their own key).
+ */
 export default async function setup(): Promise<void> {
   await compileModel(DEMO_MODEL_DIR, { calibration: demoSamples.calibration, cacheDir: TEST_CACHE, quiet: true });
+  await tinyPackage();
   // snarkjs's curve keeps worker threads alive; this process is vitest's own, so end them here.
   await (await snarkjs.curves.getCurveFromName("bn128")).terminate();
 }

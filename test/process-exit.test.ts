@@ -1,10 +1,10 @@
 // A script that uses the library exits by itself once its work is done (issue 12): snarkjs's shared curve keeps a
 // worker thread per core, which must not hold the process open after a setup, a proof or a verification.
-// The scripts run the built dist/ as a user's app would (`npm test` builds before vitest).
+// The scripts import the package by name, from an app folder whose node_modules/verinfer links to this repository,
+// so they run the built dist/ through package.json's "exports" as a user's app would (`npm test` builds first).
 import { spawn } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
 import { DEMO_MODEL_DIR, demoSamples, ROOT, TEST_CACHE, tempDirs, tinyCalibration, tinyNetwork } from "./fixtures.js";
@@ -22,9 +22,12 @@ interface ScriptRun {
   exitAfterDoneMs?: number;
 }
 
-/** Runs an ES module script with node and measures how long it lives after printing "done". */
+/** Runs a script (ES module or CommonJS) with node in a fresh app folder; measures how long it lives after "done". */
 async function runScript(source: string, kind: "mjs" | "cjs" = "mjs"): Promise<ScriptRun> {
-  const file = path.join(await tempDir(), `script.${kind}`);
+  const app = await tempDir();
+  await mkdir(path.join(app, "node_modules"));
+  await symlink(ROOT, path.join(app, "node_modules", "verinfer"), "dir");
+  const file = path.join(app, `script.${kind}`);
   await writeFile(file, source);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [file], { cwd: path.dirname(file), stdio: ["ignore", "pipe", "pipe"] });
@@ -51,12 +54,10 @@ async function runScript(source: string, kind: "mjs" | "cjs" = "mjs"): Promise<S
   });
 }
 
-const dist = (file: string) => pathToFileURL(path.join(ROOT, "dist", file)).href;
-
 describe("a script using verinfer", () => {
   it("exits by itself after compileModel → verifiableInfer → verifyReceipt on the demo model", async () => {
     const run = await runScript(`
-      import { compileModel, verifiableInfer, verifyReceipt } from ${JSON.stringify(dist("index.js"))};
+      import { compileModel, verifiableInfer, verifyReceipt } from "verinfer";
       const pkg = await compileModel(${JSON.stringify(DEMO_MODEL_DIR)}, {
         calibration: ${JSON.stringify(demoSamples.calibration)},
         cacheDir: ${JSON.stringify(TEST_CACHE)},
@@ -76,7 +77,7 @@ describe("a script using verinfer", () => {
   it("exits by itself after a fresh Groth16 setup, a proof and a verification", async () => {
     const { file: ptau } = await ensureDevPtau({ power: 10, cacheDir: TEST_CACHE });
     const run = await runScript(`
-      import { compileModel, verifiableInfer, verifyReceipt } from ${JSON.stringify(dist("index.js"))};
+      import { compileModel, verifiableInfer, verifyReceipt } from "verinfer";
       const pkg = await compileModel(${JSON.stringify(tinyNetwork)}, {
         calibration: ${JSON.stringify(tinyCalibration)},
         cacheDir: ${JSON.stringify(await tempDir())},
@@ -88,6 +89,33 @@ describe("a script using verinfer", () => {
       console.log("valid " + valid);
       console.log("done");
     `);
+    expect(run.stdout).toContain("valid true");
+    expect(run.code).toBe(0);
+    expect(run.exitAfterDoneMs).toBeLessThan(EXIT_WITHIN_MS);
+  });
+
+  it("loads with require() from a CommonJS app (Node >= 20.19), every subpath, and exits after a proof", async () => {
+    const run = await runScript(
+      `
+      const { compileModel, verifiableInfer, verifyReceipt } = require("verinfer");
+      for (const sub of ["models", "circuits", "attest", "storage", "chain"]) {
+        if (Object.keys(require("verinfer/" + sub)).length === 0) throw new Error("verinfer/" + sub + " is empty");
+      }
+      (async () => {
+        const pkg = await compileModel(${JSON.stringify(DEMO_MODEL_DIR)}, {
+          calibration: ${JSON.stringify(demoSamples.calibration)},
+          cacheDir: ${JSON.stringify(TEST_CACHE)},
+          quiet: true,
+        });
+        const { receipt } = await verifiableInfer(pkg, ${JSON.stringify(demoSamples.inputs[1])});
+        const { valid } = await verifyReceipt(receipt, { modelPackage: pkg });
+        console.log("valid " + valid);
+        console.log("done");
+      })();
+    `,
+      "cjs",
+    );
+    expect(run.stderr).toBe("");
     expect(run.stdout).toContain("valid true");
     expect(run.code).toBe(0);
     expect(run.exitAfterDoneMs).toBeLessThan(EXIT_WITHIN_MS);

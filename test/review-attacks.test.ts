@@ -1,6 +1,7 @@
 // A security review of the trust binding of receipt@2 / model@2 (issue 8), written as the attacks. Each test
 // verified a false or forged statement (or accepted a forged artifact) on the code it was written against.
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { Wallet } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { attestData, quantizationHash } from "../src/attest/attest-data.js";
@@ -10,6 +11,7 @@ import { DATA_SCHEMA_UID, encodeDataAttestationData } from "../src/attest/eas-sc
 import { modelIdFromCommitment } from "../src/attest/model-commitment.js";
 import type { Receipt } from "../src/attest/receipt.js";
 import { vkeyCid } from "../src/attest/vkey-cid.js";
+import { CEREMONY_PTAUS } from "../src/circuits/ceremony-ptau.js";
 import { generateCircuit } from "../src/circuits/codegen.js";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
 import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
@@ -23,6 +25,7 @@ import { type QuantizedNetwork, quantizedNetworkFromJson } from "../src/models/q
 import { commitOutput } from "../src/receipt-statement.js";
 import { reexecute } from "../src/reexecute.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
+import { manifestSha256 } from "../src/storage/audit-record.js";
 import { exportModelPackage } from "../src/storage/export-model-package.js";
 import { loadModelPackage, type ModelPackage } from "../src/storage/model-package.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
@@ -175,6 +178,37 @@ describe("a receipt's fields are checked or listed as unverified", () => {
     expect(result.valid === false || unverifiedFields(result).includes("proof")).toBe(true);
   });
 
+  it("lists fields receipt@2 does not define (stripped, never checked) instead of vouching for them", async () => {
+    const r = {
+      ...clone(receipt),
+      label: "cat",
+      model: { ...clone(receipt.model), name: "official-glyphs-v3" },
+      output: { ...clone(receipt.output), labels: ["a", "b", "c", "d"] },
+    };
+    const result = await verifyReceipt(r, { vkey: pkg.vkey });
+    expect(result.valid).toBe(true);
+    for (const f of ["label", "model.name", "output.labels"]) expect(unverifiedFields(result)).toContain(f);
+    // The honest receipt has none.
+    const known = ["output.float", "output.maxAbsError", "timings", "createdAt", "backend", "setup", "model.vkey"];
+    for (const f of unverifiedFields(await verifyReceipt(receipt, { vkey: pkg.vkey }))) expect(known).toContain(f);
+  });
+
+  it("lists unsigned fields inside an attestation instead of vouching for them", async () => {
+    const inferenceNode = new Wallet(`0x${"11".repeat(32)}`);
+    const { receipt: attested } = await verifiableInfer(pkg, demoSamples.inputs[0] as number[], {
+      mode: "attest",
+      signer: inferenceNode,
+    });
+    const r = clone(attested) as unknown as { attestation: { sig: { message: Record<string, unknown> } } };
+    r.attestation.sig.message.note = "reviewed by the model's auditor";
+    const result = await verifyReceipt(r, { trustedSigners: [inferenceNode.address] });
+    expect(result.valid).toBe(true);
+    expect(unverifiedFields(result)).toContain("attestation.sig.message.note");
+    const known = ["output.float", "output.maxAbsError", "timings", "createdAt", "model.vkey"];
+    const honest = await verifyReceipt(attested, { trustedSigners: [inferenceNode.address] });
+    for (const f of unverifiedFields(honest)) expect(known).toContain(f);
+  });
+
   it("compares a data attestation's shape as numbers, not as joined text", async () => {
     const values = demoSamples.inputs[1] as number[];
     const honest = await attestData(
@@ -248,6 +282,37 @@ describe("opening a package checks every field of the network the commitment doe
     expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
   });
 
+  it("refuses a manifest whose quantization, architecture or public-signal count is not its network's", async () => {
+    const honest = await tinyPackage();
+    type Manifest = typeof honest.manifest;
+    const edits: Array<(m: Manifest) => void> = [
+      (m) => {
+        m.quantization.output.fracBits += 10;
+      },
+      (m) => {
+        m.quantization.input.range = [-1000, 1000];
+      },
+      (m) => {
+        m.architecture.outputShape = [2, 2];
+      },
+      (m) => {
+        (m.architecture.layers[0] as Manifest["architecture"]["layers"][number]).activation = "linear";
+      },
+      (m) => {
+        m.circuit.publicSignals += 1;
+      },
+    ];
+    for (const edit of edits) {
+      const dir = await tmp();
+      const written = await exportModelPackage(honest, { dir });
+      const manifest = JSON.parse(await readFile(written.manifest, "utf8")) as Manifest;
+      edit(manifest);
+      await writeFile(written.manifest, JSON.stringify(manifest));
+      const error = await errorOf(loadModelPackage(dir, { cacheDir: await tmp() }));
+      expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
+    }
+  });
+
   it("refuses a network whose weights, biases or range widths do not have the layer's shape", async () => {
     const honest = await tinyPackage();
     type Layer = { qBits: number[]; bias: string[]; weights: string[][] };
@@ -273,6 +338,8 @@ describe("a package from a directory proves nothing about its key (open: audit /
   let honest: ModelPackage;
   let forged: ZkReceipt;
   let exportDir: string;
+  const input = [0.1, 0.2, 0.3, 0.4];
+  let salts: { input: string; output: string };
 
   beforeAll(async () => {
     honest = await tinyPackage();
@@ -290,8 +357,9 @@ describe("a package from a directory proves nothing about its key (open: audit /
     const ptau = await ensureDevPtau({ power: honest.manifest.setup.ptauPower, cacheDir: TEST_CACHE });
     const setup = await setupGroth16({ r1cs: compiled.r1cs, ptauFile: ptau.file });
 
-    const input = [0.1, 0.2, 0.3, 0.4];
-    const { receipt, salts } = await verifiableInfer(honest, input);
+    const inferred = await verifiableInfer(honest, input);
+    const receipt = inferred.receipt;
+    salts = inferred.salts;
     const xq = quantizeInput(net, input);
     const proof = await proveGroth16({
       witness: new Uint8Array(compiled.wasm),
@@ -326,22 +394,39 @@ describe("a package from a directory proves nothing about its key (open: audit /
     await writeFile(written.manifest, JSON.stringify(manifest));
   });
 
-  it("the forged receipt is false: the honest package refuses it", async () => {
+  it("the forged receipt is false: the honest package and re-execution refuse it", async () => {
     expect(forged.model.id).toBe(modelIdFromCommitment(BigInt(honest.manifest.commitments.model)));
     expect((await verifyReceipt(forged, { modelPackage: honest })).valid).toBe(false);
+    expect((await reexecute(forged, { modelPackage: honest, input, salts })).valid).toBe(false);
   });
 
-  it("OPEN: a crafted export with a foreign key and a 'ceremony' label is not accepted as the model", async () => {
-    // Fails today (the export loads, and verifyReceipt with requireCeremony says valid with nothing listed
-    // about the key). Turn this into a plain `it` once loading (or requireCeremony) refuses an unaudited key.
-    let pkg: ModelPackage;
-    try {
-      pkg = await loadModelPackage(exportDir, { cacheDir: await tmp() });
-    } catch (error) {
-      expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
-      return;
-    }
-    const result = await verifyReceipt(forged, { modelPackage: pkg, requireCeremony: true });
-    expect(result.valid).toBe(false);
+  // Was open until setup trust landed: the export loaded under the honest id and requireCeremony took the label.
+  it("a crafted export with a foreign key, a 'ceremony' label, a pinned ptau hash and its own audit record is not trusted", async () => {
+    const manifestFile = path.join(exportDir, "manifest.json");
+    const manifest = JSON.parse(await readFile(manifestFile, "utf8"));
+    const pinned = CEREMONY_PTAUS.find((c) => c.power === manifest.setup.ptauPower) ?? CEREMONY_PTAUS[0];
+    manifest.setup.ptauBlake2b = pinned?.blake2b;
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    // The export ships an "audit" of itself, as the loader's own cache would hold one.
+    const record = {
+      format: "verinfer/audit@1",
+      manifestSha256: manifestSha256(manifest),
+      modelId: manifest.id,
+      ptauBlake2b: manifest.setup.ptauBlake2b,
+      via: "audit",
+      createdAt: new Date().toISOString(),
+      checks: [{ name: "zkey", ok: true }],
+    };
+    await mkdir(path.join(exportDir, "audits"), { recursive: true });
+    await writeFile(path.join(exportDir, "audits", `${record.manifestSha256}.json`), JSON.stringify(record));
+
+    const pkg = await loadModelPackage(exportDir, { cacheDir: await tmp() });
+    const strict = await verifyReceipt(forged, { modelPackage: pkg, requireCeremony: true });
+    expect(strict.valid).toBe(false);
+    expect(strict.checks.find((c) => c.name === "setup")?.ok).toBe(false);
+    // Without requireCeremony the proof checks against the package's (foreign) key, and the result says that the
+    // key's circuit was never audited against the network: the one claim a valid result here does not make.
+    const loose = await verifyReceipt(forged, { modelPackage: pkg });
+    expect(loose.unverified.map((u) => u.field)).toContain("circuit");
   });
 });

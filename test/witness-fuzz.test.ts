@@ -111,7 +111,6 @@ interface FuzzNet {
   /** Public signals are wires 1..nPublic; the private inputs follow. */
   nPublic: number;
   privateWires: number[];
-  salts: { inputSalt: bigint; outputSalt: bigint };
   witness(x: readonly bigint[], salts?: { inputSalt: bigint; outputSalt: bigint }): Promise<bigint[]>;
   /** The honest witness of the private inputs a (possibly forged) witness carries; undefined when none exists. */
   honestFor(w: readonly bigint[]): Promise<bigint[] | undefined>;
@@ -320,13 +319,15 @@ beforeAll(async () => {
     }) as [bigint, bigint, bigint, bigint];
     const salts = { inputSalt, outputSalt };
     const witness = (x: readonly bigint[], s = salts) => calc(circuitInputJson({ input: x, ...s }));
+    // main's inputs, public ones first (none today), then the private ones.
+    const inputWires = Array.from({ length: r1cs.nPubInputs + r1cs.nPrvInputs }, (_, i) => r1cs.nOutputs + 1 + i);
     const honestFor = async (w: readonly bigint[]) => {
-      // main's private inputs, read back by name: main.x (a scalar) or main.x[i] (a vector).
+      // main's inputs, read back by name: main.x (a scalar) or main.x[i] (a vector).
       const input: Record<string, string | string[]> = {};
-      for (const wire of privateWires) {
+      for (const wire of inputWires) {
         const name = circuit.wireNames[wire]?.[0] ?? "";
         const m = /^main\.(\w+)(?:\[(\d+)\])?$/.exec(name);
-        if (!m) throw new Error(`private input wire ${wire} has an unexpected name ${name}`);
+        if (!m) throw new Error(`input wire ${wire} has an unexpected name ${name}`);
         const value = (w[wire] as bigint).toString();
         const key = m[1] as string;
         if (m[2] === undefined) {
@@ -370,7 +371,6 @@ beforeAll(async () => {
       byWire: constraintsByWire(r1cs),
       nPublic,
       privateWires,
-      salts,
       witness,
       honestFor,
       pool,

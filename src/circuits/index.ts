@@ -1,6 +1,14 @@
+export { CEREMONY_PTAU_SOURCE, CEREMONY_PTAUS, type CeremonyPtau, ceremonyPtau } from "./ceremony-ptau.js";
 export { GADGET_FILE, type GenerateCircuitParams, generateCircuit } from "./codegen.js";
 export { type CompileCircuitParams, type CompiledCircuit, compileCircuit, GADGETS_DIR } from "./compile-circuit.js";
+export {
+  type ContributedZkey,
+  type ContributeZkeyParams,
+  contributeZkey,
+  MAX_CONTRIBUTION_NAME,
+} from "./contribute-zkey.js";
 export { type EnsureDevPtauParams, ensureDevPtau, MAX_DEV_PTAU_POWER } from "./dev-ptau.js";
+export { findPtauByHash, inspectPtau, type PtauInfo } from "./inspect-ptau.js";
 export {
   type CircuitInputs,
   circuitInputJson,
@@ -18,3 +26,9 @@ export {
   type ProverPoolStats,
 } from "./prover-pool.js";
 export { type Groth16Setup, type SetupGroth16Params, setupGroth16 } from "./setup-groth16.js";
+export {
+  type VerifyZkeyParams,
+  verifyZkey,
+  type ZkeyContribution,
+  type ZkeyVerification,
+} from "./verify-zkey.js";

@@ -22,6 +22,7 @@ import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { readCalibration, readJsonFile } from "./io.js";
 import { KEY_ENV, loadSigner } from "./keys.js";
 import { createProgress } from "./progress-bar.js";
+import { auditCommand, contributeCommand } from "./setup-commands.js";
 
 /** The bundled demo model (trained by examples/train-demo-model.ts). */
 export const DEMO_MODEL_DIR = path.join(packageRoot(), "examples", "models", "demo-glyphs");
@@ -86,6 +87,14 @@ async function compileWithProgress(modelDir: string, flags: CompileFlags): Promi
   } finally {
     progress.stop();
   }
+}
+
+/** A model named by id or manifest file is loaded from the cache; a model directory is compiled (or found). */
+async function resolvePackage(ref: string, flags: CompileFlags): Promise<ModelPackage> {
+  if (/^0x[0-9a-f]{64}$/.test(ref) || ref.endsWith(".json")) {
+    return loadModelPackage(ref, flags.cacheDir ? { cacheDir: flags.cacheDir } : {});
+  }
+  return compileWithProgress(ref, flags);
 }
 
 function out(line: string): void {
@@ -365,6 +374,30 @@ export function buildCli(setExit: (code: number) => void): Command {
       const options = await compileOptions(flags.model, flags);
       setExit(await reexecuteCommand(receipt, { ...flags, calibration: options.calibration ?? [] }));
     });
+
+  withCompileFlags(
+    program
+      .command("audit <model>")
+      .description(
+        "audit a model package (modelDir, id or manifest.json): recompute its commitment, regenerate and recompile " +
+          "its circuit, check vkey = export(zkey) and the zkey against r1cs + ptau; exit 0 ok, 1 failed, 2 malformed",
+      ),
+  )
+    .option("--json", "print the checks as JSON")
+    .action(async (model: string, flags: CompileFlags & { json?: boolean }) =>
+      setExit(await auditCommand(await resolvePackage(model, flags), flags)),
+    );
+
+  const setup = program.command("setup").description("Groth16 setup of a compiled model");
+  withCompileFlags(
+    setup
+      .command("contribute <model>")
+      .description("add a phase-2 contribution (fresh OS randomness) to a model's zkey; writes a new package"),
+  )
+    .requiredOption("--name <name>", "the contributor's name, recorded in the zkey and the manifest")
+    .action(async (model: string, flags: CompileFlags & { name: string }) =>
+      setExit(await contributeCommand(await resolvePackage(model, flags), flags)),
+    );
 
   program
     .command("resume-proofs")

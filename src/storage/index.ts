@@ -1,5 +1,14 @@
 export { type ArtifactRef, ArtifactStore, sha256Hex } from "./artifact-store.js";
 export { atomicWrite } from "./atomic-write.js";
+export {
+  AUDIT_FORMAT,
+  AUDIT_SOURCES,
+  type AuditFindings,
+  type AuditRecord,
+  AuditRecordSchema,
+  findAuditRecord,
+  manifestSha256,
+} from "./audit-record.js";
 export { resolveCacheDir } from "./cache-dir.js";
 export { cidFromSha256, cidOf, normalizeCid, parseCid, sha256FromCid } from "./cid.js";
 export {
@@ -10,7 +19,14 @@ export {
 export { defaultStorage, FsStorage } from "./fs-storage.js";
 export { canonicalJson, getJson, putJson } from "./json-objects.js";
 export { MemoryStorage } from "./memory-storage.js";
-export { type ArtifactName, MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./model-manifest.js";
+export {
+  type ArtifactName,
+  MODEL_FORMAT,
+  type ModelManifest,
+  ModelManifestSchema,
+  SETUP_KINDS,
+  type SetupKind,
+} from "./model-manifest.js";
 export { type LoadModelPackageOptions, loadModelPackage, ModelPackage } from "./model-package.js";
 export type { Storage } from "./storage.js";
 export { loadReceipt, storeReceipt } from "./store-receipt.js";

@@ -9,6 +9,12 @@ const ArtifactRefSchema = z.object({
   size: z.number().int().nonnegative(),
 });
 
+/** What a package's ptau is: see `ModelManifest["setup"]["kind"]`. */
+export const SETUP_KINDS = ["dev", "ceremony", "unrecognized"] as const;
+
+/** One of {@link SETUP_KINDS}. */
+export type SetupKind = (typeof SETUP_KINDS)[number];
+
 const decimal = z.string().regex(/^\d+$/, "must be a non-negative decimal integer");
 
 /** zod schema of a model package manifest, `verinfer/model@2`. */
@@ -73,9 +79,17 @@ export const ModelManifestSchema = z.object({
   }),
   proofSystem: z.literal("groth16"),
   setup: z.object({
-    kind: z.enum(["dev", "ceremony"]),
+    /**
+     * What the ptau is, by its BLAKE2b-512: `ceremony` only for a pinned public ceremony file, `dev` for the
+     * cached development ptau, `unrecognized` for any other. A label, re-checked by every trust decision.
+     */
+    kind: z.enum(SETUP_KINDS),
     ptauSha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** BLAKE2b-512 of the ptau file (the hash ceremonies publish). */
+    ptauBlake2b: z.string().regex(/^[0-9a-f]{128}$/),
     ptauPower: z.number().int().positive(),
+    /** Groth16 phase-2 contributions, first first: the setup is sound if one of them was honest. */
+    contributions: z.array(z.object({ name: z.string().max(64), hash: z.string().regex(/^[0-9a-f]{128}$/) })).min(1),
   }),
   artifacts: z.object({
     network: ArtifactRefSchema,

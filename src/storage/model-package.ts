@@ -5,10 +5,12 @@ import { vkeyCid } from "../attest/vkey-cid.js";
 import { WitnessGenerator } from "../circuits/prove-groth16.js";
 import { VerinferError } from "../errors.js";
 import { type DenseNetwork, DenseNetworkSchema } from "../models/dense-network.js";
+import { inputRange } from "../models/quantize-input.js";
 import { type QuantizedNetwork, quantizedNetworkFromJson } from "../models/quantized-network.js";
 import { ArtifactStore, sha256Hex } from "./artifact-store.js";
 import { atomicWrite } from "./atomic-write.js";
 import { resolveCacheDir } from "./cache-dir.js";
+import { canonicalJson } from "./json-objects.js";
 import { type ArtifactName, MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./model-manifest.js";
 
 /**
@@ -22,6 +24,11 @@ export class ModelPackage {
   /** Verification key in snarkjs's JSON shape. */
   readonly vkey: Record<string, unknown>;
   readonly store: ArtifactStore;
+  /**
+   * The cache whose audit records vouch for this package: the loader's own cache, never a directory that came
+   * with the package (an export could otherwise ship its own "audit").
+   */
+  readonly trustDir: string;
   private proving: Promise<{ wasm: Uint8Array; zkey: Uint8Array; witness: WitnessGenerator }> | undefined;
 
   private constructor(
@@ -30,12 +37,14 @@ export class ModelPackage {
     floatNetwork: DenseNetwork,
     vkey: Record<string, unknown>,
     store: ArtifactStore,
+    trustDir: string,
   ) {
     this.manifest = manifest;
     this.network = network;
     this.floatNetwork = floatNetwork;
     this.vkey = vkey;
     this.store = store;
+    this.trustDir = trustDir;
   }
 
   /** The model id (model commitment as hex). */
@@ -77,7 +86,11 @@ export class ModelPackage {
    *
    * @throws VerinferError `ARTIFACT_CORRUPT` / `ARTIFACT_MISSING`.
    */
-  static async fromManifest(manifestJson: unknown, store: ArtifactStore): Promise<ModelPackage> {
+  static async fromManifest(
+    manifestJson: unknown,
+    store: ArtifactStore,
+    options: { trustDir?: string } = {},
+  ): Promise<ModelPackage> {
     const parsed = ModelManifestSchema.safeParse(manifestJson);
     if (!parsed.success) {
       throw new VerinferError("ARTIFACT_CORRUPT", `model manifest does not match ${MODEL_FORMAT}`, {
@@ -94,7 +107,7 @@ export class ModelPackage {
       const floatNetwork = DenseNetworkSchema.parse(await readJson("floatNetwork"));
       const vkey = (await readJson("vkey")) as Record<string, unknown>;
       await checkIdentity(manifest, network, vkey);
-      return new ModelPackage(manifest, network, floatNetwork, vkey, store);
+      return new ModelPackage(manifest, network, floatNetwork, vkey, store, options.trustDir ?? store.cacheDir);
     } catch (cause) {
       if (cause instanceof VerinferError) throw cause;
       throw new VerinferError("ARTIFACT_CORRUPT", `model package ${manifest.id} has an unreadable artifact`, { cause });
@@ -119,6 +132,42 @@ async function checkIdentity(
     throw corrupt("model commitment differs from the network's");
   }
   if (vkeyCid(vkey) !== manifest.vkey) throw corrupt("verification key differs from the manifest's vkey CID");
+  if (vkey.nPublic !== manifest.circuit.publicSignals) throw corrupt("public-signal count differs from the key's");
+  // What the manifest restates about the network (for people and tools that read it) must be the network's.
+  const last = network.layers[network.layers.length - 1] as QuantizedNetwork["layers"][number];
+  const stated = {
+    inputShape: manifest.architecture.inputShape,
+    inputSize: manifest.architecture.inputSize,
+    outputShape: manifest.architecture.outputShape,
+    layers: manifest.architecture.layers.map((l) => [l.units, l.activation]),
+    quantization: manifest.quantization,
+  };
+  const derived = {
+    inputShape: network.inputShape,
+    inputSize: network.inputSize,
+    outputShape: [last.nOut],
+    layers: network.layers.map((l) => [l.nOut, l.activation]),
+    quantization: {
+      input: {
+        bits: network.input.bits,
+        fracBits: network.input.fracBits,
+        lo: network.input.lo.toString(),
+        hi: network.input.hi.toString(),
+        range: inputRange(network),
+      },
+      layers: network.layers.map((l) => ({
+        weightBits: l.weightBits,
+        weightFracBits: l.weightFracBits,
+        outFracBits: l.outFracBits,
+        shift: l.shift,
+        maxQBits: Math.max(...l.qBits),
+      })),
+      output: { fracBits: last.outFracBits, width: network.outputWidth },
+    },
+  };
+  if (canonicalJson(stated) !== canonicalJson(derived)) {
+    throw corrupt("architecture or quantization differs from the network's");
+  }
 }
 
 /** Options of {@link loadModelPackage}. */
@@ -200,5 +249,8 @@ export async function loadModelPackage(ref: string, options: LoadModelPackageOpt
       cause,
     });
   }
-  return ModelPackage.fromManifest(json, new ArtifactStore(exported ? path.dirname(file) : cacheDir));
+  // An export's artifacts are read (and hash-checked) from its directory; trust comes from the loader's cache.
+  return ModelPackage.fromManifest(json, new ArtifactStore(exported ? path.dirname(file) : cacheDir), {
+    trustDir: cacheDir,
+  });
 }

@@ -49,7 +49,15 @@ declare module "snarkjs" {
   };
   export const zKey: {
     newZKey(r1cs: FileLike, ptau: FileLike, zkey: FileLike, logger?: Logger): Promise<unknown>;
-    contribute(zkeyOld: FileLike, zkeyNew: FileLike, name: string, entropy: string, logger?: Logger): Promise<unknown>;
+    /** Resolves to the contribution hash (BLAKE2b-512 of the contribution's public key). */
+    contribute(
+      zkeyOld: FileLike,
+      zkeyNew: FileLike,
+      name: string,
+      entropy: string,
+      logger?: Logger,
+    ): Promise<Uint8Array>;
+    verifyFromR1cs(r1cs: FileLike, ptau: FileLike, zkey: FileLike, logger?: Logger): Promise<boolean>;
     exportVerificationKey(zkey: FileLike, logger?: Logger): Promise<Record<string, unknown>>;
     exportSolidityVerifier(zkey: FileLike, templates: unknown, logger?: Logger): Promise<string>;
   };
