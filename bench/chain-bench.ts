@@ -1,6 +1,6 @@
 /**
- * `npm run bench:chain [-- --json]`: gas of the on-chain path on a local anvil node, for the demo model (7 public
- * signals) and mlp-784-56-10 (13).
+ * `npm run bench:chain [-- --json] [-- --only <model>]`: gas of the on-chain path on a local anvil node, for the demo
+ * model (7 public signals) and mlp-784-56-10 (13); `--only demo-glyphs` skips the larger model's compile.
  * One line per proof system and case: deploying the model's verifier, recording a verified inference through
  * `InferenceRegistry.submitProof`, and calling the bare verifier with the same proof in a transaction of its own
  * (both include the 21,000 base cost and calldata). Gas is deterministic; nothing is timed.
@@ -20,6 +20,7 @@ import {
 import { compileModel } from "../src/compile-model.js";
 import { packageRoot } from "../src/package-root.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
+import { argValue } from "./bench-util.js";
 
 /** One benchmark line. */
 export interface ChainBenchResult {
@@ -44,21 +45,24 @@ const MODELS = [
   { name: "mlp-784-56-10", dir: path.join(packageRoot(), "bench", "models", "mlp-784-56-10") },
 ];
 
-export async function main(): Promise<ChainBenchResult[]> {
+export async function main(only?: string): Promise<ChainBenchResult[]> {
   const anvil = await startAnvil();
   const provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
   try {
     const wallet = new Wallet(anvil.accounts[0] as string, provider);
     const { registry, deployGas: registryDeployGas } = await deployRegistry(wallet);
     const results: ChainBenchResult[] = [];
-    for (const model of MODELS) {
+    for (const model of MODELS.filter((m) => only === undefined || m.name === only)) {
       const samples = JSON.parse(readFileSync(path.join(model.dir, "samples.json"), "utf8")) as {
         calibration: number[][];
         inputs: number[][];
       };
       const pkg = await compileModel(model.dir, { calibration: samples.calibration, quiet: true });
       const verifier = await deployVerifier(wallet, pkg);
-      await registerModel(registry, { modelId: pkg.id, verifier: verifier.address });
+      const { modelKey } = await registerModel(registry, {
+        modelCommitment: pkg.manifest.commitments.model,
+        verifier: verifier.address,
+      });
       for (const [i, x] of samples.inputs.slice(0, 3).entries()) {
         const { receipt } = await verifiableInfer(pkg, x);
         if (!receipt.proof) throw new Error("expected a zk receipt");
@@ -73,7 +77,7 @@ export async function main(): Promise<ChainBenchResult[]> {
         if (!(await verifyProof.staticCall(a, b, c, publicSignals))) throw new Error("the verifier rejects the proof");
         const tx = await verifyProof.send(a, b, c, publicSignals, { gasLimit: 1_000_000n });
         const verifierOnlyGas = Number((await tx.wait())?.gasUsed ?? 0n);
-        const submitGas = Number((await submitReceipt(registry, receipt)).gasUsed);
+        const submitGas = Number((await submitReceipt(registry, { modelKey, receipt })).gasUsed);
         results.push({
           system: "groth16",
           case: `${model.name} input ${i}`,
@@ -95,7 +99,7 @@ export async function main(): Promise<ChainBenchResult[]> {
 
 if (process.argv[1]?.endsWith("chain-bench.js")) {
   const json = process.argv.includes("--json");
-  main()
+  main(argValue("--only"))
     .then((results) => {
       if (json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
       else console.table(results);

@@ -1,26 +1,12 @@
-import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "../errors.js";
 import type { ModelPackage } from "../storage/model-package.js";
-
-let template: Promise<string> | undefined;
-
-/** snarkjs's own Groth16 Solidity template (≥ 0.7.5 range-checks every public signal against the field). */
-function groth16Template(): Promise<string> {
-  template ??= (async () => {
-    // snarkjs's "exports" hide package.json; its CommonJS entry is <root>/build/main.cjs.
-    const snarkjsRoot = path.resolve(path.dirname(createRequire(import.meta.url).resolve("snarkjs")), "..");
-    return readFile(path.join(snarkjsRoot, "templates", "verifier_groth16.sol.ejs"), "utf8");
-  })();
-  return template;
-}
+import { groth16VerifierSource } from "./groth16-verifier-source.js";
 
 /**
- * The Solidity source of a model's Groth16 verifier (contract `Groth16Verifier`), generated from its zkey by
- * snarkjs with snarkjs's own template. Its `verifyProof` takes exactly as many public signals as the circuit has.
+ * The Solidity source of a model's Groth16 verifier (contract `Groth16Verifier`), generated from its zkey with
+ * snarkjs's own template. Its `verifyProof` takes exactly as many public signals as the circuit has.
  *
  * @throws VerinferError `UNSUPPORTED_MODE` when the package is not Groth16, `ARTIFACT_CORRUPT` when the zkey fails
  *   its hash check.
@@ -37,8 +23,6 @@ export async function exportSolidityVerifier(modelPackage: ModelPackage): Promis
   }
   const zkey = await modelPackage.artifact("zkey");
   unrefIdleCurveWorkers();
-  return snarkjs.zKey.exportSolidityVerifier(
-    { type: "mem", data: new Uint8Array(zkey) },
-    { groth16: await groth16Template() },
-  );
+  // The key is read from the zkey, not from the package's vkey.json: the zkey is what the prover proves with.
+  return groth16VerifierSource(await snarkjs.zKey.exportVerificationKey({ type: "mem", data: new Uint8Array(zkey) }));
 }

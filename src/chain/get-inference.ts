@@ -5,8 +5,8 @@ import type { InferenceRegistryContract } from "./registry-contract.js";
 
 /** The statement a record is keyed by. */
 export interface InferenceStatement {
-  /** 32-byte hex. */
-  modelId: string;
+  /** The model key the record is under (32-byte hex): the one you trust, see {@link modelKey}. */
+  modelKey: string;
   inputCommitment: bigint | string;
   outputCommitment: bigint | string;
 }
@@ -29,12 +29,12 @@ export interface InferenceRecord {
 const KINDS = [undefined, "attested", "verified"] as const;
 
 /**
- * Reads the record of one inference, or `undefined` when the registry holds none.
+ * Reads the record of one inference under a model key, or `undefined` when the registry holds none.
  *
- * @throws VerinferError `INVALID_INPUT` for a model id that is not 32-byte hex, `CHAIN_ERROR` when the call fails.
+ * @throws VerinferError `INVALID_INPUT` for a model key that is not 32-byte hex, `CHAIN_ERROR` when the call fails.
  * @example
  * ```ts
- * const record = await getInference(registry, { modelId: r.model.id, inputCommitment: r.input.commitment,
+ * const record = await getInference(registry, { modelKey, inputCommitment: r.input.commitment,
  *   outputCommitment: r.output.commitment });
  * ```
  */
@@ -42,13 +42,15 @@ export async function getInference(
   registry: InferenceRegistryContract,
   statement: InferenceStatement,
 ): Promise<InferenceRecord | undefined> {
-  if (!isHexString(statement.modelId, 32)) {
-    throw new VerinferError("INVALID_INPUT", "modelId must be 32-byte hex", { meta: { modelId: statement.modelId } });
+  if (!isHexString(statement.modelKey, 32)) {
+    throw new VerinferError("INVALID_INPUT", "modelKey must be 32-byte hex", {
+      meta: { modelKey: statement.modelKey },
+    });
   }
   let raw: { submitter: string; blockNumber: bigint; timestamp: bigint; kind: bigint; outputHash: string };
   try {
     raw = await registry.getFunction("getInference")(
-      statement.modelId,
+      statement.modelKey,
       BigInt(statement.inputCommitment),
       BigInt(statement.outputCommitment),
     );

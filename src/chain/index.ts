@@ -9,14 +9,23 @@ export { type ChainErrorMeta, chainError } from "./chain-error.js";
 export { type CompiledContracts, compileContracts } from "./compile-contracts.js";
 export type { Deployed } from "./deploy-compiled.js";
 export { type DeployRegistryOptions, deployRegistry } from "./deploy-registry.js";
-export { deployVerifier } from "./deploy-verifier.js";
+export { deployVerifier, type VerifierSource } from "./deploy-verifier.js";
 export { exportSolidityVerifier } from "./export-solidity-verifier.js";
 export { getInference, type InferenceRecord, type InferenceStatement } from "./get-inference.js";
-export { type InferenceEvent, onInference } from "./on-inference.js";
+export { getModel, type RegisteredModelInfo } from "./get-model.js";
+export { Groth16VkeySchema, groth16VerifierSource } from "./groth16-verifier-source.js";
+export { type ModelKeyParams, modelKey } from "./model-key.js";
+export { type InferenceEvent, type OnInferenceOptions, onInference } from "./on-inference.js";
 export { type Groth16Calldata, groth16Calldata } from "./proof-calldata.js";
-export { REGISTRY_PROOF_SYSTEMS, type RegisterModelParams, registerModel } from "./register-model.js";
+export {
+  REGISTRY_PROOF_SYSTEMS,
+  type RegisteredModel,
+  type RegisterModelParams,
+  registerModel,
+} from "./register-model.js";
 export { connectRegistry, type InferenceRegistryContract } from "./registry-contract.js";
 export type { SendOptions, SentTransaction } from "./send-transaction.js";
 export { type SetAttesterParams, setAttester } from "./set-attester.js";
 export { type CompiledContract, SOLC_SETTINGS, solcVersion } from "./solc-compile.js";
-export { type SubmitReceiptResult, submitReceipt } from "./submit-receipt.js";
+export { type SubmitReceiptParams, type SubmitReceiptResult, submitReceipt } from "./submit-receipt.js";
+export { type VerifierMatch, type VerifierMatchesVkeyParams, verifierMatchesVkey } from "./verifier-matches-vkey.js";

@@ -1,11 +1,13 @@
-import type { ContractEventPayload } from "ethers";
+import { type ContractEventPayload, isHexString } from "ethers";
+import { VerinferError } from "../errors.js";
 import type { InferenceRegistryContract } from "./registry-contract.js";
 
 /** An `InferenceVerified` or `InferenceAttested` event, decoded. */
 export type InferenceEvent =
   | {
       type: "verified";
-      modelId: string;
+      /** The model key the record is under. */
+      modelKey: string;
       key: string;
       submitter: string;
       inputCommitment: bigint;
@@ -17,7 +19,7 @@ export type InferenceEvent =
     }
   | {
       type: "attested";
-      modelId: string;
+      modelKey: string;
       key: string;
       attester: string;
       inputCommitment: bigint;
@@ -29,12 +31,23 @@ export type InferenceEvent =
       blockNumber: number;
     };
 
+/** Options of {@link onInference}. */
+export interface OnInferenceOptions {
+  /**
+   * Only events under this model key. Without it the listener sees every key's records, the ones anyone registered
+   * for a commitment with a verifier of their own circuit included: filter by the key you trust.
+   */
+  modelKey?: string;
+}
+
 /**
- * Calls `listener` for every inference the registry records from now on. Returns a function that stops listening.
+ * Calls `listener` for every inference the registry records from now on (under `options.modelKey` only, when
+ * given). Returns a function that stops listening.
  *
+ * @throws VerinferError `INVALID_INPUT` for a `modelKey` that is not 32-byte hex.
  * @example
  * ```ts
- * const stop = await onInference(registry, (e) => console.log(e.type, e.key));
+ * const stop = await onInference(registry, (e) => console.log(e.type, e.key), { modelKey });
  * // ...
  * await stop();
  * ```
@@ -42,9 +55,17 @@ export type InferenceEvent =
 export async function onInference(
   registry: InferenceRegistryContract,
   listener: (event: InferenceEvent) => void,
+  options: OnInferenceOptions = {},
 ): Promise<() => Promise<void>> {
+  const only = options.modelKey?.toLowerCase();
+  if (options.modelKey !== undefined && !isHexString(options.modelKey, 32)) {
+    throw new VerinferError("INVALID_INPUT", "modelKey must be 32-byte hex", { meta: { modelKey: options.modelKey } });
+  }
+  const deliver = (event: InferenceEvent) => {
+    if (only === undefined || event.modelKey.toLowerCase() === only) listener(event);
+  };
   const verified = (
-    modelId: string,
+    modelKey: string,
     key: string,
     submitter: string,
     inputCommitment: bigint,
@@ -52,9 +73,9 @@ export async function onInference(
     outputHash: string,
     payload: ContractEventPayload,
   ) =>
-    listener({
+    deliver({
       type: "verified",
-      modelId,
+      modelKey,
       key,
       submitter,
       inputCommitment,
@@ -64,7 +85,7 @@ export async function onInference(
       blockNumber: payload.log.blockNumber,
     });
   const attested = (
-    modelId: string,
+    modelKey: string,
     key: string,
     attester: string,
     inputCommitment: bigint,
@@ -73,9 +94,9 @@ export async function onInference(
     attestationDigest: string,
     payload: ContractEventPayload,
   ) =>
-    listener({
+    deliver({
       type: "attested",
-      modelId,
+      modelKey,
       key,
       attester,
       inputCommitment,

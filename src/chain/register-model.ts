@@ -1,5 +1,6 @@
-import { isAddress, isHexString, ZeroAddress } from "ethers";
+import { isAddress, ZeroAddress } from "ethers";
 import { VerinferError } from "../errors.js";
+import { parseModelCommitment } from "./model-key.js";
 import type { InferenceRegistryContract } from "./registry-contract.js";
 import { type SendOptions, type SentTransaction, sendChecked } from "./send-transaction.js";
 
@@ -8,8 +9,8 @@ export const REGISTRY_PROOF_SYSTEMS = { none: 0, groth16: 1 } as const;
 
 /** Parameters of {@link registerModel}. */
 export interface RegisterModelParams {
-  /** The model id (`modelPackage.id`): the model commitment as 32-byte hex. */
-  modelId: string;
+  /** The model commitment (`pkg.manifest.commitments.model`), decimal or 0x hex. */
+  modelCommitment: bigint | string;
   /** The model's deployed verifier (`deployVerifier`); omit with `proofSystem: "none"`. */
   verifier?: string;
   /** Default `"groth16"`. */
@@ -18,40 +19,50 @@ export interface RegisterModelParams {
   attesters?: readonly string[];
 }
 
+/** What {@link registerModel} returns: the mined transaction and the model key it registered. */
+export interface RegisteredModel extends SentTransaction<string> {
+  /** `modelKey({ owner: signer, modelCommitment, verifier })`: what records, attesters and consumers use. */
+  modelKey: string;
+}
+
 /**
- * Registers a model in an `InferenceRegistry`; the registry's signer becomes the model's owner. The model
- * commitment sent is the id read as a number, which is what the registry requires.
+ * Registers a model in an `InferenceRegistry`; the registry's signer becomes the model's owner. The model is known
+ * on chain by its derived model key (see {@link modelKey}): registering never collides with anyone else's
+ * registration of the same commitment, and never takes the commitment from its owner.
  *
- * @throws VerinferError `INVALID_INPUT` for a malformed id or address, `CHAIN_ERROR` (e.g. `meta.reason`
- *   `"ModelAlreadyRegistered"`) when the registry refuses.
+ * @throws VerinferError `INVALID_INPUT` for a malformed commitment or address, `CHAIN_ERROR` (e.g. `meta.reason`
+ *   `"ModelAlreadyRegistered"` when this signer registered this commitment and verifier before) when the registry
+ *   refuses.
  * @example
  * ```ts
  * const verifier = await deployVerifier(wallet, pkg);
- * await registerModel(registry, { modelId: pkg.id, verifier: verifier.address, attesters: [attester.address] });
+ * const { modelKey } = await registerModel(registry, {
+ *   modelCommitment: pkg.manifest.commitments.model,
+ *   verifier: verifier.address,
+ *   attesters: [attester.address],
+ * });
  * ```
  */
 export async function registerModel(
   registry: InferenceRegistryContract,
   params: RegisterModelParams,
   options: SendOptions = {},
-): Promise<SentTransaction<void>> {
-  if (!isHexString(params.modelId, 32)) {
-    throw new VerinferError("INVALID_INPUT", "modelId must be 32-byte hex", { meta: { modelId: params.modelId } });
-  }
+): Promise<RegisteredModel> {
+  const commitment = parseModelCommitment(params.modelCommitment);
   const system = params.proofSystem ?? "groth16";
   const verifier = params.verifier ?? ZeroAddress;
   if (!isAddress(verifier)) throw new VerinferError("INVALID_INPUT", "verifier must be an address");
   if (system === "groth16" && verifier === ZeroAddress) {
     throw new VerinferError("INVALID_INPUT", "a groth16 model needs its verifier's address");
   }
-  const sent = await sendChecked<void>(
+  const sent = await sendChecked<string>(
     registry,
     "registerModel",
-    [params.modelId, BigInt(params.modelId), verifier, REGISTRY_PROOF_SYSTEMS[system]],
+    [commitment, verifier, REGISTRY_PROOF_SYSTEMS[system]],
     options,
   );
   for (const attester of params.attesters ?? []) {
-    await sendChecked(registry, "setAttester", [params.modelId, attester, true], {});
+    await sendChecked(registry, "setAttester", [sent.result, attester, true], {});
   }
-  return sent;
+  return { ...sent, modelKey: sent.result };
 }

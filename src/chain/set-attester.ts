@@ -1,23 +1,25 @@
-import { isAddress } from "ethers";
+import { isAddress, isHexString } from "ethers";
 import { VerinferError } from "../errors.js";
 import type { InferenceRegistryContract } from "./registry-contract.js";
 import { type SendOptions, type SentTransaction, sendChecked } from "./send-transaction.js";
 
 /** Parameters of {@link setAttester}. */
 export interface SetAttesterParams {
-  modelId: string;
+  /** The model key (`registerModel`'s `modelKey`). */
+  modelKey: string;
   attester: string;
   /** `true` to trust, `false` to remove. */
   trusted: boolean;
 }
 
 /**
- * Adds or removes a trusted attester of a model. Only the model's owner may.
+ * Adds or removes a trusted attester of a model key. Only the key's owner may.
  *
- * @throws VerinferError `CHAIN_ERROR` (`meta.reason` `"NotModelOwner"`, …) when the registry refuses.
+ * @throws VerinferError `INVALID_INPUT` for a malformed key or address, `CHAIN_ERROR` (`meta.reason`
+ *   `"NotModelOwner"`, …) when the registry refuses.
  * @example
  * ```ts
- * await setAttester(registry, { modelId: pkg.id, attester: "0x…", trusted: true });
+ * await setAttester(registry, { modelKey, attester: "0x…", trusted: true });
  * ```
  */
 export async function setAttester(
@@ -25,6 +27,7 @@ export async function setAttester(
   params: SetAttesterParams,
   options: SendOptions = {},
 ): Promise<SentTransaction<void>> {
+  if (!isHexString(params.modelKey, 32)) throw new VerinferError("INVALID_INPUT", "modelKey must be 32-byte hex");
   if (!isAddress(params.attester)) throw new VerinferError("INVALID_INPUT", "attester must be an address");
-  return sendChecked<void>(registry, "setAttester", [params.modelId, params.attester, params.trusted], options);
+  return sendChecked<void>(registry, "setAttester", [params.modelKey, params.attester, params.trusted], options);
 }

@@ -4,10 +4,12 @@ import { createRequire } from "node:module";
 import solc from "solc";
 import { VerinferError } from "../errors.js";
 
-/** A compiled contract: its ABI and creation bytecode (0x-prefixed). */
+/** A compiled contract: its ABI, creation bytecode and runtime (deployed) bytecode, 0x-prefixed. */
 export interface CompiledContract {
   abi: readonly Record<string, unknown>[];
   bytecode: string;
+  /** What `eth_getCode` returns once it is deployed (for a contract without immutables). */
+  deployedBytecode: string;
 }
 
 /**
@@ -33,7 +35,13 @@ function findImport(importPath: string): { contents: string } | { error: string 
 
 interface SolcOutput {
   errors?: { severity: string; formattedMessage: string }[];
-  contracts?: Record<string, Record<string, { abi: Record<string, unknown>[]; evm: { bytecode: { object: string } } }>>;
+  contracts?: Record<
+    string,
+    Record<
+      string,
+      { abi: Record<string, unknown>[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }
+    >
+  >;
 }
 
 /** The solc-js version verinfer compiles with, e.g. `0.8.30+commit.73712a01.Emscripten.clang`. */
@@ -51,7 +59,10 @@ export function compileSolidity(sources: Record<string, string>): Promise<Map<st
   const input = {
     language: "Solidity",
     sources: Object.fromEntries(Object.entries(sources).map(([name, content]) => [name, { content }])),
-    settings: { ...SOLC_SETTINGS, outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } } },
+    settings: {
+      ...SOLC_SETTINGS,
+      outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
+    },
   };
   const text = JSON.stringify(input);
   const key = createHash("sha256").update(text).digest("hex");
@@ -75,7 +86,11 @@ function run(input: string): Map<string, CompiledContract> {
   const result = new Map<string, CompiledContract>();
   for (const file of Object.values(output.contracts ?? {})) {
     for (const [name, contract] of Object.entries(file)) {
-      result.set(name, { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` });
+      result.set(name, {
+        abi: contract.abi,
+        bytecode: `0x${contract.evm.bytecode.object}`,
+        deployedBytecode: `0x${contract.evm.deployedBytecode.object}`,
+      });
     }
   }
   return result;

@@ -1,3 +1,4 @@
+import { isHexString } from "ethers";
 import { SharedAttestationSchema } from "../attest/eas-offchain.js";
 import { type Receipt, ReceiptSchema } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
@@ -5,9 +6,20 @@ import { groth16Calldata } from "./proof-calldata.js";
 import type { InferenceRegistryContract } from "./registry-contract.js";
 import { type SendOptions, sendChecked } from "./send-transaction.js";
 
+/** Parameters of {@link submitReceipt}. */
+export interface SubmitReceiptParams {
+  /**
+   * The model key to record under (`registerModel`'s `modelKey`, or {@link modelKey}): its verifier checks the
+   * proof, its attesters are the trusted signers, and its commitment must be the receipt's.
+   */
+  modelKey: string;
+  /** A `verinfer/receipt@1` of mode `zk` or `attest`. */
+  receipt: Receipt | unknown;
+}
+
 /** What {@link submitReceipt} recorded. */
 export interface SubmitReceiptResult {
-  /** The record key: keccak256(abi.encode(modelId, inputCommitment, outputCommitment)). */
+  /** The record key: keccak256(abi.encode(modelKey, inputCommitment, outputCommitment)). */
   key: string;
   /** `"verified"` for a zk receipt (proof checked on-chain), `"attested"` for an attest receipt. */
   kind: "verified" | "attested";
@@ -17,32 +29,37 @@ export interface SubmitReceiptResult {
 }
 
 /**
- * Records a receipt in an `InferenceRegistry`: a zk receipt through `submitProof` (the proof is verified
- * on-chain), an attest receipt through `submitAttestation` (the EAS signature is recovered on-chain and its signer
- * must be a trusted attester of the model). A static call runs first, then the transaction is sent with an explicit
- * gas limit (see {@link SendOptions}).
+ * Records a receipt in an `InferenceRegistry` under a model key: a zk receipt through `submitProof` (the proof is
+ * verified on-chain by the key's verifier), an attest receipt through `submitAttestation` (the EAS signature is
+ * recovered on-chain and its signer must be a trusted attester of the key). A static call runs first, then the
+ * transaction is sent with an explicit gas limit (see {@link SendOptions}).
  *
- * @throws VerinferError `MALFORMED_RECEIPT` for a receipt that does not parse, `UNSUPPORTED_MODE` for a `none`
- *   receipt, `CHAIN_ERROR` with `meta.reason` the registry's custom error (`ProofRejected`, `AlreadyRecorded`,
- *   `UntrustedAttester`, `SignalOutOfField`, …) when the registry refuses.
+ * @throws VerinferError `INVALID_INPUT` for a malformed model key, `MALFORMED_RECEIPT` for a receipt that does not
+ *   parse, `UNSUPPORTED_MODE` for a `none` receipt, `CHAIN_ERROR` with `meta.reason` the registry's custom error
+ *   (`ProofRejected`, `WrongModelCommitment`, `AlreadyRecorded`, `UntrustedAttester`, `SignalOutOfField`, …) when
+ *   the registry refuses.
  * @example
  * ```ts
- * const { key, gasUsed } = await submitReceipt(registry, receipt);
+ * const { key, gasUsed } = await submitReceipt(registry, { modelKey, receipt });
  * ```
  */
 export async function submitReceipt(
   registry: InferenceRegistryContract,
-  receipt: Receipt | unknown,
+  params: SubmitReceiptParams,
   options: SendOptions = {},
 ): Promise<SubmitReceiptResult> {
-  const parsed = ReceiptSchema.safeParse(receipt);
+  const { modelKey } = params;
+  if (!isHexString(modelKey, 32)) {
+    throw new VerinferError("INVALID_INPUT", "modelKey must be 32-byte hex", { meta: { modelKey } });
+  }
+  const parsed = ReceiptSchema.safeParse(params.receipt);
   if (!parsed.success) {
     throw new VerinferError("MALFORMED_RECEIPT", "not a verinfer/receipt@1", { details: parsed.error.message });
   }
   const r = parsed.data;
   if (r.mode === "zk" && r.proof) {
     const { a, b, c, publicSignals } = groth16Calldata(r.proof);
-    const sent = await sendChecked<string>(registry, "submitProof", [r.model.id, a, b, c, publicSignals], options);
+    const sent = await sendChecked<string>(registry, "submitProof", [modelKey, a, b, c, publicSignals], options);
     return {
       key: sent.result,
       kind: "verified",
@@ -76,7 +93,7 @@ export async function submitReceipt(
     const sent = await sendChecked<string>(
       registry,
       "submitAttestation",
-      [r.model.id, attestation, signature.v, signature.r, signature.s],
+      [modelKey, attestation, signature.v, signature.r, signature.s],
       options,
     );
     return {

@@ -4,9 +4,11 @@ import { JsonRpcProvider, type Wallet } from "ethers";
 import { deployRegistry } from "../chain/deploy-registry.js";
 import { deployVerifier } from "../chain/deploy-verifier.js";
 import { getInference } from "../chain/get-inference.js";
+import { getModel } from "../chain/get-model.js";
 import { registerModel } from "../chain/register-model.js";
 import { connectRegistry } from "../chain/registry-contract.js";
 import { submitReceipt } from "../chain/submit-receipt.js";
+import { verifierMatchesVkey } from "../chain/verifier-matches-vkey.js";
 import { compileModel } from "../compile-model.js";
 import { loadModelPackage, type ModelPackage } from "../storage/model-package.js";
 import { EXIT } from "./exit-codes.js";
@@ -64,7 +66,7 @@ function chainOptions(cmd: Command, withKey: boolean): Command {
 }
 
 /**
- * Adds `verinfer chain deploy | register | submit | get` to the CLI.
+ * Adds `verinfer chain deploy | register | submit | get | model` to the CLI.
  *
  * @example
  * ```ts
@@ -101,41 +103,49 @@ export function registerChainCommands(program: Command, setExit: (code: number) 
       await withSigner(flags, async (signer) => {
         const verifier = await deployVerifier(signer, pkg);
         const registry = await connectRegistry(flags.registry, signer);
-        await registerModel(registry, { modelId: pkg.id, verifier: verifier.address, attesters: flags.attester });
+        const { modelKey } = await registerModel(registry, {
+          modelCommitment: pkg.manifest.commitments.model,
+          verifier: verifier.address,
+          attesters: flags.attester,
+        });
         out(`model    ${pkg.id}`);
         out(`verifier ${verifier.address} (gas ${verifier.deployGas})`);
+        out(`key      ${modelKey}`);
       });
       setExit(EXIT.ok);
     });
 
-  chainOptions(chain.command("submit <receipt>").description("record a zk or attest receipt"), true)
+  chainOptions(chain.command("submit <receipt>").description("record a zk or attest receipt under a model key"), true)
     .requiredOption("--registry <address>", "the InferenceRegistry")
+    .requiredOption("--model-key <key>", "the model key to record under (printed by `chain register`)")
     .option("--gas-limit <gas>", "explicit gas limit (default: estimate after a static call, +25 %)", bigintArg)
-    .action(async (receiptFile: string, flags: ChainFlags & { registry: string; gasLimit?: bigint }) => {
-      const receipt = await readJsonFile(receiptFile, "receipt");
-      const result = await withSigner(flags, async (signer) =>
-        submitReceipt(
-          await connectRegistry(flags.registry, signer),
-          receipt,
-          flags.gasLimit !== undefined ? { gasLimit: flags.gasLimit } : {},
-        ),
-      );
-      out(`${result.kind} ${result.key} (tx ${result.hash}, block ${result.blockNumber}, gas ${result.gasUsed})`);
-      setExit(EXIT.ok);
-    });
+    .action(
+      async (receiptFile: string, flags: ChainFlags & { registry: string; modelKey: string; gasLimit?: bigint }) => {
+        const receipt = await readJsonFile(receiptFile, "receipt");
+        const result = await withSigner(flags, async (signer) =>
+          submitReceipt(
+            await connectRegistry(flags.registry, signer),
+            { modelKey: flags.modelKey, receipt },
+            flags.gasLimit !== undefined ? { gasLimit: flags.gasLimit } : {},
+          ),
+        );
+        out(`${result.kind} ${result.key} (tx ${result.hash}, block ${result.blockNumber}, gas ${result.gasUsed})`);
+        setExit(EXIT.ok);
+      },
+    );
 
   chainOptions(
     chain
-      .command("get <modelId> <inputCommitment> <outputCommitment>")
-      .description("read a record: exit 0 found, 1 none"),
+      .command("get <modelKey> <inputCommitment> <outputCommitment>")
+      .description("read a record under a model key: exit 0 found, 1 none"),
     false,
   )
     .requiredOption("--registry <address>", "the InferenceRegistry")
-    .action(async (modelId: string, input: string, output: string, flags: ChainFlags & { registry: string }) => {
+    .action(async (modelKey: string, input: string, output: string, flags: ChainFlags & { registry: string }) => {
       const p = provider(flags);
       try {
         const registry = await connectRegistry(flags.registry, p);
-        const record = await getInference(registry, { modelId, inputCommitment: input, outputCommitment: output });
+        const record = await getInference(registry, { modelKey, inputCommitment: input, outputCommitment: output });
         out(
           record
             ? JSON.stringify({
@@ -146,6 +156,49 @@ export function registerChainCommands(program: Command, setExit: (code: number) 
             : "none",
         );
         setExit(record ? EXIT.ok : EXIT.invalid);
+      } finally {
+        p.destroy();
+      }
+    });
+
+  chainOptions(
+    chain
+      .command("model <modelKey>")
+      .description(
+        "show a registered model; with --model, audit it: exit 0 when its commitment is the package's and its " +
+          "verifier is the package's vkey, 1 otherwise",
+      ),
+    false,
+  )
+    .requiredOption("--registry <address>", "the InferenceRegistry")
+    .option("--model <model>", "model id, manifest or model directory to audit the registration against")
+    .option("--cache-dir <dir>", "artifact cache")
+    .action(async (modelKey: string, flags: ChainFlags & { registry: string; model?: string; cacheDir?: string }) => {
+      const p = provider(flags);
+      try {
+        const model = await getModel(await connectRegistry(flags.registry, p), modelKey);
+        if (!model) {
+          out("none");
+          setExit(EXIT.invalid);
+          return;
+        }
+        out(JSON.stringify({ ...model, modelCommitment: model.modelCommitment.toString() }));
+        if (flags.model === undefined) {
+          setExit(EXIT.ok);
+          return;
+        }
+        const pkg = await modelPackage(flags.model, flags.cacheDir);
+        const commitmentOk = model.modelCommitment === BigInt(pkg.manifest.commitments.model);
+        out(`commitment ${commitmentOk ? "matches" : "DIFFERS from"} the package's`);
+        let verifierOk = true;
+        if (model.proofSystem === "groth16") {
+          const match = await verifierMatchesVkey({ provider: p, verifier: model.verifier, vkey: pkg.vkey });
+          verifierOk = match.matches;
+          out(`verifier   ${match.matches ? "matches the package's vkey" : `does NOT match: ${match.reason}`}`);
+        } else {
+          out("verifier   none (attest-only: records are attestations of the owner's attesters)");
+        }
+        setExit(commitmentOk && verifierOk ? EXIT.ok : EXIT.invalid);
       } finally {
         p.destroy();
       }

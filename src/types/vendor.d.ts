@@ -86,3 +86,8 @@ declare module "snarkjs" {
 declare module "circom_runtime" {
   export function WitnessCalculatorBuilder(code: Uint8Array, options?: Record<string, unknown>): Promise<unknown>;
 }
+
+declare module "ejs" {
+  const ejs: { render(template: string, data: Record<string, unknown>): string };
+  export default ejs;
+}
