@@ -189,7 +189,16 @@ describe("a receipt's fields are checked or listed as unverified", () => {
     expect(result.valid).toBe(true);
     for (const f of ["label", "model.name", "output.labels"]) expect(unverifiedFields(result)).toContain(f);
     // The honest receipt has none.
-    const known = ["output.float", "output.maxAbsError", "timings", "createdAt", "backend", "setup", "model.vkey"];
+    const known = [
+      "output.float",
+      "output.maxAbsError",
+      "timings",
+      "createdAt",
+      "backend",
+      "setup",
+      "circuit",
+      "model.vkey",
+    ];
     for (const f of unverifiedFields(await verifyReceipt(receipt, { vkey: pkg.vkey }))) expect(known).toContain(f);
   });
 

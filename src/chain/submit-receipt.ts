@@ -54,7 +54,7 @@ export async function submitReceipt(
   }
   const parsed = ReceiptSchema.safeParse(params.receipt);
   if (!parsed.success) {
-    throw new VerinferError("MALFORMED_RECEIPT", "not a verinfer/receipt@1", { details: parsed.error.message });
+    throw new VerinferError("MALFORMED_RECEIPT", "not a verinfer/receipt@2", { details: parsed.error.message });
   }
   const r = parsed.data;
   if (r.mode === "zk" && r.proof) {
