@@ -118,6 +118,7 @@ describe("verinfer setup contribute / verinfer audit", () => {
       JSON.stringify({
         ...next.manifest,
         artifacts: { ...next.manifest.artifacts, vkey: pkg.manifest.artifacts.vkey },
+        vkey: pkg.manifest.vkey,
       }),
     );
     const audit = await runCli(["audit", file, "--cache-dir", cacheDir, "--json"]);
