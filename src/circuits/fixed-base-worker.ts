@@ -75,15 +75,22 @@ export function windowCount(w: number): number {
   return Math.ceil(256 / w);
 }
 
+interface WasmApi {
+  Memory: new (d: { initial: number }) => { buffer: ArrayBuffer; grow(pages: number): number };
+  Module: new (code: Uint8Array) => object;
+  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
+}
+
 function fixedBaseWorkerMain(): void {
   // An eval'd worker is a CommonJS script: `require` is its loader (no import statements allowed here).
   const threads = require("node:worker_threads") as typeof import("node:worker_threads");
   const init = threads.workerData.init as FixedBaseWorkerInit;
   const port = threads.parentPort;
   if (!port) throw new Error("not a worker thread");
-  const memory = new WebAssembly.Memory({ initial: init.pages });
-  const wasmModule = new WebAssembly.Module(init.code as Uint8Array<ArrayBuffer>);
-  const instance = new WebAssembly.Instance(wasmModule, { env: { memory } });
+  // The project's lib has no WebAssembly typings (ES2022 without DOM): the few constructors used, typed here.
+  const wa = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+  const memory = new wa.Memory({ initial: init.pages });
+  const instance = new wa.Instance(new wa.Module(init.code), { env: { memory } });
   // biome-ignore lint/suspicious/noExplicitAny: wasm exports are untyped functions.
   const ex = instance.exports as any;
   let u8 = new Uint8Array(memory.buffer);
@@ -225,8 +232,8 @@ function fixedBaseWorkerMain(): void {
         const bit = j * w;
         const word = bit >>> 5;
         const shift = bit & 31;
-        let d = word < 8 ? u32[base + word]! >>> shift : 0;
-        if (shift + w > 32 && word + 1 < 8) d |= u32[base + word + 1]! << (32 - shift);
+        let d = word < 8 ? (u32[base + word] as number) >>> shift : 0;
+        if (shift + w > 32 && word + 1 < 8) d |= (u32[base + word + 1] as number) << (32 - shift);
         d = (d & mask) + carry;
         if (d >= half) {
           d -= full;
@@ -265,7 +272,9 @@ function fixedBaseWorkerMain(): void {
         port.postMessage({ ok: true });
       } else if (task.type === "points") {
         const r = points(task);
-        const transfer = [r.lem, r.compressed, r.uncompressed].filter((b) => b).map((b) => (b as Uint8Array).buffer as ArrayBuffer);
+        const transfer = [r.lem, r.compressed, r.uncompressed]
+          .filter((b) => b)
+          .map((b) => (b as Uint8Array).buffer as ArrayBuffer);
         port.postMessage(r, transfer);
       } else {
         u8.fill(0);
