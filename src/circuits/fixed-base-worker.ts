@@ -116,34 +116,42 @@ function fixedBaseWorkerMain(): void {
     u32[0] = top;
   }
 
+  const field = (prefix: string) => ({
+    copy: ex[`${prefix}_copy`],
+    add: ex[`${prefix}_add`],
+    sub: ex[`${prefix}_sub`],
+    neg: ex[`${prefix}_neg`],
+    mul: ex[`${prefix}_mul`],
+    square: ex[`${prefix}_square`],
+    isZero: ex[`${prefix}_isZero`],
+    batchInverse: ex[`${prefix}_batchInverse`],
+  });
   const G = {
     1: {
       sA: 64,
       sJ: 96,
       gen: init.pG1gen,
       addMixed: ex.g1m_addMixed,
-      subMixed: ex.g1m_subMixed,
       double: ex.g1m_double,
-      zero: ex.g1m_zero,
       toJacobian: ex.g1m_toJacobian,
       toAffine: ex.g1m_toAffine,
       batchToAffine: ex.g1m_batchToAffine,
       batchLEMtoC: ex.g1m_batchLEMtoC,
       batchLEMtoU: ex.g1m_batchLEMtoU,
+      f: field("f1m"),
     },
     2: {
       sA: 128,
       sJ: 192,
       gen: init.pG2gen,
       addMixed: ex.g2m_addMixed,
-      subMixed: ex.g2m_subMixed,
       double: ex.g2m_double,
-      zero: ex.g2m_zero,
       toJacobian: ex.g2m_toJacobian,
       toAffine: ex.g2m_toAffine,
       batchToAffine: ex.g2m_batchToAffine,
       batchLEMtoC: ex.g2m_batchLEMtoC,
       batchLEMtoU: ex.g2m_batchLEMtoU,
+      f: field("f2m"),
     },
   } as const;
 
@@ -219,14 +227,13 @@ function fixedBaseWorkerMain(): void {
     }
     ex.frm_batchFromMontgomery(pS, n, pS);
 
-    const pJ = reserve(g.sJ * n);
+    // Signed digits of every scalar, window by window.
     const half = 2 ** (w - 1);
     const full = 2 ** w;
     const mask = full - 1;
+    const digits = new Int32Array(n * windows);
     for (let k = 0; k < n; k++) {
-      const acc = pJ + g.sJ * k;
       const base = (pS + 32 * k) >>> 2;
-      g.zero(acc);
       let carry = 0;
       for (let j = 0; j < windows; j++) {
         const bit = j * w;
@@ -235,19 +242,70 @@ function fixedBaseWorkerMain(): void {
         let d = word < 8 ? (u32[base + word] as number) >>> shift : 0;
         if (shift + w > 32 && word + 1 < 8) d |= (u32[base + word + 1] as number) << (32 - shift);
         d = (d & mask) + carry;
-        if (d >= half) {
-          d -= full;
-          carry = 1;
-        } else {
-          carry = 0;
-        }
-        if (d > 0) g.addMixed(acc, pTable + (j * half + d - 1) * g.sA, acc);
-        else if (d < 0) g.subMixed(acc, pTable + (j * half - d - 1) * g.sA, acc);
+        carry = d >= half ? 1 : 0;
+        digits[j * n + k] = d - carry * full;
       }
       if (carry !== 0) throw new Error("scalar overflowed the windows");
     }
+
+    // Accumulate in affine coordinates, one window at a time for all n points, sharing one field inversion per
+    // window (Montgomery's trick): ~1.8x fewer field multiplications than Jacobian mixed additions. With signed
+    // digits the partial sum before window j is below 2^(w·j) in absolute value and the table point at least
+    // 2^(w·j), so the two never share an x coordinate (no doubling, no infinity) — checked anyway.
+    const f = g.f;
+    const n8 = g.sA / 2;
     const pA = reserve(g.sA * n);
-    g.batchToAffine(pJ, n, pA);
+    const pDen = reserve(n8 * n);
+    const pInv = reserve(n8 * n);
+    const pL = reserve(n8);
+    const pX3 = reserve(n8);
+    const pY = reserve(n8);
+    const started = new Uint8Array(n);
+    const adding = new Int32Array(n);
+    u8.fill(0, pA, pA + g.sA * n);
+    for (let j = 0; j < windows; j++) {
+      let m = 0;
+      const row = j * n;
+      for (let k = 0; k < n; k++) {
+        const d = digits[row + k] as number;
+        if (d === 0) continue;
+        const t = pTable + (j * half + (d > 0 ? d : -d) - 1) * g.sA;
+        const a = pA + g.sA * k;
+        if (started[k] === 0) {
+          f.copy(t, a);
+          if (d > 0) f.copy(t + n8, a + n8);
+          else f.neg(t + n8, a + n8);
+          started[k] = 1;
+          continue;
+        }
+        const den = pDen + n8 * m;
+        f.sub(t, a, den);
+        if (f.isZero(den)) throw new Error("degenerate addition");
+        adding[m++] = k;
+      }
+      if (m === 0) continue;
+      f.batchInverse(pDen, n8, m, pInv, n8);
+      for (let i = 0; i < m; i++) {
+        const k = adding[i] as number;
+        const d = digits[row + k] as number;
+        const t = pTable + (j * half + (d > 0 ? d : -d) - 1) * g.sA;
+        const a = pA + g.sA * k;
+        // λ = (±y_t − y_a) / (x_t − x_a); x3 = λ² − x_a − x_t; y3 = λ·(x_a − x3) − y_a
+        if (d > 0) f.sub(t + n8, a + n8, pY);
+        else {
+          f.add(t + n8, a + n8, pY);
+          f.neg(pY, pY);
+        }
+        f.mul(pY, pInv + n8 * i, pL);
+        f.square(pL, pX3);
+        f.sub(pX3, a, pX3);
+        f.sub(pX3, t, pX3);
+        f.sub(a, pX3, pY);
+        f.mul(pL, pY, pY);
+        f.sub(pY, a + n8, a + n8);
+        f.copy(pX3, a);
+      }
+    }
     const result: FixedBaseResult = { ok: true, lem: u8.slice(pA, pA + g.sA * n) };
     if (task.hashForms) {
       const pC = reserve((g.sA / 2) * n);
@@ -256,7 +314,8 @@ function fixedBaseWorkerMain(): void {
       g.batchLEMtoU(pA, n, pA);
       result.uncompressed = u8.slice(pA, pA + g.sA * n);
     }
-    // Scalars are powers and Lagrange values of the secret: do not leave them in memory.
+    // Scalars are powers and Lagrange values of the secret: do not leave them (or their digits) in memory.
+    digits.fill(0);
     u8.fill(0, mark);
     release(mark);
     return result;
