@@ -156,7 +156,8 @@ class WorkerSet {
     const worker = this.workers[i] as Worker;
     const result = await new Promise<FixedBaseResult>((resolve) => {
       this.pending[i] = resolve;
-      worker.postMessage(task);
+      // Transferring the parameters (secret-derived) detaches them here: no copy stays on this thread.
+      worker.postMessage(task, task.type === "points" ? task.params.map((p) => p.buffer as ArrayBuffer) : []);
     });
     if (!result.ok) throw new VerinferError("INTERNAL", "a dev ptau worker failed", { details: result.error });
     return result;
@@ -250,12 +251,20 @@ export async function writeDevPtau(params: WriteDevPtauParams): Promise<WriteDev
   const beta = randomFr(curve);
   const secrets: Elem[] = [tau, alpha, beta];
   const wipe = (e: Elem) => {
-    e.fill(0);
+    if (e.byteLength > 0) e.fill(0); // a transferred (detached) buffer is already gone from this thread
+    return e;
+  };
+  /** Secret-derived intermediates, wiped once used. */
+  const temporaries: Elem[] = [];
+  const scratch = (e: Elem) => {
+    temporaries.push(e);
     return e;
   };
   // τ must not lie on any evaluation domain (2^(power+1)-th roots of unity); probability ~2^-227.
-  if (Fr.eq(Fr.exp(tau, 2 * n), Fr.one)) throw new VerinferError("INTERNAL", "tau hit the evaluation domain");
+  const onDomain = Fr.eq(wipe(Fr.exp(tau, 2 * n)), Fr.one);
+  if (onDomain) throw new VerinferError("INTERNAL", "tau hit the evaluation domain");
 
+  let jobs: Record<Group, Job[]> = { 1: [], 2: [] };
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`;
   await mkdir(path.dirname(file), { recursive: true });
   const handle = await open(tmp, "w", 0o644);
@@ -277,7 +286,7 @@ export async function writeDevPtau(params: WriteDevPtauParams): Promise<WriteDev
     await writeHeaders(handle, curve, power, lay.sizes);
 
     // Jobs, in file order within each group.
-    const jobs: Record<Group, Job[]> = { 1: [], 2: [] };
+    jobs = { 1: [], 2: [] };
     let hashSeq = 0;
     const geometric = (group: Group, section: number, count: number, factor: Elem, hashed: boolean) => {
       const size = group === 1 ? G1_LEM : G2_LEM;
@@ -292,7 +301,9 @@ export async function writeDevPtau(params: WriteDevPtauParams): Promise<WriteDev
         };
         if (hashed) job.hashSeq = hashSeq++;
         jobs[group].push(job);
-        t = Fr.mul(t, step);
+        const next = Fr.mul(t, step);
+        if (t !== factor) wipe(t);
+        t = next;
       }
       wipe(t);
       wipe(step);
@@ -305,9 +316,9 @@ export async function writeDevPtau(params: WriteDevPtauParams): Promise<WriteDev
         const omega = Fr.w[p] as Elem;
         const tauM = Fr.exp(tau, m);
         const invM = Fr.inv(Fr.e(m));
-        const c = Fr.mul(Fr.mul(factor, Fr.sub(tauM, Fr.one)), invM);
+        const c = Fr.mul(scratch(Fr.mul(factor, scratch(Fr.sub(tauM, Fr.one)))), invM);
         // The extended power of tauG1 (2^(power+1) points from 2^(power+1)-1 powers): its last power counts as zero.
-        const e = p === power + 1 ? Fr.mul(Fr.mul(factor, Fr.exp(tau, m - 1)), invM) : Fr.zero;
+        const e = p === power + 1 ? Fr.mul(scratch(Fr.mul(factor, scratch(Fr.exp(tau, m - 1)))), invM) : Fr.zero;
         const step = Fr.exp(omega, CHUNK[group]);
         let x = Fr.one;
         for (let a = 0; a < m; a += CHUNK[group]) {
@@ -326,6 +337,7 @@ export async function writeDevPtau(params: WriteDevPtauParams): Promise<WriteDev
           x = Fr.mul(x, step);
         }
         for (const v of [tauM, c, e]) if (v !== Fr.zero) wipe(v);
+        for (const v of temporaries.splice(0)) wipe(v);
         base += m * size;
       }
     };
@@ -458,7 +470,11 @@ export async function writeDevPtau(params: WriteDevPtauParams): Promise<WriteDev
     throw error;
   } finally {
     for (const s of secrets) wipe(s);
+    // Jobs a failure left unsent still hold copies of the secret (sent ones were transferred, so are empty).
+    for (const job of [...jobs[1], ...jobs[2]]) for (const p of job.task.params) wipe(p);
     await workers.close();
+    // The one-off curve's wasm memory holds the operands of its last field operations: secret-derived.
+    new Uint8Array(curve.tm.memory.buffer).fill(0);
   }
 }
 

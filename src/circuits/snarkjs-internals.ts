@@ -45,6 +45,7 @@ export interface WasmCurve {
   G2: WasmGroup;
   tm: {
     code: Uint8Array;
+    memory: { buffer: ArrayBuffer };
     u32: Uint32Array;
     pG1gen: number;
     pG2gen: number;
