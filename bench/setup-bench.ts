@@ -10,7 +10,8 @@
  *
  * Every measurement runs in its own child process, so peak RSS (`maxRSS`, worker threads included) is its own.
  * The machine is shared: the 1-minute load average before and after each run is printed with it, and CPU seconds
- * (user + system, all threads) next to wall time. Prints a table, then the JSON of every row with `--json`.
+ * (user + system, all threads) next to wall time. `--verify` runs `snarkjs powersoftau verify` on each dev ptau after
+ * its timing (a check, not part of the time; slow at large powers). Prints a table, then the JSON of every row with `--json`.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -32,6 +33,8 @@ interface ChildResult {
   cpuSeconds: number;
   maxRssMiB: number;
   bytes?: number;
+  /** ptau rows with `--verify`: what `snarkjs powersoftau verify` said of the file (not timed). */
+  verified?: boolean;
   steps?: Record<string, number>;
   constraints?: number;
 }
@@ -46,6 +49,7 @@ export interface SetupBenchRow {
   cpuSeconds: number;
   maxRssMiB: number;
   fileMiB?: number;
+  verified?: boolean;
   /** snarkjs-ptau rows: snarkjs's time over ours at the same power. */
   ratio?: number;
   /** zkey rows: seconds of each step (median run). */
@@ -74,7 +78,17 @@ const quietLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: ()
 async function childPtau(power: number, dir: string, threads: number | undefined): Promise<ChildResult> {
   const file = path.join(dir, `dev-${power}.ptau`);
   const r = await measure(() => writeDevPtau({ power, file, ...(threads ? { threads } : {}) }));
-  return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, maxRssMiB: maxRssMiB(), bytes: r.value.bytes };
+  const result: ChildResult = {
+    seconds: r.seconds,
+    cpuSeconds: r.cpuSeconds,
+    maxRssMiB: maxRssMiB(),
+    bytes: r.value.bytes,
+  };
+  if (process.argv.includes("--verify")) {
+    const pot = snarkjs.powersOfTau as unknown as { verify(f: string, l: unknown): Promise<boolean> };
+    result.verified = await pot.verify(file, quietLogger);
+  }
+  return result;
 }
 
 async function childSnarkjs(power: number, dir: string): Promise<ChildResult> {
@@ -159,6 +173,7 @@ function runChild(kind: string, power: number): Promise<ChildResult> {
   const args = [fileURLToPath(import.meta.url), "--child", kind, String(power)];
   const threads = argValue("--threads");
   if (threads) args.push("--threads", threads);
+  if (process.argv.includes("--verify")) args.push("--verify");
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ["--max-old-space-size=16384", ...args], {
       stdio: ["ignore", "pipe", "inherit"],
@@ -192,6 +207,7 @@ async function rows(kind: SetupBenchRow["kind"], power: number, runs: number): P
     load: [round(load0, 2), round(os.loadavg()[0] as number, 2)],
   };
   if (mid.bytes !== undefined) row.fileMiB = round(mid.bytes / 2 ** 20, 1);
+  if (results.some((r) => r.verified !== undefined)) row.verified = results.every((r) => r.verified);
   if (mid.steps) row.steps = mid.steps;
   if (mid.constraints !== undefined) row.constraints = mid.constraints;
   process.stderr.write(`${JSON.stringify(row)}\n`);

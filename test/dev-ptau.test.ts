@@ -100,6 +100,14 @@ component main {public [a]} = T();`);
     expect(events.at(-1)).toMatchObject({ stage: "ptau", done: true });
   });
 
+  it("writes a file powersoftau verify accepts when every section spans many worker tasks", async () => {
+    // Odd task sizes and 13-bit windows (digits straddling 32-bit words): the paths a power-8 file with default
+    // tuning never takes, and every file from about 2^13 up does.
+    const file = path.join(cacheDir, "chunked.ptau");
+    await writeDevPtau({ power: 7, file, chunk: 37, window: 13 });
+    expect(await sj.powersOfTau.verify(file, recorder().logger)).toBe(true);
+  });
+
   it("fails powersoftau verify when one Lagrange point is replaced by its neighbour", async () => {
     const bytes = new Uint8Array(await readFile(ptau));
     const at = sectionStart(bytes, 12) + G1 * (2 ** POWER - 1 + 5); // power POWER's block, point 5
@@ -159,5 +167,7 @@ component main {public [a]} = T();`);
     const file = path.join(cacheDir, "x.ptau");
     expect(isVerinferError(await errorOf(writeDevPtau({ power: 2.5, file })), "INVALID_OPTIONS")).toBe(true);
     expect(isVerinferError(await errorOf(writeDevPtau({ power: 4, file, threads: 0 })), "INVALID_OPTIONS")).toBe(true);
+    expect(isVerinferError(await errorOf(writeDevPtau({ power: 4, file, window: 17 })), "INVALID_OPTIONS")).toBe(true);
+    expect(isVerinferError(await errorOf(writeDevPtau({ power: 4, file, chunk: 0 })), "INVALID_OPTIONS")).toBe(true);
   });
 });

@@ -29,6 +29,10 @@ export interface WriteDevPtauParams {
   file: string;
   /** Worker threads. Default: `os.availableParallelism()`. */
   threads?: number;
+  /** Tuning: points per worker task. Default 8192 in G1, 4096 in G2. */
+  chunk?: number;
+  /** Tuning: fixed-base window width in bits, 4–16. Default: the cheapest for the size (16 from about 2^15). */
+  window?: number;
   onProgress?: OnProgress;
 }
 
@@ -44,7 +48,7 @@ export interface WriteDevPtauResult {
 
 const G1_LEM = 64;
 const G2_LEM = 128;
-const CHUNK = { 1: 8192, 2: 4096 } as const;
+const DEFAULT_CHUNK = { 1: 8192, 2: 4096 } as const;
 /** Relative cost of one G2 affine addition to one in G1 (measured on ffjavascript's wasm: ~4.8×). */
 const G2_COST = 4.8;
 
@@ -238,6 +242,15 @@ export async function writeDevPtau(params: WriteDevPtauParams): Promise<WriteDev
   if (!Number.isInteger(threads) || threads < 1) {
     throw new VerinferError("INVALID_OPTIONS", `threads must be a positive integer, got ${String(threads)}`);
   }
+  for (const [name, v, lo, hi] of [
+    ["chunk", params.chunk, 1, 1 << 16],
+    ["window", params.window, 4, 16],
+  ] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= lo && v <= hi)) {
+      throw new VerinferError("INVALID_OPTIONS", `${name} must be an integer in [${lo}, ${hi}]`);
+    }
+  }
+  const CHUNK = params.chunk ? { 1: params.chunk, 2: params.chunk } : DEFAULT_CHUNK;
   const started = performance.now();
   const report = (message: string, done?: boolean) =>
     onProgress?.({ stage: "ptau", message, ...(done ? { done } : {}) });
@@ -354,7 +367,7 @@ export async function writeDevPtau(params: WriteDevPtauParams): Promise<WriteDev
 
     const pointsOf = (g: Group) => jobs[g].reduce((s, j) => s + j.task.n, 0);
     const plan = ([1, 2] as const).map((group) => {
-      const w = chooseWindow(pointsOf(group), threads);
+      const w = params.window ?? chooseWindow(pointsOf(group), threads);
       return { group, w, windows: windowCount(w) };
     });
     const unit = (g: Group) => (g === 1 ? 1 : G2_COST);
