@@ -259,10 +259,6 @@ export async function writeDevPtau(params: WriteDevPtauParams): Promise<WriteDev
   const { Fr, G1, G2 } = curve;
   const n = 2 ** power;
 
-  const tau = randomFr(curve);
-  const alpha = randomFr(curve);
-  const beta = randomFr(curve);
-  const secrets: Elem[] = [tau, alpha, beta];
   const wipe = (e: Elem) => {
     if (e.byteLength > 0) e.fill(0); // a transferred (detached) buffer is already gone from this thread
     return e;
@@ -273,10 +269,6 @@ export async function writeDevPtau(params: WriteDevPtauParams): Promise<WriteDev
     temporaries.push(e);
     return e;
   };
-  // τ must not lie on any evaluation domain (2^(power+1)-th roots of unity); probability ~2^-227.
-  const onDomain = Fr.eq(wipe(Fr.exp(tau, 2 * n)), Fr.one);
-  if (onDomain) throw new VerinferError("INTERNAL", "tau hit the evaluation domain");
-
   let jobs: Record<Group, Job[]> = { 1: [], 2: [] };
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`;
   await mkdir(path.dirname(file), { recursive: true });
@@ -288,7 +280,14 @@ export async function writeDevPtau(params: WriteDevPtauParams): Promise<WriteDev
     pG1gen: curve.tm.pG1gen,
     pG2gen: curve.tm.pG2gen,
   });
+  const tau = randomFr(curve);
+  const alpha = randomFr(curve);
+  const beta = randomFr(curve);
+  const secrets: Elem[] = [tau, alpha, beta];
   try {
+    // τ must not lie on any evaluation domain (2^(power+1)-th roots of unity); probability ~2^-227.
+    const onDomain = Fr.eq(wipe(Fr.exp(tau, 2 * n)), Fr.one);
+    if (onDomain) throw new VerinferError("INTERNAL", "tau hit the evaluation domain");
     report(`2^${power}: challenge hash and proofs of knowledge`);
     const challenge = firstChallengeHash(curve, power);
     const key = proofsOfKnowledge(curve, internals, challenge, { tau, alpha, beta });
