@@ -1,14 +1,10 @@
-import { randomBytes } from "node:crypto";
-import { readdir, rm, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import * as snarkjs from "snarkjs";
 import { VerinferError } from "../errors.js";
 import type { OnProgress } from "../progress.js";
-import { atomicWrite } from "../storage/atomic-write.js";
-import { snarkLogger } from "./snark-logger.js";
-import { unrefIdleCurveWorkers } from "./unref-idle-curve-workers.js";
+import { writeDevPtau } from "./ptau-writer.js";
 
-/** Largest dev ptau verinfer generates (2^20 constraints; ~hours of snarkjs phase-2 preparation on 2 cores). */
+/** Largest dev ptau verinfer generates (2^20 constraints: ~1.2 GB, minutes on 2 cores). */
 export const MAX_DEV_PTAU_POWER = 20;
 
 /** Parameters of {@link ensureDevPtau}. */
@@ -24,10 +20,14 @@ function devPtauName(power: number): string {
 }
 
 /**
- * Returns a cached development powers-of-tau file of at least `power`, generating one if none exists:
- * a fresh accumulator, one contribution of 32 bytes of OS randomness (never stored), and snarkjs's
- * phase-2 preparation. A single contributor means whoever ran it could have kept tau: dev use only, which is
- * why model packages built on it are marked `setup: "dev"`.
+ * Returns a cached development powers-of-tau file of at least `power`, generating one if none exists with
+ * {@link writeDevPtau}: a prepared ptau (every section `snarkjs zkey new`, `plonk setup` and `fflonk setup` read)
+ * computed directly from secrets drawn from OS randomness and wiped after use, with one contribution record
+ * ("verinfer dev") that `snarkjs powersoftau verify` accepts. A single contributor means whoever ran it could have
+ * kept tau: dev use only, which is why model packages built on it are marked `setup: "dev"`.
+ *
+ * A cached file of a larger power serves smaller circuits as is: a prepared ptau holds the Lagrange sections of
+ * every power up to its own, and snarkjs reads the one it needs.
  *
  * @example
  * ```ts
@@ -56,24 +56,6 @@ export async function ensureDevPtau(params: EnsureDevPtauParams): Promise<{ file
   }
   onProgress?.({ stage: "ptau", message: `generating a development powers-of-tau file of power ${power} (once)` });
   const target = path.join(dir, devPtauName(power));
-  const tmp0 = `${target}.0.tmp`;
-  const tmp1 = `${target}.1.tmp`;
-  const logger = snarkLogger("ptau", onProgress);
-  unrefIdleCurveWorkers();
-  try {
-    const curve = await snarkjs.curves.getCurveFromName("bn128");
-    await atomicWrite(tmp0, new Uint8Array());
-    await snarkjs.powersOfTau.newAccumulator(curve, power, tmp0, logger);
-    const entropy = randomBytes(32).toString("hex");
-    await snarkjs.powersOfTau.contribute(tmp0, tmp1, "verinfer dev", entropy, logger);
-    const prepared = { type: "mem" } as { type: "mem"; data?: Uint8Array };
-    await snarkjs.powersOfTau.preparePhase2(tmp1, prepared, logger);
-    if (!prepared.data) throw new VerinferError("INTERNAL", "snarkjs produced no ptau data");
-    await atomicWrite(target, prepared.data);
-  } finally {
-    await rm(tmp0, { force: true });
-    await rm(tmp1, { force: true });
-  }
-  onProgress?.({ stage: "ptau", message: `dev ptau 2^${power} ready`, done: true });
+  await writeDevPtau({ power, file: target, ...(onProgress ? { onProgress } : {}) });
   return { file: target, power };
 }

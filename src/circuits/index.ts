@@ -25,6 +25,12 @@ export {
   type ProverPoolProof,
   type ProverPoolStats,
 } from "./prover-pool.js";
+export {
+  DEV_CONTRIBUTION_NAME,
+  type WriteDevPtauParams,
+  type WriteDevPtauResult,
+  writeDevPtau,
+} from "./ptau-writer.js";
 export { type Groth16Setup, type SetupGroth16Params, setupGroth16 } from "./setup-groth16.js";
 export {
   type VerifyZkeyParams,
