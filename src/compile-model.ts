@@ -11,13 +11,13 @@ import { setupGroth16 } from "./circuits/setup-groth16.js";
 import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js";
 import type { QuantizeOptions } from "./models/quantize.js";
-import { inputRange } from "./models/quantize-input.js";
 import { quantizedNetworkToJson } from "./models/quantized-network.js";
 import type { OnProgress } from "./progress.js";
 import { type ModelSource, quantizeModel } from "./quantize-model.js";
 import { ArtifactStore, sha256Hex } from "./storage/artifact-store.js";
 import { recordAudit } from "./storage/audit-record.js";
 import { resolveCacheDir } from "./storage/cache-dir.js";
+import { manifestQuantization } from "./storage/manifest-quantization.js";
 import { MODEL_FORMAT, type ModelManifest, type SetupKind } from "./storage/model-manifest.js";
 import { findModelPackage, indexModelPackage, ModelPackage } from "./storage/model-package.js";
 import { toolchainVersions } from "./toolchain.js";
@@ -177,23 +177,7 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
         outputShape: [last.nOut],
         layers: float.layers.map((l) => ({ name: l.name, units: l.units, activation: l.activation })),
       },
-      quantization: {
-        input: {
-          bits: network.input.bits,
-          fracBits: network.input.fracBits,
-          lo: network.input.lo.toString(),
-          hi: network.input.hi.toString(),
-          range: inputRange(network),
-        },
-        layers: network.layers.map((l) => ({
-          weightBits: l.weightBits,
-          weightFracBits: l.weightFracBits,
-          outFracBits: l.outFracBits,
-          shift: l.shift,
-          maxQBits: Math.max(...l.qBits),
-        })),
-        output: { fracBits: last.outFracBits, width: network.outputWidth },
-      },
+      quantization: manifestQuantization(network),
       ...(fidelity ? { fidelity } : {}),
       visibility: "constant",
       commitments: { model: commitment.toString(), network: netCommitment.toString() },

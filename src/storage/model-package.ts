@@ -5,12 +5,12 @@ import { vkeyCid } from "../attest/vkey-cid.js";
 import { WitnessGenerator } from "../circuits/prove-groth16.js";
 import { VerinferError } from "../errors.js";
 import { type DenseNetwork, DenseNetworkSchema } from "../models/dense-network.js";
-import { inputRange } from "../models/quantize-input.js";
 import { type QuantizedNetwork, quantizedNetworkFromJson } from "../models/quantized-network.js";
 import { ArtifactStore, sha256Hex } from "./artifact-store.js";
 import { atomicWrite } from "./atomic-write.js";
 import { resolveCacheDir } from "./cache-dir.js";
 import { canonicalJson } from "./json-objects.js";
+import { manifestQuantization } from "./manifest-quantization.js";
 import { type ArtifactName, MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./model-manifest.js";
 
 /**
@@ -147,23 +147,7 @@ async function checkIdentity(
     inputSize: network.inputSize,
     outputShape: [last.nOut],
     layers: network.layers.map((l) => [l.nOut, l.activation]),
-    quantization: {
-      input: {
-        bits: network.input.bits,
-        fracBits: network.input.fracBits,
-        lo: network.input.lo.toString(),
-        hi: network.input.hi.toString(),
-        range: inputRange(network),
-      },
-      layers: network.layers.map((l) => ({
-        weightBits: l.weightBits,
-        weightFracBits: l.weightFracBits,
-        outFracBits: l.outFracBits,
-        shift: l.shift,
-        maxQBits: Math.max(...l.qBits),
-      })),
-      output: { fracBits: last.outFracBits, width: network.outputWidth },
-    },
+    quantization: manifestQuantization(network),
   };
   if (canonicalJson(stated) !== canonicalJson(derived)) {
     throw corrupt("architecture or quantization differs from the network's");
