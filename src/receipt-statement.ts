@@ -1,4 +1,4 @@
-import { commitValues } from "./attest/commitments.js";
+import { commitInput, commitOutput } from "./attest/io-commitments.js";
 import { RECEIPT_FORMAT, type Receipt } from "./attest/receipt.js";
 import { dequantizeOutput, integerForward } from "./models/integer-forward.js";
 import type { QuantizedNetwork } from "./models/quantized-network.js";
@@ -16,16 +16,6 @@ export interface ReceiptStatementParams {
 
 /** The fields of a receipt that state what is proven or attested: model, input and output. */
 export type ReceiptStatement = Pick<Receipt, "format" | "model" | "input" | "output">;
-
-/** The input commitment exactly as the circuit computes it. */
-export function commitInput(net: QuantizedNetwork, xq: readonly bigint[], salt: bigint): Promise<bigint> {
-  return commitValues({ values: xq, lo: net.input.lo, width: net.input.bits, salt });
-}
-
-/** The output commitment exactly as the circuit computes it. */
-export function commitOutput(net: QuantizedNetwork, output: readonly bigint[], salt: bigint): Promise<bigint> {
-  return commitValues({ values: output, lo: -(1n << BigInt(net.outputWidth - 1)), width: net.outputWidth, salt });
-}
 
 /**
  * Computes every field of a receipt's statement from the package, the quantized input and the salts: the

@@ -1,3 +1,4 @@
+import { commitInput, commitOutput } from "./attest/io-commitments.js";
 import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } from "./attest/model-commitment.js";
 import { RECEIPT_FORMAT, ReceiptSchema, type Salts } from "./attest/receipt.js";
 import { VerinferError } from "./errors.js";
@@ -7,7 +8,6 @@ import type { QuantizeOptions } from "./models/quantize.js";
 import { quantizeInput } from "./models/quantize-input.js";
 import type { QuantizedNetwork } from "./models/quantized-network.js";
 import { type ModelSource, quantizeModel } from "./quantize-model.js";
-import { commitInput, commitOutput } from "./receipt-statement.js";
 import { ModelPackage } from "./storage/model-package.js";
 
 /** Options of {@link reexecute}. */

@@ -347,11 +347,12 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
   }
   const r = parsed.data;
   const pkg = options.modelPackage;
-  if (options.vkey !== undefined && pkg !== undefined && vkeyCid(options.vkey) !== pkg.vkeyCid) {
+  const callerKeyCid = options.vkey !== undefined && pkg !== undefined ? vkeyCid(options.vkey) : undefined;
+  if (pkg !== undefined && callerKeyCid !== undefined && callerKeyCid !== pkg.vkeyCid) {
     throw new VerinferError(
       "INVALID_OPTIONS",
       "the vkey is not the model package's: a package's proofs are checked against its own key only",
-      { details: `vkey ${vkeyCid(options.vkey)}, package ${pkg.vkeyCid}` },
+      { details: `vkey ${callerKeyCid}, package ${pkg.vkeyCid}` },
     );
   }
   const vkey = pkg?.vkey ?? options.vkey;
@@ -409,10 +410,12 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
   const keyChecked = r.mode === "zk";
   if (r.mode === "zk") {
     const key = vkey as Record<string, unknown>;
+    // A package's key CID was checked against the key when it was opened.
+    const keyCid = pkg ? pkg.vkeyCid : vkeyCid(key);
     check(
       "verification key",
-      r.model.vkey !== undefined && r.model.vkey !== vkeyCid(key)
-        ? `the receipt was proven for vkey ${r.model.vkey}, not for the key given (${vkeyCid(key)}); two compiles of ` +
+      r.model.vkey !== undefined && r.model.vkey !== keyCid
+        ? `the receipt was proven for vkey ${r.model.vkey}, not for the key given (${keyCid}); two compiles of ` +
             "one model give two keys: verify with the package or vkey of the compile that proved it"
         : undefined,
     );

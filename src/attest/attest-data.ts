@@ -3,7 +3,7 @@ import { VerinferError } from "../errors.js";
 import { quantizeInput } from "../models/quantize-input.js";
 import type { QuantizedNetwork } from "../models/quantized-network.js";
 import { ModelPackage } from "../storage/model-package.js";
-import { commitValues, randomSalt } from "./commitments.js";
+import { randomSalt } from "./commitments.js";
 import {
   type EasDomainOptions,
   type SharedAttestation,
@@ -11,6 +11,7 @@ import {
   type TypedDataSigner,
 } from "./eas-offchain.js";
 import { DATA_SCHEMA_UID, encodeDataAttestationData } from "./eas-schemas.js";
+import { commitInput } from "./io-commitments.js";
 
 /** What a data node fetched. */
 export interface DataPayload {
@@ -106,7 +107,7 @@ export async function attestData(payload: DataPayload, options: AttestDataOption
   }
   const xq = quantizeInput(net, payload.values);
   const salt = options.salt ?? randomSalt();
-  const commitment = await commitValues({ values: xq, lo: net.input.lo, width: net.input.bits, salt });
+  const commitment = await commitInput(net, xq, salt);
   const data = encodeDataAttestationData({
     source: payload.source,
     commitment,

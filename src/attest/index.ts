@@ -53,6 +53,7 @@ export {
   type SchemaUidOptions,
   schemaUid,
 } from "./eas-schemas.js";
+export { commitInput, commitOutput } from "./io-commitments.js";
 export {
   architectureDescriptor,
   ioDescriptor,

@@ -111,5 +111,7 @@ export async function findAuditRecord(pkg: ModelPackage): Promise<AuditRecord | 
   }
   const parsed = AuditRecordSchema.safeParse(json);
   if (!parsed.success || parsed.data.manifestSha256 !== digest || parsed.data.modelId !== pkg.id) return undefined;
+  // A package's manifest never changes, so a record found once holds for the object: verifyReceipt asks per receipt.
+  audited.set(pkg, parsed.data);
   return parsed.data;
 }
