@@ -13,6 +13,7 @@ import { fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js"
 import type { QuantizeOptions } from "./models/quantize.js";
 import { quantizedNetworkToJson } from "./models/quantized-network.js";
 import type { OnProgress } from "./progress.js";
+import { withHeartbeat } from "./progress-heartbeat.js";
 import { type ModelSource, quantizeModel } from "./quantize-model.js";
 import { ArtifactStore, sha256Hex } from "./storage/artifact-store.js";
 import { recordAudit } from "./storage/audit-record.js";
@@ -123,8 +124,10 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   await mkdir(path.join(cacheDir, "build"), { recursive: true });
   const workDir = await mkdtemp(path.join(cacheDir, "build", "compile-"));
   try {
-    onProgress?.({ stage: "compile", message: "compiling with circom2 (--O2 --inspect)" });
-    const compiled = await compileCircuit({ source, workDir });
+    const compiled = await withHeartbeat(
+      { onProgress, stage: "compile", message: "compiling with circom2 (--O2 --inspect)" },
+      () => compileCircuit({ source, workDir }),
+    );
     unrefIdleCurveWorkers();
     const info = await snarkjs.r1cs.info({ type: "mem", data: compiled.r1cs });
     const nPublic = info.nOutputs + info.nPubInputs;

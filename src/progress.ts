@@ -17,6 +17,12 @@ export interface ProgressEvent {
   stage: ProgressStage;
   message: string;
   done?: boolean;
+  /** How far the current step is, in [0, 1], where it can be counted (e.g. snarkjs's point loops). */
+  fraction?: number;
+  /** Estimated milliseconds left in the current step, from its rate so far; absent where it cannot be known. */
+  etaMs?: number;
+  /** Milliseconds since the current step began (set by heartbeats of steps that report nothing themselves). */
+  elapsedMs?: number;
 }
 
 /** Callback for {@link ProgressEvent}s. */

@@ -8,6 +8,7 @@ import { type CompiledCircuit, compileCircuit } from "./circuits/compile-circuit
 import { verifyZkey } from "./circuits/verify-zkey.js";
 import { packagePtau } from "./package-ptau.js";
 import type { OnProgress } from "./progress.js";
+import { withHeartbeat } from "./progress-heartbeat.js";
 import type { TrustCheck } from "./setup-trust-check.js";
 import { sha256Hex } from "./storage/artifact-store.js";
 import { recordAudit } from "./storage/audit-record.js";
@@ -130,7 +131,12 @@ export async function verifyPackage(
   let compiled: CompiledCircuit | undefined;
   let compileError: string | undefined = sourceError;
   try {
-    if (source !== undefined) compiled = await compileCircuit({ source, workDir });
+    if (source !== undefined) {
+      compiled = await withHeartbeat(
+        { onProgress, stage: "audit", message: "recompiling the circuit with circom2" },
+        () => compileCircuit({ source, workDir }),
+      );
+    }
   } catch (error) {
     compileError = `the regenerated circuit does not compile: ${error instanceof Error ? error.message : String(error)}`;
   } finally {

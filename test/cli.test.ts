@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Wallet } from "ethers";
@@ -40,6 +40,49 @@ describe("verinfer CLI", () => {
     expect((await runCli(["verify", receiptFile])).code).toBe(0);
     expect((await runCli(["verify", receiptFile, "--vkey", path.join(dir, "vkey.json")])).stdout.trim()).toBe("VALID");
   });
+
+  it("a repeated infer on a model directory does not load or requantize it; changed weights compile anew", async () => {
+    const model = path.join(dir, "model-copy");
+    await cp(DEMO_MODEL_DIR, model, { recursive: true });
+    const infer = (out: string) =>
+      runCli(["infer", model, "--input", path.join(dir, "input.json"), "--out", path.join(dir, out)]);
+    const first = await infer("first.json");
+    expect(first.code).toBe(0);
+    const second = await infer("second.json");
+    expect(second.code).toBe(0);
+    expect(second.stderr).not.toContain("[load]");
+    expect(second.stderr).not.toContain("[quantize]");
+    const id = (file: string) => readFile(path.join(dir, file), "utf8").then((t) => JSON.parse(t).model.id as string);
+    expect(await id("second.json")).toBe(await id("first.json"));
+    expect((await runCli(["verify", path.join(dir, "second.json")])).code).toBe(0);
+
+    // One weight changed (enough to change its 8-bit quantized value): the recorded package no longer names this
+    // source, so the model is quantized again.
+    const weights = path.join(model, "weights.bin");
+    const bytes = await readFile(weights);
+    new Float32Array(bytes.buffer, bytes.byteOffset, 1)[0] = -0.75;
+    await writeFile(weights, bytes);
+    const changed = await infer("changed.json");
+    expect(changed.code).toBe(0);
+    expect(changed.stderr).toContain("[quantize]");
+    expect(await id("changed.json")).not.toBe(await id("first.json"));
+  }, 180_000);
+
+  it("infer takes a `verinfer export` directory as its model", async () => {
+    const exported = path.join(dir, "export");
+    expect((await runCli(["export", DEMO_MODEL_DIR, "--out", exported, "--proving"])).code).toBe(0);
+    const run = await runCli([
+      "infer",
+      exported,
+      "--input",
+      path.join(dir, "input.json"),
+      "--out",
+      path.join(dir, "e.json"),
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toContain("[quantize]");
+    expect((await runCli(["verify", path.join(dir, "e.json"), "--model", exported])).stdout.trim()).toBe("VALID");
+  }, 120_000);
 
   it("verify exits 1 for a receipt whose output was changed", async () => {
     const receipt = JSON.parse(await readFile(path.join(dir, "receipt.json"), "utf8"));

@@ -1,9 +1,18 @@
-import { buildPoseidon, type Poseidon } from "circomlibjs";
+import { buildPoseidon } from "circomlibjs";
 
-let instance: Promise<Poseidon> | undefined;
+/**
+ * circomlibjs's Poseidon hasher: field elements in, a field element (in its internal form) out. Declared here, not
+ * imported from circomlibjs, because circomlibjs ships no types: a public type naming it would break users' builds.
+ */
+export interface PoseidonHasher {
+  (inputs: Array<bigint | Uint8Array>): Uint8Array;
+  F: { toObject(a: Uint8Array): bigint; e(a: bigint | number | string): Uint8Array };
+}
+
+let instance: Promise<PoseidonHasher> | undefined;
 
 /** The circomlibjs Poseidon hasher, built once per process (building it costs ~100 ms). */
-export function getPoseidon(): Promise<Poseidon> {
+export function getPoseidon(): Promise<PoseidonHasher> {
   instance ??= buildPoseidon();
   return instance;
 }

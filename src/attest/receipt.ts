@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { FIELD_PRIME } from "../field.js";
-import { BACKEND_PREFERENCE } from "../models/backend.js";
+import { BACKEND_PREFERENCE, type BackendName } from "../models/backend.js";
 
 /** Format tag of receipts. */
 export const RECEIPT_FORMAT = "verinfer/receipt@2";
@@ -75,6 +75,8 @@ export const ReceiptAttestationSchema = z.object({
  * verifier recomputes it, so those fields are bound to the proof (or the attestation) through its first public
  * signal, with nothing but a verification key.
  */
+const ms = z.number().nonnegative();
+
 export const ReceiptSchema = z
   .object({
     format: z.literal(RECEIPT_FORMAT),
@@ -129,9 +131,25 @@ export const ReceiptSchema = z
     /** Present in `attest` receipts. */
     attestation: ReceiptAttestationSchema.optional(),
     /** Which tfjs backend computed `output.float` (not covered by a proof; covered by an attestation). */
-    backend: z.enum(BACKEND_PREFERENCE as unknown as [string, ...string[]]),
-    /** Milliseconds per step, as measured by the node that made the receipt (never verified). */
-    timings: z.record(z.string(), z.number().nonnegative()),
+    backend: z.enum(BACKEND_PREFERENCE as unknown as [BackendName, ...BackendName[]]),
+    /**
+     * Milliseconds per step, as measured by the node that made the receipt (never verified, so none is required).
+     * Steps another version of verinfer times are accepted too, as numbers.
+     */
+    timings: z
+      .object({
+        /** tfjs float inference. */
+        floatMs: ms.optional(),
+        /** The integer reference forward pass. */
+        integerMs: ms.optional(),
+        /** Witness and proof (zk receipts). */
+        proveMs: ms.optional(),
+        /** Time the job waited in a prover pool or queue before a worker took it. */
+        proveQueueMs: ms.optional(),
+        /** Signing the attestation (attest receipts). */
+        attestMs: ms.optional(),
+      })
+      .catchall(ms),
     /** When the receipt was made, by the node's clock (never verified; an attestation has its own signed time). */
     createdAt: z.string(),
   })

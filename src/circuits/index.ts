@@ -13,6 +13,7 @@ export {
   type CircuitInputs,
   circuitInputJson,
   computeWitness,
+  type Groth16Proof,
   type Groth16ProofBundle,
   proveGroth16,
   WitnessGenerator,

@@ -12,9 +12,21 @@ export interface CircuitInputs {
   outputSalt: bigint;
 }
 
+/**
+ * A Groth16 proof exactly as snarkjs writes `proof.json` (bn128 points as decimal strings). Declared here, not
+ * imported from snarkjs, because snarkjs ships no types: a public type naming it would break users' builds.
+ */
+export interface Groth16Proof {
+  pi_a: string[];
+  pi_b: string[][];
+  pi_c: string[];
+  protocol: string;
+  curve: string;
+}
+
 /** A Groth16 proof and public signals exactly as snarkjs writes `proof.json` and `public.json`. */
 export interface Groth16ProofBundle {
-  proof: snarkjs.Groth16Proof;
+  proof: Groth16Proof;
   publicSignals: string[];
 }
 

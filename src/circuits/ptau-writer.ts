@@ -252,8 +252,8 @@ export async function writeDevPtau(params: WriteDevPtauParams): Promise<WriteDev
   }
   const CHUNK = params.chunk ? { 1: params.chunk, 2: params.chunk } : DEFAULT_CHUNK;
   const started = performance.now();
-  const report = (message: string, done?: boolean) =>
-    onProgress?.({ stage: "ptau", message, ...(done ? { done } : {}) });
+  const report = (message: string, done?: boolean, counted?: { fraction: number; etaMs: number }) =>
+    onProgress?.({ stage: "ptau", message, ...(done ? { done } : {}), ...counted });
   const internals = await snarkjsInternals();
   const curve = await freshCurve();
   const { Fr, G1, G2 } = curve;
@@ -383,7 +383,10 @@ export async function writeDevPtau(params: WriteDevPtauParams): Promise<WriteDev
       lastReport = now;
       const elapsed = (now - started) / 1000;
       const left = (elapsed * (total - done)) / Math.max(done, 1);
-      report(`2^${power}: ${what}, ${Math.floor((100 * done) / total)}% — about ${formatSeconds(left)} left`);
+      report(`2^${power}: ${what}, ${Math.floor((100 * done) / total)}% — about ${formatSeconds(left)} left`, false, {
+        fraction: Math.min(done / total, 1),
+        etaMs: left * 1000,
+      });
     };
 
     const compressed: Uint8Array[] = [];

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -23,6 +23,7 @@ import { readCalibration, readJsonFile } from "./io.js";
 import { KEY_ENV, loadSigner } from "./keys.js";
 import { createProgress } from "./progress-bar.js";
 import { auditCommand, contributeCommand } from "./setup-commands.js";
+import { findCompiledSource, recordCompiledSource } from "./source-cache.js";
 
 /** The bundled demo model (trained by examples/train-demo-model.ts). */
 export const DEMO_MODEL_DIR = path.join(packageRoot(), "examples", "models", "demo-glyphs");
@@ -79,19 +80,32 @@ async function compileOptions(modelDir: string, flags: CompileFlags): Promise<Co
   return options;
 }
 
+/**
+ * Compiles a tfjs model directory, or finds the package it was compiled to with the same options: a repeated
+ * `infer` neither loads tfjs nor requantizes (see {@link findCompiledSource}).
+ */
 async function compileWithProgress(modelDir: string, flags: CompileFlags): Promise<ModelPackage> {
   const options = await compileOptions(modelDir, flags);
+  const compiled = await findCompiledSource(modelDir, options);
+  if (compiled) return compiled;
   const progress = createProgress(COMPILE_STAGES);
+  let pkg: ModelPackage;
   try {
-    return await compileModel(modelDir, { ...options, onProgress: progress.onProgress });
+    pkg = await compileModel(modelDir, { ...options, onProgress: progress.onProgress });
   } finally {
     progress.stop();
   }
+  await recordCompiledSource(modelDir, options, pkg);
+  return pkg;
 }
 
-/** A model named by id or manifest file is loaded from the cache; a model directory is compiled (or found). */
+/**
+ * A model named by id, manifest file or `verinfer export` directory is loaded (from the cache, or the export's own
+ * files); a tfjs model directory is compiled, or its package found.
+ */
 async function resolvePackage(ref: string, flags: CompileFlags): Promise<ModelPackage> {
-  if (/^0x[0-9a-f]{64}$/.test(ref) || ref.endsWith(".json")) {
+  const isExport = (await stat(path.join(ref, "manifest.json")).catch(() => undefined))?.isFile() === true;
+  if (/^0x[0-9a-f]{64}$/.test(ref) || ref.endsWith(".json") || isExport) {
     return loadModelPackage(ref, flags.cacheDir ? { cacheDir: flags.cacheDir } : {});
   }
   return compileWithProgress(ref, flags);
@@ -172,7 +186,8 @@ async function infer(
   const input = Array.isArray(json)
     ? json
     : ((json as { input?: unknown; values?: unknown }).input ?? (json as { values?: unknown }).values);
-  const options: VerifiableInferOptions = { ...(await compileOptions(modelDir, flags)), mode: flags.mode };
+  const pkg = await resolvePackage(modelDir, flags);
+  const options: VerifiableInferOptions = { mode: flags.mode };
   if (flags.mode === "attest") options.signer = await loadSigner(flags.keyFile);
   if (flags.deferProof) options.deferProof = true;
   if (flags.dataAttestation) {
@@ -189,7 +204,7 @@ async function infer(
   let result: Awaited<ReturnType<typeof verifiableInfer>>;
   try {
     // The file is the user's: verifiableInfer checks its shape and values at run time (INVALID_INPUT).
-    result = await verifiableInfer(modelDir, input as ModelInput, { ...options, onProgress: progress.onProgress });
+    result = await verifiableInfer(pkg, input as ModelInput, { ...options, onProgress: progress.onProgress });
   } finally {
     progress.stop();
   }
@@ -294,7 +309,11 @@ export function buildCli(setExit: (code: number) => void): Command {
     });
 
   withCompileFlags(
-    program.command("infer <modelDir>").description("run one verifiable inference and write its receipt"),
+    program
+      .command("infer <model>")
+      .description(
+        "run one verifiable inference and write its receipt (model: a tfjs model directory, a model id, a manifest.json or a `verinfer export` directory)",
+      ),
   )
     .requiredOption("--input <file>", "input JSON: an array (flat or nested) or {input: [...]}")
     .requiredOption("--out <file>", "where to write receipt.json")
@@ -310,14 +329,17 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option("--input-salt <file>", "the data node's salt file ({ salt }) for --data-attestation")
     .action(async (modelDir: string, flags) => setExit(await infer(modelDir, flags)));
 
-  program
-    .command("export <model>")
-    .description("write a model package a second party can verify with (manifest, vkey, artifacts)")
+  withCompileFlags(
+    program
+      .command("export <model>")
+      .description(
+        "write a model package a second party can verify with (manifest, vkey, artifacts); model: a model id, a manifest.json, or a tfjs model directory (compiled first if needed)",
+      ),
+  )
     .requiredOption("--out <dir>", "directory to write (manifest.json, vkey.json, artifacts/)")
     .option("--proving", "also export the witness wasm and zkey (large), so the export can prove")
-    .option("--cache-dir <dir>", "artifact cache (default $VERINFER_CACHE or ~/.cache/verinfer)")
-    .action(async (model: string, flags: { out: string; proving?: boolean; cacheDir?: string }) => {
-      const pkg = await loadModelPackage(model, flags.cacheDir ? { cacheDir: flags.cacheDir } : {});
+    .action(async (model: string, flags: CompileFlags & { out: string; proving?: boolean }) => {
+      const pkg = await resolvePackage(model, flags);
       const written = await exportModelPackage(pkg, { dir: flags.out, ...(flags.proving ? { proving: true } : {}) });
       out(`model    ${pkg.id}`);
       out(`vkey     ${pkg.vkeyCid}`);
