@@ -1,0 +1,212 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type * as tfTypes from "@tensorflow/tfjs";
+import { describe, expect, it } from "vitest";
+import { compileModel, isVerinferError, loadModel, verifiableInfer, verifyReceipt } from "../src/index.js";
+import { tf } from "../src/models/backend.js";
+import { extractNetwork } from "../src/models/extract-network.js";
+import { loadOnnxModel } from "../src/models/onnx/load-onnx-model.js";
+import { nchwToHwc } from "../src/models/onnx/nchw-to-hwc.js";
+import { errorOf, ROOT, TEST_CACHE } from "./fixtures.js";
+
+const FIXTURES = path.join(ROOT, "test", "fixtures", "onnx");
+const fixture = (name: string) => path.join(FIXTURES, `${name}.onnx`);
+
+/** A fixture's golden file: seeded inputs (ONNX layout) and onnxruntime's outputs for them. */
+interface Golden {
+  fixture: string;
+  opset: number;
+  inputShape: number[];
+  inputs: number[][];
+  golden: { producer: string; outputs: number[][] };
+}
+const golden = (name: string): Golden =>
+  JSON.parse(readFileSync(path.join(FIXTURES, `${name}.golden.json`), "utf8")) as Golden;
+
+/** The tfjs input of an ONNX-layout sample: CHW → HWC for images, unchanged for vectors. */
+function toTfjsInput(g: Golden, x: number[]): Float32Array {
+  const s = g.inputShape;
+  return s.length === 3 ? nchwToHwc({ data: x, shape: s as [number, number, number] }) : Float32Array.from(x);
+}
+
+function predict(model: tfTypes.LayersModel, g: Golden): number[][] {
+  const shape = model.inputs[0]?.shape.slice(1) as number[];
+  const flat = g.inputs.flatMap((x) => Array.from(toTfjsInput(g, x)));
+  const x = tf.tensor(flat, [g.inputs.length, ...shape]);
+  const y = model.predict(x) as tfTypes.Tensor;
+  const out = y.arraySync() as number[][];
+  x.dispose();
+  y.dispose();
+  return out;
+}
+
+function maxAbsDiff(a: number[][], b: number[][]): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  a.forEach((row, i) => {
+    expect(row.length).toBe(b[i]?.length);
+    row.forEach((v, j) => {
+      m = Math.max(m, Math.abs(v - (b[i]?.[j] as number)));
+    });
+  });
+  return m;
+}
+
+/** The class names of a model's layers, without its InputLayer. */
+const layerClasses = (model: tfTypes.LayersModel) =>
+  model.layers.map((l) => l.getClassName()).filter((c) => c !== "InputLayer");
+
+const unsupportedNodes = (e: unknown) =>
+  ((e as { meta?: { nodes?: { name: string; opType: string }[] } }).meta?.nodes ?? []).map((n) => `${n.name}:${n.opType}`);
+
+describe("ONNX import: float inference matches onnxruntime", () => {
+  const cases: [string, string][] = [
+    ["mlp-opset11", "Gemm + Relu"],
+    ["cnn-opset11", "Conv + Relu + MaxPool + x.view(n, -1) shape arithmetic + Gemm, 3 input channels"],
+    ["cnn-opset17", "the same network at opset 17"],
+    ["bn-dropout-opset13", "Conv + BatchNormalization + AveragePool + Dropout + Identity + GlobalAveragePool + BN1d"],
+    ["bn-folded-opset13", "the same network with BatchNormalization folded into Conv by the exporter"],
+    ["softmax-opset9", "Flatten of NCHW + Clip(min 0) as ReLU + Softmax at opset 9"],
+    ["padded-opset11", "Pad as 'same' and asymmetric Pad (ZeroPadding2D), pads computed by a constant subgraph"],
+    ["padded-opset9", "the same with Pad's attributes (opset 9) and a fixed batch of 1"],
+    ["pad-opset18", "Pad with the opset-18 axes input"],
+  ];
+  for (const [name, what] of cases) {
+    it(`runs ${name} (${what}) within 1e-5 of onnxruntime`, async () => {
+      const g = golden(name);
+      const model = await loadOnnxModel(fixture(name));
+      expect(maxAbsDiff(predict(model, g), g.golden.outputs)).toBeLessThan(1e-5);
+      model.dispose();
+    });
+  }
+
+  it("accepts the bytes of an .onnx file as well as its path", async () => {
+    const g = golden("mlp-opset11");
+    const model = await loadOnnxModel(new Uint8Array(readFileSync(fixture("mlp-opset11"))));
+    expect(maxAbsDiff(predict(model, g), g.golden.outputs)).toBeLessThan(1e-5);
+  });
+
+  it("gives the imported CNN an HWC input and keeps ONNX's flatten order (the Dense rows are permuted)", async () => {
+    const model = await loadOnnxModel(fixture("cnn-opset17"));
+    expect(model.inputs[0]?.shape).toEqual([null, 10, 10, 3]);
+    expect(layerClasses(model)).toEqual(["Conv2D", "MaxPooling2D", "Conv2D", "Flatten", "Dense"]);
+    // Feeding the CHW values unconverted gives other outputs: the layout adapter matters for 3 channels.
+    const g = golden("cnn-opset17");
+    const raw = tf.tensor(g.inputs.flat(), [g.inputs.length, 10, 10, 3]);
+    const y = (model.predict(raw) as tfTypes.Tensor).arraySync() as number[][];
+    expect(maxAbsDiff(y, g.golden.outputs)).toBeGreaterThan(1e-3);
+  });
+
+  it("folds a symmetric Pad into the Conv as 'same' and keeps an asymmetric one as ZeroPadding2D", async () => {
+    const model = await loadOnnxModel(fixture("padded-opset11"));
+    expect(layerClasses(model)).toEqual(["Conv2D", "ZeroPadding2D", "Conv2D", "Permute", "Flatten"]);
+    expect(model.layers.find((l) => l.getClassName() === "Conv2D")?.getConfig().padding).toBe("same");
+  });
+
+  it("keeps BatchNormalization as a tfjs layer with the ONNX statistics and drops Dropout and Identity", async () => {
+    const model = await loadOnnxModel(fixture("bn-dropout-opset13"));
+    const classes = layerClasses(model);
+    expect(classes.filter((c) => c === "BatchNormalization")).toHaveLength(3);
+    expect(classes).not.toContain("Dropout");
+  });
+
+  it("ends a Softmax model in a softmax Dense", async () => {
+    const model = await loadOnnxModel(fixture("softmax-opset9"));
+    const last = model.layers[model.layers.length - 1];
+    expect(last?.getClassName()).toBe("Dense");
+    expect(last?.getConfig().activation).toBe("softmax");
+  });
+
+  it("loads .onnx paths through loadModel", async () => {
+    const g = golden("mlp-opset11");
+    const model = await loadModel(fixture("mlp-opset11"));
+    expect(maxAbsDiff(predict(model, g), g.golden.outputs)).toBeLessThan(1e-5);
+  });
+});
+
+describe("ONNX import: refusals", () => {
+  it("names every unsupported node, with its op type, before building anything", async () => {
+    const e = await errorOf(loadOnnxModel(fixture("unsupported-opset13")));
+    expect(isVerinferError(e, "UNSUPPORTED_LAYER")).toBe(true);
+    expect(unsupportedNodes(e)).toEqual(["/conv/Conv:Conv", "/Sigmoid:Sigmoid", "/Tanh:Tanh"]);
+    expect((e as Error).message).toContain("Gemm");
+  });
+
+  it("refuses Clip(0, 6) while verinfer does not prove ReLU6", async () => {
+    const e = await errorOf(loadOnnxModel(fixture("relu6-opset12")));
+    expect(isVerinferError(e, "UNSUPPORTED_LAYER")).toBe(true);
+    expect(unsupportedNodes(e)).toEqual(["/Clip:Clip"]);
+  });
+
+  it("throws a typed error for a truncated file, at every cut", async () => {
+    const bytes = readFileSync(fixture("cnn-opset11"));
+    for (const cut of [1, 7, 64, 500, 1000, 2000, 3000, 4000, bytes.length - 1]) {
+      const e = await errorOf(loadOnnxModel(new Uint8Array(bytes.subarray(0, cut))));
+      expect(isVerinferError(e, "ARTIFACT_CORRUPT") || isVerinferError(e, "INVALID_MODEL"), `cut at ${cut}: ${e}`).toBe(
+        true,
+      );
+    }
+  });
+
+  it("throws ARTIFACT_CORRUPT for bytes that are not a protobuf", async () => {
+    const e = await errorOf(loadOnnxModel(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff])));
+    expect(isVerinferError(e, "ARTIFACT_CORRUPT")).toBe(true);
+  });
+
+  it("throws a typed error when bytes inside the file are flipped", async () => {
+    const bytes = new Uint8Array(readFileSync(fixture("cnn-opset11")));
+    for (let i = 0; i < 40; i++) {
+      const corrupt = bytes.slice();
+      const at = (i * 127) % corrupt.length;
+      corrupt[at] = (corrupt[at] as number) ^ 0xa5;
+      const result = await loadOnnxModel(corrupt).then(
+        (m) => {
+          m.dispose();
+          return "loaded";
+        },
+        (e: unknown) => e,
+      );
+      // A flip inside a weight's bytes still decodes to a valid (different) model; anything else is typed.
+      if (result !== "loaded") expect(isVerinferError(result), `flip at ${at}: ${String(result)}`).toBe(true);
+    }
+  });
+
+  it("throws ARTIFACT_MISSING for a path that does not exist", async () => {
+    const e = await errorOf(loadOnnxModel(path.join(FIXTURES, "no-such-model.onnx")));
+    expect(isVerinferError(e, "ARTIFACT_MISSING")).toBe(true);
+  });
+});
+
+/** Whether extractNetwork takes the imported CNN (true once verinfer proves Conv2D/MaxPooling2D). */
+async function cnnSupported(): Promise<boolean> {
+  const model = await loadOnnxModel(fixture("cnn-opset17"));
+  try {
+    extractNetwork(model);
+    return true;
+  } catch (e) {
+    if (isVerinferError(e, "UNSUPPORTED_LAYER")) return false;
+    throw e;
+  }
+}
+
+const CNN_SUPPORTED = await cnnSupported();
+
+describe("ONNX import: proving", () => {
+  it("compiles the imported MLP, proves an inference and verifies the receipt", async () => {
+    const g = golden("mlp-opset11");
+    const pkg = await compileModel(fixture("mlp-opset11"), { calibration: g.inputs, cacheDir: TEST_CACHE, quiet: true });
+    const { receipt } = await verifiableInfer(pkg, g.inputs[0] as number[]);
+    expect(await verifyReceipt(receipt, { modelPackage: pkg })).toMatchObject({ valid: true });
+    expect(maxAbsDiff([receipt.output.float], [g.golden.outputs[0] as number[]])).toBeLessThan(1e-5);
+  });
+
+  // Enabled by itself once extractNetwork accepts Conv2D/MaxPooling2D (the layers work of issue 10).
+  it.skipIf(!CNN_SUPPORTED)("compiles the imported CNN, proves an inference and verifies the receipt", async () => {
+    const g = golden("cnn-opset17");
+    const calibration = g.inputs.map((x) => Array.from(toTfjsInput(g, x)));
+    const pkg = await compileModel(fixture("cnn-opset17"), { calibration, cacheDir: TEST_CACHE, quiet: true });
+    const { receipt } = await verifiableInfer(pkg, calibration[0] as number[]);
+    expect(await verifyReceipt(receipt, { modelPackage: pkg })).toMatchObject({ valid: true });
+    expect(maxAbsDiff([receipt.output.float], [g.golden.outputs[0] as number[]])).toBeLessThan(1e-5);
+  });
+});
