@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { copyFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type * as tfTypes from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
@@ -7,8 +8,9 @@ import { tf } from "../src/models/backend.js";
 import { extractNetwork } from "../src/models/extract-network.js";
 import { loadOnnxModel } from "../src/models/onnx/load-onnx-model.js";
 import { nchwToHwc } from "../src/models/onnx/nchw-to-hwc.js";
-import { errorOf, ROOT, TEST_CACHE } from "./fixtures.js";
+import { errorOf, ROOT, runCli, TEST_CACHE, tempDirs } from "./fixtures.js";
 
+const tmp = tempDirs("verinfer-onnx-");
 const FIXTURES = path.join(ROOT, "test", "fixtures", "onnx");
 const fixture = (name: string) => path.join(FIXTURES, `${name}.onnx`);
 
@@ -57,7 +59,9 @@ const layerClasses = (model: tfTypes.LayersModel) =>
   model.layers.map((l) => l.getClassName()).filter((c) => c !== "InputLayer");
 
 const unsupportedNodes = (e: unknown) =>
-  ((e as { meta?: { nodes?: { name: string; opType: string }[] } }).meta?.nodes ?? []).map((n) => `${n.name}:${n.opType}`);
+  ((e as { meta?: { nodes?: { name: string; opType: string }[] } }).meta?.nodes ?? []).map(
+    (n) => `${n.name}:${n.opType}`,
+  );
 
 describe("ONNX import: float inference matches onnxruntime", () => {
   const cases: [string, string][] = [
@@ -194,10 +198,29 @@ const CNN_SUPPORTED = await cnnSupported();
 describe("ONNX import: proving", () => {
   it("compiles the imported MLP, proves an inference and verifies the receipt", async () => {
     const g = golden("mlp-opset11");
-    const pkg = await compileModel(fixture("mlp-opset11"), { calibration: g.inputs, cacheDir: TEST_CACHE, quiet: true });
+    const pkg = await compileModel(fixture("mlp-opset11"), {
+      calibration: g.inputs,
+      cacheDir: TEST_CACHE,
+      quiet: true,
+    });
     const { receipt } = await verifiableInfer(pkg, g.inputs[0] as number[]);
     expect(await verifyReceipt(receipt, { modelPackage: pkg })).toMatchObject({ valid: true });
     expect(maxAbsDiff([receipt.output.float], [g.golden.outputs[0] as number[]])).toBeLessThan(1e-5);
+  });
+
+  it("verinfer compile model.onnx compiles the imported model, with the samples.json beside it", async () => {
+    const g = golden("mlp-opset11");
+    const dir = await tmp();
+    await copyFile(fixture("mlp-opset11"), path.join(dir, "mlp.onnx"));
+    await writeFile(path.join(dir, "samples.json"), JSON.stringify({ calibration: g.inputs }));
+    const pkg = await compileModel(fixture("mlp-opset11"), {
+      calibration: g.inputs,
+      cacheDir: TEST_CACHE,
+      quiet: true,
+    });
+    const { code, stdout } = await runCli(["compile", path.join(dir, "mlp.onnx")]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(pkg.id);
   });
 
   // Enabled by itself once extractNetwork accepts Conv2D/MaxPooling2D (the layers work of issue 10).
