@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { compileModel, isVerinferError, loadModel, verifiableInfer, verifyReceipt } from "../src/index.js";
 import { tf } from "../src/models/backend.js";
 import { extractNetwork } from "../src/models/extract-network.js";
+import { onnxModelType } from "../src/models/onnx/decode-onnx.js";
 import { loadOnnxModel } from "../src/models/onnx/load-onnx-model.js";
 import { nchwToHwc } from "../src/models/onnx/nchw-to-hwc.js";
 import { errorOf, ROOT, runCli, TEST_CACHE, tempDirs } from "./fixtures.js";
@@ -231,5 +232,91 @@ describe("ONNX import: proving", () => {
     const { receipt } = await verifiableInfer(pkg, calibration[0] as number[]);
     expect(await verifyReceipt(receipt, { modelPackage: pkg })).toMatchObject({ valid: true });
     expect(maxAbsDiff([receipt.output.float], [g.golden.outputs[0] as number[]])).toBeLessThan(1e-5);
+  });
+});
+
+/** A small ONNX model encoded with the same protobuf schema, for graphs no exporter writes on purpose. */
+function onnxBytes(params: {
+  opset?: number;
+  nodes: { name: string; opType: string; input: string[]; output: string[]; attribute?: object[] }[];
+  initializers?: { name: string; dims: number[]; floatData: number[]; dataLocation?: number }[];
+  inputDims?: number[];
+  output?: string;
+}): Uint8Array {
+  const type = onnxModelType();
+  const dims = (params.inputDims ?? [3]).map((d) => ({ dimValue: d }));
+  const model = {
+    irVersion: 8,
+    producerName: "verinfer-test",
+    opsetImport: [{ domain: "", version: params.opset ?? 13 }],
+    graph: {
+      name: "g",
+      node: params.nodes,
+      initializer: (params.initializers ?? []).map((t) => ({ ...t, dataType: 1 })),
+      input: [{ name: "x", type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: "N" }, ...dims] } } } }],
+      output: [{ name: params.output ?? "y", type: { tensorType: { elemType: 1 } } }],
+    },
+  };
+  return type.encode(type.fromObject(model)).finish();
+}
+
+const W = { name: "w", dims: [3, 2], floatData: [1, 2, 3, 4, 5, 6] };
+const B = { name: "b", dims: [2], floatData: [0.5, -1] };
+
+describe("ONNX import: hand-built graphs", () => {
+  it("turns MatMul + Add into a Dense with bias (weights stored as float_data)", async () => {
+    const bytes = onnxBytes({
+      nodes: [
+        { name: "mm", opType: "MatMul", input: ["x", "w"], output: ["h"] },
+        { name: "bias", opType: "Add", input: ["h", "b"], output: ["y"] },
+      ],
+      initializers: [W, B],
+    });
+    const model = await loadOnnxModel(bytes);
+    expect(layerClasses(model)).toEqual(["Dense"]);
+    const y = (model.predict(tf.tensor([[1, -1, 2]])) as tfTypes.Tensor).arraySync() as number[][];
+    // [1, -1, 2] · [[1, 2], [3, 4], [5, 6]] + [0.5, -1] = [8.5, 9]
+    expect(y[0]).toEqual([8.5, 9]);
+  });
+
+  it("refuses opsets outside 9-18 with INVALID_MODEL", async () => {
+    const nodes = [{ name: "mm", opType: "MatMul", input: ["x", "w"], output: ["y"] }];
+    for (const opset of [8, 19]) {
+      const e = await errorOf(loadOnnxModel(onnxBytes({ opset, nodes, initializers: [W] })));
+      expect(isVerinferError(e, "INVALID_MODEL"), `opset ${opset}`).toBe(true);
+    }
+  });
+
+  it("refuses a graph that branches (a residual Add of two variable tensors)", async () => {
+    const bytes = onnxBytes({
+      nodes: [
+        { name: "relu", opType: "Relu", input: ["x"], output: ["r"] },
+        { name: "residual", opType: "Add", input: ["r", "x"], output: ["y"] },
+      ],
+    });
+    const e = await errorOf(loadOnnxModel(bytes));
+    expect(isVerinferError(e, "UNSUPPORTED_LAYER")).toBe(true);
+    expect(unsupportedNodes(e)).toEqual(["residual:Add"]);
+  });
+
+  it("refuses a Softmax that is not the last node", async () => {
+    const bytes = onnxBytes({
+      nodes: [
+        { name: "mm", opType: "MatMul", input: ["x", "w"], output: ["h"] },
+        { name: "sm", opType: "Softmax", input: ["h"], output: ["p"] },
+        { name: "relu", opType: "Relu", input: ["p"], output: ["y"] },
+      ],
+      initializers: [W],
+    });
+    const e = await errorOf(loadOnnxModel(bytes));
+    expect(unsupportedNodes(e)).toEqual(["sm:Softmax"]);
+  });
+
+  it("refuses weights kept in an external file, and weights whose data does not fill their dims", async () => {
+    const nodes = [{ name: "mm", opType: "MatMul", input: ["x", "w"], output: ["y"] }];
+    const external = onnxBytes({ nodes, initializers: [{ ...W, floatData: [], dataLocation: 1 }] });
+    expect(isVerinferError(await errorOf(loadOnnxModel(external)), "INVALID_MODEL")).toBe(true);
+    const short = onnxBytes({ nodes, initializers: [{ ...W, floatData: [1, 2, 3] }] });
+    expect(isVerinferError(await errorOf(loadOnnxModel(short)), "INVALID_MODEL")).toBe(true);
   });
 });

@@ -73,8 +73,13 @@ let modelType: protobuf.Type | undefined;
 /**
  * The `onnx.ModelProto` message type, parsed once from the official `onnx.proto` (proto/onnx.proto, as the ONNX
  * project publishes it) by protobufjs.
+ *
+ * @example
+ * ```ts
+ * const bytes = onnxModelType().encode(onnxModelType().fromObject(model)).finish();
+ * ```
  */
-function onnxModelType(): protobuf.Type {
+export function onnxModelType(): protobuf.Type {
   if (!modelType) {
     const source = readFileSync(path.join(packageRoot(), "proto", "onnx.proto"), "utf8");
     modelType = protobuf.parse(source).root.lookupType("onnx.ModelProto");
