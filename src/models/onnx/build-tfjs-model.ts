@@ -60,6 +60,13 @@ function layerOf(step: OnnxStep, name: string): { layer: tfTypes.layers.Layer; w
 /**
  * Builds the tfjs Sequential model of an imported ONNX chain and sets its weights. The backend must be
  * initialised (the variables live on it).
+ *
+
+ * @example
+ * ```ts
+ * await initBackend();
+ * const model = buildTfjsModel(importOnnxGraph(decodeOnnx(bytes)));
+ * ```
  */
 export function buildTfjsModel(chain: OnnxChain): tfTypes.Sequential {
   const model = tf.sequential();

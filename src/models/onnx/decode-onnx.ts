@@ -87,7 +87,14 @@ export function onnxModelType(): protobuf.Type {
   return modelType;
 }
 
-/** An int64 field as a JS number, clamped to ±2^53 (shape arithmetic uses INT64_MAX as "to the end"). */
+/**
+ * An int64 field as a JS number, clamped to ±2^53 (shape arithmetic uses INT64_MAX as "to the end").
+ *
+ * @example
+ * ```ts
+ * int64(node.attribute[0]?.i); // 9007199254740992 for INT64_MAX
+ * ```
+ */
 export function int64(value: Int64 | undefined): number {
   if (value === undefined) return 0;
   if (typeof value === "number") return value;
@@ -103,6 +110,10 @@ export function int64(value: Int64 | undefined): number {
  *
  * @throws VerinferError `ARTIFACT_CORRUPT` when the bytes are not a protobuf ModelProto (truncated, corrupted);
  *   `INVALID_MODEL` when it decodes but holds no graph.
+ * @example
+ * ```ts
+ * const proto = decodeOnnx(await readFile("model.onnx"));
+ * ```
  */
 export function decodeOnnx(bytes: Uint8Array): OnnxModelProto {
   let message: OnnxModelProto;

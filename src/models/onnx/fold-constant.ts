@@ -131,6 +131,10 @@ function slice(node: OnnxNode, t: ConstTensor, starts: number[], ends: number[],
  *
  * @returns the node's first output.
  * @throws VerinferError `INVALID_MODEL` when the node does not fit its inputs.
+ * @example
+ * ```ts
+ * const shape = foldConstant(concatNode, [batchDim, minusOne], 13); // [NaN, -1]
+ * ```
  */
 export function foldConstant(node: OnnxNode, inputs: (ConstTensor | undefined)[], opset: number): ConstTensor {
   switch (node.opType) {
@@ -256,6 +260,10 @@ export function foldConstant(node: OnnxNode, inputs: (ConstTensor | undefined)[]
  * inferred, and the symbolic batch ({@link BATCH}, NaN) stays symbolic.
  *
  * @throws VerinferError `INVALID_MODEL` when the shape does not fit.
+ * @example
+ * ```ts
+ * reshapeTarget(node, [Number.NaN, 6, 3, 3], [Number.NaN, -1]); // [NaN, 54]
+ * ```
  */
 export function reshapeTarget(node: OnnxNode, input: readonly number[], shape: readonly number[]): number[] {
   const allowZero = intAttr(node, "allowzero", 0) === 1;

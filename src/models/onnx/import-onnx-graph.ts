@@ -190,6 +190,11 @@ function f32(t: ConstTensor): Float32Array {
  *
  * @throws VerinferError `UNSUPPORTED_LAYER` naming every unsupported node (name, op type, reason) before any
  *   conversion; `INVALID_MODEL` for a graph that is not a valid single-input single-output chain.
+ * @example
+ * ```ts
+ * const chain = importOnnxGraph(decodeOnnx(bytes));
+ * console.log(chain.inputShape, chain.steps.map((s) => s.kind));
+ * ```
  */
 export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
   const graph = model.graph;

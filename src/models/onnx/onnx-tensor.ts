@@ -18,7 +18,14 @@ export interface ConstTensor {
 /** The symbolic batch size inside folded shape tensors. */
 export const BATCH = Number.NaN;
 
-/** Number of elements of a shape. */
+/**
+ * Number of elements of a shape.
+ *
+ * @example
+ * ```ts
+ * sizeOf([2, 3, 4]); // 24
+ * ```
+ */
 export function sizeOf(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
@@ -34,6 +41,10 @@ function bad(tensor: string, why: string): VerinferError {
  *
  * @throws VerinferError `INVALID_MODEL` for external data, an unsupported element type, or a data length that
  *   does not match the dims.
+ * @example
+ * ```ts
+ * const weights = tensorFromProto(proto.graph.initializer[0]);
+ * ```
  */
 export function tensorFromProto(t: OnnxTensorProto): ConstTensor {
   const name = t.name || "(unnamed)";
@@ -79,30 +90,65 @@ export function tensorFromProto(t: OnnxTensorProto): ConstTensor {
   }
 }
 
-/** The attribute of a node by name. */
+/**
+ * The attribute of a node by name.
+ *
+ * @example
+ * ```ts
+ * attribute(node, "kernel_shape")?.ints;
+ * ```
+ */
 export function attribute(node: OnnxNode, name: string): OnnxAttribute | undefined {
   return node.attribute.find((a) => a.name === name);
 }
 
-/** An INT attribute, or `fallback`. */
+/**
+ * An INT attribute, or `fallback`.
+ *
+ * @example
+ * ```ts
+ * const group = intAttr(node, "group", 1);
+ * ```
+ */
 export function intAttr(node: OnnxNode, name: string, fallback: number): number {
   const a = attribute(node, name);
   return a ? int64(a.i) : fallback;
 }
 
-/** A FLOAT attribute, or `fallback`. */
+/**
+ * A FLOAT attribute, or `fallback`.
+ *
+ * @example
+ * ```ts
+ * const epsilon = floatAttr(node, "epsilon", 1e-5);
+ * ```
+ */
 export function floatAttr(node: OnnxNode, name: string, fallback: number): number {
   const a = attribute(node, name);
   return a ? a.f : fallback;
 }
 
-/** An INTS attribute, or `undefined`. */
+/**
+ * An INTS attribute, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * const strides = intsAttr(node, "strides") ?? [1, 1];
+ * ```
+ */
 export function intsAttr(node: OnnxNode, name: string): number[] | undefined {
   const a = attribute(node, name);
   return a ? a.ints.map(int64) : undefined;
 }
 
-/** A STRING attribute decoded as UTF-8, or `fallback`. */
+/**
+ * A STRING attribute decoded as UTF-8, or `fallback`.
+ *
+ * @example
+ * ```ts
+ * const mode = stringAttr(node, "mode", "constant");
+ * ```
+ */
 export function stringAttr(node: OnnxNode, name: string, fallback: string): string {
   const a = attribute(node, name);
   return a ? new TextDecoder().decode(a.s) : fallback;
