@@ -30,10 +30,19 @@ function layerOf(step: OnnxStep, name: string): { layer: tfTypes.layers.Layer; w
       return { layer, weights };
     }
     case "zeroPadding2d":
-      return { layer: tf.layers.zeroPadding2d({ name, padding: step.padding, dataFormat: "channelsLast" }), weights: [] };
+      return {
+        layer: tf.layers.zeroPadding2d({ name, padding: step.padding, dataFormat: "channelsLast" }),
+        weights: [],
+      };
     case "maxPooling2d":
     case "averagePooling2d": {
-      const args = { name, poolSize: step.poolSize, strides: step.strides, padding: step.padding, dataFormat: "channelsLast" as const };
+      const args = {
+        name,
+        poolSize: step.poolSize,
+        strides: step.strides,
+        padding: step.padding,
+        dataFormat: "channelsLast" as const,
+      };
       const layer = step.kind === "maxPooling2d" ? tf.layers.maxPooling2d(args) : tf.layers.averagePooling2d(args);
       return { layer, weights: [] };
     }
@@ -45,7 +54,12 @@ function layerOf(step: OnnxStep, name: string): { layer: tfTypes.layers.Layer; w
         weights: [step.gamma, step.beta, step.mean, step.variance].map((v) => tf.tensor1d(v)),
       };
     case "dense": {
-      const layer = tf.layers.dense({ name, units: step.units, activation: step.activation, useBias: step.bias !== undefined });
+      const layer = tf.layers.dense({
+        name,
+        units: step.units,
+        activation: step.activation,
+        useBias: step.bias !== undefined,
+      });
       const weights: tfTypes.Tensor[] = [tf.tensor2d(step.kernel, [step.inputs, step.units])];
       if (step.bias) weights.push(tf.tensor1d(step.bias));
       return { layer, weights };
@@ -61,7 +75,6 @@ function layerOf(step: OnnxStep, name: string): { layer: tfTypes.layers.Layer; w
  * Builds the tfjs Sequential model of an imported ONNX chain and sets its weights. The backend must be
  * initialised (the variables live on it).
  *
-
  * @example
  * ```ts
  * await initBackend();
@@ -73,7 +86,8 @@ export function buildTfjsModel(chain: OnnxChain): tfTypes.Sequential {
   const used = new Set<string>();
   const pending: { layer: tfTypes.layers.Layer; weights: tfTypes.Tensor[] }[] = [];
   const add = (layer: tfTypes.layers.Layer, weights: tfTypes.Tensor[]) => {
-    if (model.layers.length === 0) model.add(tf.layers.inputLayer({ inputShape: chain.inputShape, name: layerName("input", used) }));
+    if (model.layers.length === 0)
+      model.add(tf.layers.inputLayer({ inputShape: chain.inputShape, name: layerName("input", used) }));
     model.add(layer);
     pending.push({ layer, weights });
   };

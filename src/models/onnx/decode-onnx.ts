@@ -46,7 +46,10 @@ export interface OnnxNode {
 export interface OnnxValueInfo {
   name: string;
   type?: {
-    tensorType?: { elemType: number; shape?: { dim: { dimValue?: Int64; dimParam?: string; value?: string }[] } | null };
+    tensorType?: {
+      elemType: number;
+      shape?: { dim: { dimValue?: Int64; dimParam?: string; value?: string }[] } | null;
+    };
   } | null;
 }
 

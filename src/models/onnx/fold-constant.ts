@@ -1,6 +1,6 @@
 import { VerinferError } from "../../errors.js";
 import { int64, type OnnxNode } from "./decode-onnx.js";
-import { type ConstTensor, DTYPE, floatAttr, intAttr, intsAttr, sizeOf, tensorFromProto, attribute } from "./onnx-tensor.js";
+import { attribute, type ConstTensor, DTYPE, intAttr, intsAttr, sizeOf, tensorFromProto } from "./onnx-tensor.js";
 
 /**
  * Ops the importer evaluates when every input is a constant: what exporters emit to compute shapes and pads
@@ -174,7 +174,11 @@ export function foldConstant(node: OnnxNode, inputs: (ConstTensor | undefined)[]
           for (let i = 0; i < inner; i++) out.push(data.data[(o * n + idx) * inner + i] as number);
         }
       }
-      return { dims: [...data.dims.slice(0, axis), ...indices.dims, ...data.dims.slice(axis + 1)], data: out, kind: data.kind };
+      return {
+        dims: [...data.dims.slice(0, axis), ...indices.dims, ...data.dims.slice(axis + 1)],
+        data: out,
+        kind: data.kind,
+      };
     }
     case "Unsqueeze": {
       const t = need(node, inputs, 0);
@@ -189,7 +193,9 @@ export function foldConstant(node: OnnxNode, inputs: (ConstTensor | undefined)[]
     case "Squeeze": {
       const t = need(node, inputs, 0);
       const axes = axesOf(node, inputs, opset);
-      const norm = axes ? axes.map((a) => normAxis(node, a, t.dims.length)) : t.dims.flatMap((d, i) => (d === 1 ? [i] : []));
+      const norm = axes
+        ? axes.map((a) => normAxis(node, a, t.dims.length))
+        : t.dims.flatMap((d, i) => (d === 1 ? [i] : []));
       if (norm.some((a) => t.dims[a] !== 1)) throw bad(node, "squeezes an axis whose size is not 1");
       return { ...t, dims: t.dims.filter((_, i) => !norm.includes(i)) };
     }

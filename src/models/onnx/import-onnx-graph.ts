@@ -154,7 +154,7 @@ function localProblem(node: OnnxNode): string | undefined {
       if (node.output.length > 1 && node.output[1]) return "the Indices output is not supported";
       if (intAttr(node, "storage_order", 0) !== 0) return "storage_order 1 is not supported";
       const k = intsAttr(node, "kernel_shape");
-      if (!k || k.length !== 2) return "only 2-D pooling is supported";
+      if (k?.length !== 2) return "only 2-D pooling is supported";
       return undefined;
     }
     case "Gemm":
@@ -165,7 +165,8 @@ function localProblem(node: OnnxNode): string | undefined {
       if (node.output.slice(1).some((o) => o)) return "the running-statistics outputs are not supported";
       return undefined;
     case "Pad":
-      if (stringAttr(node, "mode", "constant") !== "constant") return `mode "${stringAttr(node, "mode", "")}" is not supported`;
+      if (stringAttr(node, "mode", "constant") !== "constant")
+        return `mode "${stringAttr(node, "mode", "")}" is not supported`;
       return undefined;
     default:
       return undefined;
@@ -228,24 +229,34 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
   for (const t of graph.initializer) consts.set(t.name, tensorFromProto(t));
   const liveInputs = graph.input.filter((v) => !consts.has(v.name));
   if (liveInputs.length !== 1 || graph.output.length !== 1) {
-    throw new VerinferError("INVALID_MODEL", "the ONNX graph must have exactly one (non-initializer) input and one output", {
-      details: `inputs: ${liveInputs.map((v) => v.name).join(", ")}; outputs: ${graph.output.map((v) => v.name).join(", ")}`,
-    });
+    throw new VerinferError(
+      "INVALID_MODEL",
+      "the ONNX graph must have exactly one (non-initializer) input and one output",
+      {
+        details: `inputs: ${liveInputs.map((v) => v.name).join(", ")}; outputs: ${graph.output.map((v) => v.name).join(", ")}`,
+      },
+    );
   }
   const input = liveInputs[0] as (typeof liveInputs)[number];
   const tensorType = input.type?.tensorType;
   if (!tensorType || tensorType.elemType !== DTYPE.FLOAT) {
     throw new VerinferError("INVALID_MODEL", `ONNX input "${input.name}" must be a float32 tensor`);
   }
-  const dims = (tensorType.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && int64(d.dimValue) > 0 ? int64(d.dimValue) : BATCH));
+  const dims = (tensorType.shape?.dim ?? []).map((d) =>
+    d.dimValue !== undefined && int64(d.dimValue) > 0 ? int64(d.dimValue) : BATCH,
+  );
   const features = dims.slice(1);
   if ((dims.length !== 2 && dims.length !== 4) || features.some((d) => Number.isNaN(d))) {
-    throw new VerinferError("INVALID_MODEL", `ONNX input "${input.name}" has shape [${dims.map((d) => (Number.isNaN(d) ? "?" : d))}]`, {
-      details: "verinfer reads [batch, features] and NCHW [batch, channels, height, width] inputs with fixed sizes",
-    });
+    throw new VerinferError(
+      "INVALID_MODEL",
+      `ONNX input "${input.name}" has shape [${dims.map((d) => (Number.isNaN(d) ? "?" : d))}]`,
+      {
+        details: "verinfer reads [batch, features] and NCHW [batch, channels, height, width] inputs with fixed sizes",
+      },
+    );
   }
   const onnxInputShape = features;
-  const inputShape = dims.length === 4 ? [features[1], features[2], features[0]] as number[] : features;
+  const inputShape = dims.length === 4 ? ([features[1], features[2], features[0]] as number[]) : features;
   let live: Live = { name: input.name, shape: dims, layout: dims.length === 4 ? "nchw" : "flat" };
   const shapes = new Map<string, number[]>([[input.name, dims]]);
   const steps: OnnxStep[] = [];
@@ -264,7 +275,12 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     if (pendingPad) {
       steps.push({ kind: "zeroPadding2d", name: `${node.name}_pad`, padding: pendingPad });
       const [[t, b], [l, r]] = pendingPad;
-      live.shape = [live.shape[0] as number, live.shape[1] as number, (live.shape[2] as number) + t + b, (live.shape[3] as number) + l + r];
+      live.shape = [
+        live.shape[0] as number,
+        live.shape[1] as number,
+        (live.shape[2] as number) + t + b,
+        (live.shape[3] as number) + l + r,
+      ];
       pendingPad = undefined;
     }
   };
@@ -283,7 +299,8 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     const { c, h, w } = live.chw;
     // tfjs feature t = (y·W + x)·C + ch holds ONNX feature ch·H·W + y·W + x.
     const order = new Array<number>(c * h * w);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) order[(y * w + x) * c + ch] = ch * h * w + y * w + x;
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) order[(y * w + x) * c + ch] = ch * h * w + y * w + x;
     return order;
   };
   const setActivation = (node: OnnxNode, activation: "relu" | "relu6" | "softmax") => {
@@ -330,7 +347,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         break;
       case "Dropout": {
         const training = ins[2] ? constOf(ins[2]) : undefined;
-        if (ins[2] && (!training || training.data[0] !== 0)) throw structural(node, "runs in training mode");
+        if (ins[2] && training?.data[0] !== 0) throw structural(node, "runs in training mode");
         if (node.output.slice(1).some((o) => o) && graph.node.some((m) => m.input.includes(node.output[1] as string))) {
           throw structural(node, "its mask output is used");
         }
@@ -342,7 +359,8 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       case "Clip": {
         const lo = opset < 11 ? floatAttr(node, "min", -Infinity) : (constOf(ins[1])?.data[0] ?? -Infinity);
         const hi = opset < 11 ? floatAttr(node, "max", Infinity) : (constOf(ins[2])?.data[0] ?? Infinity);
-        if ((ins[1] && !constOf(ins[1])) || (ins[2] && !constOf(ins[2]))) throw structural(node, "min/max must be constants");
+        if ((ins[1] && !constOf(ins[1])) || (ins[2] && !constOf(ins[2])))
+          throw structural(node, "min/max must be constants");
         if (lo === 0 && hi === Infinity) setActivation(node, "relu");
         else if (lo === 0 && hi === 6 && relu6Supported) setActivation(node, "relu6");
         else if (lo === 0 && hi === 6) throw structural(node, "Clip(0, 6) is ReLU6, which verinfer does not prove yet");
@@ -363,7 +381,10 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         });
         if (full.some((p) => p < 0)) throw structural(node, "has negative pads (cropping)");
         if (full[0] || full[1] || full[4] || full[5]) throw structural(node, "pads the batch or channel axis");
-        const prev = pendingPad ?? [[0, 0], [0, 0]];
+        const prev = pendingPad ?? [
+          [0, 0],
+          [0, 0],
+        ];
         const next: Pads2d = [
           [prev[0][0] + (full[2] as number), prev[0][1] + (full[6] as number)],
           [prev[1][0] + (full[3] as number), prev[1][1] + (full[7] as number)],
@@ -376,10 +397,12 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         const weight = requireConst(node, 1, "the weight");
         const bias = ins[2] ? requireConst(node, 2, "the bias") : undefined;
         const [o, i, kh, kw] = weight.dims as [number, number, number, number];
-        if (weight.dims.length !== 4 || i !== c) throw invalid(node, `has weights [${weight.dims}] for ${c} input channels`);
+        if (weight.dims.length !== 4 || i !== c)
+          throw invalid(node, `has weights [${weight.dims}] for ${c} input channels`);
         if (bias && bias.data.length !== o) throw invalid(node, `has ${bias.data.length} biases for ${o} filters`);
         const k = intsAttr(node, "kernel_shape");
-        if (k && (k[0] !== kh || k[1] !== kw)) throw invalid(node, "has a kernel_shape that does not match its weights");
+        if (k && (k[0] !== kh || k[1] !== kw))
+          throw invalid(node, "has a kernel_shape that does not match its weights");
         const s = (intsAttr(node, "strides") ?? [1, 1]) as [number, number];
         const padding = windowPadding(node, [h, w], [kh, kw], s, pendingPad);
         pendingPad = undefined;
@@ -391,7 +414,8 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         for (let oc = 0; oc < o; oc++)
           for (let ic = 0; ic < i; ic++)
             for (let y = 0; y < kh; y++)
-              for (let x = 0; x < kw; x++) kernel[((y * kw + x) * i + ic) * o + oc] = weight.data[((oc * i + ic) * kh + y) * kw + x] as number;
+              for (let x = 0; x < kw; x++)
+                kernel[((y * kw + x) * i + ic) * o + oc] = weight.data[((oc * i + ic) * kh + y) * kw + x] as number;
         steps.push({
           kind: "conv2d",
           name: node.name,
@@ -448,9 +472,12 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         live = { name: live.name, shape: [n, c, 1, 1], layout: "pooled" };
         break;
       case "BatchNormalization": {
-        const [scale, b, mean, variance] = [1, 2, 3, 4].map((k) => requireConst(node, k, "every statistic")) as ConstTensor[];
+        const [scale, b, mean, variance] = [1, 2, 3, 4].map((k) =>
+          requireConst(node, k, "every statistic"),
+        ) as ConstTensor[];
         const channels = live.layout === "nchw" || live.layout === "pooled" ? c : (live.shape[1] as number);
-        if ([scale, b, mean, variance].some((t) => t?.data.length !== channels)) throw invalid(node, `needs ${channels} values per statistic`);
+        if ([scale, b, mean, variance].some((t) => t?.data.length !== channels))
+          throw invalid(node, `needs ${channels} values per statistic`);
         const order = featureOrder();
         const arrange = (t: ConstTensor) => (order ? Float32Array.from(order, (r) => t.data[r] as number) : f32(t));
         flushPad(node);
@@ -478,20 +505,32 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
           target = reshapeTarget(node, live.shape, requireConst(node, 1, "the shape").data);
         } else {
           const axes = opset >= 13 ? constOf(ins[1])?.data : intsAttr(node, "axes");
-          const norm = (axes ?? live.shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => (a < 0 ? a + live.shape.length : a));
-          if (norm.includes(0) || norm.some((a) => live.shape[a] !== 1)) throw structural(node, "squeezes the batch axis or an axis of size > 1");
+          const norm = (axes ?? live.shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) =>
+            a < 0 ? a + live.shape.length : a,
+          );
+          if (norm.includes(0) || norm.some((a) => live.shape[a] !== 1))
+            throw structural(node, "squeezes the batch axis or an axis of size > 1");
           target = live.shape.filter((_, i) => !norm.includes(i));
         }
         const sameBatch = Object.is(target[0], n) || target[0] === n;
         if (target.length === live.shape.length && target.every((d, i) => Object.is(d, live.shape[i]))) break;
-        if (!sameBatch || target.length !== 2) throw structural(node, `reshapes [${live.shape}] to [${target}]; only flattening to [batch, features] is supported`);
+        if (!sameBatch || target.length !== 2)
+          throw structural(
+            node,
+            `reshapes [${live.shape}] to [${target}]; only flattening to [batch, features] is supported`,
+          );
         flushPad(node);
         if (live.layout === "nchw") {
           const step = steps.length;
           steps.push({ kind: "flatten", name: node.name, chwOrder: false });
           // With one channel, or a 1×1 plane, CHW and HWC orders coincide.
           const layout: Layout = c === 1 || h * w === 1 ? "flat" : "flatChw";
-          live = { name: live.name, shape: target, layout, ...(layout === "flatChw" ? { chw: { c, h, w, step } } : {}) };
+          live = {
+            name: live.name,
+            shape: target,
+            layout,
+            ...(layout === "flatChw" ? { chw: { c, h, w, step } } : {}),
+          };
         } else if (live.layout === "pooled") {
           live = { name: live.name, shape: target, layout: "flat" };
         }
@@ -515,14 +554,19 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         const kernel = new Float32Array(kIn * units);
         for (let t = 0; t < kIn; t++) {
           const r = order[t] as number;
-          for (let u = 0; u < units; u++) kernel[t * units + u] = alpha * (bMat.data[transB ? u * kIn + r : r * units + u] as number);
+          for (let u = 0; u < units; u++)
+            kernel[t * units + u] = alpha * (bMat.data[transB ? u * kIn + r : r * units + u] as number);
         }
         let bias: Float32Array | undefined;
         if (node.opType === "Gemm" && ins[2]) {
           const cT = requireConst(node, 2, "the bias");
           const beta = floatAttr(node, "beta", 1);
-          if (cT.data.length !== units && cT.data.length !== 1) throw structural(node, `has a bias of shape [${cT.dims}]; only per-unit bias is supported`);
-          bias = Float32Array.from({ length: units }, (_, u) => beta * (cT.data[cT.data.length === 1 ? 0 : u] as number));
+          if (cT.data.length !== units && cT.data.length !== 1)
+            throw structural(node, `has a bias of shape [${cT.dims}]; only per-unit bias is supported`);
+          bias = Float32Array.from(
+            { length: units },
+            (_, u) => beta * (cT.data[cT.data.length === 1 ? 0 : u] as number),
+          );
         }
         steps.push({ kind: "dense", name: node.name, units, inputs: kIn, kernel, bias, activation: "linear" });
         live = { name: live.name, shape: [n, units], layout: "flat" };
@@ -532,21 +576,36 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         // A bias: after MatMul (per unit) or Conv (per channel), when that layer has no bias and no activation yet.
         const cT = constOf(ins.find((x) => x !== live.name));
         const prev = lastStep();
-        if (!cT || !prev || (prev.kind !== "dense" && prev.kind !== "conv2d") || prev.activation !== "linear" || pendingPad) {
+        if (
+          !cT ||
+          !prev ||
+          (prev.kind !== "dense" && prev.kind !== "conv2d") ||
+          prev.activation !== "linear" ||
+          pendingPad
+        ) {
           throw structural(node, "only adds a constant bias right after MatMul, Gemm or Conv");
         }
         const units = prev.kind === "dense" ? prev.units : prev.filters;
-        const perUnit = prev.kind === "dense" ? cT.data.length === units || cT.data.length === 1 : sizeOf(cT.dims) === units && cT.dims.slice(-2).every((d) => d === 1);
-        if (!perUnit) throw structural(node, `adds a constant of shape [${cT.dims}], not a per-${prev.kind === "dense" ? "unit" : "channel"} bias`);
+        const perUnit =
+          prev.kind === "dense"
+            ? cT.data.length === units || cT.data.length === 1
+            : sizeOf(cT.dims) === units && cT.dims.slice(-2).every((d) => d === 1);
+        if (!perUnit)
+          throw structural(
+            node,
+            `adds a constant of shape [${cT.dims}], not a per-${prev.kind === "dense" ? "unit" : "channel"} bias`,
+          );
         const add = Float32Array.from({ length: units }, (_, u) => cT.data[cT.data.length === 1 ? 0 : u] as number);
         prev.bias = prev.bias ? prev.bias.map((v, u) => v + (add[u] as number)) : add;
         break;
       }
       case "Softmax": {
-        if (live.layout === "nchw" || live.shape.length !== 2) throw structural(node, "is applied to a tensor that is not [batch, classes]");
+        if (live.layout === "nchw" || live.shape.length !== 2)
+          throw structural(node, "is applied to a tensor that is not [batch, classes]");
         const axis = intAttr(node, "axis", opset < 13 ? 1 : -1);
         if (axis !== 1 && axis !== -1) throw structural(node, `softmax over axis ${axis} is not supported`);
-        if (out !== graph.output[0]?.name) throw structural(node, "is not the last node; softmax is only supported as the output");
+        if (out !== graph.output[0]?.name)
+          throw structural(node, "is not the last node; softmax is only supported as the output");
         toOnnxOrder();
         setActivation(node, "softmax");
         break;
@@ -559,7 +618,10 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
   }
   const outputName = graph.output[0]?.name;
   if (outputName !== live.name) {
-    throw new VerinferError("INVALID_MODEL", `the ONNX graph output "${outputName}" is not the end of its chain "${live.name}"`);
+    throw new VerinferError(
+      "INVALID_MODEL",
+      `the ONNX graph output "${outputName}" is not the end of its chain "${live.name}"`,
+    );
   }
   if (!lastLiveNode) throw new VerinferError("INVALID_MODEL", "the ONNX graph computes nothing from its input");
   if (pendingPad) throw structural(lastLiveNode, "pads the output; a Pad must be followed by a layer");
@@ -569,7 +631,13 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       details: "verinfer proves models whose output is [batch, features]; end the graph with Flatten/Gemm",
     });
   }
-  return { inputShape, onnxInputShape, steps, opset, producer: `${model.producerName} ${model.producerVersion}`.trim() };
+  return {
+    inputShape,
+    onnxInputShape,
+    steps,
+    opset,
+    producer: `${model.producerName} ${model.producerVersion}`.trim(),
+  };
 }
 
 function ownPads(node: OnnxNode): Pads2d | undefined {
@@ -605,8 +673,16 @@ function windowPadding(
   }) as Pads2d;
   if (autoPad === "SAME_UPPER") pads = same;
   else if (autoPad === "SAME_LOWER") pads = [same[0].slice().reverse(), same[1].slice().reverse()] as Pads2d;
-  else if (autoPad === "VALID") pads = [[0, 0], [0, 0]];
-  if (extra) pads = [[pads[0][0] + extra[0][0], pads[0][1] + extra[0][1]], [pads[1][0] + extra[1][0], pads[1][1] + extra[1][1]]];
+  else if (autoPad === "VALID")
+    pads = [
+      [0, 0],
+      [0, 0],
+    ];
+  if (extra)
+    pads = [
+      [pads[0][0] + extra[0][0], pads[0][1] + extra[0][1]],
+      [pads[1][0] + extra[1][0], pads[1][1] + extra[1][1]],
+    ];
   const flat = pads.flat();
   if (flat.every((p) => p === 0)) return { padding: "valid", pads };
   if (flat.every((p, i) => p === same.flat()[i])) return { padding: "same", pads };

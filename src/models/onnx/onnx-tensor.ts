@@ -71,7 +71,11 @@ export function tensorFromProto(t: OnnxTensorProto): ConstTensor {
     case DTYPE.FLOAT:
       return { dims, kind: "float", data: view ? fromRaw(4, (o) => view.getFloat32(o, true)) : fromField(t.floatData) };
     case DTYPE.DOUBLE:
-      return { dims, kind: "float", data: view ? fromRaw(8, (o) => view.getFloat64(o, true)) : fromField(t.doubleData) };
+      return {
+        dims,
+        kind: "float",
+        data: view ? fromRaw(8, (o) => view.getFloat64(o, true)) : fromField(t.doubleData),
+      };
     case DTYPE.INT64:
       return {
         dims,
