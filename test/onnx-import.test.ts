@@ -176,6 +176,34 @@ describe("ONNX import: refusals", () => {
     }
   });
 
+  it("never throws anything but a VerinferError on randomly corrupted fixtures (seeded fuzz)", async () => {
+    const names = ["mlp-opset11", "cnn-opset17", "bn-dropout-opset13", "padded-opset11", "softmax-opset9"];
+    let seed = 12345;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    let typed = 0;
+    for (let i = 0; i < 250; i++) {
+      const bytes = new Uint8Array(readFileSync(fixture(names[i % names.length] as string)));
+      for (let k = 0; k < 1 + Math.floor(rand() * 4); k++) {
+        bytes[Math.floor(rand() * bytes.length)] = Math.floor(rand() * 256);
+      }
+      const result = await loadOnnxModel(bytes).then(
+        (m) => {
+          m.dispose();
+          return "loaded";
+        },
+        (e: unknown) => e,
+      );
+      if (result !== "loaded") {
+        expect(isVerinferError(result), String(result)).toBe(true);
+        typed++;
+      }
+    }
+    expect(typed).toBeGreaterThan(0);
+  });
+
   it("throws ARTIFACT_MISSING for a path that does not exist", async () => {
     const e = await errorOf(loadOnnxModel(path.join(FIXTURES, "no-such-model.onnx")));
     expect(isVerinferError(e, "ARTIFACT_MISSING")).toBe(true);

@@ -613,6 +613,9 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       default:
         throw structural(node, "op not supported on the variable path");
     }
+    if (live.shape.slice(1).some((d) => !Number.isInteger(d) || d <= 0)) {
+      throw invalid(node, `gives a tensor of shape [${live.shape.slice(1)}] (a window larger than its input?)`);
+    }
     shapes.set(out, live.shape.slice());
     live.name = out;
   }

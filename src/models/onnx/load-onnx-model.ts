@@ -43,7 +43,17 @@ export async function loadOnnxModel(source: string | Uint8Array): Promise<tfType
   } else {
     throw new VerinferError("INVALID_INPUT", "loadOnnxModel takes a file path or the bytes of an .onnx file");
   }
-  const chain = importOnnxGraph(decodeOnnx(bytes));
+  let chain: ReturnType<typeof importOnnxGraph>;
+  try {
+    chain = importOnnxGraph(decodeOnnx(bytes));
+  } catch (cause) {
+    if (cause instanceof VerinferError) throw cause;
+    // A graph that decodes but contradicts itself in a way no check above names: still a typed error.
+    throw new VerinferError("INVALID_MODEL", "the ONNX graph is inconsistent", {
+      details: cause instanceof Error ? cause.message : String(cause),
+      cause,
+    });
+  }
   if (chain.steps.length === 0) throw new VerinferError("INVALID_MODEL", "the ONNX graph has no layer (only no-ops)");
   // The model's variables live on the active backend: pick the best one before creating them.
   await initBackend();
