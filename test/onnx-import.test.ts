@@ -204,6 +204,19 @@ describe("ONNX import: refusals", () => {
     expect(typed).toBeGreaterThan(0);
   });
 
+  it("rejects an NCHW sample whose length does not match its shape", () => {
+    let error: unknown;
+    try {
+      nchwToHwc({ data: [1, 2, 3], shape: [1, 2, 2] });
+    } catch (e) {
+      error = e;
+    }
+    expect(isVerinferError(error, "INVALID_INPUT")).toBe(true);
+    expect(Array.from(nchwToHwc({ data: [1, 2, 3, 4, 5, 6, 7, 8], shape: [2, 2, 2] }))).toEqual([
+      1, 5, 2, 6, 3, 7, 4, 8,
+    ]);
+  });
+
   it("throws ARTIFACT_MISSING for a path that does not exist", async () => {
     const e = await errorOf(loadOnnxModel(path.join(FIXTURES, "no-such-model.onnx")));
     expect(isVerinferError(e, "ARTIFACT_MISSING")).toBe(true);
