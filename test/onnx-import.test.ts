@@ -75,6 +75,7 @@ describe("ONNX import: float inference matches onnxruntime", () => {
     ["padded-opset11", "Pad as 'same' and asymmetric Pad (ZeroPadding2D), pads computed by a constant subgraph"],
     ["padded-opset9", "the same with Pad's attributes (opset 9) and a fixed batch of 1"],
     ["pad-opset18", "Pad with the opset-18 axes input"],
+    ["tiny-cnn-opset13", "Conv + Relu + MaxPool + view + Gemm, small enough to prove"],
   ];
   for (const [name, what] of cases) {
     it(`runs ${name} (${what}) within 1e-5 of onnxruntime`, async () => {
@@ -225,7 +226,7 @@ describe("ONNX import: refusals", () => {
 
 /** Whether extractNetwork takes the imported CNN (true once verinfer proves Conv2D/MaxPooling2D). */
 async function cnnSupported(): Promise<boolean> {
-  const model = await loadOnnxModel(fixture("cnn-opset17"));
+  const model = await loadOnnxModel(fixture("tiny-cnn-opset13"));
   try {
     extractNetwork(model);
     return true;
@@ -267,9 +268,9 @@ describe("ONNX import: proving", () => {
 
   // Enabled by itself once extractNetwork accepts Conv2D/MaxPooling2D (the layers work of issue 10).
   it.skipIf(!CNN_SUPPORTED)("compiles the imported CNN, proves an inference and verifies the receipt", async () => {
-    const g = golden("cnn-opset17");
+    const g = golden("tiny-cnn-opset13");
     const calibration = g.inputs.map((x) => Array.from(toTfjsInput(g, x)));
-    const pkg = await compileModel(fixture("cnn-opset17"), { calibration, cacheDir: TEST_CACHE, quiet: true });
+    const pkg = await compileModel(fixture("tiny-cnn-opset13"), { calibration, cacheDir: TEST_CACHE, quiet: true });
     const { receipt } = await verifiableInfer(pkg, calibration[0] as number[]);
     expect(await verifyReceipt(receipt, { modelPackage: pkg })).toMatchObject({ valid: true });
     expect(maxAbsDiff([receipt.output.float], [g.golden.outputs[0] as number[]])).toBeLessThan(1e-5);
