@@ -68,6 +68,8 @@ export { FIELD_PRIME } from "./field.js";
 export type { BackendName } from "./models/backend.js";
 export { loadModel } from "./models/load-model.js";
 export { type Fidelity, fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js";
+export { loadOnnxModel } from "./models/onnx/load-onnx-model.js";
+export { nchwToHwc } from "./models/onnx/nchw-to-hwc.js";
 export type { ModelInput, NestedInput, NumericTypedArray, TensorInput } from "./models/quantize-input.js";
 export { directorySaveHandler, saveModel } from "./models/save-model.js";
 export type { OnProgress, ProgressEvent, ProgressStage } from "./progress.js";

@@ -58,7 +58,7 @@ function withCompileFlags(cmd: Command): Command {
     .option("--ptau <file>", "prepared powers-of-tau file from a ceremony (default: cached dev ptau)")
     .option(
       "--calibration <file>",
-      "calibration inputs (JSON array, or {calibration: [...]}); default <modelDir>/samples.json",
+      "calibration inputs (JSON array, or {calibration: [...]}); default <modelDir>/samples.json (beside a .onnx file)",
     )
     .option("--input-range <min,max>", "allowed input range instead of calibration samples", range)
     .option("--input-bits <n>", "bits per input value (default 8)", int)
@@ -69,7 +69,9 @@ function withCompileFlags(cmd: Command): Command {
 
 async function compileOptions(modelDir: string, flags: CompileFlags): Promise<CompileModelOptions> {
   const options: CompileModelOptions = {};
-  const calibrationFile = flags.calibration ?? (flags.inputRange ? undefined : path.join(modelDir, "samples.json"));
+  // An .onnx model is a file: its default samples.json lies beside it.
+  const modelFolder = modelDir.toLowerCase().endsWith(".onnx") ? path.dirname(modelDir) : modelDir;
+  const calibrationFile = flags.calibration ?? (flags.inputRange ? undefined : path.join(modelFolder, "samples.json"));
   if (calibrationFile) options.calibration = await readCalibration(calibrationFile);
   if (flags.inputRange) options.inputRange = flags.inputRange;
   if (flags.ptau) options.ptau = flags.ptau;

@@ -10,6 +10,9 @@ export {
 export { extractNetwork, SUPPORTED_LAYERS } from "./extract-network.js";
 export { dequantizeOutput, type IntegerForwardResult, integerForward } from "./integer-forward.js";
 export { loadModel, TfjsModelJsonSchema } from "./load-model.js";
+export { loadOnnxModel } from "./onnx/load-onnx-model.js";
+export { nchwToHwc } from "./onnx/nchw-to-hwc.js";
+export { ONNX_OPSETS, SUPPORTED_ONNX_OPS } from "./onnx/import-onnx-graph.js";
 export { type QuantizeOptions, quantizeNetwork } from "./quantize.js";
 export {
   flattenInput,

@@ -3,6 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
 import { initBackend, tf } from "./backend.js";
+import { loadOnnxModel } from "./onnx/load-onnx-model.js";
 
 const WeightsManifestSchema = z.array(
   z.object({
@@ -30,16 +31,19 @@ async function readOrThrow(file: string, what: string): Promise<Buffer> {
 
 /**
  * Loads a tfjs LayersModel from a directory holding `model.json` and its weight shards, without the
- * `file://` handler (which ships only with tfjs-node). Shard sizes are checked against the manifest.
+ * `file://` handler (which ships only with tfjs-node). Shard sizes are checked against the manifest. A path
+ * ending in `.onnx` is imported with {@link loadOnnxModel} (the equivalent tfjs model, channels-last input).
  *
- * @param dir - a directory, or the path of a `model.json` inside it.
- * @throws VerinferError `ARTIFACT_MISSING` (no such file), `ARTIFACT_CORRUPT` (bad JSON, short shard).
+ * @param dir - a directory, the path of a `model.json` inside it, or the path of an `.onnx` file.
+ * @throws VerinferError `ARTIFACT_MISSING` (no such file), `ARTIFACT_CORRUPT` (bad JSON, short shard, bad
+ *   protobuf), `UNSUPPORTED_LAYER` (ONNX ops verinfer does not import).
  * @example
  * ```ts
  * const model = await loadModel("examples/models/demo-glyphs");
  * ```
  */
 export async function loadModel(dir: string): Promise<import("@tensorflow/tfjs").LayersModel> {
+  if (dir.toLowerCase().endsWith(".onnx")) return loadOnnxModel(dir);
   // The model's variables live on the active backend: pick the best one before creating them.
   await initBackend();
   const isFile = await stat(dir).then(

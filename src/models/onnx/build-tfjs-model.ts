@@ -1,0 +1,107 @@
+import type * as tfTypes from "@tensorflow/tfjs";
+import { tf } from "../backend.js";
+import type { OnnxChain, OnnxStep } from "./import-onnx-graph.js";
+
+/** A tfjs layer name from an ONNX node name (`/conv1/Conv` → `onnx_conv1_Conv`), unique within the model. */
+function layerName(onnxName: string, used: Set<string>): string {
+  const base = `onnx_${onnxName.replace(/[^A-Za-z0-9_]/g, "_").replace(/^_+/, "")}`;
+  let name = base;
+  for (let i = 2; used.has(name); i++) name = `${base}_${i}`;
+  used.add(name);
+  return name;
+}
+
+function layerOf(step: OnnxStep, name: string): { layer: tfTypes.layers.Layer; weights: tfTypes.Tensor[] } {
+  switch (step.kind) {
+    case "conv2d": {
+      const [kh, kw] = step.kernelSize;
+      const layer = tf.layers.conv2d({
+        name,
+        filters: step.filters,
+        kernelSize: step.kernelSize,
+        strides: step.strides,
+        padding: step.padding,
+        activation: step.activation,
+        useBias: step.bias !== undefined,
+        dataFormat: "channelsLast",
+      });
+      const weights: tfTypes.Tensor[] = [tf.tensor4d(step.kernel, [kh, kw, step.inChannels, step.filters])];
+      if (step.bias) weights.push(tf.tensor1d(step.bias));
+      return { layer, weights };
+    }
+    case "zeroPadding2d":
+      return {
+        layer: tf.layers.zeroPadding2d({ name, padding: step.padding, dataFormat: "channelsLast" }),
+        weights: [],
+      };
+    case "maxPooling2d":
+    case "averagePooling2d": {
+      const args = {
+        name,
+        poolSize: step.poolSize,
+        strides: step.strides,
+        padding: step.padding,
+        dataFormat: "channelsLast" as const,
+      };
+      const layer = step.kind === "maxPooling2d" ? tf.layers.maxPooling2d(args) : tf.layers.averagePooling2d(args);
+      return { layer, weights: [] };
+    }
+    case "globalAveragePooling2d":
+      return { layer: tf.layers.globalAveragePooling2d({ name, dataFormat: "channelsLast" }), weights: [] };
+    case "batchNormalization":
+      return {
+        layer: tf.layers.batchNormalization({ name, axis: -1, epsilon: step.epsilon }),
+        weights: [step.gamma, step.beta, step.mean, step.variance].map((v) => tf.tensor1d(v)),
+      };
+    case "dense": {
+      const layer = tf.layers.dense({
+        name,
+        units: step.units,
+        activation: step.activation,
+        useBias: step.bias !== undefined,
+      });
+      const weights: tfTypes.Tensor[] = [tf.tensor2d(step.kernel, [step.inputs, step.units])];
+      if (step.bias) weights.push(tf.tensor1d(step.bias));
+      return { layer, weights };
+    }
+    case "activation":
+      return { layer: tf.layers.activation({ name, activation: step.activation }), weights: [] };
+    case "flatten":
+      return { layer: tf.layers.flatten({ name }), weights: [] };
+  }
+}
+
+/**
+ * Builds the tfjs Sequential model of an imported ONNX chain and sets its weights. The backend must be
+ * initialised (the variables live on it).
+ *
+ * @example
+ * ```ts
+ * await initBackend();
+ * const model = buildTfjsModel(importOnnxGraph(decodeOnnx(bytes)));
+ * ```
+ */
+export function buildTfjsModel(chain: OnnxChain): tfTypes.Sequential {
+  const model = tf.sequential();
+  const used = new Set<string>();
+  const pending: { layer: tfTypes.layers.Layer; weights: tfTypes.Tensor[] }[] = [];
+  const add = (layer: tfTypes.layers.Layer, weights: tfTypes.Tensor[]) => {
+    if (model.layers.length === 0)
+      model.add(tf.layers.inputLayer({ inputShape: chain.inputShape, name: layerName("input", used) }));
+    model.add(layer);
+    pending.push({ layer, weights });
+  };
+  for (const step of chain.steps) {
+    if (step.kind === "flatten" && step.chwOrder) {
+      // [H, W, C] → [C, H, W], so that the flattened order is ONNX's (NCHW) one.
+      add(tf.layers.permute({ name: layerName(`${step.name}_to_chw`, used), dims: [3, 1, 2] }), []);
+    }
+    const { layer, weights } = layerOf(step, layerName(step.name, used));
+    add(layer, weights);
+  }
+  for (const { layer, weights } of pending) {
+    if (weights.length > 0) layer.setWeights(weights);
+    for (const w of weights) w.dispose();
+  }
+  return model;
+}
