@@ -132,13 +132,13 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
   let shape: number[] = dims.slice();
   let head: "softmax" | undefined;
   const all = model.layers.filter((l) => l.getClassName() !== "InputLayer");
-  for (const [index, layer] of all.entries()) {
+  const step = (index: number, layer: tfTypes.layers.Layer): Layer | undefined => {
     const cls = layer.getClassName();
     const config = layer.getConfig() as Config;
     const isLast = index === all.length - 1;
     if (layer.inboundNodes.length > 1 || (layer.inboundNodes[0]?.inboundLayers.length ?? 1) > 1) {
       refuse(layer, "is not part of a single chain (it has several inputs or is shared)");
-      continue;
+      return undefined;
     }
     // An activation: relu/linear, or softmax as the last layer's (the head).
     const activationOf = (name: unknown): Activation | undefined => {
@@ -153,7 +153,7 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
     };
     if (config.dataFormat === "channelsFirst" || config.data_format === "channels_first") {
       refuse(layer, "is channels-first; verinfer reads channels-last tensors");
-      continue;
+      return undefined;
     }
     let out: Layer | undefined;
     switch (cls) {
@@ -161,7 +161,7 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
       case "SpatialDropout1D":
       case "GaussianNoise":
       case "GaussianDropout":
-        continue; // identity at inference
+        return undefined; // identity at inference
       case "Flatten":
         out = { kind: "reshape", name: layer.name, shape: [shape.reduce((a, b) => a * b, 1)] };
         break;
@@ -170,14 +170,14 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         break;
       case "Activation": {
         const a = activationOf(config.activation);
-        if (a === undefined || a === "linear") continue;
+        if (a === undefined || a === "linear") return undefined;
         out = { kind: "activation", name: layer.name, activation: a };
         break;
       }
       case "ReLU": {
         if (config.maxValue != null || Number(config.negativeSlope ?? 0) !== 0 || Number(config.threshold ?? 0) !== 0) {
           refuse(layer, "is a ReLU with a max value, slope or threshold");
-          continue;
+          return undefined;
         }
         out = { kind: "activation", name: layer.name, activation: "relu" };
         break;
@@ -185,10 +185,10 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
       case "Dense": {
         if (shape.length !== 1) {
           refuse(layer, "receives a multi-dimensional input; add a Flatten layer before it");
-          continue;
+          return undefined;
         }
         const activation = activationOf(config.activation);
-        if (activation === undefined) continue;
+        if (activation === undefined) return undefined;
         const [kernel, bias] = weightsOf(layer) as [number[][], number[] | undefined];
         const units = Number(config.units);
         if (!kernel || kernel.length !== shape[0] || kernel[0]?.length !== units) {
@@ -202,14 +202,14 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
       case "Conv2D": {
         if (pairOf(config.dilationRate, 1).some((d) => d !== 1)) {
           refuse(layer, "is a dilated convolution");
-          continue;
+          return undefined;
         }
         if (shape.length !== 3) {
           refuse(layer, `needs a [height, width, channels] input, got [${shape.join(", ")}]`);
-          continue;
+          return undefined;
         }
         const activation = activationOf(config.activation);
-        if (activation === undefined) continue;
+        if (activation === undefined) return undefined;
         const [kernel, bias] = weightsOf(layer) as [number[][][][], number[] | undefined];
         const filters = Number(config.filters);
         const b = config.useBias === false || !bias ? new Array<number>(filters).fill(0) : bias;
@@ -227,7 +227,7 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         };
         if (!["valid", "same"].includes(out.padding)) {
           refuse(layer, `has unsupported padding "${out.padding}"`);
-          continue;
+          return undefined;
         }
         break;
       }
@@ -237,7 +237,7 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         const padding = String(config.padding ?? "valid") as Padding;
         if (!["valid", "same"].includes(padding)) {
           refuse(layer, `has unsupported padding "${padding}"`);
-          continue;
+          return undefined;
         }
         out = {
           kind: cls === "MaxPooling2D" ? "maxPool2d" : "avgPool2d",
@@ -255,7 +255,7 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         const axis = Array.isArray(config.axis) ? config.axis : [config.axis ?? -1];
         if (axis.length !== 1 || (Number(axis[0]) !== -1 && Number(axis[0]) !== shape.length)) {
           refuse(layer, "normalizes an axis other than the last (channels)");
-          continue;
+          return undefined;
         }
         const { a, c } = batchNormAffine(layer, shape[shape.length - 1] as number);
         const prev = layers[layers.length - 1];
@@ -263,25 +263,36 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
           prev && (prev.kind === undefined || prev.kind === "dense" || prev.kind === "conv2d") && prev.activation === "linear";
         if (foldable) {
           foldAffine(prev as DenseLayer | Conv2dLayer, a, c);
-          continue;
+          return undefined;
         }
         out = affineLayer(layer.name, shape, a, c);
         break;
       }
       default:
         refuse(layer, "is not supported");
-        continue;
+        return undefined;
     }
     try {
-      shape = layerOutputShape(out, shape);
+      layerOutputShape(out, shape);
     } catch (e) {
       if (e instanceof VerinferError && e.code === "UNSUPPORTED_LAYER") {
         refuse(layer, e.details ?? e.shortMessage);
-        continue;
+        return undefined;
       }
       throw e;
     }
-    layers.push(out);
+    return out;
+  };
+  for (const [index, layer] of all.entries()) {
+    const refused = unsupported.length;
+    const out = step(index, layer);
+    if (out) {
+      layers.push(out);
+      shape = layerOutputShape(out, shape);
+    } else if (unsupported.length > refused) {
+      // Past a refused layer, read on from the shape tfjs gives its output, to find every other refusal too.
+      shape = (layer.outputShape as (number | null)[]).slice(1).map((d) => d ?? 0);
+    }
   }
   if (unsupported.length > 0) {
     const first = unsupported[0] as UnsupportedLayer;
