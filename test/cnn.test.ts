@@ -235,6 +235,7 @@ describe("generated CNN circuits vs integerForward", () => {
       for (const k of kindsOf(q)) kinds.add(k);
       picked.push(q);
     }
+    console.log(`compiling ${picked.length} random CNN circuits`);
     expect([...kinds].sort()).toEqual(["argmax", "conv2d", "dense", "maxPool2d", "rescale", "sumPool2d"]);
     for (const qnet of picked) {
       const commitment = await modelCommitment(qnet);

@@ -90,6 +90,8 @@ class Quantizer {
   hi: bigint[];
   /** The float values at this point, one array per calibration sample. */
   real: Float64Array[];
+  /** A ReLU deferred past a max pooling (max, ReLU and rescale are all monotone, so they commute). */
+  pendingRelu = false;
 
   constructor(
     readonly weightBits: number,
@@ -111,7 +113,9 @@ class Quantizer {
   }
 
   /** Rescales pending accumulators (with the activation), or applies a ReLU to rescaled values that can be negative. */
-  rescale(name: string, activation: Activation): void {
+  rescale(name: string, requested: Activation): void {
+    const activation: Activation = this.pendingRelu ? "relu" : requested;
+    this.pendingRelu = false;
     const s = this.scale;
     if (s.rescaled) {
       if (activation === "linear" || this.lo.every((v) => v >= 0n)) return;
@@ -191,12 +195,19 @@ function pads(inShape: Shape3, layer: { kernelSize: [number, number]; strides: [
   return { outHW: [y.out, x.out] as [number, number], padding: [y.padBefore, x.padBefore] as [number, number] };
 }
 
+/** A weighted layer's activation: a ReLU right before a max pooling waits for the pooled outputs. */
+function activate(q: Quantizer, name: string, activation: Activation, next: Layer | undefined): void {
+  if (activation !== "relu") return;
+  if (next?.kind === "maxPool2d") q.pendingRelu = true;
+  else q.rescale(name, "relu");
+}
+
 function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: number[], next: Layer | undefined) {
   if (isDenseLayer(layer)) {
     const rows = layer.kernel[0]?.map((_v, j) => layer.kernel.map((r) => r[j] as number)) ?? [];
     const op: QuantizedDense = { kind: "dense", name: layer.name, nIn: layer.kernel.length, nOut: layer.units, ...q.weights(layer.name, rows, layer.bias) };
     q.linear(op, denseTerms(op), (x) => floatDense(layer.kernel, layer.bias, x));
-    if (layer.activation === "relu") q.rescale(layer.name, "relu");
+    activate(q, layer.name, layer.activation, next);
     return;
   }
   switch (layer.kind) {
@@ -205,7 +216,7 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
       const geometry = { inShape: inShape as Shape3, outShape: outShape as Shape3, kernelSize: layer.kernelSize, strides: layer.strides, padding: pads(inShape as Shape3, layer).padding };
       const op: QuantizedConv2d = { kind: "conv2d", name: layer.name, ...geometry, ...q.weights(layer.name, rows, layer.bias) };
       q.linear(op, conv2dTerms(op), (x) => floatConv2d(geometry, rows, layer.bias, x));
-      if (layer.activation === "relu") q.rescale(layer.name, "relu");
+      activate(q, layer.name, layer.activation, next);
       return;
     }
     case "avgPool2d":
@@ -239,10 +250,12 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
       return;
     }
     case "maxPool2d": {
-      // max and ReLU commute: a ReLU right after is applied before, so the comparisons see small non-negative values.
+      // Rescale and ReLU are monotone, so they commute with max: pooling pending accumulators first and rescaling
+      // only the pooled outputs is exact and costs k·(B + s + 1) per output of a k-window, against
+      // k·(B + s + 1) + (k − 1)(B + 1) when every input is rescaled first.
       const reluNext = next?.kind === "activation" && next.activation === "relu";
-      if (!q.scale.rescaled || reluNext) q.rescale(layer.name, reluNext ? "relu" : "linear");
       const geometry = { inShape: inShape as Shape3, outShape: outShape as Shape3, poolSize: layer.poolSize, strides: layer.strides };
+      if (q.scale.rescaled && reluNext) q.rescale(layer.name, "relu");
       const bounds = maxPoolBounds(geometry, q.lo, q.hi);
       const op: QuantizedMaxPool2d = { kind: "maxPool2d", name: layer.name, ...geometry, diffBits: bounds.diffBits };
       q.layers.push(op);
@@ -250,6 +263,7 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
       q.hi = bounds.hi;
       const windows = maxPoolWindows(geometry);
       q.real = q.real.map((x) => Float64Array.from(windows, (win) => Math.max(...win.map((i) => x[i] as number))));
+      if (!q.scale.rescaled && (q.pendingRelu || reluNext)) q.rescale(layer.name, "relu");
       return;
     }
     case "activation":

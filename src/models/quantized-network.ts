@@ -145,7 +145,6 @@ export const QuantizedNetworkSchema = z
             (layer.outShape[0] - 1) * layer.strides[0] + layer.poolSize[0] <= h &&
             (layer.outShape[1] - 1) * layer.strides[1] + layer.poolSize[1] <= w;
           if (!fits) issue(`layer ${l}'s windows must lie inside its input`, at);
-          if (layer.kind === "maxPool2d" && !rescaled) issue(`layer ${l} must read rescaled values`, at);
           if (layer.kind === "sumPool2d") rescaled = false;
           break;
         }

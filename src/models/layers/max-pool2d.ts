@@ -5,9 +5,11 @@ import { signedBits } from "./rescale.js";
 import { visitPool } from "./sum-pool2d.js";
 
 /**
- * Max pooling in integers over windows inside the input, on values already rescaled (range-proven, small). The
- * circuit takes a running maximum in window order, `m ← m + relu(a − m)`, each step one range check of
- * `diffBits` bits on a − m plus one product: (k − 1)·(diffBits + 1) constraints per output of a k-window.
+ * Max pooling in integers over windows inside the input, on rescaled values or on pending accumulators (the
+ * quantizer pools accumulators before their rescale and ReLU, which commute with max since both are monotone:
+ * exact, and only the pooled outputs are rescaled). The circuit takes a running maximum in window order,
+ * `m ← m + relu(a − m)`, each step one range check of `diffBits` bits on a − m plus one product:
+ * (k − 1)·(diffBits + 1) constraints per output of a k-window.
  */
 export interface QuantizedMaxPool2d {
   kind: "maxPool2d";
