@@ -328,10 +328,12 @@ describe("opening a package checks every field of the network the commitment doe
 
   it("refuses a network whose weights, biases or range widths do not have the layer's shape", async () => {
     const honest = await tinyPackage();
+    // Layer 0 is the first dense layer (weights, biases), layer 1 its rescale (range widths).
     type Layer = { qBits: number[]; bias: string[]; weights: string[][] };
     const first = (n: { layers: Layer[] }) => n.layers[0] as Layer;
+    const rescale = (n: { layers: Layer[] }) => n.layers[1] as Layer;
     const edits: Array<(n: { layers: Layer[] }) => void> = [
-      (n) => first(n).qBits.push(20),
+      (n) => rescale(n).qBits.push(20),
       (n) => first(n).bias.push("0"),
       (n) => first(n).weights[0]?.push("0"),
       (n) => first(n).weights.push(first(n).weights[0] ?? []),

@@ -257,6 +257,11 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
       const geometry = { inShape: inShape as Shape3, outShape: outShape as Shape3, poolSize: layer.poolSize, strides: layer.strides };
       if (q.scale.rescaled && reluNext) q.rescale(layer.name, "relu");
       const bounds = maxPoolBounds(geometry, q.lo, q.hi);
+      if (bounds.diffBits > MAX_RESCALE_BITS) {
+        throw new VerinferError("QUANTIZATION_OVERFLOW", `layer "${layer.name}" compares ${bounds.diffBits}-bit values`, {
+          details: "a worst-case difference does not fit the field safely; use fewer input/weight bits",
+        });
+      }
       const op: QuantizedMaxPool2d = { kind: "maxPool2d", name: layer.name, ...geometry, diffBits: bounds.diffBits };
       q.layers.push(op);
       q.lo = bounds.lo;
@@ -324,6 +329,10 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
       details: `receipts and output commitments hold outputs of at most ${MAX_OUTPUT_WIDTH} bits; use fewer bits`,
     });
   }
+  const headBits = net.head === "softmax" ? argmaxBits(q.lo, q.hi) : 0;
+  if (headBits > MAX_RESCALE_BITS) {
+    throw new VerinferError("QUANTIZATION_OVERFLOW", `the softmax head compares ${headBits}-bit logits`);
+  }
   return {
     inputShape: net.inputShape.slice(),
     inputSize: net.inputSize,
@@ -332,6 +341,6 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
     outputShape: (shapes[shapes.length - 1] as number[]).slice(),
     outputFracBits: rescale.outFracBits,
     outputWidth,
-    ...(net.head === "softmax" ? { head: { kind: "argmax" as const, bits: argmaxBits(q.lo, q.hi) } } : {}),
+    ...(net.head === "softmax" ? { head: { kind: "argmax" as const, bits: headBits } } : {}),
   };
 }
