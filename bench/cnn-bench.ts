@@ -1,6 +1,6 @@
 // LeNet-5-sized CNNs with random weights: constraints and circom2 compile time of the generated circuit (no
 // setup, no proof). Shows what the layer IR costs at the size of the benchmark before trained weights
-// exist. Run: npx tsx bench/cnn-bench.ts [avg|max|both]
+// exist. Run: npm run bench:cnn -- [avg|max|both]
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
