@@ -54,7 +54,10 @@ async function benchModel(model: BenchModel, runs: number): Promise<BenchResult>
   const compileStart = marks.codegen ?? t0;
   const setupStart = marks.ptau ?? marks.setup ?? end;
   const ptauMs = marks.ptau !== undefined && marks.setup !== undefined ? marks.setup - marks.ptau : 0;
-  const params = pkg.floatNetwork.layers.reduce((n, l) => n + l.kernel.length * l.units + l.units, 0);
+  const params = pkg.network.layers.reduce(
+    (n, l) => n + (l.kind === "dense" || l.kind === "conv2d" ? l.weights.flat().length + l.bias.length : 0),
+    0,
+  );
 
   const prove: number[] = [];
   const verify: number[] = [];

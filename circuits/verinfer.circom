@@ -155,3 +155,57 @@ template RangeCheckedCommitment(n, width, lo) {
     commit.salt <== salt;
     out <== commit.out;
 }
+
+// max(a, b) = b + relu(a - b), for a - b in [-2^(B-1), 2^(B-1)) (the caller's interval analysis guarantees it for
+// honest values; any other difference has no witness). RescaleRelu(0, B) pins relu(a - b) completely: its
+// Num2Bits proves the range and the sign bit, and with s = 0 its remainder is 0. B + 1 constraints.
+template Max2(B) {
+    signal input a;
+    signal input b;
+    signal output out;
+    component d = RescaleRelu(0, B);
+    d.in <== a - b;
+    out <== b + d.out;
+}
+
+// The maximum of k >= 2 values as a running maximum in index order: m_0 = in[0], m_i = Max2(in[i], m_(i-1)).
+// Each step is pinned by its Max2, so out is the maximum. (k - 1)(B + 1) constraints: cheaper than proving
+// m >= in[i] for every i plus a product of differences, k·B + k - 1.
+template MaxOf(k, B) {
+    assert(k >= 2);
+    signal input in[k];
+    signal output out;
+    signal run[k];
+    component step[k - 1];
+    run[0] <== in[0];
+    for (var i = 1; i < k; i++) {
+        step[i - 1] = Max2(B);
+        step[i - 1].a <== in[i];
+        step[i - 1].b <== run[i - 1];
+        run[i] <== step[i - 1].out;
+    }
+    out <== run[k - 1];
+}
+
+// The index of the largest of n >= 2 values, the lowest index among equal maxima: index i replaces the running
+// best only when in[i] - best - 1 >= 0 (strictly larger). The sign bit of that difference comes from
+// Rescale(0, B), which proves the difference lies in [-2^(B-1), 2^(B-1)) and pins the bit; best and idx are then
+// products of pinned signals. B + 2 constraints per step.
+template ArgMax(n, B) {
+    assert(n >= 2);
+    signal input in[n];
+    signal output out;
+    signal best[n];
+    signal idx[n];
+    component gt[n - 1];
+    best[0] <== in[0];
+    idx[0] <== 0;
+    for (var i = 1; i < n; i++) {
+        gt[i - 1] = Rescale(0, B);
+        gt[i - 1].in <== in[i] - best[i - 1] - 1;
+        _ <== gt[i - 1].out;
+        best[i] <== best[i - 1] + gt[i - 1].nonNegative * (in[i] - best[i - 1]);
+        idx[i] <== idx[i - 1] + gt[i - 1].nonNegative * (i - idx[i - 1]);
+    }
+    out <== idx[n - 1];
+}

@@ -18,7 +18,7 @@ import { type ModelSource, quantizeModel } from "./quantize-model.js";
 import { ArtifactStore, sha256Hex } from "./storage/artifact-store.js";
 import { recordAudit } from "./storage/audit-record.js";
 import { resolveCacheDir } from "./storage/cache-dir.js";
-import { manifestQuantization } from "./storage/manifest-quantization.js";
+import { manifestArchitecture, manifestQuantization } from "./storage/manifest-quantization.js";
 import { MODEL_FORMAT, type ModelManifest, type SetupKind } from "./storage/model-manifest.js";
 import { findModelPackage, indexModelPackage, ModelPackage } from "./storage/model-package.js";
 import { toolchainVersions } from "./toolchain.js";
@@ -45,7 +45,7 @@ export interface CompileModelOptions extends Partial<QuantizeOptions> {
 }
 
 /** Bump when what a compile writes into a package changes, so cached packages of older compilers are not reused. */
-const COMPILER_REVISION = 3;
+const COMPILER_REVISION = 4;
 
 /**
  * The key {@link compileModel} caches a package under: the manifest format and compiler revision, the quantized
@@ -81,7 +81,7 @@ export function requiredPtauPower(nConstraints: number, nPublic: number): number
  * artifact content-addressed in the cache. Compiling the same model with the same options again returns the
  * cached package without recompiling.
  *
- * @param model - model directory (`model.json` + shards), in-memory tfjs LayersModel, or {@link DenseNetwork}.
+ * @param model - model directory (`model.json` + shards), in-memory tfjs LayersModel, or a float {@link Network}.
  * @param options - calibration samples (or `inputRange`), bit widths, ptau, cache directory, progress.
  * @throws VerinferError `UNSUPPORTED_LAYER`, `INVALID_OPTIONS`, `QUANTIZATION_OVERFLOW`, `COMPILE_FAILED`,
  *   `SETUP_REQUIRED`.
@@ -168,18 +168,12 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
       zkey: await store.put(setup.zkey),
       vkey: await store.put(vkeyJson),
     };
-    const last = network.layers[network.layers.length - 1] as (typeof network.layers)[number];
     const manifest: ModelManifest = {
       format: MODEL_FORMAT,
       id,
       name: options.name ?? (typeof model === "string" ? path.basename(path.resolve(model)) : "model"),
       createdAt: new Date().toISOString(),
-      architecture: {
-        inputShape: float.inputShape,
-        inputSize: float.inputSize,
-        outputShape: [last.nOut],
-        layers: float.layers.map((l) => ({ name: l.name, units: l.units, activation: l.activation })),
-      },
+      architecture: manifestArchitecture(network),
       quantization: manifestQuantization(network),
       ...(fidelity ? { fidelity } : {}),
       visibility: "constant",

@@ -51,6 +51,7 @@ export async function proveReceipt(params: ProveReceiptParams): Promise<Receipt>
     base.input.commitment,
     base.output.commitment,
     ...base.output.quantized.map((q) => toField(BigInt(q)).toString()),
+    ...(base.output.class === undefined ? [] : [String(base.output.class)]),
   ];
   if (proof.publicSignals.join() !== expected.join()) {
     throw new VerinferError("INTERNAL", "circuit outputs differ from the integer reference", {

@@ -1,7 +1,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
-import type { DenseNetwork } from "./models/dense-network.js";
 import { extractNetwork } from "./models/extract-network.js";
 import { loadModel } from "./models/load-model.js";
+import type { DenseNetwork } from "./models/network.js";
 import { type QuantizeOptions, quantizeNetwork } from "./models/quantize.js";
 import type { QuantizedNetwork } from "./models/quantized-network.js";
 import type { OnProgress } from "./progress.js";

@@ -1,7 +1,7 @@
 import { commitInput, commitOutput } from "./attest/io-commitments.js";
 import { RECEIPT_FORMAT, type Receipt } from "./attest/receipt.js";
 import { dequantizeOutput, integerForward } from "./models/integer-forward.js";
-import type { QuantizedNetwork } from "./models/quantized-network.js";
+import { softmax } from "./models/run-float.js";
 import type { ModelPackage } from "./storage/model-package.js";
 
 /** Parameters of {@link receiptStatement}. */
@@ -10,7 +10,7 @@ export interface ReceiptStatementParams {
   /** The quantized input (already validated by `quantizeInput`). */
   input: readonly bigint[];
   salts: { input: bigint; output: bigint };
-  /** The float outputs of the same input (the fast, unproven answer). */
+  /** The float outputs of the same input (the fast, unproven answer; logits for a softmax head). */
   float: readonly number[];
 }
 
@@ -30,10 +30,10 @@ export type ReceiptStatement = Pick<Receipt, "format" | "model" | "input" | "out
 export async function receiptStatement(params: ReceiptStatementParams): Promise<ReceiptStatement> {
   const { pkg, salts } = params;
   const net = pkg.network;
-  const { output } = integerForward(net, params.input);
+  const result = integerForward(net, params.input);
+  const { output } = result;
   const values = dequantizeOutput(net, output);
   const float = [...params.float];
-  const last = net.layers[net.layers.length - 1] as QuantizedNetwork["layers"][number];
   return {
     format: RECEIPT_FORMAT,
     model: {
@@ -49,13 +49,14 @@ export async function receiptStatement(params: ReceiptStatementParams): Promise<
     },
     output: {
       commitment: (await commitOutput(net, output, salts.output)).toString(),
-      shape: [last.nOut],
+      shape: [...net.outputShape],
       width: net.outputWidth,
       quantized: output.map(String),
-      fracBits: last.outFracBits,
+      fracBits: net.outputFracBits,
       values,
       float,
       maxAbsError: Math.max(...values.map((v, j) => Math.abs(v - (float[j] as number)))),
+      ...(result.class === undefined ? {} : { class: result.class, probabilities: softmax(float) }),
     },
   };
 }

@@ -95,11 +95,12 @@ export async function reexecute(receipt: unknown, options: ReexecuteOptions): Pr
       return fail(`input rejected: ${error.shortMessage}`);
     throw error;
   }
-  const { output } = integerForward(net, xq);
+  const { output, class: provenClass } = integerForward(net, xq);
   const inputCommitment = await commitInput(net, xq, salts.input);
   if (BigInt(r.input.commitment) !== inputCommitment)
     return fail("input commitment does not open to this input and salt");
   if (r.output.quantized.join() !== output.join()) return fail("the integer forward pass gives other outputs");
+  if (r.output.class !== provenClass) return fail("the stated class is not the model's argmax of these outputs");
   const outputCommitment = await commitOutput(net, output, salts.output);
   if (BigInt(r.output.commitment) !== outputCommitment)
     return fail("output commitment does not open to these outputs and salt");

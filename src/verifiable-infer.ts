@@ -131,8 +131,9 @@ export async function verifiableInferBatch(
 
   const t0 = performance.now();
   options.onProgress?.({ stage: "infer", message: `float inference of ${inputs.length} input(s)` });
+  // A softmax head's float answer is its logits (what the circuit proves): the rebuilt network leaves the softmax out.
   const tfModel =
-    typeof model === "object" && model !== null && "predict" in model
+    typeof model === "object" && model !== null && "predict" in model && !net.head
       ? (model as tfTypes.LayersModel)
       : pkg.floatNetwork;
   const float = await runFloat({

@@ -85,6 +85,7 @@ function statedIo(r: Receipt): ModelIo {
     },
     outputShape: r.output.shape,
     output: { width: r.output.width, fracBits: r.output.fracBits },
+    head: r.output.class === undefined ? "none" : "argmax",
   };
 }
 
@@ -114,6 +115,17 @@ async function statedStatement(r: Receipt): Promise<string | undefined> {
   }
   const err = Math.max(...r.output.values.map((v, j) => Math.abs(v - (r.output.float[j] as number))));
   if (err !== r.output.maxAbsError) return "maxAbsError does not match the stated float and proven outputs";
+  if (r.output.class !== undefined) {
+    let best = 0;
+    for (let j = 1; j < n; j++)
+      if (BigInt(r.output.quantized[j] as string) > BigInt(r.output.quantized[best] as string)) best = j;
+    if (r.output.class !== best) return "the stated class is not the argmax of the quantized outputs";
+    if (r.output.probabilities === undefined || r.output.probabilities.length !== n) {
+      return "a softmax head's receipt states one probability per output";
+    }
+  } else if (r.output.probabilities !== undefined) {
+    return "probabilities without a class: only a softmax head's receipt states them";
+  }
   return undefined;
 }
 
@@ -123,7 +135,11 @@ function publicSignals(r: Receipt): string | undefined {
   const ps = proof.publicSignals.map(BigInt);
   if (ps.some((s) => s >= FIELD_PRIME)) return "a public signal is not a field element";
   const n = r.output.quantized.length;
-  if (ps.length !== 3 + n) return `proof has ${ps.length} public signals, receipt states ${n} outputs`;
+  const head = r.output.class === undefined ? 0 : 1;
+  if (ps.length !== 3 + n + head) {
+    return `proof has ${ps.length} public signals, receipt states ${n} outputs${head ? " and a class" : ""}`;
+  }
+  if (head && BigInt(r.output.class as number) !== ps[3 + n]) return "the stated class differs from the proof's";
   if (BigInt(r.model.commitment) !== ps[0]) return "model commitment differs from the proof's";
   if (BigInt(r.input.commitment) !== ps[1]) return "input commitment differs from the proof's";
   if (BigInt(r.output.commitment) !== ps[2]) return "output commitment differs from the proof's";
@@ -272,6 +288,9 @@ function unverifiedFields(
   const out: UnverifiedField[] = [
     { field: "output.float", why: "the tfjs float outputs are the fast answer; only the integer outputs are proven" },
     { field: "output.maxAbsError", why: "computed from output.float, which is not proven" },
+    ...(r.output.probabilities === undefined
+      ? []
+      : [{ field: "output.probabilities", why: "the softmax of output.float: float probabilities, not proven" }]),
     { field: "timings", why: "measured and stated by the node that made the receipt" },
     { field: "createdAt", why: "the node's own clock" },
   ];

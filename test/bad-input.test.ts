@@ -277,26 +277,28 @@ describe("invalid models and options", () => {
     await expectCode(loadModel(dir), "ARTIFACT_MISSING");
   });
 
-  it("refuses a convolution with UNSUPPORTED_LAYER naming the layer", async () => {
+  it("refuses a model with unsupported layers with UNSUPPORTED_LAYER naming every one", async () => {
     const model = tf.sequential({
       layers: [
-        tf.layers.conv2d({ name: "my_conv", inputShape: [4, 4, 1], filters: 2, kernelSize: 2 }),
+        tf.layers.conv1d({ name: "my_conv1d", inputShape: [16, 1], filters: 2, kernelSize: 2 }),
         tf.layers.flatten({ name: "my_flatten" }),
-        tf.layers.dense({ name: "my_dense", units: 2 }),
+        tf.layers.dense({ name: "my_tanh", units: 2, activation: "tanh" }),
       ],
     });
     const error = await expectCode(compileModel(model, compileOptions), "UNSUPPORTED_LAYER");
-    expect(error.meta?.layer).toBe("my_conv");
-    expect(error.message).toContain("my_conv");
+    expect(error.meta?.layer).toBe("my_conv1d");
+    expect(error.message).toContain("my_conv1d");
+    expect(error.message).toContain("my_tanh");
     await expectCode(verifiableInfer(model, new Array(16).fill(0), compileOptions), "UNSUPPORTED_LAYER");
   });
 
-  it("refuses tanh, sigmoid and softmax activations with UNSUPPORTED_LAYER naming the layer", async () => {
+  it("refuses tanh, sigmoid and a softmax before the last layer with UNSUPPORTED_LAYER naming the layer", async () => {
     for (const activation of ["tanh", "sigmoid", "softmax"] as const) {
       const model = tf.sequential({
         layers: [
           tf.layers.dense({ name: "ok_hidden", inputShape: [4], units: 3, activation: "relu" }),
           tf.layers.dense({ name: `bad_${activation}`, units: 2, activation }),
+          tf.layers.dense({ name: "ok_out", units: 2 }),
         ],
       });
       const error = await expectCode(compileModel(model, compileOptions), "UNSUPPORTED_LAYER");

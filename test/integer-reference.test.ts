@@ -32,7 +32,7 @@ describe("demo circuit vs integerForward", () => {
   it("matches outputs and all three commitments for 200 random inputs in [input.lo, input.hi]", async () => {
     const net = pkg.network;
     const { lo, hi, bits } = net.input;
-    const nOut = (net.layers[net.layers.length - 1] as QuantizedNetwork["layers"][number]).nOut;
+    const nOut = net.outputShape.reduce((a, b) => a * b, 1);
     const outLo = -(1n << BigInt(net.outputWidth - 1));
     const model = BigInt(pkg.manifest.commitments.model);
     const input = fc.array(fc.bigInt({ min: lo, max: hi }), { minLength: net.inputSize, maxLength: net.inputSize });
@@ -64,7 +64,7 @@ describe("demo circuit vs integerForward", () => {
   });
 
   it("has the public signals the manifest and the codegen promise (1 + 3 commitments + outputs)", () => {
-    const nOut = (pkg.network.layers[pkg.network.layers.length - 1] as QuantizedNetwork["layers"][number]).nOut;
+    const nOut = pkg.network.outputShape.reduce((a, b) => a * b, 1);
     expect(r1cs.nOutputs).toBe(3 + nOut);
     expect(r1cs.nPubInputs).toBe(0);
     expect(r1cs.nOutputs + r1cs.nPubInputs).toBe(pkg.manifest.circuit.publicSignals);

@@ -22,7 +22,11 @@ import { isVerinferError } from "../src/errors.js";
 import { FIELD_PRIME, toField } from "../src/field.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
-import { type QuantizedNetwork, quantizedNetworkFromJson } from "../src/models/quantized-network.js";
+import {
+  type QuantizedNetwork,
+  type QuantizedRescale,
+  quantizedNetworkFromJson,
+} from "../src/models/quantized-network.js";
 import { reexecute } from "../src/reexecute.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
 import { manifestSha256 } from "../src/storage/audit-record.js";
@@ -305,7 +309,7 @@ describe("opening a package checks every field of the network the commitment doe
         m.architecture.outputShape = [2, 2];
       },
       (m) => {
-        (m.architecture.layers[0] as Manifest["architecture"]["layers"][number]).activation = "linear";
+        (m.architecture.layers[1] as Manifest["architecture"]["layers"][number]).activation = "linear";
       },
       (m) => {
         m.circuit.publicSignals += 1;
@@ -324,10 +328,12 @@ describe("opening a package checks every field of the network the commitment doe
 
   it("refuses a network whose weights, biases or range widths do not have the layer's shape", async () => {
     const honest = await tinyPackage();
+    // Layer 0 is the first dense layer (weights, biases), layer 1 its rescale (range widths).
     type Layer = { qBits: number[]; bias: string[]; weights: string[][] };
     const first = (n: { layers: Layer[] }) => n.layers[0] as Layer;
+    const rescale = (n: { layers: Layer[] }) => n.layers[1] as Layer;
     const edits: Array<(n: { layers: Layer[] }) => void> = [
-      (n) => first(n).qBits.push(20),
+      (n) => rescale(n).qBits.push(20),
       (n) => first(n).bias.push("0"),
       (n) => first(n).weights[0]?.push("0"),
       (n) => first(n).weights.push(first(n).weights[0] ?? []),
@@ -353,11 +359,15 @@ describe("a package from a directory proves nothing about its key (open: audit /
   beforeAll(async () => {
     honest = await tinyPackage();
     const net = honest.network;
-    const last = net.layers.length - 1;
+    // The last dense layer's first bias, raised by 7 steps of the rescale after it.
+    const last = net.layers.map((l) => l.kind).lastIndexOf("dense");
+    const shift = (net.layers[last + 1] as QuantizedRescale).shift;
     const evil: QuantizedNetwork = {
       ...net,
       layers: net.layers.map((l, i) =>
-        i === last ? { ...l, bias: l.bias.map((b, j) => (j === 0 ? b + 7n * (1n << BigInt(l.shift)) : b)) } : l,
+        i === last && l.kind === "dense"
+          ? { ...l, bias: l.bias.map((b, j) => (j === 0 ? b + 7n * (1n << BigInt(shift)) : b)) }
+          : l,
       ),
     };
     const source = generateCircuit({ network: evil, modelCommitment: BigInt(honest.manifest.commitments.model) });

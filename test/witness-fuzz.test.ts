@@ -120,26 +120,50 @@ interface FuzzNet {
 const nets: FuzzNet[] = [];
 let judged = 0;
 
-function layerOf(qnet: QuantizedNetwork, l: number): QuantizedLayer {
-  return qnet.layers[l] as QuantizedLayer;
+/**
+ * Dense layer l of an MLP as the test models it: the quantized network holds it as two layers, the linear
+ * `dense` (circuit template Layer<2l>) and the `rescale` after it (Layer<2l+1>, whose units are the gadgets).
+ */
+interface UnitLayer {
+  weights: bigint[][];
+  bias: bigint[];
+  shift: number;
+  qBits: number[];
+  activation: "relu" | "linear";
+}
+
+function unitLayers(qnet: QuantizedNetwork): UnitLayer[] {
+  const out: UnitLayer[] = [];
+  for (let l = 0; l < qnet.layers.length; l += 2) {
+    const d = qnet.layers[l] as QuantizedLayer;
+    const r = qnet.layers[l + 1] as QuantizedLayer;
+    if (d.kind !== "dense" || r.kind !== "rescale" || r.multiplier !== 1n)
+      throw new Error("not an MLP of dense + rescale");
+    out.push({ weights: d.weights, bias: d.bias, shift: r.shift, qBits: r.qBits, activation: r.activation });
+  }
+  return out;
+}
+
+function layerOf(qnet: QuantizedNetwork, l: number): UnitLayer {
+  return unitLayers(qnet)[l] as UnitLayer;
 }
 
 /** acc, q, r and y of every unit of every layer for input x, in verinfer's integer semantics. */
 function unitValues(qnet: QuantizedNetwork, x: readonly bigint[]) {
   const { layerOutputs } = integerForward(qnet, x);
-  return qnet.layers.map((layer, l) => {
-    const a = l === 0 ? x : (layerOutputs[l - 1] as bigint[]);
+  return unitLayers(qnet).map((layer, l) => {
+    const a = l === 0 ? x : (layerOutputs[2 * l - 1] as bigint[]);
     return layer.weights.map((row, j) => {
       const acc = row.reduce((s, w, i) => s + w * (a[i] as bigint), layer.bias[j] as bigint);
       const q = acc >> BigInt(layer.shift);
-      return { acc, q, r: acc - (q << BigInt(layer.shift)), y: (layerOutputs[l] as bigint[])[j] as bigint };
+      return { acc, q, r: acc - (q << BigInt(layer.shift)), y: (layerOutputs[2 * l + 1] as bigint[])[j] as bigint };
     });
   });
 }
 
 /** Name prefixes of unit j of layer l: the unit component, and the Rescale inside it. */
 function unitPrefix(qnet: QuantizedNetwork, l: number, j: number): { unit: string; rs: string } {
-  const unit = `main.layer${l}.unit[${j}]`;
+  const unit = `main.layer${2 * l + 1}.unit[${j}]`;
   return { unit, rs: layerOf(qnet, l).activation === "relu" ? `${unit}.rs` : unit };
 }
 
@@ -178,9 +202,9 @@ function rescaleSignals(
 /** The signals that carry unit j's output y (the relu wrapper's out, the layer's out, the circuit's out). */
 function outputSignals(qnet: QuantizedNetwork, l: number, j: number, y: bigint, acc: bigint) {
   const { unit } = unitPrefix(qnet, l, j);
-  const signals: Record<string, bigint> = { [`main.layer${l}.out[${j}]`]: y };
+  const signals: Record<string, bigint> = { [`main.layer${2 * l + 1}.out[${j}]`]: y };
   if (layerOf(qnet, l).activation === "relu") Object.assign(signals, { [`${unit}.in`]: acc, [`${unit}.out`]: y });
-  if (l === qnet.layers.length - 1) signals[`main.out[${j}]`] = y;
+  if (l === unitLayers(qnet).length - 1) signals[`main.out[${j}]`] = y;
   return signals;
 }
 
@@ -551,7 +575,7 @@ describe(`witness-mutation fuzz of generated model circuits (fast-check seed ${S
     let reluSeams = 0;
     for (const net of nets) {
       const { qnet } = net;
-      const nLayers = qnet.layers.length;
+      const nLayers = unitLayers(qnet).length;
       const values = new Map(net.pool.map((h) => [h, unitValues(qnet, h.x)]));
       for (const first of net.pool.slice(0, 8)) {
         const v1 = unitValues(qnet, first.x);
@@ -579,10 +603,11 @@ describe(`witness-mutation fuzz of generated model circuits (fast-check seed ${S
             const v2 = unitValues(qnet, second.x);
             // Everything from layer `seam` on, and the output commitment, from the second input's witness.
             const later = new Set(commitmentWires(net, second.w, second.otherOutputSalt));
-            for (let l = seam; l < nLayers; l++) {
-              for (const wire of wiresUnder(net, `main.layer${l}`)) {
+            // The seam layer's linear part (Layer<2·seam>, its accumulators) stays the first input's.
+            for (let t = 2 * seam + 1; t < 2 * nLayers; t++) {
+              for (const wire of wiresUnder(net, `main.layer${t}`)) {
                 const names = net.circuit.wireNames[wire] ?? [];
-                if (l === seam && names.every((nm) => nm.startsWith(`main.layer${l}.in[`))) continue;
+                if (t === 2 * seam + 1 && names.every((nm) => nm.startsWith(`main.layer${t}.in[`))) continue;
                 later.add(wire);
               }
             }

@@ -1,12 +1,12 @@
 import { toField } from "../field.js";
-import type { QuantizedNetwork } from "../models/quantized-network.js";
+import type { QuantizedLayer, QuantizedNetwork } from "../models/quantized-network.js";
 import { packValues } from "./commitments.js";
 import { poseidonChain } from "./poseidon.js";
 
-/** Domain tag of model commitments, format version 2 (ASCII "mdl2"). */
-export const MODEL_COMMITMENT_TAG = 0x6d646c32n;
-/** Domain tag of network commitments (architecture + weights), format version 2 (ASCII "net2"). */
-export const NETWORK_COMMITMENT_TAG = 0x6e657432n;
+/** Domain tag of model commitments, format version 3 (ASCII "mdl3"). */
+export const MODEL_COMMITMENT_TAG = 0x6d646c33n;
+/** Domain tag of network commitments (architecture + weights), format version 3 (ASCII "net3"). */
+export const NETWORK_COMMITMENT_TAG = 0x6e657433n;
 
 /**
  * What a model's inputs and outputs mean: shapes and fixed-point formats. It is the part of a model's identity a
@@ -20,20 +20,22 @@ export interface ModelIo {
   outputShape: readonly number[];
   /** Outputs are integers in [-2^(width-1), 2^(width-1)), read as q / 2^fracBits. */
   output: { width: number; fracBits: number };
+  /** `"argmax"`: the outputs are a softmax head's logits and the proof states their argmax too. */
+  head: "none" | "argmax";
 }
 
 /** The I/O format of a quantized network. */
 export function modelIo(net: QuantizedNetwork): ModelIo {
-  const last = net.layers[net.layers.length - 1] as QuantizedNetwork["layers"][number];
   return {
     inputShape: net.inputShape,
     input: { bits: net.input.bits, fracBits: net.input.fracBits, lo: net.input.lo },
-    outputShape: [last.nOut],
-    output: { width: net.outputWidth, fracBits: last.outFracBits },
+    outputShape: net.outputShape,
+    output: { width: net.outputWidth, fracBits: net.outputFracBits },
+    head: net.head ? "argmax" : "none",
   };
 }
 
-/** The I/O descriptor as field elements: rank and dims of each shape, then each fixed-point format. */
+/** The I/O descriptor as field elements: rank and dims of each shape, then each fixed-point format, then the head. */
 export function ioDescriptor(io: ModelIo): bigint[] {
   return [
     BigInt(io.inputShape.length),
@@ -45,28 +47,64 @@ export function ioDescriptor(io: ModelIo): bigint[] {
     ...io.outputShape.map(BigInt),
     BigInt(io.output.width),
     toField(BigInt(io.output.fracBits)),
+    io.head === "argmax" ? 1n : 0n,
   ];
+}
+
+/** Codes of the layer kinds in the architecture descriptor. */
+export const LAYER_KIND_CODES: Record<QuantizedLayer["kind"], bigint> = {
+  dense: 1n,
+  conv2d: 2n,
+  sumPool2d: 3n,
+  rescale: 4n,
+  maxPool2d: 5n,
+};
+
+const ints = (values: readonly number[]) => values.map((v) => toField(BigInt(v)));
+
+/**
+ * One layer's descriptor: its kind code, then a fixed number of fields for that kind (a rescale's qBits list is as
+ * long as its stated size), so the concatenation of descriptors parses one way only.
+ */
+function layerDescriptor(l: QuantizedLayer): bigint[] {
+  const code = LAYER_KIND_CODES[l.kind];
+  switch (l.kind) {
+    case "dense":
+      return [code, ...ints([l.nIn, l.nOut, l.weightBits, l.weightFracBits, l.inFracBits])];
+    case "conv2d":
+      return [
+        code,
+        ...ints([...l.inShape, ...l.outShape, ...l.kernelSize, ...l.strides, ...l.padding]),
+        ...ints([l.weightBits, l.weightFracBits, l.inFracBits]),
+      ];
+    case "sumPool2d":
+      return [code, ...ints([...l.inShape, ...l.outShape, ...l.poolSize, ...l.strides])];
+    case "maxPool2d":
+      return [code, ...ints([...l.inShape, ...l.outShape, ...l.poolSize, ...l.strides, l.diffBits])];
+    case "rescale":
+      return [
+        code,
+        BigInt(l.size),
+        l.multiplier,
+        ...ints([l.shift, l.activation === "relu" ? 1 : 0, l.outFracBits]),
+        ...ints(l.qBits),
+      ];
+  }
 }
 
 /**
  * The architecture descriptor: every number that fixes the integer semantics of the layers apart from weights
- * and biases (sizes, activations, scales, range-check widths), as field elements.
+ * and biases — each layer's kind and shapes, kernel, strides, padding, pool size, activation, scales,
+ * multipliers and range-check widths, and the softmax head — as field elements.
  */
 export function architectureDescriptor(net: QuantizedNetwork): bigint[] {
-  const d: bigint[] = [BigInt(net.inputSize), BigInt(net.layers.length)];
-  for (const l of net.layers) {
-    d.push(
-      BigInt(l.nIn),
-      BigInt(l.nOut),
-      l.activation === "relu" ? 1n : 0n,
-      BigInt(l.weightBits),
-      toField(BigInt(l.weightFracBits)),
-      toField(BigInt(l.inFracBits)),
-      toField(BigInt(l.outFracBits)),
-      BigInt(l.shift),
-      ...l.qBits.map(BigInt),
-    );
-  }
+  const d: bigint[] = [
+    BigInt(net.inputSize),
+    net.head ? 1n : 0n,
+    BigInt(net.head?.bits ?? 0),
+    BigInt(net.layers.length),
+  ];
+  for (const l of net.layers) d.push(...layerDescriptor(l));
   return d;
 }
 
@@ -77,8 +115,8 @@ function header(tag: bigint, count: number): bigint {
 
 /**
  * Poseidon commitment to a network's layers: a header (tag and element count), the architecture descriptor,
- * then each layer's weights packed (w + 2^(weightBits-1) in weightBits-wide slots, row by row) and its biases
- * as field elements. Unsalted: it is public, and stated in every receipt.
+ * then each weighted layer's weights packed (w + 2^(weightBits-1) in weightBits-wide slots, row by row) and its
+ * biases as field elements (their counts follow from the descriptor). Unsalted: it is public, and stated in every receipt.
  *
  * @example
  * ```ts
@@ -88,6 +126,7 @@ function header(tag: bigint, count: number): bigint {
 export async function networkCommitment(net: QuantizedNetwork): Promise<bigint> {
   const elements = architectureDescriptor(net);
   for (const l of net.layers) {
+    if (l.kind !== "dense" && l.kind !== "conv2d") continue;
     const offset = 1n << BigInt(l.weightBits - 1);
     elements.push(
       ...packValues(

@@ -119,6 +119,13 @@ export const ReceiptSchema = z
       float: z.array(z.number()),
       /** max |float[j] - values[j]|. */
       maxAbsError: z.number().nonnegative(),
+      /**
+       * Softmax head only: the proven class, argmax of `quantized` with the lowest index winning ties — a public
+       * signal of the proof (its last), so a contract can act on it alone.
+       */
+      class: z.number().int().nonnegative().optional(),
+      /** Softmax head only: softmax of `float` — the float probabilities, NOT proven. */
+      probabilities: z.array(z.number()).optional(),
     }),
     /** Present in `zk` receipts. */
     proof: z

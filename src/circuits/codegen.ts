@@ -1,4 +1,5 @@
-import type { QuantizedNetwork } from "../models/quantized-network.js";
+import { layerOutputSize, type QuantizedNetwork } from "../models/quantized-network.js";
+import { layerTemplate } from "./layer-templates.js";
 
 /** Name of the hand-written gadget library every generated circuit includes (in /circuits). */
 export const GADGET_FILE = "verinfer.circom";
@@ -10,39 +11,20 @@ export interface GenerateCircuitParams {
   modelCommitment: bigint;
 }
 
-function layerTemplate(index: number, layer: QuantizedNetwork["layers"][number]): string {
-  const weights = `[${layer.weights.map((row) => `[${row.join(",")}]`).join(",\n        ")}]`;
-  const gadget = layer.activation === "relu" ? "RescaleRelu" : "Rescale";
-  const qBits = `[${layer.qBits.join(", ")}]`;
-  const unusedSign = layer.activation === "relu" ? "" : "\n        _ <== unit[j].nonNegative;";
-  // No free text (layer names, model names) ever enters circuit source: only numbers and the activation enum.
-  return `// Layer ${index}: ${layer.nIn} -> ${layer.nOut}, ${layer.activation}.
-// Weights are constants, so acc_j is a linear combination and costs no constraint; the ${gadget} gadget
-// pins floor(acc_j / 2^${layer.shift}) with its remainder and quotient range-checked.
-template Layer${index}() {
-    signal input in[${layer.nIn}];
-    signal output out[${layer.nOut}];
-    var W[${layer.nOut}][${layer.nIn}] = ${weights};
-    var b[${layer.nOut}] = [${layer.bias.join(", ")}];
-    var qBits[${layer.nOut}] = ${qBits};
-    component unit[${layer.nOut}];
-    for (var j = 0; j < ${layer.nOut}; j++) {
-        var acc = b[j];
-        for (var i = 0; i < ${layer.nIn}; i++) {
-            acc += W[j][i] * in[i];
-        }
-        unit[j] = ${gadget}(${layer.shift}, qBits[j]);
-        unit[j].in <== acc;
-        out[j] <== unit[j].out;${unusedSign}
-    }
-}
+function argmax(n: number, bits: number): string {
+  if (n === 1) return "\n    predictedClass <== 0;\n";
+  return `
+    // The proven class: argmax of the outputs, the lowest index among equal maxima.
+    component argmax = ArgMax(${n}, ${bits});
+    argmax.in <== out;
+    predictedClass <== argmax.out;
 `;
 }
 
 /**
  * Generates the circom source of a quantized network. Public signals, in order: model commitment, input
- * commitment, output commitment, then the quantized outputs. Private inputs: the quantized input and the two
- * salts.
+ * commitment, output commitment, the quantized outputs, then (softmax head only) the proven class. Private
+ * inputs: the quantized input and the two salts.
  *
  * @example
  * ```ts
@@ -51,7 +33,7 @@ template Layer${index}() {
  */
 export function generateCircuit(params: GenerateCircuitParams): string {
   const { network: net, modelCommitment } = params;
-  const nOut = (net.layers[net.layers.length - 1] as QuantizedNetwork["layers"][number]).nOut;
+  const nOut = layerOutputSize(net.layers[net.layers.length - 1] as QuantizedNetwork["layers"][number]);
   const half = 1n << BigInt(net.outputWidth - 1);
   const layers = net.layers.map((l, i) => layerTemplate(i, l)).join("\n");
   const wiring = net.layers
@@ -74,7 +56,7 @@ template VerinferModel() {
     signal output modelCommitment;
     signal output inputCommitment;
     signal output outputCommitment;
-    signal output out[${nOut}];
+    signal output out[${nOut}];${net.head ? "\n    signal output predictedClass;" : ""}
 
     // The weights are constants of this circuit, so the verification key binds them; the commitment is a
     // constant public signal that names them.
@@ -98,7 +80,7 @@ ${wiring}
     }
     outputCommit.salt <== outputSalt;
     outputCommitment <== outputCommit.out;
-}
+${net.head ? argmax(nOut, net.head.bits) : ""}}
 
 component main = VerinferModel();
 `;

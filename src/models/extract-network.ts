@@ -1,29 +1,121 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { VerinferError } from "../errors.js";
-import { ACTIVATIONS, type Activation, type DenseLayer, type DenseNetwork } from "./dense-network.js";
+import {
+  ACTIVATIONS,
+  type Activation,
+  type Conv2dLayer,
+  type DenseLayer,
+  type Layer,
+  layerOutputShape,
+  type Network,
+  type Padding,
+  type Pair,
+} from "./network.js";
 
-/** Layer classes verinfer accepts; anything else is an `UNSUPPORTED_LAYER` error naming the layer. */
-export const SUPPORTED_LAYERS = ["InputLayer", "Flatten", "Dense"] as const;
+/** tfjs layer classes verinfer accepts; anything else is an `UNSUPPORTED_LAYER` error naming every such layer. */
+export const SUPPORTED_LAYERS = [
+  "InputLayer",
+  "Dense",
+  "Conv2D",
+  "AveragePooling2D",
+  "MaxPooling2D",
+  "GlobalAveragePooling2D",
+  "Flatten",
+  "Reshape",
+  "Activation",
+  "ReLU",
+  "BatchNormalization",
+  "Dropout",
+] as const;
 
-function unsupported(layer: tfTypes.layers.Layer, why: string): VerinferError {
-  return new VerinferError("UNSUPPORTED_LAYER", `layer "${layer.name}" (${layer.getClassName()}) ${why}`, {
-    details: `verinfer proves Sequential models of ${SUPPORTED_LAYERS.join("/")} with ${ACTIVATIONS.join(" or ")} activation.`,
-    meta: { layer: layer.name, className: layer.getClassName() },
-  });
+/** One layer a model cannot be proven with, and why. */
+export interface UnsupportedLayer {
+  layer: string;
+  className: string;
+  why: string;
+}
+
+type Config = Record<string, unknown>;
+
+function pairOf(v: unknown, fallback: number): Pair {
+  if (Array.isArray(v)) return [Number(v[0] ?? fallback), Number(v[1] ?? v[0] ?? fallback)];
+  if (typeof v === "number") return [v, v];
+  return [fallback, fallback];
+}
+
+function weightsOf(layer: tfTypes.layers.Layer): unknown[] {
+  return layer.getWeights().map((w) => w.arraySync());
+}
+
+function assertFinite(name: string, values: readonly number[]): void {
+  if (!values.every(Number.isFinite)) {
+    throw new VerinferError("INVALID_MODEL", `layer "${name}" has a NaN or infinite weight`);
+  }
+}
+
+/** A BatchNormalization layer as y = a · x + c per channel (the last axis). */
+function batchNormAffine(layer: tfTypes.layers.Layer, channels: number): { a: number[]; c: number[] } {
+  const config = layer.getConfig() as Config;
+  const w = layer.getWeights().map((t) => t.arraySync() as number[]);
+  let k = 0;
+  const gamma = config.scale === false ? new Array<number>(channels).fill(1) : (w[k++] as number[]);
+  const beta = config.center === false ? new Array<number>(channels).fill(0) : (w[k++] as number[]);
+  const mean = w[k++] as number[];
+  const variance = w[k++] as number[];
+  const eps = Number(config.epsilon ?? 1e-3);
+  if ([gamma, beta, mean, variance].some((v) => !v || v.length !== channels)) {
+    throw new VerinferError("INVALID_MODEL", `layer "${layer.name}" has batch-normalization weights of unexpected shape`);
+  }
+  const a = gamma.map((g, i) => g / Math.sqrt((variance[i] as number) + eps));
+  const c = beta.map((b, i) => b - (a[i] as number) * (mean[i] as number));
+  assertFinite(layer.name, [...a, ...c]);
+  return { a, c };
+}
+
+/** Folds y = a·x + c (per output channel) into a weighted layer with linear activation. */
+function foldAffine(target: DenseLayer | Conv2dLayer, a: readonly number[], c: readonly number[]): void {
+  target.bias = target.bias.map((b, j) => (a[j] as number) * b + (c[j] as number));
+  if (target.kind === "conv2d") {
+    target.kernel = target.kernel.map((r) => r.map((s) => s.map((t) => t.map((w, j) => w * (a[j] as number)))));
+  } else {
+    target.kernel = target.kernel.map((r) => r.map((w, j) => w * (a[j] as number)));
+  }
+}
+
+/** A standalone per-channel affine as a weighted layer with a diagonal kernel (zeros cost nothing in a circuit). */
+function affineLayer(name: string, shape: readonly number[], a: readonly number[], c: readonly number[]): Layer {
+  const n = a.length;
+  const diagonal = (i: number) => a.map((v, j) => (i === j ? v : 0));
+  if (shape.length === 1) {
+    return { kind: "dense", name, units: n, activation: "linear", kernel: a.map((_v, i) => diagonal(i)), bias: [...c] };
+  }
+  return {
+    kind: "conv2d",
+    name,
+    filters: n,
+    kernelSize: [1, 1],
+    strides: [1, 1],
+    padding: "valid",
+    activation: "linear",
+    kernel: [[a.map((_v, i) => diagonal(i))]],
+    bias: [...c],
+  };
 }
 
 /**
- * Reads a tfjs LayersModel into verinfer's {@link DenseNetwork}, refusing anything it cannot prove before any
- * compilation starts.
+ * Reads a tfjs LayersModel (Sequential or a single-chain functional model) into verinfer's float IR
+ * ({@link Network}), refusing anything it cannot prove before any compilation starts: every unsupported layer at
+ * once. Dropout and linear activations are dropped, BatchNormalization is folded into the Dense/Conv2D before it
+ * (or kept as a per-channel affine), a softmax on the last layer becomes the network's softmax head.
  *
- * @throws VerinferError `UNSUPPORTED_LAYER` naming the first unsupported layer or activation;
- *   `INVALID_MODEL` when the model is not a single-input single-output chain.
+ * @throws VerinferError `UNSUPPORTED_LAYER` naming every unsupported layer (`meta.unsupported`) and the supported
+ *   ones; `INVALID_MODEL` when the model is not a single-input single-output chain or has malformed weights.
  * @example
  * ```ts
  * const net = extractNetwork(await loadModel("./my-model"));
  * ```
  */
-export function extractNetwork(model: tfTypes.LayersModel): DenseNetwork {
+export function extractNetwork(model: tfTypes.LayersModel): Network {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new VerinferError("INVALID_MODEL", "model must have exactly one input and one output");
   }
@@ -33,37 +125,190 @@ export function extractNetwork(model: tfTypes.LayersModel): DenseNetwork {
   }
   const dims = inputShape as number[];
   const inputSize = dims.reduce((a, b) => a * b, 1);
-  let flat = dims.length === 1;
-  let width = inputSize;
-  const layers: DenseLayer[] = [];
-  for (const layer of model.layers) {
+  const unsupported: UnsupportedLayer[] = [];
+  const refuse = (layer: tfTypes.layers.Layer, why: string) =>
+    unsupported.push({ layer: layer.name, className: layer.getClassName(), why });
+  const layers: Layer[] = [];
+  let shape: number[] = dims.slice();
+  let head: "softmax" | undefined;
+  const all = model.layers.filter((l) => l.getClassName() !== "InputLayer");
+  const step = (index: number, layer: tfTypes.layers.Layer): Layer | undefined => {
     const cls = layer.getClassName();
-    if (cls === "InputLayer") continue;
-    if (cls === "Flatten") {
-      flat = true;
-      continue;
+    const config = layer.getConfig() as Config;
+    const isLast = index === all.length - 1;
+    if (layer.inboundNodes.length > 1 || (layer.inboundNodes[0]?.inboundLayers.length ?? 1) > 1) {
+      refuse(layer, "is not part of a single chain (it has several inputs or is shared)");
+      return undefined;
     }
-    if (cls !== "Dense") throw unsupported(layer, "is not supported");
-    if (!flat) throw unsupported(layer, "receives a multi-dimensional input; add a Flatten layer before it");
-    const config = layer.getConfig();
-    const activation = String(config.activation ?? "linear");
-    if (!(ACTIVATIONS as readonly string[]).includes(activation)) {
-      throw unsupported(layer, `has unsupported activation "${activation}"`);
+    // An activation: relu/linear, or softmax as the last layer's (the head).
+    const activationOf = (name: unknown): Activation | undefined => {
+      const a = String(name ?? "linear");
+      if ((ACTIVATIONS as readonly string[]).includes(a)) return a as Activation;
+      if (a === "softmax" && isLast) {
+        head = "softmax";
+        return "linear";
+      }
+      refuse(layer, a === "softmax" ? "has a softmax that is not on the last layer" : `has unsupported activation "${a}"`);
+      return undefined;
+    };
+    if (config.dataFormat === "channelsFirst" || config.data_format === "channels_first") {
+      refuse(layer, "is channels-first; verinfer reads channels-last tensors");
+      return undefined;
     }
-    const weights = layer.getWeights();
-    const kernel = weights[0]?.arraySync() as number[][] | undefined;
-    const units = Number(config.units);
-    if (!kernel || kernel.length !== width || kernel[0]?.length !== units) {
-      throw new VerinferError("INVALID_MODEL", `layer "${layer.name}" has a kernel of unexpected shape`);
+    let out: Layer | undefined;
+    switch (cls) {
+      case "Dropout":
+      case "SpatialDropout1D":
+      case "GaussianNoise":
+      case "GaussianDropout":
+        return undefined; // identity at inference
+      case "Flatten":
+        out = { kind: "reshape", name: layer.name, shape: [shape.reduce((a, b) => a * b, 1)] };
+        break;
+      case "Reshape":
+        out = { kind: "reshape", name: layer.name, shape: (config.targetShape as number[]).slice() };
+        break;
+      case "Activation": {
+        const a = activationOf(config.activation);
+        if (a === undefined || a === "linear") return undefined;
+        out = { kind: "activation", name: layer.name, activation: a };
+        break;
+      }
+      case "ReLU": {
+        if (config.maxValue != null || Number(config.negativeSlope ?? 0) !== 0 || Number(config.threshold ?? 0) !== 0) {
+          refuse(layer, "is a ReLU with a max value, slope or threshold");
+          return undefined;
+        }
+        out = { kind: "activation", name: layer.name, activation: "relu" };
+        break;
+      }
+      case "Dense": {
+        if (shape.length !== 1) {
+          refuse(layer, "receives a multi-dimensional input; add a Flatten layer before it");
+          return undefined;
+        }
+        const activation = activationOf(config.activation);
+        if (activation === undefined) return undefined;
+        const [kernel, bias] = weightsOf(layer) as [number[][], number[] | undefined];
+        const units = Number(config.units);
+        if (!kernel || kernel.length !== shape[0] || kernel[0]?.length !== units) {
+          throw new VerinferError("INVALID_MODEL", `layer "${layer.name}" has a kernel of unexpected shape`);
+        }
+        const b = config.useBias === false || !bias ? new Array<number>(units).fill(0) : bias;
+        assertFinite(layer.name, kernel.flat().concat(b));
+        out = { kind: "dense", name: layer.name, units, activation, kernel, bias: b };
+        break;
+      }
+      case "Conv2D": {
+        if (pairOf(config.dilationRate, 1).some((d) => d !== 1)) {
+          refuse(layer, "is a dilated convolution");
+          return undefined;
+        }
+        if (shape.length !== 3) {
+          refuse(layer, `needs a [height, width, channels] input, got [${shape.join(", ")}]`);
+          return undefined;
+        }
+        const activation = activationOf(config.activation);
+        if (activation === undefined) return undefined;
+        const [kernel, bias] = weightsOf(layer) as [number[][][][], number[] | undefined];
+        const filters = Number(config.filters);
+        const b = config.useBias === false || !bias ? new Array<number>(filters).fill(0) : bias;
+        assertFinite(layer.name, (kernel.flat(3) as number[]).concat(b));
+        out = {
+          kind: "conv2d",
+          name: layer.name,
+          filters,
+          kernelSize: pairOf(config.kernelSize, 1),
+          strides: pairOf(config.strides, 1),
+          padding: String(config.padding ?? "valid") as Padding,
+          activation,
+          kernel,
+          bias: b,
+        };
+        if (!["valid", "same"].includes(out.padding)) {
+          refuse(layer, `has unsupported padding "${out.padding}"`);
+          return undefined;
+        }
+        break;
+      }
+      case "AveragePooling2D":
+      case "MaxPooling2D": {
+        const poolSize = pairOf(config.poolSize, 2);
+        const padding = String(config.padding ?? "valid") as Padding;
+        if (!["valid", "same"].includes(padding)) {
+          refuse(layer, `has unsupported padding "${padding}"`);
+          return undefined;
+        }
+        out = {
+          kind: cls === "MaxPooling2D" ? "maxPool2d" : "avgPool2d",
+          name: layer.name,
+          poolSize,
+          strides: config.strides == null ? poolSize : pairOf(config.strides, 1),
+          padding,
+        };
+        break;
+      }
+      case "GlobalAveragePooling2D":
+        out = { kind: "globalAvgPool2d", name: layer.name };
+        break;
+      case "BatchNormalization": {
+        const axis = Array.isArray(config.axis) ? config.axis : [config.axis ?? -1];
+        if (axis.length !== 1 || (Number(axis[0]) !== -1 && Number(axis[0]) !== shape.length)) {
+          refuse(layer, "normalizes an axis other than the last (channels)");
+          return undefined;
+        }
+        const { a, c } = batchNormAffine(layer, shape[shape.length - 1] as number);
+        const prev = layers[layers.length - 1];
+        const foldable =
+          prev && (prev.kind === undefined || prev.kind === "dense" || prev.kind === "conv2d") && prev.activation === "linear";
+        if (foldable) {
+          foldAffine(prev as DenseLayer | Conv2dLayer, a, c);
+          return undefined;
+        }
+        out = affineLayer(layer.name, shape, a, c);
+        break;
+      }
+      default:
+        refuse(layer, "is not supported");
+        return undefined;
     }
-    const bias = config.useBias === false ? new Array<number>(units).fill(0) : (weights[1]?.arraySync() as number[]);
-    const all = kernel.flat().concat(bias);
-    if (!all.every(Number.isFinite)) {
-      throw new VerinferError("INVALID_MODEL", `layer "${layer.name}" has a NaN or infinite weight`);
+    try {
+      layerOutputShape(out, shape);
+    } catch (e) {
+      if (e instanceof VerinferError && e.code === "UNSUPPORTED_LAYER") {
+        refuse(layer, e.details ?? e.shortMessage);
+        return undefined;
+      }
+      throw e;
     }
-    layers.push({ name: layer.name, units, activation: activation as Activation, kernel, bias });
-    width = units;
+    return out;
+  };
+  for (const [index, layer] of all.entries()) {
+    const refused = unsupported.length;
+    const out = step(index, layer);
+    if (out) {
+      layers.push(out);
+      shape = layerOutputShape(out, shape);
+    } else if (unsupported.length > refused) {
+      // Past a refused layer, read on from the shape tfjs gives its output, to find every other refusal too.
+      shape = (layer.outputShape as (number | null)[]).slice(1).map((d) => d ?? 0);
+    }
   }
-  if (layers.length === 0) throw new VerinferError("INVALID_MODEL", "model has no Dense layer");
-  return { inputShape: dims, inputSize, layers };
+  if (unsupported.length > 0) {
+    const first = unsupported[0] as UnsupportedLayer;
+    throw new VerinferError(
+      "UNSUPPORTED_LAYER",
+      unsupported.map((u) => `layer "${u.layer}" (${u.className}) ${u.why}`).join("; "),
+      {
+        details:
+          `verinfer proves single-chain models of ${SUPPORTED_LAYERS.join(", ")}, with ${ACTIVATIONS.join(" or ")} ` +
+          "activations and a softmax on the last layer only.",
+        meta: { layer: first.layer, className: first.className, unsupported, supported: [...SUPPORTED_LAYERS] },
+      },
+    );
+  }
+  if (!layers.some((l) => l.kind === undefined || l.kind === "dense" || l.kind === "conv2d")) {
+    throw new VerinferError("INVALID_MODEL", "model has no Dense or Conv2D layer");
+  }
+  return { inputShape: dims, inputSize, layers, ...(head ? { head } : {}) };
 }

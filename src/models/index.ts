@@ -1,14 +1,29 @@
 export { type BackendName, BACKEND_PREFERENCE, initBackend } from "./backend.js";
+export { extractNetwork, SUPPORTED_LAYERS, type UnsupportedLayer } from "./extract-network.js";
+export { dequantizeOutput, type IntegerForwardResult, integerForward, layerForward } from "./integer-forward.js";
 export {
   ACTIVATIONS,
   type Activation,
+  type ActivationLayer,
+  type Conv2dLayer,
   type DenseLayer,
   type DenseNetwork,
   DenseNetworkSchema,
-  floatForward,
-} from "./dense-network.js";
-export { extractNetwork, SUPPORTED_LAYERS } from "./extract-network.js";
-export { dequantizeOutput, type IntegerForwardResult, integerForward } from "./integer-forward.js";
+  type GlobalAvgPool2dLayer,
+  isDenseLayer,
+  type Layer,
+  type LayerKind,
+  LayerSchema,
+  layerKind,
+  type Network,
+  NetworkSchema,
+  networkShapes,
+  PADDINGS,
+  type Padding,
+  type Pair,
+  type Pool2dLayer,
+  type ReshapeLayer,
+} from "./network.js";
 export { loadModel, TfjsModelJsonSchema } from "./load-model.js";
 export { loadOnnxModel } from "./onnx/load-onnx-model.js";
 export { nchwToHwc } from "./onnx/nchw-to-hwc.js";
@@ -24,12 +39,19 @@ export {
   type TensorInput,
 } from "./quantize-input.js";
 export {
+  type ArgmaxHead,
   type InputQuantization,
+  type QuantizedConv2d,
+  type QuantizedDense,
   type QuantizedLayer,
+  type QuantizedLayerKind,
+  type QuantizedMaxPool2d,
   type QuantizedNetwork,
+  type QuantizedRescale,
+  type QuantizedSumPool2d,
   QuantizedNetworkSchema,
   quantizedNetworkFromJson,
   quantizedNetworkToJson,
 } from "./quantized-network.js";
-export { type RunFloatParams, runFloat, toTfModel } from "./run-float.js";
+export { type RunFloatParams, runFloat, softmax, toTfModel } from "./run-float.js";
 export { directorySaveHandler, saveModel, WEIGHTS_FILE } from "./save-model.js";

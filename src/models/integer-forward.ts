@@ -1,17 +1,43 @@
 import { VerinferError } from "../errors.js";
-import type { QuantizedNetwork } from "./quantized-network.js";
+import { argmaxForward } from "./layers/argmax.js";
+import { conv2dTerms } from "./layers/conv2d.js";
+import { denseTerms } from "./layers/dense.js";
+import { linearForward } from "./layers/linear.js";
+import { maxPoolForward } from "./layers/max-pool2d.js";
+import { rescaleForward } from "./layers/rescale.js";
+import { sumPool2dTerms } from "./layers/sum-pool2d.js";
+import type { QuantizedLayer, QuantizedNetwork } from "./quantized-network.js";
 
 /** Result of {@link integerForward}. */
 export interface IntegerForwardResult {
-  /** Each layer's output y (after activation), the last one being the network's quantized output. */
+  /** Each layer's output (accumulators for linear layers), the last one being the network's quantized output. */
   layerOutputs: bigint[][];
   /** The quantized output. */
   output: bigint[];
+  /** With a softmax head: the proven class, argmax of `output` (lowest index on ties). */
+  class?: number;
+}
+
+/** One layer of the integer semantics (see each kind's file in `src/models/layers`). */
+export function layerForward(layer: QuantizedLayer, a: readonly bigint[]): bigint[] {
+  switch (layer.kind) {
+    case "dense":
+      return linearForward(denseTerms(layer), a);
+    case "conv2d":
+      return linearForward(conv2dTerms(layer), a);
+    case "sumPool2d":
+      return linearForward(sumPool2dTerms(layer), a);
+    case "rescale":
+      return rescaleForward(layer, a);
+    case "maxPool2d":
+      return maxPoolForward(layer, a);
+  }
 }
 
 /**
- * verinfer's exact integer semantics — the reference the circuit reproduces bit for bit:
- * `acc = bias + Σ w·a`, `q = floor(acc / 2^shift)`, `y = relu ? max(q, 0) : q`.
+ * verinfer's exact integer semantics — the reference the circuit reproduces bit for bit: linear layers
+ * (`acc = bias + Σ w·a`, sum pooling), rescales (`q = floor(m·acc / 2^shift)`, `y = relu ? max(q, 0) : q`), max
+ * pooling, and with a softmax head the argmax of the outputs.
  *
  * @param xq - quantized input, each value in [input.lo, input.hi] (see {@link quantizeInput}).
  * @throws VerinferError `INVALID_INPUT` when a value is outside the input range, `INTERNAL` if a value ever
@@ -33,28 +59,15 @@ export function integerForward(net: QuantizedNetwork, xq: readonly bigint[]): In
   const layerOutputs: bigint[][] = [];
   let a: readonly bigint[] = xq;
   for (const layer of net.layers) {
-    const shift = BigInt(layer.shift);
-    const y: bigint[] = [];
-    for (let j = 0; j < layer.nOut; j++) {
-      const row = layer.weights[j] as bigint[];
-      let acc = layer.bias[j] as bigint;
-      for (let i = 0; i < layer.nIn; i++) acc += (row[i] as bigint) * (a[i] as bigint);
-      // BigInt >> is an arithmetic shift: floor division for negative values too, as the circuit's Rescale.
-      const q = acc >> shift;
-      const half = 1n << BigInt((layer.qBits[j] as number) - 1);
-      if (q < -half || q >= half) {
-        throw new VerinferError("INTERNAL", `layer "${layer.name}" unit ${j} left its proven range`);
-      }
-      y.push(layer.activation === "relu" && q < 0n ? 0n : q);
-    }
+    const y = layerForward(layer, a);
     layerOutputs.push(y);
     a = y;
   }
-  return { layerOutputs, output: a.slice() };
+  const output = a.slice();
+  return net.head ? { layerOutputs, output, class: argmaxForward(output) } : { layerOutputs, output };
 }
 
-/** The float value of a quantized output: y / 2^outFracBits of the last layer. */
+/** The float value of a quantized output: y / 2^outputFracBits. */
 export function dequantizeOutput(net: QuantizedNetwork, output: readonly bigint[]): number[] {
-  const frac = (net.layers[net.layers.length - 1] as QuantizedNetwork["layers"][number]).outFracBits;
-  return output.map((y) => Number(y) / 2 ** frac);
+  return output.map((y) => Number(y) / 2 ** net.outputFracBits);
 }

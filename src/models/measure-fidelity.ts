@@ -1,4 +1,4 @@
-import type { DenseNetwork } from "./dense-network.js";
+import type { DenseNetwork } from "./network.js";
 import { dequantizeOutput, integerForward } from "./integer-forward.js";
 import { flattenInput, quantizeInput } from "./quantize-input.js";
 import type { QuantizedNetwork } from "./quantized-network.js";

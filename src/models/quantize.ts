@@ -1,5 +1,13 @@
 import { VerinferError } from "../errors.js";
-import { type DenseNetwork, floatForward } from "./dense-network.js";
+import { argmaxBits } from "./layers/argmax.js";
+import { conv2dTerms, convKernelRows, floatConv2d, type QuantizedConv2d } from "./layers/conv2d.js";
+import { denseTerms, floatDense, type QuantizedDense } from "./layers/dense.js";
+import type { Shape3 } from "./layers/geometry.js";
+import { type LinearTerms, linearBounds } from "./layers/linear.js";
+import { maxPoolBounds, maxPoolWindows, type QuantizedMaxPool2d } from "./layers/max-pool2d.js";
+import { type QuantizedRescale, rescaleQBounds, signedBits } from "./layers/rescale.js";
+import { type QuantizedSumPool2d, sumPool2dTerms, visitPool } from "./layers/sum-pool2d.js";
+import { type Activation, isDenseLayer, type Layer, type Network, networkShapes, windowAxis } from "./network.js";
 import type { InputQuantization, QuantizedLayer, QuantizedNetwork } from "./quantized-network.js";
 
 /** Options of {@link quantizeNetwork}. */
@@ -12,7 +20,7 @@ export interface QuantizeOptions {
   inputBits?: number;
   /** Bits per weight, sign included (default 8). */
   weightBits?: number;
-  /** Bits for the largest calibrated activation (default 16); sets the output precision of each layer. */
+  /** Bits for the largest calibrated activation (default 16); sets the output precision of each rescale. */
   activationBits?: number;
 }
 
@@ -20,6 +28,8 @@ export interface QuantizeOptions {
 const MAX_RESCALE_BITS = 250;
 /** Widest output a receipt states (its commitment header holds offsets below 2^127). */
 const MAX_OUTPUT_WIDTH = 128;
+/** Precision of the multiplier that averages over a window whose size is not a power of two. */
+const MEAN_MULTIPLIER_BITS = 24;
 
 function log2Floor(x: number): number {
   return Math.floor(Math.log2(x));
@@ -27,16 +37,6 @@ function log2Floor(x: number): number {
 
 function roundHalfUp(x: number): bigint {
   return BigInt(Math.floor(x + 0.5));
-}
-
-function scale(x: number, fracBits: number): number {
-  return x * 2 ** fracBits;
-}
-
-function signedBits(lo: bigint, hi: bigint): number {
-  let b = 2;
-  while (lo < -(1n << BigInt(b - 1)) || hi > (1n << BigInt(b - 1)) - 1n) b++;
-  return b;
 }
 
 function checkBits(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -48,7 +48,6 @@ function checkBits(name: string, value: number | undefined, fallback: number, mi
 }
 
 function quantizeInput(
-  net: DenseNetwork,
   calibration: readonly (readonly number[])[],
   range: readonly [number, number] | undefined,
   bits: number,
@@ -74,8 +73,210 @@ function quantizeInput(
   const maxAbs = Math.max(Math.abs(min), Math.abs(max));
   // The most fractional bits that still represent the whole calibrated range.
   const fracBits = maxAbs === 0 ? 0 : Math.min(48, log2Floor(Number(hi) / maxAbs));
-  if (net.inputSize <= 0) throw new VerinferError("INVALID_MODEL", "model has no inputs");
   return { bits, fracBits, lo, hi };
+}
+
+/**
+ * Where the quantizer stands between layers: values either rescaled (integers at 2^fracBits, range-proven) or
+ * accumulators of a linear chain, worth `value · 2^pow2 · divisor` (divisor: an average's window size that is not
+ * a power of two, still to divide by).
+ */
+type Scale = { rescaled: true; fracBits: number } | { rescaled: false; pow2: number; divisor: number };
+
+class Quantizer {
+  readonly layers: QuantizedLayer[] = [];
+  scale: Scale;
+  lo: bigint[];
+  hi: bigint[];
+  /** The float values at this point, one array per calibration sample. */
+  real: Float64Array[];
+  /** A ReLU deferred past a max pooling (max, ReLU and rescale are all monotone, so they commute). */
+  pendingRelu = false;
+
+  constructor(
+    readonly weightBits: number,
+    readonly activationBits: number,
+    input: InputQuantization,
+    calibration: readonly (readonly number[])[],
+    size: number,
+  ) {
+    this.scale = { rescaled: true, fracBits: input.fracBits };
+    this.lo = new Array<bigint>(size).fill(input.lo);
+    this.hi = new Array<bigint>(size).fill(input.hi);
+    this.real = calibration.map((x) => Float64Array.from(x));
+  }
+
+  linear(op: QuantizedLayer, terms: LinearTerms, real: (x: Float64Array) => Float64Array): void {
+    this.layers.push(op);
+    ({ lo: this.lo, hi: this.hi } = linearBounds(terms, this.lo, this.hi));
+    this.real = this.real.map(real);
+  }
+
+  /** Rescales pending accumulators (with the activation), or applies a ReLU to rescaled values that can be negative. */
+  rescale(name: string, requested: Activation): void {
+    const activation: Activation = this.pendingRelu ? "relu" : requested;
+    this.pendingRelu = false;
+    const s = this.scale;
+    if (s.rescaled) {
+      if (activation === "linear" || this.lo.every((v) => v >= 0n)) return;
+      this.emitRescale(name, activation, 1n, 0, s.fracBits);
+      return;
+    }
+    let maxAbs = 0;
+    for (const x of this.real) for (const v of x) maxAbs = Math.max(maxAbs, Math.abs(v));
+    let pow2 = s.pow2;
+    let divisor = s.divisor;
+    if (Number.isInteger(Math.log2(divisor))) {
+      pow2 += Math.log2(divisor);
+      divisor = 1;
+    }
+    // 1.25 leaves headroom for inputs a little beyond the calibration set.
+    let outFracBits = maxAbs === 0 ? pow2 : this.activationBits - 1 - Math.ceil(Math.log2(maxAbs * 1.25));
+    let multiplier = 1n;
+    let extra = 0;
+    if (divisor !== 1) {
+      extra = MEAN_MULTIPLIER_BITS + Math.ceil(Math.log2(divisor));
+      multiplier = roundHalfUp(2 ** extra / divisor);
+    }
+    outFracBits = Math.min(outFracBits, pow2 + extra);
+    this.emitRescale(name, activation, multiplier, pow2 + extra - outFracBits, outFracBits);
+  }
+
+  private emitRescale(name: string, activation: Activation, multiplier: bigint, shift: number, outFracBits: number): void {
+    const q = rescaleQBounds(multiplier, shift, this.lo, this.hi);
+    const qBits = q.lo.map((l, j) => signedBits(l, q.hi[j] as bigint));
+    const widest = Math.max(...qBits);
+    if (widest + shift > MAX_RESCALE_BITS) {
+      throw new VerinferError("QUANTIZATION_OVERFLOW", `layer "${name}" needs ${widest + shift} bits`, {
+        details: "a worst-case accumulator does not fit the field safely; use fewer input/weight bits",
+      });
+    }
+    const op: QuantizedRescale = {
+      kind: "rescale",
+      name,
+      size: qBits.length,
+      multiplier,
+      shift,
+      activation,
+      qBits,
+      outFracBits,
+    };
+    this.layers.push(op);
+    const relu = activation === "relu";
+    this.lo = q.lo.map((v) => (relu && v < 0n ? 0n : v));
+    this.hi = q.hi.map((v) => (relu && v < 0n ? 0n : v));
+    if (relu) this.real = this.real.map((x) => x.map((v) => Math.max(v, 0)));
+    this.scale = { rescaled: true, fracBits: outFracBits };
+  }
+
+  /** Fixed-point weights of a weighted layer: the most fractional bits that fit weightBits. */
+  weights(name: string, rows: readonly (readonly number[])[], bias: readonly number[]) {
+    if (!this.scale.rescaled) this.rescale(name, "linear");
+    const inFracBits = (this.scale as { fracBits: number }).fracBits;
+    let maxW = 0;
+    for (const r of rows) for (const w of r) maxW = Math.max(maxW, Math.abs(w));
+    const wMax = 2 ** (this.weightBits - 1) - 1;
+    const weightFracBits = maxW === 0 ? 0 : Math.min(48, log2Floor(wMax / maxW));
+    const accFrac = inFracBits + weightFracBits;
+    this.scale = { rescaled: false, pow2: accFrac, divisor: 1 };
+    return {
+      weightBits: this.weightBits,
+      weightFracBits,
+      inFracBits,
+      weights: rows.map((r) => r.map((w) => roundHalfUp(w * 2 ** weightFracBits))),
+      bias: bias.map((b) => roundHalfUp(b * 2 ** accFrac)),
+    };
+  }
+}
+
+function pads(inShape: Shape3, layer: { kernelSize: [number, number]; strides: [number, number]; padding: "valid" | "same" }) {
+  const y = windowAxis(inShape[0], layer.kernelSize[0], layer.strides[0], layer.padding);
+  const x = windowAxis(inShape[1], layer.kernelSize[1], layer.strides[1], layer.padding);
+  return { outHW: [y.out, x.out] as [number, number], padding: [y.padBefore, x.padBefore] as [number, number] };
+}
+
+/** A weighted layer's activation: a ReLU right before a max pooling waits for the pooled outputs. */
+function activate(q: Quantizer, name: string, activation: Activation, next: Layer | undefined): void {
+  if (activation !== "relu") return;
+  if (next?.kind === "maxPool2d") q.pendingRelu = true;
+  else q.rescale(name, "relu");
+}
+
+function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: number[], next: Layer | undefined) {
+  if (isDenseLayer(layer)) {
+    const rows = layer.kernel[0]?.map((_v, j) => layer.kernel.map((r) => r[j] as number)) ?? [];
+    const op: QuantizedDense = { kind: "dense", name: layer.name, nIn: layer.kernel.length, nOut: layer.units, ...q.weights(layer.name, rows, layer.bias) };
+    q.linear(op, denseTerms(op), (x) => floatDense(layer.kernel, layer.bias, x));
+    activate(q, layer.name, layer.activation, next);
+    return;
+  }
+  switch (layer.kind) {
+    case "conv2d": {
+      const rows = convKernelRows(layer.kernel);
+      const geometry = { inShape: inShape as Shape3, outShape: outShape as Shape3, kernelSize: layer.kernelSize, strides: layer.strides, padding: pads(inShape as Shape3, layer).padding };
+      const op: QuantizedConv2d = { kind: "conv2d", name: layer.name, ...geometry, ...q.weights(layer.name, rows, layer.bias) };
+      q.linear(op, conv2dTerms(op), (x) => floatConv2d(geometry, rows, layer.bias, x));
+      activate(q, layer.name, layer.activation, next);
+      return;
+    }
+    case "avgPool2d":
+    case "globalAvgPool2d": {
+      const [h, w, c] = inShape as Shape3;
+      const poolSize: [number, number] = layer.kind === "avgPool2d" ? layer.poolSize : [h, w];
+      const strides: [number, number] = layer.kind === "avgPool2d" ? layer.strides : [h, w];
+      const op: QuantizedSumPool2d = {
+        kind: "sumPool2d",
+        name: layer.name,
+        inShape: inShape as Shape3,
+        outShape: layer.kind === "avgPool2d" ? (outShape as Shape3) : [1, 1, c],
+        poolSize,
+        strides,
+      };
+      const k = poolSize[0] * poolSize[1];
+      const n = op.outShape[0] * op.outShape[1] * c;
+      q.linear(op, sumPool2dTerms(op), (x) => {
+        const y = new Float64Array(n);
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          visitPool(op, j, (i) => {
+            s += x[i] as number;
+          });
+          y[j] = s / k;
+        }
+        return y;
+      });
+      const s = q.scale;
+      q.scale = s.rescaled ? { rescaled: false, pow2: s.fracBits, divisor: k } : { ...s, divisor: s.divisor * k };
+      return;
+    }
+    case "maxPool2d": {
+      // Rescale and ReLU are monotone, so they commute with max: pooling pending accumulators first and rescaling
+      // only the pooled outputs is exact and costs k·(B + s + 1) per output of a k-window, against
+      // k·(B + s + 1) + (k − 1)(B + 1) when every input is rescaled first.
+      const reluNext = next?.kind === "activation" && next.activation === "relu";
+      const geometry = { inShape: inShape as Shape3, outShape: outShape as Shape3, poolSize: layer.poolSize, strides: layer.strides };
+      if (q.scale.rescaled && reluNext) q.rescale(layer.name, "relu");
+      const bounds = maxPoolBounds(geometry, q.lo, q.hi);
+      if (bounds.diffBits > MAX_RESCALE_BITS) {
+        throw new VerinferError("QUANTIZATION_OVERFLOW", `layer "${layer.name}" compares ${bounds.diffBits}-bit values`, {
+          details: "a worst-case difference does not fit the field safely; use fewer input/weight bits",
+        });
+      }
+      const op: QuantizedMaxPool2d = { kind: "maxPool2d", name: layer.name, ...geometry, diffBits: bounds.diffBits };
+      q.layers.push(op);
+      q.lo = bounds.lo;
+      q.hi = bounds.hi;
+      const windows = maxPoolWindows(geometry);
+      q.real = q.real.map((x) => Float64Array.from(windows, (win) => Math.max(...win.map((i) => x[i] as number))));
+      if (!q.scale.rescaled && (q.pendingRelu || reluNext)) q.rescale(layer.name, "relu");
+      return;
+    }
+    case "activation":
+      q.rescale(layer.name, layer.activation);
+      return;
+    case "reshape":
+      return;
+  }
 }
 
 /**
@@ -83,14 +284,18 @@ function quantizeInput(
  * arithmetic that for every input the circuit accepts, every intermediate value stays inside the range its
  * range check allows — so the honest prover never fails and no value can wrap the field.
  *
+ * Rescales are lazy: a linear chain (a weighted layer, then average poolings) is rescaled once, at the first
+ * nonlinearity (ReLU, max pooling), before the next weighted layer, or at the end.
+ *
  * @throws VerinferError `INVALID_OPTIONS` (bad bit widths, empty calibration, calibration samples of the wrong
- *   size); `QUANTIZATION_OVERFLOW` when a layer's worst case needs more bits than the field allows.
+ *   size); `INVALID_MODEL` (no weighted layer, layers that do not fit); `QUANTIZATION_OVERFLOW` when a worst case
+ *   needs more bits than the field allows.
  * @example
  * ```ts
  * const qnet = quantizeNetwork(extractNetwork(model), { calibration: samples });
  * ```
  */
-export function quantizeNetwork(net: DenseNetwork, options: QuantizeOptions): QuantizedNetwork {
+export function quantizeNetwork(net: Network, options: QuantizeOptions): QuantizedNetwork {
   const inputBits = checkBits("inputBits", options.inputBits, 8, 1, 32);
   const weightBits = checkBits("weightBits", options.weightBits, 8, 2, 32);
   const activationBits = checkBits("activationBits", options.activationBits, 16, 2, 64);
@@ -103,94 +308,39 @@ export function quantizeNetwork(net: DenseNetwork, options: QuantizeOptions): Qu
       throw new VerinferError("INVALID_OPTIONS", `calibration sample ${k} must hold ${net.inputSize} finite numbers`);
     }
   }
-  const input = quantizeInput(net, calibration, options.inputRange, inputBits);
-
-  // Largest |pre-activation| per layer over the calibration set picks each layer's output scale.
-  const maxAbsZ = net.layers.map(() => 0);
-  for (const x of calibration) {
-    floatForward(net, x).forEach((z, l) => {
-      for (const v of z) maxAbsZ[l] = Math.max(maxAbsZ[l] as number, Math.abs(v));
-    });
+  const shapes = networkShapes(net);
+  if (!net.layers.some((l) => isDenseLayer(l) || l.kind === "conv2d")) {
+    throw new VerinferError("INVALID_MODEL", "model has no Dense or Conv2D layer");
   }
-
-  const layers: QuantizedLayer[] = [];
-  let inFracBits = input.fracBits;
-  let lo: bigint[] = new Array<bigint>(net.inputSize).fill(input.lo);
-  let hi: bigint[] = new Array<bigint>(net.inputSize).fill(input.hi);
-  for (const [l, layer] of net.layers.entries()) {
-    const nIn = layer.kernel.length;
-    const maxW = Math.max(...layer.kernel.flat().map(Math.abs));
-    const wMax = 2 ** (weightBits - 1) - 1;
-    const weightFracBits = maxW === 0 ? 0 : Math.min(48, log2Floor(wMax / maxW));
-    const accFrac = inFracBits + weightFracBits;
-    const z = maxAbsZ[l] as number;
-    // 1.25 leaves headroom for inputs a little beyond the calibration set.
-    let outFracBits = z === 0 ? accFrac : activationBits - 1 - Math.ceil(Math.log2(z * 1.25));
-    outFracBits = Math.min(outFracBits, accFrac);
-    const shift = accFrac - outFracBits;
-    const weights: bigint[][] = [];
-    const bias: bigint[] = [];
-    const qBits: number[] = [];
-    const nextLo: bigint[] = [];
-    const nextHi: bigint[] = [];
-    for (let j = 0; j < layer.units; j++) {
-      const row: bigint[] = [];
-      const b = roundHalfUp(scale(layer.bias[j] as number, accFrac));
-      let accLo = b;
-      let accHi = b;
-      for (let i = 0; i < nIn; i++) {
-        const w = roundHalfUp(scale((layer.kernel[i] as number[])[j] as number, weightFracBits));
-        row.push(w);
-        const p1 = w * (lo[i] as bigint);
-        const p2 = w * (hi[i] as bigint);
-        accLo += p1 < p2 ? p1 : p2;
-        accHi += p1 < p2 ? p2 : p1;
-      }
-      const qLo = accLo >> BigInt(shift);
-      const qHi = accHi >> BigInt(shift);
-      const bits = signedBits(qLo, qHi);
-      if (bits + shift > MAX_RESCALE_BITS) {
-        throw new VerinferError("QUANTIZATION_OVERFLOW", `layer "${layer.name}" needs ${bits + shift} bits`, {
-          details: `worst-case accumulator of unit ${j} does not fit the field safely; use fewer input/weight bits`,
-        });
-      }
-      weights.push(row);
-      bias.push(b);
-      qBits.push(bits);
-      const relu = layer.activation === "relu";
-      nextLo.push(relu && qLo < 0n ? 0n : qLo);
-      nextHi.push(relu && qHi < 0n ? 0n : qHi);
-    }
-    layers.push({
-      name: layer.name,
-      nIn,
-      nOut: layer.units,
-      activation: layer.activation,
-      weightBits,
-      weightFracBits,
-      inFracBits,
-      outFracBits,
-      shift,
-      qBits,
-      weights,
-      bias,
-    });
-    inFracBits = outFracBits;
-    lo = nextLo;
-    hi = nextHi;
-  }
-  const last = layers[layers.length - 1] as QuantizedLayer;
-  const outputWidth = Math.max(...last.qBits);
+  const input = quantizeInput(calibration, options.inputRange, inputBits);
+  const q = new Quantizer(weightBits, activationBits, input, calibration, net.inputSize);
+  net.layers.forEach((layer, l) => {
+    quantizeLayer(q, layer, shapes[l] as number[], shapes[l + 1] as number[], net.layers[l + 1]);
+  });
+  const lastName = net.layers[net.layers.length - 1]?.name ?? "output";
+  if (!q.scale.rescaled) q.rescale(lastName, "linear");
+  const layers = q.layers;
+  let last: QuantizedRescale | undefined;
+  for (const l of layers) if (l.kind === "rescale") last = l;
+  const rescale = last as QuantizedRescale;
+  const outputWidth = Math.max(...rescale.qBits);
   if (outputWidth > MAX_OUTPUT_WIDTH) {
     throw new VerinferError("QUANTIZATION_OVERFLOW", `the outputs need ${outputWidth} bits`, {
       details: `receipts and output commitments hold outputs of at most ${MAX_OUTPUT_WIDTH} bits; use fewer bits`,
     });
+  }
+  const headBits = net.head === "softmax" ? argmaxBits(q.lo, q.hi) : 0;
+  if (headBits > MAX_RESCALE_BITS) {
+    throw new VerinferError("QUANTIZATION_OVERFLOW", `the softmax head compares ${headBits}-bit logits`);
   }
   return {
     inputShape: net.inputShape.slice(),
     inputSize: net.inputSize,
     input,
     layers,
+    outputShape: (shapes[shapes.length - 1] as number[]).slice(),
+    outputFracBits: rescale.outFracBits,
     outputWidth,
+    ...(net.head === "softmax" ? { head: { kind: "argmax" as const, bits: headBits } } : {}),
   };
 }

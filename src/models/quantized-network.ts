@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { ACTIVATIONS, type Activation } from "./dense-network.js";
+import { type QuantizedConv2d, QuantizedConv2dSchema } from "./layers/conv2d.js";
+import { type QuantizedDense, QuantizedDenseSchema } from "./layers/dense.js";
+import { type QuantizedMaxPool2d, QuantizedMaxPool2dSchema } from "./layers/max-pool2d.js";
+import { type QuantizedRescale, QuantizedRescaleSchema } from "./layers/rescale.js";
+import { bigintString, int } from "./layers/schema-parts.js";
+import { type QuantizedSumPool2d, QuantizedSumPool2dSchema } from "./layers/sum-pool2d.js";
+
+export type { QuantizedConv2d, QuantizedDense, QuantizedMaxPool2d, QuantizedRescale, QuantizedSumPool2d };
 
 /** How one input scalar is represented: x ≈ xq / 2^fracBits with xq in [lo, hi] (hi = lo + 2^bits - 1). */
 export interface InputQuantization {
@@ -10,29 +17,20 @@ export interface InputQuantization {
 }
 
 /**
- * A dense layer in verinfer's integer semantics:
- * `acc_j = bias_j + Σ_i weights[j][i] · a_i`, `q_j = floor(acc_j / 2^shift)`, `y_j = relu ? max(q_j, 0) : q_j`,
- * with q_j proven to lie in [-2^(qBits_j - 1), 2^(qBits_j - 1)).
+ * One step of verinfer's integer semantics. Linear steps (`dense`, `conv2d`, `sumPool2d`) produce accumulators
+ * that are linear in their inputs (free in the circuit); `rescale` (with its optional ReLU) and `maxPool2d` are
+ * the only steps that cost constraints. Tensors are flat, channels-last.
  */
-export interface QuantizedLayer {
-  name: string;
-  nIn: number;
-  nOut: number;
-  activation: Activation;
-  weightBits: number;
-  /** weights ≈ wq / 2^weightFracBits */
-  weightFracBits: number;
-  /** Scale of this layer's input (the previous layer's outFracBits, or the input's). */
-  inFracBits: number;
-  /** Scale of this layer's output; shift = inFracBits + weightFracBits - outFracBits. */
-  outFracBits: number;
-  shift: number;
-  /** Signed bit width each q_j is range-checked to, from worst-case interval analysis. */
-  qBits: number[];
-  /** Integer weights, indexed [out][in]. */
-  weights: bigint[][];
-  /** Integer biases at scale inFracBits + weightFracBits. */
-  bias: bigint[];
+export type QuantizedLayer = QuantizedDense | QuantizedConv2d | QuantizedSumPool2d | QuantizedRescale | QuantizedMaxPool2d;
+
+/** The kind of a {@link QuantizedLayer}. */
+export type QuantizedLayerKind = QuantizedLayer["kind"];
+
+/** The proven class of a softmax head: argmax of the outputs (lowest index on ties), a public signal. */
+export interface ArgmaxHead {
+  kind: "argmax";
+  /** Signed width of the comparisons, from interval analysis. */
+  bits: number;
 }
 
 /** A whole network in verinfer's exact integer semantics: what the circuit computes and the model commitment covers. */
@@ -41,61 +39,132 @@ export interface QuantizedNetwork {
   inputSize: number;
   input: InputQuantization;
   layers: QuantizedLayer[];
-  /** Output packing width: the widest qBits of the last layer. */
+  /** Shape of the output (the logits of a softmax head). */
+  outputShape: number[];
+  /** Scale of the outputs: the `outFracBits` of the last rescale. */
+  outputFracBits: number;
+  /** Output packing width: the widest qBits of the last rescale. */
   outputWidth: number;
+  /** Present when the float model ends in a softmax. */
+  head?: ArgmaxHead;
 }
 
-const bigintString = z
-  .string()
-  .regex(/^-?\d+$/, "must be a decimal integer")
-  .transform((s) => BigInt(s));
-const int = z.number().int();
+/** Number of values a layer reads. */
+export function layerInputSize(l: QuantizedLayer): number {
+  switch (l.kind) {
+    case "dense":
+      return l.nIn;
+    case "rescale":
+      return l.size;
+    default:
+      return l.inShape[0] * l.inShape[1] * l.inShape[2];
+  }
+}
+
+/** Number of values a layer writes. */
+export function layerOutputSize(l: QuantizedLayer): number {
+  switch (l.kind) {
+    case "dense":
+      return l.nOut;
+    case "rescale":
+      return l.size;
+    default:
+      return l.outShape[0] * l.outShape[1] * l.outShape[2];
+  }
+}
+
+/** The last rescale of a network: its outputs' scale and proven width. */
+export function lastRescale(net: Pick<QuantizedNetwork, "layers">): QuantizedRescale | undefined {
+  for (let l = net.layers.length - 1; l >= 0; l--) {
+    const layer = net.layers[l] as QuantizedLayer;
+    if (layer.kind === "rescale") return layer;
+  }
+  return undefined;
+}
 
 /** zod schema of a serialized {@link QuantizedNetwork} (bigints as decimal strings). */
-export const QuantizedNetworkSchema = z.object({
-  inputShape: z.array(int.positive()),
-  inputSize: int.positive(),
-  input: z.object({ bits: int.min(1).max(64), fracBits: int, lo: bigintString, hi: bigintString }),
-  layers: z
-    .array(
-      z.object({
-        name: z.string(),
-        nIn: int.positive(),
-        nOut: int.positive(),
-        activation: z.enum(ACTIVATIONS),
-        weightBits: int.min(2).max(32),
-        weightFracBits: int,
-        inFracBits: int,
-        outFracBits: int,
-        shift: int.min(0),
-        qBits: z.array(int.min(2).max(250)),
-        weights: z.array(z.array(bigintString)),
-        bias: z.array(bigintString),
-      }),
-    )
-    .min(1),
-  outputWidth: int.min(2).max(250),
-})
-  // The network commitment hashes sizes, then weights and biases flat, and not `input.hi`: these make its
-  // parse unique and keep every field the integer reference reads determined by what is hashed.
+export const QuantizedNetworkSchema = z
+  .object({
+    inputShape: z.array(int.positive()),
+    inputSize: int.positive(),
+    input: z.object({ bits: int.min(1).max(64), fracBits: int, lo: bigintString, hi: bigintString }),
+    layers: z
+      .array(
+        z.discriminatedUnion("kind", [
+          QuantizedDenseSchema,
+          QuantizedConv2dSchema,
+          QuantizedSumPool2dSchema,
+          QuantizedRescaleSchema,
+          QuantizedMaxPool2dSchema,
+        ]),
+      )
+      .min(1),
+    outputShape: z.array(int.positive()),
+    outputFracBits: int,
+    outputWidth: int.min(2).max(250),
+    head: z.object({ kind: z.literal("argmax"), bits: int.min(2).max(250) }).optional(),
+  })
+  // The network commitment hashes kinds and sizes, then weights and biases flat, and not `input.hi`: these make
+  // its parse unique and keep every field the integer reference reads determined by what is hashed.
   .superRefine((net, ctx) => {
     const issue = (message: string, path: (string | number)[]) => ctx.addIssue({ code: "custom", message, path });
     if (net.input.hi !== net.input.lo + (1n << BigInt(net.input.bits)) - 1n) {
       issue("input.hi must be lo + 2^bits - 1 (what the circuit's range check accepts)", ["input", "hi"]);
     }
-    let nIn = net.inputSize;
+    let n = net.inputSize;
+    let rescaled = true;
     for (const [l, layer] of net.layers.entries()) {
-      if (layer.nIn !== nIn) issue(`layer ${l} reads ${layer.nIn} values, its input has ${nIn}`, ["layers", l, "nIn"]);
-      if (layer.qBits.length !== layer.nOut) issue(`layer ${l} needs ${layer.nOut} qBits`, ["layers", l, "qBits"]);
-      if (layer.bias.length !== layer.nOut) issue(`layer ${l} needs ${layer.nOut} biases`, ["layers", l, "bias"]);
-      if (layer.weights.length !== layer.nOut || layer.weights.some((row) => row.length !== layer.nIn)) {
-        issue(`layer ${l} weights must be ${layer.nOut} rows of ${layer.nIn}`, ["layers", l, "weights"]);
+      const at = ["layers", l];
+      if (layerInputSize(layer) !== n) issue(`layer ${l} reads ${layerInputSize(layer)} values, its input has ${n}`, at);
+      switch (layer.kind) {
+        case "dense":
+          if (layer.bias.length !== layer.nOut) issue(`layer ${l} needs ${layer.nOut} biases`, at);
+          if (layer.weights.length !== layer.nOut || layer.weights.some((r) => r.length !== layer.nIn)) {
+            issue(`layer ${l} weights must be ${layer.nOut} rows of ${layer.nIn}`, at);
+          }
+          if (!rescaled) issue(`layer ${l} is weighted but reads unrescaled accumulators`, at);
+          rescaled = false;
+          break;
+        case "conv2d": {
+          const [kh, kw] = layer.kernelSize;
+          const row = kh * kw * layer.inShape[2];
+          if (layer.bias.length !== layer.outShape[2]) issue(`layer ${l} needs ${layer.outShape[2]} biases`, at);
+          if (layer.weights.length !== layer.outShape[2] || layer.weights.some((r) => r.length !== row)) {
+            issue(`layer ${l} weights must be ${layer.outShape[2]} rows of ${row}`, at);
+          }
+          if (layer.padding[0] >= kh || layer.padding[1] >= kw) issue(`layer ${l} pads more than its kernel`, at);
+          if (!rescaled) issue(`layer ${l} is weighted but reads unrescaled accumulators`, at);
+          rescaled = false;
+          break;
+        }
+        case "sumPool2d":
+        case "maxPool2d": {
+          const [h, w] = layer.inShape;
+          const fits =
+            layer.outShape[2] === layer.inShape[2] &&
+            (layer.outShape[0] - 1) * layer.strides[0] + layer.poolSize[0] <= h &&
+            (layer.outShape[1] - 1) * layer.strides[1] + layer.poolSize[1] <= w;
+          if (!fits) issue(`layer ${l}'s windows must lie inside its input`, at);
+          if (layer.kind === "sumPool2d") rescaled = false;
+          break;
+        }
+        case "rescale":
+          if (layer.qBits.length !== layer.size) issue(`layer ${l} needs ${layer.size} qBits`, at);
+          if (layer.qBits.some((b) => b + layer.shift > 250)) issue(`layer ${l} needs shift + qBits <= 250`, at);
+          rescaled = true;
+          break;
       }
-      nIn = layer.nOut;
+      n = layerOutputSize(layer);
     }
-    const last = net.layers[net.layers.length - 1];
-    if (last && net.outputWidth !== Math.max(...last.qBits)) {
-      issue("outputWidth must be the widest qBits of the last layer", ["outputWidth"]);
+    if (!rescaled) issue("the network must end in rescaled values", ["layers"]);
+    if (net.outputShape.reduce((a, b) => a * b, 1) !== n) issue(`outputShape must hold ${n} values`, ["outputShape"]);
+    const last = lastRescale(net);
+    const tail = net.layers.slice(net.layers.lastIndexOf(last as QuantizedLayer) + 1);
+    if (!last || tail.some((l) => l.kind !== "maxPool2d")) {
+      issue("the outputs must come from a rescale (or max pooling of one)", ["layers"]);
+    } else {
+      if (net.outputWidth !== Math.max(...last.qBits)) issue("outputWidth must be the widest qBits of the last rescale", ["outputWidth"]);
+      if (net.outputFracBits !== last.outFracBits) issue("outputFracBits must be the last rescale's", ["outputFracBits"]);
     }
   });
 
@@ -106,5 +175,5 @@ export function quantizedNetworkToJson(net: QuantizedNetwork): unknown {
 
 /** Parses the JSON form produced by {@link quantizedNetworkToJson}. */
 export function quantizedNetworkFromJson(json: unknown): QuantizedNetwork {
-  return QuantizedNetworkSchema.parse(json);
+  return QuantizedNetworkSchema.parse(json) as QuantizedNetwork;
 }

@@ -1,26 +1,61 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { type BackendName, initBackend, tf } from "./backend.js";
-import type { DenseNetwork } from "./dense-network.js";
+import { isDenseLayer, type Network, networkShapes } from "./network.js";
 
-const rebuilt = new WeakMap<DenseNetwork, tfTypes.Sequential>();
+const rebuilt = new WeakMap<Network, tfTypes.Sequential>();
 
-/** Rebuilds a tfjs model (flat input) from a {@link DenseNetwork}, once per network object. */
-export function toTfModel(net: DenseNetwork): tfTypes.Sequential {
+/**
+ * Rebuilds a tfjs model (flat input) from a {@link Network}, once per network object. A softmax head is left
+ * out: the rebuilt model outputs the logits, which is what the circuit proves.
+ */
+export function toTfModel(net: Network): tfTypes.Sequential {
   let model = rebuilt.get(net);
   if (!model) {
+    const shapes = networkShapes(net);
     const m = tf.sequential();
-    net.layers.forEach((layer, i) => {
-      m.add(
-        tf.layers.dense({
-          units: layer.units,
-          activation: layer.activation,
-          ...(i === 0 ? { inputShape: [net.inputSize] } : {}),
-        }),
-      );
+    m.add(tf.layers.reshape({ targetShape: net.inputShape, inputShape: [net.inputSize] }));
+    const weights: [tfTypes.layers.Layer, tfTypes.Tensor[]][] = [];
+    net.layers.forEach((layer, l) => {
+      if (isDenseLayer(layer)) {
+        const d = tf.layers.dense({ units: layer.units, activation: layer.activation });
+        m.add(d);
+        weights.push([d, [tf.tensor2d(layer.kernel), tf.tensor1d(layer.bias)]]);
+        return;
+      }
+      switch (layer.kind) {
+        case "conv2d": {
+          const c = tf.layers.conv2d({
+            filters: layer.filters,
+            kernelSize: layer.kernelSize,
+            strides: layer.strides,
+            padding: layer.padding,
+            activation: layer.activation,
+          });
+          m.add(c);
+          weights.push([c, [tf.tensor4d(layer.kernel), tf.tensor1d(layer.bias)]]);
+          return;
+        }
+        case "avgPool2d":
+        case "maxPool2d": {
+          const config = { poolSize: layer.poolSize, strides: layer.strides, padding: layer.padding };
+          m.add(layer.kind === "avgPool2d" ? tf.layers.averagePooling2d(config) : tf.layers.maxPooling2d(config));
+          return;
+        }
+        case "globalAvgPool2d":
+          m.add(tf.layers.globalAveragePooling2d({}));
+          return;
+        case "reshape":
+          m.add(tf.layers.reshape({ targetShape: (shapes[l + 1] as number[]).slice() }));
+          return;
+        case "activation":
+          m.add(tf.layers.activation({ activation: layer.activation }));
+          return;
+      }
     });
-    net.layers.forEach((layer, i) => {
-      m.layers[i]?.setWeights([tf.tensor2d(layer.kernel), tf.tensor1d(layer.bias)]);
-    });
+    for (const [layer, w] of weights) {
+      layer.setWeights(w);
+      for (const t of w) t.dispose();
+    }
     model = m;
     rebuilt.set(net, m);
   }
@@ -29,8 +64,8 @@ export function toTfModel(net: DenseNetwork): tfTypes.Sequential {
 
 /** Parameters of {@link runFloat}. */
 export interface RunFloatParams {
-  /** A tfjs model, or a network to rebuild one from. */
-  model: tfTypes.LayersModel | DenseNetwork;
+  /** A tfjs model, or a network to rebuild one from (which outputs logits for a softmax head). */
+  model: tfTypes.LayersModel | Network;
   /** Flat inputs, one row per batch item. */
   inputs: readonly (readonly number[])[];
   inputShape: readonly number[];
@@ -53,7 +88,15 @@ export async function runFloat(params: RunFloatParams): Promise<{ outputs: numbe
   const outputs = tf.tidy(() => {
     const x = tf.tensor(params.inputs.flat(), [params.inputs.length, ...shape]);
     const y = model.predict(x) as tfTypes.Tensor;
-    return y.arraySync() as number[][];
+    return y.reshape([params.inputs.length, -1]).arraySync() as number[][];
   });
   return { outputs, backend };
+}
+
+/** Softmax of logits in float64 (the unproven probabilities of a softmax head). */
+export function softmax(logits: readonly number[]): number[] {
+  const max = Math.max(...logits);
+  const e = logits.map((z) => Math.exp(z - max));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
 }

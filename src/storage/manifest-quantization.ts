@@ -1,5 +1,5 @@
 import { inputRange } from "../models/quantize-input.js";
-import type { QuantizedNetwork } from "../models/quantized-network.js";
+import type { QuantizedLayer, QuantizedNetwork } from "../models/quantized-network.js";
 import type { ModelManifest } from "./model-manifest.js";
 
 /**
@@ -7,7 +7,6 @@ import type { ModelManifest } from "./model-manifest.js";
  * opening a package checks the manifest against (a manifest may only restate its network, never amend it).
  */
 export function manifestQuantization(network: QuantizedNetwork): ModelManifest["quantization"] {
-  const last = network.layers[network.layers.length - 1] as QuantizedNetwork["layers"][number];
   return {
     input: {
       bits: network.input.bits,
@@ -16,13 +15,65 @@ export function manifestQuantization(network: QuantizedNetwork): ModelManifest["
       hi: network.input.hi.toString(),
       range: inputRange(network),
     },
-    layers: network.layers.map((l) => ({
-      weightBits: l.weightBits,
-      weightFracBits: l.weightFracBits,
-      outFracBits: l.outFracBits,
-      shift: l.shift,
-      maxQBits: Math.max(...l.qBits),
-    })),
-    output: { fracBits: last.outFracBits, width: network.outputWidth },
+    layers: network.layers.map(layerQuantization),
+    output: { fracBits: network.outputFracBits, width: network.outputWidth },
+  };
+}
+
+function layerQuantization(l: QuantizedLayer): ModelManifest["quantization"]["layers"][number] {
+  switch (l.kind) {
+    case "dense":
+    case "conv2d":
+      return { kind: l.kind, weightBits: l.weightBits, weightFracBits: l.weightFracBits };
+    case "rescale":
+      return {
+        kind: l.kind,
+        outFracBits: l.outFracBits,
+        shift: l.shift,
+        multiplier: l.multiplier.toString(),
+        maxQBits: Math.max(...l.qBits),
+      };
+    case "maxPool2d":
+      return { kind: l.kind, diffBits: l.diffBits };
+    case "sumPool2d":
+      return { kind: l.kind };
+  }
+}
+
+function layerSummary(l: QuantizedLayer): ModelManifest["architecture"]["layers"][number] {
+  switch (l.kind) {
+    case "dense":
+      return { kind: l.kind, name: l.name, outputShape: [l.nOut] };
+    case "conv2d":
+      return {
+        kind: l.kind,
+        name: l.name,
+        outputShape: [...l.outShape],
+        kernelSize: [...l.kernelSize],
+        strides: [...l.strides],
+        padding: [...l.padding],
+      };
+    case "sumPool2d":
+    case "maxPool2d":
+      return {
+        kind: l.kind,
+        name: l.name,
+        outputShape: [...l.outShape],
+        poolSize: [...l.poolSize],
+        strides: [...l.strides],
+      };
+    case "rescale":
+      return { kind: l.kind, name: l.name, outputShape: [l.size], activation: l.activation };
+  }
+}
+
+/** The `architecture` a manifest states, derived from the quantized network (checked like the quantization). */
+export function manifestArchitecture(network: QuantizedNetwork): ModelManifest["architecture"] {
+  return {
+    inputShape: network.inputShape.slice(),
+    inputSize: network.inputSize,
+    outputShape: network.outputShape.slice(),
+    head: network.head ? "softmax" : "none",
+    layers: network.layers.map(layerSummary),
   };
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ACTIVATIONS } from "../models/dense-network.js";
+import { ACTIVATIONS } from "../models/network.js";
 
 /** Format tag of model package manifests. */
 export const MODEL_FORMAT = "verinfer/model@2";
@@ -15,6 +15,24 @@ export const SETUP_KINDS = ["dev", "ceremony", "unrecognized"] as const;
 /** One of {@link SETUP_KINDS}. */
 export type SetupKind = (typeof SETUP_KINDS)[number];
 
+/** Kinds of quantized layers a manifest lists. */
+export const QUANTIZED_LAYER_KINDS = ["dense", "conv2d", "sumPool2d", "rescale", "maxPool2d"] as const;
+
+const dims = z.array(z.number().int().positive());
+const pair = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]);
+
+/** One quantized layer as a manifest restates it: kind, name, output shape and the kind's parameters. */
+export const ManifestLayerSchema = z.object({
+  kind: z.enum(QUANTIZED_LAYER_KINDS),
+  name: z.string(),
+  outputShape: dims,
+  activation: z.enum(ACTIVATIONS).optional(),
+  kernelSize: pair.optional(),
+  strides: pair.optional(),
+  padding: pair.optional(),
+  poolSize: pair.optional(),
+});
+
 const decimal = z.string().regex(/^\d+$/, "must be a non-negative decimal integer");
 
 /** zod schema of a model package manifest, `verinfer/model@2`. */
@@ -28,9 +46,10 @@ export const ModelManifestSchema = z.object({
     inputShape: z.array(z.number().int().positive()),
     inputSize: z.number().int().positive(),
     outputShape: z.array(z.number().int().positive()),
-    layers: z.array(
-      z.object({ name: z.string(), units: z.number().int().positive(), activation: z.enum(ACTIVATIONS) }),
-    ),
+    /** `"softmax"`: the outputs are logits and the proof also states their argmax (`predictedClass`). */
+    head: z.enum(["none", "softmax"]),
+    /** The quantized layers in order, as the circuit computes them (see `QuantizedLayer`). */
+    layers: z.array(ManifestLayerSchema),
   }),
   quantization: z.object({
     input: z.object({
@@ -41,13 +60,17 @@ export const ModelManifestSchema = z.object({
       /** The float interval the circuit accepts. */
       range: z.tuple([z.number(), z.number()]),
     }),
+    /** Per weighted layer its weight format, per rescale its shift, multiplier and widest range check. */
     layers: z.array(
       z.object({
-        weightBits: z.number().int(),
-        weightFracBits: z.number().int(),
-        outFracBits: z.number().int(),
-        shift: z.number().int(),
-        maxQBits: z.number().int(),
+        kind: z.enum(QUANTIZED_LAYER_KINDS),
+        weightBits: z.number().int().optional(),
+        weightFracBits: z.number().int().optional(),
+        outFracBits: z.number().int().optional(),
+        shift: z.number().int().optional(),
+        multiplier: z.string().optional(),
+        maxQBits: z.number().int().optional(),
+        diffBits: z.number().int().optional(),
       }),
     ),
     output: z.object({ fracBits: z.number().int(), width: z.number().int() }),

@@ -4,13 +4,13 @@ import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } 
 import { vkeyCid } from "../attest/vkey-cid.js";
 import { WitnessGenerator } from "../circuits/prove-groth16.js";
 import { VerinferError } from "../errors.js";
-import { type DenseNetwork, DenseNetworkSchema } from "../models/dense-network.js";
+import { type DenseNetwork, DenseNetworkSchema } from "../models/network.js";
 import { type QuantizedNetwork, quantizedNetworkFromJson } from "../models/quantized-network.js";
 import { ArtifactStore, sha256Hex } from "./artifact-store.js";
 import { atomicWrite } from "./atomic-write.js";
 import { resolveCacheDir } from "./cache-dir.js";
 import { canonicalJson } from "./json-objects.js";
-import { manifestQuantization } from "./manifest-quantization.js";
+import { manifestArchitecture, manifestQuantization } from "./manifest-quantization.js";
 import { type ArtifactName, MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./model-manifest.js";
 
 /**
@@ -134,21 +134,8 @@ async function checkIdentity(
   if (vkeyCid(vkey) !== manifest.vkey) throw corrupt("verification key differs from the manifest's vkey CID");
   if (vkey.nPublic !== manifest.circuit.publicSignals) throw corrupt("public-signal count differs from the key's");
   // What the manifest restates about the network (for people and tools that read it) must be the network's.
-  const last = network.layers[network.layers.length - 1] as QuantizedNetwork["layers"][number];
-  const stated = {
-    inputShape: manifest.architecture.inputShape,
-    inputSize: manifest.architecture.inputSize,
-    outputShape: manifest.architecture.outputShape,
-    layers: manifest.architecture.layers.map((l) => [l.units, l.activation]),
-    quantization: manifest.quantization,
-  };
-  const derived = {
-    inputShape: network.inputShape,
-    inputSize: network.inputSize,
-    outputShape: [last.nOut],
-    layers: network.layers.map((l) => [l.nOut, l.activation]),
-    quantization: manifestQuantization(network),
-  };
+  const stated = { architecture: manifest.architecture, quantization: manifest.quantization };
+  const derived = { architecture: manifestArchitecture(network), quantization: manifestQuantization(network) };
   if (canonicalJson(stated) !== canonicalJson(derived)) {
     throw corrupt("architecture or quantization differs from the network's");
   }
