@@ -122,7 +122,7 @@ let judged = 0;
 
 /**
  * Dense layer l of an MLP as the test models it: the quantized network holds it as two layers, the linear
- * `dense` (circuit template Layer<2l>) and the `rescale` after it (Layer<2l+1>, whose units are the gadgets).
+ * `dense` and the `rescale` after it, which the codegen fuses into one template, Layer<l>.
  */
 interface UnitLayer {
   weights: bigint[][];
@@ -163,7 +163,7 @@ function unitValues(qnet: QuantizedNetwork, x: readonly bigint[]) {
 
 /** Name prefixes of unit j of layer l: the unit component, and the Rescale inside it. */
 function unitPrefix(qnet: QuantizedNetwork, l: number, j: number): { unit: string; rs: string } {
-  const unit = `main.layer${2 * l + 1}.unit[${j}]`;
+  const unit = `main.layer${l}.unit[${j}]`;
   return { unit, rs: layerOf(qnet, l).activation === "relu" ? `${unit}.rs` : unit };
 }
 
@@ -202,7 +202,7 @@ function rescaleSignals(
 /** The signals that carry unit j's output y (the relu wrapper's out, the layer's out, the circuit's out). */
 function outputSignals(qnet: QuantizedNetwork, l: number, j: number, y: bigint, acc: bigint) {
   const { unit } = unitPrefix(qnet, l, j);
-  const signals: Record<string, bigint> = { [`main.layer${2 * l + 1}.out[${j}]`]: y };
+  const signals: Record<string, bigint> = { [`main.layer${l}.out[${j}]`]: y };
   if (layerOf(qnet, l).activation === "relu") Object.assign(signals, { [`${unit}.in`]: acc, [`${unit}.out`]: y });
   if (l === unitLayers(qnet).length - 1) signals[`main.out[${j}]`] = y;
   return signals;
@@ -603,11 +603,10 @@ describe(`witness-mutation fuzz of generated model circuits (fast-check seed ${S
             const v2 = unitValues(qnet, second.x);
             // Everything from layer `seam` on, and the output commitment, from the second input's witness.
             const later = new Set(commitmentWires(net, second.w, second.otherOutputSalt));
-            // The seam layer's linear part (Layer<2·seam>, its accumulators) stays the first input's.
-            for (let t = 2 * seam + 1; t < 2 * nLayers; t++) {
-              for (const wire of wiresUnder(net, `main.layer${t}`)) {
+            for (let l = seam; l < nLayers; l++) {
+              for (const wire of wiresUnder(net, `main.layer${l}`)) {
                 const names = net.circuit.wireNames[wire] ?? [];
-                if (t === 2 * seam + 1 && names.every((nm) => nm.startsWith(`main.layer${t}.in[`))) continue;
+                if (l === seam && names.every((nm) => nm.startsWith(`main.layer${l}.in[`))) continue;
                 later.add(wire);
               }
             }

@@ -1,5 +1,5 @@
 import { layerOutputSize, type QuantizedNetwork } from "../models/quantized-network.js";
-import { layerTemplate } from "./layer-templates.js";
+import { groupTemplate, templateGroups } from "./layer-templates.js";
 
 /** Name of the hand-written gadget library every generated circuit includes (in /circuits). */
 export const GADGET_FILE = "verinfer.circom";
@@ -35,9 +35,10 @@ export function generateCircuit(params: GenerateCircuitParams): string {
   const { network: net, modelCommitment } = params;
   const nOut = layerOutputSize(net.layers[net.layers.length - 1] as QuantizedNetwork["layers"][number]);
   const half = 1n << BigInt(net.outputWidth - 1);
-  const layers = net.layers.map((l, i) => layerTemplate(i, l)).join("\n");
-  const wiring = net.layers
-    .map((_l, i) => {
+  const groups = templateGroups(net.layers);
+  const layers = groups.map((g, i) => groupTemplate(i, g)).join("\n");
+  const wiring = groups
+    .map((_g, i) => {
       const src = i === 0 ? "in" : `layer${i - 1}.out`;
       return `    component layer${i} = Layer${i}();\n    layer${i}.in <== ${src};`;
     })
@@ -69,7 +70,7 @@ template VerinferModel() {
     inputCommitment <== inputCommit.out;
 
 ${wiring}
-    out <== layer${net.layers.length - 1}.out;
+    out <== layer${groups.length - 1}.out;
 
     // Each output q is already proven to lie in [-2^(qBits-1), 2^(qBits-1)) by its Rescale, so
     // q + 2^${net.outputWidth - 1} lies in [0, 2^${net.outputWidth}) and the packing is binding; the commitment's

@@ -9,62 +9,56 @@ import type {
 import { layerInputSize, layerOutputSize } from "../models/quantized-network.js";
 
 // Every template below is generated from numbers only: no free text (layer names, model names) ever enters circuit
-// source. Weights are constants, so linear layers are linear combinations: no constraint of their own after
-// circom --O2; only rescales and max pooling cost constraints, through the gadgets of circuits/verinfer.circom.
+// source. Weights are constants, so linear layers are linear combinations. A run of linear layers and the
+// nonlinear layer that consumes it (a rescale or a max pooling) make one template, the linear values held in
+// `var` arrays: no signal and no constraint of their own, nothing for circom's simplifier to eliminate. Only
+// rescales and max pooling cost constraints, through the gadgets of circuits/verinfer.circom.
 
 const list = (values: readonly (bigint | number)[]) => `[${values.join(",")}]`;
 
-function header(index: number, layer: QuantizedLayer, summary: string): string {
-  return `// Layer ${index}: ${layer.kind}, ${layerInputSize(layer)} -> ${layerOutputSize(layer)} values. ${summary}
-template Layer${index}() {
-    signal input in[${layerInputSize(layer)}];
-    signal output out[${layerOutputSize(layer)}];
-`;
-}
-
-function dense(index: number, l: QuantizedDense): string {
-  return `${header(index, l, "Linear: out_j = b_j + sum_i W[j][i] * in[i].")}    var W[${l.nOut}][${l.nIn}] = [${l.weights.map(list).join(",\n        ")}];
-    var b[${l.nOut}] = ${list(l.bias)};
+function dense(l: QuantizedDense, src: string, dst: string, t: number): string {
+  return `    // dense ${l.nIn} -> ${l.nOut}: ${dst}[j] = b[j] + sum_i W[j][i] * ${src}[i]
+    var W${t}[${l.nOut}][${l.nIn}] = [${l.weights.map(list).join(",\n        ")}];
+    var b${t}[${l.nOut}] = ${list(l.bias)};
     for (var j = 0; j < ${l.nOut}; j++) {
-        var acc = b[j];
+        var acc = b${t}[j];
         for (var i = 0; i < ${l.nIn}; i++) {
-            acc += W[j][i] * in[i];
+            acc += W${t}[j][i] * ${src}[i];
         }
-        out[j] <== acc;
+        ${dst}[j] = acc;
     }
-}
 `;
 }
 
-function conv2d(index: number, l: QuantizedConv2d): string {
+function conv2d(l: QuantizedConv2d, src: string, dst: string, t: number): string {
   const [h, w, c] = l.inShape;
   const [oh, ow, oc] = l.outShape;
   const [kh, kw] = l.kernelSize;
   const [sh, sw] = l.strides;
   const [pt, pl] = l.padding;
   const k = kh * kw * c;
-  return `${header(index, l, "Linear: a convolution, zero padding outside the input.")}    var K[${oc}][${k}] = [${l.weights.map(list).join(",\n        ")}];
-    var b[${oc}] = ${list(l.bias)};
+  return `    // conv2d ${h}x${w}x${c} -> ${oh}x${ow}x${oc}, kernel ${kh}x${kw}, strides ${sh}x${sw}, zero padding ${pt} top ${pl} left
+    var K${t}[${oc}][${k}] = [${l.weights.map(list).join(",\n        ")}];
+    var b${t}[${oc}] = ${list(l.bias)};
     for (var oy = 0; oy < ${oh}; oy++) {
         for (var ox = 0; ox < ${ow}; ox++) {
             for (var co = 0; co < ${oc}; co++) {
-                var acc = b[co];
+                var acc = b${t}[co];
                 for (var ky = 0; ky < ${kh}; ky++) {
                     var iy = oy * ${sh} + ky - ${pt};
                     for (var kx = 0; kx < ${kw}; kx++) {
                         var ix = ox * ${sw} + kx - ${pl};
                         if (iy >= 0 && iy < ${h} && ix >= 0 && ix < ${w}) {
                             for (var ci = 0; ci < ${c}; ci++) {
-                                acc += K[co][(ky * ${kw} + kx) * ${c} + ci] * in[(iy * ${w} + ix) * ${c} + ci];
+                                acc += K${t}[co][(ky * ${kw} + kx) * ${c} + ci] * ${src}[(iy * ${w} + ix) * ${c} + ci];
                             }
                         }
                     }
                 }
-                out[(oy * ${ow} + ox) * ${oc} + co] <== acc;
+                ${dst}[(oy * ${ow} + ox) * ${oc} + co] = acc;
             }
         }
     }
-}
 `;
 }
 
@@ -88,59 +82,85 @@ function poolLoops(l: QuantizedSumPool2d | QuantizedMaxPool2d, before: string, b
             }
         }
     }
-}
 `;
 }
 
-function sumPool2d(index: number, l: QuantizedSumPool2d): string {
-  return `${header(index, l, "Linear: the sum of each window (an average pooling before its rescale).")}${poolLoops(
-    l,
-    "var acc = 0;",
-    "acc += in[i];",
-    "out[j] <== acc;",
-  )}`;
+function sumPool2d(l: QuantizedSumPool2d, src: string, dst: string): string {
+  return `    // sum pooling ${l.poolSize[0]}x${l.poolSize[1]}, strides ${l.strides[0]}x${l.strides[1]} (an average before its rescale)
+${poolLoops(l, "var acc = 0;", `acc += ${src}[i];`, `${dst}[j] = acc;`)}`;
 }
 
-function maxPool2d(index: number, l: QuantizedMaxPool2d): string {
+function maxPool2d(l: QuantizedMaxPool2d, src: string): string {
   const k = l.poolSize[0] * l.poolSize[1];
-  if (k === 1) {
-    return `${header(index, l, "A 1x1 max pooling: a selection.")}${poolLoops(l, "", "out[j] <== in[i];", "")}`;
-  }
-  const n = layerOutputSize(l);
-  return `${header(index, l, `The maximum of each window: MaxOf(${k}, ${l.diffBits}) per output.`)}    component mx[${n}];
-${poolLoops(l, `mx[j] = MaxOf(${k}, ${l.diffBits});`, `mx[j].in[py * ${l.poolSize[1]} + px] <== in[i];`, "out[j] <== mx[j].out;")}`;
+  if (k === 1) return `    // 1x1 max pooling: a selection\n${poolLoops(l, "", `out[j] <== ${src}[i];`, "")}`;
+  return `    // max pooling: MaxOf(${k}, ${l.diffBits}) per window
+    component mx[${layerOutputSize(l)}];
+${poolLoops(l, `mx[j] = MaxOf(${k}, ${l.diffBits});`, `mx[j].in[py * ${l.poolSize[1]} + px] <== ${src}[i];`, "out[j] <== mx[j].out;")}`;
 }
 
-function rescale(index: number, l: QuantizedRescale): string {
+function rescale(l: QuantizedRescale, src: string): string {
   const gadget = l.activation === "relu" ? "RescaleRelu" : "Rescale";
   const unusedSign = l.activation === "relu" ? "" : "\n        _ <== unit[j].nonNegative;";
-  return `${header(
-    index,
-    l,
-    `${gadget}(${l.shift}, qBits[j]) of ${l.multiplier} * in[j]: floor(${l.multiplier} * in[j] / 2^${l.shift}) with remainder and quotient range-checked.`,
-  )}    var qBits[${l.size}] = ${list(l.qBits)};
+  return `    // ${gadget}(${l.shift}, qBits[j]) of ${l.multiplier} * ${src}[j]: floor(${l.multiplier} * ${src}[j] / 2^${l.shift}), remainder and quotient range-checked
+    var qBits[${l.size}] = ${list(l.qBits)};
     component unit[${l.size}];
     for (var j = 0; j < ${l.size}; j++) {
         unit[j] = ${gadget}(${l.shift}, qBits[j]);
-        unit[j].in <== in[j] * ${l.multiplier};
+        unit[j].in <== ${src}[j] * ${l.multiplier};
         out[j] <== unit[j].out;${unusedSign}
     }
-}
 `;
 }
 
-/** The circom template `Layer<index>` of one quantized layer. */
-export function layerTemplate(index: number, layer: QuantizedLayer): string {
-  switch (layer.kind) {
-    case "dense":
-      return dense(index, layer);
-    case "conv2d":
-      return conv2d(index, layer);
-    case "sumPool2d":
-      return sumPool2d(index, layer);
-    case "maxPool2d":
-      return maxPool2d(index, layer);
-    case "rescale":
-      return rescale(index, layer);
+/**
+ * Splits a network's layers into the groups that become one template each: a run of linear layers and the
+ * rescale or max pooling that reads it (or that nonlinear layer alone).
+ */
+export function templateGroups(layers: readonly QuantizedLayer[]): QuantizedLayer[][] {
+  const groups: QuantizedLayer[][] = [];
+  let run: QuantizedLayer[] = [];
+  for (const l of layers) {
+    run.push(l);
+    if (l.kind === "rescale" || l.kind === "maxPool2d") {
+      groups.push(run);
+      run = [];
+    }
   }
+  if (run.length > 0) groups.push(run);
+  return groups;
+}
+
+/** The circom template `Layer<index>` of one group of layers (see {@link templateGroups}). */
+export function groupTemplate(index: number, group: readonly QuantizedLayer[]): string {
+  const first = group[0] as QuantizedLayer;
+  const last = group[group.length - 1] as QuantizedLayer;
+  const parts: string[] = [];
+  let src = "in";
+  group.forEach((l, t) => {
+    if (l.kind === "rescale") {
+      parts.push(rescale(l, src));
+      return;
+    }
+    if (l.kind === "maxPool2d") {
+      parts.push(maxPool2d(l, src));
+      return;
+    }
+    const dst = `v${t}`;
+    parts.push(`    var ${dst}[${layerOutputSize(l)}];\n`);
+    if (l.kind === "dense") parts.push(dense(l, src, dst, t));
+    else if (l.kind === "conv2d") parts.push(conv2d(l, src, dst, t));
+    else parts.push(sumPool2d(l, src, dst));
+    src = dst;
+  });
+  // A trailing linear run (never produced by quantizeNetwork, whose outputs come from a rescale) is wired out.
+  const tail =
+    last.kind === "rescale" || last.kind === "maxPool2d"
+      ? ""
+      : `    for (var j = 0; j < ${layerOutputSize(last)}; j++) {\n        out[j] <== ${src}[j];\n    }\n`;
+  return `// Layer ${index}: ${group.map((l) => l.kind).join(" -> ")}, ${layerInputSize(first)} -> ${layerOutputSize(last)} values.
+template Layer${index}() {
+    signal input in[${layerInputSize(first)}];
+    signal output out[${layerOutputSize(last)}];
+${parts.join("")}${tail}}
+`;
 }

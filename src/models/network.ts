@@ -14,8 +14,8 @@ export type Padding = (typeof PADDINGS)[number];
 export type Pair = [number, number];
 
 /**
- * A dense layer in float: `y = act(x · kernel + bias)`, kernel indexed `[in][out]` as in Keras. Its input is
- * flat (rank 1). `kind` may be omitted (the layer format of verinfer's first, dense-only networks).
+ * A dense layer in float: `y = act(x · kernel + bias)`, kernel indexed `[in][out]` as in Keras, over its input
+ * flattened in row-major order. `kind` may be omitted (the layer format of verinfer's first, dense-only networks).
  */
 export interface DenseLayer {
   kind?: "dense";
@@ -189,8 +189,9 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
  */
 export function layerOutputShape(layer: Layer, inShape: readonly number[]): number[] {
   if (isDenseLayer(layer)) {
-    if (inShape.length !== 1) throw invalid(layer, `needs a flat input, got [${inShape.join(", ")}]`);
-    const nIn = inShape[0] as number;
+    // A dense layer reads its input flattened (row-major), as verinfer's dense-only networks always did. (The tfjs
+    // loader refuses a Keras Dense on a multi-dimensional input, which acts on the last axis only.)
+    const nIn = size(inShape);
     if (layer.kernel.length !== nIn || layer.kernel.some((r) => r.length !== layer.units)) {
       throw invalid(layer, `needs a kernel of ${nIn} × ${layer.units}`);
     }

@@ -17,6 +17,7 @@ export function toTfModel(net: Network): tfTypes.Sequential {
     const weights: [tfTypes.layers.Layer, tfTypes.Tensor[]][] = [];
     net.layers.forEach((layer, l) => {
       if (isDenseLayer(layer)) {
+        if ((shapes[l] as number[]).length > 1) m.add(tf.layers.flatten());
         const d = tf.layers.dense({ units: layer.units, activation: layer.activation });
         m.add(d);
         weights.push([d, [tf.tensor2d(layer.kernel), tf.tensor1d(layer.bias)]]);
