@@ -5,8 +5,13 @@ import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeDevZkey } from "../src/circuits/dev-zkey.js";
 import { DEV_CONTRIBUTION_NAME } from "../src/circuits/ptau-writer.js";
+import { devSetupPtauName } from "../src/circuits/setup-groth16.js";
+import { compileModel } from "../src/compile-model.js";
 import { isVerinferError } from "../src/errors.js";
-import { errorOf, tempDirs } from "./fixtures.js";
+import { verifiableInfer } from "../src/verifiable-infer.js";
+import { verifyPackage } from "../src/verify-package.js";
+import { verifyReceipt } from "../src/verify-receipt.js";
+import { errorOf, tempDirs, tinyCalibration, tinyNetwork } from "./fixtures.js";
 import { compileTestCircuit, type TestCircuit } from "./r1cs-check.js";
 
 type Mem = { type: "mem"; data?: Uint8Array };
@@ -109,5 +114,27 @@ component main {public [a]} = T();`);
   it("refuses bytes that are not an r1cs", async () => {
     const error = await errorOf(writeDevZkey({ r1cs: new Uint8Array(64), ptauFile: path.join(dir, "x.ptau") }));
     expect(isVerinferError(error, "INVALID_INPUT")).toBe(true);
+  });
+});
+
+describe("compileModel's dev setup", () => {
+  it("uses the direct dev zkey: its own dev ptau, one verinfer dev contribution; receipts and the audit verify", async () => {
+    const cacheDir = await tempDir();
+    const pkg = await compileModel(tinyNetwork, { calibration: tinyCalibration, cacheDir, quiet: true });
+    const { setup } = pkg.manifest;
+    expect(setup.kind).toBe("dev");
+    expect(setup.contributions).toEqual([
+      { name: DEV_CONTRIBUTION_NAME, hash: expect.stringMatching(/^[0-9a-f]{128}$/) },
+    ]);
+    expect(setup.ptauPower).toBe(pkg.manifest.circuit.power);
+    // The ptau it wrote is in the cache under its hash, and no shared dev ptau was generated.
+    const { readdir } = await import("node:fs/promises");
+    expect(await readdir(path.join(cacheDir, "ptau"))).toEqual([devSetupPtauName(setup.ptauPower, setup.ptauBlake2b)]);
+
+    const { receipt } = await verifiableInfer(pkg, [0.1, 0.2, 0.3, 0.4]);
+    expect(await verifyReceipt(receipt, { modelPackage: pkg })).toMatchObject({ valid: true });
+    const audit = await verifyPackage(pkg);
+    expect(audit.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(audit.checks.find((c) => c.name === "zkey")?.ok).toBe(true);
   });
 });
