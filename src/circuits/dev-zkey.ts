@@ -23,6 +23,8 @@ export interface WriteDevZkeyParams {
   ptauFile: string;
   /** Worker threads. Default: `os.availableParallelism()`. */
   threads?: number;
+  /** Largest circuit power accepted (default 27, the writer's limit). */
+  maxPower?: number;
   onProgress?: OnProgress;
 }
 
@@ -188,7 +190,7 @@ interface PointSection {
  * workers' memories are zeroed when done — best effort: copies the JavaScript engine makes are beyond reach.
  *
  * @throws VerinferError `INVALID_INPUT` for bytes that are not a bn128 r1cs, `SETUP_REQUIRED` for a circuit beyond
- *   2^27 constraints.
+ *   `maxPower`.
  * @example
  * ```ts
  * const { zkey, ptau } = await writeDevZkey({ r1cs, ptauFile: "/tmp/dev-setup.ptau" });
@@ -211,11 +213,11 @@ export async function writeDevZkey(params: WriteDevZkeyParams): Promise<DevZkey>
   const { nVars, nPublic, nConstraints } = r1cs;
   if (nVars < nPublic + 1) throw new VerinferError("INVALID_INPUT", "the r1cs has fewer wires than public signals");
   const power = (nConstraints + nPublic).toString(2).length;
-  if (power > MAX_WRITER_POWER) {
-    throw new VerinferError(
-      "SETUP_REQUIRED",
-      `a circuit of 2^${power} is beyond the dev setup (2^${MAX_WRITER_POWER})`,
-    );
+  const maxPower = Math.min(params.maxPower ?? MAX_WRITER_POWER, MAX_WRITER_POWER);
+  if (power > maxPower) {
+    throw new VerinferError("SETUP_REQUIRED", `a dev setup of power ${power} is out of reach`, {
+      details: `pass a ceremony ptau file of power >= ${power} (dev setups stop at 2^${maxPower})`,
+    });
   }
   const n = 2 ** power;
 

@@ -4,6 +4,7 @@ import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { VerinferError } from "../errors.js";
 import type { OnProgress } from "../progress.js";
+import { MAX_DEV_PTAU_POWER } from "./dev-ptau.js";
 import { writeDevZkey } from "./dev-zkey.js";
 import { inspectPtau, type PtauInfo } from "./inspect-ptau.js";
 import { DEV_CONTRIBUTION_NAME } from "./ptau-writer.js";
@@ -105,7 +106,12 @@ async function devSetup(r1cs: Uint8Array, dir: string, onProgress: OnProgress | 
   const tmp = path.join(dir, `dev-setup-${process.pid}-${randomBytes(6).toString("hex")}.ptau.tmp`);
   try {
     onProgress?.({ stage: "setup", message: "groth16 development setup (ptau and zkey from the same secrets)" });
-    const made = await writeDevZkey({ r1cs, ptauFile: tmp, ...(onProgress ? { onProgress } : {}) });
+    const made = await writeDevZkey({
+      r1cs,
+      ptauFile: tmp,
+      maxPower: MAX_DEV_PTAU_POWER,
+      ...(onProgress ? { onProgress } : {}),
+    });
     const info = await inspectPtau(tmp);
     const file = path.join(dir, devSetupPtauName(made.ptau.power, info.blake2b));
     await rename(tmp, file);
