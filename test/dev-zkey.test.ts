@@ -1,5 +1,6 @@
 // The direct development zkey: computed from known toxic waste, accepted by snarkjs's own prover, verifier and
 // `zkey verify` against the r1cs and its matching dev ptau.
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -128,7 +129,6 @@ describe("compileModel's dev setup", () => {
     ]);
     expect(setup.ptauPower).toBe(pkg.manifest.circuit.power);
     // The ptau it wrote is in the cache under its hash, and no shared dev ptau was generated.
-    const { readdir } = await import("node:fs/promises");
     expect(await readdir(path.join(cacheDir, "ptau"))).toEqual([devSetupPtauName(setup.ptauPower, setup.ptauBlake2b)]);
 
     const { receipt } = await verifiableInfer(pkg, [0.1, 0.2, 0.3, 0.4]);
