@@ -1,12 +1,15 @@
 /**
  * `npm run bench:setup [-- --json] [-- --powers 12,14,16,18] [-- --snarkjs 12] [-- --reps 3] [-- --zkey 16,17]
- * [-- --threads 2]`: the development setup at each size.
+ * [-- --devzkey 16,17,18] [-- --threads 2]`: the development setup at each size.
  *
  * - ptau: {@link writeDevPtau} at each power (median of `--reps` runs for powers <= 14, one run above).
  * - snarkjs: snarkjs's own path to the same prepared file (`powersoftau new` + `contribute` + `prepare phase2`), at
  *   the `--snarkjs` powers, and the ratio of its time to ours.
  * - zkey: for a chain circuit of 2^p - 8 constraints, Groth16 `zkey new` + one phase-2 contribution + vkey export
- *   (what compileModel runs), from a dev ptau of the cache (written first, not timed).
+ *   (what compileModel ran before the direct dev zkey), from a dev ptau of the cache (written first, not timed).
+ * - devzkey: the same circuit through {@link writeDevZkey} (what compileModel runs for a dev setup now): a dev ptau
+ *   of the circuit's power and the zkey from the same secrets, + vkey export; both steps timed. With `--verify`,
+ *   `snarkjs zkey verify r1cs ptau zkey` runs after the timing (not timed), up to 2^16.
  *
  * Every measurement runs in its own child process, so peak RSS (`maxRSS`, worker threads included) is its own.
  * The machine is shared: the 1-minute load average before and after each run is printed with it, and CPU seconds
@@ -23,6 +26,7 @@ import { fileURLToPath } from "node:url";
 import * as snarkjs from "snarkjs";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
 import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
+import { writeDevZkey } from "../src/circuits/dev-zkey.js";
 import { writeDevPtau } from "../src/circuits/ptau-writer.js";
 import { packageRoot } from "../src/package-root.js";
 import { argValue, median } from "./bench-util.js";
@@ -41,7 +45,7 @@ interface ChildResult {
 
 /** One row of the table. */
 export interface SetupBenchRow {
-  kind: "ptau" | "snarkjs-ptau" | "zkey";
+  kind: "ptau" | "snarkjs-ptau" | "zkey" | "devzkey";
   power: number;
   runs: number;
   /** Median wall time. */
@@ -111,7 +115,7 @@ async function childSnarkjs(power: number, dir: string): Promise<ChildResult> {
   return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, maxRssMiB: maxRssMiB(), steps };
 }
 
-async function childZkey(power: number, dir: string, cacheDir: string): Promise<ChildResult> {
+function chainCircuit(power: number): string {
   const n = 2 ** power - 8;
   const source = `pragma circom 2.1.6;
 template Chain(n) {
@@ -124,6 +128,46 @@ template Chain(n) {
 }
 component main {public [a]} = Chain(${n});
 `;
+  return source;
+}
+
+async function childDevZkey(power: number, dir: string, threads: number | undefined): Promise<ChildResult> {
+  const compiled = await compileCircuit({ source: chainCircuit(power), workDir: dir });
+  const ptauFile = path.join(dir, "setup.ptau");
+  const steps: Record<string, number> = {};
+  let zkey: Uint8Array | undefined;
+  const r = await measure(async () => {
+    const made = await writeDevZkey({ r1cs: compiled.r1cs, ptauFile, ...(threads ? { threads } : {}) });
+    zkey = made.zkey;
+    const t = performance.now();
+    await snarkjs.zKey.exportVerificationKey({ type: "mem", data: made.zkey });
+    steps.ptau = round(made.seconds.ptau, 2);
+    steps.zkey = round(made.seconds.zkey, 2);
+    steps.exportVkey = round((performance.now() - t) / 1000, 2);
+  });
+  const result: ChildResult = {
+    seconds: r.seconds,
+    cpuSeconds: r.cpuSeconds,
+    maxRssMiB: maxRssMiB(),
+    steps,
+    constraints: compiled.nonLinearConstraints + compiled.linearConstraints,
+  };
+  if (process.argv.includes("--verify") && power <= 16 && zkey) {
+    const z = snarkjs.zKey as unknown as {
+      verifyFromR1cs(r1cs: unknown, ptau: string, zkey: unknown, logger?: unknown): Promise<boolean>;
+    };
+    result.verified = await z.verifyFromR1cs(
+      { type: "mem", data: compiled.r1cs },
+      ptauFile,
+      { type: "mem", data: zkey },
+      quietLogger,
+    );
+  }
+  return result;
+}
+
+async function childZkey(power: number, dir: string, cacheDir: string): Promise<ChildResult> {
+  const source = chainCircuit(power);
   const compiled = await compileCircuit({ source, workDir: dir });
   const ptau = await ensureDevPtau({ power, cacheDir });
   const steps: Record<string, number> = {};
@@ -161,7 +205,9 @@ async function child(kind: string, power: number): Promise<void> {
         ? await childPtau(power, dir, threadsArg ? Number(threadsArg) : undefined)
         : kind === "snarkjs"
           ? await childSnarkjs(power, dir)
-          : await childZkey(power, dir, cacheDir);
+          : kind === "devzkey"
+            ? await childDevZkey(power, dir, threadsArg ? Number(threadsArg) : undefined)
+            : await childZkey(power, dir, cacheDir);
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -193,7 +239,7 @@ function runChild(kind: string, power: number): Promise<ChildResult> {
 async function rows(kind: SetupBenchRow["kind"], power: number, runs: number): Promise<SetupBenchRow> {
   const load0 = os.loadavg()[0] as number;
   const results: ChildResult[] = [];
-  const childKind = kind === "ptau" ? "ptau" : kind === "zkey" ? "zkey" : "snarkjs";
+  const childKind = kind === "snarkjs-ptau" ? "snarkjs" : kind;
   for (let i = 0; i < runs; i++) results.push(await runChild(childKind, power));
   const sorted = [...results].sort((a, b) => a.seconds - b.seconds);
   const mid = sorted[Math.floor((sorted.length - 1) / 2)] as ChildResult;
@@ -219,11 +265,13 @@ function table(all: SetupBenchRow[]): string {
   const lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---|"];
   for (const r of all) {
     const what =
-      r.kind === "zkey" && r.steps
-        ? `zkey new + contribute + vkey (${Object.values(r.steps).join(" + ")} s)`
-        : r.kind === "ptau"
-          ? "verinfer dev ptau"
-          : `snarkjs new + contribute + prepare (${Object.values(r.steps ?? {}).join(" + ")} s)`;
+      r.kind === "devzkey" && r.steps
+        ? `direct dev setup: ptau + zkey + vkey (${Object.values(r.steps).join(" + ")} s)${r.verified === undefined ? "" : r.verified ? ", zkey verify ok" : ", zkey verify FAILED"}`
+        : r.kind === "zkey" && r.steps
+          ? `zkey new + contribute + vkey (${Object.values(r.steps).join(" + ")} s)`
+          : r.kind === "ptau"
+            ? "verinfer dev ptau"
+            : `snarkjs new + contribute + prepare (${Object.values(r.steps ?? {}).join(" + ")} s)`;
     lines.push(
       `| ${what} | 2^${r.power} | ${r.runs} | ${r.seconds} | ${r.cpuSeconds} | ${r.maxRssMiB} | ${r.fileMiB ?? ""} | ` +
         `${r.ratio ? `${r.ratio}×` : ""} | ${r.load[0]} → ${r.load[1]} |`,
@@ -241,6 +289,7 @@ async function main(): Promise<void> {
   const powers = list(argValue("--powers"), [12, 14, 16, 18]);
   const snarkjsPowers = list(argValue("--snarkjs"), [12]);
   const zkeyPowers = list(argValue("--zkey"), []);
+  const devZkeyPowers = list(argValue("--devzkey"), []);
   const reps = Number(argValue("--reps") ?? 3);
   await mkdir(path.join(packageRoot(), ".verinfer-cache", "bench"), { recursive: true });
   const uptime = () => execFileSync("uptime", { encoding: "utf8" }).trim();
@@ -248,6 +297,7 @@ async function main(): Promise<void> {
   process.stderr.write(`cores: ${os.availableParallelism()}; ${startUptime}\n`);
   const all: SetupBenchRow[] = [];
   const ours = new Map<number, SetupBenchRow>();
+  for (const p of devZkeyPowers) all.push(await rows("devzkey", p, 1));
   for (const p of [...new Set([...powers, ...snarkjsPowers])].sort((a, b) => a - b)) {
     const row = await rows("ptau", p, p <= 14 ? reps : 1);
     ours.set(p, row);
@@ -261,6 +311,11 @@ async function main(): Promise<void> {
   }
   // Largest first: its dev ptau (cached, not timed) then serves the smaller circuits too.
   for (const p of [...zkeyPowers].sort((a, b) => b - a)) all.push(await rows("zkey", p, 1));
+  // The direct path's ratio: the snarkjs zkey path at the same power (its dev ptau excluded) over ours (ptau included).
+  for (const row of all) {
+    const snark = all.find((o) => o.kind === "zkey" && o.power === row.power);
+    if (row.kind === "devzkey" && snark) row.ratio = round(snark.seconds / row.seconds, 1);
+  }
   const endUptime = uptime();
   console.log(table(all));
   console.log(`\nstart: ${startUptime}\nend:   ${endUptime}`);

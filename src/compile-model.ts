@@ -5,10 +5,10 @@ import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } 
 import { vkeyCid } from "./attest/vkey-cid.js";
 import { generateCircuit } from "./circuits/codegen.js";
 import { compileCircuit } from "./circuits/compile-circuit.js";
-import { ensureDevPtau } from "./circuits/dev-ptau.js";
 import { inspectPtau } from "./circuits/inspect-ptau.js";
 import { setupGroth16 } from "./circuits/setup-groth16.js";
 import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
+import { VerinferError } from "./errors.js";
 import { fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js";
 import type { QuantizeOptions } from "./models/quantize.js";
 import { quantizedNetworkToJson } from "./models/quantized-network.js";
@@ -142,8 +142,6 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
       );
     }
     if (!ptau) {
-      const dev = await ensureDevPtau({ power, cacheDir, ...(onProgress ? { onProgress } : {}) });
-      ptau = await inspectPtau(dev.file);
       if (!options.quiet) {
         process.stderr.write(
           `verinfer: WARNING model ${id.slice(0, 10)}… uses a development setup (single local contribution); ` +
@@ -151,11 +149,14 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
         );
       }
     }
+    // A dev setup writes its own dev ptau (same secrets as the zkey, so `zkey verify` holds) into the cache.
     const setup = await setupGroth16({
       r1cs: compiled.r1cs,
-      ptauFile: ptau.file,
+      ...(ptau ? { ptauFile: ptau.file } : { devPtauDir: path.join(cacheDir, "ptau") }),
       ...(onProgress ? { onProgress } : {}),
     });
+    ptau ??= setup.devPtau;
+    if (!ptau) throw new VerinferError("INTERNAL", "the dev setup returned no ptau");
 
     const store = new ArtifactStore(cacheDir);
     const vkeyJson = JSON.stringify(setup.vkey, null, 1);

@@ -4,6 +4,7 @@ import { cp, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type * as CeremonyPtauModule from "../src/circuits/ceremony-ptau.js";
+import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
 import { contributeSetup } from "../src/contribute-setup.js";
 import {
   compileModel,
@@ -32,7 +33,8 @@ vi.mock("../src/circuits/ceremony-ptau.js", async (importOriginal) => {
 });
 
 const tempDir = tempDirs("verinfer-ceremony-pin-");
-const devPtau = path.join(TEST_CACHE, "ptau", "dev-bn128-10.ptau");
+/** A shared dev ptau of the test cache (the pinned stand-in for a ceremony file). */
+let devPtau: string;
 
 async function manifestFile(manifest: ModelManifest): Promise<string> {
   const file = path.join(await tempDir(), "manifest.json");
@@ -54,6 +56,7 @@ describe("requireCeremony with a pinned ptau", () => {
     verifyReceipt(receipt, { modelPackage, requireCeremony: true });
 
   beforeAll(async () => {
+    devPtau = (await ensureDevPtau({ power: 10, cacheDir: TEST_CACHE })).file;
     pinned.blake2b = createHash("blake2b512").update(readFileSync(devPtau)).digest("hex");
     pkg = await compileModel(tinyNetwork, {
       calibration: tinyCalibration,

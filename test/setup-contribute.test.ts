@@ -1,8 +1,9 @@
-import { cp, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
+import { DEV_CONTRIBUTION_NAME } from "../src/circuits/ptau-writer.js";
 import { contributeSetup } from "../src/contribute-setup.js";
 import {
   compileModel,
@@ -14,15 +15,14 @@ import {
 } from "../src/index.js";
 import { findAuditRecord } from "../src/storage/audit-record.js";
 import { verifyPackage } from "../src/verify-package.js";
-import { asZk, errorOf, runCli, TEST_CACHE, tempDirs, tinyCalibration, tinyNetwork } from "./fixtures.js";
+import { asZk, errorOf, runCli, tempDirs, tinyCalibration, tinyNetwork } from "./fixtures.js";
 
 const tempDir = tempDirs("verinfer-contribute-");
 const input = [0.5, 0.25, 0.75, 0.1];
 
-/** The tiny model compiled into a fresh cache (the shared test cache's dev ptau is copied in, not regenerated). */
+/** The tiny model compiled into a fresh cache (its dev setup writes its own dev ptau there). */
 async function freshTinyPackage(): Promise<ModelPackage> {
   const cacheDir = await tempDir();
-  await cp(path.join(TEST_CACHE, "ptau"), path.join(cacheDir, "ptau"), { recursive: true });
   return compileModel(tinyNetwork, { calibration: tinyCalibration, cacheDir, quiet: true });
 }
 
@@ -41,7 +41,7 @@ describe("Groth16 phase-2 contributions", () => {
     expect(alice.manifest.artifacts.r1cs).toEqual(base.manifest.artifacts.r1cs);
     expect(alice.manifest.artifacts.zkey.sha256).not.toBe(base.manifest.artifacts.zkey.sha256);
     expect(alice.manifest.artifacts.vkey.sha256).not.toBe(base.manifest.artifacts.vkey.sha256);
-    expect(alice.manifest.setup.contributions.map((c) => c.name)).toEqual(["verinfer", "alice"]);
+    expect(alice.manifest.setup.contributions.map((c) => c.name)).toEqual([DEV_CONTRIBUTION_NAME, "alice"]);
     expect(alice.manifest.setup.contributions[0]).toEqual(base.manifest.setup.contributions[0]);
     expect(alice.manifest.setup.contributions[1]?.hash).toMatch(/^[0-9a-f]{128}$/);
   });
@@ -104,7 +104,7 @@ describe("verinfer setup contribute / verinfer audit", () => {
     expect(contributed.code).toBe(0);
     expect(contributed.stdout).toContain(pkg.id);
     const next = await loadModelPackage(pkg.id, { cacheDir });
-    expect(next.manifest.setup.contributions.map((c) => c.name)).toEqual(["verinfer", "carol"]);
+    expect(next.manifest.setup.contributions.map((c) => c.name)).toEqual([DEV_CONTRIBUTION_NAME, "carol"]);
     const audit = await runCli(["audit", pkg.id, "--cache-dir", cacheDir]);
     expect(audit.code).toBe(0);
     expect(audit.stdout).toContain("AUDIT OK");

@@ -4,6 +4,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CEREMONY_PTAUS, ceremonyPtau } from "../src/circuits/ceremony-ptau.js";
+import { DEV_CONTRIBUTION_NAME } from "../src/circuits/ptau-writer.js";
+import { devSetupPtauName } from "../src/circuits/setup-groth16.js";
 import {
   compileModel,
   isVerinferError,
@@ -51,8 +53,9 @@ async function editedPackage(
 const failed = (result: { checks: { name: string; ok: boolean }[] }) =>
   result.checks.filter((c) => !c.ok).map((c) => c.name);
 
+/** A dev package's own ptau: the dev setup names it by power and the start of its hash. */
 const devPtauOf = (pkg: ModelPackage) =>
-  path.join(TEST_CACHE, "ptau", `dev-bn128-${pkg.manifest.setup.ptauPower}.ptau`);
+  path.join(TEST_CACHE, "ptau", devSetupPtauName(pkg.manifest.setup.ptauPower, pkg.manifest.setup.ptauBlake2b));
 
 describe("setup trust is earned, never declared", () => {
   let demo: ModelPackage;
@@ -83,7 +86,7 @@ describe("setup trust is earned, never declared", () => {
       .digest("hex");
     expect(demo.manifest.setup).toMatchObject({ kind: "dev", ptauBlake2b: blake2b });
     expect(demo.manifest.setup.contributions).toEqual([
-      { name: "verinfer", hash: expect.stringMatching(/^[0-9a-f]{128}$/) },
+      { name: DEV_CONTRIBUTION_NAME, hash: expect.stringMatching(/^[0-9a-f]{128}$/) },
     ]);
   });
 

@@ -44,14 +44,18 @@ export interface LoadTask {
  * compressed and uncompressed (the forms the ptau hash chain hashes). Scalars (Fr, Montgomery, 32 bytes each):
  * - geometric: `s_k = a · b^k` (`a`, `b` = params[0], params[1]);
  * - lagrange: `s_k = x_k · (c / (tau - x_k) - e)`, `x_k = x0 · omega^k`
- *   (params = x0, omega, tau, c, e): the Lagrange basis at tau over a power-of-two domain.
+ *   (params = x0, omega, tau, c, e): the Lagrange basis at tau over a power-of-two domain;
+ * - scalars: the n scalars themselves, back to back in params[0] (n · 32 bytes).
  */
 export interface PointsTask {
   type: "points";
-  kind: "geometric" | "lagrange";
+  kind: "geometric" | "lagrange" | "scalars";
   n: number;
   params: Uint8Array[];
+  /** Also return the points compressed and uncompressed (what snarkjs hashes). */
   hashForms: boolean;
+  /** With `hashForms`: only the uncompressed form (a zkey's circuit hash needs no compressed points). */
+  uncompressedOnly?: boolean;
 }
 
 /** Zeroes the worker's whole wasm memory (table, scalars, secrets) before it is terminated. */
@@ -194,16 +198,24 @@ function fixedBaseWorkerMain(): void {
     const g = G[group];
     const n = task.n;
     const mark = top;
-    const pP = reserve(32 * task.params.length);
-    task.params.forEach((p, i) => {
-      u8.set(p, pP + 32 * i);
-      p.fill(0);
-    });
+    const explicit = task.kind === "scalars";
+    const pP = reserve(explicit ? 32 : 32 * task.params.length);
+    if (!explicit) {
+      task.params.forEach((p, i) => {
+        u8.set(p, pP + 32 * i);
+        p.fill(0);
+      });
+    }
     const pS = reserve(32 * n);
     const pX = reserve(32 * n);
     const pD = reserve(32 * n);
     const pT = reserve(32);
-    if (task.kind === "geometric") {
+    if (explicit) {
+      const given = task.params[0] as Uint8Array;
+      if (given.length !== 32 * n) throw new Error("scalars: params[0] must hold n scalars");
+      u8.set(given, pS);
+      given.fill(0);
+    } else if (task.kind === "geometric") {
       ex.frm_copy(pP, pT);
       for (let k = 0; k < n; k++) {
         ex.frm_copy(pT, pS + 32 * k);
@@ -308,9 +320,11 @@ function fixedBaseWorkerMain(): void {
     }
     const result: FixedBaseResult = { ok: true, lem: u8.slice(pA, pA + g.sA * n) };
     if (task.hashForms) {
-      const pC = reserve((g.sA / 2) * n);
-      g.batchLEMtoC(pA, n, pC);
-      result.compressed = u8.slice(pC, pC + (g.sA / 2) * n);
+      if (!task.uncompressedOnly) {
+        const pC = reserve((g.sA / 2) * n);
+        g.batchLEMtoC(pA, n, pC);
+        result.compressed = u8.slice(pC, pC + (g.sA / 2) * n);
+      }
       g.batchLEMtoU(pA, n, pA);
       result.uncompressed = u8.slice(pA, pA + g.sA * n);
     }

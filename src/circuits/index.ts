@@ -8,6 +8,7 @@ export {
   MAX_CONTRIBUTION_NAME,
 } from "./contribute-zkey.js";
 export { type EnsureDevPtauParams, ensureDevPtau, MAX_DEV_PTAU_POWER } from "./dev-ptau.js";
+export { type DevZkey, type WriteDevZkeyParams, writeDevZkey } from "./dev-zkey.js";
 export { findPtauByHash, inspectPtau, type PtauInfo } from "./inspect-ptau.js";
 export {
   type CircuitInputs,
@@ -32,7 +33,7 @@ export {
   type WriteDevPtauResult,
   writeDevPtau,
 } from "./ptau-writer.js";
-export { type Groth16Setup, type SetupGroth16Params, setupGroth16 } from "./setup-groth16.js";
+export { devSetupPtauName, type Groth16Setup, type SetupGroth16Params, setupGroth16 } from "./setup-groth16.js";
 export {
   type VerifyZkeyParams,
   verifyZkey,

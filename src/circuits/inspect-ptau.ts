@@ -89,7 +89,10 @@ export async function inspectPtau(file: string): Promise<PtauInfo> {
  */
 export async function findPtauByHash(dir: string, blake2b: string, power?: number): Promise<PtauInfo | undefined> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  for (const name of names.filter((n) => n.endsWith(".ptau")).sort()) {
+  // A dev setup's own ptau carries the start of its hash in its name: look there first.
+  const named = (n: string) => (n.includes(blake2b.slice(0, 16)) ? 0 : 1);
+  const candidates = names.filter((n) => n.endsWith(".ptau")).sort();
+  for (const name of candidates.sort((a, b) => named(a) - named(b))) {
     const file = path.join(dir, name);
     // Reading a header is cheap, hashing a large ptau is not: only hash files of the expected power.
     if (power !== undefined && (await headerPower(file).catch(() => undefined)) !== power) continue;

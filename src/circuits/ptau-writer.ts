@@ -88,7 +88,7 @@ function layout(power: number, recordBytes: number) {
 }
 
 /** A uniformly random nonzero Fr element, by rejection (no bigint copy of the secret is made). */
-function randomFr(curve: WasmCurve): Elem {
+export function randomFr(curve: WasmCurve): Elem {
   const r = new Uint8Array(32);
   {
     let q = curve.Fr.toObject(curve.Fr.e(-1)) + 1n;
@@ -113,7 +113,7 @@ function randomFr(curve: WasmCurve): Elem {
   }
 }
 
-function chooseWindow(points: number, threads: number): number {
+export function chooseWindow(points: number, threads: number): number {
   let best = 4;
   let bestCost = Number.POSITIVE_INFINITY;
   for (let w = 4; w <= 16; w++) {
@@ -126,7 +126,7 @@ function chooseWindow(points: number, threads: number): number {
   return best;
 }
 
-class WorkerSet {
+export class WorkerSet {
   private readonly workers: Worker[];
   private readonly pending: Array<((r: FixedBaseResult) => void) | undefined>;
   private failure: Error | undefined;
@@ -234,6 +234,30 @@ function firstChallengeHash(curve: WasmCurve, power: number): Uint8Array {
  * ```
  */
 export async function writeDevPtau(params: WriteDevPtauParams): Promise<WriteDevPtauResult> {
+  return writePtauFromSecrets(params);
+}
+
+/** Secrets of a dev setup (Fr elements, Montgomery form), for {@link writePtauFromSecrets}. */
+export interface PtauSecrets {
+  tau: Elem;
+  alpha: Elem;
+  beta: Elem;
+}
+
+/**
+ * {@link writeDevPtau} with secrets the caller drew (the dev zkey writer shares them, so its zkey matches this
+ * ptau). It works on copies and wipes them; the caller wipes its own.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * await writePtauFromSecrets({ power: 10, file }, { tau, alpha, beta });
+ * ```
+ */
+export async function writePtauFromSecrets(
+  params: WriteDevPtauParams,
+  given?: PtauSecrets,
+): Promise<WriteDevPtauResult> {
   const { power, file, onProgress } = params;
   if (!Number.isInteger(power) || power < 1 || power > MAX_WRITER_POWER) {
     throw new VerinferError("INVALID_OPTIONS", `power must be an integer in [1, ${MAX_WRITER_POWER}]`);
@@ -280,9 +304,9 @@ export async function writeDevPtau(params: WriteDevPtauParams): Promise<WriteDev
     pG1gen: curve.tm.pG1gen,
     pG2gen: curve.tm.pG2gen,
   });
-  const tau = randomFr(curve);
-  const alpha = randomFr(curve);
-  const beta = randomFr(curve);
+  const tau = given ? given.tau.slice() : randomFr(curve);
+  const alpha = given ? given.alpha.slice() : randomFr(curve);
+  const beta = given ? given.beta.slice() : randomFr(curve);
   const secrets: Elem[] = [tau, alpha, beta];
   try {
     // τ must not lie on any evaluation domain (2^(power+1)-th roots of unity); probability ~2^-227.

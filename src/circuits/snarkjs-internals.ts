@@ -65,6 +65,8 @@ export interface SnarkjsInternals {
   toPartialHash(hasher: NobleHasher): Uint8Array;
   /** keypair.getG2sp: the G2 point a proof of knowledge is checked against. */
   getG2sp(curve: WasmCurve, personalization: number, challenge: Uint8Array, g1s: Elem, g1sx: Elem): Elem;
+  /** keypair.hashToG2: the G2 point a zkey contribution's proof of knowledge is checked against. */
+  hashToG2(curve: WasmCurve, transcript: Uint8Array): Elem;
   /** powersoftau_utils.toPtauPubKeyRpr: a contribution's public key (montgomery: LEM, else uncompressed). */
   toPtauPubKeyRpr(buff: Uint8Array, pos: number, curve: WasmCurve, key: unknown, montgomery: boolean): Uint8Array;
 }
@@ -94,6 +96,7 @@ export function snarkjsInternals(): Promise<SnarkjsInternals> {
       blake2b: noble.blake2b,
       toPartialHash: misc.toPartialHash,
       getG2sp: keypair.getG2sp,
+      hashToG2: keypair.hashToG2,
       toPtauPubKeyRpr: utils.toPtauPubKeyRpr,
     };
   })();
