@@ -7,8 +7,11 @@ import { generateCircuit } from "./circuits/codegen.js";
 import { compileCircuit } from "./circuits/compile-circuit.js";
 import { ensureDevPtau } from "./circuits/dev-ptau.js";
 import { inspectPtau } from "./circuits/inspect-ptau.js";
-import { setupGroth16 } from "./circuits/setup-groth16.js";
+import { plonkGateCount, requiredPtauPowerFor } from "./circuits/plonk-gates.js";
+import { type ProofSystem, parseProofSystem } from "./circuits/proof-system.js";
+import { setupForSystem } from "./circuits/setup-for-system.js";
 import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
+import { VerinferError } from "./errors.js";
 import { fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js";
 import type { QuantizeOptions } from "./models/quantize.js";
 import { quantizedNetworkToJson } from "./models/quantized-network.js";
@@ -34,6 +37,12 @@ export interface CompileModelOptions extends Partial<QuantizeOptions> {
   ptau?: string;
   /** Artifact cache; default `VERINFER_CACHE` or `~/.cache/verinfer`. */
   cacheDir?: string;
+  /**
+   * `"groth16"` (default): smallest proofs, circuit-specific phase-2 setup. `"plonk"` / `"fflonk"`: universal
+   * setup from the ptau alone (no per-circuit trusted party), larger circuits (every linear combination becomes
+   * gates) and a larger ptau. See `PROOF_SYSTEMS`.
+   */
+  proofSystem?: ProofSystem;
   /** Human-readable name stored in the manifest. */
   name?: string;
   /** Recompile even when the cache holds this model. */
@@ -54,8 +63,10 @@ export function compileCacheKey(params: {
   networkJson: string;
   ptauSha256: string | undefined;
   toolchain: Record<string, string>;
+  /** Absent for groth16, so that Groth16 packages keep their keys. */
+  proofSystem?: ProofSystem;
 }): string {
-  const { networkJson, ptauSha256, toolchain } = params;
+  const { networkJson, ptauSha256, toolchain, proofSystem } = params;
   return sha256Hex(
     JSON.stringify({
       format: MODEL_FORMAT,
@@ -63,6 +74,7 @@ export function compileCacheKey(params: {
       networkJson,
       ptau: ptauSha256 ?? "dev",
       toolchain,
+      ...(proofSystem && proofSystem !== "groth16" ? { proofSystem } : {}),
     }),
   );
 }
@@ -92,6 +104,7 @@ export function requiredPtauPower(nConstraints: number, nPublic: number): number
  */
 export async function compileModel(model: ModelSource, options: CompileModelOptions = {}): Promise<ModelPackage> {
   const { onProgress } = options;
+  const proofSystem = parseProofSystem(options.proofSystem ?? "groth16");
   const cacheDir = resolveCacheDir(options.cacheDir);
   const { float, network } = await quantizeModel(model, options);
   const netCommitment = await networkCommitment(network);
@@ -102,7 +115,7 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   let ptau = options.ptau ? await inspectPtau(options.ptau) : undefined;
   const networkJson = JSON.stringify(quantizedNetworkToJson(network));
   const toolchain = toolchainVersions();
-  const cacheKey = compileCacheKey({ networkJson, ptauSha256: ptau?.sha256, toolchain });
+  const cacheKey = compileCacheKey({ networkJson, ptauSha256: ptau?.sha256, toolchain, proofSystem });
   if (!options.force) {
     const cached = await findModelPackage(cacheDir, "key", cacheKey).catch(() => undefined);
     if (cached) {
@@ -128,8 +141,13 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
     unrefIdleCurveWorkers();
     const info = await snarkjs.r1cs.info({ type: "mem", data: compiled.r1cs });
     const nPublic = info.nOutputs + info.nPubInputs;
-    onProgress?.({ stage: "compile", message: `${info.nConstraints} constraints`, done: true });
-    const power = requiredPtauPower(info.nConstraints, nPublic);
+    const count = proofSystem === "groth16" ? undefined : plonkGateCount(compiled.r1cs);
+    onProgress?.({
+      stage: "compile",
+      message: `${info.nConstraints} constraints${count ? `, ${count.gates} ${proofSystem} gates` : ""}`,
+      done: true,
+    });
+    const power = count ? requiredPtauPowerFor(proofSystem, count) : requiredPtauPower(info.nConstraints, nPublic);
 
     const kind: SetupKind = ptau ? (ptau.ceremony ? "ceremony" : "unrecognized") : "dev";
     if (kind === "unrecognized" && !options.quiet) {
@@ -148,7 +166,17 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
         );
       }
     }
-    const setup = await setupGroth16({
+    if (ptau.power < power) {
+      throw new VerinferError(
+        "SETUP_REQUIRED",
+        `a ${proofSystem} setup of this circuit needs a ptau of power ${power}`,
+        {
+          details: `${options.ptau ?? ptau.file} has power ${ptau.power}`,
+        },
+      );
+    }
+    const setup = await setupForSystem({
+      system: proofSystem,
       r1cs: compiled.r1cs,
       ptauFile: ptau.file,
       ...(onProgress ? { onProgress } : {}),
@@ -186,9 +214,10 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
         constraints: info.nConstraints,
         publicSignals: nPublic,
         power,
+        ...(setup.gates !== undefined ? { gates: setup.gates } : {}),
         inspectWarnings: compiled.warnings,
       },
-      proofSystem: "groth16",
+      proofSystem,
       setup: {
         kind,
         ptauSha256: ptau.sha256,
