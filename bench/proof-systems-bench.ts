@@ -56,10 +56,17 @@ export interface SystemBenchResult {
   ptauPower: number;
   /** Setup (zkey + vkey) from a cached ptau, in ms; undefined with --count-only or when it failed. */
   setupMs?: number;
+  /**
+   * CPU time of this process (all its threads) over the compile call, setup included: less sensitive to a
+   * shared machine than wall time.
+   */
+  compileCpuMs?: number;
   /** Dev ptau generation on the way, when the cache had none large enough. */
   ptauMs?: number;
   zkeyBytes?: number;
   proveMsMedian?: number;
+  /** CPU time of the process per warm proof (witness + prove, all threads), median. */
+  proveCpuMsMedian?: number;
   verifyMsMedian?: number;
   verifyReceiptMsMedian?: number;
   /** ABI calldata of the verifier's verifyProof call (selector, proof words, public signals). */
@@ -143,6 +150,7 @@ async function benchOne(params: {
     marks[e.stage] ??= performance.now();
   };
   const loadSetup = load1();
+  const cpu0 = process.cpuUsage();
   const pkg: ModelPackage = await compileModel(dir, {
     calibration: samples.calibration,
     proofSystem: system,
@@ -151,18 +159,23 @@ async function benchOne(params: {
     onProgress,
   });
   const end = performance.now();
+  const cpu1 = process.cpuUsage(cpu0);
+  const compileCpuMs = (cpu1.user + cpu1.system) / 1000;
   const setupMs = marks.setup !== undefined ? end - marks.setup : undefined;
   const ptauMs = marks.ptau !== undefined && marks.setup !== undefined ? marks.setup - marks.ptau : undefined;
   const count = plonkGateCount(new Uint8Array(await pkg.artifact("r1cs")));
 
   const inputs = samples.inputs;
   const prove: number[] = [];
+  const proveCpu: number[] = [];
   const verify: number[] = [];
   const verifyFull: number[] = [];
   let last: ReceiptProof | undefined;
   let lastReceipt: unknown;
   for (let i = 0; i <= runs; i++) {
+    const c0 = process.cpuUsage();
     const { receipt } = await verifiableInfer(pkg, inputs[i % inputs.length] as number[]);
+    const c1 = process.cpuUsage(c0);
     if (!receipt.proof) throw new Error("expected a zk receipt");
     const proof = receipt.proof;
     const verifier = { groth16: snarkjs.groth16, plonk: snarkjs.plonk, fflonk: snarkjs.fflonk }[proof.system];
@@ -177,6 +190,7 @@ async function benchOne(params: {
     // Run 0 warms the witness generator, the curve and the zkey cache.
     if (i > 0) {
       prove.push(receipt.timings.proveMs ?? Number.NaN);
+      proveCpu.push((c1.user + c1.system) / 1000);
       verify.push(v);
       verifyFull.push(vr);
     }
@@ -212,6 +226,8 @@ async function benchOne(params: {
     ...(ptauMs !== undefined ? { ptauMs: Math.round(ptauMs) } : {}),
     zkeyBytes: pkg.manifest.artifacts.zkey.size,
     proveMsMedian: Math.round(median(prove)),
+    proveCpuMsMedian: Math.round(median(proveCpu)),
+    compileCpuMs: Math.round(compileCpuMs),
     verifyMsMedian: Math.round(median(verify)),
     verifyReceiptMsMedian: Math.round(median(verifyFull)),
     calldataBytes: 4 + 32 * (words.length + publicSignals.length),
