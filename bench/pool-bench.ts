@@ -50,7 +50,10 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
   return (user + system) / 1e6;
 }
 
-async function verifyAll(pkg: ModelPackage, proofs: Groth16ProofBundle[]): Promise<void> {
+async function verifyAll(
+  pkg: ModelPackage,
+  proofs: Pick<Groth16ProofBundle, "proof" | "publicSignals">[] | { proof: unknown; publicSignals: string[] }[],
+): Promise<void> {
   for (const p of proofs) {
     if (!(await snarkjs.groth16.verify(pkg.vkey, p.publicSignals, p.proof))) throw new Error("a proof did not verify");
   }

@@ -2,9 +2,11 @@
 pragma solidity ^0.8.24;
 
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 
 /// @title InferenceRegistry
-/// @notice Registry of verinfer models and of inferences verified for them, by a Groth16 proof checked here or by
+/// @notice Registry of verinfer models and of inferences verified for them, by a proof (Groth16, PLONK or FFLONK,
+/// snarkjs's verifiers) checked here or by
 /// an EAS off-chain attestation (Version 2, EIP-712) signed by one of the model's trusted attesters.
 ///
 /// A model is known by its model key, `keccak256(abi.encode(owner, modelCommitment, verifier))`, which is derived,
@@ -32,10 +34,13 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 /// Anyone may register any commitment with any verifier and record whatever that verifier accepts, under its own
 /// model key: such records exist, and are harmless only to a consumer that does step 1.
 contract InferenceRegistry {
-    /// @notice How a model's proofs are checked. `None`: attestations only, no verifier.
+    /// @notice How a model's proofs are checked. `None`: attestations only, no verifier. Groth16 proofs come in
+    /// through `submitProof`, PLONK and FFLONK proofs (24 words each) through `submitUniversalProof`.
     enum ProofSystem {
         None,
-        Groth16
+        Groth16,
+        Plonk,
+        Fflonk
     }
 
     /// @notice What backs a record. `Unknown` means "no record" (the zero value of an empty slot).
@@ -132,6 +137,7 @@ contract InferenceRegistry {
     error ModelNotRegistered(bytes32 modelKey);
     error CommitmentOutOfField(uint256 modelCommitment);
     error UnsupportedProofSystem(uint8 proofSystem);
+    error WrongProofSystem(bytes32 modelKey, ProofSystem registered);
     error VerifierNotContract(address verifier);
     error NotModelOwner(bytes32 modelKey, address caller);
     error NoVerifier(bytes32 modelKey);
@@ -168,16 +174,18 @@ contract InferenceRegistry {
     /// registration by someone else, or with another verifier, has another key, and only its own owner can collide
     /// with it (`ModelAlreadyRegistered`). The verifier is part of the key and cannot change: a new verifier (new
     /// setup, new circuit) is a new model key.
-    /// @param verifier The model's snarkjs Groth16 verifier, or address(0) with `proofSystem` None (attestations only).
+    /// @param verifier The model's snarkjs verifier of `proofSystem` (Groth16, Plonk, Fflonk), or address(0) with
+    /// `proofSystem` None (attestations only). Registering a verifier under the wrong system only makes every proof
+    /// fail: the system picks the function called on it.
     function registerModel(uint256 modelCommitment, address verifier, uint8 proofSystem)
         external
         returns (bytes32 modelKey)
     {
         if (modelCommitment >= R) revert CommitmentOutOfField(modelCommitment);
-        if (proofSystem > uint8(ProofSystem.Groth16)) revert UnsupportedProofSystem(proofSystem);
+        if (proofSystem > uint8(ProofSystem.Fflonk)) revert UnsupportedProofSystem(proofSystem);
         ProofSystem system = ProofSystem(proofSystem);
         // A verifier without code would make every staticcall "succeed" with empty return data.
-        if (system == ProofSystem.Groth16 && verifier.code.length == 0) revert VerifierNotContract(verifier);
+        if (system != ProofSystem.None && verifier.code.length == 0) revert VerifierNotContract(verifier);
         if (system == ProofSystem.None && verifier != address(0)) revert VerifierNotContract(verifier);
         modelKey = modelKeyOf(msg.sender, modelCommitment, verifier);
         if (models[modelKey].owner != address(0)) revert ModelAlreadyRegistered(modelKey);
@@ -226,11 +234,42 @@ contract InferenceRegistry {
         uint256[2] calldata c,
         uint256[] calldata publicSignals
     ) external returns (bytes32 key) {
+        address verifier;
+        (verifier,, key) = _beginProof(modelKey, publicSignals, false);
+        (uint256 answer, bytes32 outputHash) = _verifyGroth16(verifier, a, publicSignals);
+        _endProof(modelKey, key, verifier, answer, outputHash, publicSignals);
+    }
+
+    /// @notice Records an inference proven by a PLONK or FFLONK proof, in the calldata layout of snarkjs's verifier
+    /// of the model's registered system (`exportSolidityCallData`: 24 words, then the public signals), with the same
+    /// checks and record as `submitProof`. Reverts with WrongProofSystem for a model registered as Groth16 or None.
+    function submitUniversalProof(bytes32 modelKey, uint256[24] calldata proof, uint256[] calldata publicSignals)
+        external
+        returns (bytes32 key)
+    {
+        address verifier;
+        ProofSystem system;
+        (verifier, system, key) = _beginProof(modelKey, publicSignals, true);
+        (uint256 answer, bytes32 outputHash) = _verifyUniversal(verifier, system, proof, publicSignals);
+        _endProof(modelKey, key, verifier, answer, outputHash, publicSignals);
+    }
+
+    /// @dev What every proof needs before its verifier runs: a registered verifier of the submission's kind
+    /// (`universal`: PLONK or FFLONK, else Groth16), canonical signals, the key's commitment, no Verified record.
+    function _beginProof(bytes32 modelKey, uint256[] calldata publicSignals, bool universal)
+        internal
+        view
+        returns (address verifier, ProofSystem system, bytes32 key)
+    {
         Model storage model = models[modelKey];
-        address verifier = model.verifier;
+        verifier = model.verifier;
+        system = model.proofSystem;
         if (verifier == address(0)) {
             if (model.owner == address(0)) revert ModelNotRegistered(modelKey);
             revert NoVerifier(modelKey);
+        }
+        if (universal ? system == ProofSystem.Groth16 : system != ProofSystem.Groth16) {
+            revert WrongProofSystem(modelKey, system);
         }
         uint256 n = publicSignals.length;
         if (n < 3) revert TooFewPublicSignals(n);
@@ -243,8 +282,17 @@ contract InferenceRegistry {
 
         key = recordKey(modelKey, publicSignals[1], publicSignals[2]);
         if (records[key].kind == Kind.Verified) revert AlreadyRecorded(key, Kind.Verified);
+    }
 
-        (uint256 answer, bytes32 outputHash) = _verifyGroth16(verifier, a, publicSignals);
+    /// @dev Stores a Verified record once the verifier accepted.
+    function _endProof(
+        bytes32 modelKey,
+        bytes32 key,
+        address verifier,
+        uint256 answer,
+        bytes32 outputHash,
+        uint256[] calldata publicSignals
+    ) internal {
         if (answer == 2) revert VerifierCallFailed(verifier);
         // The verifier answers false both for a wrong proof and when a precompile ran out of gas; either way
         // nothing may be recorded, so the transaction reverts and the caller can retry with more gas.
@@ -253,6 +301,38 @@ contract InferenceRegistry {
         // The outputs themselves stay in the transaction's calldata (publicSignals[3:]); the event carries only
         // their hash: logging them again would cost 8 gas a byte for data anyone can read from the transaction.
         emit InferenceVerified(modelKey, key, msg.sender, publicSignals[1], publicSignals[2], outputHash);
+    }
+
+    /// @dev snarkjs's PLONK verifier has `verifyProof(uint256[24],uint256[n])`, its FFLONK verifier
+    /// `verifyProof(bytes32[24],uint256[n])`; the call is built as in `_verifyGroth16`: selector, the 24 proof words,
+    /// the n signals, back to back.
+    function _verifyUniversal(
+        address verifier,
+        ProofSystem system,
+        uint256[24] calldata proof,
+        uint256[] calldata publicSignals
+    ) internal view returns (uint256 answer, bytes32 outputHash) {
+        bytes4 selector = bytes4(
+            keccak256(
+                abi.encodePacked(
+                    system == ProofSystem.Plonk ? "verifyProof(uint256[24],uint256[" : "verifyProof(bytes32[24],uint256[",
+                    Strings.toString(publicSignals.length),
+                    "])"
+                )
+            )
+        );
+        assembly ("memory-safe") {
+            let input := mload(0x40)
+            mstore(input, selector)
+            calldatacopy(add(input, 0x04), proof, 0x300)
+            let size := shl(5, publicSignals.length)
+            calldatacopy(add(input, 0x304), publicSignals.offset, size)
+            answer := 2
+            if staticcall(gas(), verifier, input, add(0x304, size), 0x00, 0x20) {
+                if eq(returndatasize(), 0x20) { answer := mload(0x00) }
+            }
+            outputHash := keccak256(add(input, 0x364), sub(size, 0x60))
+        }
     }
 
     /// @dev The index of the first public signal that is not a field element, or publicSignals.length if none.
@@ -431,7 +511,7 @@ contract InferenceRegistry {
         return records[recordKey(modelKey, inputCommitment, outputCommitment)];
     }
 
-    /// @notice Whether a Groth16 proof of this inference was verified here by the verifier of `modelKey`
+    /// @notice Whether a proof of this inference was verified here by the verifier of `modelKey`
     /// (attestations do not count). Only as meaningful as the model key: see the contract's notice.
     function isVerified(bytes32 modelKey, uint256 inputCommitment, uint256 outputCommitment)
         external

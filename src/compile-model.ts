@@ -5,7 +5,11 @@ import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } 
 import { vkeyCid } from "./attest/vkey-cid.js";
 import { generateCircuit } from "./circuits/codegen.js";
 import { compileCircuit } from "./circuits/compile-circuit.js";
+import { ensureDevPtau } from "./circuits/dev-ptau.js";
 import { inspectPtau } from "./circuits/inspect-ptau.js";
+import { plonkGateCount, requiredPtauPowerFor } from "./circuits/plonk-gates.js";
+import { type ProofSystem, parseProofSystem } from "./circuits/proof-system.js";
+import { setupForSystem } from "./circuits/setup-for-system.js";
 import { setupGroth16 } from "./circuits/setup-groth16.js";
 import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "./errors.js";
@@ -35,6 +39,12 @@ export interface CompileModelOptions extends Partial<QuantizeOptions> {
   ptau?: string;
   /** Artifact cache; default `VERINFER_CACHE` or `~/.cache/verinfer`. */
   cacheDir?: string;
+  /**
+   * `"groth16"` (default): smallest proofs, circuit-specific phase-2 setup. `"plonk"` / `"fflonk"`: universal
+   * setup from the ptau alone (no per-circuit trusted party), larger circuits (every linear combination becomes
+   * gates) and a larger ptau. See `PROOF_SYSTEMS`.
+   */
+  proofSystem?: ProofSystem;
   /** Human-readable name stored in the manifest. */
   name?: string;
   /** Recompile even when the cache holds this model. */
@@ -55,8 +65,10 @@ export function compileCacheKey(params: {
   networkJson: string;
   ptauSha256: string | undefined;
   toolchain: Record<string, string>;
+  /** Absent for groth16, so that Groth16 packages keep their keys. */
+  proofSystem?: ProofSystem;
 }): string {
-  const { networkJson, ptauSha256, toolchain } = params;
+  const { networkJson, ptauSha256, toolchain, proofSystem } = params;
   return sha256Hex(
     JSON.stringify({
       format: MODEL_FORMAT,
@@ -64,6 +76,7 @@ export function compileCacheKey(params: {
       networkJson,
       ptau: ptauSha256 ?? "dev",
       toolchain,
+      ...(proofSystem && proofSystem !== "groth16" ? { proofSystem } : {}),
     }),
   );
 }
@@ -93,6 +106,7 @@ export function requiredPtauPower(nConstraints: number, nPublic: number): number
  */
 export async function compileModel(model: ModelSource, options: CompileModelOptions = {}): Promise<ModelPackage> {
   const { onProgress } = options;
+  const proofSystem = parseProofSystem(options.proofSystem ?? "groth16");
   const cacheDir = resolveCacheDir(options.cacheDir);
   const { float, network } = await quantizeModel(model, options);
   const netCommitment = await networkCommitment(network);
@@ -103,7 +117,7 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   let ptau = options.ptau ? await inspectPtau(options.ptau) : undefined;
   const networkJson = JSON.stringify(quantizedNetworkToJson(network));
   const toolchain = toolchainVersions();
-  const cacheKey = compileCacheKey({ networkJson, ptauSha256: ptau?.sha256, toolchain });
+  const cacheKey = compileCacheKey({ networkJson, ptauSha256: ptau?.sha256, toolchain, proofSystem });
   if (!options.force) {
     const cached = await findModelPackage(cacheDir, "key", cacheKey).catch(() => undefined);
     if (cached) {
@@ -131,8 +145,13 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
     unrefIdleCurveWorkers();
     const info = await snarkjs.r1cs.info({ type: "mem", data: compiled.r1cs });
     const nPublic = info.nOutputs + info.nPubInputs;
-    onProgress?.({ stage: "compile", message: `${info.nConstraints} constraints`, done: true });
-    const power = requiredPtauPower(info.nConstraints, nPublic);
+    const count = proofSystem === "groth16" ? undefined : plonkGateCount(compiled.r1cs);
+    onProgress?.({
+      stage: "compile",
+      message: `${info.nConstraints} constraints${count ? `, ${count.gates} ${proofSystem} gates` : ""}`,
+      done: true,
+    });
+    const power = count ? requiredPtauPowerFor(proofSystem, count) : requiredPtauPower(info.nConstraints, nPublic);
 
     const kind: SetupKind = ptau ? (ptau.ceremony ? "ceremony" : "unrecognized") : "dev";
     if (kind === "unrecognized" && !options.quiet) {
@@ -149,13 +168,35 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
         );
       }
     }
-    // A dev setup writes its own dev ptau (same secrets as the zkey, so `zkey verify` holds) into the cache.
-    const setup = await setupGroth16({
-      r1cs: compiled.r1cs,
-      ...(ptau ? { ptauFile: ptau.file } : { devPtauDir: path.join(cacheDir, "ptau") }),
-      ...(onProgress ? { onProgress } : {}),
-    });
-    ptau ??= setup.devPtau;
+    // PLONK and FFLONK set up from the ptau alone: a dev one is the cached dev ptau of the power they need.
+    if (!ptau && proofSystem !== "groth16") {
+      const dev = await ensureDevPtau({ power, cacheDir, ...(onProgress ? { onProgress } : {}) });
+      ptau = await inspectPtau(dev.file);
+    }
+    if (ptau && ptau.power < power) {
+      throw new VerinferError(
+        "SETUP_REQUIRED",
+        `a ${proofSystem} setup of this circuit needs a ptau of power ${power}`,
+        {
+          details: `${options.ptau ?? ptau.file} has power ${ptau.power}`,
+        },
+      );
+    }
+    // A Groth16 dev setup writes its own dev ptau (same secrets as the zkey, so `zkey verify` holds) into the cache.
+    const setup =
+      proofSystem === "groth16"
+        ? await setupGroth16({
+            r1cs: compiled.r1cs,
+            ...(ptau ? { ptauFile: ptau.file } : { devPtauDir: path.join(cacheDir, "ptau") }),
+            ...(onProgress ? { onProgress } : {}),
+          })
+        : await setupForSystem({
+            system: proofSystem,
+            r1cs: compiled.r1cs,
+            ptauFile: (ptau as NonNullable<typeof ptau>).file,
+            ...(onProgress ? { onProgress } : {}),
+          });
+    ptau ??= "devPtau" in setup ? setup.devPtau : undefined;
     if (!ptau) throw new VerinferError("INTERNAL", "the dev setup returned no ptau");
 
     const store = new ArtifactStore(cacheDir);
@@ -184,9 +225,10 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
         constraints: info.nConstraints,
         publicSignals: nPublic,
         power,
+        ...("gates" in setup && setup.gates !== undefined ? { gates: setup.gates } : {}),
         inspectWarnings: compiled.warnings,
       },
-      proofSystem: "groth16",
+      proofSystem,
       setup: {
         kind,
         ptauSha256: ptau.sha256,

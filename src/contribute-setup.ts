@@ -30,7 +30,7 @@ export interface ContributeSetupOptions {
  * need to trust the earlier ones. If the old package was audited (or set up in this cache), the new one
  * inherits that record; otherwise run `verifyPackage` on it.
  *
- * @throws VerinferError `INVALID_INPUT` (name), `INVALID_OPTIONS` (a ptau that is not the package's),
+ * @throws VerinferError `INVALID_INPUT` (name), `UNSUPPORTED_MODE` (a PLONK/FFLONK package), `INVALID_OPTIONS` (a ptau that is not the package's),
  *   `ARTIFACT_MISSING` (ptau or artifacts), `SETUP_REQUIRED` (the zkey chain does not verify).
  * @example
  * ```ts
@@ -42,6 +42,11 @@ export async function contributeSetup(pkg: ModelPackage, options: ContributeSetu
   const { onProgress } = options;
   assertContributionName(options.name);
   const { manifest, store } = pkg;
+  if (manifest.proofSystem !== "groth16") {
+    throw new VerinferError("UNSUPPORTED_MODE", `a ${manifest.proofSystem} setup has no phase 2 to contribute to`, {
+      details: "its zkey follows from the r1cs and the ptau alone: there is no circuit-specific secret",
+    });
+  }
   const ptau = await packagePtau(pkg, options.ptau);
   if (ptau.blake2b !== manifest.setup.ptauBlake2b) {
     throw new VerinferError("INVALID_OPTIONS", `${ptau.file} is not the ptau model ${pkg.id} was set up with`, {

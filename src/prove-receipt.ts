@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { Receipt, ReceiptProof } from "./attest/receipt.js";
-import { type Groth16ProofBundle, proveGroth16 } from "./circuits/prove-groth16.js";
+import { proveCircuit, type SnarkProofBundle } from "./circuits/prove-circuit.js";
 import type { ProverPool } from "./circuits/prover-pool.js";
 import { VerinferError } from "./errors.js";
 import { toField } from "./field.js";
@@ -19,7 +19,8 @@ export interface ProveReceiptParams {
 }
 
 /**
- * Proves a receipt's statement with Groth16 and returns it as a `zk` receipt with the same commitments and
+ * Proves a receipt's statement in the package's proof system (Groth16, PLONK or FFLONK) and returns it as a
+ * `zk` receipt with the same commitments and
  * outputs. The proof's public signals are cross-checked against the receipt: a mismatch means the circuit
  * and the integer reference disagree, which is a bug (`INTERNAL`), never a valid receipt.
  *
@@ -30,7 +31,7 @@ export interface ProveReceiptParams {
  */
 export async function proveReceipt(params: ProveReceiptParams): Promise<Receipt> {
   const { pkg, base, pool } = params;
-  let proof: Groth16ProofBundle;
+  let proof: SnarkProofBundle;
   let proveTimings: Record<string, number>;
   if (pool) {
     const pooled = await pool.prove({ pkg, input: params.input, salts: params.salts });
@@ -39,12 +40,16 @@ export async function proveReceipt(params: ProveReceiptParams): Promise<Receipt>
   } else {
     const { witness, zkey } = await pkg.provingArtifacts();
     const t = performance.now();
-    proof = await proveGroth16({
+    proof = await proveCircuit({
+      system: pkg.manifest.proofSystem,
       witness,
       zkey,
       inputs: { input: params.input, inputSalt: params.salts.input, outputSalt: params.salts.output },
     });
     proveTimings = { proveMs: performance.now() - t };
+  }
+  if (proof.system !== pkg.manifest.proofSystem) {
+    throw new VerinferError("INTERNAL", `a ${proof.system} proof for a ${pkg.manifest.proofSystem} package`);
   }
   const expected = [
     base.model.commitment,
@@ -63,7 +68,7 @@ export async function proveReceipt(params: ProveReceiptParams): Promise<Receipt>
   return {
     ...rest,
     mode: "zk",
-    proof: { system: "groth16", proof: proof.proof as ReceiptProof["proof"], publicSignals: proof.publicSignals },
+    proof: { system: proof.system, proof: proof.proof, publicSignals: proof.publicSignals } as ReceiptProof,
     timings: { ...base.timings, ...proveTimings },
   };
 }

@@ -9,11 +9,17 @@ export interface TrustCheck {
   detail?: string;
 }
 
-/** What a passing `requireCeremony` check does not vouch for. */
+/** What a passing `requireCeremony` check does not vouch for (Groth16). */
 export const CEREMONY_CHECK_LIMITS =
   "Not covered: Groth16 is sound only if at least one ptau contributor AND at least one phase-2 contributor " +
   "were honest (kept no secret); this check cannot tell whether any was. It says nothing about what the model " +
   "computes, nor about a vkey other than the package's.";
+
+/** What a passing `requireCeremony` check does not vouch for (PLONK, FFLONK). */
+export const UNIVERSAL_CEREMONY_CHECK_LIMITS =
+  "No per-circuit trusted party: a PLONK/FFLONK zkey follows from the r1cs and the ptau alone, with no secret of " +
+  "its own, so the proof system is sound if at least one contributor to the public ceremony was honest. Not " +
+  "covered: whether any was; what the model computes; a vkey other than the package's.";
 
 function via(record: AuditRecord): string {
   const how =
@@ -56,6 +62,16 @@ export async function setupTrustCheck(pkg: ModelPackage | undefined): Promise<Tr
       "this package's zkey was never verified against its r1cs and the ceremony ptau here: " +
         `run verifyPackage(pkg, { ptau }) or \`verinfer audit ${pkg.id} --ptau ${ceremony.file}\``,
     );
+  }
+  if (pkg.manifest.proofSystem !== "groth16") {
+    return {
+      name: "setup",
+      ok: true,
+      detail:
+        `Covered: the ptau is ${ceremony.file} (Hermez/Polygon perpetual powers of tau, 2^${ceremony.power}, pinned ` +
+        `BLAKE2b-512), and this package's ${pkg.manifest.proofSystem} zkey was derived from its r1cs and that ptau ` +
+        `(${via(record)}). ${UNIVERSAL_CEREMONY_CHECK_LIMITS}`,
+    };
   }
   const names = setup.contributions.map((c) => JSON.stringify(c.name)).join(", ");
   return {

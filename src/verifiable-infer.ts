@@ -19,7 +19,10 @@ import { proveReceipt } from "./prove-receipt.js";
 import { receiptStatement } from "./receipt-statement.js";
 import { ModelPackage } from "./storage/model-package.js";
 
-/** Receipt modes: `"zk"` (Groth16 proof), `"attest"` (signed EAS attestation), `"none"` (commitments only). */
+/**
+ * Receipt modes: `"zk"` (a proof in the package's system: Groth16, PLONK or FFLONK), `"attest"` (signed EAS
+ * attestation), `"none"` (commitments only).
+ */
 export type InferMode = ReceiptMode;
 
 /** Options of {@link verifiableInfer}. */
@@ -108,7 +111,7 @@ function quantizeAll(net: ModelPackage["network"], inputs: readonly unknown[]): 
 
 /**
  * Runs a batch: float inference in one tfjs call, then per input the integer reference, commitments, and the
- * mode's guarantee (Groth16 proof, signed attestation, or none). All inputs are validated before any work.
+ * mode's guarantee (a proof in the package's proof system, signed attestation, or none). All inputs are validated before any work.
  *
  * @example
  * ```ts

@@ -5,6 +5,7 @@ import { modelCommitment, modelIdFromCommitment } from "./attest/model-commitmen
 import { ceremonyPtau } from "./circuits/ceremony-ptau.js";
 import { generateCircuit } from "./circuits/codegen.js";
 import { type CompiledCircuit, compileCircuit } from "./circuits/compile-circuit.js";
+import { setupForSystem } from "./circuits/setup-for-system.js";
 import { verifyZkey } from "./circuits/verify-zkey.js";
 import { packagePtau } from "./package-ptau.js";
 import type { OnProgress } from "./progress.js";
@@ -60,8 +61,9 @@ const sameList = (a: readonly { name: string; hash: string }[], b: readonly { na
  * - `verification key`: equal to the one exported from the zkey;
  * - `ptau`: the ptau file is the one the manifest names (BLAKE2b-512, sha256, power);
  * - `setup kind`: `"ceremony"` exactly when that hash is a pinned ceremony file;
- * - `zkey`: the zkey follows from the r1cs and the ptau through a valid chain of phase-2 contributions;
- * - `contributions`: that chain (at least one) is the one the manifest lists.
+ * - `zkey`: Groth16 — the zkey follows from the r1cs and the ptau through a valid chain of phase-2 contributions;
+ *   PLONK/FFLONK — the zkey is byte for byte the one the setup regenerates from the r1cs and the ptau;
+ * - `contributions`: Groth16 — that chain (at least one) is the one the manifest lists; PLONK/FFLONK — none.
  *
  * When every check passes it records the audit for this exact manifest (in memory, and in the package's cache
  * unless `persist: false`), which is what `requireCeremony` looks for. A package that fails returns
@@ -192,6 +194,38 @@ export async function verifyPackage(
     pinned ? `ceremony: ${pinned.file}` : setup.kind,
   );
 
+  if (manifest.proofSystem !== "groth16") {
+    // A PLONK/FFLONK zkey is a function of the r1cs and the ptau: regenerate it and compare, byte for byte.
+    step(`regenerating the ${manifest.proofSystem} zkey from the r1cs and the ptau`);
+    let regenerated: string | undefined;
+    let setupError: string | undefined;
+    try {
+      const setup = await setupForSystem({
+        system: manifest.proofSystem,
+        r1cs: new Uint8Array(r1cs),
+        ptauFile: ptau.file,
+        ...(onProgress ? { onProgress } : {}),
+      });
+      regenerated = sha256Hex(setup.zkey);
+    } catch (error) {
+      setupError = `no ${manifest.proofSystem} zkey follows from the r1cs and the ptau: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    check(
+      "zkey",
+      setupError ??
+        (regenerated === manifest.artifacts.zkey.sha256
+          ? undefined
+          : `the zkey is not the ${manifest.proofSystem} setup of the r1cs and the ptau`),
+      `regenerated, sha256 ${manifest.artifacts.zkey.sha256}`,
+    );
+    check(
+      "contributions",
+      setup.contributions.length === 0 ? undefined : `a ${manifest.proofSystem} setup has no phase-2 contributions`,
+      "none: universal setup, no circuit-specific secret",
+    );
+    return finish();
+  }
+
   step("verifying the zkey against the r1cs and the ptau (snarkjs zkey verify)");
   const verified = await verifyZkey({
     r1cs: new Uint8Array(r1cs),
@@ -212,17 +246,25 @@ export async function verifyPackage(
     verified.contributions.map((c) => `${JSON.stringify(c.name)} ${c.hash.slice(0, 16)}…`).join(", "),
   );
 
-  const ok = checks.every((c) => c.ok);
-  if (ok) {
-    const passed = checks.map((c) => ({ name: c.name, ok: true as const, ...(c.detail ? { detail: c.detail } : {}) }));
-    await recordAudit(
-      pkg,
-      { ptauBlake2b: ptau.blake2b, via: "audit", checks: passed },
-      {
-        persist: options.persist ?? true,
-      },
-    );
+  return finish();
+
+  async function finish(): Promise<VerifyPackageResult> {
+    const ok = checks.every((c) => c.ok);
+    if (ok) {
+      const passed = checks.map((c) => ({
+        name: c.name,
+        ok: true as const,
+        ...(c.detail ? { detail: c.detail } : {}),
+      }));
+      await recordAudit(
+        pkg,
+        { ptauBlake2b: ptau.blake2b, via: "audit", checks: passed },
+        {
+          persist: options.persist ?? true,
+        },
+      );
+    }
+    onProgress?.({ stage: "audit", message: ok ? "package verified" : "package FAILED its audit", done: true });
+    return { ok, checks };
   }
-  onProgress?.({ stage: "audit", message: ok ? "package verified" : "package FAILED its audit", done: true });
-  return { ok, checks };
 }

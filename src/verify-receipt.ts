@@ -11,6 +11,7 @@ import { type ModelIo, modelCommitmentOf, modelIdFromCommitment } from "./attest
 import { outputHash } from "./attest/output-hash.js";
 import { RECEIPT_FORMAT, type Receipt, type ReceiptMode, ReceiptSchema } from "./attest/receipt.js";
 import { vkeyCid } from "./attest/vkey-cid.js";
+import { PROOF_SYSTEMS } from "./circuits/proof-system.js";
 import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME, fromField } from "./field.js";
@@ -151,6 +152,14 @@ function publicSignals(r: Receipt): string | undefined {
   return undefined;
 }
 
+/** The receipt's proof system against the key's: a proof is only checked by a verifier of its own system. */
+function proofSystem(r: Receipt, vkey: Record<string, unknown>): string | undefined {
+  const system = r.proof?.system;
+  return system === vkey.protocol
+    ? undefined
+    : `the receipt claims a ${String(system)} proof, the verification key is ${String(vkey.protocol)}`;
+}
+
 async function zkProof(r: Receipt, vkey: Record<string, unknown>): Promise<string | undefined> {
   const proof = r.proof;
   if (!proof) return "zk receipt without a proof";
@@ -158,9 +167,12 @@ async function zkProof(r: Receipt, vkey: Record<string, unknown>): Promise<strin
     return `vkey expects ${vkey.nPublic} public signals, the proof has ${proof.publicSignals.length}`;
   }
   unrefIdleCurveWorkers();
+  const verifier = { groth16: snarkjs.groth16, plonk: snarkjs.plonk, fflonk: snarkjs.fflonk }[proof.system];
   try {
-    const ok = await snarkjs.groth16.verify(vkey, proof.publicSignals, proof.proof);
-    return ok ? undefined : "groth16 proof does not verify against the verification key";
+    // snarkjs's verifiers log failures through console unless given a logger; the reason is returned instead.
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const ok = await verifier.verify(vkey, proof.publicSignals, proof.proof, quiet);
+    return ok ? undefined : `${proof.system} proof does not verify against the verification key`;
   } catch (cause) {
     return `proof could not be checked: ${cause instanceof Error ? cause.message : String(cause)}`;
   }
@@ -337,7 +349,8 @@ function unverifiedFields(
  * - every mode: the receipt's own statement — the model commitment recomputed from the stated input/output
  *   format (shapes, quantization, output width and scale) and network commitment, the id, each output within its
  *   width, values dequantized from the integers;
- * - `zk`: the Groth16 proof with the real snarkjs verifier against the package's key (or the caller's `vkey`),
+ * - `zk`: the proof (Groth16, PLONK or FFLONK: the receipt's `proof.system` must be the key's `protocol`) with
+ *   the real snarkjs verifier against the package's key (or the caller's `vkey`),
  *   the receipt's named key against it, and every stated field against the public signals — so with nothing but
  *   a trusted vkey the output scale and input quantization are bound too;
  * - `attest`: the EAS attestation (signature, uid, schema, domain, trusted signer, age) and every commitment in
@@ -386,8 +399,11 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
             : undefined,
         },
       );
-    if (vkey.protocol !== "groth16" || typeof vkey.nPublic !== "number") {
-      throw new VerinferError("INVALID_OPTIONS", "vkey is not a snarkjs groth16 verification key");
+    if (!(PROOF_SYSTEMS as readonly unknown[]).includes(vkey.protocol) || typeof vkey.nPublic !== "number") {
+      throw new VerinferError(
+        "INVALID_OPTIONS",
+        `vkey is not a snarkjs verification key of ${PROOF_SYSTEMS.join(", ")} (bn128)`,
+      );
     }
   }
   if (r.mode === "attest" && !options.trustedSigners?.length) {
@@ -438,9 +454,11 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
             "one model give two keys: verify with the package or vkey of the compile that proved it"
         : undefined,
     );
+    const system = proofSystem(r, key);
+    check("proof system", system);
     const signals = publicSignals(r);
     check("public signals", signals);
-    if (signals === undefined) check("groth16 proof", await zkProof(r, key));
+    if (signals === undefined && system === undefined) check(`${r.proof?.system} proof`, await zkProof(r, key));
   } else if (r.mode === "attest") {
     attestationChecks("attestation", r.attestation, INFERENCE_SCHEMA_UID, options.trustedSigners);
     check("attested fields", attestedFields(r));

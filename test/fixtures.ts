@@ -6,7 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll } from "vitest";
-import type { Receipt, ReceiptProof } from "../src/attest/receipt.js";
+import type { Groth16ReceiptProof, Receipt, ReceiptProof } from "../src/attest/receipt.js";
 import { compileModel } from "../src/compile-model.js";
 import type { DenseNetwork } from "../src/models/dense-network.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
@@ -49,13 +49,23 @@ export async function errorOf(promise: Promise<unknown>): Promise<unknown> {
   throw new Error("expected a rejection");
 }
 
-/** A receipt of mode "zk", whose proof is present. */
-export type ZkReceipt = Receipt & { proof: ReceiptProof };
+/** A receipt of mode "zk" with a Groth16 proof. */
+export type ZkReceipt = Receipt & { proof: Groth16ReceiptProof };
 
-/** Narrows a receipt to a zk receipt, failing the test when it has no proof. */
+/** A receipt of mode "zk" with a proof of any system. */
+export type AnyZkReceipt = Receipt & { proof: ReceiptProof };
+
+/** Narrows a receipt to a Groth16 zk receipt, failing the test when it has no (Groth16) proof. */
 export function asZk(receipt: Receipt): ZkReceipt {
   if (!receipt.proof) throw new Error(`expected a zk receipt, got mode ${receipt.mode}`);
+  if (receipt.proof.system !== "groth16") throw new Error(`expected a groth16 proof, got ${receipt.proof.system}`);
   return receipt as ZkReceipt;
+}
+
+/** Narrows a receipt to a zk receipt of any proof system, failing the test when it has no proof. */
+export function asAnyZk(receipt: Receipt): AnyZkReceipt {
+  if (!receipt.proof) throw new Error(`expected a zk receipt, got mode ${receipt.mode}`);
+  return receipt as AnyZkReceipt;
 }
 
 /** A second, tiny model: 4 → 3 relu → 4, so its vkey has as many public signals as the demo's. */

@@ -176,8 +176,9 @@ describe("a receipt's fields are checked or listed as unverified", () => {
       signer: inferenceNode,
     });
     const r = clone(attested);
-    r.proof = clone(receipt.proof);
-    r.proof.proof.pi_a[0] = "1";
+    const proof = clone(receipt.proof);
+    proof.proof.pi_a[0] = "1";
+    r.proof = proof;
     const result = await verifyReceipt(r, { trustedSigners: [inferenceNode.address] });
     expect(result.valid === false || unverifiedFields(result).includes("proof")).toBe(true);
   });

@@ -70,7 +70,11 @@ export {
 export { outputHash } from "./output-hash.js";
 export { getPoseidon, poseidonChain } from "./poseidon.js";
 export {
+  FFLONK_EVALUATIONS,
+  FflonkProofSchema,
   Groth16ProofSchema,
+  type Groth16ReceiptProof,
+  PlonkProofSchema,
   RECEIPT_FORMAT,
   RECEIPT_MODES,
   type Receipt,
@@ -78,6 +82,7 @@ export {
   ReceiptAttestationSchema,
   type ReceiptMode,
   type ReceiptProof,
+  ReceiptProofSchema,
   ReceiptSchema,
   type Salts,
 } from "./receipt.js";

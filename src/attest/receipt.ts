@@ -39,6 +39,74 @@ export const Groth16ProofSchema = z.object({
   curve: z.literal("bn128"),
 });
 
+const g1Point = z.array(fieldDecimal).length(3);
+
+/** zod schema of a snarkjs PLONK `proof.json` (G1 points in projective JSON, evaluations as decimals). */
+export const PlonkProofSchema = z.object({
+  A: g1Point,
+  B: g1Point,
+  C: g1Point,
+  Z: g1Point,
+  T1: g1Point,
+  T2: g1Point,
+  T3: g1Point,
+  Wxi: g1Point,
+  Wxiw: g1Point,
+  eval_a: fieldDecimal,
+  eval_b: fieldDecimal,
+  eval_c: fieldDecimal,
+  eval_s1: fieldDecimal,
+  eval_s2: fieldDecimal,
+  eval_zw: fieldDecimal,
+  protocol: z.literal("plonk"),
+  curve: z.literal("bn128"),
+});
+
+/** The evaluations of a snarkjs FFLONK proof, in the order its Solidity verifier reads them. */
+export const FFLONK_EVALUATIONS = [
+  "ql",
+  "qr",
+  "qm",
+  "qo",
+  "qc",
+  "s1",
+  "s2",
+  "s3",
+  "a",
+  "b",
+  "c",
+  "z",
+  "zw",
+  "t1w",
+  "t2w",
+  "inv",
+] as const;
+
+/** zod schema of a snarkjs FFLONK `proof.json`. */
+export const FflonkProofSchema = z.object({
+  polynomials: z.object({ C1: g1Point, C2: g1Point, W1: g1Point, W2: g1Point }),
+  evaluations: z.object(
+    Object.fromEntries(FFLONK_EVALUATIONS.map((k) => [k, fieldDecimal])) as Record<
+      (typeof FFLONK_EVALUATIONS)[number],
+      typeof fieldDecimal
+    >,
+  ),
+  protocol: z.literal("fflonk"),
+  curve: z.literal("bn128"),
+});
+
+const publicSignalsSchema = z.array(fieldDecimal).min(4);
+
+/**
+ * zod schema of a zk receipt's `proof`: the proof system, snarkjs's proof JSON of that system (its `protocol`
+ * must agree) and the public signals.
+ */
+export const ReceiptProofSchema = z.discriminatedUnion("system", [
+  z.object({ system: z.literal("groth16"), proof: Groth16ProofSchema, publicSignals: publicSignalsSchema }),
+  z.object({ system: z.literal("plonk"), proof: PlonkProofSchema, publicSignals: publicSignalsSchema }),
+  z.object({ system: z.literal("fflonk"), proof: FflonkProofSchema, publicSignals: publicSignalsSchema }),
+]);
+
 /** Receipt modes: a zk proof, a signed attestation, or commitments only (checkable by re-execution). */
 export const RECEIPT_MODES = ["zk", "attest", "none"] as const;
 /** One of {@link RECEIPT_MODES}. */
@@ -128,13 +196,7 @@ export const ReceiptSchema = z
       probabilities: z.array(z.number()).optional(),
     }),
     /** Present in `zk` receipts. */
-    proof: z
-      .object({
-        system: z.literal("groth16"),
-        proof: Groth16ProofSchema,
-        publicSignals: z.array(fieldDecimal).min(4),
-      })
-      .optional(),
+    proof: ReceiptProofSchema.optional(),
     /** Present in `attest` receipts. */
     attestation: ReceiptAttestationSchema.optional(),
     /** Which tfjs backend computed `output.float` (not covered by a proof; covered by an attestation). */
@@ -177,6 +239,9 @@ export interface Salts {
 
 /** The `proof` field of a zk receipt. */
 export type ReceiptProof = NonNullable<Receipt["proof"]>;
+
+/** The `proof` field of a Groth16 zk receipt. */
+export type Groth16ReceiptProof = Extract<ReceiptProof, { system: "groth16" }>;
 
 /** The `attestation` field of an attest receipt: `{ sig, signer }` as EAS tools share it. */
 export type ReceiptAttestation = NonNullable<Receipt["attestation"]>;

@@ -1,17 +1,19 @@
 import type { ContractRunner } from "ethers";
+import type { ProofSystem } from "../circuits/proof-system.js";
 import { VerinferError } from "../errors.js";
 import { ModelPackage } from "../storage/model-package.js";
 import { type Deployed, deployCompiled } from "./deploy-compiled.js";
-import { exportSolidityVerifier } from "./export-solidity-verifier.js";
+import { exportSolidityVerifier, verifierContractName } from "./export-solidity-verifier.js";
 import { groth16VerifierSource } from "./groth16-verifier-source.js";
-import { compileSolidity } from "./solc-compile.js";
+import { type CompiledContract, compileSolidity } from "./solc-compile.js";
+import { universalVerifierSource } from "./universal-verifier-source.js";
 
-/** What a verifier is generated from: a model package (its zkey) or a bare Groth16 verification key. */
+/** What a verifier is generated from: a model package (its zkey) or a bare verification key (any system). */
 export type VerifierSource = ModelPackage | { vkey: unknown };
 
 /**
- * Generates, compiles and deploys a Groth16 verifier (snarkjs's template, solc-js, optimizer on) for a model
- * package, from its zkey, or for a bare verification key.
+ * Generates, compiles and deploys the verifier of a model package's proof system (snarkjs's Groth16, PLONK or
+ * FFLONK template, solc-js, optimizer on), from its zkey, or for a bare verification key.
  *
  * @throws VerinferError `CHAIN_ERROR` when the deployment fails, `COMPILE_FAILED` when solc does, `INVALID_INPUT`
  *   for a vkey that is not a Groth16 bn128 key.
@@ -25,13 +27,27 @@ export type VerifierSource = ModelPackage | { vkey: unknown };
  * ```
  */
 export async function deployVerifier(signer: ContractRunner, from: VerifierSource): Promise<Deployed> {
-  const source = await verifierSolidity(from);
-  const compiled = (await compileSolidity({ "Groth16Verifier.sol": source })).get("Groth16Verifier");
-  if (!compiled) throw new VerinferError("COMPILE_FAILED", "the exported verifier holds no Groth16Verifier");
-  return deployCompiled(signer, compiled, [], "deployVerifier");
+  return deployCompiled(signer, await compileVerifier(from), [], "deployVerifier");
+}
+
+/** The system of a verifier source: the package's, or the bare key's `protocol`. */
+function sourceSystem(from: VerifierSource): ProofSystem {
+  if (from instanceof ModelPackage) return from.manifest.proofSystem;
+  const protocol = (from.vkey as { protocol?: unknown } | null)?.protocol;
+  if (protocol === "plonk" || protocol === "fflonk") return protocol;
+  return "groth16";
 }
 
 /** The verifier's Solidity source, from a package's zkey or from a bare vkey. */
 export function verifierSolidity(from: VerifierSource): Promise<string> {
-  return from instanceof ModelPackage ? exportSolidityVerifier(from) : groth16VerifierSource(from.vkey);
+  if (from instanceof ModelPackage) return exportSolidityVerifier(from);
+  return sourceSystem(from) === "groth16" ? groth16VerifierSource(from.vkey) : universalVerifierSource(from.vkey);
+}
+
+/** Renders and compiles the verifier of a package or vkey (what {@link deployVerifier} deploys). */
+export async function compileVerifier(from: VerifierSource): Promise<CompiledContract> {
+  const name = verifierContractName(sourceSystem(from));
+  const compiled = (await compileSolidity({ [`${name}.sol`]: await verifierSolidity(from) })).get(name);
+  if (!compiled) throw new VerinferError("COMPILE_FAILED", `the exported verifier holds no ${name}`);
+  return compiled;
 }

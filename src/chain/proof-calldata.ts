@@ -1,4 +1,4 @@
-import type { ReceiptProof } from "../attest/receipt.js";
+import { FFLONK_EVALUATIONS, type ReceiptProof } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
 
 type G1 = [bigint, bigint];
@@ -40,7 +40,9 @@ function coordinate(value: string | undefined, what: string): bigint {
  * await verifier.verifyProof(a, b, c, publicSignals);
  * ```
  */
-export function groth16Calldata(proof: Pick<ReceiptProof, "proof" | "publicSignals">): Groth16Calldata {
+export function groth16Calldata(
+  proof: Pick<Extract<ReceiptProof, { system: "groth16" }>, "proof" | "publicSignals">,
+): Groth16Calldata {
   const { pi_a, pi_b, pi_c } = proof.proof;
   const b0 = pi_b[0] ?? [];
   const b1 = pi_b[1] ?? [];
@@ -51,11 +53,75 @@ export function groth16Calldata(proof: Pick<ReceiptProof, "proof" | "publicSigna
       [coordinate(b1[1], "pi_b[1][1]"), coordinate(b1[0], "pi_b[1][0]")],
     ],
     c: [coordinate(pi_c[0], "pi_c[0]"), coordinate(pi_c[1], "pi_c[1]")],
-    publicSignals: proof.publicSignals.map((s, i) => {
-      if (!/^\d{1,78}$/.test(s)) throw new VerinferError("MALFORMED_RECEIPT", `publicSignals[${i}] is not decimal`);
-      const v = BigInt(s);
-      if (v >= 1n << 256n) throw new VerinferError("MALFORMED_RECEIPT", `publicSignals[${i}] does not fit uint256`);
-      return v;
-    }),
+    publicSignals: signals(proof.publicSignals),
   };
+}
+
+function word(value: string | undefined, what: string): bigint {
+  if (value === undefined || !/^\d{1,78}$/.test(value)) {
+    throw new VerinferError("MALFORMED_RECEIPT", `${what} is not decimal`, { meta: { value } });
+  }
+  const v = BigInt(value);
+  if (v >= 1n << 256n) throw new VerinferError("MALFORMED_RECEIPT", `${what} does not fit uint256`);
+  return v;
+}
+
+function signals(publicSignals: readonly string[]): bigint[] {
+  return publicSignals.map((s, i) => word(s, `publicSignals[${i}]`));
+}
+
+function point(p: readonly string[] | undefined, what: string): [bigint, bigint] {
+  return [coordinate(p?.[0], `${what}[0]`), coordinate(p?.[1], `${what}[1]`)];
+}
+
+/**
+ * The arguments of a snarkjs PLONK or FFLONK verifier's `verifyProof(proof, publicSignals)` (and the registry's
+ * `submitPlonkProof` / `submitFflonkProof`): the proof as 24 words, the public signals as they are.
+ */
+export interface UniversalCalldata {
+  proof: bigint[];
+  publicSignals: bigint[];
+}
+
+/**
+ * Converts a snarkjs PLONK proof and its public signals to the calldata of snarkjs's PLONK Solidity verifier,
+ * `verifyProof(uint256[24], uint256[n])` — the same numbers `snarkjs.plonk.exportSolidityCallData` prints: the
+ * nine G1 commitments (A, B, C, Z, T1, T2, T3, Wxi, Wxiw) as affine x, y, then the six evaluations. Values are
+ * passed through unreduced: one outside its field is rejected on chain, never wrapped here.
+ *
+ * @throws VerinferError `MALFORMED_RECEIPT` for a coordinate that is not a base field element or a value that is
+ *   not a uint256.
+ * @example
+ * ```ts
+ * const { proof, publicSignals } = plonkCalldata(receipt.proof);
+ * await verifier.verifyProof(proof, publicSignals);
+ * ```
+ */
+export function plonkCalldata(
+  proof: Pick<Extract<ReceiptProof, { system: "plonk" }>, "proof" | "publicSignals">,
+): UniversalCalldata {
+  const p = proof.proof;
+  const points = (["A", "B", "C", "Z", "T1", "T2", "T3", "Wxi", "Wxiw"] as const).flatMap((k) => point(p[k], k));
+  const evals = (["eval_a", "eval_b", "eval_c", "eval_s1", "eval_s2", "eval_zw"] as const).map((k) => word(p[k], k));
+  return { proof: [...points, ...evals], publicSignals: signals(proof.publicSignals) };
+}
+
+/**
+ * Converts a snarkjs FFLONK proof and its public signals to the calldata of snarkjs's FFLONK Solidity verifier,
+ * `verifyProof(bytes32[24], uint256[n])` — the same numbers `snarkjs.fflonk.exportSolidityCallData` prints: the
+ * commitments C1, C2, W1, W2 as affine x, y, then the 16 evaluations in {@link FFLONK_EVALUATIONS} order.
+ *
+ * @throws VerinferError `MALFORMED_RECEIPT` as {@link plonkCalldata}.
+ * @example
+ * ```ts
+ * const { proof, publicSignals } = fflonkCalldata(receipt.proof);
+ * ```
+ */
+export function fflonkCalldata(
+  proof: Pick<Extract<ReceiptProof, { system: "fflonk" }>, "proof" | "publicSignals">,
+): UniversalCalldata {
+  const { polynomials, evaluations } = proof.proof;
+  const points = (["C1", "C2", "W1", "W2"] as const).flatMap((k) => point(polynomials[k], k));
+  const evals = FFLONK_EVALUATIONS.map((k) => word(evaluations[k], k));
+  return { proof: [...points, ...evals], publicSignals: signals(proof.publicSignals) };
 }

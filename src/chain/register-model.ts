@@ -5,7 +5,7 @@ import type { InferenceRegistryContract } from "./registry-contract.js";
 import { type SendOptions, type SentTransaction, sendChecked } from "./send-transaction.js";
 
 /** Proof systems the registry knows; `"none"` registers a model for attestations only. */
-export const REGISTRY_PROOF_SYSTEMS = { none: 0, groth16: 1 } as const;
+export const REGISTRY_PROOF_SYSTEMS = { none: 0, groth16: 1, plonk: 2, fflonk: 3 } as const;
 
 /** Parameters of {@link registerModel}. */
 export interface RegisterModelParams {
@@ -13,7 +13,7 @@ export interface RegisterModelParams {
   modelCommitment: bigint | string;
   /** The model's deployed verifier (`deployVerifier`); omit with `proofSystem: "none"`. */
   verifier?: string;
-  /** Default `"groth16"`. */
+  /** The verifier's proof system (`pkg.manifest.proofSystem`). Default `"groth16"`. */
   proofSystem?: keyof typeof REGISTRY_PROOF_SYSTEMS;
   /** Trusted attesters to add right after registering (one transaction each). */
   attesters?: readonly string[];
@@ -52,8 +52,11 @@ export async function registerModel(
   const system = params.proofSystem ?? "groth16";
   const verifier = params.verifier ?? ZeroAddress;
   if (!isAddress(verifier)) throw new VerinferError("INVALID_INPUT", "verifier must be an address");
-  if (system === "groth16" && verifier === ZeroAddress) {
-    throw new VerinferError("INVALID_INPUT", "a groth16 model needs its verifier's address");
+  if (!Object.hasOwn(REGISTRY_PROOF_SYSTEMS, system)) {
+    throw new VerinferError("INVALID_INPUT", `unknown proof system ${String(system)}`);
+  }
+  if (system !== "none" && verifier === ZeroAddress) {
+    throw new VerinferError("INVALID_INPUT", `a ${system} model needs its verifier's address`);
   }
   const sent = await sendChecked<string>(
     registry,

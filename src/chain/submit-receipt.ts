@@ -2,7 +2,7 @@ import { isHexString } from "ethers";
 import { SharedAttestationSchema } from "../attest/eas-offchain.js";
 import { type Receipt, ReceiptSchema } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
-import { groth16Calldata } from "./proof-calldata.js";
+import { fflonkCalldata, groth16Calldata, plonkCalldata } from "./proof-calldata.js";
 import type { InferenceRegistryContract } from "./registry-contract.js";
 import { type SendOptions, sendChecked } from "./send-transaction.js";
 
@@ -29,14 +29,14 @@ export interface SubmitReceiptResult {
 }
 
 /**
- * Records a receipt in an `InferenceRegistry` under a model key: a zk receipt through `submitProof` (the proof is
- * verified on-chain by the key's verifier), an attest receipt through `submitAttestation` (the EAS signature is
+ * Records a receipt in an `InferenceRegistry` under a model key: a zk receipt through `submitProof` (Groth16) or
+ * `submitUniversalProof` (PLONK, FFLONK) — the proof is verified on-chain by the key's verifier — an attest receipt through `submitAttestation` (the EAS signature is
  * recovered on-chain and its signer must be a trusted attester of the key). A static call runs first, then the
  * transaction is sent with an explicit gas limit (see {@link SendOptions}).
  *
  * @throws VerinferError `INVALID_INPUT` for a malformed model key, `MALFORMED_RECEIPT` for a receipt that does not
  *   parse, `UNSUPPORTED_MODE` for a `none` receipt, `CHAIN_ERROR` with `meta.reason` the registry's custom error
- *   (`ProofRejected`, `WrongModelCommitment`, `AlreadyRecorded`, `UntrustedAttester`, `SignalOutOfField`, …) when
+ *   (`ProofRejected`, `WrongProofSystem`, `WrongModelCommitment`, `AlreadyRecorded`, `UntrustedAttester`, `SignalOutOfField`, …) when
  *   the registry refuses.
  * @example
  * ```ts
@@ -58,8 +58,14 @@ export async function submitReceipt(
   }
   const r = parsed.data;
   if (r.mode === "zk" && r.proof) {
-    const { a, b, c, publicSignals } = groth16Calldata(r.proof);
-    const sent = await sendChecked<string>(registry, "submitProof", [modelKey, a, b, c, publicSignals], options);
+    let sent: Awaited<ReturnType<typeof sendChecked<string>>>;
+    if (r.proof.system === "groth16") {
+      const { a, b, c, publicSignals } = groth16Calldata(r.proof);
+      sent = await sendChecked<string>(registry, "submitProof", [modelKey, a, b, c, publicSignals], options);
+    } else {
+      const { proof, publicSignals } = r.proof.system === "plonk" ? plonkCalldata(r.proof) : fflonkCalldata(r.proof);
+      sent = await sendChecked<string>(registry, "submitUniversalProof", [modelKey, proof, publicSignals], options);
+    }
     return {
       key: sent.result,
       kind: "verified",

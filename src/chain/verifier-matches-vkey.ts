@@ -1,15 +1,14 @@
 import { isAddress, keccak256, type Provider } from "ethers";
 import { VerinferError } from "../errors.js";
 import { chainError } from "./chain-error.js";
-import { verifierSolidity } from "./deploy-verifier.js";
-import { compileSolidity } from "./solc-compile.js";
+import { compileVerifier } from "./deploy-verifier.js";
 
 /** Parameters of {@link verifierMatchesVkey}. */
 export interface VerifierMatchesVkeyParams {
   provider: Provider;
   /** The deployed verifier to audit (e.g. the one a model key names). */
   verifier: string;
-  /** The Groth16 verification key it should check proofs against (snarkjs JSON; `pkg.vkey`). */
+  /** The verification key it should check proofs against (snarkjs JSON of any system; `pkg.vkey`). */
   vkey: unknown;
 }
 
@@ -26,7 +25,8 @@ export interface VerifierMatch {
 }
 
 /**
- * Audits a deployed Groth16 verifier against a verification key: renders snarkjs's verifier for the vkey, compiles
+ * Audits a deployed verifier (Groth16, PLONK or FFLONK, by the vkey's `protocol`) against a verification key:
+ * renders snarkjs's verifier for the vkey, compiles
  * it as {@link deployVerifier} does (the pinned solc-js, `SOLC_SETTINGS`), and compares the runtime bytecode with
  * the code at `verifier`, byte for byte (metadata included, so the source must be verinfer's too). A verifier that
  * matches accepts exactly the proofs the vkey accepts; this is what a consumer checks before pinning a model key.
@@ -58,9 +58,5 @@ export async function verifierMatchesVkey(params: VerifierMatchesVkeyParams): Pr
 }
 
 async function expectedRuntimeCode(vkey: unknown): Promise<string> {
-  const compiled = (await compileSolidity({ "Groth16Verifier.sol": await verifierSolidity({ vkey }) })).get(
-    "Groth16Verifier",
-  );
-  if (!compiled) throw new VerinferError("COMPILE_FAILED", "the rendered verifier holds no Groth16Verifier");
-  return compiled.deployedBytecode.toLowerCase();
+  return (await compileVerifier({ vkey })).deployedBytecode.toLowerCase();
 }

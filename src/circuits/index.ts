@@ -10,6 +10,9 @@ export {
 export { type EnsureDevPtauParams, ensureDevPtau, MAX_DEV_PTAU_POWER } from "./dev-ptau.js";
 export { type DevZkey, type WriteDevZkeyParams, writeDevZkey } from "./dev-zkey.js";
 export { findPtauByHash, inspectPtau, type PtauInfo } from "./inspect-ptau.js";
+export { type PlonkGateCount, plonkGateCount, requiredPtauPowerFor } from "./plonk-gates.js";
+export { hasPhase2, PROOF_SYSTEMS, type ProofSystem, parseProofSystem } from "./proof-system.js";
+export { type ProveCircuitParams, proveCircuit, type SnarkProofBundle } from "./prove-circuit.js";
 export {
   type CircuitInputs,
   circuitInputJson,
@@ -33,7 +36,11 @@ export {
   type WriteDevPtauResult,
   writeDevPtau,
 } from "./ptau-writer.js";
+export { setupFflonk } from "./setup-fflonk.js";
+export { type SetupForSystemParams, type SystemSetup, setupForSystem } from "./setup-for-system.js";
 export { devSetupPtauName, type Groth16Setup, type SetupGroth16Params, setupGroth16 } from "./setup-groth16.js";
+export { setupPlonk } from "./setup-plonk.js";
+export type { SetupUniversalParams, UniversalSetup } from "./universal-setup.js";
 export {
   type VerifyZkeyParams,
   verifyZkey,

@@ -8,7 +8,8 @@ import { VerinferError } from "../errors.js";
 import { packageRoot } from "../package-root.js";
 import type { ArtifactRef } from "../storage/artifact-store.js";
 import { loadModelPackage, ModelPackage } from "../storage/model-package.js";
-import type { Groth16ProofBundle } from "./prove-groth16.js";
+import type { ProofSystem } from "./proof-system.js";
+import type { SnarkProofBundle } from "./prove-circuit.js";
 import type { ProverStartedMessage, ProverTask, ProverTaskResult } from "./prover-worker.js";
 
 /** Options of {@link createProverPool}. */
@@ -36,14 +37,14 @@ export type ProverPoolJob = ({ pkg: ModelPackage } | { modelId: string; cacheDir
   timeoutMs?: number;
 };
 
-/** A pooled proof: snarkjs's proof and public signals, and where the time went. */
-export interface ProverPoolProof extends Groth16ProofBundle {
+/** A pooled proof: its system, snarkjs's proof and public signals, and where the time went. */
+export interface ProverPoolProof extends SnarkProofBundle {
   timings: {
     /** From submission until a worker picked the job up. */
     queueMs: number;
     /** Reading the model's artifacts (first job of a model on a worker) and waiting for the worker's curve. */
     loadMs: number;
-    /** Witness generation and Groth16 proving on the worker. */
+    /** Witness generation and proving on the worker. */
     proveMs: number;
   };
 }
@@ -64,7 +65,7 @@ export interface ProverPoolStats {
   rejected: number;
 }
 
-/** Witness generation and Groth16 proving on worker threads; see {@link createProverPool}. */
+/** Witness generation and proving (any proof system) on worker threads; see {@link createProverPool}. */
 export interface ProverPool {
   /**
    * Proves one job on a worker.
@@ -155,13 +156,21 @@ function checkJob(job: ProverPoolJob): void {
   checkTimeout(job.timeoutMs, "job.timeoutMs");
 }
 
+/** What a worker needs to find a model's proving artifacts, and which prover to run. */
+interface PoolRefs {
+  cacheDir: string;
+  system: ProofSystem;
+  wasm: ArtifactRef;
+  zkey: ArtifactRef;
+}
+
 class PiscinaProverPool implements ProverPool {
   private readonly piscina: Piscina<ProverTask, ProverTaskResult>;
   private readonly workers: number;
   private readonly maxQueue: number;
   private readonly jobTimeoutMs: number;
   private readonly jobs = new Map<number, Job>();
-  private readonly refs = new Map<string, Promise<{ cacheDir: string; wasm: ArtifactRef; zkey: ArtifactRef }>>();
+  private readonly refs = new Map<string, Promise<PoolRefs>>();
   private nextId = 1;
   private closing: Promise<void> | undefined;
   private counts = { completed: 0, failed: 0, rejected: 0 };
@@ -270,10 +279,15 @@ class PiscinaProverPool implements ProverPool {
     }, job.timeoutMs);
   }
 
-  private artifactRefs(job: ProverPoolJob): Promise<{ cacheDir: string; wasm: ArtifactRef; zkey: ArtifactRef }> {
+  private artifactRefs(job: ProverPoolJob): Promise<PoolRefs> {
     if ("pkg" in job) {
       const { artifacts } = job.pkg.manifest;
-      return Promise.resolve({ cacheDir: job.pkg.store.cacheDir, wasm: artifacts.wasm, zkey: artifacts.zkey });
+      return Promise.resolve({
+        cacheDir: job.pkg.store.cacheDir,
+        system: job.pkg.manifest.proofSystem,
+        wasm: artifacts.wasm,
+        zkey: artifacts.zkey,
+      });
     }
     const key = `${job.cacheDir ?? ""}\n${job.modelId}`;
     let refs = this.refs.get(key);
@@ -281,6 +295,7 @@ class PiscinaProverPool implements ProverPool {
       refs = loadModelPackage(job.modelId, job.cacheDir === undefined ? {} : { cacheDir: job.cacheDir }).then(
         (pkg) => ({
           cacheDir: pkg.store.cacheDir,
+          system: pkg.manifest.proofSystem,
           wasm: pkg.manifest.artifacts.wasm,
           zkey: pkg.manifest.artifacts.zkey,
         }),
@@ -323,6 +338,7 @@ class PiscinaProverPool implements ProverPool {
     }
     const startedAt = entry.startedAt ?? entry.submittedAt;
     return {
+      system: result.system,
       proof: result.proof,
       publicSignals: result.publicSignals,
       timings: { queueMs: startedAt - entry.submittedAt, loadMs: result.loadMs, proveMs: result.proveMs },

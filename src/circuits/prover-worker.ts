@@ -10,7 +10,9 @@ import { parentPort } from "node:worker_threads";
 import * as snarkjs from "snarkjs";
 import { type ErrorCode, VerinferError } from "../errors.js";
 import { type ArtifactRef, ArtifactStore } from "../storage/artifact-store.js";
-import { type Groth16ProofBundle, proveGroth16, WitnessGenerator } from "./prove-groth16.js";
+import type { ProofSystem } from "./proof-system.js";
+import { proveCircuit, type SnarkProofBundle } from "./prove-circuit.js";
+import { WitnessGenerator } from "./prove-groth16.js";
 
 /** What the pool sends a worker: references into an artifact store, never the artifacts themselves. */
 export interface ProverTask {
@@ -18,6 +20,8 @@ export interface ProverTask {
   jobId: number;
   /** Cache directory whose artifact store holds `wasm` and `zkey`. */
   cacheDir: string;
+  /** The zkey's proof system. */
+  system: ProofSystem;
   wasm: ArtifactRef;
   zkey: ArtifactRef;
   /** Quantized input. */
@@ -30,7 +34,7 @@ export interface ProverTask {
 
 /** A worker's answer. Errors travel as data: a thrown `VerinferError` would lose its class and code crossing threads. */
 export type ProverTaskResult =
-  | (Groth16ProofBundle & { ok: true; proveMs: number; loadMs: number })
+  | (SnarkProofBundle & { ok: true; proveMs: number; loadMs: number })
   | { ok: false; code: ErrorCode; shortMessage: string; details?: string };
 
 /** The message a worker posts when it picks a job up. */
@@ -111,7 +115,8 @@ export default async function proveTask(task: ProverTask): Promise<ProverTaskRes
     const perProofSingleThread = await curveReady;
     const { zkey, witness } = await loadModel(task);
     const t1 = performance.now();
-    const bundle = await proveGroth16({
+    const bundle = await proveCircuit({
+      system: task.system,
       witness,
       zkey,
       inputs: { input: task.input, inputSalt: task.inputSalt, outputSalt: task.outputSalt },

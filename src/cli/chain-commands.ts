@@ -106,6 +106,7 @@ export function registerChainCommands(program: Command, setExit: (code: number) 
         const { modelKey } = await registerModel(registry, {
           modelCommitment: pkg.manifest.commitments.model,
           verifier: verifier.address,
+          proofSystem: pkg.manifest.proofSystem,
           attesters: flags.attester,
         });
         out(`model    ${pkg.id}`);
@@ -191,7 +192,7 @@ export function registerChainCommands(program: Command, setExit: (code: number) 
         const commitmentOk = model.modelCommitment === BigInt(pkg.manifest.commitments.model);
         out(`commitment ${commitmentOk ? "matches" : "DIFFERS from"} the package's`);
         let verifierOk = true;
-        if (model.proofSystem === "groth16") {
+        if (model.proofSystem !== "none") {
           const match = await verifierMatchesVkey({ provider: p, verifier: model.verifier, vkey: pkg.vkey });
           verifierOk = match.matches;
           out(`verifier   ${match.matches ? "matches the package's vkey" : `does NOT match: ${match.reason}`}`);

@@ -4,6 +4,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { ReceiptAttestation } from "../attest/receipt.js";
+import { PROOF_SYSTEMS, type ProofSystem } from "../circuits/proof-system.js";
 import { type CompileModelOptions, compileModel } from "../compile-model.js";
 import { isVerinferError, VerinferError } from "../errors.js";
 import type { ModelInput } from "../models/quantize-input.js";
@@ -39,6 +40,7 @@ interface CompileFlags {
   weightBits?: number;
   activationBits?: number;
   cacheDir?: string;
+  proofSystem?: ProofSystem;
 }
 
 function int(value: string): number {
@@ -64,7 +66,19 @@ function withCompileFlags(cmd: Command): Command {
     .option("--input-bits <n>", "bits per input value (default 8)", int)
     .option("--weight-bits <n>", "bits per weight (default 8)", int)
     .option("--activation-bits <n>", "bits for the largest calibrated activation (default 16)", int)
-    .option("--cache-dir <dir>", "artifact cache (default $VERINFER_CACHE or ~/.cache/verinfer)");
+    .option("--cache-dir <dir>", "artifact cache (default $VERINFER_CACHE or ~/.cache/verinfer)")
+    .option(
+      "--proof-system <system>",
+      `${PROOF_SYSTEMS.join(" | ")} (default groth16; plonk and fflonk need no per-circuit setup, but more gates)`,
+      proofSystemFlag,
+    );
+}
+
+function proofSystemFlag(value: string): ProofSystem {
+  if (!(PROOF_SYSTEMS as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${PROOF_SYSTEMS.join(", ")}`);
+  }
+  return value as ProofSystem;
 }
 
 async function compileOptions(modelDir: string, flags: CompileFlags): Promise<CompileModelOptions> {
@@ -79,6 +93,7 @@ async function compileOptions(modelDir: string, flags: CompileFlags): Promise<Co
   if (flags.weightBits !== undefined) options.weightBits = flags.weightBits;
   if (flags.activationBits !== undefined) options.activationBits = flags.activationBits;
   if (flags.cacheDir) options.cacheDir = flags.cacheDir;
+  if (flags.proofSystem) options.proofSystem = flags.proofSystem;
   return options;
 }
 
@@ -295,7 +310,9 @@ export function buildCli(setExit: (code: number) => void): Command {
       else {
         out(`model   ${pkg.id}`);
         out(
-          `circuit ${pkg.manifest.circuit.constraints} constraints (2^${pkg.manifest.circuit.power}), setup "${pkg.manifest.setup.kind}"`,
+          `circuit ${pkg.manifest.circuit.constraints} constraints` +
+            (pkg.manifest.circuit.gates !== undefined ? `, ${pkg.manifest.circuit.gates} gates` : "") +
+            ` (${pkg.manifest.proofSystem}, ptau 2^${pkg.manifest.circuit.power}), setup "${pkg.manifest.setup.kind}"`,
         );
         out(`range   inputs accepted in [${pkg.manifest.quantization.input.range.join(", ")}]`);
         const f = pkg.manifest.fidelity;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PROOF_SYSTEMS } from "../circuits/proof-system.js";
 import { ACTIVATIONS } from "../models/network.js";
 
 /** Format tag of model package manifests. */
@@ -36,95 +37,107 @@ export const ManifestLayerSchema = z.object({
 const decimal = z.string().regex(/^\d+$/, "must be a non-negative decimal integer");
 
 /** zod schema of a model package manifest, `verinfer/model@2`. */
-export const ModelManifestSchema = z.object({
-  format: z.literal(MODEL_FORMAT),
-  /** The model commitment as 0x-prefixed 32-byte hex. */
-  id: z.string().regex(/^0x[0-9a-f]{64}$/),
-  name: z.string(),
-  createdAt: z.string(),
-  architecture: z.object({
-    inputShape: z.array(z.number().int().positive()),
-    inputSize: z.number().int().positive(),
-    outputShape: z.array(z.number().int().positive()),
-    /** `"softmax"`: the outputs are logits and the proof also states their argmax (`predictedClass`). */
-    head: z.enum(["none", "softmax"]),
-    /** The quantized layers in order, as the circuit computes them (see `QuantizedLayer`). */
-    layers: z.array(ManifestLayerSchema),
-  }),
-  quantization: z.object({
-    input: z.object({
-      bits: z.number().int(),
-      fracBits: z.number().int(),
-      lo: z.string(),
-      hi: z.string(),
-      /** The float interval the circuit accepts. */
-      range: z.tuple([z.number(), z.number()]),
+export const ModelManifestSchema = z
+  .object({
+    format: z.literal(MODEL_FORMAT),
+    /** The model commitment as 0x-prefixed 32-byte hex. */
+    id: z.string().regex(/^0x[0-9a-f]{64}$/),
+    name: z.string(),
+    createdAt: z.string(),
+    architecture: z.object({
+      inputShape: z.array(z.number().int().positive()),
+      inputSize: z.number().int().positive(),
+      outputShape: z.array(z.number().int().positive()),
+      /** `"softmax"`: the outputs are logits and the proof also states their argmax (`predictedClass`). */
+      head: z.enum(["none", "softmax"]),
+      /** The quantized layers in order, as the circuit computes them (see `QuantizedLayer`). */
+      layers: z.array(ManifestLayerSchema),
     }),
-    /** Per weighted layer its weight format, per rescale its shift, multiplier and widest range check. */
-    layers: z.array(
-      z.object({
-        kind: z.enum(QUANTIZED_LAYER_KINDS),
-        weightBits: z.number().int().optional(),
-        weightFracBits: z.number().int().optional(),
-        outFracBits: z.number().int().optional(),
-        shift: z.number().int().optional(),
-        multiplier: z.string().optional(),
-        maxQBits: z.number().int().optional(),
-        diffBits: z.number().int().optional(),
+    quantization: z.object({
+      input: z.object({
+        bits: z.number().int(),
+        fracBits: z.number().int(),
+        lo: z.string(),
+        hi: z.string(),
+        /** The float interval the circuit accepts. */
+        range: z.tuple([z.number(), z.number()]),
       }),
-    ),
-    output: z.object({ fracBits: z.number().int(), width: z.number().int() }),
-  }),
-  /**
-   * How the quantized model tracks the float one on the calibration samples (informative, measured at compile
-   * time; not a trust claim).
-   */
-  fidelity: z
-    .object({
-      samples: z.number().int().positive(),
-      maxAbsError: z.number().nonnegative(),
-      meanAbsError: z.number().nonnegative(),
-      argmaxAgreement: z.number().min(0).max(1),
-      maxAbsFloat: z.number().nonnegative(),
-    })
-    .optional(),
-  /** Weights are circuit constants (the verification key binds them). */
-  visibility: z.literal("constant"),
-  /** The model commitment (= id) and its network part; see `modelCommitmentOf`. */
-  commitments: z.object({ model: decimal, network: decimal }),
-  /** CIDv1 of the verification key's canonical JSON (`vkeyCid`): part of the model's identity. */
-  vkey: z.string().regex(/^b[a-z2-7]{20,120}$/),
-  circuit: z.object({
-    constraints: z.number().int().nonnegative(),
-    publicSignals: z.number().int().positive(),
-    power: z.number().int().positive(),
-    inspectWarnings: z.array(z.string()),
-  }),
-  proofSystem: z.literal("groth16"),
-  setup: z.object({
+      /** Per weighted layer its weight format, per rescale its shift, multiplier and widest range check. */
+      layers: z.array(
+        z.object({
+          kind: z.enum(QUANTIZED_LAYER_KINDS),
+          weightBits: z.number().int().optional(),
+          weightFracBits: z.number().int().optional(),
+          outFracBits: z.number().int().optional(),
+          shift: z.number().int().optional(),
+          multiplier: z.string().optional(),
+          maxQBits: z.number().int().optional(),
+          diffBits: z.number().int().optional(),
+        }),
+      ),
+      output: z.object({ fracBits: z.number().int(), width: z.number().int() }),
+    }),
     /**
-     * What the ptau is, by its BLAKE2b-512: `ceremony` only for a pinned public ceremony file, `dev` for the
-     * cached development ptau, `unrecognized` for any other. A label, re-checked by every trust decision.
+     * How the quantized model tracks the float one on the calibration samples (informative, measured at compile
+     * time; not a trust claim).
      */
-    kind: z.enum(SETUP_KINDS),
-    ptauSha256: z.string().regex(/^[0-9a-f]{64}$/),
-    /** BLAKE2b-512 of the ptau file (the hash ceremonies publish). */
-    ptauBlake2b: z.string().regex(/^[0-9a-f]{128}$/),
-    ptauPower: z.number().int().positive(),
-    /** Groth16 phase-2 contributions, first first: the setup is sound if one of them was honest. */
-    contributions: z.array(z.object({ name: z.string().max(64), hash: z.string().regex(/^[0-9a-f]{128}$/) })).min(1),
-  }),
-  artifacts: z.object({
-    network: ArtifactRefSchema,
-    floatNetwork: ArtifactRefSchema,
-    circuit: ArtifactRefSchema,
-    r1cs: ArtifactRefSchema,
-    wasm: ArtifactRefSchema,
-    zkey: ArtifactRefSchema,
-    vkey: ArtifactRefSchema,
-  }),
-  toolchain: z.record(z.string(), z.string()),
-});
+    fidelity: z
+      .object({
+        samples: z.number().int().positive(),
+        maxAbsError: z.number().nonnegative(),
+        meanAbsError: z.number().nonnegative(),
+        argmaxAgreement: z.number().min(0).max(1),
+        maxAbsFloat: z.number().nonnegative(),
+      })
+      .optional(),
+    /** Weights are circuit constants (the verification key binds them). */
+    visibility: z.literal("constant"),
+    /** The model commitment (= id) and its network part; see `modelCommitmentOf`. */
+    commitments: z.object({ model: decimal, network: decimal }),
+    /** CIDv1 of the verification key's canonical JSON (`vkeyCid`): part of the model's identity. */
+    vkey: z.string().regex(/^b[a-z2-7]{20,120}$/),
+    circuit: z.object({
+      constraints: z.number().int().nonnegative(),
+      publicSignals: z.number().int().positive(),
+      /** The ptau power the setup of `proofSystem` needs (`requiredPtauPowerFor`). */
+      power: z.number().int().positive(),
+      /** PLONK/FFLONK: gates snarkjs made of the r1cs (linear combinations included). */
+      gates: z.number().int().positive().optional(),
+      inspectWarnings: z.array(z.string()),
+    }),
+    /** How proofs are made and checked; the vkey's `protocol` (checked on load). */
+    proofSystem: z.enum(PROOF_SYSTEMS),
+    setup: z.object({
+      /**
+       * What the ptau is, by its BLAKE2b-512: `ceremony` only for a pinned public ceremony file, `dev` for the
+       * cached development ptau, `unrecognized` for any other. A label, re-checked by every trust decision.
+       */
+      kind: z.enum(SETUP_KINDS),
+      ptauSha256: z.string().regex(/^[0-9a-f]{64}$/),
+      /** BLAKE2b-512 of the ptau file (the hash ceremonies publish). */
+      ptauBlake2b: z.string().regex(/^[0-9a-f]{128}$/),
+      ptauPower: z.number().int().positive(),
+      /**
+       * Groth16 phase-2 contributions, first first: the setup is sound if one of them was honest. Empty for PLONK
+       * and FFLONK, whose zkey follows from the r1cs and the ptau alone.
+       */
+      contributions: z.array(z.object({ name: z.string().max(64), hash: z.string().regex(/^[0-9a-f]{128}$/) })),
+    }),
+    artifacts: z.object({
+      network: ArtifactRefSchema,
+      floatNetwork: ArtifactRefSchema,
+      circuit: ArtifactRefSchema,
+      r1cs: ArtifactRefSchema,
+      wasm: ArtifactRefSchema,
+      zkey: ArtifactRefSchema,
+      vkey: ArtifactRefSchema,
+    }),
+    toolchain: z.record(z.string(), z.string()),
+  })
+  .refine((m) => (m.proofSystem === "groth16") === m.setup.contributions.length > 0, {
+    message: "groth16 needs at least one phase-2 contribution; plonk and fflonk have none",
+    path: ["setup", "contributions"],
+  });
 
 /** A parsed `verinfer/model@2` manifest. */
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;

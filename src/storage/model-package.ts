@@ -133,6 +133,9 @@ async function checkIdentity(
   }
   if (vkeyCid(vkey) !== manifest.vkey) throw corrupt("verification key differs from the manifest's vkey CID");
   if (vkey.nPublic !== manifest.circuit.publicSignals) throw corrupt("public-signal count differs from the key's");
+  // The proof system decides which prover and verifier run: it is the key's, never only the manifest's word.
+  if (vkey.protocol !== manifest.proofSystem)
+    throw corrupt(`the key is ${String(vkey.protocol)}, not ${manifest.proofSystem}`);
   // What the manifest restates about the network (for people and tools that read it) must be the network's.
   const stated = { architecture: manifest.architecture, quantization: manifest.quantization };
   const derived = { architecture: manifestArchitecture(network), quantization: manifestQuantization(network) };

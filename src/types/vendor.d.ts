@@ -42,6 +42,26 @@ declare module "snarkjs" {
     verify(vkey: unknown, publicSignals: string[], proof: unknown, logger?: Logger): Promise<boolean>;
     exportSolidityCallData(proof: unknown, publicSignals: string[]): Promise<string>;
   };
+  /** snarkjs's PLONK and FFLONK proofs, as `proof.json` holds them (see verinfer's receipt schemas). */
+  export type UniversalProof = Record<string, unknown> & { protocol: string; curve: string };
+  interface UniversalProtocol {
+    setup(r1cs: FileLike, ptau: FileLike, zkey: FileLike, logger?: Logger): Promise<unknown>;
+    prove(
+      zkey: FileLike,
+      wtns: FileLike,
+      logger?: Logger,
+      options?: { singleThread?: boolean },
+    ): Promise<{ proof: UniversalProof; publicSignals: string[] }>;
+    verify(vkey: unknown, publicSignals: string[], proof: unknown, logger?: Logger): Promise<boolean>;
+  }
+  export const plonk: UniversalProtocol & {
+    exportSolidityCallData(proof: unknown, publicSignals: string[]): Promise<string>;
+  };
+  export const fflonk: UniversalProtocol & {
+    /** Note the argument order: public signals first. */
+    exportSolidityCallData(publicSignals: string[], proof: unknown): Promise<string>;
+    exportSolidityVerifier(vkey: unknown, templates: Record<string, string>, logger?: Logger): Promise<string>;
+  };
   export const wtns: {
     calculate(input: Record<string, unknown>, wasm: FileLike, wtns: FileLike): Promise<void>;
     exportJson(wtns: FileLike): Promise<bigint[]>;

@@ -1,0 +1,146 @@
+import { VerinferError } from "../errors.js";
+import { FIELD_PRIME } from "../field.js";
+import type { ProofSystem } from "./proof-system.js";
+
+/** What {@link plonkGateCount} finds in an r1cs. */
+export interface PlonkGateCount {
+  /** R1CS constraints (what Groth16 pays for). */
+  constraints: number;
+  /** Public signals (outputs + public inputs). */
+  nPublic: number;
+  /**
+   * PLONK gates snarkjs `plonk setup` makes of the r1cs: one per public signal, one per constraint, and one
+   * addition gate for every term past the first (multiplications: per side) or past the third (linear
+   * constraints) — R1CS linear combinations are free, PLONK gates are not.
+   */
+  gates: number;
+}
+
+type Lc = Map<number, bigint>;
+
+function mod(v: bigint): bigint {
+  const r = v % FIELD_PRIME;
+  return r < 0n ? r + FIELD_PRIME : r;
+}
+
+/** Terms of a linear combination that are not the constant wire 0. */
+function variableTerms(lc: Lc): number {
+  let n = 0;
+  for (const [wire, coef] of lc) if (wire !== 0 && coef !== 0n) n++;
+  return n;
+}
+
+/** Gates snarkjs's `reduceCoefs(lc, maxC)` emits plus the constraint's own gate share. */
+function extraGates(terms: number, maxC: number): number {
+  return Math.max(0, terms - maxC);
+}
+
+/** k·lc1 − lc2, as snarkjs's `join`. */
+function join(lc1: Lc, k: bigint, lc2: Lc): Lc {
+  const out: Lc = new Map();
+  for (const [w, c] of lc1) out.set(w, mod((out.get(w) ?? 0n) + k * c));
+  for (const [w, c] of lc2) out.set(w, mod((out.get(w) ?? 0n) - c));
+  for (const [w, c] of out) if (c === 0n) out.delete(w);
+  return out;
+}
+
+function kind(lc: Lc): "zero" | "constant" | "variable" {
+  if (variableTerms(lc) > 0) return "variable";
+  return mod(lc.get(0) ?? 0n) !== 0n ? "constant" : "zero";
+}
+
+/**
+ * Counts the PLONK gates of a circom `.r1cs` exactly as snarkjs's PLONK and FFLONK setups convert it, without
+ * a ptau: what sizes the ptau a universal setup needs before it runs.
+ *
+ * @throws VerinferError `ARTIFACT_CORRUPT` when the bytes are not an r1cs file.
+ * @example
+ * ```ts
+ * const { constraints, gates } = plonkGateCount(compiled.r1cs);
+ * ```
+ */
+export function plonkGateCount(r1cs: Uint8Array): PlonkGateCount {
+  const view = new DataView(r1cs.buffer, r1cs.byteOffset, r1cs.byteLength);
+  const corrupt = (what: string) => new VerinferError("ARTIFACT_CORRUPT", `not an r1cs file: ${what}`);
+  if (r1cs.byteLength < 12 || new TextDecoder().decode(r1cs.subarray(0, 4)) !== "r1cs") throw corrupt("no magic");
+  const nSections = view.getUint32(8, true);
+  let p = 12;
+  let header: { n8: number; nPublic: number; nConstraints: number } | undefined;
+  let constraintsAt: number | undefined;
+  for (let i = 0; i < nSections; i++) {
+    if (p + 12 > r1cs.byteLength) throw corrupt("truncated section table");
+    const type = view.getUint32(p, true);
+    const size = Number(view.getBigUint64(p + 4, true));
+    const start = p + 12;
+    if (type === 1) {
+      const n8 = view.getUint32(start, true);
+      const q = start + 4 + n8;
+      header = {
+        n8,
+        nPublic: view.getUint32(q + 4, true) + view.getUint32(q + 8, true),
+        nConstraints: view.getUint32(q + 24, true),
+      };
+    } else if (type === 2) {
+      constraintsAt = start;
+    }
+    p = start + size;
+  }
+  if (!header || constraintsAt === undefined) throw corrupt("no header or constraints section");
+  const { n8, nPublic, nConstraints } = header;
+  let at = constraintsAt;
+  const readLc = (): Lc => {
+    const n = view.getUint32(at, true);
+    at += 4;
+    const lc: Lc = new Map();
+    for (let j = 0; j < n; j++) {
+      const wire = view.getUint32(at, true);
+      let v = 0n;
+      for (let b = n8 - 1; b >= 0; b--) v = (v << 8n) | BigInt(r1cs[at + 4 + b] as number);
+      at += 4 + n8;
+      lc.set(wire, mod((lc.get(wire) ?? 0n) + v));
+    }
+    for (const [w, c] of lc) if (c === 0n) lc.delete(w);
+    return lc;
+  };
+  let gates = nPublic;
+  for (let c = 0; c < nConstraints; c++) {
+    const a = readLc();
+    const b = readLc();
+    const cc = readLc();
+    const ka = kind(a);
+    const kb = kind(b);
+    if (ka === "zero" || kb === "zero") {
+      gates += 1 + extraGates(variableTerms(cc), 3);
+    } else if (ka === "constant") {
+      gates += 1 + extraGates(variableTerms(join(b, a.get(0) ?? 0n, cc)), 3);
+    } else if (kb === "constant") {
+      gates += 1 + extraGates(variableTerms(join(a, b.get(0) ?? 0n, cc)), 3);
+    } else {
+      gates += 1 + extraGates(variableTerms(a), 1) + extraGates(variableTerms(b), 1) + extraGates(variableTerms(cc), 1);
+    }
+  }
+  return { constraints: nConstraints, nPublic, gates };
+}
+
+const bits = (n: number) => Math.max(1, n).toString(2).length;
+
+/**
+ * The smallest ptau power a setup of `system` accepts for a circuit (snarkjs's own size checks):
+ * - groth16: `2^power ≥ constraints + public signals`;
+ * - plonk: a domain of `2^c ≥ gates` (c ≥ 3), and the ptau's power at least c;
+ * - fflonk: a domain of `2^c > gates + 1` (c ≥ 3), and at least `9·2^c + 18` G1 powers of tau, which a ptau of
+ *   power p holds from `2^(p+1) − 1 ≥ 9·2^c + 18`: three powers more than the domain.
+ *
+ * @example
+ * ```ts
+ * const power = requiredPtauPowerFor("plonk", plonkGateCount(r1cs));
+ * ```
+ */
+export function requiredPtauPowerFor(system: ProofSystem, count: PlonkGateCount): number {
+  if (system === "groth16") return bits(count.constraints + count.nPublic);
+  if (system === "plonk") return Math.max(3, bits(count.gates - 1));
+  const c = Math.max(3, bits(count.gates + 1));
+  let p = c;
+  while (2 ** (p + 1) - 1 < 9 * 2 ** c + 18) p++;
+  return p;
+}
