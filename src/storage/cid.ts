@@ -3,7 +3,7 @@ import * as raw from "multiformats/codecs/raw";
 import { create as createDigest } from "multiformats/hashes/digest";
 import { sha256 } from "multiformats/hashes/sha2";
 import { VerinferError } from "../errors.js";
-import { sha256Hex } from "./artifact-store.js";
+import { sha256Hex } from "./sha256-hex.js";
 
 /** multicodec code of sha2-256. */
 const SHA2_256 = sha256.code;

@@ -1,18 +1,8 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { noise } from "@chainsafe/libp2p-noise";
-import { yamux } from "@chainsafe/libp2p-yamux";
-import { bitswap } from "@helia/block-brokers";
-import { Helia } from "@helia/utils";
-import { identify } from "@libp2p/identify";
+import type { Helia } from "@helia/utils";
 import type { Libp2p, Stream } from "@libp2p/interface";
-import { tcp } from "@libp2p/tcp";
-import { multiaddr } from "@multiformats/multiaddr";
-import { FsBlockstore } from "blockstore-fs";
-import { FsDatastore } from "datastore-fs";
-import { lpStream } from "it-length-prefixed-stream";
-import { createLibp2p } from "libp2p";
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
 import { atomicWrite } from "./atomic-write.js";
@@ -20,7 +10,50 @@ import { cidOf, parseCid } from "./cid.js";
 import { installPromiseWithResolvers } from "./node20-shims.js";
 import type { Storage, StorageGetOptions } from "./storage.js";
 
-installPromiseWithResolvers();
+/** libp2p and Helia, loaded when a node starts: importing verinfer does not pay for them. */
+async function loadIpfs() {
+  installPromiseWithResolvers();
+  const [
+    { noise },
+    { yamux },
+    { bitswap },
+    { Helia },
+    { identify },
+    { tcp },
+    { multiaddr },
+    blockstoreFs,
+    datastoreFs,
+    lp,
+    { createLibp2p },
+  ] = await Promise.all([
+    import("@chainsafe/libp2p-noise"),
+    import("@chainsafe/libp2p-yamux"),
+    import("@helia/block-brokers"),
+    import("@helia/utils"),
+    import("@libp2p/identify"),
+    import("@libp2p/tcp"),
+    import("@multiformats/multiaddr"),
+    import("blockstore-fs"),
+    import("datastore-fs"),
+    import("it-length-prefixed-stream"),
+    import("libp2p"),
+  ]);
+  return {
+    noise,
+    yamux,
+    bitswap,
+    Helia,
+    identify,
+    tcp,
+    multiaddr,
+    FsBlockstore: blockstoreFs.FsBlockstore,
+    FsDatastore: datastoreFs.FsDatastore,
+    lpStream: lp.lpStream,
+    createLibp2p,
+  };
+}
+
+type Ipfs = Awaited<ReturnType<typeof loadIpfs>>;
 
 /** Largest object a {@link HeliaStorage} stores or fetches by default: 1 GiB. */
 export const DEFAULT_MAX_OBJECT_SIZE = 1024 * 1024 * 1024;
@@ -145,9 +178,17 @@ export class HeliaStorage implements Storage {
   readonly directory: string;
   private readonly fetchTimeoutMs: number;
   private readonly maxObjectSize: number;
+  private readonly ipfs: Ipfs;
   private closed = false;
 
-  private constructor(helia: Helia<Libp2p>, directory: string, fetchTimeoutMs: number, maxObjectSize: number) {
+  private constructor(
+    ipfs: Ipfs,
+    helia: Helia<Libp2p>,
+    directory: string,
+    fetchTimeoutMs: number,
+    maxObjectSize: number,
+  ) {
+    this.ipfs = ipfs;
     this.helia = helia;
     this.directory = directory;
     this.fetchTimeoutMs = fetchTimeoutMs;
@@ -169,6 +210,8 @@ export class HeliaStorage implements Storage {
     }
     const { listen = ["/ip4/127.0.0.1/tcp/0"], peers = [] } = parsed.data;
     const directory = path.resolve(parsed.data.directory);
+    const ipfs = await loadIpfs();
+    const { multiaddr, FsBlockstore, FsDatastore, createLibp2p, tcp, noise, yamux, identify, Helia, bitswap } = ipfs;
     for (const address of [...listen, ...peers]) {
       try {
         multiaddr(address);
@@ -194,6 +237,7 @@ export class HeliaStorage implements Storage {
     const helia = new Helia<Libp2p>({ libp2p, blockstore, datastore, blockBrokers: [bitswap()], routers: [] });
     await helia.start();
     const storage = new HeliaStorage(
+      ipfs,
       helia,
       directory,
       parsed.data.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
@@ -228,7 +272,7 @@ export class HeliaStorage implements Storage {
    */
   async dial(address: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     try {
-      await this.helia.libp2p.dial(multiaddr(address), {
+      await this.helia.libp2p.dial(this.ipfs.multiaddr(address), {
         signal: options.signal ?? AbortSignal.timeout(this.fetchTimeoutMs),
       });
     } catch (cause) {
@@ -351,7 +395,7 @@ export class HeliaStorage implements Storage {
     const asks = peers.map(async (peer) => {
       const stream = await this.helia.libp2p.dialProtocol(peer, LOCATE_PROTOCOL, { signal });
       try {
-        const lp = lpStream(stream, { maxDataLength: 16 * 1024 * 1024 });
+        const lp = this.ipfs.lpStream(stream, { maxDataLength: 16 * 1024 * 1024 });
         await lp.write(new TextEncoder().encode(cid), { signal });
         const answer = LocateAnswerSchema.parse(
           JSON.parse(new TextDecoder().decode((await lp.read({ signal })).subarray())),
@@ -375,7 +419,7 @@ export class HeliaStorage implements Storage {
   /** Answers one locate request: the record of the object asked for, if this node holds it whole. */
   private async answerLocate(stream: Stream): Promise<void> {
     const signal = AbortSignal.timeout(this.fetchTimeoutMs);
-    const lp = lpStream(stream, { maxDataLength: 1024 });
+    const lp = this.ipfs.lpStream(stream, { maxDataLength: 1024 });
     const asked = new TextDecoder().decode((await lp.read({ signal })).subarray());
     let record: ObjectRecord | undefined;
     try {
