@@ -313,7 +313,7 @@ export function buildCli(setExit: (code: number) => void): Command {
   program
     .command("export <model>")
     .description("write a model package a second party can verify with (manifest, vkey, artifacts)")
-    .requiredOption("--out <dir>", "directory to write (manifest.json, vkey.json, artifacts/)")
+    .requiredOption("--out <dir>", "directory to write (manifest.json, vkey.json, objects/)")
     .option("--proving", "also export the witness wasm and zkey (large), so the export can prove")
     .option("--cache-dir <dir>", "artifact cache (default $VERINFER_CACHE or ~/.cache/verinfer)")
     .action(async (model: string, flags: { out: string; proving?: boolean; cacheDir?: string }) => {

@@ -1,11 +1,20 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { isVerinferError, VerinferError } from "../errors.js";
-import { cidFromSha256 } from "./cid.js";
+import { cidFromSha256, sha256FromCid } from "./cid.js";
 import { FsStorage } from "./fs-storage.js";
 import { sha256Hex } from "./sha256-hex.js";
 
 export { sha256Hex } from "./sha256-hex.js";
+
+/** The sha256 hex a CID names, for error metadata (undefined when it is not such a CID). */
+function hexOf(cid: unknown): string | undefined {
+  try {
+    return typeof cid === "string" ? sha256FromCid(cid) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** A stored artifact's address and size, as a model manifest names it. */
 export interface ArtifactRef {
@@ -93,7 +102,7 @@ export class ArtifactStore {
           throw new VerinferError("ARTIFACT_CORRUPT", `${what} ${ref.sha256} is corrupted`, {
             details: error.details ?? "",
             cause: error,
-            meta: { ...error.meta, expected: ref.sha256 },
+            meta: { ...error.meta, expected: ref.sha256, actual: hexOf(error.meta?.actual) },
           });
         }
         throw error;

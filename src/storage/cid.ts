@@ -69,7 +69,7 @@ export function normalizeCid(cid: unknown): string {
 
 /**
  * The CIDv1 name of an object addressed by its sha256 hex digest — e.g. a model package artifact
- * (`manifest.artifacts.zkey.sha256`), which is stored under `<cache>/artifacts/sha256/<hex>`.
+ * (`manifest.artifacts.zkey.sha256`; a `verinfer/model@3` manifest names the CID too).
  *
  * @throws VerinferError `INVALID_INPUT` when `hex` is not 64 lower-case hex digits.
  * @example

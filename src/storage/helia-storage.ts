@@ -112,6 +112,16 @@ export const CreateHeliaStorageParamsSchema = z.object({
   peers: z.array(z.string()).optional(),
   /** Default time `get` waits for an object it does not hold (default 30 s); a caller's `signal` can cut it shorter. */
   fetchTimeoutMs: z.number().int().positive().optional(),
+  /**
+   * Size of the chunks a large object is split into, bytes (default {@link CHUNK_SIZE}, 1 MiB; 64 KiB to 2 MiB).
+   * Nodes need not agree: a fetched object's record lists its chunks.
+   */
+  chunkSize: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(2 * 1024 * 1024)
+    .optional(),
   /** Largest object stored or fetched, bytes (default and most: 1 GiB). */
   maxObjectSize: z.number().int().positive().max(DEFAULT_MAX_OBJECT_SIZE).optional(),
 });
@@ -178,6 +188,7 @@ export class HeliaStorage implements Storage {
   readonly directory: string;
   private readonly fetchTimeoutMs: number;
   private readonly maxObjectSize: number;
+  private readonly chunkSize: number;
   private readonly ipfs: Ipfs;
   private closed = false;
 
@@ -187,7 +198,9 @@ export class HeliaStorage implements Storage {
     directory: string,
     fetchTimeoutMs: number,
     maxObjectSize: number,
+    chunkSize: number,
   ) {
+    this.chunkSize = chunkSize;
     this.ipfs = ipfs;
     this.helia = helia;
     this.directory = directory;
@@ -242,6 +255,7 @@ export class HeliaStorage implements Storage {
       directory,
       parsed.data.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
       parsed.data.maxObjectSize ?? DEFAULT_MAX_OBJECT_SIZE,
+      parsed.data.chunkSize ?? CHUNK_SIZE,
     );
     try {
       await libp2p.handle(LOCATE_PROTOCOL, ({ stream }) => {
@@ -303,7 +317,10 @@ export class HeliaStorage implements Storage {
     return parsed.data;
   }
 
-  /** Stores bytes (one block, or 1 MiB chunks and their record); idempotent. Returns their CID. */
+  /**
+   * Stores bytes (one block, or 1 MiB chunks and their record) and returns their CID. Idempotent; a damaged
+   * block of the object already stored here is rewritten.
+   */
   async put(bytes: Uint8Array): Promise<string> {
     if (!(bytes instanceof Uint8Array)) throw new VerinferError("INVALID_INPUT", "put takes a Uint8Array");
     if (this.closed) throw new VerinferError("INVALID_OPTIONS", "this HeliaStorage is closed");
@@ -315,20 +332,31 @@ export class HeliaStorage implements Storage {
     const copy = Uint8Array.from(bytes);
     const cid = cidOf(copy);
     const record: ObjectRecord = { format: OBJECT_RECORD_FORMAT, cid, size: copy.byteLength };
-    if (copy.byteLength <= CHUNK_SIZE) {
-      await this.helia.blockstore.put(parseCid(cid) as never, copy);
+    if (copy.byteLength <= this.chunkSize) {
+      await this.putBlock(cid, copy);
     } else {
       record.chunks = [];
-      for (let at = 0; at < copy.byteLength; at += CHUNK_SIZE) {
-        const chunk = copy.subarray(at, at + CHUNK_SIZE);
+      for (let at = 0; at < copy.byteLength; at += this.chunkSize) {
+        const chunk = copy.subarray(at, at + this.chunkSize);
         const chunkCid = cidOf(chunk);
-        await this.helia.blockstore.put(parseCid(chunkCid) as never, chunk);
+        await this.putBlock(chunkCid, chunk);
         record.chunks.push(chunkCid);
       }
     }
     // The record goes last: a node answers for an object only once all of its blocks are stored.
     await atomicWrite(this.recordPath(cid), JSON.stringify(record));
     return cid;
+  }
+
+  /** Stores one block; a damaged copy already there (the blockstore would keep it) is replaced. */
+  private async putBlock(cid: string, bytes: Uint8Array): Promise<void> {
+    const key = parseCid(cid) as never;
+    if (await this.helia.blockstore.has(key)) {
+      const stored = await this.helia.blockstore.get(key, { offline: true });
+      if (sha256Of(stored).equals(sha256Of(bytes))) return;
+      await this.helia.blockstore.delete(key);
+    }
+    await this.helia.blockstore.put(key, bytes);
   }
 
   /**
