@@ -11,7 +11,7 @@ import { cidOf } from "../src/storage/cid.js";
 import { getModelPackage } from "../src/storage/get-model-package.js";
 import { createHeliaStorage, type HeliaStorage } from "../src/storage/helia-storage.js";
 import { MemoryStorage } from "../src/storage/memory-storage.js";
-import type { ModelPackage } from "../src/storage/model-package.js";
+import { loadModelPackage, type ModelPackage } from "../src/storage/model-package.js";
 import { putModelPackage } from "../src/storage/put-model-package.js";
 import { demoPackage, demoSamples, errorOf, tempDirs } from "./fixtures.js";
 
@@ -100,6 +100,13 @@ describe("HeliaStorage: two IPFS nodes on loopback", () => {
     expect(pkg.store.cacheDir).toBe(proverCache);
     // Setup trust is never carried by fetched data: the prover's own cache holds no audit of this manifest.
     expect(await findAuditRecord(pkg)).toBeUndefined();
+
+    // Not indexed by id unless asked: the prover's cache knows the model only once it says so.
+    expect(
+      isVerinferError(await errorOf(loadModelPackage(pkg.id, { cacheDir: proverCache })), "ARTIFACT_MISSING"),
+    ).toBe(true);
+    await getModelPackage(b, put.manifestCid, { cacheDir: proverCache, index: true });
+    expect((await loadModelPackage(pkg.id, { cacheDir: proverCache })).vkeyCid).toBe(demo.vkeyCid);
 
     const { receipt } = await verifiableInfer(pkg, demoSamples.inputs[2]);
     expect(receipt.proof).toBeDefined();

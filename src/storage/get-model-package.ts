@@ -2,8 +2,9 @@ import { isVerinferError, VerinferError } from "../errors.js";
 import { ArtifactStore } from "./artifact-store.js";
 import { resolveCacheDir } from "./cache-dir.js";
 import { normalizeCid } from "./cid.js";
+import { canonicalJson } from "./json-objects.js";
 import { type ArtifactName, MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./model-manifest.js";
-import { loadModelPackage, ModelPackage } from "./model-package.js";
+import { indexModelPackage, loadModelPackage, ModelPackage } from "./model-package.js";
 import { PROVER_ARTIFACTS, VERIFIER_ARTIFACTS } from "./put-model-package.js";
 import { sha256Hex } from "./sha256-hex.js";
 import type { Storage } from "./storage.js";
@@ -14,6 +15,12 @@ export interface GetModelPackageOptions {
   cacheDir?: string;
   /** Also fetch the witness wasm and the zkey (default true: a prover needs them; a verifier can pass false). */
   proving?: boolean;
+  /**
+   * Also record the package in the local cache under its model id, so `loadModelPackage(id)` and prover-pool jobs
+   * by `{ modelId, cacheDir }` find it (default false). It replaces the cache's entry for that id; trust is not
+   * affected: audit records are per manifest.
+   */
+  index?: boolean;
   /** Gives up (`ARTIFACT_MISSING`) when it fires, e.g. `AbortSignal.timeout(60_000)`. */
   signal?: AbortSignal;
   /** Called after each artifact is in the local cache. */
@@ -102,5 +109,10 @@ export async function getModelPackage(
     }
     options.onArtifact?.({ name, cid: want.cid, size: want.size, fetched: !cached });
   }
-  return ModelPackage.fromManifest(manifest, local, { trustDir: cacheDir });
+  const pkg = await ModelPackage.fromManifest(manifest, local, { trustDir: cacheDir });
+  if (options.index) {
+    const manifestRef = await local.put(canonicalJson(manifest));
+    await indexModelPackage(cacheDir, `fetched-${cid}`, manifestRef, pkg.id);
+  }
+  return pkg;
 }
