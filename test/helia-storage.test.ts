@@ -77,6 +77,19 @@ describe("HeliaStorage: two IPFS nodes on loopback", () => {
     expect(b.helia.libp2p.getPeers().map(String)).toEqual([a.peerId]);
   });
 
+  it("keeps its peer id across a restart on the same directory, so peers can dial the same address", async () => {
+    const directory = await tempDir();
+    const first = await createHeliaStorage({ directory, listen: [] });
+    const id = first.peerId;
+    await first.close();
+    const again = await createHeliaStorage({ directory, listen: [] });
+    try {
+      expect(again.peerId).toBe(id);
+    } finally {
+      await again.close();
+    }
+  });
+
   it("a prover node fetches a package it has never seen by its manifest CID over bitswap, and proves with it", async () => {
     // The zkey and wasm are larger than one chunk: this is the chunked path (bitswap refuses blocks over 4 MiB).
     expect(demo.manifest.artifacts.zkey.size).toBeGreaterThan(2 * CHUNK_SIZE);

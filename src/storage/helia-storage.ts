@@ -14,6 +14,7 @@ import type { Storage, StorageGetOptions } from "./storage.js";
 async function loadIpfs() {
   installPromiseWithResolvers();
   const [
+    crypto,
     { noise },
     { yamux },
     { bitswap },
@@ -26,6 +27,7 @@ async function loadIpfs() {
     lp,
     { createLibp2p },
   ] = await Promise.all([
+    import("@libp2p/crypto/keys"),
     import("@chainsafe/libp2p-noise"),
     import("@chainsafe/libp2p-yamux"),
     import("@helia/block-brokers"),
@@ -39,6 +41,7 @@ async function loadIpfs() {
     import("libp2p"),
   ]);
   return {
+    crypto,
     noise,
     yamux,
     bitswap,
@@ -128,6 +131,29 @@ export const CreateHeliaStorageParamsSchema = z.object({
 
 /** Parameters of {@link createHeliaStorage}. */
 export type CreateHeliaStorageParams = z.infer<typeof CreateHeliaStorageParamsSchema>;
+
+/**
+ * The node's libp2p key, kept in its directory (owner-only) so its peer id — part of the address peers dial —
+ * survives a restart; created on first start.
+ */
+async function loadPeerKey(ipfs: Ipfs, file: string): Promise<unknown> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code !== "ENOENT") {
+      throw new VerinferError("INVALID_OPTIONS", "cannot read the IPFS node's peer key", { cause, meta: { file } });
+    }
+    const key = await ipfs.crypto.generateKeyPair("Ed25519");
+    await atomicWrite(file, ipfs.crypto.privateKeyToProtobuf(key), 0o600);
+    return key;
+  }
+  try {
+    return ipfs.crypto.privateKeyFromProtobuf(bytes);
+  } catch (cause) {
+    throw new VerinferError("ARTIFACT_CORRUPT", "the IPFS node's peer key is unreadable", { cause, meta: { file } });
+  }
+}
 
 function missing(cid: string, details: string, cause?: unknown): VerinferError {
   return new VerinferError("ARTIFACT_MISSING", `object ${cid} was not found on this IPFS node or its peers`, {
@@ -237,8 +263,10 @@ export class HeliaStorage implements Storage {
     const datastore = new FsDatastore(path.join(directory, "datastore"));
     await blockstore.open();
     await datastore.open();
+    const privateKey = await loadPeerKey(ipfs, path.join(directory, "peer-key"));
     const libp2p = await createLibp2p({
       start: false,
+      privateKey: privateKey as never,
       // The peer store stays in memory: peers are given, never discovered, so there is nothing worth keeping.
       addresses: { listen },
       transports: [tcp()],
