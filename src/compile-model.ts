@@ -19,12 +19,13 @@ import { quantizedNetworkToJson } from "./models/quantized-network.js";
 import type { OnProgress } from "./progress.js";
 import { withHeartbeat } from "./progress-heartbeat.js";
 import { type ModelSource, quantizeModel } from "./quantize-model.js";
-import { ArtifactStore, sha256Hex } from "./storage/artifact-store.js";
+import { ArtifactStore } from "./storage/artifact-store.js";
 import { recordAudit } from "./storage/audit-record.js";
 import { resolveCacheDir } from "./storage/cache-dir.js";
 import { manifestArchitecture, manifestQuantization } from "./storage/manifest-quantization.js";
 import { MODEL_FORMAT, type ModelManifest, type SetupKind } from "./storage/model-manifest.js";
 import { findModelPackage, indexModelPackage, ModelPackage } from "./storage/model-package.js";
+import { sha256Hex } from "./storage/sha256-hex.js";
 import { toolchainVersions } from "./toolchain.js";
 
 export type { ModelSource };

@@ -90,9 +90,16 @@ export {
   exportModelPackage,
 } from "./storage/export-model-package.js";
 export { defaultStorage, FsStorage } from "./storage/fs-storage.js";
+export { type GetModelPackageOptions, getModelPackage } from "./storage/get-model-package.js";
+export {
+  type CreateHeliaStorageParams,
+  createHeliaStorage,
+  HeliaStorage,
+} from "./storage/helia-storage.js";
 export { canonicalJson, getJson, putJson } from "./storage/json-objects.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
 export {
+  ArtifactRefSchema,
   MODEL_FORMAT,
   type ModelManifest,
   ModelManifestSchema,
@@ -100,7 +107,12 @@ export {
   type SetupKind,
 } from "./storage/model-manifest.js";
 export { loadModelPackage, ModelPackage } from "./storage/model-package.js";
-export type { Storage } from "./storage/storage.js";
+export {
+  type PutModelPackageOptions,
+  type PutModelPackageResult,
+  putModelPackage,
+} from "./storage/put-model-package.js";
+export type { Storage, StorageGetOptions } from "./storage/storage.js";
 export { loadReceipt, storeReceipt } from "./storage/store-receipt.js";
 export {
   type InferMode,

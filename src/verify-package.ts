@@ -11,10 +11,10 @@ import { packagePtau } from "./package-ptau.js";
 import type { OnProgress } from "./progress.js";
 import { withHeartbeat } from "./progress-heartbeat.js";
 import type { TrustCheck } from "./setup-trust-check.js";
-import { sha256Hex } from "./storage/artifact-store.js";
 import { recordAudit } from "./storage/audit-record.js";
 import { canonicalJson } from "./storage/json-objects.js";
 import type { ModelPackage } from "./storage/model-package.js";
+import { sha256Hex } from "./storage/sha256-hex.js";
 
 /** The checks {@link verifyPackage} runs, by name, in order. */
 export const PACKAGE_CHECKS = [

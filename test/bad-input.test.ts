@@ -337,7 +337,7 @@ describe("corrupted artifacts", () => {
   beforeAll(async () => {
     pkg = await demoPackage();
     cacheCopy = await tempDir("cache");
-    for (const sub of ["artifacts", "models"]) {
+    for (const sub of ["objects", "models"]) {
       await cp(path.join(TEST_CACHE, sub), path.join(cacheCopy, sub), { recursive: true });
     }
   });

@@ -45,7 +45,7 @@ async function manifestFile(manifest: ModelManifest): Promise<string> {
 /** A verifier's own cache holding the package's artifacts (content-addressed) but none of its audit records. */
 async function verifierCache(from: ModelPackage): Promise<string> {
   const cacheDir = await tempDir();
-  await cp(from.store.root, path.join(cacheDir, "artifacts"), { recursive: true });
+  await cp(from.store.root, path.join(cacheDir, "objects"), { recursive: true });
   return cacheDir;
 }
 

@@ -4,6 +4,10 @@ import path from "node:path";
 import { Wallet } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ReceiptSchema } from "../src/attest/receipt.js";
+import { FsStorage } from "../src/storage/fs-storage.js";
+import { getModelPackage } from "../src/storage/get-model-package.js";
+import { MemoryStorage } from "../src/storage/memory-storage.js";
+import { putModelPackage } from "../src/storage/put-model-package.js";
 import { DEMO_MODEL_DIR, demoPackage, demoSamples, runCli, TEST_CACHE } from "./fixtures.js";
 
 describe("verinfer CLI", () => {
@@ -83,6 +87,18 @@ describe("verinfer CLI", () => {
     expect(run.stderr).not.toContain("[quantize]");
     expect((await runCli(["verify", path.join(dir, "e.json"), "--model", exported])).stdout.trim()).toBe("VALID");
   }, 120_000);
+
+  it("publish puts a package on a storage and prints the manifest CID a prover fetches it by", async () => {
+    const pkg = await demoPackage();
+    const storageDir = path.join(dir, "published");
+    const { code, stdout } = await runCli(["publish", pkg.id, "--storage", storageDir]);
+    expect(code).toBe(0);
+    const cid = /^manifest\s+(bafkrei\S+)$/m.exec(stdout)?.[1] as string;
+    expect(cid).toBe((await putModelPackage(new MemoryStorage(), pkg)).manifestCid);
+    const fetched = await getModelPackage(new FsStorage(storageDir), cid, { cacheDir: path.join(dir, "prover-cache") });
+    expect(fetched.id).toBe(pkg.id);
+    expect((await runCli(["publish", pkg.id])).code).toBe(2);
+  });
 
   it("verify exits 1 for a receipt whose output was changed", async () => {
     const receipt = JSON.parse(await readFile(path.join(dir, "receipt.json"), "utf8"));

@@ -56,7 +56,7 @@ describe("deferred proofs", () => {
     // A private copy of the test cache, so this file's job folders are its own.
     cacheDir = await mkdtemp(path.join(os.tmpdir(), "verinfer-deferred-"));
     // Only the compiled packages: other test files may have proof jobs of their own in the shared cache.
-    for (const dir of ["artifacts", "models"]) {
+    for (const dir of ["objects", "models"]) {
       await cp(path.join(TEST_CACHE, dir), path.join(cacheDir, dir), { recursive: true });
     }
   });

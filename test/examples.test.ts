@@ -59,7 +59,7 @@ describe("examples: data node → inference node → verifier node", () => {
     // A private copy of the test cache: the flow persists a deferred proof job, and test/deferred.test.ts counts
     // the pending jobs of the cache it copies.
     const cacheDir = await mkdtemp(path.join(os.tmpdir(), "verinfer-data-node-"));
-    for (const sub of ["artifacts", "models"]) {
+    for (const sub of ["objects", "models"]) {
       await cp(path.join(TEST_CACHE, sub), path.join(cacheDir, sub), { recursive: true });
     }
     bundle = await dataNodeFlow(cacheDir);

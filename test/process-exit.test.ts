@@ -94,6 +94,28 @@ describe("a script using verinfer", () => {
     expect(run.exitAfterDoneMs).toBeLessThan(EXIT_WITHIN_MS);
   });
 
+  it("exits by itself after two HeliaStorage nodes moved a package by CID and were closed", async () => {
+    const run = await runScript(`
+      import { compileModel, createHeliaStorage, getModelPackage, putModelPackage } from "verinfer";
+      const pkg = await compileModel(${JSON.stringify(DEMO_MODEL_DIR)}, {
+        calibration: ${JSON.stringify(demoSamples.calibration)},
+        cacheDir: ${JSON.stringify(TEST_CACHE)},
+        quiet: true,
+      });
+      const a = await createHeliaStorage({ directory: ${JSON.stringify(await tempDir())} });
+      const b = await createHeliaStorage({ directory: ${JSON.stringify(await tempDir())}, peers: a.multiaddrs });
+      const { manifestCid } = await putModelPackage(a, pkg);
+      const fetched = await getModelPackage(b, manifestCid, { cacheDir: ${JSON.stringify(await tempDir())} });
+      console.log("same " + (fetched.id === pkg.id));
+      await b.close();
+      await a.close();
+      console.log("done");
+    `);
+    expect(run.stdout).toContain("same true");
+    expect(run.code).toBe(0);
+    expect(run.exitAfterDoneMs).toBeLessThan(EXIT_WITHIN_MS);
+  });
+
   it("loads with require() from a CommonJS app (Node >= 20.19), every subpath, and exits after a proof", async () => {
     const run = await runScript(
       `

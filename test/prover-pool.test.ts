@@ -106,7 +106,7 @@ describe("prover pool", () => {
   it("re-checks the zkey's hash on the worker: a corrupted zkey is ARTIFACT_CORRUPT, never a proof", async () => {
     const cacheDir = await mkdtemp(path.join(os.tmpdir(), "verinfer-pool-"));
     try {
-      for (const dir of ["artifacts", "models"]) {
+      for (const dir of ["objects", "models"]) {
         await cp(path.join(TEST_CACHE, dir), path.join(cacheDir, dir), { recursive: true });
       }
       const zkey = pkg.manifest.artifacts.zkey;

@@ -289,7 +289,7 @@ describe("inference-node service", () => {
 
   it("answers 500 INTERNAL, naming no path, when a model it serves has lost its proving key", async () => {
     const cacheDir = await tempDir();
-    for (const sub of ["artifacts", "models"]) {
+    for (const sub of ["objects", "models"]) {
       await cp(path.join(TEST_CACHE, sub), path.join(cacheDir, sub), { recursive: true });
     }
     const copy = await loadModelPackage(pkg.id, { cacheDir });

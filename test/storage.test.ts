@@ -4,7 +4,15 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { isVerinferError } from "../src/index.js";
-import { ArtifactStore, atomicWrite, resolveCacheDir, sha256Hex } from "../src/storage/index.js";
+import {
+  ArtifactStore,
+  atomicWrite,
+  cidFromSha256,
+  cidOf,
+  FsStorage,
+  resolveCacheDir,
+  sha256Hex,
+} from "../src/storage/index.js";
 import { errorOf, tempDirs } from "./fixtures.js";
 
 const tempDir = tempDirs("verinfer-storage-");
@@ -31,10 +39,13 @@ describe("ArtifactStore", () => {
     const text = '{"héllo": "wörld ✓"}';
     const ref = await store.put(text);
     const expected = createHash("sha256").update(Buffer.from(text, "utf8")).digest("hex");
-    expect(ref).toEqual({ sha256: expected, size: Buffer.byteLength(text, "utf8") });
+    const cid = cidFromSha256(expected);
+    expect(ref).toEqual({ cid, sha256: expected, size: Buffer.byteLength(text, "utf8") });
+    expect(cid).toBe(cidOf(Buffer.from(text, "utf8")));
     expect(sha256Hex(text)).toBe(expected);
     expect((await store.get(ref)).toString("utf8")).toBe(text);
-    expect(store.pathOf(ref.sha256)).toBe(path.join(store.root, "sha256", expected));
+    // The cache's one content-addressed store: an FsStorage under <cacheDir>/objects.
+    expect(store.pathOf(ref.sha256)).toBe(new FsStorage(path.join(store.cacheDir, "objects")).pathOf(cid));
   });
 
   it("gives the same bytes the same address, whether given as a string or bytes, and stores them once", async () => {
@@ -45,7 +56,7 @@ describe("ArtifactStore", () => {
     const c = await new ArtifactStore(dir).put(new TextEncoder().encode("same content"));
     expect(b).toEqual(a);
     expect(c).toEqual(a);
-    expect(await listFiles(dir)).toEqual([path.join("artifacts", "sha256", a.sha256)]);
+    expect(await listFiles(dir)).toEqual([path.relative(dir, store.pathOf(a.sha256))]);
     const other = await store.put("other content");
     expect(other.sha256).not.toBe(a.sha256);
   });
@@ -86,6 +97,28 @@ describe("ArtifactStore", () => {
     expect((await store.get(ref)).toString("utf8")).toBe("abcdefgh");
   });
 
+  it("reads an object of the old layout (artifacts/sha256/<hex>), checks it, and moves a copy into the store", async () => {
+    const dir = await tempDir();
+    const store = new ArtifactStore(dir);
+    const text = "written by an older verinfer";
+    const sha = sha256Hex(text);
+    await atomicWrite(path.join(dir, "artifacts", "sha256", sha), text);
+    const ref = { sha256: sha, size: Buffer.byteLength(text) };
+    expect((await store.get(ref)).toString("utf8")).toBe(text);
+    expect(await store.has(ref)).toBe(true);
+    const damaged = sha256Hex("another old object");
+    await atomicWrite(path.join(dir, "artifacts", "sha256", damaged), "not that object");
+    const error = await errorOf(store.get({ sha256: damaged, size: 18 }));
+    expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
+  });
+
+  it("refuses a reference whose CID and sha256 name different objects", async () => {
+    const store = new ArtifactStore(await tempDir());
+    const ref = await store.put("one object");
+    const error = await errorOf(store.get({ ...ref, cid: cidOf(Buffer.from("another")) }));
+    expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
+  });
+
   it("reports a missing object with ARTIFACT_MISSING", async () => {
     const store = new ArtifactStore(await tempDir());
     const ref = { sha256: sha256Hex("never stored"), size: 12 };
@@ -116,7 +149,7 @@ describe("ArtifactStore", () => {
     expect(refs[1]).toEqual(refs[0]);
     expect(refs[2]).toEqual(refs[0]);
     expect(new Uint8Array(await store.get(refs[0]))).toEqual(bytes);
-    expect(await listFiles(dir)).toEqual([path.join("artifacts", "sha256", refs[0].sha256)]);
+    expect(await listFiles(dir)).toEqual([path.relative(dir, store.pathOf(refs[0].sha256))]);
   });
 
   it("handles many concurrent puts of different objects", async () => {

@@ -13,7 +13,10 @@ import type { ProgressStage } from "../progress.js";
 import { atomicWrite } from "../storage/atomic-write.js";
 import { resolveCacheDir } from "../storage/cache-dir.js";
 import { exportModelPackage } from "../storage/export-model-package.js";
+import { FsStorage } from "../storage/fs-storage.js";
+import { createHeliaStorage } from "../storage/helia-storage.js";
 import { loadModelPackage, type ModelPackage } from "../storage/model-package.js";
+import { putModelPackage } from "../storage/put-model-package.js";
 import { toolchainVersions } from "../toolchain.js";
 import { type InferMode, type VerifiableInferOptions, verifiableInfer } from "../verifiable-infer.js";
 import { type VerifyReceiptOptions, verifyReceipt } from "../verify-receipt.js";
@@ -355,7 +358,7 @@ export function buildCli(setExit: (code: number) => void): Command {
         "write a model package a second party can verify with (manifest, vkey, artifacts); model: a model id, a manifest.json, or a tfjs model directory (compiled first if needed)",
       ),
   )
-    .requiredOption("--out <dir>", "directory to write (manifest.json, vkey.json, artifacts/)")
+    .requiredOption("--out <dir>", "directory to write (manifest.json, vkey.json, objects/)")
     .option("--proving", "also export the witness wasm and zkey (large), so the export can prove")
     .action(async (model: string, flags: CompileFlags & { out: string; proving?: boolean }) => {
       const pkg = await resolvePackage(model, flags);
@@ -366,6 +369,38 @@ export function buildCli(setExit: (code: number) => void): Command {
       out(`verify   verinfer verify <receipt.json> --model ${written.manifest}`);
       setExit(EXIT.ok);
     });
+
+  program
+    .command("publish <model>")
+    .description("put a model package on a content-addressed storage and print its manifest CID")
+    .option("--storage <dir>", "an FsStorage directory (e.g. one a prover reads with --storage)")
+    .option(
+      "--ipfs <dir>",
+      "the directory of a Helia IPFS node (its blockstore); a node started on it serves the package",
+    )
+    .option("--verifier-only", "leave out the witness wasm and zkey (a prover needs them)")
+    .option("--cache-dir <dir>", "artifact cache (default $VERINFER_CACHE or ~/.cache/verinfer)")
+    .action(
+      async (model: string, flags: { storage?: string; ipfs?: string; verifierOnly?: boolean; cacheDir?: string }) => {
+        if ((flags.storage === undefined) === (flags.ipfs === undefined)) {
+          throw new VerinferError("INVALID_OPTIONS", "publish needs exactly one of --storage <dir> and --ipfs <dir>");
+        }
+        const pkg = await loadModelPackage(model, flags.cacheDir ? { cacheDir: flags.cacheDir } : {});
+        // An IPFS node started only to write its blockstore: it listens nowhere and dials no one.
+        const storage = flags.ipfs
+          ? await createHeliaStorage({ directory: flags.ipfs, listen: [] })
+          : new FsStorage(flags.storage as string);
+        try {
+          const put = await putModelPackage(storage, pkg, { proving: !flags.verifierOnly });
+          out(`model    ${pkg.id}`);
+          out(`manifest ${put.manifestCid}`);
+          out(`objects  ${Object.keys(put.artifacts).length + 1}`);
+        } finally {
+          if ("close" in storage) await storage.close();
+        }
+        setExit(EXIT.ok);
+      },
+    );
 
   program
     .command("verify <receipt>")

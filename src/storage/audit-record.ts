@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { sha256Hex } from "./artifact-store.js";
 import { atomicWrite } from "./atomic-write.js";
 import { canonicalJson } from "./json-objects.js";
 import type { ModelManifest } from "./model-manifest.js";
 import type { ModelPackage } from "./model-package.js";
+import { sha256Hex } from "./sha256-hex.js";
 
 /** Format tag of audit records. */
 export const AUDIT_FORMAT = "verinfer/audit@1";

@@ -3,7 +3,7 @@ import * as raw from "multiformats/codecs/raw";
 import { create as createDigest } from "multiformats/hashes/digest";
 import { sha256 } from "multiformats/hashes/sha2";
 import { VerinferError } from "../errors.js";
-import { sha256Hex } from "./artifact-store.js";
+import { sha256Hex } from "./sha256-hex.js";
 
 /** multicodec code of sha2-256. */
 const SHA2_256 = sha256.code;
@@ -69,7 +69,7 @@ export function normalizeCid(cid: unknown): string {
 
 /**
  * The CIDv1 name of an object addressed by its sha256 hex digest — e.g. a model package artifact
- * (`manifest.artifacts.zkey.sha256`), which is stored under `<cache>/artifacts/sha256/<hex>`.
+ * (`manifest.artifacts.zkey.sha256`; a `verinfer/model@3` manifest names the CID too).
  *
  * @throws VerinferError `INVALID_INPUT` when `hex` is not 64 lower-case hex digits.
  * @example

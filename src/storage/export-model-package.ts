@@ -3,14 +3,9 @@ import path from "node:path";
 import { VerinferError } from "../errors.js";
 import { ArtifactStore } from "./artifact-store.js";
 import { atomicWrite } from "./atomic-write.js";
-import { cidFromSha256 } from "./cid.js";
 import type { ArtifactName } from "./model-manifest.js";
 import type { ModelPackage } from "./model-package.js";
-
-/** Artifacts a verifier needs (and an auditor: circuit source and r1cs). */
-const VERIFIER_ARTIFACTS: readonly ArtifactName[] = ["network", "floatNetwork", "circuit", "r1cs", "vkey"];
-/** Artifacts only a prover needs (large). */
-const PROVER_ARTIFACTS: readonly ArtifactName[] = ["wasm", "zkey"];
+import { PROVER_ARTIFACTS, VERIFIER_ARTIFACTS } from "./put-model-package.js";
 
 /** Options of {@link exportModelPackage}. */
 export interface ExportModelPackageOptions {
@@ -32,7 +27,7 @@ export interface ExportedModelPackage {
 
 /**
  * Writes a model package to a directory a second party can use: `manifest.json`, `vkey.json` (snarkjs's shape),
- * and the artifacts under `artifacts/sha256/` (the cache layout), verifier artifacts always and the proving
+ * and the artifacts under `objects/` (an `FsStorage`: the cache's layout, by CID), verifier artifacts always and the proving
  * ones with `proving`. Whoever loads it recomputes its identity (model commitment from the network, vkey CID
  * from the key), so an export cannot claim another model or key; setup trust still has to be earned by an audit.
  *
@@ -57,7 +52,7 @@ export async function exportModelPackage(
   const cids: Partial<Record<ArtifactName, string>> = {};
   for (const name of names) {
     const ref = await target.put(await pkg.artifact(name));
-    cids[name] = cidFromSha256(ref.sha256);
+    cids[name] = ref.cid;
   }
   const manifest = path.join(dir, "manifest.json");
   const vkey = path.join(dir, "vkey.json");

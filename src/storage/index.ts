@@ -1,4 +1,4 @@
-export { type ArtifactRef, ArtifactStore, sha256Hex } from "./artifact-store.js";
+export { type ArtifactAddress, type ArtifactRef, ArtifactStore, sha256Hex } from "./artifact-store.js";
 export { atomicWrite } from "./atomic-write.js";
 export {
   AUDIT_FORMAT,
@@ -17,10 +17,25 @@ export {
   exportModelPackage,
 } from "./export-model-package.js";
 export { defaultStorage, FsStorage } from "./fs-storage.js";
+export { type GetModelPackageOptions, getModelPackage } from "./get-model-package.js";
+export {
+  CHUNK_SIZE,
+  type CreateHeliaStorageParams,
+  CreateHeliaStorageParamsSchema,
+  createHeliaStorage,
+  DEFAULT_FETCH_TIMEOUT_MS,
+  DEFAULT_MAX_OBJECT_SIZE,
+  HeliaStorage,
+  LOCATE_PROTOCOL,
+  OBJECT_RECORD_FORMAT,
+  type ObjectRecord,
+  ObjectRecordSchema,
+} from "./helia-storage.js";
 export { canonicalJson, getJson, putJson } from "./json-objects.js";
 export { MemoryStorage } from "./memory-storage.js";
 export {
   type ArtifactName,
+  ArtifactRefSchema,
   MODEL_FORMAT,
   type ModelManifest,
   ModelManifestSchema,
@@ -28,5 +43,12 @@ export {
   type SetupKind,
 } from "./model-manifest.js";
 export { type LoadModelPackageOptions, loadModelPackage, ModelPackage } from "./model-package.js";
-export type { Storage } from "./storage.js";
+export {
+  PROVER_ARTIFACTS,
+  type PutModelPackageOptions,
+  type PutModelPackageResult,
+  putModelPackage,
+  VERIFIER_ARTIFACTS,
+} from "./put-model-package.js";
+export type { Storage, StorageGetOptions } from "./storage.js";
 export { loadReceipt, storeReceipt } from "./store-receipt.js";

@@ -1,14 +1,25 @@
 import { z } from "zod";
 import { PROOF_SYSTEMS } from "../circuits/proof-system.js";
 import { ACTIVATIONS } from "../models/network.js";
+import { cidFromSha256 } from "./cid.js";
 
-/** Format tag of model package manifests. */
-export const MODEL_FORMAT = "verinfer/model@2";
+/**
+ * Format tag of model package manifests. `@3` names every artifact by its CIDv1 beside its sha256 (`@2` had the
+ * sha256 only); the two must agree.
+ */
+export const MODEL_FORMAT = "verinfer/model@3";
 
-const ArtifactRefSchema = z.object({
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  size: z.number().int().nonnegative(),
-});
+/**
+ * zod schema of one artifact of a manifest: the CIDv1 (raw codec, sha2-256, base32) every `Storage` knows the
+ * bytes by, the same digest as hex, and the size. A reader fetches by `cid` and checks sha256 and size.
+ */
+export const ArtifactRefSchema = z
+  .object({
+    cid: z.string().regex(/^bafkrei[a-z2-7]{52}$/, "must be a base32 CIDv1 of raw sha2-256 bytes"),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    size: z.number().int().nonnegative(),
+  })
+  .refine((ref) => cidFromSha256(ref.sha256) === ref.cid, { message: "cid and sha256 name different bytes" });
 
 /** What a package's ptau is: see `ModelManifest["setup"]["kind"]`. */
 export const SETUP_KINDS = ["dev", "ceremony", "unrecognized"] as const;
@@ -36,7 +47,7 @@ export const ManifestLayerSchema = z.object({
 
 const decimal = z.string().regex(/^\d+$/, "must be a non-negative decimal integer");
 
-/** zod schema of a model package manifest, `verinfer/model@2`. */
+/** zod schema of a model package manifest, `verinfer/model@3`. */
 export const ModelManifestSchema = z
   .object({
     format: z.literal(MODEL_FORMAT),
@@ -139,7 +150,7 @@ export const ModelManifestSchema = z
     path: ["setup", "contributions"],
   });
 
-/** A parsed `verinfer/model@2` manifest. */
+/** A parsed `verinfer/model@3` manifest. */
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;
 
 /** Artifact names of a model package. */

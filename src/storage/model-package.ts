@@ -6,12 +6,13 @@ import { WitnessGenerator } from "../circuits/prove-groth16.js";
 import { VerinferError } from "../errors.js";
 import { type DenseNetwork, DenseNetworkSchema } from "../models/network.js";
 import { type QuantizedNetwork, quantizedNetworkFromJson } from "../models/quantized-network.js";
-import { ArtifactStore, sha256Hex } from "./artifact-store.js";
+import { ArtifactStore } from "./artifact-store.js";
 import { atomicWrite } from "./atomic-write.js";
 import { resolveCacheDir } from "./cache-dir.js";
 import { canonicalJson } from "./json-objects.js";
 import { manifestArchitecture, manifestQuantization } from "./manifest-quantization.js";
 import { type ArtifactName, MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./model-manifest.js";
+import { sha256Hex } from "./sha256-hex.js";
 
 /**
  * A compiled model: its manifest, quantized and float networks, verification key, and lazy, hash-checked
@@ -184,7 +185,7 @@ export async function findModelPackage(
 
 /**
  * Loads a model package: by model id from the cache, or from a `manifest.json` path (or a directory holding
- * one) — an export (`exportModelPackage`, `verinfer export`) when an `artifacts/` directory sits beside it,
+ * one) — an export (`exportModelPackage`, `verinfer export`) when an `objects/` directory sits beside it,
  * else with its artifacts in the cache's store. Either way the package's identity is recomputed on load.
  *
  * @throws VerinferError `ARTIFACT_MISSING` when nothing is found, `ARTIFACT_CORRUPT` on a hash mismatch.
@@ -214,7 +215,10 @@ export async function loadModelPackage(ref: string, options: LoadModelPackageOpt
       details: "pass a model id in the cache, a manifest.json, or the directory `verinfer export` wrote",
     });
   }
-  const exported = (await stat(path.join(path.dirname(file), "artifacts")).catch(() => undefined))?.isDirectory();
+  // An export keeps its objects beside its manifest: `objects/` (the store's layout), `artifacts/` before it.
+  const isDir = async (name: string) =>
+    (await stat(path.join(path.dirname(file), name)).catch(() => undefined))?.isDirectory() === true;
+  const exported = (await isDir("objects")) || (await isDir("artifacts"));
   let json: unknown;
   try {
     json = JSON.parse(text);

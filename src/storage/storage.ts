@@ -1,7 +1,7 @@
 /**
  * Content-addressed object storage: every object is named by the CIDv1 of its bytes (raw codec, sha2-256,
- * base32 — see `cidOf`). Implementations: `FsStorage` (the default, on disk) and `MemoryStorage`. Anything
- * with these four methods — an IPFS node, an S3 bucket — can stand in.
+ * base32 — see `cidOf`). Implementations: `FsStorage` (the default, on disk), `MemoryStorage`, and
+ * `HeliaStorage` (an IPFS node). Anything with these four methods — an S3 bucket — can stand in.
  *
  * Contract every implementation keeps:
  * - `get` returns exactly the bytes whose hash the CID names, or throws: `ARTIFACT_MISSING` when absent,
@@ -17,6 +17,15 @@
  * const same = await storage.get(cid);
  * ```
  */
+/** Options of {@link Storage.get}. */
+export interface StorageGetOptions {
+  /**
+   * Gives up when it fires (`ARTIFACT_MISSING`): a networked storage may otherwise wait for a peer to supply the
+   * object. Local storages answer at once and may ignore it.
+   */
+  signal?: AbortSignal;
+}
+
 export interface Storage {
   /** Stores bytes and returns their CID (base32 CIDv1, raw, sha2-256). */
   put(bytes: Uint8Array): Promise<string>;
@@ -25,7 +34,7 @@ export interface Storage {
    *
    * @throws VerinferError `INVALID_INPUT`, `ARTIFACT_MISSING` or `ARTIFACT_CORRUPT`.
    */
-  get(cid: string): Promise<Uint8Array>;
+  get(cid: string, options?: StorageGetOptions): Promise<Uint8Array>;
   /** Whether an object is stored under `cid` (without re-hashing it: `get` is what checks). */
   has(cid: string): Promise<boolean>;
   /** The CIDs of every stored object, in no particular order. */

@@ -1,0 +1,554 @@
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import type { Helia } from "@helia/utils";
+import type { Libp2p, Stream } from "@libp2p/interface";
+import { z } from "zod";
+import { VerinferError } from "../errors.js";
+import { atomicWrite } from "./atomic-write.js";
+import { cidOf, parseCid } from "./cid.js";
+import { installPromiseWithResolvers } from "./node20-shims.js";
+import type { Storage, StorageGetOptions } from "./storage.js";
+
+/** libp2p and Helia, loaded when a node starts: importing verinfer does not pay for them. */
+async function loadIpfs() {
+  installPromiseWithResolvers();
+  const [
+    crypto,
+    { noise },
+    { yamux },
+    { bitswap },
+    { Helia },
+    { identify },
+    { tcp },
+    { multiaddr },
+    blockstoreFs,
+    datastoreFs,
+    lp,
+    { createLibp2p },
+  ] = await Promise.all([
+    import("@libp2p/crypto/keys"),
+    import("@chainsafe/libp2p-noise"),
+    import("@chainsafe/libp2p-yamux"),
+    import("@helia/block-brokers"),
+    import("@helia/utils"),
+    import("@libp2p/identify"),
+    import("@libp2p/tcp"),
+    import("@multiformats/multiaddr"),
+    import("blockstore-fs"),
+    import("datastore-fs"),
+    import("it-length-prefixed-stream"),
+    import("libp2p"),
+  ]);
+  return {
+    crypto,
+    noise,
+    yamux,
+    bitswap,
+    Helia,
+    identify,
+    tcp,
+    multiaddr,
+    FsBlockstore: blockstoreFs.FsBlockstore,
+    FsDatastore: datastoreFs.FsDatastore,
+    lpStream: lp.lpStream,
+    createLibp2p,
+  };
+}
+
+type Ipfs = Awaited<ReturnType<typeof loadIpfs>>;
+
+/** Largest object a {@link HeliaStorage} stores or fetches by default: 1 GiB. */
+export const DEFAULT_MAX_OBJECT_SIZE = 1024 * 1024 * 1024;
+
+/** How long `get` waits for the network by default before answering `ARTIFACT_MISSING`. */
+export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+
+/**
+ * Objects larger than this are stored as chunks of this size, each one raw IPFS block: bitswap refuses blocks
+ * over 4 MiB, and IPFS tools default to 1 MiB or less.
+ */
+export const CHUNK_SIZE = 1024 * 1024;
+
+/** The libp2p protocol on which a node answers "which chunks make up object X". */
+export const LOCATE_PROTOCOL = "/verinfer/locate/1.0.0";
+
+/** Format tag of an object record (what a node knows about one stored object). */
+export const OBJECT_RECORD_FORMAT = "verinfer/ipfs-object@1";
+
+/** How many chunks one `get` fetches at once. */
+const CHUNK_CONCURRENCY = 8;
+
+const cidString = z.string().min(1).max(200);
+
+/**
+ * zod schema of an object record, `verinfer/ipfs-object@1`: an object's size and, for one larger than
+ * {@link CHUNK_SIZE}, the raw CIDs of its chunks in order (absent: the object is one block under its own CID).
+ * Nodes keep one per object and send it on {@link LOCATE_PROTOCOL}; a fetched record is a hint only: the
+ * reassembled bytes must hash to the object's CID, or the fetch fails.
+ */
+export const ObjectRecordSchema = z.object({
+  format: z.literal(OBJECT_RECORD_FORMAT),
+  cid: cidString,
+  size: z.number().int().nonnegative(),
+  chunks: z.array(cidString).optional(),
+});
+
+/** A parsed `verinfer/ipfs-object@1` record. */
+export type ObjectRecord = z.infer<typeof ObjectRecordSchema>;
+
+const LocateAnswerSchema = z.union([
+  z.object({ found: z.literal(false) }),
+  z.object({ found: z.literal(true), record: ObjectRecordSchema }),
+]);
+
+/** zod schema of {@link CreateHeliaStorageParams}. */
+export const CreateHeliaStorageParamsSchema = z.object({
+  /** Directory of the node: `blocks/` (the blockstore) and `datastore/` (libp2p's peer store), created if absent. */
+  directory: z.string().min(1),
+  /**
+   * libp2p listen addresses (default `["/ip4/127.0.0.1/tcp/0"]`: loopback only, a free port). TCP only; pass
+   * `[]` for a node that only dials out.
+   */
+  listen: z.array(z.string()).optional(),
+  /** Peers to dial once started (multiaddrs with `/p2p/<peerId>`). */
+  peers: z.array(z.string()).optional(),
+  /** Default time `get` waits for an object it does not hold (default 30 s); a caller's `signal` can cut it shorter. */
+  fetchTimeoutMs: z.number().int().positive().optional(),
+  /**
+   * Size of the chunks a large object is split into, bytes (default {@link CHUNK_SIZE}, 1 MiB; 64 KiB to 2 MiB).
+   * Nodes need not agree: a fetched object's record lists its chunks.
+   */
+  chunkSize: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(2 * 1024 * 1024)
+    .optional(),
+  /** Largest object stored or fetched, bytes (default and most: 1 GiB). */
+  maxObjectSize: z.number().int().positive().max(DEFAULT_MAX_OBJECT_SIZE).optional(),
+});
+
+/** Parameters of {@link createHeliaStorage}. */
+export type CreateHeliaStorageParams = z.infer<typeof CreateHeliaStorageParamsSchema>;
+
+/**
+ * The node's libp2p key, kept in its directory (owner-only) so its peer id — part of the address peers dial —
+ * survives a restart; created on first start.
+ */
+async function loadPeerKey(ipfs: Ipfs, file: string): Promise<unknown> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code !== "ENOENT") {
+      throw new VerinferError("INVALID_OPTIONS", "cannot read the IPFS node's peer key", { cause, meta: { file } });
+    }
+    const key = await ipfs.crypto.generateKeyPair("Ed25519");
+    await atomicWrite(file, ipfs.crypto.privateKeyToProtobuf(key), 0o600);
+    return key;
+  }
+  try {
+    return ipfs.crypto.privateKeyFromProtobuf(bytes);
+  } catch (cause) {
+    throw new VerinferError("ARTIFACT_CORRUPT", "the IPFS node's peer key is unreadable", { cause, meta: { file } });
+  }
+}
+
+function missing(cid: string, details: string, cause?: unknown): VerinferError {
+  return new VerinferError("ARTIFACT_MISSING", `object ${cid} was not found on this IPFS node or its peers`, {
+    details,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+function sha256Of(bytes: Uint8Array): Buffer {
+  return createHash("sha256").update(bytes).digest();
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time, keeping the order of the results. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/**
+ * {@link Storage} on an IPFS node: a Helia node (bitswap over libp2p: TCP, noise, yamux) whose blockstore is on
+ * disk. The CID of an object is the one every verinfer storage uses — CIDv1, raw codec, sha2-256 of the whole
+ * object — so a model manifest names the same CIDs whether its package travels by disk or by IPFS.
+ *
+ * Blocks: an object of up to {@link CHUNK_SIZE} (1 MiB) is one raw IPFS block under its own CID. A larger one
+ * (a zkey is tens of MB; bitswap refuses blocks over 4 MiB) is split into 1 MiB chunks, each a raw block under
+ * its own CID, and the node keeps a record of the chunk list (`verinfer/ipfs-object@1`). A node that lacks an
+ * object asks its connected peers for that record on {@link LOCATE_PROTOCOL}, fetches the blocks over bitswap,
+ * and keeps blocks and record, so it can serve them in turn. A record from a peer is only a hint: Helia checks
+ * every block against its CID on receipt, and `get` hashes the reassembled object against the requested CID
+ * before it returns anything, on every read, local or fetched.
+ *
+ * The node never reaches the internet on its own: no bootstrap list, no DHT, no mDNS, no relay, no UPnP, no
+ * content routing. It listens on 127.0.0.1 unless told otherwise and fetches only from the peers it is connected
+ * to (`peers`, `dial`).
+ *
+ * @example
+ * ```ts
+ * const a = await createHeliaStorage({ directory: "/var/lib/verinfer/ipfs" });
+ * const cid = await a.put(bytes);
+ * const b = await createHeliaStorage({ directory: "/tmp/prover-ipfs", peers: a.multiaddrs });
+ * const same = await b.get(cid, { signal: AbortSignal.timeout(10_000) });
+ * await b.close();
+ * await a.close();
+ * ```
+ */
+export class HeliaStorage implements Storage {
+  /** The Helia node (for callers that need more of IPFS than `Storage` offers). */
+  readonly helia: Helia<Libp2p>;
+  /** Directory of the node. */
+  readonly directory: string;
+  private readonly fetchTimeoutMs: number;
+  private readonly maxObjectSize: number;
+  private readonly chunkSize: number;
+  private readonly ipfs: Ipfs;
+  private closed = false;
+
+  private constructor(
+    ipfs: Ipfs,
+    helia: Helia<Libp2p>,
+    directory: string,
+    fetchTimeoutMs: number,
+    maxObjectSize: number,
+    chunkSize: number,
+  ) {
+    this.chunkSize = chunkSize;
+    this.ipfs = ipfs;
+    this.helia = helia;
+    this.directory = directory;
+    this.fetchTimeoutMs = fetchTimeoutMs;
+    this.maxObjectSize = maxObjectSize;
+  }
+
+  /**
+   * Starts a node. See {@link createHeliaStorage}.
+   *
+   * @throws VerinferError `INVALID_OPTIONS` for malformed parameters, `ARTIFACT_MISSING` when a listed peer
+   *   cannot be dialled.
+   */
+  static async create(params: CreateHeliaStorageParams): Promise<HeliaStorage> {
+    const parsed = CreateHeliaStorageParamsSchema.safeParse(params);
+    if (!parsed.success) {
+      throw new VerinferError("INVALID_OPTIONS", "createHeliaStorage: malformed parameters", {
+        details: parsed.error.message,
+      });
+    }
+    const { listen = ["/ip4/127.0.0.1/tcp/0"], peers = [] } = parsed.data;
+    const directory = path.resolve(parsed.data.directory);
+    const ipfs = await loadIpfs();
+    const { multiaddr, FsBlockstore, FsDatastore, createLibp2p, tcp, noise, yamux, identify, Helia, bitswap } = ipfs;
+    for (const address of [...listen, ...peers]) {
+      try {
+        multiaddr(address);
+      } catch (cause) {
+        throw new VerinferError("INVALID_OPTIONS", `not a multiaddr: ${JSON.stringify(address)}`, { cause });
+      }
+    }
+    await mkdir(directory, { recursive: true });
+    const blockstore = new FsBlockstore(path.join(directory, "blocks"));
+    const datastore = new FsDatastore(path.join(directory, "datastore"));
+    await blockstore.open();
+    await datastore.open();
+    const privateKey = await loadPeerKey(ipfs, path.join(directory, "peer-key"));
+    const libp2p = await createLibp2p({
+      start: false,
+      privateKey: privateKey as never,
+      // The peer store stays in memory: peers are given, never discovered, so there is nothing worth keeping.
+      addresses: { listen },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      // identify tells each side which protocols the other speaks (bitswap, locate); nothing else is offered.
+      services: { identify: identify() },
+    });
+    const helia = new Helia<Libp2p>({ libp2p, blockstore, datastore, blockBrokers: [bitswap()], routers: [] });
+    await helia.start();
+    const storage = new HeliaStorage(
+      ipfs,
+      helia,
+      directory,
+      parsed.data.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
+      parsed.data.maxObjectSize ?? DEFAULT_MAX_OBJECT_SIZE,
+      parsed.data.chunkSize ?? CHUNK_SIZE,
+    );
+    try {
+      await libp2p.handle(LOCATE_PROTOCOL, ({ stream }) => {
+        storage.answerLocate(stream).catch(() => stream.abort(new Error("locate failed")));
+      });
+      for (const peer of peers) await storage.dial(peer);
+    } catch (error) {
+      await storage.close();
+      throw error;
+    }
+    return storage;
+  }
+
+  /** The addresses other nodes dial to reach this one (each ends in `/p2p/<peerId>`). */
+  get multiaddrs(): string[] {
+    return this.helia.libp2p.getMultiaddrs().map((a) => a.toString());
+  }
+
+  /** This node's libp2p peer id. */
+  get peerId(): string {
+    return this.helia.libp2p.peerId.toString();
+  }
+
+  /**
+   * Connects to a peer, which `get` then asks for the objects this node does not hold.
+   *
+   * @throws VerinferError `ARTIFACT_MISSING` when the peer cannot be reached.
+   */
+  async dial(address: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await this.helia.libp2p.dial(this.ipfs.multiaddr(address), {
+        signal: options.signal ?? AbortSignal.timeout(this.fetchTimeoutMs),
+      });
+    } catch (cause) {
+      throw new VerinferError("ARTIFACT_MISSING", "cannot reach the storage peer", {
+        cause,
+        details: `dialling ${address} failed`,
+      });
+    }
+  }
+
+  private recordPath(cid: string): string {
+    return path.join(this.directory, "objects", cid.slice(-3, -1), `${cid}.json`);
+  }
+
+  private async readRecord(cid: string): Promise<ObjectRecord | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.recordPath(cid), "utf8");
+    } catch {
+      return undefined;
+    }
+    const parsed = ObjectRecordSchema.safeParse(JSON.parse(text));
+    if (!parsed.success || parsed.data.cid !== cid) {
+      throw new VerinferError("ARTIFACT_CORRUPT", `object ${cid}: its record on this node is unreadable`, {
+        details: parsed.success ? "the record names another object" : parsed.error.message,
+      });
+    }
+    return parsed.data;
+  }
+
+  /**
+   * Stores bytes (one block, or 1 MiB chunks and their record) and returns their CID. Idempotent; a damaged
+   * block of the object already stored here is rewritten.
+   */
+  async put(bytes: Uint8Array): Promise<string> {
+    if (!(bytes instanceof Uint8Array)) throw new VerinferError("INVALID_INPUT", "put takes a Uint8Array");
+    if (this.closed) throw new VerinferError("INVALID_OPTIONS", "this HeliaStorage is closed");
+    if (bytes.byteLength > this.maxObjectSize) {
+      throw new VerinferError("INVALID_INPUT", `object of ${bytes.byteLength} bytes exceeds this node's limit`, {
+        details: `maxObjectSize is ${this.maxObjectSize} bytes`,
+      });
+    }
+    const copy = Uint8Array.from(bytes);
+    const cid = cidOf(copy);
+    const record: ObjectRecord = { format: OBJECT_RECORD_FORMAT, cid, size: copy.byteLength };
+    if (copy.byteLength <= this.chunkSize) {
+      await this.putBlock(cid, copy);
+    } else {
+      record.chunks = [];
+      for (let at = 0; at < copy.byteLength; at += this.chunkSize) {
+        const chunk = copy.subarray(at, at + this.chunkSize);
+        const chunkCid = cidOf(chunk);
+        await this.putBlock(chunkCid, chunk);
+        record.chunks.push(chunkCid);
+      }
+    }
+    // The record goes last: a node answers for an object only once all of its blocks are stored.
+    await atomicWrite(this.recordPath(cid), JSON.stringify(record));
+    return cid;
+  }
+
+  /** Stores one block; a damaged copy already there (the blockstore would keep it) is replaced. */
+  private async putBlock(cid: string, bytes: Uint8Array): Promise<void> {
+    const key = parseCid(cid) as never;
+    if (await this.helia.blockstore.has(key)) {
+      const stored = await this.helia.blockstore.get(key, { offline: true });
+      if (sha256Of(stored).equals(sha256Of(bytes))) return;
+      await this.helia.blockstore.delete(key);
+    }
+    await this.helia.blockstore.put(key, bytes);
+  }
+
+  /**
+   * The object's bytes: from this node's blockstore, else from connected peers (record on the locate protocol,
+   * blocks over bitswap), then kept here. The whole object is hashed against `cid` before it is returned.
+   *
+   * @throws VerinferError `INVALID_INPUT` (malformed CID); `ARTIFACT_MISSING` when no peer holds the object, or
+   *   none supplied it before the timeout or `signal` fired; `ARTIFACT_CORRUPT` when the bytes (stored here or
+   *   assembled from a peer's chunk list) do not hash to the CID, with the reason in `details`.
+   */
+  async get(cid: string, options: StorageGetOptions = {}): Promise<Uint8Array> {
+    const parsed = parseCid(cid);
+    const name = parsed.toString();
+    if (this.closed) throw new VerinferError("INVALID_OPTIONS", "this HeliaStorage is closed");
+    const timeout = AbortSignal.timeout(this.fetchTimeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const why = () => (timeout.aborted ? `${this.fetchTimeoutMs} ms passed` : "the caller's signal fired");
+    let record = await this.readRecord(name);
+    let source = "this node";
+    if (!record) {
+      record = await this.locate(name, signal).catch((cause: unknown) => {
+        if (cause instanceof VerinferError) throw cause;
+        throw missing(name, `${why()} while asking peers for it`, cause);
+      });
+      source = "a peer's chunk list";
+    }
+    if (record.size > this.maxObjectSize) {
+      throw missing(name, `it is ${record.size} bytes, over this node's maxObjectSize (${this.maxObjectSize})`);
+    }
+    const blockCids = record.chunks ?? [name];
+    let parts: Uint8Array[];
+    try {
+      parts = await mapLimit(blockCids, CHUNK_CONCURRENCY, async (blockCid) =>
+        this.helia.blockstore.get(parseCid(blockCid) as never, { signal }),
+      );
+    } catch (cause) {
+      if (cause instanceof VerinferError && cause.code === "INVALID_INPUT") {
+        throw new VerinferError("ARTIFACT_CORRUPT", `object ${name}: its chunk list names a malformed CID`, {
+          cause,
+          details: `from ${source}`,
+        });
+      }
+      const details = signal.aborted
+        ? `${why()} before its ${blockCids.length} block(s) arrived`
+        : "the blockstore could not supply its blocks";
+      throw missing(name, details, cause);
+    }
+    const bytes = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
+    const actual = sha256Of(bytes);
+    if (!actual.equals(parsed.multihash.digest) || bytes.byteLength !== record.size) {
+      throw new VerinferError("ARTIFACT_CORRUPT", `object ${name} is corrupted`, {
+        details: `assembled from ${source}: ${bytes.byteLength} bytes (expected ${record.size}) that hash to ${cidOf(bytes)}`,
+        meta: { expected: name, actual: cidOf(bytes), size: bytes.byteLength },
+      });
+    }
+    if (source !== "this node") await atomicWrite(this.recordPath(name), JSON.stringify(record));
+    return Uint8Array.from(bytes);
+  }
+
+  /** Asks every connected peer for the object's record; the first that has it answers. */
+  private async locate(cid: string, signal: AbortSignal): Promise<ObjectRecord> {
+    const peers = this.helia.libp2p.getPeers();
+    if (peers.length === 0) throw missing(cid, "this node holds no copy and is connected to no peer");
+    const asks = peers.map(async (peer) => {
+      const stream = await this.helia.libp2p.dialProtocol(peer, LOCATE_PROTOCOL, { signal });
+      try {
+        const lp = this.ipfs.lpStream(stream, { maxDataLength: 16 * 1024 * 1024 });
+        await lp.write(new TextEncoder().encode(cid), { signal });
+        const answer = LocateAnswerSchema.parse(
+          JSON.parse(new TextDecoder().decode((await lp.read({ signal })).subarray())),
+        );
+        await stream.close({ signal });
+        if (!answer.found || answer.record.cid !== cid) throw new Error("peer does not hold it");
+        return answer.record;
+      } catch (error) {
+        stream.abort(error instanceof Error ? error : new Error(String(error)));
+        throw error;
+      }
+    });
+    try {
+      return await Promise.any(asks);
+    } catch (cause) {
+      if (signal.aborted) throw cause;
+      throw missing(cid, `none of the ${peers.length} connected peer(s) holds it`, cause);
+    }
+  }
+
+  /** Answers one locate request: the record of the object asked for, if this node holds it whole. */
+  private async answerLocate(stream: Stream): Promise<void> {
+    const signal = AbortSignal.timeout(this.fetchTimeoutMs);
+    const lp = this.ipfs.lpStream(stream, { maxDataLength: 1024 });
+    const asked = new TextDecoder().decode((await lp.read({ signal })).subarray());
+    let record: ObjectRecord | undefined;
+    try {
+      record = await this.readRecord(parseCid(asked).toString());
+    } catch {
+      record = undefined;
+    }
+    const answer = record ? { found: true, record } : { found: false };
+    await lp.write(new TextEncoder().encode(JSON.stringify(answer)), { signal });
+    await stream.close({ signal });
+  }
+
+  /**
+   * Whether this node holds the object (peers are not asked; `get` is what checks its bytes).
+   *
+   * @throws VerinferError `INVALID_INPUT` for a malformed CID.
+   */
+  async has(cid: string): Promise<boolean> {
+    const name = parseCid(cid).toString();
+    try {
+      await stat(this.recordPath(name));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The CIDs of the objects this node holds whole (put here or fetched), not of the chunks they are made of. */
+  async *list(): AsyncIterable<string> {
+    const root = path.join(this.directory, "objects");
+    let shards: string[];
+    try {
+      shards = await readdir(root);
+    } catch {
+      return;
+    }
+    for (const shard of shards.sort()) {
+      let names: string[];
+      try {
+        names = await readdir(path.join(root, shard));
+      } catch {
+        continue;
+      }
+      for (const file of names.sort()) {
+        if (!file.endsWith(".json")) continue;
+        try {
+          yield parseCid(file.slice(0, -5)).toString();
+        } catch {
+          // not an object record
+        }
+      }
+    }
+  }
+
+  /** Stops the node: closes its connections, its listener and its stores. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.helia.stop();
+  }
+}
+
+/**
+ * Starts a {@link HeliaStorage}: a Helia IPFS node with its blockstore and datastore on disk under `directory`,
+ * listening on loopback TCP by default, connected to `peers`. Call `close()` to stop it.
+ *
+ * @throws VerinferError `INVALID_OPTIONS` for malformed parameters, `ARTIFACT_MISSING` when a peer is unreachable.
+ * @example
+ * ```ts
+ * const storage = await createHeliaStorage({ directory: "/var/lib/verinfer/ipfs", peers: [inferenceNodeAddr] });
+ * const pkg = await getModelPackage(storage, manifestCid);
+ * ```
+ */
+export function createHeliaStorage(params: CreateHeliaStorageParams): Promise<HeliaStorage> {
+  return HeliaStorage.create(params);
+}
