@@ -46,6 +46,22 @@ export async function proveReceipt(params: ProveReceiptParams): Promise<Receipt>
     });
     proveTimings = { proveMs: performance.now() - t };
   }
+  return zkReceiptOf(base, proof, proveTimings);
+}
+
+/**
+ * The zk receipt of a base receipt and a proof of its statement. The proof's public signals are cross-checked
+ * against the receipt: a mismatch means the circuit and the integer reference disagree (or a remote prover
+ * proved something else), never a valid receipt.
+ *
+ * @throws VerinferError `INTERNAL` (or `code`) when the public signals are not the receipt's.
+ */
+export function zkReceiptOf(
+  base: Receipt,
+  proof: Groth16ProofBundle,
+  proveTimings: Record<string, number>,
+  code: "INTERNAL" | "PROVE_FAILED" = "INTERNAL",
+): Receipt {
   const expected = [
     base.model.commitment,
     base.input.commitment,
@@ -53,7 +69,7 @@ export async function proveReceipt(params: ProveReceiptParams): Promise<Receipt>
     ...base.output.quantized.map((q) => toField(BigInt(q)).toString()),
   ];
   if (proof.publicSignals.join() !== expected.join()) {
-    throw new VerinferError("INTERNAL", "circuit outputs differ from the integer reference", {
+    throw new VerinferError(code, "circuit outputs differ from the integer reference", {
       details: `circuit ${proof.publicSignals.join(",")} vs reference ${expected.join(",")}`,
     });
   }
@@ -62,7 +78,11 @@ export async function proveReceipt(params: ProveReceiptParams): Promise<Receipt>
   return {
     ...rest,
     mode: "zk",
-    proof: { system: "groth16", proof: proof.proof as ReceiptProof["proof"], publicSignals: proof.publicSignals },
+    proof: {
+      system: "groth16",
+      proof: structuredClone(proof.proof) as ReceiptProof["proof"],
+      publicSignals: [...proof.publicSignals],
+    },
     timings: { ...base.timings, ...proveTimings },
   };
 }

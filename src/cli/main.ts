@@ -22,6 +22,7 @@ import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { readCalibration, readJsonFile } from "./io.js";
 import { KEY_ENV, loadSigner } from "./keys.js";
 import { createProgress } from "./progress-bar.js";
+import { registerProverCommand } from "./prover-command.js";
 import { auditCommand, contributeCommand } from "./setup-commands.js";
 
 /** The bundled demo model (trained by examples/train-demo-model.ts). */
@@ -405,6 +406,7 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option("--cache-dir <dir>", "artifact cache")
     .action(async (flags: { cacheDir?: string }) => setExit(await resumeProofsCommand(flags)));
   registerChainCommands(program, setExit);
+  registerProverCommand(program, setExit);
   return program;
 }
 
