@@ -83,6 +83,9 @@ export async function spawnProver(options: ProverProcessOptions): Promise<Prover
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...options.env },
   });
+  const orphan = () => child.kill("SIGKILL");
+  process.once("exit", orphan);
+  child.once("exit", () => process.off("exit", orphan));
   const lines: ProverLogLine[] = [];
   const listeners = new Set<(line: ProverLogLine) => void>();
   let stderr = "";

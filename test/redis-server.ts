@@ -87,11 +87,17 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   if (options.persistent) args.push("--appendonly", "yes", "--appendfsync", "always");
   if (options.password) args.push("--requirepass", options.password);
   const child = spawn("redis-server", args, { stdio: "ignore" });
+  // A test process that exits without its afterAll (a crash) must not leave its redis-server behind.
+  const orphan = () => child.kill("SIGKILL");
+  process.once("exit", orphan);
+  child.once("exit", () => process.off("exit", orphan));
+  let early: (code: number | null) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => {
     child.once("error", (error) =>
       reject(new Error(`cannot start redis-server (apt-get install redis-server): ${error.message}`)),
     );
-    child.once("exit", (code) => reject(new Error(`redis-server exited with ${code} before it listened`)));
+    early = (code) => reject(new Error(`redis-server exited with ${code} before it listened`));
+    child.once("exit", early);
   });
   failed.catch(() => undefined);
   const deadline = Date.now() + 10_000;
@@ -104,7 +110,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  child.removeAllListeners("exit");
+  child.off("exit", early);
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill("SIGTERM");
