@@ -356,6 +356,15 @@ class BullProofQueue implements ProofQueue {
   }
 
   private wait(jobId: string, pkg: ModelPackage | undefined, submittedAt: number): Promise<Receipt> {
+    if (this.closing) {
+      const closed = Promise.reject(
+        new VerinferError("OVERLOADED", `the proof queue was closed before job ${jobId} finished`, {
+          meta: { reason: "closed", jobId },
+        }),
+      );
+      closed.catch(() => undefined);
+      return closed;
+    }
     const promise = new Promise<Receipt>((resolve, reject) => {
       let set = this.waiters.get(jobId);
       if (!set) {
