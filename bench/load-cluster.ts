@@ -1,6 +1,7 @@
 /**
  * `npm run load:cluster [-- --json] [-- --requests 1000] [-- --concurrency 100] [-- --provers 1,2]
- *  [-- --max-depth 256] [-- --kill-every-s 20] [-- --runs pool,cluster,kill] [-- --deadline-s 900]`
+ *  [-- --max-depth 256] [-- --kill-every-s 20] [-- --runs pool,cluster,kill] [-- --deadline-s 900]
+ *  [-- --lock-ms 10000] [-- --max-stalled 2]`
  *
  * A proof cluster on this machine, over loopback only: a redis-server of its own (free port, temp dir), K
  * prover processes (`verinfer prover`, one prover thread each) and one inference-node process
@@ -9,17 +10,19 @@
  * must hash to it) and verifies it with `verifyReceipt`.
  *
  * Runs, for each K of `--provers`: `pool` (the same node process with an in-process prover pool of K threads:
- * the baseline on the same cores) and `cluster`; then `kill`: the cluster with the largest K while one prover is
- * killed with SIGKILL every `--kill-every-s` and a new one started in its place (as a supervisor would).
+ * the baseline on the same cores) and `cluster`; then `kill`: the cluster with the largest K while the oldest
+ * prover is killed with SIGKILL every `--kill-every-s` and a new one started in its place (as a supervisor
+ * would); a tick is skipped while fewer than K provers are up. Provers lock jobs for `--lock-ms` (stalled
+ * check at half of it) and allow `--max-stalled` redeliveries.
  *
  * Reports per run: ok / rejected (429 OVERLOADED) / errors (typed) / lost (anything else: no answer, or a
  * receipt that does not verify) / verified, proofs/s, p50/p99 latency, peak RSS (VmHWM) of every process, the
  * load average; then the ratios cluster K=2 / K=1 and cluster / pool. Exit code 1 when any run lost a request.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -47,8 +50,9 @@ export interface ClusterRunResult {
   wallS: number;
   /** Peak resident memory (VmHWM) of each process, MB. */
   peakRssMb: Record<string, number>;
-  /** Provers killed (kill run). */
+  /** Provers killed (kill run), and kill ticks skipped while a replacement was still starting. */
   killed: number;
+  killTicksSkipped: number;
   /** Jobs BullMQ redelivered (from the node's /health). */
   redelivered: number;
   loadAvgStart: number;
@@ -86,7 +90,8 @@ function options() {
       "kill-every-s": { type: "string", default: "20" },
       runs: { type: "string", default: "pool,cluster,kill" },
       "deadline-s": { type: "string", default: "900" },
-      "lock-ms": { type: "string", default: "5000" },
+      "lock-ms": { type: "string", default: "10000" },
+      "max-stalled": { type: "string", default: "2" },
       json: { type: "boolean", default: false },
     },
   });
@@ -104,6 +109,7 @@ function options() {
     runs: new Set(values.runs.split(",")),
     deadlineMs: int("deadline-s", values["deadline-s"], 1) * 1000,
     lockMs: int("lock-ms", values["lock-ms"], 500),
+    maxStalled: int("max-stalled", values["max-stalled"], 0),
     json: values.json,
   };
 }
@@ -164,17 +170,33 @@ interface Outcome {
   why?: string;
 }
 
+/**
+ * POST /infer over node:http: unlike fetch (undici gives up on a response whose headers take over 300 s), it
+ * waits as long as the node holds the request — a queued proof may wait minutes on a busy machine.
+ */
+function post(base: string, body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      `${base}/infer`,
+      { method: "POST", headers: { "content-type": "application/json" }, signal },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+        response.on("error", reject);
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
 /** Fires the requests and verifies every receipt; → counts and latencies. */
 async function load(base: string, pkg: ModelPackage, inputs: number[][], opts: Options) {
-  const post = (i: number, signal: AbortSignal) =>
-    fetch(`${base}/infer`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ modelId: pkg.id, input: inputs[i % inputs.length], mode: "zk" }),
-      signal,
-    });
   const deadline = new AbortController();
-  setMaxListeners(opts.concurrency + 10, deadline.signal);
   const timer = setTimeout(() => deadline.abort(), opts.deadlineMs);
   const outcomes: Outcome[] = [];
   let next = 0;
@@ -187,8 +209,9 @@ async function load(base: string, pkg: ModelPackage, inputs: number[][], opts: O
       }
       const start = performance.now();
       try {
-        const response = await post(i, deadline.signal);
-        const text = await response.text();
+        const body0 = JSON.stringify({ modelId: pkg.id, input: inputs[i % inputs.length], mode: "zk" });
+        const response = await post(base, body0, deadline.signal);
+        const text = response.text;
         const ms = performance.now() - start;
         let body: { cid?: string; receipt?: Receipt; code?: unknown } | undefined;
         try {
@@ -264,12 +287,11 @@ async function load(base: string, pkg: ModelPackage, inputs: number[][], opts: O
 async function warmUp(base: string, pkg: ModelPackage, inputs: number[][], n: number): Promise<void> {
   await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      fetch(`${base}/infer`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ modelId: pkg.id, input: inputs[i % inputs.length], mode: "zk" }),
-        signal: AbortSignal.timeout(300_000),
-      }).then((r) => r.text()),
+      post(
+        base,
+        JSON.stringify({ modelId: pkg.id, input: inputs[i % inputs.length], mode: "zk" }),
+        AbortSignal.timeout(600_000),
+      ),
     ),
   );
 }
@@ -288,6 +310,7 @@ async function run(
   let node: NodeProcess | undefined;
   let killer: NodeJS.Timeout | undefined;
   let killed = 0;
+  let skipped = 0;
   try {
     let env: Record<string, string>;
     if (kind === "pool") {
@@ -308,6 +331,7 @@ async function run(
           workers: 1,
           lockDurationMs: opts.lockMs,
           stalledIntervalMs: Math.max(500, Math.round(opts.lockMs / 2)),
+          maxStalled: opts.maxStalled,
           cli: path.join(packageRoot(), "build", "src", "cli", "main.js"),
         });
         provers.push(p);
@@ -322,8 +346,14 @@ async function run(
       };
       if (kind === "kill") {
         killer = setInterval(() => {
+          // The longest-running prover goes; a tick is skipped while the last victim's replacement is still
+          // starting (fewer than K up), so one prover is always proving.
           const live = provers.filter((p) => !p.exited);
-          const victim = live[killed % Math.max(1, live.length)];
+          if (live.length < k) {
+            skipped++;
+            return;
+          }
+          const victim = live[0];
           if (!victim) return;
           peaks[victim.name] = peakRssMb(victim.pid);
           killed++;
@@ -345,7 +375,8 @@ async function run(
     peaks.node = peakRssMb(node.child.pid);
     for (const p of provers) if (!p.exited) peaks[p.name] = peakRssMb(p.pid);
     if (redis) peaks.redis = peakRssMb(redis.pid);
-    if (result.whys.length > 0) log(`  not ok: ${result.whys.join(" | ")}`);
+    // On stderr even with --json: why a request was not answered with a verified receipt.
+    if (result.whys.length > 0) console.error(`${kind} K=${k} not ok: ${result.whys.join(" | ")}`);
     const { whys: _whys, ...counts } = result;
     return {
       run: kind,
@@ -354,6 +385,7 @@ async function run(
       ...counts,
       peakRssMb: peaks,
       killed,
+      killTicksSkipped: skipped,
       redelivered: health.queue?.redelivered ?? 0,
       loadAvgStart,
       loadAvgEnd: round(os.loadavg()[0] as number, 2),
