@@ -22,6 +22,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { setMaxListeners } from "node:events";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -197,6 +198,7 @@ function post(base: string, body: string, signal: AbortSignal): Promise<{ status
 /** Fires the requests and verifies every receipt; → counts and latencies. */
 async function load(base: string, pkg: ModelPackage, inputs: number[][], opts: Options) {
   const deadline = new AbortController();
+  setMaxListeners(opts.concurrency + 10, deadline.signal);
   const timer = setTimeout(() => deadline.abort(), opts.deadlineMs);
   const outcomes: Outcome[] = [];
   let next = 0;

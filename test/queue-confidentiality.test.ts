@@ -10,7 +10,7 @@ import { FsStorage } from "../src/storage/fs-storage.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { demoPackage, demoSamples, errorOf, tempDirs } from "./fixtures.js";
+import { demoPackage, demoSamples, errorOf, runCli, tempDirs } from "./fixtures.js";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 
 describe("Redis URLs", () => {
@@ -53,6 +53,15 @@ describe("Redis URLs", () => {
       expect(isVerinferError(error, "INVALID_OPTIONS"), url).toBe(true);
       expect((error as Error).message).not.toContain("hunter2");
     }
+  });
+
+  it("makes `verinfer prover` exit 2 without a Redis URL, or with a bad one, never printing its password", async () => {
+    const none = await runCli(["prover"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("INVALID_OPTIONS");
+    const bad = await runCli(["prover", "--redis", "http://:hunter2@localhost:6379"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr + bad.stdout).not.toContain("hunter2");
   });
 });
 
