@@ -20,9 +20,9 @@
  * load average; then the ratios cluster K=2 / K=1 and cluster / pool. Exit code 1 when any run lost a request.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { setMaxListeners } from "node:events";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
