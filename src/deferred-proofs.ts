@@ -5,6 +5,7 @@ import { z } from "zod";
 import { type Receipt, ReceiptSchema, type Salts } from "./attest/receipt.js";
 import { ERROR_CODES, type ErrorCode, isVerinferError, VerinferError } from "./errors.js";
 import { proveReceipt } from "./prove-receipt.js";
+import type { ProofQueue } from "./queue/create-proof-queue.js";
 import { receiptStatement } from "./receipt-statement.js";
 import { atomicWrite } from "./storage/atomic-write.js";
 import { resolveCacheDir } from "./storage/cache-dir.js";
@@ -120,7 +121,10 @@ export function configureProofRetry(policy: Partial<ProofRetryPolicy>): ProofRet
 
 /** A proof being computed in the background. */
 export interface DeferredProof {
-  /** Job id; the finished zk receipt is stored as `<cache>/jobs/done/<id>.json`. */
+  /**
+   * Job id; the finished zk receipt is stored as `<cache>/jobs/done/<id>.json` — or, for a queued proof, the
+   * BullMQ job id (`queue.get(id)`).
+   */
   id: string;
   /**
    * Resolves to the zk receipt, with the same commitments as the attested one; rejects once the job has
@@ -347,7 +351,26 @@ export async function deferProof(params: {
   receipt: Receipt;
   /** Default: the process's policy ({@link configureProofRetry}, else {@link DEFAULT_PROOF_RETRY}). */
   retry?: Partial<ProofRetryPolicy>;
+  /**
+   * Prove on this BullMQ queue's provers (`createProofQueue`) instead of in this process: the job then lives in
+   * Redis, not in the cache (`id` is its job id; a restarted process collects it with `queue.get(id)`), and
+   * retries follow the queue's `attempts` and `backoffMs` (`retry` does not apply).
+   */
+  queue?: ProofQueue;
 }): Promise<DeferredProof> {
+  if (params.queue) {
+    if (params.retry !== undefined) {
+      throw new VerinferError("INVALID_OPTIONS", "retry does not apply to a queued proof (the queue's attempts do)");
+    }
+    const handle = await params.queue.submit({
+      pkg: params.pkg,
+      input: params.input,
+      salts: params.salts,
+      receipt: params.receipt,
+    });
+    handle.receipt.catch(() => undefined);
+    return { id: handle.jobId, promise: handle.receipt };
+  }
   const policy = retryPolicy(params.retry);
   const job: ProofJob = {
     format: PROOF_JOB_FORMAT,

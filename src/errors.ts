@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   "CHAIN_ERROR",
   "OVERLOADED",
   "TIMEOUT",
+  "NOT_FOUND",
   "INTERNAL",
 ] as const;
 

@@ -74,6 +74,8 @@ export type { ModelInput, NestedInput, NumericTypedArray, TensorInput } from "./
 export { directorySaveHandler, saveModel } from "./models/save-model.js";
 export type { OnProgress, ProgressEvent, ProgressStage } from "./progress.js";
 export { type QuantizeModelOptions, quantizeModel } from "./quantize-model.js";
+// The queue itself is in "verinfer/queue" (it loads BullMQ and ioredis); its type is what verifiableInfer takes.
+export type { ProofHandle, ProofQueue } from "./queue/create-proof-queue.js";
 export { type ReexecuteOptions, type ReexecuteResult, reexecute } from "./reexecute.js";
 export { CEREMONY_CHECK_LIMITS, setupTrustCheck, type TrustCheck } from "./setup-trust-check.js";
 export {

@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { Receipt, ReceiptProof } from "./attest/receipt.js";
+import type { ProofSystem } from "./circuits/proof-system.js";
 import { proveCircuit, type SnarkProofBundle } from "./circuits/prove-circuit.js";
 import type { ProverPool } from "./circuits/prover-pool.js";
 import { VerinferError } from "./errors.js";
@@ -20,9 +21,9 @@ export interface ProveReceiptParams {
 
 /**
  * Proves a receipt's statement in the package's proof system (Groth16, PLONK or FFLONK) and returns it as a
- * `zk` receipt with the same commitments and
- * outputs. The proof's public signals are cross-checked against the receipt: a mismatch means the circuit
- * and the integer reference disagree, which is a bug (`INTERNAL`), never a valid receipt.
+ * `zk` receipt with the same commitments and outputs. The proof's public signals are cross-checked against the
+ * receipt: a mismatch means the circuit and the integer reference disagree, which is a bug (`INTERNAL`), never a
+ * valid receipt.
  *
  * @example
  * ```ts
@@ -48,8 +49,25 @@ export async function proveReceipt(params: ProveReceiptParams): Promise<Receipt>
     });
     proveTimings = { proveMs: performance.now() - t };
   }
-  if (proof.system !== pkg.manifest.proofSystem) {
-    throw new VerinferError("INTERNAL", `a ${proof.system} proof for a ${pkg.manifest.proofSystem} package`);
+  return zkReceiptOf(base, proof, proveTimings, { system: pkg.manifest.proofSystem });
+}
+
+/**
+ * The zk receipt of a base receipt and a proof of its statement. The proof's system must be the package's and its
+ * public signals the receipt's: a mismatch means the circuit and the integer reference disagree (or a remote
+ * prover proved something else), never a valid receipt.
+ *
+ * @throws VerinferError `INTERNAL` (or `code`) when the proof system or the public signals are not the receipt's.
+ */
+export function zkReceiptOf(
+  base: Receipt,
+  proof: SnarkProofBundle,
+  proveTimings: Record<string, number>,
+  options: { system: ProofSystem; code?: "INTERNAL" | "PROVE_FAILED" },
+): Receipt {
+  const code = options.code ?? "INTERNAL";
+  if (proof.system !== options.system) {
+    throw new VerinferError(code, `a ${proof.system} proof for a ${options.system} package`);
   }
   const expected = [
     base.model.commitment,
@@ -59,16 +77,20 @@ export async function proveReceipt(params: ProveReceiptParams): Promise<Receipt>
     ...(base.output.class === undefined ? [] : [String(base.output.class)]),
   ];
   if (proof.publicSignals.join() !== expected.join()) {
-    throw new VerinferError("INTERNAL", "circuit outputs differ from the integer reference", {
+    throw new VerinferError(code, "circuit outputs differ from the integer reference", {
       details: `circuit ${proof.publicSignals.join(",")} vs reference ${expected.join(",")}`,
     });
   }
-  // A copy: the zk receipt must not share objects with the receipt it was proven from.
+  // A copy: the zk receipt must not share objects with the receipt it was proven from (or with a job's data).
   const { attestation: _attestation, ...rest } = structuredClone(base);
   return {
     ...rest,
     mode: "zk",
-    proof: { system: proof.system, proof: proof.proof, publicSignals: proof.publicSignals } as ReceiptProof,
+    proof: {
+      system: proof.system,
+      proof: structuredClone(proof.proof),
+      publicSignals: [...proof.publicSignals],
+    } as ReceiptProof,
     timings: { ...base.timings, ...proveTimings },
   };
 }

@@ -16,6 +16,7 @@ import type { BackendName } from "./models/backend.js";
 import { flattenInput, type ModelInput, quantizeInput } from "./models/quantize-input.js";
 import { runFloat } from "./models/run-float.js";
 import { proveReceipt } from "./prove-receipt.js";
+import type { ProofQueue } from "./queue/create-proof-queue.js";
 import { receiptStatement } from "./receipt-statement.js";
 import { ModelPackage } from "./storage/model-package.js";
 
@@ -45,6 +46,11 @@ export interface VerifiableInferOptions extends CompileModelOptions {
   backend?: BackendName;
   /** With `mode: "zk"`: prove on this pool's worker threads (see `createProverPool`) instead of in this thread. */
   pool?: ProverPool;
+  /**
+   * With `mode: "zk"`, or `deferProof`: hand the proof to this BullMQ queue's prover processes (see
+   * `createProofQueue` in `verinfer/queue`) instead of proving here. Not with `pool`.
+   */
+  queue?: ProofQueue;
 }
 
 /** One receipt, the salts that open its commitments, and (for deferred proofs) the pending zk receipt. */
@@ -62,6 +68,9 @@ function checkOptions(options: VerifiableInferOptions, batchSize: number): Infer
   }
   if (mode === "attest" && !options.signer) {
     throw new VerinferError("INVALID_OPTIONS", 'mode "attest" needs a signer (an ethers v6 Signer)');
+  }
+  if (options.pool && options.queue) {
+    throw new VerinferError("INVALID_OPTIONS", "pass pool or queue, not both");
   }
   if (options.deferProof && mode !== "attest") {
     throw new VerinferError(
@@ -185,13 +194,18 @@ export async function verifiableInferBatch(
     };
     if (mode === "zk") {
       options.onProgress?.({ stage: "prove", message: `proving ${b + 1}/${inputs.length}` });
-      receipt = await proveReceipt({
-        pkg,
-        input: xq,
-        salts,
-        base: receipt,
-        ...(options.pool ? { pool: options.pool } : {}),
-      });
+      if (options.queue) {
+        const handle = await options.queue.submit({ pkg, input: xq, salts, receipt });
+        receipt = await handle.receipt;
+      } else {
+        receipt = await proveReceipt({
+          pkg,
+          input: xq,
+          salts,
+          base: receipt,
+          ...(options.pool ? { pool: options.pool } : {}),
+        });
+      }
     } else if (mode === "attest") {
       const t2 = performance.now();
       const data = encodeInferenceData({
@@ -212,14 +226,20 @@ export async function verifiableInferBatch(
     const saltStrings = { input: salts.input.toString(), output: salts.output.toString() };
     const result: InferResult = { receipt, salts: saltStrings };
     if (options.deferProof) {
-      result.deferred = await deferProof({ pkg, input: xq, salts: saltStrings, receipt });
+      result.deferred = await deferProof({
+        pkg,
+        input: xq,
+        salts: saltStrings,
+        receipt,
+        ...(options.queue ? { queue: options.queue } : {}),
+      });
     }
     return result;
   };
-  // With a pool the proofs of a batch run on its workers side by side; without one they share this thread's
-  // prover, so one at a time.
+  // With a pool (or a queue) the proofs of a batch run on its workers side by side; without one they share this
+  // thread's prover, so one at a time.
   const results: InferResult[] = [];
-  if (options.pool && mode === "zk") {
+  if ((options.pool || options.queue) && mode === "zk") {
     results.push(...(await Promise.all(quantized.map(one))));
   } else {
     for (const [b, xq] of quantized.entries()) results.push(await one(xq, b));

@@ -8,14 +8,21 @@
  *   arrives, before its body is read or parsed.
  * - `GET /receipts/:cid` → the stored receipt, byte for byte (so `cidOf(body)` is the CID); 400 for a malformed
  *   CID, 404 for an unknown one.
- * - `GET /health` → `{ ok, models, inFlight, pool? }`.
+ * - `GET /health` → `{ ok, models, inFlight, pool?, queue? }`.
+ * - `GET /metrics` → Prometheus metrics (prom-client): requests by route and status, proving time, and the
+ *   prover pool's or the proof queue's depth, activity, completions, failures and redeliveries.
  *
  * Error bodies never carry a file system path of the node (cache, storage, salts, home, temp directories).
  *
  * SIGTERM/SIGINT: stop accepting, finish the requests in flight, close the pool, exit.
  *
  * Run: `npm run example:service-node` (listens on 127.0.0.1:$PORT, default 8787; `VERINFER_WORKERS` provers,
- * default one per core; `VERINFER_PRIVATE_KEY` enables mode "attest"; `VERINFER_CACHE` the cache).
+ * default one per core; `VERINFER_PRIVATE_KEY` enables mode "attest"; `VERINFER_CACHE` the cache). With
+ * `VERINFER_REDIS_URL` set, proofs go to a BullMQ proof queue on that Redis instead of a local pool (prover
+ * processes: `verinfer prover`), packages are published to `VERINFER_STORAGE` (an FsStorage directory the
+ * provers share; default `<cache>/objects`), `VERINFER_QUEUE_KEY` seals job payloads, `VERINFER_MAX_DEPTH`
+ * bounds the queue, `VERINFER_QUEUE_NAME` names it. `VERINFER_MAX_IN_FLIGHT` bounds the requests held (and sizes
+ * the pool's queue to match); `VERINFER_LOG=off` silences the request log.
  * In an application, import from "verinfer" instead of "../../src/index.js".
  */
 import { readFileSync } from "node:fs";
@@ -34,6 +41,7 @@ import {
   loadModelPackage,
   loadReceipt,
   type ModelPackage,
+  type ProofQueue,
   type ProverPool,
   type Storage,
   storeReceipt,
@@ -42,10 +50,12 @@ import {
 } from "../../src/index.js";
 import type { ModelInput } from "../../src/models/quantize-input.js";
 import { packageRoot } from "../../src/package-root.js";
+import { createProofQueue } from "../../src/queue/create-proof-queue.js";
 import { atomicWrite } from "../../src/storage/atomic-write.js";
 import { resolveCacheDir } from "../../src/storage/cache-dir.js";
 import { normalizeCid } from "../../src/storage/cid.js";
 import { asNodeFault, errorResponse, redactPaths } from "./http-errors.js";
+import { createNodeMetrics } from "./metrics.js";
 import { type InferResponse, parseInferRequest } from "./schemas.js";
 
 /** Options of {@link buildServer}. */
@@ -58,6 +68,8 @@ export interface InferenceNodeOptions {
   storage?: Storage;
   /** Prove zk receipts on this pool's workers; without one, proofs run in the server's own thread. */
   pool?: ProverPool;
+  /** Hand zk proofs to this proof queue's provers (BullMQ on Redis) instead; not with `pool`. */
+  queue?: ProofQueue;
   /** Signs `attest` receipts; without one, mode "attest" is refused with `UNSUPPORTED_MODE`. */
   signer?: Signer;
   /**
@@ -68,7 +80,7 @@ export interface InferenceNodeOptions {
   /**
    * Requests of `POST /infer` held at once, counted from their arrival (a body still uploading holds its slot)
    * to their answer; one more is answered 429 at once, before its body is read. Default: the pool's capacity
-   * (workers + maxQueue), or 16 without a pool.
+   * (workers + maxQueue), the queue's maxDepth with a queue, or 16 with neither.
    */
   maxInFlight?: number;
   /**
@@ -93,6 +105,7 @@ export interface HealthResponse {
   /** Most `POST /infer` requests held at once. */
   maxInFlight: number;
   pool?: ProverPool["stats"];
+  queue?: Awaited<ReturnType<ProofQueue["stats"]>>;
 }
 
 /**
@@ -109,13 +122,15 @@ export interface HealthResponse {
 export async function buildServer(options: InferenceNodeOptions): Promise<FastifyInstance> {
   const cacheDir = resolveCacheDir(options.cacheDir);
   const storage = options.storage ?? defaultStorage(cacheDir);
-  const { pool, signer } = options;
+  const { pool, queue, signer } = options;
+  if (pool && queue) throw new VerinferError("INVALID_OPTIONS", "pass pool or queue, not both");
   const models = new Map<string, ModelPackage>();
   for (const model of options.models) {
     const pkg = typeof model === "string" ? await loadModelPackage(model, { cacheDir }) : model;
     models.set(pkg.id, pkg);
   }
-  const maxInFlight = options.maxInFlight ?? (pool ? pool.stats.workers + pool.stats.maxQueue : 16);
+  const queueDepth = queue ? (await queue.stats()).maxDepth : undefined;
+  const maxInFlight = options.maxInFlight ?? (pool ? pool.stats.workers + pool.stats.maxQueue : (queueDepth ?? 16));
   const saltsDir = options.saltsDir === false ? undefined : (options.saltsDir ?? path.join(cacheDir, "salts"));
   const retryAfter = String(options.retryAfterSeconds ?? 1);
   const largestInput = Math.max(0, ...[...models.values()].map((pkg) => pkg.network.inputSize));
@@ -134,6 +149,11 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
     .map((p) => path.resolve(p))
     .sort((a, b) => b.length - a.length);
   let inFlight = 0;
+  const metrics = createNodeMetrics({
+    ...(pool ? { pool } : {}),
+    ...(queue ? { queue } : {}),
+    inFlight: () => inFlight,
+  });
 
   // return503OnClosing: requests that reach a closing server (on a kept-alive socket) get a 503, not a hang.
   const app = fastify({
@@ -153,6 +173,10 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
   app.addHook("onSend", async (_request, reply, payload) => {
     if (closing) reply.header("connection", "close");
     return payload;
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    // The route's pattern, never the URL itself (a CID, a client's query string).
+    metrics.request(request.routeOptions.url ?? "unmatched", reply.statusCode);
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -184,8 +208,13 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
       maxInFlight,
     };
     if (pool) health.pool = pool.stats;
+    if (queue) health.queue = await queue.stats();
     return health;
   });
+
+  app.get("/metrics", async (_request, reply) =>
+    reply.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 
   /** The slot each admitted request holds, and the work it started (the slot is freed when both are over). */
   const slots = new WeakMap<FastifyRequest, { work?: Promise<unknown> }>();
@@ -229,7 +258,9 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
         mode,
         ...(mode === "attest" && signer ? { signer } : {}),
         ...(mode === "zk" && pool ? { pool } : {}),
+        ...(mode === "zk" && queue ? { queue } : {}),
       });
+      if (receipt.mode === "zk" && typeof receipt.timings.proveMs === "number") metrics.proved(receipt.timings.proveMs);
       const cid = await storeReceipt(storage, receipt);
       if (saltsDir) await atomicWrite(path.join(saltsDir, `${cid}.json`), JSON.stringify(salts), 0o600);
       return { cid, receipt };
@@ -263,6 +294,8 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
 export interface ShutdownOptions {
   /** Closed after the server, once its requests are done. */
   pool?: ProverPool;
+  /** Closed after the server, once its requests are done (its jobs stay in Redis). */
+  queue?: ProofQueue;
   /** Exit anyway after this long (ms). Default 30,000. */
   graceMs?: number;
   signals?: readonly NodeJS.Signals[];
@@ -296,6 +329,7 @@ export function handleShutdownSignals(app: FastifyInstance, options: ShutdownOpt
       try {
         await app.close();
         await options.pool?.close();
+        await options.queue?.close();
         clearTimeout(timer);
         exit(0);
       } catch (error) {
@@ -322,11 +356,37 @@ export async function demoModel(cacheDir?: string): Promise<ModelPackage> {
 export async function main(): Promise<FastifyInstance> {
   const cacheDir = resolveCacheDir();
   const pkg = await demoModel(cacheDir);
+  const redisUrl = process.env.VERINFER_REDIS_URL;
   const workers = Number(process.env.VERINFER_WORKERS ?? os.availableParallelism());
-  const pool = workers > 0 ? createProverPool({ workers, jobTimeoutMs: 60_000 }) : undefined;
+  const maxInFlight = process.env.VERINFER_MAX_IN_FLIGHT ? Number(process.env.VERINFER_MAX_IN_FLIGHT) : undefined;
+  const pool =
+    !redisUrl && workers > 0
+      ? createProverPool({
+          workers,
+          jobTimeoutMs: 60_000,
+          ...(maxInFlight ? { maxQueue: Math.max(0, maxInFlight - workers) } : {}),
+        })
+      : undefined;
+  const queue = redisUrl
+    ? createProofQueue({
+        connection: redisUrl,
+        storage: process.env.VERINFER_STORAGE ? new FsStorage(process.env.VERINFER_STORAGE) : defaultStorage(cacheDir),
+        ...(process.env.VERINFER_QUEUE_KEY ? { payloadKey: process.env.VERINFER_QUEUE_KEY } : {}),
+        ...(process.env.VERINFER_MAX_DEPTH ? { maxDepth: Number(process.env.VERINFER_MAX_DEPTH) } : {}),
+        ...(process.env.VERINFER_QUEUE_NAME ? { name: process.env.VERINFER_QUEUE_NAME } : {}),
+      })
+    : undefined;
   const signer = process.env.VERINFER_PRIVATE_KEY ? await loadSigner(undefined) : undefined;
-  const app = await buildServer({ cacheDir, models: [pkg], pool, signer, logger: true });
-  handleShutdownSignals(app, { pool });
+  const app = await buildServer({
+    cacheDir,
+    models: [pkg],
+    ...(pool ? { pool } : {}),
+    ...(queue ? { queue } : {}),
+    signer,
+    logger: process.env.VERINFER_LOG !== "off",
+    ...(maxInFlight ? { maxInFlight } : {}),
+  });
+  handleShutdownSignals(app, { ...(pool ? { pool } : {}), ...(queue ? { queue } : {}) });
   await app.listen({ host: "127.0.0.1", port: Number(process.env.PORT ?? 8787) });
   return app;
 }

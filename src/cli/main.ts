@@ -26,6 +26,7 @@ import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { readCalibration, readJsonFile } from "./io.js";
 import { KEY_ENV, loadSigner } from "./keys.js";
 import { createProgress } from "./progress-bar.js";
+import { registerProverCommand } from "./prover-command.js";
 import { auditCommand, contributeCommand } from "./setup-commands.js";
 import { findCompiledSource, recordCompiledSource } from "./source-cache.js";
 
@@ -481,6 +482,7 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option("--cache-dir <dir>", "artifact cache")
     .action(async (flags: { cacheDir?: string }) => setExit(await resumeProofsCommand(flags)));
   registerChainCommands(program, setExit);
+  registerProverCommand(program, setExit);
   return program;
 }
 

@@ -1,0 +1,36 @@
+/**
+ * verinfer/queue — proof jobs past one machine: inference nodes submit to a BullMQ queue on Redis
+ * (`createProofQueue`), prover processes take them (`startProver`, `verinfer prover`) and fetch model packages
+ * by CID from a `Storage`.
+ *
+ * @packageDocumentation
+ */
+export {
+  createProofQueue,
+  type ProofHandle,
+  type ProofQueue,
+  type ProofQueueOptions,
+  type ProofQueueStats,
+  type SubmitProofParams,
+} from "./create-proof-queue.js";
+export { type FetchModelPackageParams, fetchModelPackage } from "./fetch-model-package.js";
+export type { LatencySummary } from "./latency-window.js";
+export {
+  type PublishedModelPackage,
+  type PublishModelPackageParams,
+  publishModelPackage,
+} from "./publish-model-package.js";
+export {
+  DEFAULT_QUEUE_NAME,
+  type ProofResult,
+  ProofResultSchema,
+  proofJobId,
+  QUEUE_JOB_FORMAT,
+  QUEUE_RESULT_FORMAT,
+  type QueueJob,
+  QueueJobSchema,
+  type QueueResult,
+  QueueResultSchema,
+} from "./queue-job.js";
+export { type RedisConnection, redisOptionsFromUrl } from "./redis-connection.js";
+export { type Prover, type ProverEvent, type StartProverOptions, startProver } from "./start-prover.js";

@@ -1,0 +1,211 @@
+import { writeFile } from "node:fs/promises";
+import { Wallet } from "ethers";
+import * as snarkjs from "snarkjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Receipt } from "../src/attest/receipt.js";
+import { isVerinferError } from "../src/errors.js";
+import { quantizeInput } from "../src/models/quantize-input.js";
+import { createProofQueue, type ProofQueue, type ProofQueueOptions } from "../src/queue/create-proof-queue.js";
+import { publishModelPackage } from "../src/queue/publish-model-package.js";
+import { type Prover, type StartProverOptions, startProver } from "../src/queue/start-prover.js";
+import { FsStorage } from "../src/storage/fs-storage.js";
+import type { ModelPackage } from "../src/storage/model-package.js";
+import { verifiableInfer } from "../src/verifiable-infer.js";
+import { verifyReceipt } from "../src/verify-receipt.js";
+import { demoPackage, demoSamples, errorOf, tempDirs, tinyCalibration, tinyPackage } from "./fixtures.js";
+import { type ProverProcess, spawnProver } from "./prover-process.js";
+import { type RedisServer, startRedisServer } from "./redis-server.js";
+
+// Each test has its own queue (name), its own provers and, where it matters, its own storage; they share one
+// redis-server, started here with the append-only file on, on a free loopback port.
+const tempDir = tempDirs("verinfer-queue-");
+let redis: RedisServer;
+let pkg: ModelPackage;
+let storageDir: string;
+let storage: FsStorage;
+const queues: ProofQueue[] = [];
+const provers: Prover[] = [];
+const processes: ProverProcess[] = [];
+
+/** Test timing: locks and stalled checks of a second or two, so a dead prover's job comes back fast. */
+const FAST = { lockDurationMs: 3_000, stalledIntervalMs: 500 };
+
+function queue(name: string, options: Partial<ProofQueueOptions> = {}): ProofQueue {
+  const q = createProofQueue({ connection: redis.url, name, storage, pollMs: 250, backoffMs: 100, ...options });
+  queues.push(q);
+  return q;
+}
+
+async function prover(queueName: string, options: Partial<StartProverOptions> = {}): Promise<Prover> {
+  const p = await startProver({
+    connection: redis.url,
+    storage,
+    cacheDir: await tempDir(),
+    queueName,
+    workers: 1,
+    ...FAST,
+    ...options,
+  });
+  provers.push(p);
+  return p;
+}
+
+async function proverProcess(queueName: string, name: string): Promise<ProverProcess> {
+  const p = await spawnProver({
+    redisUrl: redis.url,
+    storageDir,
+    cacheDir: await tempDir(),
+    queue: queueName,
+    name,
+    lockDurationMs: FAST.lockDurationMs,
+    stalledIntervalMs: FAST.stalledIntervalMs,
+  });
+  processes.push(p);
+  return p;
+}
+
+/** A receipt of mode "none" (commitments only) for a demo input, with the salts and quantized input to prove it. */
+async function statement(i: number, model = pkg) {
+  const x = model === pkg ? demoSamples.inputs[i % demoSamples.inputs.length] : tinyCalibration[i % 4];
+  const { receipt, salts } = await verifiableInfer(model, x as number[], { mode: "none" });
+  return { pkg: model, input: quantizeInput(model.network, x), salts, receipt };
+}
+
+async function expectValid(receipt: Receipt, model = pkg): Promise<void> {
+  expect(receipt.mode).toBe("zk");
+  expect(await verifyReceipt(receipt, { modelPackage: model })).toMatchObject({ valid: true });
+}
+
+beforeAll(async () => {
+  redis = await startRedisServer({ persistent: true });
+  storageDir = await tempDir();
+  storage = new FsStorage(storageDir);
+  pkg = await demoPackage();
+});
+
+afterAll(async () => {
+  await Promise.allSettled(processes.map((p) => p.kill9()));
+  await Promise.allSettled(provers.map((p) => p.close()));
+  await Promise.allSettled(queues.map((q) => q.close()));
+  await redis?.destroy();
+  await (await snarkjs.curves.getCurveFromName("bn128")).terminate();
+});
+
+describe("proof queue on BullMQ and a real redis-server", () => {
+  it("proves a statement submitted twice once, and gives both submitters the same receipt", async () => {
+    const q = queue("dup");
+    const p = await prover("dup");
+    const s = await statement(0);
+    const [a, b] = await Promise.all([q.submit(s), q.submit(s)]);
+    expect(a.jobId).toBe(b.jobId);
+    const [ra, rb] = await Promise.all([a.receipt, b.receipt]);
+    // Submitted again after it finished: the finished job answers, no new proof.
+    const again = await (await q.submit(s)).receipt;
+    expect(rb).toEqual(ra);
+    expect(again).toEqual(ra);
+    await expectValid(ra);
+    expect(p.stats.jobsCompleted).toBe(1);
+    expect(await q.stats()).toMatchObject({ completed: 1, failed: 0, submitted: 1, duplicates: 2, proven: 3 });
+  });
+
+  it("serves verifiableInfer as a drop-in for a pool, and deferred proofs", async () => {
+    const q = queue("dropin");
+    await prover("dropin");
+    const { receipt } = await verifiableInfer(pkg, demoSamples.inputs[1], { queue: q });
+    await expectValid(receipt);
+    const local = await verifiableInfer(pkg, demoSamples.inputs[1]);
+    expect(Object.keys(receipt).sort()).toEqual(Object.keys(local.receipt).sort());
+    expect(receipt.output.quantized).toEqual(local.receipt.output.quantized);
+
+    const signer = new Wallet(`0x${"44".repeat(32)}`);
+    const attested = await verifiableInfer(pkg, demoSamples.inputs[2], {
+      mode: "attest",
+      signer,
+      deferProof: true,
+      queue: q,
+    });
+    expect(attested.deferred?.id).toMatch(/^vi1-[0-9a-f]{64}$/);
+    const zk = await (attested.deferred as { promise: Promise<Receipt> }).promise;
+    await expectValid(zk);
+    expect(zk.output.commitment).toBe(attested.receipt.output.commitment);
+    expect(zk.attestation).toBeUndefined();
+
+    const stats = await q.stats();
+    expect(stats.proveMs.count).toBe(2);
+    expect(stats.proveMs.p50).toBeGreaterThan(0);
+  });
+
+  it("collects a receipt by job id after the producer restarts", async () => {
+    const first = queue("restart-producer");
+    const s = await statement(2);
+    const handle = await first.submit(s);
+    const closed = errorOf(handle.receipt);
+    await first.close();
+    expect(isVerinferError(await closed, "OVERLOADED")).toBe(true);
+    await prover("restart-producer");
+    // A new producer with no package in memory: it fetches the verifier's part of the package from storage.
+    const second = queue("restart-producer", { cacheDir: await tempDir() });
+    const receipt = await (await second.get(handle.jobId)).receipt;
+    await expectValid(receipt);
+    expect(receipt.input.commitment).toBe(s.receipt.input.commitment);
+    expect(receipt.output.commitment).toBe(s.receipt.output.commitment);
+    expect(isVerinferError(await errorOf(second.get(`vi1-${"0".repeat(64)}`)), "NOT_FOUND")).toBe(true);
+  });
+
+  it("refuses past maxDepth with OVERLOADED, at once", async () => {
+    const q = queue("full", { maxDepth: 2 });
+    await q.submit(await statement(3));
+    await q.submit(await statement(4));
+    const error = await errorOf(q.submit(await statement(5)));
+    expect(isVerinferError(error, "OVERLOADED")).toBe(true);
+    expect(await q.stats()).toMatchObject({ depth: 2, rejected: 1, submitted: 2 });
+  });
+
+  it("fails a job whose artifact is corrupted with ARTIFACT_CORRUPT and the reason, then runs the next job", async () => {
+    const ownDir = await tempDir();
+    const own = new FsStorage(ownDir);
+    const tiny = await tinyPackage();
+    const { artifacts } = await publishModelPackage({ pkg: tiny, storage: own });
+    await writeFile(own.pathOf(artifacts.zkey), "not a zkey");
+    const q = queue("corrupt", { storage: own, attempts: 2 });
+    const p = await prover("corrupt", { storage: own });
+    const bad = await q.submit(await statement(0, tiny));
+    const error = await errorOf(bad.receipt);
+    expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
+    expect((error as Error).message).toContain(artifacts.zkey);
+    expect((error as Error).message).toMatch(/hash to/);
+    const next = await (await q.submit(await statement(6))).receipt;
+    await expectValid(next);
+    expect(p.stats).toMatchObject({ jobsFailed: 2, jobsCompleted: 1 });
+  });
+
+  it("redelivers the job of a prover process killed with SIGKILL to another prover, losing nothing", async () => {
+    const q = queue("kill");
+    const [a, b] = await Promise.all([proverProcess("kill", "prover-a"), proverProcess("kill", "prover-b")]);
+    const handles = [];
+    for (let i = 0; i < 4; i++) handles.push(await q.submit(await statement(i)));
+    const first = await Promise.race([a, b].map((p) => p.waitFor((l) => l.type === "active").then((l) => ({ p, l }))));
+    const victim = first.p;
+    const survivor = victim === a ? b : a;
+    await victim.kill9();
+    const receipts = await Promise.all(handles.map((h) => h.receipt));
+    for (const receipt of receipts) await expectValid(receipt);
+    const killedJob = first.l.jobId as string;
+    expect(victim.lines.some((l) => l.type === "completed" && l.jobId === killedJob)).toBe(false);
+    expect(survivor.lines.some((l) => l.type === "completed" && l.jobId === killedJob)).toBe(true);
+    expect((await q.stats()).redelivered).toBeGreaterThanOrEqual(1);
+  });
+
+  it("completes every job that waited while Redis restarted (append-only file on)", async () => {
+    const q = queue("redis-restart");
+    const handles = [];
+    for (let i = 0; i < 3; i++) handles.push(await q.submit(await statement(i + 1)));
+    const { dir, port } = redis;
+    await redis.stop();
+    redis = await startRedisServer({ persistent: true, dir, port });
+    await prover("redis-restart");
+    const receipts = await Promise.all(handles.map((h) => h.receipt));
+    for (const receipt of receipts) await expectValid(receipt);
+    expect(await q.stats()).toMatchObject({ completed: 3, failed: 0 });
+  });
+});
