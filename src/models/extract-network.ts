@@ -64,7 +64,10 @@ function batchNormAffine(layer: tfTypes.layers.Layer, channels: number): { a: nu
   const variance = w[k++] as number[];
   const eps = Number(config.epsilon ?? 1e-3);
   if ([gamma, beta, mean, variance].some((v) => !v || v.length !== channels)) {
-    throw new VerinferError("INVALID_MODEL", `layer "${layer.name}" has batch-normalization weights of unexpected shape`);
+    throw new VerinferError(
+      "INVALID_MODEL",
+      `layer "${layer.name}" has batch-normalization weights of unexpected shape`,
+    );
   }
   const a = gamma.map((g, i) => g / Math.sqrt((variance[i] as number) + eps));
   const c = beta.map((b, i) => b - (a[i] as number) * (mean[i] as number));
@@ -148,7 +151,10 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         head = "softmax";
         return "linear";
       }
-      refuse(layer, a === "softmax" ? "has a softmax that is not on the last layer" : `has unsupported activation "${a}"`);
+      refuse(
+        layer,
+        a === "softmax" ? "has a softmax that is not on the last layer" : `has unsupported activation "${a}"`,
+      );
       return undefined;
     };
     if (config.dataFormat === "channelsFirst" || config.data_format === "channels_first") {
@@ -260,7 +266,9 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         const { a, c } = batchNormAffine(layer, shape[shape.length - 1] as number);
         const prev = layers[layers.length - 1];
         const foldable =
-          prev && (prev.kind === undefined || prev.kind === "dense" || prev.kind === "conv2d") && prev.activation === "linear";
+          prev &&
+          (prev.kind === undefined || prev.kind === "dense" || prev.kind === "conv2d") &&
+          prev.activation === "linear";
         if (foldable) {
           foldAffine(prev as DenseLayer | Conv2dLayer, a, c);
           return undefined;

@@ -1,6 +1,7 @@
-export { type BackendName, BACKEND_PREFERENCE, initBackend } from "./backend.js";
+export { BACKEND_PREFERENCE, type BackendName, initBackend } from "./backend.js";
 export { extractNetwork, SUPPORTED_LAYERS, type UnsupportedLayer } from "./extract-network.js";
 export { dequantizeOutput, type IntegerForwardResult, integerForward, layerForward } from "./integer-forward.js";
+export { loadModel, TfjsModelJsonSchema } from "./load-model.js";
 export {
   ACTIVATIONS,
   type Activation,
@@ -24,10 +25,9 @@ export {
   type Pool2dLayer,
   type ReshapeLayer,
 } from "./network.js";
-export { loadModel, TfjsModelJsonSchema } from "./load-model.js";
+export { ONNX_OPSETS, SUPPORTED_ONNX_OPS } from "./onnx/import-onnx-graph.js";
 export { loadOnnxModel } from "./onnx/load-onnx-model.js";
 export { nchwToHwc } from "./onnx/nchw-to-hwc.js";
-export { ONNX_OPSETS, SUPPORTED_ONNX_OPS } from "./onnx/import-onnx-graph.js";
 export { type QuantizeOptions, quantizeNetwork } from "./quantize.js";
 export {
   flattenInput,
@@ -47,9 +47,9 @@ export {
   type QuantizedLayerKind,
   type QuantizedMaxPool2d,
   type QuantizedNetwork,
+  QuantizedNetworkSchema,
   type QuantizedRescale,
   type QuantizedSumPool2d,
-  QuantizedNetworkSchema,
   quantizedNetworkFromJson,
   quantizedNetworkToJson,
 } from "./quantized-network.js";

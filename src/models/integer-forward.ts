@@ -53,7 +53,10 @@ export function integerForward(net: QuantizedNetwork, xq: readonly bigint[]): In
   }
   for (const [i, v] of xq.entries()) {
     if (v < net.input.lo || v > net.input.hi) {
-      throw new VerinferError("INVALID_INPUT", `quantized input ${v} at index ${i} is outside [${net.input.lo}, ${net.input.hi}]`);
+      throw new VerinferError(
+        "INVALID_INPUT",
+        `quantized input ${v} at index ${i} is outside [${net.input.lo}, ${net.input.hi}]`,
+      );
     }
   }
   const layerOutputs: bigint[][] = [];

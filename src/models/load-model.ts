@@ -62,9 +62,13 @@ export async function loadModel(dir: string): Promise<import("@tensorflow/tfjs")
   const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
   const odd = weightSpecs.find((s) => s.dtype !== "float32" || "quantization" in s);
   if (odd) {
-    throw new VerinferError("INVALID_MODEL", `weight ${odd.name} is stored as ${odd.dtype}; only float32 weights are read`, {
-      details: "re-save the model without tfjs-converter weight quantization",
-    });
+    throw new VerinferError(
+      "INVALID_MODEL",
+      `weight ${odd.name} is stored as ${odd.dtype}; only float32 weights are read`,
+      {
+        details: "re-save the model without tfjs-converter weight quantization",
+      },
+    );
   }
   const shards: Buffer[] = [];
   for (const group of json.weightsManifest) {
@@ -73,9 +77,13 @@ export async function loadModel(dir: string): Promise<import("@tensorflow/tfjs")
   const weightData = Buffer.concat(shards);
   const expected = weightSpecs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
   if (weightData.byteLength !== expected) {
-    throw new VerinferError("ARTIFACT_CORRUPT", `weight shards of ${modelJsonPath} hold ${weightData.byteLength} bytes`, {
-      details: `the manifest describes ${expected} bytes of float32 weights`,
-    });
+    throw new VerinferError(
+      "ARTIFACT_CORRUPT",
+      `weight shards of ${modelJsonPath} hold ${weightData.byteLength} bytes`,
+      {
+        details: `the manifest describes ${expected} bytes of float32 weights`,
+      },
+    );
   }
   const buffer = weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength);
   try {

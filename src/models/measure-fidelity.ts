@@ -1,5 +1,5 @@
-import type { DenseNetwork } from "./network.js";
 import { dequantizeOutput, integerForward } from "./integer-forward.js";
+import type { DenseNetwork } from "./network.js";
 import { flattenInput, quantizeInput } from "./quantize-input.js";
 import type { QuantizedNetwork } from "./quantized-network.js";
 import { runFloat } from "./run-float.js";
@@ -82,7 +82,13 @@ export async function measureFidelity(params: MeasureFidelityParams): Promise<Fi
     });
     if (argmax(proven) === argmax(float)) agree++;
   });
-  return { samples: samples.length, maxAbsError, meanAbsError: sum / count, argmaxAgreement: agree / samples.length, maxAbsFloat };
+  return {
+    samples: samples.length,
+    maxAbsError,
+    meanAbsError: sum / count,
+    argmaxAgreement: agree / samples.length,
+    maxAbsFloat,
+  };
 }
 
 /**

@@ -199,7 +199,8 @@ export function layerOutputShape(layer: Layer, inShape: readonly number[]): numb
     return [layer.units];
   }
   const rank3 = () => {
-    if (inShape.length !== 3) throw invalid(layer, `needs a [height, width, channels] input, got [${inShape.join(", ")}]`);
+    if (inShape.length !== 3)
+      throw invalid(layer, `needs a [height, width, channels] input, got [${inShape.join(", ")}]`);
     return inShape as [number, number, number];
   };
   switch (layer.kind) {
@@ -250,7 +251,10 @@ export function layerOutputShape(layer: Layer, inShape: readonly number[]): numb
  */
 export function networkShapes(net: Network): number[][] {
   if (size(net.inputShape) !== net.inputSize) {
-    throw new VerinferError("INVALID_MODEL", `input shape [${net.inputShape.join(", ")}] does not hold ${net.inputSize} values`);
+    throw new VerinferError(
+      "INVALID_MODEL",
+      `input shape [${net.inputShape.join(", ")}] does not hold ${net.inputSize} values`,
+    );
   }
   const shapes = [net.inputShape.slice()];
   for (const layer of net.layers) shapes.push(layerOutputShape(layer, shapes[shapes.length - 1] as number[]));

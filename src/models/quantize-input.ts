@@ -64,7 +64,10 @@ function tensorValues(net: Pick<QuantizedNetwork, "inputShape" | "inputSize">, t
     throw new VerinferError(
       "INVALID_INPUT",
       `input tensor has shape [${shape.join(", ")}]; the model expects [${net.inputShape.join(", ")}]`,
-      { details: "a batch dimension is not part of one input: pass tensor.squeeze([0]) or use a batch", meta: { expected: net.inputShape, got: shape } },
+      {
+        details: "a batch dimension is not part of one input: pass tensor.squeeze([0]) or use a batch",
+        meta: { expected: net.inputShape, got: shape },
+      },
     );
   }
   let data: ArrayLike<unknown>;
@@ -74,7 +77,10 @@ function tensorValues(net: Pick<QuantizedNetwork, "inputShape" | "inputSize">, t
     throw new VerinferError("INVALID_INPUT", "input tensor cannot be read (disposed?)", { cause });
   }
   if (data.length !== net.inputSize) {
-    throw new VerinferError("INVALID_INPUT", `input tensor holds ${data.length} values; the model takes ${net.inputSize}`);
+    throw new VerinferError(
+      "INVALID_INPUT",
+      `input tensor holds ${data.length} values; the model takes ${net.inputSize}`,
+    );
   }
   return Array.from(data);
 }
@@ -214,9 +220,13 @@ export function quantizeInput(net: QuantizedNetwork, input: unknown): bigint[] {
     const q = scaled >= loF && scaled <= hiF ? BigInt(scaled) : undefined;
     if (q === undefined || q < net.input.lo || q > net.input.hi) {
       const [lo, hi] = inputRange(net);
-      throw new VerinferError("INVALID_INPUT", `input value ${x} at index ${i} is outside the calibrated range [${lo}, ${hi}]`, {
-        meta: { index: i, value: x, range: [lo, hi] },
-      });
+      throw new VerinferError(
+        "INVALID_INPUT",
+        `input value ${x} at index ${i} is outside the calibrated range [${lo}, ${hi}]`,
+        {
+          meta: { index: i, value: x, range: [lo, hi] },
+        },
+      );
     }
     return q;
   });

@@ -142,7 +142,13 @@ class Quantizer {
     this.emitRescale(name, activation, multiplier, pow2 + extra - outFracBits, outFracBits);
   }
 
-  private emitRescale(name: string, activation: Activation, multiplier: bigint, shift: number, outFracBits: number): void {
+  private emitRescale(
+    name: string,
+    activation: Activation,
+    multiplier: bigint,
+    shift: number,
+    outFracBits: number,
+  ): void {
     const q = rescaleQBounds(multiplier, shift, this.lo, this.hi);
     const qBits = q.lo.map((l, j) => signedBits(l, q.hi[j] as bigint));
     const widest = Math.max(...qBits);
@@ -189,7 +195,10 @@ class Quantizer {
   }
 }
 
-function pads(inShape: Shape3, layer: { kernelSize: [number, number]; strides: [number, number]; padding: "valid" | "same" }) {
+function pads(
+  inShape: Shape3,
+  layer: { kernelSize: [number, number]; strides: [number, number]; padding: "valid" | "same" },
+) {
   const y = windowAxis(inShape[0], layer.kernelSize[0], layer.strides[0], layer.padding);
   const x = windowAxis(inShape[1], layer.kernelSize[1], layer.strides[1], layer.padding);
   return { outHW: [y.out, x.out] as [number, number], padding: [y.padBefore, x.padBefore] as [number, number] };
@@ -205,7 +214,13 @@ function activate(q: Quantizer, name: string, activation: Activation, next: Laye
 function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: number[], next: Layer | undefined) {
   if (isDenseLayer(layer)) {
     const rows = layer.kernel[0]?.map((_v, j) => layer.kernel.map((r) => r[j] as number)) ?? [];
-    const op: QuantizedDense = { kind: "dense", name: layer.name, nIn: layer.kernel.length, nOut: layer.units, ...q.weights(layer.name, rows, layer.bias) };
+    const op: QuantizedDense = {
+      kind: "dense",
+      name: layer.name,
+      nIn: layer.kernel.length,
+      nOut: layer.units,
+      ...q.weights(layer.name, rows, layer.bias),
+    };
     q.linear(op, denseTerms(op), (x) => floatDense(layer.kernel, layer.bias, x));
     activate(q, layer.name, layer.activation, next);
     return;
@@ -213,8 +228,19 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
   switch (layer.kind) {
     case "conv2d": {
       const rows = convKernelRows(layer.kernel);
-      const geometry = { inShape: inShape as Shape3, outShape: outShape as Shape3, kernelSize: layer.kernelSize, strides: layer.strides, padding: pads(inShape as Shape3, layer).padding };
-      const op: QuantizedConv2d = { kind: "conv2d", name: layer.name, ...geometry, ...q.weights(layer.name, rows, layer.bias) };
+      const geometry = {
+        inShape: inShape as Shape3,
+        outShape: outShape as Shape3,
+        kernelSize: layer.kernelSize,
+        strides: layer.strides,
+        padding: pads(inShape as Shape3, layer).padding,
+      };
+      const op: QuantizedConv2d = {
+        kind: "conv2d",
+        name: layer.name,
+        ...geometry,
+        ...q.weights(layer.name, rows, layer.bias),
+      };
       q.linear(op, conv2dTerms(op), (x) => floatConv2d(geometry, rows, layer.bias, x));
       activate(q, layer.name, layer.activation, next);
       return;
@@ -254,13 +280,22 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
       // only the pooled outputs is exact and costs k·(B + s + 1) per output of a k-window, against
       // k·(B + s + 1) + (k − 1)(B + 1) when every input is rescaled first.
       const reluNext = next?.kind === "activation" && next.activation === "relu";
-      const geometry = { inShape: inShape as Shape3, outShape: outShape as Shape3, poolSize: layer.poolSize, strides: layer.strides };
+      const geometry = {
+        inShape: inShape as Shape3,
+        outShape: outShape as Shape3,
+        poolSize: layer.poolSize,
+        strides: layer.strides,
+      };
       if (q.scale.rescaled && reluNext) q.rescale(layer.name, "relu");
       const bounds = maxPoolBounds(geometry, q.lo, q.hi);
       if (bounds.diffBits > MAX_RESCALE_BITS) {
-        throw new VerinferError("QUANTIZATION_OVERFLOW", `layer "${layer.name}" compares ${bounds.diffBits}-bit values`, {
-          details: "a worst-case difference does not fit the field safely; use fewer input/weight bits",
-        });
+        throw new VerinferError(
+          "QUANTIZATION_OVERFLOW",
+          `layer "${layer.name}" compares ${bounds.diffBits}-bit values`,
+          {
+            details: "a worst-case difference does not fit the field safely; use fewer input/weight bits",
+          },
+        );
       }
       const op: QuantizedMaxPool2d = { kind: "maxPool2d", name: layer.name, ...geometry, diffBits: bounds.diffBits };
       q.layers.push(op);

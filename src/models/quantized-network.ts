@@ -21,7 +21,12 @@ export interface InputQuantization {
  * that are linear in their inputs (free in the circuit); `rescale` (with its optional ReLU) and `maxPool2d` are
  * the only steps that cost constraints. Tensors are flat, channels-last.
  */
-export type QuantizedLayer = QuantizedDense | QuantizedConv2d | QuantizedSumPool2d | QuantizedRescale | QuantizedMaxPool2d;
+export type QuantizedLayer =
+  | QuantizedDense
+  | QuantizedConv2d
+  | QuantizedSumPool2d
+  | QuantizedRescale
+  | QuantizedMaxPool2d;
 
 /** The kind of a {@link QuantizedLayer}. */
 export type QuantizedLayerKind = QuantizedLayer["kind"];
@@ -115,7 +120,8 @@ export const QuantizedNetworkSchema = z
     let rescaled = true;
     for (const [l, layer] of net.layers.entries()) {
       const at = ["layers", l];
-      if (layerInputSize(layer) !== n) issue(`layer ${l} reads ${layerInputSize(layer)} values, its input has ${n}`, at);
+      if (layerInputSize(layer) !== n)
+        issue(`layer ${l} reads ${layerInputSize(layer)} values, its input has ${n}`, at);
       switch (layer.kind) {
         case "dense":
           if (layer.bias.length !== layer.nOut) issue(`layer ${l} needs ${layer.nOut} biases`, at);
@@ -163,8 +169,10 @@ export const QuantizedNetworkSchema = z
     if (!last || tail.some((l) => l.kind !== "maxPool2d")) {
       issue("the outputs must come from a rescale (or max pooling of one)", ["layers"]);
     } else {
-      if (net.outputWidth !== Math.max(...last.qBits)) issue("outputWidth must be the widest qBits of the last rescale", ["outputWidth"]);
-      if (net.outputFracBits !== last.outFracBits) issue("outputFracBits must be the last rescale's", ["outputFracBits"]);
+      if (net.outputWidth !== Math.max(...last.qBits))
+        issue("outputWidth must be the widest qBits of the last rescale", ["outputWidth"]);
+      if (net.outputFracBits !== last.outFracBits)
+        issue("outputFracBits must be the last rescale's", ["outputFracBits"]);
     }
   });
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type Shape3, hwcCoords, hwcIndex, visitWindow } from "./geometry.js";
+import { hwcCoords, hwcIndex, type Shape3, visitWindow } from "./geometry.js";
 import type { LinearTerms } from "./linear.js";
 import { bigintString, int, pairSchema, shape3Schema } from "./schema-parts.js";
 

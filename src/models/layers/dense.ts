@@ -49,7 +49,11 @@ export const QuantizedDenseSchema = z.object({
 });
 
 /** Float forward of a dense layer (no activation): `z = x · kernel + bias`, kernel `[in][out]`. */
-export function floatDense(kernel: readonly (readonly number[])[], bias: readonly number[], x: Float64Array): Float64Array {
+export function floatDense(
+  kernel: readonly (readonly number[])[],
+  bias: readonly number[],
+  x: Float64Array,
+): Float64Array {
   const z = Float64Array.from(bias);
   for (let i = 0; i < x.length; i++) {
     const xi = x[i] as number;

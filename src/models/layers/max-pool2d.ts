@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Shape3 } from "./geometry.js";
-import { int, pairSchema, shape3Schema } from "./schema-parts.js";
 import { signedBits } from "./rescale.js";
+import { int, pairSchema, shape3Schema } from "./schema-parts.js";
 import { visitPool } from "./sum-pool2d.js";
 
 /**
@@ -34,7 +34,9 @@ export const QuantizedMaxPool2dSchema = z.object({
 });
 
 /** The window of each output, as input indices in window order. */
-export function maxPoolWindows(op: Pick<QuantizedMaxPool2d, "inShape" | "outShape" | "poolSize" | "strides">): number[][] {
+export function maxPoolWindows(
+  op: Pick<QuantizedMaxPool2d, "inShape" | "outShape" | "poolSize" | "strides">,
+): number[][] {
   const n = op.outShape[0] * op.outShape[1] * op.outShape[2];
   const windows: number[][] = [];
   for (let j = 0; j < n; j++) {
