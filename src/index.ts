@@ -1,6 +1,6 @@
 /**
  * verinfer — verifiable ML inference. Run a model on TensorFlow.js, compute the same network in exact
- * fixed-point integers, and return a receipt with a Groth16 proof anyone can check.
+ * fixed-point integers, and return a receipt with a proof (Groth16, PLONK or FFLONK) anyone can check.
  *
  * @packageDocumentation
  */
@@ -37,6 +37,7 @@ export {
   ceremonyPtau,
 } from "./circuits/ceremony-ptau.js";
 export { inspectPtau, type PtauInfo } from "./circuits/inspect-ptau.js";
+export { PROOF_SYSTEMS, type ProofSystem } from "./circuits/proof-system.js";
 export {
   createProverPool,
   type ProverPool,

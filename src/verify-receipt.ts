@@ -11,6 +11,8 @@ import { type ModelIo, modelCommitmentOf, modelIdFromCommitment } from "./attest
 import { outputHash } from "./attest/output-hash.js";
 import { RECEIPT_FORMAT, type Receipt, type ReceiptMode, ReceiptSchema } from "./attest/receipt.js";
 import { vkeyCid } from "./attest/vkey-cid.js";
+import { Groth16VkeySchema } from "./chain/groth16-verifier-source.js";
+import { FflonkVkeySchema, PlonkVkeySchema } from "./chain/universal-verifier-source.js";
 import { PROOF_SYSTEMS } from "./circuits/proof-system.js";
 import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "./errors.js";
@@ -399,10 +401,15 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
             : undefined,
         },
       );
-    if (!(PROOF_SYSTEMS as readonly unknown[]).includes(vkey.protocol) || typeof vkey.nPublic !== "number") {
+    // The key's shape for its own protocol: a Groth16 key relabelled "plonk" is no PLONK key.
+    const schema =
+      vkey.protocol === "plonk" ? PlonkVkeySchema : vkey.protocol === "fflonk" ? FflonkVkeySchema : Groth16VkeySchema;
+    const shape = schema.safeParse(vkey);
+    if (!shape.success) {
       throw new VerinferError(
         "INVALID_OPTIONS",
         `vkey is not a snarkjs verification key of ${PROOF_SYSTEMS.join(", ")} (bn128)`,
+        { details: shape.error.message },
       );
     }
   }

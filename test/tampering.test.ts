@@ -328,7 +328,7 @@ describe("malformed receipts and options", () => {
     }
   });
 
-  it("throws INVALID_OPTIONS for a vkey that is not a groth16 verification key", async () => {
+  it("throws INVALID_OPTIONS for a vkey that is not a well-formed key of its protocol", async () => {
     for (const vkey of [{}, { ...pkg.vkey, protocol: "plonk" }, { ...pkg.vkey, nPublic: "7" }]) {
       const error = await errorOf(verifyReceipt(a, { vkey }));
       expect(isVerinferError(error, "INVALID_OPTIONS")).toBe(true);
