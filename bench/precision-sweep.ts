@@ -15,11 +15,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import * as tf from "@tensorflow/tfjs";
 import { blobDataset } from "../examples/train-demo-model.js";
 import { compileModel } from "../src/compile-model.js";
 import { integerForward } from "../src/models/integer-forward.js";
-import { loadModel } from "../src/models/load-model.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import type { QuantizedNetwork } from "../src/models/quantized-network.js";
 import { packageRoot } from "../src/package-root.js";
@@ -29,7 +27,7 @@ import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
 import { argValue, median } from "./bench-util.js";
 import { mnistDigits } from "./mnist-digits.js";
-import { dequantizeInput, evaluateQuantized, floatOutputs } from "./quantized-eval.js";
+import { dequantizeInput, evaluateQuantized, floatOutputs, loadLogitsModel } from "./quantized-eval.js";
 
 /** A benchmark model with its held-out test inputs. */
 export interface SweepModel {
@@ -98,32 +96,11 @@ export interface SweepResult {
   argmaxAgreement: number;
 }
 
-/**
- * A tfjs model whose last layer's softmax is dropped, so that its outputs are the logits the circuit proves.
- * Other models load unchanged.
- */
-export async function loadLogitsModel(dir: string): Promise<tf.LayersModel> {
-  const json = JSON.parse(readFileSync(path.join(dir, "model.json"), "utf8")) as {
-    modelTopology: { config: { layers: { config: { activation?: string } }[] } };
-    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  };
-  const layers = json.modelTopology.config.layers;
-  const last = layers[layers.length - 1];
-  if (last?.config.activation !== "softmax") return loadModel(dir);
-  last.config.activation = "linear";
-  const weights = readFileSync(path.join(dir, "weights.bin"));
-  return tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest.flatMap((m) => m.weights),
-      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-    }),
-  );
-}
-
 function lastOutFracBits(network: QuantizedNetwork): number {
-  const last = network.layers[network.layers.length - 1] as { outFracBits: number };
-  return last.outFracBits;
+  // A network of convolutions states its output scale; a dense-only one has it on its last layer.
+  const stated = (network as unknown as { outputFracBits?: number }).outputFracBits;
+  const last = network.layers[network.layers.length - 1] as unknown as { outFracBits: number };
+  return stated ?? last.outFracBits;
 }
 
 async function sweepModel(params: {

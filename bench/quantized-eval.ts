@@ -4,8 +4,11 @@
  * of an input is `integerForward` of its quantized value. The benchmarks prove a few inputs and evaluate the rest
  * this way.
  */
-import type * as tfTypes from "@tensorflow/tfjs";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { dequantizeOutput, integerForward } from "../src/models/integer-forward.js";
+import { loadModel } from "../src/models/load-model.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import type { QuantizedNetwork } from "../src/models/quantized-network.js";
 import { runFloat } from "../src/models/run-float.js";
@@ -19,7 +22,7 @@ export function argmax(v: readonly number[]): number {
 
 /** Float outputs of a tfjs model on flat inputs, in batches. */
 export async function floatOutputs(
-  model: tfTypes.LayersModel,
+  model: tf.LayersModel,
   inputs: readonly (readonly number[])[],
   inputShape: readonly number[],
 ): Promise<number[][]> {
@@ -110,4 +113,27 @@ export function evaluateQuantized(params: {
 export function dequantizeInput(network: QuantizedNetwork, x: readonly number[]): number[] {
   const f = 2 ** network.input.fracBits;
   return quantizeInput(network, x).map((q) => Number(q) / f);
+}
+
+/**
+ * A tfjs model whose last layer's softmax is dropped, so that its outputs are the logits the circuit proves.
+ * Other models load unchanged.
+ */
+export async function loadLogitsModel(dir: string): Promise<tf.LayersModel> {
+  const json = JSON.parse(readFileSync(path.join(dir, "model.json"), "utf8")) as {
+    modelTopology: { config: { layers: { config: { activation?: string } }[] } };
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  };
+  const layers = json.modelTopology.config.layers;
+  const last = layers[layers.length - 1];
+  if (last?.config.activation !== "softmax") return loadModel(dir);
+  last.config.activation = "linear";
+  const weights = readFileSync(path.join(dir, "weights.bin"));
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((m) => m.weights),
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+    }),
+  );
 }
