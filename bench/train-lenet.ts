@@ -61,9 +61,10 @@ export function buildLenet(variant: LenetVariant, seed: number): tf.Sequential {
 /**
  * The wasm backend has no Conv2DBackpropFilter kernel (the filter gradient), but has Conv3DBackpropFilterV2: a 2-D
  * convolution is a 3-D one of depth 1, so the 2-D kernel views x, dy and the result as 5-D tensors of depth 1
- * (same buffers, no copy) and calls the 3-D one.
+ * (same buffers, no copy) and calls the 3-D one. Stride 1 only: with stride 2 the wasm 3-D kernel's result differs
+ * from the cpu backend's (test/bench-lenet.test.ts), so other strides are refused, not trained wrongly.
  */
-function registerWasmConv2dFilterGradient(): void {
+export function registerWasmConv2dFilterGradient(): void {
   const conv3d = tf.getKernel("Conv3DBackpropFilterV2", "wasm");
   if (!conv3d || tf.getKernel("Conv2DBackpropFilter", "wasm")) return;
   tf.registerKernel({
@@ -77,9 +78,10 @@ function registerWasmConv2dFilterGradient(): void {
         filterShape: [number, number, number, number];
         dataFormat: string;
       };
-      if (dataFormat !== "NHWC" || typeof pad !== "string")
-        throw new Error("Conv2DBackpropFilter: NHWC, valid/same only");
       const s = typeof strides === "number" ? [strides, strides] : strides;
+      if (dataFormat !== "NHWC" || typeof pad !== "string" || s[0] !== 1 || s[1] !== 1) {
+        throw new Error("Conv2DBackpropFilter (wasm): NHWC, valid/same padding and stride 1 only; train on cpu");
+      }
       const depth1 = (t: tf.TensorInfo): tf.TensorInfo => ({
         ...t,
         shape: [t.shape[0] as number, 1, ...t.shape.slice(1)],
@@ -87,7 +89,7 @@ function registerWasmConv2dFilterGradient(): void {
       const dw = conv3d.kernelFunc({
         inputs: { x: depth1(x), dy: depth1(dy) },
         backend,
-        attrs: { strides: [1, s[0] as number, s[1] as number], pad, filterShape: [1, ...filterShape] },
+        attrs: { strides: [1, 1, 1], pad, filterShape: [1, ...filterShape] },
       }) as tf.TensorInfo;
       return { ...dw, shape: filterShape };
     },
