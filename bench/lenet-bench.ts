@@ -6,9 +6,9 @@
  * quantized value — the circuit's exact semantics, checked against every proof made here — so 1,000 digits cost
  * `runs + 1` proofs, not 1,000.
  *
- * Models: `bench/models/lenet5-avg`, `bench/models/lenet5-max` (tfjs, see bench/train-lenet.ts) and every
- * `bench/models/*.onnx` (an ONNX CNN; calibrated on the first 64 training digits unless `<name>.samples.json`
- * sits beside it). The last column compares with keras2circom's published LeNet-class circuit (≈2.7M constraints,
+ * Models: `bench/models/lenet5-avg`, `bench/models/lenet5-max` (tfjs, see bench/train-lenet.ts) and every ONNX
+ * CNN at `bench/models/<name>.onnx` or `bench/models/<name>/model.onnx` (calibrated on `<name>.samples.json` or
+ * the directory's `samples.json`, else on the first 64 training digits; pixels in [0, 1], flat 784 = NCHW 1×28×28). The last column compares with keras2circom's published LeNet-class circuit (≈2.7M constraints,
  * ≈60 s per proof).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -44,11 +44,23 @@ function benchModels(trainXs: number[][]): CnnModel[] {
     const samples = JSON.parse(readFileSync(path.join(dir, "samples.json"), "utf8")) as { calibration: number[][] };
     return { name, source: dir, calibration: samples.calibration };
   });
-  // The ONNX CNN is committed by the ONNX import work; every .onnx file here is benchmarked.
-  for (const file of existsSync(modelsDir) ? readdirSync(modelsDir) : []) {
-    if (!file.endsWith(".onnx")) continue;
-    const name = file.slice(0, -".onnx".length);
-    const sidecar = path.join(modelsDir, `${name}.samples.json`);
+  // The ONNX CNN is committed by the ONNX import work, as bench/models/<name>.onnx (calibration in
+  // <name>.samples.json beside it) or bench/models/<name>/model.onnx (with samples.json): each is benchmarked.
+  const entries = existsSync(modelsDir) ? readdirSync(modelsDir) : [];
+  const onnx = [
+    ...entries
+      .filter((f) => f.endsWith(".onnx"))
+      .map((f) => ({
+        name: f.slice(0, -".onnx".length),
+        file: f,
+        samples: `${f.slice(0, -".onnx".length)}.samples.json`,
+      })),
+    ...entries
+      .filter((d) => existsSync(path.join(modelsDir, d, "model.onnx")))
+      .map((d) => ({ name: d, file: path.join(d, "model.onnx"), samples: path.join(d, "samples.json") })),
+  ];
+  for (const { name, file, samples } of onnx) {
+    const sidecar = path.join(modelsDir, samples);
     const calibration = existsSync(sidecar)
       ? (JSON.parse(readFileSync(sidecar, "utf8")) as { calibration: number[][] }).calibration
       : trainXs.slice(0, 64);
