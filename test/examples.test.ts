@@ -5,6 +5,7 @@ import { Wallet } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { main as byom } from "../examples/bring-your-own-model.js";
 import { main as checkProof } from "../examples/check-proof.js";
+import { main as cnnExample } from "../examples/cnn.js";
 import { type DataNodeBundle, main as dataNodeFlow } from "../examples/data-node-flow.js";
 import { main as serviceCall } from "../examples/service-call.js";
 import { type VerifierConfig, main as verifierNode } from "../examples/verifier-node.js";
@@ -49,6 +50,17 @@ describe("examples: bring your own model", () => {
     expect(result.constraints).toBeGreaterThan(0);
     expect(result.argmaxAgreement).toBeGreaterThanOrEqual(0.95);
   });
+});
+
+describe("examples: a CNN with a softmax head", () => {
+  it("trains a tiny CNN, proves one image and states its proven class, which verifies", async () => {
+    const result = await cnnExample({ cacheDir: TEST_CACHE });
+    expect(result.valid).toBe(true);
+    // Seeded training on the cpu backend: the same model every run, and it classifies this image correctly.
+    expect(result.provenClass).toBe(result.label);
+    expect(result.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(result.constraints).toBeGreaterThan(0);
+  }, 600_000);
 });
 
 describe("examples: data node → inference node → verifier node", () => {
