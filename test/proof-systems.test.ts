@@ -18,6 +18,7 @@ import {
   verifierMatchesVkey,
 } from "../src/chain/index.js";
 import type * as CeremonyPtauModule from "../src/circuits/ceremony-ptau.js";
+import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
 import { plonkGateCount, requiredPtauPowerFor } from "../src/circuits/plonk-gates.js";
 import { createProverPool } from "../src/circuits/prover-pool.js";
 import { setupPlonk } from "../src/circuits/setup-plonk.js";
@@ -249,8 +250,9 @@ describe.each(SYSTEMS)("%s: universal setup through every layer (demo model)", (
   it.runIf(system === "plonk")(
     "fails the audit of a package whose zkey (and key) came from another ptau than the one it names",
     async () => {
-      // The same circuit set up from a larger dev ptau: a valid zkey with its own key, not the named ptau's.
-      const other = path.join(SYSTEMS_CACHE, "ptau", "dev-bn128-16.ptau");
+      // The same circuit set up from a larger dev ptau (other secrets): a valid zkey with its own key, not the
+      // named ptau's.
+      const other = (await ensureDevPtau({ power: pkg.manifest.setup.ptauPower + 1, cacheDir: SYSTEMS_CACHE })).file;
       const r1cs = new Uint8Array(await pkg.artifact("r1cs"));
       const { zkey, vkey } = await setupPlonk({ r1cs, ptauFile: other });
       const store = new ArtifactStore(SYSTEMS_CACHE);

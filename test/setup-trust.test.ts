@@ -175,7 +175,7 @@ describe("verifyPackage", () => {
     const forged = await editedPackage(demo, async (m) => {
       const source = (await demo.artifact("circuit")).toString("utf8");
       const tampered = source.replace(
-        /(var W\[\d+\]\[\d+\] = \[\[)(-?\d+)/,
+        /(var W\d*\[\d+\]\[\d+\] = \[\[)(-?\d+)/,
         (_s, head: string, w: string) => `${head}${-Number(w) || 1}`,
       );
       expect(tampered).not.toBe(source);
@@ -189,7 +189,9 @@ describe("verifyPackage", () => {
   it("never opens a package whose network commits to another model (the load recomputes the commitment)", async () => {
     const error = await editedPackage(demo, async (m) => {
       const net = JSON.parse((await demo.artifact("network")).toString("utf8"));
-      const bias: (string | number)[] = net.layers[net.layers.length - 1].bias;
+      // The last weighted layer (a dense layer is followed by its rescale in the quantized network).
+      const weighted = (net.layers as { bias?: (string | number)[] }[]).filter((l) => Array.isArray(l.bias));
+      const bias = weighted[weighted.length - 1]?.bias as (string | number)[];
       bias[0] = typeof bias[0] === "string" ? String(BigInt(bias[0]) + 1n) : (bias[0] as number) + 1;
       m.artifacts.network = await demo.store.put(JSON.stringify(net));
     }).then(
