@@ -5,9 +5,23 @@ import { denseTerms, floatDense, type QuantizedDense } from "./layers/dense.js";
 import type { Shape3 } from "./layers/geometry.js";
 import { type LinearTerms, linearBounds } from "./layers/linear.js";
 import { maxPoolBounds, maxPoolWindows, type QuantizedMaxPool2d } from "./layers/max-pool2d.js";
-import { type QuantizedRescale, rescaleQBounds, signedBits } from "./layers/rescale.js";
+import {
+  activationForward,
+  type QuantizedRescale,
+  relu6Ceiling,
+  rescaleQBounds,
+  signedBits,
+} from "./layers/rescale.js";
 import { type QuantizedSumPool2d, sumPool2dTerms, visitPool } from "./layers/sum-pool2d.js";
-import { type Activation, isDenseLayer, type Layer, type Network, networkShapes, windowAxis } from "./network.js";
+import {
+  type Activation,
+  isDenseLayer,
+  type Layer,
+  leakShiftOf,
+  type Network,
+  networkShapes,
+  windowAxis,
+} from "./network.js";
 import type { InputQuantization, QuantizedLayer, QuantizedNetwork } from "./quantized-network.js";
 
 /** Options of {@link quantizeNetwork}. */
@@ -83,6 +97,36 @@ function quantizeInput(
  */
 type Scale = { rescaled: true; fracBits: number } | { rescaled: false; pow2: number; divisor: number };
 
+/** An activation as a rescale applies it: the name, and k of a leakyRelu's slope 2^-k. */
+interface ActivationStep {
+  activation: Activation;
+  leakShift?: number;
+}
+
+const LINEAR: ActivationStep = { activation: "linear" };
+
+/** The activation a layer states, as a step (its LeakyReLU slope as a shift). */
+function stepOf(layer: { activation: Activation; alpha?: number }): ActivationStep {
+  if (layer.activation !== "leakyRelu") return { activation: layer.activation };
+  const k = layer.alpha === undefined ? undefined : leakShiftOf(layer.alpha);
+  if (k === undefined) throw new VerinferError("INTERNAL", "a leakyRelu without a power-of-two slope");
+  return { activation: "leakyRelu", leakShift: k };
+}
+
+/** The float activation, for calibration values. */
+function floatActivation(step: ActivationStep, v: number): number {
+  switch (step.activation) {
+    case "linear":
+      return v;
+    case "relu":
+      return Math.max(v, 0);
+    case "relu6":
+      return Math.min(Math.max(v, 0), 6);
+    case "leakyRelu":
+      return v < 0 ? v * 2 ** -(step.leakShift as number) : v;
+  }
+}
+
 class Quantizer {
   readonly layers: QuantizedLayer[] = [];
   scale: Scale;
@@ -90,8 +134,8 @@ class Quantizer {
   hi: bigint[];
   /** The float values at this point, one array per calibration sample. */
   real: Float64Array[];
-  /** A ReLU deferred past a max pooling (max, ReLU and rescale are all monotone, so they commute). */
-  pendingRelu = false;
+  /** An activation deferred past a max pooling (max, every activation and rescale are monotone: they commute). */
+  pending: ActivationStep | undefined;
 
   constructor(
     readonly weightBits: number,
@@ -112,18 +156,30 @@ class Quantizer {
     this.real = this.real.map(real);
   }
 
-  /** Rescales pending accumulators (with the activation), or applies a ReLU to rescaled values that can be negative. */
-  rescale(name: string, requested: Activation): void {
-    const activation: Activation = this.pendingRelu ? "relu" : requested;
-    this.pendingRelu = false;
+  /**
+   * Rescales pending accumulators (with the activation), or applies an activation to rescaled values it can
+   * change (a shift-0 rescale).
+   */
+  rescale(name: string, requested: ActivationStep): void {
+    const step = this.pending ?? requested;
+    this.pending = undefined;
     const s = this.scale;
     if (s.rescaled) {
-      if (activation === "linear" || this.lo.every((v) => v >= 0n)) return;
-      this.emitRescale(name, activation, 1n, 0, s.fracBits);
+      const unchanged = this.lo.every(
+        (v, j) =>
+          activationForward({ ...step, outFracBits: s.fracBits }, v) === v &&
+          activationForward({ ...step, outFracBits: s.fracBits }, this.hi[j] as bigint) === this.hi[j],
+      );
+      // relu, relu6 and leakyRelu are each the identity on one interval ([0, ∞), [0, ceiling], [0, ∞)): when they
+      // keep both ends of a unit's bounds they keep every value between, and nothing needs proving.
+      if (step.activation === "linear" || unchanged) return;
+      this.emitRescale(name, step, 1n, 0, s.fracBits);
       return;
     }
     let maxAbs = 0;
     for (const x of this.real) for (const v of x) maxAbs = Math.max(maxAbs, Math.abs(v));
+    // A relu6's output is at most 6: its scale need not cover larger inputs (the range checks still do).
+    if (step.activation === "relu6") maxAbs = Math.min(maxAbs, 6);
     let pow2 = s.pow2;
     let divisor = s.divisor;
     if (Number.isInteger(Math.log2(divisor))) {
@@ -139,12 +195,12 @@ class Quantizer {
       multiplier = roundHalfUp(2 ** extra / divisor);
     }
     outFracBits = Math.min(outFracBits, pow2 + extra);
-    this.emitRescale(name, activation, multiplier, pow2 + extra - outFracBits, outFracBits);
+    this.emitRescale(name, step, multiplier, pow2 + extra - outFracBits, outFracBits);
   }
 
   private emitRescale(
     name: string,
-    activation: Activation,
+    step: ActivationStep,
     multiplier: bigint,
     shift: number,
     outFracBits: number,
@@ -163,21 +219,27 @@ class Quantizer {
       size: qBits.length,
       multiplier,
       shift,
-      activation,
+      activation: step.activation,
+      ...(step.leakShift === undefined ? {} : { leakShift: step.leakShift }),
       qBits,
       outFracBits,
     };
+    if (step.activation === "relu6" && relu6Ceiling(outFracBits) === 0n) {
+      throw new VerinferError("QUANTIZATION_OVERFLOW", `layer "${name}": a relu6 at scale 2^${outFracBits} is 0`, {
+        details: "its inputs are too large for activationBits; raise activationBits",
+      });
+    }
     this.layers.push(op);
-    const relu = activation === "relu";
-    this.lo = q.lo.map((v) => (relu && v < 0n ? 0n : v));
-    this.hi = q.hi.map((v) => (relu && v < 0n ? 0n : v));
-    if (relu) this.real = this.real.map((x) => x.map((v) => Math.max(v, 0)));
+    // Every activation is monotone, so it maps the bounds of q to the bounds of its output.
+    this.lo = q.lo.map((v) => activationForward(op, v));
+    this.hi = q.hi.map((v) => activationForward(op, v));
+    if (step.activation !== "linear") this.real = this.real.map((x) => x.map((v) => floatActivation(step, v)));
     this.scale = { rescaled: true, fracBits: outFracBits };
   }
 
   /** Fixed-point weights of a weighted layer: the most fractional bits that fit weightBits. */
   weights(name: string, rows: readonly (readonly number[])[], bias: readonly number[]) {
-    if (!this.scale.rescaled) this.rescale(name, "linear");
+    if (!this.scale.rescaled) this.rescale(name, LINEAR);
     const inFracBits = (this.scale as { fracBits: number }).fracBits;
     let maxW = 0;
     for (const r of rows) for (const w of r) maxW = Math.max(maxW, Math.abs(w));
@@ -204,11 +266,11 @@ function pads(
   return { outHW: [y.out, x.out] as [number, number], padding: [y.padBefore, x.padBefore] as [number, number] };
 }
 
-/** A weighted layer's activation: a ReLU right before a max pooling waits for the pooled outputs. */
-function activate(q: Quantizer, name: string, activation: Activation, next: Layer | undefined): void {
-  if (activation !== "relu") return;
-  if (next?.kind === "maxPool2d") q.pendingRelu = true;
-  else q.rescale(name, "relu");
+/** A weighted layer's activation: one right before a max pooling waits for the pooled outputs. */
+function activate(q: Quantizer, name: string, step: ActivationStep, next: Layer | undefined): void {
+  if (step.activation === "linear") return;
+  if (next?.kind === "maxPool2d") q.pending = step;
+  else q.rescale(name, step);
 }
 
 function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: number[], next: Layer | undefined) {
@@ -222,7 +284,7 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
       ...q.weights(layer.name, rows, layer.bias),
     };
     q.linear(op, denseTerms(op), (x) => floatDense(layer.kernel, layer.bias, x));
-    activate(q, layer.name, layer.activation, next);
+    activate(q, layer.name, stepOf(layer), next);
     return;
   }
   switch (layer.kind) {
@@ -242,7 +304,7 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
         ...q.weights(layer.name, rows, layer.bias),
       };
       q.linear(op, conv2dTerms(op), (x) => floatConv2d(geometry, rows, layer.bias, x));
-      activate(q, layer.name, layer.activation, next);
+      activate(q, layer.name, stepOf(layer), next);
       return;
     }
     case "avgPool2d":
@@ -279,14 +341,14 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
       // Rescale and ReLU are monotone, so they commute with max: pooling pending accumulators first and rescaling
       // only the pooled outputs is exact and costs k·(B + s + 1) per output of a k-window, against
       // k·(B + s + 1) + (k − 1)(B + 1) when every input is rescaled first.
-      const reluNext = next?.kind === "activation" && next.activation === "relu";
+      const actNext = next?.kind === "activation" && next.activation !== "linear" ? stepOf(next) : undefined;
       const geometry = {
         inShape: inShape as Shape3,
         outShape: outShape as Shape3,
         poolSize: layer.poolSize,
         strides: layer.strides,
       };
-      if (q.scale.rescaled && reluNext) q.rescale(layer.name, "relu");
+      if (q.scale.rescaled && actNext) q.rescale(layer.name, actNext);
       const bounds = maxPoolBounds(geometry, q.lo, q.hi);
       if (bounds.diffBits > MAX_RESCALE_BITS) {
         throw new VerinferError(
@@ -303,11 +365,11 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
       q.hi = bounds.hi;
       const windows = maxPoolWindows(geometry);
       q.real = q.real.map((x) => Float64Array.from(windows, (win) => Math.max(...win.map((i) => x[i] as number))));
-      if (!q.scale.rescaled && (q.pendingRelu || reluNext)) q.rescale(layer.name, "relu");
+      if (!q.scale.rescaled && (q.pending || actNext)) q.rescale(layer.name, q.pending ?? (actNext as ActivationStep));
       return;
     }
     case "activation":
-      q.rescale(layer.name, layer.activation);
+      q.rescale(layer.name, stepOf(layer));
       return;
     case "reshape":
       return;
@@ -353,7 +415,7 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
     quantizeLayer(q, layer, shapes[l] as number[], shapes[l + 1] as number[], net.layers[l + 1]);
   });
   const lastName = net.layers[net.layers.length - 1]?.name ?? "output";
-  if (!q.scale.rescaled) q.rescale(lastName, "linear");
+  if (!q.scale.rescaled) q.rescale(lastName, LINEAR);
   const layers = q.layers;
   let last: QuantizedRescale | undefined;
   for (const l of layers) if (l.kind === "rescale") last = l;
