@@ -119,6 +119,9 @@ template RescaleLeakyRelu(s, B, k) {
     rs.in <== in;
     var kk = k < B - 1 ? k : B - 1;
     var shifted = 0;
+    for (var i = 0; i < kk; i++) {
+        _ <== rs.bits[i]; // the bits below 2^k are dropped by the floor
+    }
     for (var i = kk; i < B; i++) {
         shifted += rs.bits[i] * 2 ** (i - kk);
     }
