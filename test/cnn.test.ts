@@ -235,10 +235,19 @@ describe("generated CNN circuits vs integerForward", () => {
       .map(tryQuantize)
       .filter((q) => q !== undefined);
     // As few circuits as cover every layer kind and the argmax head: each compile takes seconds.
+    // A weighted layer that reads pooled sums of rescaled values (no rescale between) counts as a kind of its own.
+    const readsPooledSums = (q: QuantizedNetwork) =>
+      q.layers.some(
+        (l, i) =>
+          (l.kind === "dense" || l.kind === "conv2d") &&
+          q.layers[i - 1]?.kind === "sumPool2d" &&
+          (i === 1 || q.layers[i - 2]?.kind === "rescale"),
+      );
     const kindsOf = (q: QuantizedNetwork) =>
       new Set([
         ...q.layers.map((l) => (l.kind === "rescale" ? `rescale:${l.activation}` : l.kind)),
         ...(q.head ? ["argmax"] : []),
+        ...(readsPooledSums(q) ? ["weighted after pooled sums"] : []),
       ]);
     nets.sort((a, b) => kindsOf(b).size - kindsOf(a).size);
     const picked: QuantizedNetwork[] = [];
@@ -259,6 +268,7 @@ describe("generated CNN circuits vs integerForward", () => {
       "rescale:relu",
       "rescale:relu6",
       "sumPool2d",
+      "weighted after pooled sums",
     ]);
     for (const qnet of picked) {
       const commitment = await modelCommitment(qnet);

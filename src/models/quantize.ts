@@ -95,7 +95,15 @@ function quantizeInput(
  * accumulators of a linear chain, worth `value · 2^pow2 · divisor` (divisor: an average's window size that is not
  * a power of two, still to divide by).
  */
-type Scale = { rescaled: true; fracBits: number } | { rescaled: false; pow2: number; divisor: number };
+type Scale =
+  | { rescaled: true; fracBits: number }
+  | {
+      rescaled: false;
+      pow2: number;
+      divisor: number;
+      /** Only sum poolings since the last rescale: the values are sums of rescaled (range-proven) integers. */
+      poolsOnly: boolean;
+    };
 
 /** An activation as a rescale applies it: the name, and k of a leakyRelu's slope 2^-k. */
 interface ActivationStep {
@@ -239,14 +247,22 @@ class Quantizer {
 
   /** Fixed-point weights of a weighted layer: the most fractional bits that fit weightBits. */
   weights(name: string, rows: readonly (readonly number[])[], bias: readonly number[]) {
-    if (!this.scale.rescaled) this.rescale(name, LINEAR);
+    const s = this.scale;
+    if (!s.rescaled && s.poolsOnly && Number.isInteger(Math.log2(s.divisor))) {
+      // Sums of 2^m rescaled values over windows are integers at 2^(fracBits + m) of the mean, bounded by interval
+      // arithmetic like any accumulator: a weighted layer reads them as they are, and its own rescale range-checks
+      // what it computes. Rescaling them first would only cost a range check per pooled value.
+      this.scale = { rescaled: true, fracBits: s.pow2 + Math.log2(s.divisor) };
+    } else if (!s.rescaled) {
+      this.rescale(name, LINEAR);
+    }
     const inFracBits = (this.scale as { fracBits: number }).fracBits;
     let maxW = 0;
     for (const r of rows) for (const w of r) maxW = Math.max(maxW, Math.abs(w));
     const wMax = 2 ** (this.weightBits - 1) - 1;
     const weightFracBits = maxW === 0 ? 0 : Math.min(48, log2Floor(wMax / maxW));
     const accFrac = inFracBits + weightFracBits;
-    this.scale = { rescaled: false, pow2: accFrac, divisor: 1 };
+    this.scale = { rescaled: false, pow2: accFrac, divisor: 1, poolsOnly: false };
     return {
       weightBits: this.weightBits,
       weightFracBits,
@@ -334,7 +350,9 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
         return y;
       });
       const s = q.scale;
-      q.scale = s.rescaled ? { rescaled: false, pow2: s.fracBits, divisor: k } : { ...s, divisor: s.divisor * k };
+      q.scale = s.rescaled
+        ? { rescaled: false, pow2: s.fracBits, divisor: k, poolsOnly: true }
+        : { ...s, divisor: s.divisor * k };
       return;
     }
     case "maxPool2d": {

@@ -313,6 +313,11 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
   };
   const setActivation = (node: OnnxNode, activation: "relu" | "relu6" | "softmax") => {
     const prev = lastStep();
+    // relu6 after relu is relu6 (PyTorch's F.relu6 exports as Relu then Clip(0, 6)): one activation, one rescale.
+    if (!pendingPad && activation === "relu6" && prev && "activation" in prev && prev.activation === "relu") {
+      prev.activation = "relu6";
+      return;
+    }
     if (!pendingPad && prev?.kind === "dense" && prev.activation === "linear") {
       prev.activation = activation;
       return;
