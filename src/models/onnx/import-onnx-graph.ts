@@ -376,7 +376,8 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
           throw structural(node, "min/max must be constants");
         if (lo === 0 && hi === Infinity) setActivation(node, "relu");
         else if (lo === 0 && hi === 6) setActivation(node, "relu6");
-        else throw structural(node, `Clip(${lo}, ${hi}) is not supported (only Clip(0, ∞) as ReLU, Clip(0, 6) as ReLU6)`);
+        else
+          throw structural(node, `Clip(${lo}, ${hi}) is not supported (only Clip(0, ∞) as ReLU, Clip(0, 6) as ReLU6)`);
         break;
       }
       case "LeakyRelu":
