@@ -7,7 +7,7 @@ import path from "node:path";
 import { modelCommitment } from "../src/attest/model-commitment.js";
 import { generateCircuit } from "../src/circuits/codegen.js";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
-import type { Activation, Layer, Network } from "../src/models/network.js";
+import type { Layer, LayerActivation, Network } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
 
 let seed = 12345;
@@ -17,7 +17,7 @@ function rand(): number {
 }
 const arr = <T>(n: number, f: () => T): T[] => Array.from({ length: n }, f);
 
-function conv(name: string, cin: number, filters: number, activation: Activation): Layer {
+function conv(name: string, cin: number, filters: number, activation: LayerActivation): Layer {
   const scale = 1 / Math.sqrt(25 * cin);
   return {
     kind: "conv2d",
@@ -32,7 +32,7 @@ function conv(name: string, cin: number, filters: number, activation: Activation
   };
 }
 
-function dense(name: string, nIn: number, units: number, activation: Activation): Layer {
+function dense(name: string, nIn: number, units: number, activation: LayerActivation): Layer {
   const scale = 1 / Math.sqrt(nIn);
   return {
     name,

@@ -59,6 +59,76 @@ template RescaleRelu(s, B) {
     out <== rs.out * rs.nonNegative;
 }
 
+// Rescale(s, B) that also hands out the B bits of u = q + 2^(B-1), lowest first, for gadgets that read q's bits.
+// The same constraints as Rescale (see there why they pin q); a template of its own so that circuits built with
+// Rescale keep their exact shape.
+template RescaleBits(s, B) {
+    assert(B >= 2 && s >= 0 && s + B <= 250); // template parameters only: checked at compile time
+    signal input in;
+    signal output out;
+    signal output bits[B];
+
+    var offset = 2 ** (B - 1 + s);
+    signal r;
+    out <-- ((in + offset) \ (2 ** s)) - 2 ** (B - 1);
+    r <-- (in + offset) % (2 ** s);
+    in === out * (2 ** s) + r;
+
+    if (s > 0) {
+        component rRange = RangeCheck(s);
+        rRange.in <== r;
+    } else {
+        r === 0;
+    }
+
+    component qBits = Num2Bits(B);
+    qBits.in <== out + 2 ** (B - 1);
+    bits <== qBits.out;
+}
+
+// relu6 of floor(in / 2^s) at the output's scale: min(max(q, 0), C) with C = floor(6 * 2^outFracBits).
+// t = RescaleRelu(s, B) lies in [0, 2^(B-1)); min(t, C) = t - relu(t - C), and t - C lies in
+// [-C, 2^(B-1) - C) ⊂ [-2^(B-1), 2^(B-1)) for 0 <= C, so RescaleRelu(0, B) pins relu(t - C) (its Num2Bits proves
+// the range and the sign, its remainder is 0). When C >= 2^(B-1) - 1 no t exceeds C and the clamp is the identity.
+// B + 1 constraints more than RescaleRelu when it clamps, none otherwise; out lies in [0, min(C, 2^(B-1) - 1)].
+template RescaleRelu6(s, B, C) {
+    assert(C >= 0);
+    signal input in;
+    signal output out;
+    component t = RescaleRelu(s, B);
+    t.in <== in;
+    if (C >= 2 ** (B - 1) - 1) {
+        out <== t.out;
+    } else {
+        component over = RescaleRelu(0, B);
+        over.in <== t.out - C;
+        out <== t.out - over.out;
+    }
+}
+
+// LeakyReLU with slope 2^-k on q = floor(in / 2^s): out = q for q >= 0, floor(q / 2^k) below. floor(q / 2^k) is
+// linear in the bits b_i of u = q + 2^(B-1): floor(q / 2^k) = floor(u / 2^k) - 2^(B-1-k) = sum_{i>=k} b_i 2^(i-k)
+// - 2^(B-1-k) for k <= B - 1 (2^k divides 2^(B-1)). For k > B - 1 every negative q gives -1, which is the same
+// sum at k = B - 1 (b_(B-1) - 1). The sign bit b_(B-1) = [q >= 0], pinned by Num2Bits, selects: one constraint
+// more than Rescale, and out lies in [-2^(B-1-min(k, B-1)), 2^(B-1)).
+template RescaleLeakyRelu(s, B, k) {
+    assert(k >= 1);
+    signal input in;
+    signal output out;
+    component rs = RescaleBits(s, B);
+    rs.in <== in;
+    var kk = k < B - 1 ? k : B - 1;
+    var shifted = 0;
+    for (var i = 0; i < kk; i++) {
+        _ <== rs.bits[i]; // the bits below 2^k are dropped by the floor
+    }
+    for (var i = kk; i < B; i++) {
+        shifted += rs.bits[i] * 2 ** (i - kk);
+    }
+    shifted -= 2 ** (B - 1 - kk);
+    out <== shifted + rs.bits[B - 1] * (rs.out - shifted);
+}
+
 // Packs n values, each of which the caller has proven to lie in [0, 2^width), into ceil(n / k) field
 // elements of k = floor(253 / width) values each. Binding: a packed element is sum(v_t * 2^(t*width)) < 2^253
 // < p, so it never wraps and distinct in-range vectors give distinct elements. Linear: no constraints of its own

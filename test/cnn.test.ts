@@ -17,7 +17,7 @@ import { FIELD_PRIME, fromField } from "../src/field.js";
 import { tf } from "../src/models/backend.js";
 import { extractNetwork } from "../src/models/extract-network.js";
 import { integerForward } from "../src/models/integer-forward.js";
-import type { Activation, Layer, Network, Padding } from "../src/models/network.js";
+import type { ActivationLayer, Layer, LayerActivation, Network, Padding } from "../src/models/network.js";
 import { networkShapes } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
 import {
@@ -42,7 +42,7 @@ function convLayer(name: string, c: number, maxK = 3) {
       k: fc.integer({ min: 1, max: maxK }),
       s: fc.integer({ min: 1, max: 2 }),
       padding: fc.constantFrom<Padding>("valid", "same"),
-      activation: fc.constantFrom<Activation>("relu", "linear"),
+      activation: fc.constantFrom<LayerActivation>("relu", "linear", "relu6"),
     })
     .chain(({ filters, k, s, padding, activation }) =>
       fc
@@ -66,9 +66,18 @@ function convLayer(name: string, c: number, maxK = 3) {
     );
 }
 
+/** The standalone activations the random CNNs draw from (LeakyReLU at slopes 1/2 and 1/8). */
+const STANDALONE: Record<string, Omit<ActivationLayer, "kind" | "name">> = {
+  relu: { activation: "relu" },
+  relu6: { activation: "relu6" },
+  leaky1: { activation: "leakyRelu", alpha: 0.5 },
+  leaky3: { activation: "leakyRelu", alpha: 0.125 },
+};
+
 /**
- * A random tiny CNN: [h, w, c] input, conv, an optional pooling (average, max, or global average) and a standalone
- * ReLU, an optional second conv, Flatten, Dense, and maybe a softmax head.
+ * A random tiny CNN: [h, w, c] input, conv (relu, relu6 or linear), an optional pooling (average, max, or global
+ * average) and a standalone activation (relu, relu6, LeakyReLU), an optional second conv, Flatten, Dense, and maybe
+ * a softmax head.
  */
 const tinyCnn = fc
   .record({
@@ -76,7 +85,7 @@ const tinyCnn = fc
     w: fc.integer({ min: 4, max: 6 }),
     c: fc.integer({ min: 1, max: 2 }),
     pool: fc.constantFrom("none", "avgPool2d", "maxPool2d", "globalAvgPool2d"),
-    relu: fc.boolean(),
+    act: fc.constantFrom("none", ...Object.keys(STANDALONE)),
     second: fc.boolean(),
     units: fc.integer({ min: 1, max: 3 }),
     softmax: fc.boolean(),
@@ -100,7 +109,8 @@ const tinyCnn = fc
               },
         );
       }
-      if (p.relu) layers.push({ kind: "activation", name: "act", activation: "relu" });
+      const act = STANDALONE[p.act];
+      if (act) layers.push({ kind: "activation", name: "act", ...act });
       shape = shapeNow();
       const second =
         p.second && shape.length === 3
@@ -225,8 +235,20 @@ describe("generated CNN circuits vs integerForward", () => {
       .map(tryQuantize)
       .filter((q) => q !== undefined);
     // As few circuits as cover every layer kind and the argmax head: each compile takes seconds.
+    // A weighted layer that reads pooled sums of rescaled values (no rescale between) counts as a kind of its own.
+    const readsPooledSums = (q: QuantizedNetwork) =>
+      q.layers.some(
+        (l, i) =>
+          (l.kind === "dense" || l.kind === "conv2d") &&
+          q.layers[i - 1]?.kind === "sumPool2d" &&
+          (i === 1 || q.layers[i - 2]?.kind === "rescale"),
+      );
     const kindsOf = (q: QuantizedNetwork) =>
-      new Set([...q.layers.map((l) => l.kind as string), ...(q.head ? ["argmax"] : [])]);
+      new Set([
+        ...q.layers.map((l) => (l.kind === "rescale" ? `rescale:${l.activation}` : l.kind)),
+        ...(q.head ? ["argmax"] : []),
+        ...(readsPooledSums(q) ? ["weighted after pooled sums"] : []),
+      ]);
     nets.sort((a, b) => kindsOf(b).size - kindsOf(a).size);
     const picked: QuantizedNetwork[] = [];
     const kinds = new Set<string>();
@@ -236,7 +258,18 @@ describe("generated CNN circuits vs integerForward", () => {
       picked.push(q);
     }
     console.log(`compiling ${picked.length} random CNN circuits`);
-    expect([...kinds].sort()).toEqual(["argmax", "conv2d", "dense", "maxPool2d", "rescale", "sumPool2d"]);
+    expect([...kinds].sort()).toEqual([
+      "argmax",
+      "conv2d",
+      "dense",
+      "maxPool2d",
+      "rescale:leakyRelu",
+      "rescale:linear",
+      "rescale:relu",
+      "rescale:relu6",
+      "sumPool2d",
+      "weighted after pooled sums",
+    ]);
     for (const qnet of picked) {
       const commitment = await modelCommitment(qnet);
       const workDir = await mkdtemp(path.join(os.tmpdir(), "verinfer-cnn-"));

@@ -12,6 +12,7 @@ import {
   calculateWitness,
   checkR1cs,
   compileTestCircuit,
+  rescaleWitnessSignals,
   snarkjsCheck,
   type TestCircuit,
   witnessCalculator,
@@ -223,20 +224,14 @@ const EDGE_ACCS = [
  * `aliases` sets those too.
  */
 function rescaleSignals(prefix: string, q: bigint, r: bigint, aliases = true, s = S, b = B): Record<string, bigint> {
-  const values: Record<string, bigint> = { [`${prefix}.out`]: q, [`${prefix}.r`]: r };
-  const qBits = bitsOf(q + (1n << BigInt(b - 1)), b);
-  qBits.forEach((bit, i) => {
-    values[`${prefix}.qBits.out[${i}]`] = bit;
-  });
-  values[`${prefix}.nonNegative`] = qBits[b - 1] as bigint;
+  // Rescale hands out no bits (RescaleBits does).
+  const values = Object.fromEntries(
+    Object.entries(rescaleWitnessSignals(prefix, q, r, s, b)).filter(([name]) => !name.includes(".bits[")),
+  );
   if (aliases) {
     values["main.out"] = q;
-    values["main.nonNegative"] = qBits[b - 1] as bigint;
+    values["main.nonNegative"] = values[`${prefix}.nonNegative`] as bigint;
   }
-  // What Num2Bits's witness code computes for r, also when r is negative (it cannot represent it).
-  bitsOf(r, s).forEach((bit, i) => {
-    values[`${prefix}.rRange.bits.out[${i}]`] = bit;
-  });
   return values;
 }
 

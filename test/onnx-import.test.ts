@@ -5,7 +5,6 @@ import type * as tfTypes from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import { compileModel, isVerinferError, loadModel, verifiableInfer, verifyReceipt } from "../src/index.js";
 import { tf } from "../src/models/backend.js";
-import { extractNetwork } from "../src/models/extract-network.js";
 import { onnxModelType } from "../src/models/onnx/decode-onnx.js";
 import { loadOnnxModel } from "../src/models/onnx/load-onnx-model.js";
 import { nchwToHwc } from "../src/models/onnx/nchw-to-hwc.js";
@@ -76,6 +75,8 @@ describe("ONNX import: float inference matches onnxruntime", () => {
     ["padded-opset9", "the same with Pad's attributes (opset 9) and a fixed batch of 1"],
     ["pad-opset18", "Pad with the opset-18 axes input"],
     ["tiny-cnn-opset13", "Conv + Relu + MaxPool + view + Gemm, small enough to prove"],
+    ["relu6-opset12", "Gemm + Clip(0, 6) as ReLU6"],
+    ["leaky-cnn-opset13", "Conv + LeakyRelu(1/8) + AveragePool + Gemm + Relu + Clip(0, 6)"],
   ];
   for (const [name, what] of cases) {
     it(`runs ${name} (${what}) within 1e-5 of onnxruntime`, async () => {
@@ -138,10 +139,25 @@ describe("ONNX import: refusals", () => {
     expect((e as Error).message).toContain("Gemm");
   });
 
-  it("refuses Clip(0, 6) while verinfer does not prove ReLU6", async () => {
-    const e = await errorOf(loadOnnxModel(fixture("relu6-opset12")));
+  it("refuses a LeakyRelu whose slope is not a power of two (PyTorch's default 0.01), naming the slope", async () => {
+    const e = await errorOf(loadOnnxModel(fixture("leaky-default-opset13")));
     expect(isVerinferError(e, "UNSUPPORTED_LAYER")).toBe(true);
-    expect(unsupportedNodes(e)).toEqual(["/Clip:Clip"]);
+    expect(unsupportedNodes(e)).toEqual(["/act/LeakyRelu:LeakyRelu"]);
+    expect((e as Error).message).toMatch(/slope 0\.0099\d* is not proven/);
+  });
+
+  it("refuses Clip bounds other than (0, ∞) and (0, 6)", async () => {
+    const bytes = onnxBytes({
+      opset: 13,
+      nodes: [
+        { name: "mm", opType: "MatMul", input: ["x", "w"], output: ["h"] },
+        { name: "clip", opType: "Clip", input: ["h", "lo", "hi"], output: ["y"] },
+      ],
+      initializers: [W, { name: "lo", dims: [], floatData: [0] }, { name: "hi", dims: [], floatData: [5] }],
+    });
+    const e = await errorOf(loadOnnxModel(bytes));
+    expect(isVerinferError(e, "UNSUPPORTED_LAYER")).toBe(true);
+    expect(unsupportedNodes(e)).toEqual(["clip:Clip"]);
   });
 
   it("throws a typed error for a truncated file, at every cut", async () => {
@@ -224,20 +240,6 @@ describe("ONNX import: refusals", () => {
   });
 });
 
-/** Whether extractNetwork takes the imported CNN (true once verinfer proves Conv2D/MaxPooling2D). */
-async function cnnSupported(): Promise<boolean> {
-  const model = await loadOnnxModel(fixture("tiny-cnn-opset13"));
-  try {
-    extractNetwork(model);
-    return true;
-  } catch (e) {
-    if (isVerinferError(e, "UNSUPPORTED_LAYER")) return false;
-    throw e;
-  }
-}
-
-const CNN_SUPPORTED = await cnnSupported();
-
 describe("ONNX import: proving", () => {
   it("compiles the imported MLP, proves an inference and verifies the receipt", async () => {
     const g = golden("mlp-opset11");
@@ -266,15 +268,21 @@ describe("ONNX import: proving", () => {
     expect(stdout).toContain(pkg.id);
   });
 
-  // Enabled by itself once extractNetwork accepts Conv2D/MaxPooling2D (the layers work of issue 10).
-  it.skipIf(!CNN_SUPPORTED)("compiles the imported CNN, proves an inference and verifies the receipt", async () => {
-    const g = golden("tiny-cnn-opset13");
-    const calibration = g.inputs.map((x) => Array.from(toTfjsInput(g, x)));
-    const pkg = await compileModel(fixture("tiny-cnn-opset13"), { calibration, cacheDir: TEST_CACHE, quiet: true });
-    const { receipt } = await verifiableInfer(pkg, calibration[0] as number[]);
-    expect(await verifyReceipt(receipt, { modelPackage: pkg })).toMatchObject({ valid: true });
-    expect(maxAbsDiff([receipt.output.float], [g.golden.outputs[0] as number[]])).toBeLessThan(1e-5);
-  });
+  for (const [name, layers] of [
+    ["tiny-cnn-opset13", ["conv2d", "maxPool2d", "rescale", "dense", "rescale"]],
+    // The pooled sums feed the Gemm without a rescale of their own; Relu then Clip(0, 6) is one ReLU6.
+    ["leaky-cnn-opset13", ["conv2d", "rescale", "sumPool2d", "dense", "rescale"]],
+  ] as const) {
+    it(`compiles the imported ${name}, proves an inference and verifies the receipt`, async () => {
+      const g = golden(name);
+      const calibration = g.inputs.map((x) => Array.from(toTfjsInput(g, x)));
+      const pkg = await compileModel(fixture(name), { calibration, cacheDir: TEST_CACHE, quiet: true });
+      expect(pkg.manifest.architecture.layers.map((l) => l.kind)).toEqual(layers);
+      const { receipt } = await verifiableInfer(pkg, calibration[0] as number[]);
+      expect(await verifyReceipt(receipt, { modelPackage: pkg })).toMatchObject({ valid: true });
+      expect(maxAbsDiff([receipt.output.float], [g.golden.outputs[0] as number[]])).toBeLessThan(1e-5);
+    });
+  }
 });
 
 /** A small ONNX model encoded with the same protobuf schema, for graphs no exporter writes on purpose. */

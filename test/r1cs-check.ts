@@ -296,3 +296,34 @@ export function bitsOf(v: bigint, n: number): bigint[] {
   const x = toField(v);
   return Array.from({ length: n }, (_, i) => (x >> BigInt(i)) & 1n);
 }
+
+/**
+ * Signal values of a Rescale / RescaleBits at `prefix` for quotient q and remainder r (what an honest witness
+ * generator computes for them): `out`, `r`, the bits of q + 2^(b-1) (as `qBits.out[i]`, and `bits[i]` and
+ * `nonNegative` where the template has them) and the bits Num2Bits computes for r (also when r is out of range,
+ * which it cannot represent). Names a circuit lacks are for the caller to filter out.
+ */
+export function rescaleWitnessSignals(
+  prefix: string,
+  q: bigint,
+  r: bigint,
+  s: number,
+  b: number,
+): Record<string, bigint> {
+  const values: Record<string, bigint> = { [`${prefix}.out`]: q, [`${prefix}.r`]: r };
+  const qBits = bitsOf(q + (1n << BigInt(b - 1)), b);
+  values[`${prefix}.qBits.in`] = q + (1n << BigInt(b - 1));
+  qBits.forEach((bit, i) => {
+    values[`${prefix}.qBits.out[${i}]`] = bit;
+    values[`${prefix}.bits[${i}]`] = bit;
+  });
+  values[`${prefix}.nonNegative`] = qBits[b - 1] as bigint;
+  if (s > 0) {
+    values[`${prefix}.rRange.in`] = r;
+    values[`${prefix}.rRange.bits.in`] = r;
+    bitsOf(r, s).forEach((bit, i) => {
+      values[`${prefix}.rRange.bits.out[${i}]`] = bit;
+    });
+  }
+  return values;
+}

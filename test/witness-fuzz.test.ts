@@ -22,8 +22,10 @@ import { generateCircuit } from "../src/circuits/codegen.js";
 import { circuitInputJson } from "../src/circuits/prove-groth16.js";
 import { isVerinferError } from "../src/errors.js";
 import { FIELD_PRIME, toField } from "../src/field.js";
-import type { Activation, DenseLayer, DenseNetwork } from "../src/models/dense-network.js";
+import type { DenseLayer, DenseNetwork } from "../src/models/dense-network.js";
 import { integerForward } from "../src/models/integer-forward.js";
+import type { QuantizedRescale } from "../src/models/layers/rescale.js";
+import type { LayerActivation } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
 import type { QuantizedLayer, QuantizedNetwork } from "../src/models/quantized-network.js";
 import {
@@ -43,7 +45,7 @@ const SEED = 8;
 const RANDOM_INPUTS = 30;
 
 /** One network per shape: a relu hidden layer, a relu output layer with signed inputs, a single layer. */
-const SHAPES: Array<{ activations: Activation[]; signed: boolean }> = [
+const SHAPES: Array<{ activations: LayerActivation[]; signed: boolean }> = [
   { activations: ["relu", "linear"], signed: false },
   { activations: ["linear", "relu"], signed: true },
   { activations: ["relu"], signed: true },
@@ -129,7 +131,7 @@ interface UnitLayer {
   bias: bigint[];
   shift: number;
   qBits: number[];
-  activation: "relu" | "linear";
+  activation: QuantizedRescale["activation"];
 }
 
 function unitLayers(qnet: QuantizedNetwork): UnitLayer[] {

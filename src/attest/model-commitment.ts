@@ -1,4 +1,5 @@
 import { toField } from "../field.js";
+import type { QuantizedRescale } from "../models/layers/rescale.js";
 import type { QuantizedLayer, QuantizedNetwork } from "../models/quantized-network.js";
 import { packValues } from "./commitments.js";
 import { poseidonChain } from "./poseidon.js";
@@ -62,6 +63,14 @@ export const LAYER_KIND_CODES: Record<QuantizedLayer["kind"], bigint> = {
 
 const ints = (values: readonly number[]) => values.map((v) => toField(BigInt(v)));
 
+/** Activation codes in a rescale's descriptor (0 and 1 as in verinfer's first, relu-only networks). */
+const ACTIVATION_CODES: Record<QuantizedRescale["activation"], number> = {
+  linear: 0,
+  relu: 1,
+  relu6: 2,
+  leakyRelu: 3,
+};
+
 /**
  * One layer's descriptor: its kind code, then a fixed number of fields for that kind (a rescale's qBits list is as
  * long as its stated size), so the concatenation of descriptors parses one way only.
@@ -86,7 +95,9 @@ function layerDescriptor(l: QuantizedLayer): bigint[] {
         code,
         BigInt(l.size),
         l.multiplier,
-        ...ints([l.shift, l.activation === "relu" ? 1 : 0, l.outFracBits]),
+        // The activation code, then (a leakyRelu only) its shift: the code fixes how many fields follow.
+        ...ints([l.shift, ACTIVATION_CODES[l.activation], ...(l.leakShift === undefined ? [] : [l.leakShift])]),
+        ...ints([l.outFracBits]),
         ...ints(l.qBits),
       ];
   }

@@ -1,3 +1,5 @@
+import { VerinferError } from "../errors.js";
+import { relu6Ceiling } from "../models/layers/rescale.js";
 import type {
   QuantizedConv2d,
   QuantizedDense,
@@ -98,16 +100,30 @@ function maxPool2d(l: QuantizedMaxPool2d, src: string): string {
 ${poolLoops(l, `mx[j] = MaxOf(${k}, ${l.diffBits});`, `mx[j].in[py * ${l.poolSize[1]} + px] <== ${src}[i];`, "out[j] <== mx[j].out;")}`;
 }
 
+/** The gadget of a rescale's activation, with its template arguments after (shift, qBits[j]). */
+function rescaleGadget(l: QuantizedRescale): { gadget: string; args: string; unusedSign: boolean } {
+  switch (l.activation) {
+    case "linear":
+      return { gadget: "Rescale", args: "", unusedSign: true };
+    case "relu":
+      return { gadget: "RescaleRelu", args: "", unusedSign: false };
+    case "relu6":
+      return { gadget: "RescaleRelu6", args: `, ${relu6Ceiling(l.outFracBits)}`, unusedSign: false };
+    case "leakyRelu":
+      if (!Number.isInteger(l.leakShift)) throw new VerinferError("INTERNAL", `rescale "${l.name}" has no leakShift`);
+      return { gadget: "RescaleLeakyRelu", args: `, ${l.leakShift}`, unusedSign: false };
+  }
+}
+
 function rescale(l: QuantizedRescale, src: string): string {
-  const gadget = l.activation === "relu" ? "RescaleRelu" : "Rescale";
-  const unusedSign = l.activation === "relu" ? "" : "\n        _ <== unit[j].nonNegative;";
-  return `    // ${gadget}(${l.shift}, qBits[j]) of ${l.multiplier} * ${src}[j]: floor(${l.multiplier} * ${src}[j] / 2^${l.shift}), remainder and quotient range-checked
+  const { gadget, args, unusedSign } = rescaleGadget(l);
+  return `    // ${gadget}(${l.shift}, qBits[j]${args}) of ${l.multiplier} * ${src}[j]: floor(${l.multiplier} * ${src}[j] / 2^${l.shift}), remainder and quotient range-checked
     var qBits[${l.size}] = ${list(l.qBits)};
     component unit[${l.size}];
     for (var j = 0; j < ${l.size}; j++) {
-        unit[j] = ${gadget}(${l.shift}, qBits[j]);
+        unit[j] = ${gadget}(${l.shift}, qBits[j]${args});
         unit[j].in <== ${src}[j] * ${l.multiplier};
-        out[j] <== unit[j].out;${unusedSign}
+        out[j] <== unit[j].out;${unusedSign ? "\n        _ <== unit[j].nonNegative;" : ""}
     }
 `;
 }

@@ -1,12 +1,14 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { VerinferError } from "../errors.js";
 import {
-  ACTIVATIONS,
-  type Activation,
   type Conv2dLayer,
   type DenseLayer,
+  LAYER_ACTIVATIONS,
   type Layer,
+  type LayerActivation,
   layerOutputShape,
+  leakShiftOf,
+  MAX_LEAK_SHIFT,
   type Network,
   type Padding,
   type Pair,
@@ -24,6 +26,7 @@ export const SUPPORTED_LAYERS = [
   "Reshape",
   "Activation",
   "ReLU",
+  "LeakyReLU",
   "BatchNormalization",
   "Dropout",
 ] as const;
@@ -143,10 +146,10 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
       refuse(layer, "is not part of a single chain (it has several inputs or is shared)");
       return undefined;
     }
-    // An activation: relu/linear, or softmax as the last layer's (the head).
-    const activationOf = (name: unknown): Activation | undefined => {
+    // An activation: relu/relu6/linear, or softmax as the last layer's (the head).
+    const activationOf = (name: unknown): LayerActivation | undefined => {
       const a = String(name ?? "linear");
-      if ((ACTIVATIONS as readonly string[]).includes(a)) return a as Activation;
+      if ((LAYER_ACTIVATIONS as readonly string[]).includes(a)) return a as LayerActivation;
       if (a === "softmax" && isLast) {
         head = "softmax";
         return "linear";
@@ -181,11 +184,33 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         break;
       }
       case "ReLU": {
-        if (config.maxValue != null || Number(config.negativeSlope ?? 0) !== 0 || Number(config.threshold ?? 0) !== 0) {
-          refuse(layer, "is a ReLU with a max value, slope or threshold");
+        const maxValue = config.maxValue == null ? undefined : Number(config.maxValue);
+        if ((maxValue !== undefined && maxValue !== 6) || Number(config.threshold ?? 0) !== 0) {
+          refuse(layer, "is a ReLU with a max value other than 6, or a threshold");
           return undefined;
         }
-        out = { kind: "activation", name: layer.name, activation: "relu" };
+        const slope = Number(config.negativeSlope ?? 0);
+        if (slope !== 0) {
+          if (maxValue !== undefined || leakShiftOf(slope) === undefined) {
+            refuse(layer, `is a ReLU with negative slope ${slope} (verinfer proves 2^-k, k in 1..${MAX_LEAK_SHIFT})`);
+            return undefined;
+          }
+          out = { kind: "activation", name: layer.name, activation: "leakyRelu", alpha: slope };
+          break;
+        }
+        out = { kind: "activation", name: layer.name, activation: maxValue === 6 ? "relu6" : "relu" };
+        break;
+      }
+      case "LeakyReLU": {
+        const alpha = Number(config.alpha ?? 0.3);
+        if (leakShiftOf(alpha) === undefined) {
+          refuse(
+            layer,
+            `is a LeakyReLU with slope ${alpha}; verinfer proves slopes 2^-k for k in 1..${MAX_LEAK_SHIFT} (0.5, 0.25, 0.125, …)`,
+          );
+          return undefined;
+        }
+        out = { kind: "activation", name: layer.name, activation: "leakyRelu", alpha };
         break;
       }
       case "Dense": {
@@ -309,8 +334,8 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
       unsupported.map((u) => `layer "${u.layer}" (${u.className}) ${u.why}`).join("; "),
       {
         details:
-          `verinfer proves single-chain models of ${SUPPORTED_LAYERS.join(", ")}, with ${ACTIVATIONS.join(" or ")} ` +
-          "activations and a softmax on the last layer only.",
+          `verinfer proves single-chain models of ${SUPPORTED_LAYERS.join(", ")}, with ${LAYER_ACTIVATIONS.join(", ")} ` +
+          "activations, LeakyReLU slopes 2^-k, and a softmax on the last layer only.",
         meta: { layer: first.layer, className: first.className, unsupported, supported: [...SUPPORTED_LAYERS] },
       },
     );

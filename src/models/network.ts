@@ -1,10 +1,27 @@
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
 
-/** Activations verinfer proves inside the network (softmax is a head: see {@link Network.head}). */
-export const ACTIVATIONS = ["relu", "linear"] as const;
+/**
+ * Activations verinfer proves inside the network (softmax is a head: see {@link Network.head}): `relu6` is
+ * min(max(x, 0), 6); `leakyRelu` is x for x >= 0 and alpha·x below, with alpha = 2^-k (see
+ * {@link ActivationLayer.alpha}), proven only as a standalone activation layer.
+ */
+export const ACTIVATIONS = ["relu", "linear", "relu6", "leakyRelu"] as const;
 /** One of {@link ACTIVATIONS}. */
 export type Activation = (typeof ACTIVATIONS)[number];
+/** Activations a Dense or Conv2D layer applies itself (tfjs's activation names). */
+export const LAYER_ACTIVATIONS = ["relu", "linear", "relu6"] as const;
+/** One of {@link LAYER_ACTIVATIONS}. */
+export type LayerActivation = (typeof LAYER_ACTIVATIONS)[number];
+/** The LeakyReLU slopes verinfer proves: 2^-k for k in [1, MAX_LEAK_SHIFT] (a shift of the negative values). */
+export const MAX_LEAK_SHIFT = 16;
+
+/** k with alpha = 2^-k, or undefined when alpha is not a slope verinfer proves. */
+export function leakShiftOf(alpha: number): number | undefined {
+  if (!(alpha > 0 && alpha < 1)) return undefined;
+  const k = -Math.log2(alpha);
+  return Number.isInteger(k) && k >= 1 && k <= MAX_LEAK_SHIFT ? k : undefined;
+}
 /** Padding of a convolution or pooling window, as in Keras: "same" pads with zeros (convolution). */
 export const PADDINGS = ["valid", "same"] as const;
 /** One of {@link PADDINGS}. */
@@ -21,7 +38,7 @@ export interface DenseLayer {
   kind?: "dense";
   name: string;
   units: number;
-  activation: Activation;
+  activation: LayerActivation;
   kernel: number[][];
   bias: number[];
 }
@@ -38,7 +55,7 @@ export interface Conv2dLayer {
   kernelSize: Pair;
   strides: Pair;
   padding: Padding;
-  activation: Activation;
+  activation: LayerActivation;
   kernel: number[][][][];
   bias: number[];
 }
@@ -75,6 +92,8 @@ export interface ActivationLayer {
   kind: "activation";
   name: string;
   activation: Activation;
+  /** The negative slope of a `leakyRelu` (a power of two, see {@link leakShiftOf}); absent otherwise. */
+  alpha?: number;
 }
 
 /** One layer of verinfer's float IR (what the tfjs and ONNX loaders produce). */
@@ -123,7 +142,7 @@ export const LayerSchema = z.union([
     kind: z.literal("dense").optional(),
     name: z.string(),
     units: positive,
-    activation: z.enum(ACTIVATIONS),
+    activation: z.enum(LAYER_ACTIVATIONS),
     kernel: z.array(z.array(finite)),
     bias: z.array(finite),
   }),
@@ -134,7 +153,7 @@ export const LayerSchema = z.union([
     kernelSize: pair,
     strides: pair,
     padding: z.enum(PADDINGS),
-    activation: z.enum(ACTIVATIONS),
+    activation: z.enum(LAYER_ACTIVATIONS),
     kernel: z.array(z.array(z.array(z.array(finite)))),
     bias: z.array(finite),
   }),
@@ -147,7 +166,20 @@ export const LayerSchema = z.union([
   }),
   z.object({ kind: z.literal("globalAvgPool2d"), name: z.string() }),
   z.object({ kind: z.literal("reshape"), name: z.string(), shape: z.array(positive).min(1) }),
-  z.object({ kind: z.literal("activation"), name: z.string(), activation: z.enum(ACTIVATIONS) }),
+  z
+    .object({
+      kind: z.literal("activation"),
+      name: z.string(),
+      activation: z.enum(ACTIVATIONS),
+      alpha: z.number().optional(),
+    })
+    .refine(
+      (l) =>
+        l.activation === "leakyRelu"
+          ? l.alpha !== undefined && leakShiftOf(l.alpha) !== undefined
+          : l.alpha === undefined,
+      "alpha is a power of two 2^-k (k in 1..16) on a leakyRelu, and absent otherwise",
+    ),
 ]);
 
 /** zod schema of {@link Network} (stored inside model packages). */
@@ -240,6 +272,22 @@ export function layerOutputShape(layer: Layer, inShape: readonly number[]): numb
       }
       return layer.shape.slice();
     case "activation":
+      if (!(ACTIVATIONS as readonly string[]).includes(layer.activation)) {
+        throw invalid(layer, `has unknown activation "${String(layer.activation)}"`);
+      }
+      if (layer.activation === "leakyRelu" && (layer.alpha === undefined || leakShiftOf(layer.alpha) === undefined)) {
+        throw new VerinferError(
+          "UNSUPPORTED_LAYER",
+          `layer "${layer.name}" (activation) is a LeakyReLU with slope ${layer.alpha}`,
+          {
+            details: `verinfer proves LeakyReLU slopes 2^-k for k in 1..${MAX_LEAK_SHIFT} (0.5, 0.25, …, 0.125 …)`,
+            meta: { layer: layer.name, className: "LeakyReLU" },
+          },
+        );
+      }
+      if (layer.activation !== "leakyRelu" && layer.alpha !== undefined) {
+        throw invalid(layer, "states a slope but is not a leakyRelu");
+      }
       return inShape.slice();
   }
 }

@@ -5,9 +5,23 @@ import { denseTerms, floatDense, type QuantizedDense } from "./layers/dense.js";
 import type { Shape3 } from "./layers/geometry.js";
 import { type LinearTerms, linearBounds } from "./layers/linear.js";
 import { maxPoolBounds, maxPoolWindows, type QuantizedMaxPool2d } from "./layers/max-pool2d.js";
-import { type QuantizedRescale, rescaleQBounds, signedBits } from "./layers/rescale.js";
+import {
+  activationForward,
+  type QuantizedRescale,
+  relu6Ceiling,
+  rescaleQBounds,
+  signedBits,
+} from "./layers/rescale.js";
 import { type QuantizedSumPool2d, sumPool2dTerms, visitPool } from "./layers/sum-pool2d.js";
-import { type Activation, isDenseLayer, type Layer, type Network, networkShapes, windowAxis } from "./network.js";
+import {
+  type Activation,
+  isDenseLayer,
+  type Layer,
+  leakShiftOf,
+  type Network,
+  networkShapes,
+  windowAxis,
+} from "./network.js";
 import type { InputQuantization, QuantizedLayer, QuantizedNetwork } from "./quantized-network.js";
 
 /** Options of {@link quantizeNetwork}. */
@@ -81,7 +95,45 @@ function quantizeInput(
  * accumulators of a linear chain, worth `value · 2^pow2 · divisor` (divisor: an average's window size that is not
  * a power of two, still to divide by).
  */
-type Scale = { rescaled: true; fracBits: number } | { rescaled: false; pow2: number; divisor: number };
+type Scale =
+  | { rescaled: true; fracBits: number }
+  | {
+      rescaled: false;
+      pow2: number;
+      divisor: number;
+      /** Only sum poolings since the last rescale: the values are sums of rescaled (range-proven) integers. */
+      poolsOnly: boolean;
+    };
+
+/** An activation as a rescale applies it: the name, and k of a leakyRelu's slope 2^-k. */
+interface ActivationStep {
+  activation: Activation;
+  leakShift?: number;
+}
+
+const LINEAR: ActivationStep = { activation: "linear" };
+
+/** The activation a layer states, as a step (its LeakyReLU slope as a shift). */
+function stepOf(layer: { activation: Activation; alpha?: number }): ActivationStep {
+  if (layer.activation !== "leakyRelu") return { activation: layer.activation };
+  const k = layer.alpha === undefined ? undefined : leakShiftOf(layer.alpha);
+  if (k === undefined) throw new VerinferError("INTERNAL", "a leakyRelu without a power-of-two slope");
+  return { activation: "leakyRelu", leakShift: k };
+}
+
+/** The float activation, for calibration values. */
+function floatActivation(step: ActivationStep, v: number): number {
+  switch (step.activation) {
+    case "linear":
+      return v;
+    case "relu":
+      return Math.max(v, 0);
+    case "relu6":
+      return Math.min(Math.max(v, 0), 6);
+    case "leakyRelu":
+      return v < 0 ? v * 2 ** -(step.leakShift as number) : v;
+  }
+}
 
 class Quantizer {
   readonly layers: QuantizedLayer[] = [];
@@ -90,8 +142,8 @@ class Quantizer {
   hi: bigint[];
   /** The float values at this point, one array per calibration sample. */
   real: Float64Array[];
-  /** A ReLU deferred past a max pooling (max, ReLU and rescale are all monotone, so they commute). */
-  pendingRelu = false;
+  /** An activation deferred past a max pooling (max, every activation and rescale are monotone: they commute). */
+  pending: ActivationStep | undefined;
 
   constructor(
     readonly weightBits: number,
@@ -112,18 +164,30 @@ class Quantizer {
     this.real = this.real.map(real);
   }
 
-  /** Rescales pending accumulators (with the activation), or applies a ReLU to rescaled values that can be negative. */
-  rescale(name: string, requested: Activation): void {
-    const activation: Activation = this.pendingRelu ? "relu" : requested;
-    this.pendingRelu = false;
+  /**
+   * Rescales pending accumulators (with the activation), or applies an activation to rescaled values it can
+   * change (a shift-0 rescale).
+   */
+  rescale(name: string, requested: ActivationStep): void {
+    const step = this.pending ?? requested;
+    this.pending = undefined;
     const s = this.scale;
     if (s.rescaled) {
-      if (activation === "linear" || this.lo.every((v) => v >= 0n)) return;
-      this.emitRescale(name, activation, 1n, 0, s.fracBits);
+      const unchanged = this.lo.every(
+        (v, j) =>
+          activationForward({ ...step, outFracBits: s.fracBits }, v) === v &&
+          activationForward({ ...step, outFracBits: s.fracBits }, this.hi[j] as bigint) === this.hi[j],
+      );
+      // relu, relu6 and leakyRelu are each the identity on one interval ([0, ∞), [0, ceiling], [0, ∞)): when they
+      // keep both ends of a unit's bounds they keep every value between, and nothing needs proving.
+      if (step.activation === "linear" || unchanged) return;
+      this.emitRescale(name, step, 1n, 0, s.fracBits);
       return;
     }
     let maxAbs = 0;
     for (const x of this.real) for (const v of x) maxAbs = Math.max(maxAbs, Math.abs(v));
+    // A relu6's output is at most 6: its scale need not cover larger inputs (the range checks still do).
+    if (step.activation === "relu6") maxAbs = Math.min(maxAbs, 6);
     let pow2 = s.pow2;
     let divisor = s.divisor;
     if (Number.isInteger(Math.log2(divisor))) {
@@ -139,12 +203,12 @@ class Quantizer {
       multiplier = roundHalfUp(2 ** extra / divisor);
     }
     outFracBits = Math.min(outFracBits, pow2 + extra);
-    this.emitRescale(name, activation, multiplier, pow2 + extra - outFracBits, outFracBits);
+    this.emitRescale(name, step, multiplier, pow2 + extra - outFracBits, outFracBits);
   }
 
   private emitRescale(
     name: string,
-    activation: Activation,
+    step: ActivationStep,
     multiplier: bigint,
     shift: number,
     outFracBits: number,
@@ -163,28 +227,42 @@ class Quantizer {
       size: qBits.length,
       multiplier,
       shift,
-      activation,
+      activation: step.activation,
+      ...(step.leakShift === undefined ? {} : { leakShift: step.leakShift }),
       qBits,
       outFracBits,
     };
+    if (step.activation === "relu6" && relu6Ceiling(outFracBits) === 0n) {
+      throw new VerinferError("QUANTIZATION_OVERFLOW", `layer "${name}": a relu6 at scale 2^${outFracBits} is 0`, {
+        details: "its inputs are too large for activationBits; raise activationBits",
+      });
+    }
     this.layers.push(op);
-    const relu = activation === "relu";
-    this.lo = q.lo.map((v) => (relu && v < 0n ? 0n : v));
-    this.hi = q.hi.map((v) => (relu && v < 0n ? 0n : v));
-    if (relu) this.real = this.real.map((x) => x.map((v) => Math.max(v, 0)));
+    // Every activation is monotone, so it maps the bounds of q to the bounds of its output.
+    this.lo = q.lo.map((v) => activationForward(op, v));
+    this.hi = q.hi.map((v) => activationForward(op, v));
+    if (step.activation !== "linear") this.real = this.real.map((x) => x.map((v) => floatActivation(step, v)));
     this.scale = { rescaled: true, fracBits: outFracBits };
   }
 
   /** Fixed-point weights of a weighted layer: the most fractional bits that fit weightBits. */
   weights(name: string, rows: readonly (readonly number[])[], bias: readonly number[]) {
-    if (!this.scale.rescaled) this.rescale(name, "linear");
+    const s = this.scale;
+    if (!s.rescaled && s.poolsOnly && Number.isInteger(Math.log2(s.divisor))) {
+      // Sums of 2^m rescaled values over windows are integers at 2^(fracBits + m) of the mean, bounded by interval
+      // arithmetic like any accumulator: a weighted layer reads them as they are, and its own rescale range-checks
+      // what it computes. Rescaling them first would only cost a range check per pooled value.
+      this.scale = { rescaled: true, fracBits: s.pow2 + Math.log2(s.divisor) };
+    } else if (!s.rescaled) {
+      this.rescale(name, LINEAR);
+    }
     const inFracBits = (this.scale as { fracBits: number }).fracBits;
     let maxW = 0;
     for (const r of rows) for (const w of r) maxW = Math.max(maxW, Math.abs(w));
     const wMax = 2 ** (this.weightBits - 1) - 1;
     const weightFracBits = maxW === 0 ? 0 : Math.min(48, log2Floor(wMax / maxW));
     const accFrac = inFracBits + weightFracBits;
-    this.scale = { rescaled: false, pow2: accFrac, divisor: 1 };
+    this.scale = { rescaled: false, pow2: accFrac, divisor: 1, poolsOnly: false };
     return {
       weightBits: this.weightBits,
       weightFracBits,
@@ -204,11 +282,11 @@ function pads(
   return { outHW: [y.out, x.out] as [number, number], padding: [y.padBefore, x.padBefore] as [number, number] };
 }
 
-/** A weighted layer's activation: a ReLU right before a max pooling waits for the pooled outputs. */
-function activate(q: Quantizer, name: string, activation: Activation, next: Layer | undefined): void {
-  if (activation !== "relu") return;
-  if (next?.kind === "maxPool2d") q.pendingRelu = true;
-  else q.rescale(name, "relu");
+/** A weighted layer's activation: one right before a max pooling waits for the pooled outputs. */
+function activate(q: Quantizer, name: string, step: ActivationStep, next: Layer | undefined): void {
+  if (step.activation === "linear") return;
+  if (next?.kind === "maxPool2d") q.pending = step;
+  else q.rescale(name, step);
 }
 
 function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: number[], next: Layer | undefined) {
@@ -222,7 +300,7 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
       ...q.weights(layer.name, rows, layer.bias),
     };
     q.linear(op, denseTerms(op), (x) => floatDense(layer.kernel, layer.bias, x));
-    activate(q, layer.name, layer.activation, next);
+    activate(q, layer.name, stepOf(layer), next);
     return;
   }
   switch (layer.kind) {
@@ -242,7 +320,7 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
         ...q.weights(layer.name, rows, layer.bias),
       };
       q.linear(op, conv2dTerms(op), (x) => floatConv2d(geometry, rows, layer.bias, x));
-      activate(q, layer.name, layer.activation, next);
+      activate(q, layer.name, stepOf(layer), next);
       return;
     }
     case "avgPool2d":
@@ -272,21 +350,23 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
         return y;
       });
       const s = q.scale;
-      q.scale = s.rescaled ? { rescaled: false, pow2: s.fracBits, divisor: k } : { ...s, divisor: s.divisor * k };
+      q.scale = s.rescaled
+        ? { rescaled: false, pow2: s.fracBits, divisor: k, poolsOnly: true }
+        : { ...s, divisor: s.divisor * k };
       return;
     }
     case "maxPool2d": {
       // Rescale and ReLU are monotone, so they commute with max: pooling pending accumulators first and rescaling
       // only the pooled outputs is exact and costs k·(B + s + 1) per output of a k-window, against
       // k·(B + s + 1) + (k − 1)(B + 1) when every input is rescaled first.
-      const reluNext = next?.kind === "activation" && next.activation === "relu";
+      const actNext = next?.kind === "activation" && next.activation !== "linear" ? stepOf(next) : undefined;
       const geometry = {
         inShape: inShape as Shape3,
         outShape: outShape as Shape3,
         poolSize: layer.poolSize,
         strides: layer.strides,
       };
-      if (q.scale.rescaled && reluNext) q.rescale(layer.name, "relu");
+      if (q.scale.rescaled && actNext) q.rescale(layer.name, actNext);
       const bounds = maxPoolBounds(geometry, q.lo, q.hi);
       if (bounds.diffBits > MAX_RESCALE_BITS) {
         throw new VerinferError(
@@ -303,11 +383,11 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
       q.hi = bounds.hi;
       const windows = maxPoolWindows(geometry);
       q.real = q.real.map((x) => Float64Array.from(windows, (win) => Math.max(...win.map((i) => x[i] as number))));
-      if (!q.scale.rescaled && (q.pendingRelu || reluNext)) q.rescale(layer.name, "relu");
+      if (!q.scale.rescaled && (q.pending || actNext)) q.rescale(layer.name, q.pending ?? (actNext as ActivationStep));
       return;
     }
     case "activation":
-      q.rescale(layer.name, layer.activation);
+      q.rescale(layer.name, stepOf(layer));
       return;
     case "reshape":
       return;
@@ -353,7 +433,7 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
     quantizeLayer(q, layer, shapes[l] as number[], shapes[l + 1] as number[], net.layers[l + 1]);
   });
   const lastName = net.layers[net.layers.length - 1]?.name ?? "output";
-  if (!q.scale.rescaled) q.rescale(lastName, "linear");
+  if (!q.scale.rescaled) q.rescale(lastName, LINEAR);
   const layers = q.layers;
   let last: QuantizedRescale | undefined;
   for (const l of layers) if (l.kind === "rescale") last = l;

@@ -117,7 +117,9 @@ export const QuantizedNetworkSchema = z
       issue("input.hi must be lo + 2^bits - 1 (what the circuit's range check accepts)", ["input", "hi"]);
     }
     let n = net.inputSize;
-    let rescaled = true;
+    // What the values between layers are: rescaled (range-proven), sums of rescaled values (sum pools after a
+    // rescale), or accumulators of a weighted layer. A weighted layer reads either of the first two.
+    let state: "rescaled" | "pooled" | "accumulated" = "rescaled";
     for (const [l, layer] of net.layers.entries()) {
       const at = ["layers", l];
       if (layerInputSize(layer) !== n)
@@ -128,8 +130,8 @@ export const QuantizedNetworkSchema = z
           if (layer.weights.length !== layer.nOut || layer.weights.some((r) => r.length !== layer.nIn)) {
             issue(`layer ${l} weights must be ${layer.nOut} rows of ${layer.nIn}`, at);
           }
-          if (!rescaled) issue(`layer ${l} is weighted but reads unrescaled accumulators`, at);
-          rescaled = false;
+          if (state === "accumulated") issue(`layer ${l} is weighted but reads unrescaled accumulators`, at);
+          state = "accumulated";
           break;
         case "conv2d": {
           const [kh, kw] = layer.kernelSize;
@@ -139,8 +141,8 @@ export const QuantizedNetworkSchema = z
             issue(`layer ${l} weights must be ${layer.outShape[2]} rows of ${row}`, at);
           }
           if (layer.padding[0] >= kh || layer.padding[1] >= kw) issue(`layer ${l} pads more than its kernel`, at);
-          if (!rescaled) issue(`layer ${l} is weighted but reads unrescaled accumulators`, at);
-          rescaled = false;
+          if (state === "accumulated") issue(`layer ${l} is weighted but reads unrescaled accumulators`, at);
+          state = "accumulated";
           break;
         }
         case "sumPool2d":
@@ -151,18 +153,18 @@ export const QuantizedNetworkSchema = z
             (layer.outShape[0] - 1) * layer.strides[0] + layer.poolSize[0] <= h &&
             (layer.outShape[1] - 1) * layer.strides[1] + layer.poolSize[1] <= w;
           if (!fits) issue(`layer ${l}'s windows must lie inside its input`, at);
-          if (layer.kind === "sumPool2d") rescaled = false;
+          if (layer.kind === "sumPool2d" && state === "rescaled") state = "pooled";
           break;
         }
         case "rescale":
           if (layer.qBits.length !== layer.size) issue(`layer ${l} needs ${layer.size} qBits`, at);
           if (layer.qBits.some((b) => b + layer.shift > 250)) issue(`layer ${l} needs shift + qBits <= 250`, at);
-          rescaled = true;
+          state = "rescaled";
           break;
       }
       n = layerOutputSize(layer);
     }
-    if (!rescaled) issue("the network must end in rescaled values", ["layers"]);
+    if (state !== "rescaled") issue("the network must end in rescaled values", ["layers"]);
     if (net.outputShape.reduce((a, b) => a * b, 1) !== n) issue(`outputShape must hold ${n} values`, ["outputShape"]);
     const last = lastRescale(net);
     const tail = net.layers.slice(net.layers.lastIndexOf(last as QuantizedLayer) + 1);

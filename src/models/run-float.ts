@@ -49,7 +49,11 @@ export function toTfModel(net: Network): tfTypes.Sequential {
           m.add(tf.layers.reshape({ targetShape: (shapes[l + 1] as number[]).slice() }));
           return;
         case "activation":
-          m.add(tf.layers.activation({ activation: layer.activation }));
+          m.add(
+            layer.activation === "leakyRelu"
+              ? tf.layers.leakyReLU({ alpha: layer.alpha as number })
+              : tf.layers.activation({ activation: layer.activation }),
+          );
           return;
       }
     });

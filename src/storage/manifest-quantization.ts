@@ -63,7 +63,13 @@ function layerSummary(l: QuantizedLayer): ModelManifest["architecture"]["layers"
         strides: [...l.strides],
       };
     case "rescale":
-      return { kind: l.kind, name: l.name, outputShape: [l.size], activation: l.activation };
+      return {
+        kind: l.kind,
+        name: l.name,
+        outputShape: [l.size],
+        activation: l.activation,
+        ...(l.leakShift === undefined ? {} : { leakShift: l.leakShift }),
+      };
   }
 }
 

@@ -39,6 +39,8 @@ export const ManifestLayerSchema = z.object({
   name: z.string(),
   outputShape: dims,
   activation: z.enum(ACTIVATIONS).optional(),
+  /** k of a leakyRelu's slope 2^-k. */
+  leakShift: z.number().int().positive().optional(),
   kernelSize: pair.optional(),
   strides: pair.optional(),
   padding: pair.optional(),

@@ -1,14 +1,14 @@
 import { z } from "zod";
 import { VerinferError } from "../../errors.js";
-import { ACTIVATIONS, type Activation } from "../network.js";
+import { ACTIVATIONS, type Activation, MAX_LEAK_SHIFT } from "../network.js";
 import { bigintString, int } from "./schema-parts.js";
 
 /**
- * The rescale (and optional ReLU) that ends every linear chain:
- * `q_j = floor(multiplier · acc_j / 2^shift)`, `y_j = relu ? max(q_j, 0) : q_j`, with q_j proven to lie in
- * [-2^(qBits_j − 1), 2^(qBits_j − 1)). `multiplier` is 1 except after an average pooling whose window size is
- * not a power of two: then it is round(2^t / windowSize), an exact integer semantic that approximates the mean.
- * A ReLU on values already rescaled is a rescale with shift 0.
+ * The rescale (and optional activation) that ends every linear chain:
+ * `q_j = floor(multiplier · acc_j / 2^shift)` with q_j proven to lie in [-2^(qBits_j − 1), 2^(qBits_j − 1)), then
+ * `y_j = act(q_j)` ({@link activationForward}). `multiplier` is 1 except after an average pooling whose window size
+ * is not a power of two: then it is round(2^t / windowSize), an exact integer semantic that approximates the mean.
+ * An activation on values already rescaled is a rescale with shift 0.
  */
 export interface QuantizedRescale {
   kind: "rescale";
@@ -17,6 +17,8 @@ export interface QuantizedRescale {
   multiplier: bigint;
   shift: number;
   activation: Activation;
+  /** k of a `leakyRelu` whose slope is 2^-k; absent for every other activation. */
+  leakShift?: number;
   /** Signed bit width each q_j is range-checked to, from worst-case interval analysis. */
   qBits: number[];
   /** Scale of the output: y ≈ value · 2^outFracBits. */
@@ -24,16 +26,54 @@ export interface QuantizedRescale {
 }
 
 /** zod schema of a serialized {@link QuantizedRescale}. */
-export const QuantizedRescaleSchema = z.object({
-  kind: z.literal("rescale"),
-  name: z.string(),
-  size: int.positive(),
-  multiplier: bigintString.refine((m) => m >= 1n && m < 1n << 64n, "multiplier must be in [1, 2^64)"),
-  shift: int.min(0),
-  activation: z.enum(ACTIVATIONS),
-  qBits: z.array(int.min(2).max(250)),
-  outFracBits: int,
-});
+export const QuantizedRescaleSchema = z
+  .object({
+    kind: z.literal("rescale"),
+    name: z.string(),
+    size: int.positive(),
+    multiplier: bigintString.refine((m) => m >= 1n && m < 1n << 64n, "multiplier must be in [1, 2^64)"),
+    shift: int.min(0),
+    activation: z.enum(ACTIVATIONS),
+    leakShift: int.min(1).max(MAX_LEAK_SHIFT).optional(),
+    qBits: z.array(int.min(2).max(250)),
+    outFracBits: int,
+  })
+  .refine(
+    (op) => (op.activation === "leakyRelu") === (op.leakShift !== undefined),
+    "leakShift is stated exactly when the activation is leakyRelu",
+  );
+
+/** The activation of a rescale: what {@link activationForward} needs besides the value. */
+export type RescaleActivation = Pick<QuantizedRescale, "activation" | "leakShift" | "outFracBits">;
+
+/**
+ * The ceiling of a `relu6` at output scale 2^outFracBits: floor(6 · 2^outFracBits), exactly 6 · 2^f for f >= 0.
+ */
+export function relu6Ceiling(outFracBits: number): bigint {
+  return outFracBits >= 0 ? 6n << BigInt(outFracBits) : 6n >> BigInt(-outFracBits);
+}
+
+/**
+ * An activation on one rescaled integer q: relu max(q, 0); relu6 min(max(q, 0), {@link relu6Ceiling}); leakyRelu
+ * q for q >= 0 and floor(q / 2^leakShift) below; linear q. Monotone (non-decreasing) in q, every one of them: the
+ * quantizer relies on that to carry bounds and to defer an activation past a max pooling.
+ */
+export function activationForward(op: RescaleActivation, q: bigint): bigint {
+  switch (op.activation) {
+    case "linear":
+      return q;
+    case "relu":
+      return q < 0n ? 0n : q;
+    case "relu6": {
+      const c = relu6Ceiling(op.outFracBits);
+      return q < 0n ? 0n : q > c ? c : q;
+    }
+    case "leakyRelu":
+      if (op.leakShift === undefined) throw new VerinferError("INTERNAL", "a leakyRelu rescale without leakShift");
+      // BigInt >> is an arithmetic shift: floor division, as the circuit reads it from the bits of q.
+      return q < 0n ? q >> BigInt(op.leakShift) : q;
+  }
+}
 
 /** The integer rescale; throws `INTERNAL` if a value leaves its proven range (a quantizer bug, never expected). */
 export function rescaleForward(op: QuantizedRescale, acc: readonly bigint[]): bigint[] {
@@ -45,7 +85,7 @@ export function rescaleForward(op: QuantizedRescale, acc: readonly bigint[]): bi
     if (q < -half || q >= half) {
       throw new VerinferError("INTERNAL", `layer "${op.name}" unit ${j} left its proven range`);
     }
-    return op.activation === "relu" && q < 0n ? 0n : q;
+    return activationForward(op, q);
   });
 }
 

@@ -66,6 +66,8 @@ function layerOf(step: OnnxStep, name: string): { layer: tfTypes.layers.Layer; w
     }
     case "activation":
       return { layer: tf.layers.activation({ name, activation: step.activation }), weights: [] };
+    case "leakyRelu":
+      return { layer: tf.layers.leakyReLU({ name, alpha: step.alpha }), weights: [] };
     case "flatten":
       return { layer: tf.layers.flatten({ name }), weights: [] };
   }

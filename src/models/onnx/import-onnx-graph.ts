@@ -1,5 +1,5 @@
 import { VerinferError } from "../../errors.js";
-import { ACTIVATIONS } from "../dense-network.js";
+import { leakShiftOf, MAX_LEAK_SHIFT } from "../network.js";
 import { int64, type OnnxModelProto, type OnnxNode } from "./decode-onnx.js";
 import { FOLDABLE_OPS, foldConstant, reshapeTarget } from "./fold-constant.js";
 import {
@@ -22,6 +22,7 @@ export const SUPPORTED_ONNX_OPS = [
   "Add",
   "Relu",
   "Clip",
+  "LeakyRelu",
   "MaxPool",
   "AveragePool",
   "GlobalAveragePool",
@@ -88,6 +89,8 @@ export type OnnxStep =
       activation: "linear" | "relu" | "relu6" | "softmax";
     }
   | { kind: "activation"; name: string; activation: "relu" | "relu6" | "softmax" }
+  /** A LeakyReLU of slope alpha, a power of two (checked on import). */
+  | { kind: "leakyRelu"; name: string; alpha: number }
   /** `chwOrder`: permute HWC back to ONNX's CHW order before flattening (tfjs Permute + Flatten). */
   | { kind: "flatten"; name: string; chwOrder: boolean };
 
@@ -135,8 +138,6 @@ function invalid(node: OnnxNode, why: string): VerinferError {
   return new VerinferError("INVALID_MODEL", `ONNX node "${node.name}" (${node.opType}) ${why}`);
 }
 
-const relu6Supported = (ACTIVATIONS as readonly string[]).includes("relu6");
-
 /** Attribute-level checks that need no shapes: what each supported op accepts. */
 function localProblem(node: OnnxNode): string | undefined {
   const dil = intsAttr(node, "dilations");
@@ -164,6 +165,13 @@ function localProblem(node: OnnxNode): string | undefined {
       if (intAttr(node, "training_mode", 0) !== 0) return "training mode is not supported";
       if (node.output.slice(1).some((o) => o)) return "the running-statistics outputs are not supported";
       return undefined;
+    case "LeakyRelu": {
+      const alpha = floatAttr(node, "alpha", 0.01);
+      if (leakShiftOf(alpha) === undefined) {
+        return `slope ${alpha} is not proven (verinfer proves LeakyReLU slopes 2^-k for k in 1..${MAX_LEAK_SHIFT})`;
+      }
+      return undefined;
+    }
     case "Pad":
       if (stringAttr(node, "mode", "constant") !== "constant")
         return `mode "${stringAttr(node, "mode", "")}" is not supported`;
@@ -305,6 +313,11 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
   };
   const setActivation = (node: OnnxNode, activation: "relu" | "relu6" | "softmax") => {
     const prev = lastStep();
+    // relu6 after relu is relu6 (PyTorch's F.relu6 exports as Relu then Clip(0, 6)): one activation, one rescale.
+    if (!pendingPad && activation === "relu6" && prev && "activation" in prev && prev.activation === "relu") {
+      prev.activation = "relu6";
+      return;
+    }
     if (!pendingPad && prev?.kind === "dense" && prev.activation === "linear") {
       prev.activation = activation;
       return;
@@ -362,11 +375,15 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         if ((ins[1] && !constOf(ins[1])) || (ins[2] && !constOf(ins[2])))
           throw structural(node, "min/max must be constants");
         if (lo === 0 && hi === Infinity) setActivation(node, "relu");
-        else if (lo === 0 && hi === 6 && relu6Supported) setActivation(node, "relu6");
-        else if (lo === 0 && hi === 6) throw structural(node, "Clip(0, 6) is ReLU6, which verinfer does not prove yet");
-        else throw structural(node, `Clip(${lo}, ${hi}) is not supported (only Clip(0, ∞) as ReLU)`);
+        else if (lo === 0 && hi === 6) setActivation(node, "relu6");
+        else
+          throw structural(node, `Clip(${lo}, ${hi}) is not supported (only Clip(0, ∞) as ReLU, Clip(0, 6) as ReLU6)`);
         break;
       }
+      case "LeakyRelu":
+        flushPad(node);
+        steps.push({ kind: "leakyRelu", name: node.name, alpha: floatAttr(node, "alpha", 0.01) });
+        break;
       case "Pad": {
         if (live.layout !== "nchw") throw structural(node, "pads a tensor that is not NCHW");
         const pads = opset < 11 ? (intsAttr(node, "pads") ?? []) : requireConst(node, 1, "pads").data;
