@@ -16,16 +16,27 @@ import { layerInputSize, layerOutputSize } from "../models/quantized-network.js"
 
 const list = (values: readonly (bigint | number)[]) => `[${values.join(",")}]`;
 
+// circom builds the linear combination a `var` holds symbolically, and `acc += term` copies acc's terms: a
+// left-to-right sum of n products costs O(n^2) term copies at compile time (a 784-input dense layer: 56 x 307k).
+// Summing the products pairwise, as a balanced tree over the array t[0..n), costs O(n log n) and yields the same
+// linear combination, so the same R1CS: only compile time changes.
+const treeSum = (n: string, indent: string) => `${indent}for (var w = 1; w < ${n}; w *= 2) {
+${indent}    for (var p = 0; p + w < ${n}; p += 2 * w) {
+${indent}        t[p] += t[p + w];
+${indent}    }
+${indent}}
+`;
+
 function dense(l: QuantizedDense, src: string, dst: string, t: number): string {
   return `    // dense ${l.nIn} -> ${l.nOut}: ${dst}[j] = b[j] + sum_i W[j][i] * ${src}[i]
     var W${t}[${l.nOut}][${l.nIn}] = [${l.weights.map(list).join(",\n        ")}];
     var b${t}[${l.nOut}] = ${list(l.bias)};
     for (var j = 0; j < ${l.nOut}; j++) {
-        var acc = b${t}[j];
+        var t[${l.nIn}];
         for (var i = 0; i < ${l.nIn}; i++) {
-            acc += W${t}[j][i] * ${src}[i];
+            t[i] = W${t}[j][i] * ${src}[i];
         }
-        ${dst}[j] = acc;
+${treeSum(String(l.nIn), "        ")}        ${dst}[j] = b${t}[j] + t[0];
     }
 `;
 }
@@ -43,17 +54,23 @@ function conv2d(l: QuantizedConv2d, src: string, dst: string, t: number): string
     for (var oy = 0; oy < ${oh}; oy++) {
         for (var ox = 0; ox < ${ow}; ox++) {
             for (var co = 0; co < ${oc}; co++) {
-                var acc = b${t}[co];
+                var t[${k}];
+                var n = 0;
                 for (var ky = 0; ky < ${kh}; ky++) {
                     var iy = oy * ${sh} + ky - ${pt};
                     for (var kx = 0; kx < ${kw}; kx++) {
                         var ix = ox * ${sw} + kx - ${pl};
                         if (iy >= 0 && iy < ${h} && ix >= 0 && ix < ${w}) {
                             for (var ci = 0; ci < ${c}; ci++) {
-                                acc += K${t}[co][(ky * ${kw} + kx) * ${c} + ci] * ${src}[(iy * ${w} + ix) * ${c} + ci];
+                                t[n] = K${t}[co][(ky * ${kw} + kx) * ${c} + ci] * ${src}[(iy * ${w} + ix) * ${c} + ci];
+                                n++;
                             }
                         }
                     }
+                }
+${treeSum("n", "                ")}                var acc = b${t}[co];
+                if (n > 0) {
+                    acc += t[0];
                 }
                 ${dst}[(oy * ${ow} + ox) * ${oc} + co] = acc;
             }
@@ -87,7 +104,12 @@ function poolLoops(l: QuantizedSumPool2d | QuantizedMaxPool2d, before: string, b
 
 function sumPool2d(l: QuantizedSumPool2d, src: string, dst: string): string {
   return `    // sum pooling ${l.poolSize[0]}x${l.poolSize[1]}, strides ${l.strides[0]}x${l.strides[1]} (an average before its rescale)
-${poolLoops(l, "var acc = 0;", `acc += ${src}[i];`, `${dst}[j] = acc;`)}`;
+${poolLoops(
+  l,
+  `var t[${l.poolSize[0] * l.poolSize[1]}];\n                var n = 0;`,
+  `t[n] = ${src}[i];\n                        n++;`,
+  `${treeSum("n", "                ").trimStart()}                ${dst}[j] = t[0];`,
+)}`;
 }
 
 function maxPool2d(l: QuantizedMaxPool2d, src: string): string {
