@@ -120,7 +120,7 @@ function maxPool2d(l: QuantizedMaxPool2d, src: string): string {
 ${poolLoops(l, `mx[j] = MaxOf(${k}, ${l.diffBits});`, `mx[j].in[py * ${l.poolSize[1]} + px] <== ${src}[i];`, "out[j] <== mx[j].out;")}`;
 }
 
-function rescale(l: QuantizedRescale, src: string): string {
+function rescaleGadget(l: QuantizedRescale, src: string): string {
   const gadget = l.activation === "relu" ? "RescaleRelu" : "Rescale";
   const unusedSign = l.activation === "relu" ? "" : "\n        _ <== unit[j].nonNegative;";
   return `    // ${gadget}(${l.shift}, qBits[j]) of ${l.multiplier} * ${src}[j]: floor(${l.multiplier} * ${src}[j] / 2^${l.shift}), remainder and quotient range-checked
@@ -132,6 +132,69 @@ function rescale(l: QuantizedRescale, src: string): string {
         out[j] <== unit[j].out;${unusedSign}
     }
 `;
+}
+
+// Rescale (and RescaleRelu) of circuits/verinfer.circom with the linear combination kept inside the constraints.
+// A gadget's input is a signal, so wiring a linear combination into it is a linear constraint, and circom --O2
+// eliminating thousands of those, each over hundreds of signals, is what made CNN compiles take minutes. Here the
+// same equations are written so that no linear constraint remains: the lowest remainder bit r_0 (and, without a
+// ReLU, the lowest quotient bit) is not a signal but the linear combination that the identity
+// e = acc + 2^(B-1+s) = u * 2^s + r leaves for it, and its booleanity constraint r_0 * (r_0 - 1) = 0 carries the
+// identity. The constraints are those --O2 derives from the gadget (s + B, plus one for the ReLU), and so is the
+// argument why they pin q: every bit is proven boolean, so u = q + 2^(B-1) lies in [0, 2^B) and r in [0, 2^s), the
+// pairs (u, r) map one-to-one onto [0, 2^(B+s)) and 2^(B+s) < p, so no two meet the same e modulo p. The sign bit
+// is u's top bit; the ReLU output is q times it.
+function rescaleInline(l: QuantizedRescale, src: string): string {
+  const s = l.shift;
+  const relu = l.activation === "relu";
+  // Quotient bit signals: all B (the ReLU needs the sign bit as a signal) or B - 1 (bit 0 is derived from out).
+  const qSignals = l.qBits.reduce((a, b) => a + (relu ? b : b - 1), 0);
+  const rDecl = s > 1 ? `\n    signal rb[${l.size}][${s - 1}];` : "";
+  const qDecl = qSignals > 0 ? `\n    signal qb[${qSignals}];` : "";
+  const first = relu ? 0 : 1;
+  return `    // ${relu ? "RescaleRelu" : "Rescale"}(${s}, qBits[j]) of ${l.multiplier} * ${src}[j], inline: floor(${l.multiplier} * ${src}[j] / 2^${s}), remainder and quotient bits proven boolean
+    var qBits[${l.size}] = ${list(l.qBits)};${rDecl}${qDecl}
+    var pos = 0;
+    for (var j = 0; j < ${l.size}; j++) {
+        var B = qBits[j];
+        var e = ${src}[j] * ${l.multiplier} + 2 ** (B - 1 + ${s});
+        var r = 0;
+${
+  s > 1
+    ? `        for (var k = 1; k < ${s}; k++) {
+            rb[j][k - 1] <-- (e >> k) & 1;
+            rb[j][k - 1] * (rb[j][k - 1] - 1) === 0;
+            r += rb[j][k - 1] * 2 ** k;
+        }
+`
+    : ""
+}        var u = 0;
+        for (var k = ${first}; k < B; k++) {
+            qb[pos + k - ${first}] <-- (e >> (${s} + k)) & 1;
+            qb[pos + k - ${first}] * (qb[pos + k - ${first}] - 1) === 0;
+            u += qb[pos + k - ${first}] * 2 ** k;
+        }
+${
+  relu
+    ? `        out[j] <== (u - 2 ** (B - 1)) * qb[pos + B - 1];
+        pos += B;
+        var r0 = e - u * ${2n ** BigInt(s)} - r;
+`
+    : `        out[j] <-- (e >> ${s}) - 2 ** (B - 1);
+        var u0 = out[j] + 2 ** (B - 1) - u;
+        u0 * (u0 - 1) === 0;
+        pos += B - 1;
+        var r0 = e - (out[j] + 2 ** (B - 1)) * ${2n ** BigInt(s)} - r;
+`
+}        r0 * (r0 - 1) === 0;
+    }
+`;
+}
+
+function rescale(l: QuantizedRescale, src: string): string {
+  // With s = 0 there is no remainder bit to carry the identity; such rescales are rare (a standalone ReLU on
+  // rescaled values), and the gadget serves them.
+  return l.shift > 0 ? rescaleInline(l, src) : rescaleGadget(l, src);
 }
 
 /**
