@@ -12,7 +12,9 @@ import { layerInputSize, layerOutputSize } from "../models/quantized-network.js"
 // source. Weights are constants, so linear layers are linear combinations. A run of linear layers and the
 // nonlinear layer that consumes it (a rescale or a max pooling) make one template, the linear values held in
 // `var` arrays: no signal and no constraint of their own, nothing for circom's simplifier to eliminate. Only
-// rescales and max pooling cost constraints, through the gadgets of circuits/verinfer.circom.
+// rescales and max pooling cost constraints: a rescale with a shift is written inline (rescaleInline below: the
+// equations of circuits/verinfer.circom's Rescale/RescaleRelu with no linear constraint left), the others go
+// through the gadgets of circuits/verinfer.circom.
 
 const list = (values: readonly (bigint | number)[]) => `[${values.join(",")}]`;
 
