@@ -22,6 +22,8 @@ template RangeCheck(n) {
 // Why this pins q: the pairs (q, r) allowed by the two range checks map one-to-one onto the 2^(B+s)
 // consecutive integers [-2^(B-1+s), 2^(B-1+s)), and 2^(B+s) < p, so no two pairs meet the same `in`
 // modulo p. `nonNegative` is the top bit of q + 2^(B-1), proven boolean by Num2Bits, equal to 1 iff q >= 0.
+// Generated layers write the s > 0 case inline with the same equations (src/circuits/layer-templates.ts,
+// rescaleInline), so that circom has no linear constraint to eliminate; a change here must be made there too.
 template Rescale(s, B) {
     assert(B >= 2 && s >= 0 && s + B <= 250); // template parameters only: checked at compile time
     signal input in;

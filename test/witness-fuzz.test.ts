@@ -163,16 +163,40 @@ function unitValues(qnet: QuantizedNetwork, x: readonly bigint[]) {
   });
 }
 
-/** Name prefixes of unit j of layer l: the unit component, and the Rescale inside it. */
+/** Name prefixes of unit j of layer l: the unit component, and the Rescale inside it (gadget form, s = 0). */
 function unitPrefix(qnet: QuantizedNetwork, l: number, j: number): { unit: string; rs: string } {
   const unit = `main.layer${l}.unit[${j}]`;
   return { unit, rs: layerOf(qnet, l).activation === "relu" ? `${unit}.rs` : unit };
 }
 
 /**
+ * Where unit j's quotient bits start in its layer's `qb` array, for a rescale that codegen writes inline (s > 0):
+ * every bit of q + 2^(B-1) is a signal with a ReLU, every bit but the lowest (derived from the output) without.
+ */
+function inlineBits(qnet: QuantizedNetwork, l: number, j: number): { pos: number; first: number } {
+  const layer = layerOf(qnet, l);
+  const first = layer.activation === "relu" ? 0 : 1;
+  const pos = layer.qBits.slice(0, j).reduce((a, b) => a + b - first, 0);
+  return { pos, first };
+}
+
+/** The name of the sign bit of unit j of layer l (the top bit of q + 2^(B-1)), in either form. */
+function signBitNames(qnet: QuantizedNetwork, l: number, j: number): string[] {
+  const layer = layerOf(qnet, l);
+  const top = (layer.qBits[j] as number) - 1;
+  if (layer.shift === 0) {
+    const { rs } = unitPrefix(qnet, l, j);
+    return [`${rs}.nonNegative`, `${rs}.qBits.out[${top}]`];
+  }
+  const { pos, first } = inlineBits(qnet, l, j);
+  return [`main.layer${l}.qb[${pos + top - first}]`];
+}
+
+/**
  * Every signal of a Rescale(s, B) that holds acc = q·2^s + r, with both bit decompositions computed from q and r.
  * `keep` leaves a range check's signals out, so that they keep the valid proof of the value they had: what a forger
- * would do if a range check were not tied to its value.
+ * would do if a range check were not tied to its value. With s > 0 the rescale is inline (see layer-templates.ts):
+ * its signals are the bits of r but the lowest (rb[j][k - 1] holds bit k) and the bits of q + 2^(B-1) (qb).
  */
 function rescaleSignals(
   qnet: QuantizedNetwork,
@@ -184,8 +208,22 @@ function rescaleSignals(
   const layer = layerOf(qnet, l);
   const s = layer.shift;
   const B = layer.qBits[j] as number;
-  const { rs } = unitPrefix(qnet, l, j);
   const qOff = v.q + (1n << BigInt(B - 1));
+  if (s > 0) {
+    const signals: Record<string, bigint> = {};
+    const { pos, first } = inlineBits(qnet, l, j);
+    if (keep !== "qBits") {
+      for (const [k, b] of bitsOf(qOff, B).entries()) {
+        if (k >= first) signals[`main.layer${l}.qb[${pos + k - first}]`] = b;
+      }
+    }
+    if (keep !== "rRange") {
+      for (const [k, b] of bitsOf(v.r, s).entries()) if (k >= 1) signals[`main.layer${l}.rb[${j}][${k - 1}]`] = b;
+    }
+    if (layer.activation !== "relu") signals[`main.layer${l}.out[${j}]`] = v.q;
+    return signals;
+  }
+  const { rs } = unitPrefix(qnet, l, j);
   const signals: Record<string, bigint> = { [`${rs}.in`]: v.acc, [`${rs}.out`]: v.q, [`${rs}.r`]: v.r };
   if (keep !== "qBits") {
     signals[`${rs}.qBits.in`] = qOff;
@@ -193,19 +231,17 @@ function rescaleSignals(
     for (const [k, b] of qBits.entries()) signals[`${rs}.qBits.out[${k}]`] = b;
     signals[`${rs}.nonNegative`] = qBits[B - 1] as bigint;
   }
-  if (s > 0 && keep !== "rRange") {
-    signals[`${rs}.rRange.in`] = v.r;
-    signals[`${rs}.rRange.bits.in`] = v.r;
-    for (const [k, b] of bitsOf(v.r, s).entries()) signals[`${rs}.rRange.bits.out[${k}]`] = b;
-  }
   return signals;
 }
 
 /** The signals that carry unit j's output y (the relu wrapper's out, the layer's out, the circuit's out). */
 function outputSignals(qnet: QuantizedNetwork, l: number, j: number, y: bigint, acc: bigint) {
   const { unit } = unitPrefix(qnet, l, j);
+  const layer = layerOf(qnet, l);
   const signals: Record<string, bigint> = { [`main.layer${l}.out[${j}]`]: y };
-  if (layerOf(qnet, l).activation === "relu") Object.assign(signals, { [`${unit}.in`]: acc, [`${unit}.out`]: y });
+  if (layer.shift === 0 && layer.activation === "relu") {
+    Object.assign(signals, { [`${unit}.in`]: acc, [`${unit}.out`]: y });
+  }
   if (l === unitLayers(qnet).length - 1) signals[`main.out[${j}]`] = y;
   return signals;
 }
@@ -533,16 +569,15 @@ describe(`witness-mutation fuzz of generated model circuits (fast-check seed ${S
         for (const [l, layer] of unitValues(qnet, x).entries()) {
           if (layerOf(qnet, l).activation !== "relu") continue;
           for (const [j, v] of layer.entries()) {
-            const { rs } = unitPrefix(qnet, l, j);
-            const top = (layerOf(qnet, l).qBits[j] as number) - 1;
+            const signBits = signBitNames(qnet, l, j);
+            const signTo = (b: bigint) => Object.fromEntries(signBits.map((n) => [n, b]));
             const sign = v.q >= 0n ? 1n : 0n;
             const forgeries: Array<[string, Record<string, bigint>]> = [
               // the sign flipped, the output following it: relu(q) claimed 0 for q ≥ 0, or q for q < 0
               [
                 "sign flipped",
                 {
-                  [`${rs}.nonNegative`]: 1n - sign,
-                  [`${rs}.qBits.out[${top}]`]: 1n - sign,
+                  ...signTo(1n - sign),
                   ...outputSignals(qnet, l, j, sign === 1n ? 0n : v.q, v.acc),
                 },
               ],
@@ -552,8 +587,7 @@ describe(`witness-mutation fuzz of generated model circuits (fast-check seed ${S
               [
                 "sign set, output q",
                 {
-                  [`${rs}.nonNegative`]: 1n,
-                  [`${rs}.qBits.out[${top}]`]: 1n,
+                  ...signTo(1n),
                   ...outputSignals(qnet, l, j, v.q, v.acc),
                 },
               ],

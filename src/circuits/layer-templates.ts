@@ -14,20 +14,33 @@ import { layerInputSize, layerOutputSize } from "../models/quantized-network.js"
 // source. Weights are constants, so linear layers are linear combinations. A run of linear layers and the
 // nonlinear layer that consumes it (a rescale or a max pooling) make one template, the linear values held in
 // `var` arrays: no signal and no constraint of their own, nothing for circom's simplifier to eliminate. Only
-// rescales and max pooling cost constraints, through the gadgets of circuits/verinfer.circom.
+// rescales and max pooling cost constraints: a rescale with a shift is written inline (rescaleInline below: the
+// equations of circuits/verinfer.circom's Rescale/RescaleRelu with no linear constraint left), the others go
+// through the gadgets of circuits/verinfer.circom.
 
 const list = (values: readonly (bigint | number)[]) => `[${values.join(",")}]`;
+
+// circom builds the linear combination a `var` holds symbolically, and `acc += term` copies acc's terms: a
+// left-to-right sum of n products costs O(n^2) term copies at compile time (a 784-input dense layer: 56 x 307k).
+// Summing the products pairwise, as a balanced tree over the array t[0..n), costs O(n log n) and yields the same
+// linear combination, so the same R1CS: only compile time changes.
+const treeSum = (n: string, indent: string) => `${indent}for (var w = 1; w < ${n}; w *= 2) {
+${indent}    for (var p = 0; p + w < ${n}; p += 2 * w) {
+${indent}        t[p] += t[p + w];
+${indent}    }
+${indent}}
+`;
 
 function dense(l: QuantizedDense, src: string, dst: string, t: number): string {
   return `    // dense ${l.nIn} -> ${l.nOut}: ${dst}[j] = b[j] + sum_i W[j][i] * ${src}[i]
     var W${t}[${l.nOut}][${l.nIn}] = [${l.weights.map(list).join(",\n        ")}];
     var b${t}[${l.nOut}] = ${list(l.bias)};
     for (var j = 0; j < ${l.nOut}; j++) {
-        var acc = b${t}[j];
+        var t[${l.nIn}];
         for (var i = 0; i < ${l.nIn}; i++) {
-            acc += W${t}[j][i] * ${src}[i];
+            t[i] = W${t}[j][i] * ${src}[i];
         }
-        ${dst}[j] = acc;
+${treeSum(String(l.nIn), "        ")}        ${dst}[j] = b${t}[j] + t[0];
     }
 `;
 }
@@ -45,17 +58,23 @@ function conv2d(l: QuantizedConv2d, src: string, dst: string, t: number): string
     for (var oy = 0; oy < ${oh}; oy++) {
         for (var ox = 0; ox < ${ow}; ox++) {
             for (var co = 0; co < ${oc}; co++) {
-                var acc = b${t}[co];
+                var t[${k}];
+                var n = 0;
                 for (var ky = 0; ky < ${kh}; ky++) {
                     var iy = oy * ${sh} + ky - ${pt};
                     for (var kx = 0; kx < ${kw}; kx++) {
                         var ix = ox * ${sw} + kx - ${pl};
                         if (iy >= 0 && iy < ${h} && ix >= 0 && ix < ${w}) {
                             for (var ci = 0; ci < ${c}; ci++) {
-                                acc += K${t}[co][(ky * ${kw} + kx) * ${c} + ci] * ${src}[(iy * ${w} + ix) * ${c} + ci];
+                                t[n] = K${t}[co][(ky * ${kw} + kx) * ${c} + ci] * ${src}[(iy * ${w} + ix) * ${c} + ci];
+                                n++;
                             }
                         }
                     }
+                }
+${treeSum("n", "                ")}                var acc = b${t}[co];
+                if (n > 0) {
+                    acc += t[0];
                 }
                 ${dst}[(oy * ${ow} + ox) * ${oc} + co] = acc;
             }
@@ -89,7 +108,12 @@ function poolLoops(l: QuantizedSumPool2d | QuantizedMaxPool2d, before: string, b
 
 function sumPool2d(l: QuantizedSumPool2d, src: string, dst: string): string {
   return `    // sum pooling ${l.poolSize[0]}x${l.poolSize[1]}, strides ${l.strides[0]}x${l.strides[1]} (an average before its rescale)
-${poolLoops(l, "var acc = 0;", `acc += ${src}[i];`, `${dst}[j] = acc;`)}`;
+${poolLoops(
+  l,
+  `var t[${l.poolSize[0] * l.poolSize[1]}];\n                var n = 0;`,
+  `t[n] = ${src}[i];\n                        n++;`,
+  `${treeSum("n", "                ").trimStart()}                ${dst}[j] = t[0];`,
+)}`;
 }
 
 function maxPool2d(l: QuantizedMaxPool2d, src: string): string {
@@ -101,7 +125,7 @@ ${poolLoops(l, `mx[j] = MaxOf(${k}, ${l.diffBits});`, `mx[j].in[py * ${l.poolSiz
 }
 
 /** The gadget of a rescale's activation, with its template arguments after (shift, qBits[j]). */
-function rescaleGadget(l: QuantizedRescale): { gadget: string; args: string; unusedSign: boolean } {
+function gadgetOf(l: QuantizedRescale): { gadget: string; args: string; unusedSign: boolean } {
   switch (l.activation) {
     case "linear":
       return { gadget: "Rescale", args: "", unusedSign: true };
@@ -115,8 +139,8 @@ function rescaleGadget(l: QuantizedRescale): { gadget: string; args: string; unu
   }
 }
 
-function rescale(l: QuantizedRescale, src: string): string {
-  const { gadget, args, unusedSign } = rescaleGadget(l);
+function rescaleGadget(l: QuantizedRescale, src: string): string {
+  const { gadget, args, unusedSign } = gadgetOf(l);
   return `    // ${gadget}(${l.shift}, qBits[j]${args}) of ${l.multiplier} * ${src}[j]: floor(${l.multiplier} * ${src}[j] / 2^${l.shift}), remainder and quotient range-checked
     var qBits[${l.size}] = ${list(l.qBits)};
     component unit[${l.size}];
@@ -126,6 +150,71 @@ function rescale(l: QuantizedRescale, src: string): string {
         out[j] <== unit[j].out;${unusedSign ? "\n        _ <== unit[j].nonNegative;" : ""}
     }
 `;
+}
+
+// Rescale (and RescaleRelu) of circuits/verinfer.circom with the linear combination kept inside the constraints.
+// A gadget's input is a signal, so wiring a linear combination into it is a linear constraint, and circom --O2
+// eliminating thousands of those, each over hundreds of signals, is what made CNN compiles take minutes. Here the
+// same equations are written so that no linear constraint remains: the lowest remainder bit r_0 (and, without a
+// ReLU, the lowest quotient bit) is not a signal but the linear combination that the identity
+// e = acc + 2^(B-1+s) = u * 2^s + r leaves for it, and its booleanity constraint r_0 * (r_0 - 1) = 0 carries the
+// identity. The constraints are those --O2 derives from the gadget (s + B, plus one for the ReLU), and so is the
+// argument why they pin q: every bit is proven boolean, so u = q + 2^(B-1) lies in [0, 2^B) and r in [0, 2^s), the
+// pairs (u, r) map one-to-one onto [0, 2^(B+s)) and 2^(B+s) < p, so no two meet the same e modulo p. The sign bit
+// is u's top bit; the ReLU output is q times it.
+function rescaleInline(l: QuantizedRescale, src: string): string {
+  const s = l.shift;
+  const relu = l.activation === "relu";
+  // Quotient bit signals: all B (the ReLU needs the sign bit as a signal) or B - 1 (bit 0 is derived from out).
+  const qSignals = l.qBits.reduce((a, b) => a + (relu ? b : b - 1), 0);
+  const rDecl = s > 1 ? `\n    signal rb[${l.size}][${s - 1}];` : "";
+  const qDecl = qSignals > 0 ? `\n    signal qb[${qSignals}];` : "";
+  const first = relu ? 0 : 1;
+  return `    // ${relu ? "RescaleRelu" : "Rescale"}(${s}, qBits[j]) of ${l.multiplier} * ${src}[j], inline: floor(${l.multiplier} * ${src}[j] / 2^${s}), remainder and quotient bits proven boolean
+    var qBits[${l.size}] = ${list(l.qBits)};${rDecl}${qDecl}
+    var pos = 0;
+    for (var j = 0; j < ${l.size}; j++) {
+        var B = qBits[j];
+        var e = ${src}[j] * ${l.multiplier} + 2 ** (B - 1 + ${s});
+        var r = 0;
+${
+  s > 1
+    ? `        for (var k = 1; k < ${s}; k++) {
+            rb[j][k - 1] <-- (e >> k) & 1;
+            rb[j][k - 1] * (rb[j][k - 1] - 1) === 0;
+            r += rb[j][k - 1] * 2 ** k;
+        }
+`
+    : ""
+}        var u = 0;
+        for (var k = ${first}; k < B; k++) {
+            qb[pos + k - ${first}] <-- (e >> (${s} + k)) & 1;
+            qb[pos + k - ${first}] * (qb[pos + k - ${first}] - 1) === 0;
+            u += qb[pos + k - ${first}] * 2 ** k;
+        }
+${
+  relu
+    ? `        out[j] <== (u - 2 ** (B - 1)) * qb[pos + B - 1];
+        pos += B;
+        var r0 = e - u * ${2n ** BigInt(s)} - r;
+`
+    : `        out[j] <-- (e >> ${s}) - 2 ** (B - 1);
+        var u0 = out[j] + 2 ** (B - 1) - u;
+        u0 * (u0 - 1) === 0;
+        pos += B - 1;
+        var r0 = e - (out[j] + 2 ** (B - 1)) * ${2n ** BigInt(s)} - r;
+`
+}        r0 * (r0 - 1) === 0;
+    }
+`;
+}
+
+function rescale(l: QuantizedRescale, src: string): string {
+  // With s = 0 there is no remainder bit to carry the identity; such rescales are rare (a standalone ReLU on
+  // rescaled values), and the gadget serves them. ReLU6 and LeakyReLU use their gadgets too (not inlined yet:
+  // each costs circom one linear constraint per unit to eliminate, as every rescale did before).
+  const inline = l.shift > 0 && (l.activation === "linear" || l.activation === "relu");
+  return inline ? rescaleInline(l, src) : rescaleGadget(l, src);
 }
 
 /**
