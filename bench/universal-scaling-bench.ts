@@ -1,5 +1,5 @@
 /**
- * `npm run bench:universal [-- --domains 10,12,14] [-- --systems plonk,fflonk] [-- --json]`: how snarkjs's PLONK and
+ * `npm run bench:universal [-- --domains 10,12,14] [-- --systems plonk,fflonk] [-- --compile-only]`: how snarkjs's PLONK and
  * FFLONK setup and prove scale with the circuit, measured on chain circuits (`x[i] <== x[i-1] * x[i-1]`, one PLONK
  * gate per constraint) sized to fill a domain of `2^c` gates. Per domain power c, each step runs in its own child
  * process, so its peak RSS (`maxRSS`, worker threads included) and CPU seconds (user + system, all threads) are its
@@ -209,6 +209,11 @@ async function main(): Promise<void> {
   const domains = (argValue("--domains") ?? "10,12,14").split(",").map(Number);
   const systems = (argValue("--systems") ?? "plonk,fflonk").split(",") as System[];
   await mkdir(workRoot(), { recursive: true });
+  if (process.argv.includes("--compile-only")) {
+    // Compiling is not timed: do it ahead, outside the benchmark lock.
+    for (const domain of domains) await circuit(domain);
+    return;
+  }
   const uptime = () => execFileSync("uptime", { encoding: "utf8" }).trim();
   process.stderr.write(`cores: ${os.availableParallelism()}; ${uptime()}\n`);
   const rows: ScalingRow[] = [];
