@@ -6,8 +6,8 @@ import type { OnProgress } from "../progress.js";
 import { writeDevPtau } from "./ptau-writer.js";
 
 /**
- * Largest dev ptau verinfer generates: 2^21 (a 2.4 GB file, what FFLONK needs for a 2^18 circuit domain; minutes on
- * 2 cores). Each generation first checks that the machine has the memory and disk it takes ({@link devPtauNeeds}).
+ * Largest dev ptau verinfer generates: 2^21 (a 2.4 GB file, what FFLONK needs for a 2^18 circuit domain, e.g. the
+ * benchmark MLP; an estimated 600–900 CPU-seconds). Each generation first checks that the machine has the memory and disk it takes ({@link devPtauNeeds}).
  */
 export const MAX_DEV_PTAU_POWER = 21;
 
@@ -19,16 +19,18 @@ function ptauFileBytes(power: number): number {
 
 /**
  * What writing a dev ptau of `power` takes: the file on disk, and peak memory — a fixed part (the curve, the
- * fixed-base window tables, worker threads) plus the compressed and uncompressed copies of every monomial point the
- * contribution hash chain needs (576 bytes per power), with room for the points in flight.
+ * fixed-base window tables, worker threads: ~700 MiB) plus ~1,152 bytes per power (the compressed and uncompressed
+ * copies of every monomial point the contribution hash chain keeps, 576 bytes, and the points in flight), with a
+ * 25 % margin. Fitted to measured peaks (`bench:setup`, `bench:universal`): 2^13 442 MiB, 2^15 744 MiB, 2^17 789 MiB,
+ * 2^18 933 MiB; 2^21 (not measured) comes to ~3.7 GiB.
  *
  * @example
  * ```ts
- * const { memoryBytes, diskBytes } = devPtauNeeds(21); // ~2.5 GB, ~2.4 GB
+ * const { memoryBytes, diskBytes } = devPtauNeeds(21); // ~3.7 GiB, ~2.4 GB
  * ```
  */
 export function devPtauNeeds(power: number): { memoryBytes: number; diskBytes: number } {
-  return { memoryBytes: 1.25 * (700 * 2 ** 20 + 576 * 2 ** power), diskBytes: ptauFileBytes(power) };
+  return { memoryBytes: 1.25 * (700 * 2 ** 20 + 1152 * 2 ** power), diskBytes: ptauFileBytes(power) };
 }
 
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
