@@ -197,6 +197,10 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
             ptauFile: (ptau as NonNullable<typeof ptau>).file,
             ...(onProgress ? { onProgress } : {}),
           });
+    // The count the manifest states (and loading recomputes) must be the one snarkjs's setup made.
+    if (count && "gates" in setup && setup.gates !== undefined && setup.gates !== count.gates) {
+      throw new VerinferError("INTERNAL", `snarkjs made ${setup.gates} gates, ${count.gates} were counted`);
+    }
     ptau ??= "devPtau" in setup ? setup.devPtau : undefined;
     if (!ptau) throw new VerinferError("INTERNAL", "the dev setup returned no ptau");
 
@@ -226,7 +230,7 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
         constraints: info.nConstraints,
         publicSignals: nPublic,
         power,
-        ...("gates" in setup && setup.gates !== undefined ? { gates: setup.gates } : {}),
+        ...(count ? { gates: count.gates } : {}),
         inspectWarnings: compiled.warnings,
       },
       proofSystem,

@@ -1,10 +1,11 @@
 // The development powers-of-tau: written directly from known secrets, checked by snarkjs's own verifier and used
 // by snarkjs's own setups (Groth16, PLONK, FFLONK), whose proofs snarkjs's own verifiers accept.
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { devPtauNeeds, ensureDevPtau, MAX_DEV_PTAU_POWER } from "../src/circuits/dev-ptau.js";
 import { DEV_CONTRIBUTION_NAME, writeDevPtau } from "../src/circuits/ptau-writer.js";
 import { isVerinferError } from "../src/errors.js";
 import type { ProgressEvent } from "../src/progress.js";
@@ -161,9 +162,27 @@ component main {public [a]} = T();`);
     expect(seen).toEqual([]);
   });
 
+  it("refuses, before writing anything, a power whose memory this machine does not have free", async () => {
+    const empty = path.join(await tempDir(), "cache");
+    const needs = devPtauNeeds(MAX_DEV_PTAU_POWER);
+    // A 2^21 file is 2.4 GB and its hash chain keeps every monomial point twice in memory.
+    expect(needs.diskBytes).toBeGreaterThan(2.4e9);
+    expect(needs.memoryBytes).toBeGreaterThan(needs.diskBytes / 2);
+    const free = vi.spyOn(os, "freemem").mockReturnValue(needs.memoryBytes - 1);
+    try {
+      const error = await errorOf(ensureDevPtau({ power: MAX_DEV_PTAU_POWER, cacheDir: empty }));
+      expect(isVerinferError(error, "SETUP_REQUIRED")).toBe(true);
+      expect((error as { meta?: Record<string, unknown> }).meta).toMatchObject({ memoryBytes: needs.memoryBytes });
+      expect(await readdir(path.join(empty, "ptau")).catch(() => [])).toEqual([]);
+    } finally {
+      free.mockRestore();
+    }
+  });
+
   it("refuses powers it cannot write", async () => {
     expect(isVerinferError(await errorOf(ensureDevPtau({ power: 0, cacheDir })), "SETUP_REQUIRED")).toBe(true);
-    expect(isVerinferError(await errorOf(ensureDevPtau({ power: 21, cacheDir })), "SETUP_REQUIRED")).toBe(true);
+    expect(MAX_DEV_PTAU_POWER).toBe(21);
+    expect(isVerinferError(await errorOf(ensureDevPtau({ power: 22, cacheDir })), "SETUP_REQUIRED")).toBe(true);
     const file = path.join(cacheDir, "x.ptau");
     expect(isVerinferError(await errorOf(writeDevPtau({ power: 2.5, file })), "INVALID_OPTIONS")).toBe(true);
     expect(isVerinferError(await errorOf(writeDevPtau({ power: 4, file, threads: 0 })), "INVALID_OPTIONS")).toBe(true);

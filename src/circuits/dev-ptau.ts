@@ -1,11 +1,60 @@
-import { readdir, stat } from "node:fs/promises";
+import { mkdir, readdir, stat, statfs } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { VerinferError } from "../errors.js";
 import type { OnProgress } from "../progress.js";
 import { writeDevPtau } from "./ptau-writer.js";
 
-/** Largest dev ptau verinfer generates (2^20 constraints: ~1.2 GB, minutes on 2 cores). */
-export const MAX_DEV_PTAU_POWER = 20;
+/**
+ * Largest dev ptau verinfer generates: 2^21 (a 2.4 GB file, what FFLONK needs for a 2^18 circuit domain, e.g. the
+ * benchmark MLP; an estimated 600–900 CPU-seconds). Each generation first checks that the machine has the memory and disk it takes ({@link devPtauNeeds}).
+ */
+export const MAX_DEV_PTAU_POWER = 21;
+
+/** Bytes of a prepared ptau file of `power` (sections 2–7 and 12–15, one contribution record). */
+function ptauFileBytes(power: number): number {
+  const n = 2 ** power;
+  return 64 * (2 * n - 1 + n + n + (4 * n - 1) + 2 * (2 * n - 1)) + 128 * (n + 1 + (2 * n - 1)) + 4096;
+}
+
+/**
+ * What writing a dev ptau of `power` takes: the file on disk, and peak memory — a fixed part (the curve, the
+ * fixed-base window tables, worker threads: ~700 MiB) plus ~1,152 bytes per power (the compressed and uncompressed
+ * copies of every monomial point the contribution hash chain keeps, 576 bytes, and the points in flight), with a
+ * 25 % margin. Fitted to measured peaks (`bench:setup`, `bench:universal`): 2^13 442 MiB, 2^15 744 MiB, 2^17 789 MiB,
+ * 2^18 933 MiB; 2^21 (not measured) comes to ~3.7 GiB.
+ *
+ * @example
+ * ```ts
+ * const { memoryBytes, diskBytes } = devPtauNeeds(21); // ~3.7 GiB, ~2.4 GB
+ * ```
+ */
+export function devPtauNeeds(power: number): { memoryBytes: number; diskBytes: number } {
+  return { memoryBytes: 1.25 * (700 * 2 ** 20 + 1152 * 2 ** power), diskBytes: ptauFileBytes(power) };
+}
+
+const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+
+/** Throws a typed error, before anything is written, when this machine lacks what a dev ptau of `power` takes. */
+async function checkResources(power: number, dir: string): Promise<void> {
+  const { memoryBytes, diskBytes } = devPtauNeeds(power);
+  const memory = os.freemem();
+  if (memory < memoryBytes) {
+    throw new VerinferError("SETUP_REQUIRED", `not enough free memory for a dev ptau of power ${power}`, {
+      details: `writing it takes about ${gib(memoryBytes)}, ${gib(memory)} is free; pass a ceremony ptau file of power >= ${power}`,
+      meta: { power, memoryBytes, freeBytes: memory },
+    });
+  }
+  await mkdir(dir, { recursive: true });
+  const fs = await statfs(dir);
+  const disk = fs.bavail * fs.bsize;
+  if (disk < diskBytes) {
+    throw new VerinferError("SETUP_REQUIRED", `not enough disk for a dev ptau of power ${power}`, {
+      details: `the file takes ${gib(diskBytes)}, ${dir} has ${gib(disk)} free; pass a ceremony ptau file of power >= ${power}`,
+      meta: { power, diskBytes, freeBytes: disk },
+    });
+  }
+}
 
 /** Parameters of {@link ensureDevPtau}. */
 export interface EnsureDevPtauParams {
@@ -54,6 +103,7 @@ export async function ensureDevPtau(params: EnsureDevPtauParams): Promise<{ file
     const file = path.join(dir, devPtauName(p));
     if ((await stat(file)).size > 0) return { file, power: p };
   }
+  await checkResources(power, dir);
   onProgress?.({ stage: "ptau", message: `generating a development powers-of-tau file of power ${power} (once)` });
   const target = path.join(dir, devPtauName(power));
   await writeDevPtau({ power, file: target, ...(onProgress ? { onProgress } : {}) });

@@ -3,7 +3,7 @@ import { open } from "node:fs/promises";
 import os from "node:os";
 import { VerinferError } from "../errors.js";
 import type { OnProgress } from "../progress.js";
-import { type PointsTask, windowCount } from "./fixed-base-worker.js";
+import type { PointsTask } from "./fixed-base-worker.js";
 import {
   chooseWindow,
   DEV_CONTRIBUTION_NAME,
@@ -424,49 +424,27 @@ export async function writeDevZkey(params: WriteDevZkeyParams): Promise<DevZkey>
     for (const group of [1, 2] as const) {
       const list = byGroup[group];
       if (list.length === 0) continue;
-      const w = chooseWindow(
-        list.reduce((acc, j) => acc + j.task.n, 0),
-        threads,
-      );
-      const windows = windowCount(w);
-      const shared = new SharedArrayBuffer(windows * 2 ** (w - 1) * (group === 1 ? G1 : G2));
-      const per = Math.ceil(windows / threads);
-      const set = workers;
-      await Promise.all(
-        Array.from({ length: threads }, (_, i) =>
-          set.run(i, {
-            type: "table",
-            group,
-            w,
-            from: Math.min(windows, i * per),
-            to: Math.min(windows, (i + 1) * per),
-            shared,
-          }),
+      await workers.loadTable(
+        group,
+        chooseWindow(
+          list.reduce((acc, j) => acc + j.task.n, 0),
+          threads,
         ),
       );
-      await Promise.all(
-        Array.from({ length: threads }, (_, i) => set.run(i, { type: "load", group, w, windows, shared })),
-      );
-      const queue = [...list];
-      await Promise.all(
-        Array.from({ length: threads }, async (_, i) => {
-          for (let job = queue.shift(); job; job = queue.shift()) {
-            const res = await set.run(i, job.task);
-            if (job.section.lem) job.section.outLem[job.index] = res.lem as Uint8Array;
-            if (job.section.hash) job.section.outU[job.index] = res.uncompressed as Uint8Array;
-            done++;
-            const now = performance.now();
-            if (now - lastReport > 1000) {
-              lastReport = now;
-              const elapsed = (now - t1) / 1000;
-              report(
-                `2^${power}: zkey points ${Math.floor((100 * done) / total)}% — about ` +
-                  `${formatSeconds((elapsed * (total - done)) / Math.max(done, 1))} left`,
-              );
-            }
-          }
-        }),
-      );
+      await workers.drain(list, (job, res) => {
+        if (job.section.lem) job.section.outLem[job.index] = res.lem as Uint8Array;
+        if (job.section.hash) job.section.outU[job.index] = res.uncompressed as Uint8Array;
+        done++;
+        const now = performance.now();
+        if (now - lastReport > 1000) {
+          lastReport = now;
+          const elapsed = (now - t1) / 1000;
+          report(
+            `2^${power}: zkey points ${Math.floor((100 * done) / total)}% — about ` +
+              `${formatSeconds((elapsed * (total - done)) / Math.max(done, 1))} left`,
+          );
+        }
+      });
     }
 
     report(`2^${power}: circuit hash, contribution record, zkey file`);

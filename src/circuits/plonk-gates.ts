@@ -49,17 +49,14 @@ function kind(lc: Lc): "zero" | "constant" | "variable" {
   return mod(lc.get(0) ?? 0n) !== 0n ? "constant" : "zero";
 }
 
-/**
- * Counts the PLONK gates of a circom `.r1cs` exactly as snarkjs's PLONK and FFLONK setups convert it, without
- * a ptau: what sizes the ptau a universal setup needs before it runs.
- *
- * @throws VerinferError `ARTIFACT_CORRUPT` when the bytes are not an r1cs file.
- * @example
- * ```ts
- * const { constraints, gates } = plonkGateCount(compiled.r1cs);
- * ```
- */
-export function plonkGateCount(r1cs: Uint8Array): PlonkGateCount {
+/** The sizes an r1cs header states (see {@link readR1csHeader}). */
+export interface R1csHeader {
+  constraints: number;
+  /** Public signals (outputs + public inputs). */
+  nPublic: number;
+}
+
+function parseHeader(r1cs: Uint8Array) {
   const view = new DataView(r1cs.buffer, r1cs.byteOffset, r1cs.byteLength);
   const corrupt = (what: string) => new VerinferError("ARTIFACT_CORRUPT", `not an r1cs file: ${what}`);
   if (r1cs.byteLength < 12 || new TextDecoder().decode(r1cs.subarray(0, 4)) !== "r1cs") throw corrupt("no magic");
@@ -72,9 +69,11 @@ export function plonkGateCount(r1cs: Uint8Array): PlonkGateCount {
     const type = view.getUint32(p, true);
     const size = Number(view.getBigUint64(p + 4, true));
     const start = p + 12;
+    if (start + size > r1cs.byteLength) throw corrupt(`section ${type} runs past the end`);
     if (type === 1) {
       const n8 = view.getUint32(start, true);
       const q = start + 4 + n8;
+      if (q + 28 > start + size) throw corrupt("header section too short");
       header = {
         n8,
         nPublic: view.getUint32(q + 4, true) + view.getUint32(q + 8, true),
@@ -86,7 +85,36 @@ export function plonkGateCount(r1cs: Uint8Array): PlonkGateCount {
     p = start + size;
   }
   if (!header || constraintsAt === undefined) throw corrupt("no header or constraints section");
-  const { n8, nPublic, nConstraints } = header;
+  return { ...header, constraintsAt };
+}
+
+/**
+ * The constraint and public-signal counts of a circom `.r1cs` header (what Groth16 pays for and sizes its ptau by).
+ *
+ * @throws VerinferError `ARTIFACT_CORRUPT` when the bytes are not an r1cs file.
+ * @example
+ * ```ts
+ * const { constraints, nPublic } = readR1csHeader(compiled.r1cs);
+ * ```
+ */
+export function readR1csHeader(r1cs: Uint8Array): R1csHeader {
+  const { nConstraints, nPublic } = parseHeader(r1cs);
+  return { constraints: nConstraints, nPublic };
+}
+
+/**
+ * Counts the PLONK gates of a circom `.r1cs` exactly as snarkjs's PLONK and FFLONK setups convert it, without
+ * a ptau: what sizes the ptau a universal setup needs before it runs.
+ *
+ * @throws VerinferError `ARTIFACT_CORRUPT` when the bytes are not an r1cs file.
+ * @example
+ * ```ts
+ * const { constraints, gates } = plonkGateCount(compiled.r1cs);
+ * ```
+ */
+export function plonkGateCount(r1cs: Uint8Array): PlonkGateCount {
+  const view = new DataView(r1cs.buffer, r1cs.byteOffset, r1cs.byteLength);
+  const { n8, nPublic, nConstraints, constraintsAt } = parseHeader(r1cs);
   let at = constraintsAt;
   const readLc = (): Lc => {
     const n = view.getUint32(at, true);

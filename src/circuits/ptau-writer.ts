@@ -167,6 +167,45 @@ export class WorkerSet {
     return result;
   }
 
+  /**
+   * Builds the fixed-base window table of `group` for `w`-bit windows (each worker builds a share of the windows into
+   * one shared buffer) and loads the whole table into every worker: what each points task of that group needs first.
+   * Returns the number of windows.
+   */
+  async loadTable(group: 1 | 2, w: number): Promise<number> {
+    const windows = windowCount(w);
+    const shared = new SharedArrayBuffer(windows * 2 ** (w - 1) * (group === 1 ? G1_LEM : G2_LEM));
+    const per = Math.ceil(windows / this.size);
+    const each = (task: (i: number) => FixedBaseTask) =>
+      Promise.all(Array.from({ length: this.size }, (_, i) => this.run(i, task(i))));
+    await each((i) => ({
+      type: "table",
+      group,
+      w,
+      from: Math.min(windows, i * per),
+      to: Math.min(windows, (i + 1) * per),
+      shared,
+    }));
+    await each(() => ({ type: "load", group, w, windows, shared }));
+    return windows;
+  }
+
+  /**
+   * Runs `jobs` (points tasks of the group whose table is loaded) on every worker, each taking the next job when it
+   * is done with one, and hands each result to `done` (awaited before that worker takes another job).
+   */
+  async drain<J extends { task: PointsTask }>(
+    jobs: readonly J[],
+    done: (job: J, result: FixedBaseResult) => void | Promise<void>,
+  ): Promise<void> {
+    const queue = [...jobs];
+    await Promise.all(
+      Array.from({ length: this.size }, async (_, i) => {
+        for (let job = queue.shift(); job; job = queue.shift()) await done(job, await this.run(i, job.task));
+      }),
+    );
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled(this.workers.map((_, i) => this.run(i, { type: "wipe" })));
     await Promise.all(this.workers.map((w) => w.terminate()));
@@ -416,40 +455,17 @@ export async function writePtauFromSecrets(
     const compressed: Uint8Array[] = [];
     const uncompressed: Uint8Array[] = [];
     for (const { group, w, windows } of plan) {
-      const half = 2 ** (w - 1);
-      const shared = new SharedArrayBuffer(windows * half * (group === 1 ? G1_LEM : G2_LEM));
-      const per = Math.ceil(windows / threads);
-      await Promise.all(
-        Array.from({ length: threads }, (_, i) =>
-          workers.run(i, {
-            type: "table",
-            group,
-            w,
-            from: Math.min(windows, i * per),
-            to: Math.min(windows, (i + 1) * per),
-            shared,
-          }),
-        ),
-      );
-      advance(unit(group) * windows * half, `G${group} table`);
-      await Promise.all(
-        Array.from({ length: threads }, (_, i) => workers.run(i, { type: "load", group, w, windows, shared })),
-      );
-      const queue = [...jobs[group]];
-      await Promise.all(
-        Array.from({ length: threads }, async (_, i) => {
-          for (let job = queue.shift(); job; job = queue.shift()) {
-            const r = await workers.run(i, job.task);
-            const lem = r.lem as Uint8Array;
-            await handle.write(lem, 0, lem.length, job.position);
-            if (job.hashSeq !== undefined) {
-              compressed[job.hashSeq] = r.compressed as Uint8Array;
-              uncompressed[job.hashSeq] = r.uncompressed as Uint8Array;
-            }
-            advance(unit(group) * job.task.n * windows, `G${group} points`);
-          }
-        }),
-      );
+      await workers.loadTable(group, w);
+      advance(unit(group) * windows * 2 ** (w - 1), `G${group} table`);
+      await workers.drain(jobs[group], async (job, r) => {
+        const lem = r.lem as Uint8Array;
+        await handle.write(lem, 0, lem.length, job.position);
+        if (job.hashSeq !== undefined) {
+          compressed[job.hashSeq] = r.compressed as Uint8Array;
+          uncompressed[job.hashSeq] = r.uncompressed as Uint8Array;
+        }
+        advance(unit(group) * job.task.n * windows, `G${group} points`);
+      });
     }
 
     // The hash chain of `powersoftau contribute`: response = blake2b(challenge ‖ compressed points ‖ public key),

@@ -2,6 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } from "../attest/model-commitment.js";
 import { vkeyCid } from "../attest/vkey-cid.js";
+import { plonkGateCount, readR1csHeader, requiredPtauPowerFor } from "../circuits/plonk-gates.js";
 import { WitnessGenerator } from "../circuits/prove-groth16.js";
 import { VerinferError } from "../errors.js";
 import { type DenseNetwork, DenseNetworkSchema } from "../models/network.js";
@@ -69,9 +70,9 @@ export class ModelPackage {
    */
   provingArtifacts(): Promise<{ wasm: Uint8Array; zkey: Uint8Array; witness: WitnessGenerator }> {
     this.proving ??= Promise.all([this.artifact("wasm"), this.artifact("zkey")]).then(async ([wasm, zkey]) => ({
-      wasm: new Uint8Array(wasm),
-      zkey: new Uint8Array(zkey),
-      witness: await WitnessGenerator.create(new Uint8Array(wasm)),
+      wasm: ownBytes(wasm),
+      zkey: ownBytes(zkey),
+      witness: await WitnessGenerator.create(ownBytes(wasm)),
     }));
     this.proving.catch(() => {
       this.proving = undefined;
@@ -108,12 +109,21 @@ export class ModelPackage {
       const floatNetwork = DenseNetworkSchema.parse(await readJson("floatNetwork"));
       const vkey = (await readJson("vkey")) as Record<string, unknown>;
       await checkIdentity(manifest, network, vkey);
+      checkCircuitSizes(manifest, new Uint8Array(await store.get(manifest.artifacts.r1cs, "r1cs")));
       return new ModelPackage(manifest, network, floatNetwork, vkey, store, options.trustDir ?? store.cacheDir);
     } catch (cause) {
       if (cause instanceof VerinferError) throw cause;
       throw new VerinferError("ARTIFACT_CORRUPT", `model package ${manifest.id} has an unreadable artifact`, { cause });
     }
   }
+}
+
+/**
+ * A plain Uint8Array of a read artifact: a view when the Buffer spans its own memory (a file read is), a copy only
+ * when it shares a pooled one. A PLONK zkey of a 2^18 domain is ~0.9 GB: copying it doubled the prover's peak.
+ */
+function ownBytes(b: Buffer): Uint8Array {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? new Uint8Array(b.buffer) : new Uint8Array(b);
 }
 
 /** The manifest's identity claims against the artifacts they name. */
@@ -143,6 +153,34 @@ async function checkIdentity(
   if (canonicalJson(stated) !== canonicalJson(derived)) {
     throw corrupt("architecture or quantization differs from the network's");
   }
+}
+
+/**
+ * What the manifest states about the circuit's size (constraints, public signals, PLONK gates, the ptau power its
+ * setup needs) against the r1cs it names: people and tools read these numbers (and size a ptau by them), so they
+ * are recomputed, never taken on the manifest's word. PLONK/FFLONK manifests must state their gates; Groth16 ones
+ * must not (Groth16 pays for constraints).
+ */
+function checkCircuitSizes(manifest: ModelManifest, r1cs: Uint8Array): void {
+  const corrupt = (what: string) =>
+    new VerinferError("ARTIFACT_CORRUPT", `model package ${manifest.id}: ${what}`, {
+      details: "the manifest states circuit sizes its r1cs does not have",
+    });
+  const system = manifest.proofSystem;
+  const stated = manifest.circuit;
+  const count = system === "groth16" ? { ...readR1csHeader(r1cs), gates: undefined } : plonkGateCount(r1cs);
+  if (stated.constraints !== count.constraints)
+    throw corrupt(`${stated.constraints} constraints stated, r1cs has ${count.constraints}`);
+  if (stated.publicSignals !== count.nPublic) throw corrupt("public-signal count differs from the r1cs's");
+  if (stated.gates !== count.gates) {
+    throw corrupt(
+      count.gates === undefined
+        ? "a Groth16 manifest states PLONK gates"
+        : `${String(stated.gates)} ${system} gates stated, the r1cs makes ${count.gates}`,
+    );
+  }
+  const power = requiredPtauPowerFor(system, { ...count, gates: count.gates ?? 0 });
+  if (stated.power !== power) throw corrupt(`ptau power 2^${stated.power} stated, the circuit needs 2^${power}`);
 }
 
 /** Options of {@link loadModelPackage}. */
