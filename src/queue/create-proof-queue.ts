@@ -8,9 +8,8 @@ import { zkReceiptOf } from "../prove-receipt.js";
 import { resolveCacheDir } from "../storage/cache-dir.js";
 import { ModelPackage } from "../storage/model-package.js";
 import type { Storage } from "../storage/storage.js";
-import { fetchModelPackage } from "./fetch-model-package.js";
+import { fetchJobPackage, publishOnce } from "./job-package.js";
 import { type LatencySummary, LatencyWindow } from "./latency-window.js";
-import { publishModelPackage } from "./publish-model-package.js";
 import {
   DEFAULT_QUEUE_NAME,
   decodeFailure,
@@ -36,7 +35,7 @@ export interface ProofQueueOptions {
    */
   maxDepth?: number;
   /**
-   * Where model packages are published for the provers (`publishModelPackage`); jobs then name the manifest's
+   * Where model packages are published for the provers (`putModelPackage`, once per package and storage); jobs then name the manifest's
    * CID. Without it, jobs name only the model id and provers must already have the model in their cache.
    */
   storage?: Storage;
@@ -302,7 +301,7 @@ class BullProofQueue implements ProofQueue {
         meta: { reason: "full", depth, maxDepth: this.maxDepth },
       });
     }
-    const manifest = this.storage ? (await publishModelPackage({ pkg, storage: this.storage })).manifest : undefined;
+    const manifest = this.storage ? await publishOnce(this.storage, pkg) : undefined;
     const data = queueJob({
       jobId,
       modelId: pkg.id,
@@ -492,7 +491,7 @@ class BullProofQueue implements ProofQueue {
         details: "pass { pkg } to queue.get, or give the queue the storage its jobs' packages are in",
       });
     }
-    const pkg = await fetchModelPackage({
+    const pkg = await fetchJobPackage({
       storage: this.storage,
       manifest,
       modelId,
