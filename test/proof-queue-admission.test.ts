@@ -35,8 +35,12 @@ async function statement(i: number) {
 /** Submits every statement at once, alternating producers; → the handles admitted and the errors of the rest. */
 async function storm(producers: ProofQueue[], count: number) {
   const statements = await Promise.all(Array.from({ length: count }, (_, i) => statement(i)));
-  const settled = await Promise.allSettled(statements.map((s, i) => (producers[i % producers.length] as ProofQueue).submit(s)));
-  const admitted = settled.filter((r) => r.status === "fulfilled").map((r) => (r as PromiseFulfilledResult<ProofHandle>).value);
+  const settled = await Promise.allSettled(
+    statements.map((s, i) => (producers[i % producers.length] as ProofQueue).submit(s)),
+  );
+  const admitted = settled
+    .filter((r) => r.status === "fulfilled")
+    .map((r) => (r as PromiseFulfilledResult<ProofHandle>).value);
   const refused = settled.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason);
   return { admitted, refused };
 }
