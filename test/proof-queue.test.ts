@@ -167,12 +167,13 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     const ownDir = await tempDir();
     const own = new FsStorage(ownDir);
     const tiny = await tinyPackage();
-    await putModelPackage(own, tiny);
     const zkey = tiny.manifest.artifacts.zkey.cid;
-    await writeFile(own.pathOf(zkey), "not a zkey");
     const q = queue("corrupt", { storage: own, attempts: 2 });
-    const p = await prover("corrupt", { storage: own });
+    // The producer publishes the package with its first job; the zkey is damaged on the storage after that (a
+    // put of the true bytes would repair it), before any prover has fetched it.
     const bad = await q.submit(await statement(0, tiny));
+    await writeFile(own.pathOf(zkey), "not a zkey");
+    const p = await prover("corrupt", { storage: own });
     const error = await errorOf(bad.receipt);
     expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
     expect((error as Error).message).toContain(zkey);
