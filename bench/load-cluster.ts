@@ -332,6 +332,8 @@ async function run(
   const provers: ProverProcess[] = [];
   let node: NodeProcess | undefined;
   let killer: NodeJS.Timeout | undefined;
+  // The kill run's clock of kills starts with the timed requests, not during the warm-up.
+  let startKiller: (() => void) | undefined;
   let killed = 0;
   let skipped = 0;
   try {
@@ -368,21 +370,23 @@ async function run(
         VERINFER_QUEUE_NAME: "bench",
       };
       if (kind === "kill") {
-        killer = setInterval(() => {
-          // The longest-running prover goes; a tick is skipped while the last victim's replacement is still
-          // starting (fewer than K up), so one prover is always proving.
-          const live = provers.filter((p) => !p.exited);
-          if (live.length < k) {
-            skipped++;
-            return;
-          }
-          const victim = live[0];
-          if (!victim) return;
-          peaks[victim.name] = peakRssMb(victim.pid);
-          killed++;
-          log(`  kill -9 ${victim.name} (pid ${victim.pid}); starting a replacement`);
-          void victim.kill9().then(spawnOne);
-        }, opts.killEveryMs);
+        startKiller = () => {
+          killer = setInterval(() => {
+            // The longest-running prover goes; a tick is skipped while the last victim's replacement is still
+            // starting (fewer than K up), so one prover is always proving.
+            const live = provers.filter((p) => !p.exited);
+            if (live.length < k) {
+              skipped++;
+              return;
+            }
+            const victim = live[0];
+            if (!victim) return;
+            peaks[victim.name] = peakRssMb(victim.pid);
+            killed++;
+            log(`  kill -9 ${victim.name} (pid ${victim.pid}); starting a replacement`);
+            void victim.kill9().then(spawnOne);
+          }, opts.killEveryMs);
+        };
       }
     }
     node = await startNode(
@@ -392,6 +396,7 @@ async function run(
     log(`${kind} K=${k} W=${opts.workersPerProver}: warming up…`);
     await warmUp(node.base, ctx.pkg, ctx.inputs, 2 * k * opts.workersPerProver);
     log(`${kind} K=${k}: ${opts.requests} requests, ${opts.concurrency} at a time…`);
+    startKiller?.();
     const result = await load(node.base, ctx.pkg, ctx.inputs, opts);
     if (killer) clearInterval(killer);
     const health = (await (await fetch(`${node.base}/health`)).json()) as { queue?: { redelivered: number } };
