@@ -88,6 +88,30 @@ describe("HeliaStorage against a hostile peer's chunk list", () => {
     }
   });
 
+  it("does not let a chunk list of blocks nobody sends spend the whole timeout", async () => {
+    const stalling = await createHeliaStorage({ directory: await tempDir(), chunkSize: CHUNK_SIZE });
+    const nowhere = Array.from({ length: 6 }, (_, i) => cidOf(pattern(CHUNK_SIZE, 101 + i)));
+    await answerWith(stalling, (cid) => ({
+      found: true,
+      record: { format: OBJECT_RECORD_FORMAT, cid, size: truth.length, chunks: nowhere },
+    }));
+    const fetcher = await createHeliaStorage({
+      directory: await tempDir(),
+      peers: [...stalling.multiaddrs, ...honest.multiaddrs],
+      fetchTimeoutMs: 8_000,
+      chunkSize: CHUNK_SIZE,
+    });
+    try {
+      const t0 = performance.now();
+      const got = await fetcher.get(cidOf(truth));
+      expect(Buffer.from(got).equals(Buffer.from(truth))).toBe(true);
+      expect(performance.now() - t0).toBeLessThan(8_000);
+    } finally {
+      await fetcher.close();
+      await stalling.close();
+    }
+  });
+
   it("with only a liar to ask, fails with ARTIFACT_CORRUPT naming what it sent", async () => {
     const fetcher = await createHeliaStorage({
       directory: await tempDir(),

@@ -448,7 +448,9 @@ export class HeliaStorage implements Storage {
           continue;
         }
         tried.add(key);
-        const result = await this.assemble(name, answer.record, signal, why);
+        // A list naming blocks nobody sends must not spend the whole timeout: the attempt ends once no block
+        // has arrived for a quarter of it, and the next peer's list is tried.
+        const result = await this.assemble(name, answer.record, signal, why, Math.max(1_000, this.fetchTimeoutMs / 4));
         if (result.bytes) {
           await atomicWrite(this.recordPath(name), JSON.stringify(answer.record));
           return result.bytes;
@@ -476,8 +478,9 @@ export class HeliaStorage implements Storage {
   private async assemble(
     name: string,
     record: ObjectRecord,
-    signal: AbortSignal,
+    outer: AbortSignal,
     why: () => string,
+    stallMs?: number,
   ): Promise<
     | { bytes: Uint8Array; corrupt?: undefined; reason?: undefined; meta?: undefined }
     | { bytes?: undefined; corrupt: boolean; reason: string; meta?: Record<string, unknown> }
@@ -501,27 +504,41 @@ export class HeliaStorage implements Storage {
       return { corrupt: true, reason: "its chunk list names a malformed CID" };
     }
     const held = await Promise.all(keys.map((k) => this.helia.blockstore.has(k)));
+    const stall = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const progress = () => {
+      if (stallMs === undefined) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => stall.abort(), stallMs);
+    };
+    const signal = stallMs === undefined ? outer : AbortSignal.any([outer, stall.signal]);
+    progress();
     const fetched = () => keys.filter((_, i) => !held[i]);
     let total = 0;
     let parts: Uint8Array[];
     try {
       parts = await mapLimit(keys, CHUNK_CONCURRENCY, async (key) => {
         const block = await this.helia.blockstore.get(key, { signal });
+        progress();
         total += block.byteLength;
         if (total > record.size) throw new Error(`its chunks hold more than the ${record.size} bytes listed`);
         return block;
       });
     } catch (cause) {
-      await this.forget(fetched());
-      if (cause instanceof Error && cause.message.startsWith("its chunks hold")) {
-        return { corrupt: true, reason: cause.message };
-      }
-      return {
-        corrupt: false,
-        reason: signal.aborted
+      const tooBig = cause instanceof Error && cause.message.startsWith("its chunks hold");
+      const reason = tooBig
+        ? (cause as Error).message
+        : outer.aborted
           ? `${why()} before its ${blockCids.length} block(s) arrived`
-          : "the blockstore could not supply its blocks",
-      };
+          : stall.signal.aborted
+            ? `no block of its chunk list arrived for ${stallMs} ms`
+            : "the blockstore could not supply its blocks";
+      // The other chunks still in flight stop here, before this attempt's blocks are forgotten.
+      stall.abort();
+      await this.forget(fetched());
+      return { corrupt: tooBig, reason };
+    } finally {
+      clearTimeout(timer);
     }
     const bytes = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
     const actual = sha256Of(bytes);
