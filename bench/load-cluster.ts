@@ -1,15 +1,16 @@
 /**
- * `npm run load:cluster [-- --json] [-- --requests 1000] [-- --concurrency 100] [-- --provers 1,2]
- *  [-- --max-depth 256] [-- --kill-every-s 20] [-- --runs pool,cluster,kill] [-- --deadline-s 900]
- *  [-- --lock-ms 10000] [-- --max-stalled 2]`
+ * `npm run load:cluster [-- --json] [-- --out report.json] [-- --requests 1000] [-- --concurrency 100]
+ *  [-- --provers 1,2] [-- --workers-per-prover 1] [-- --max-depth 256] [-- --kill-every-s 20]
+ *  [-- --runs pool,cluster,kill] [-- --deadline-s 900] [-- --lock-ms 10000] [-- --max-stalled 2]`
  *
  * A proof cluster on this machine, over loopback only: a redis-server of its own (free port, temp dir), K
- * prover processes (`verinfer prover`, one prover thread each) and one inference-node process
+ * prover processes (`verinfer prover`, `--workers-per-prover` W prover threads each: W = 1 stands for a
+ * one-core prover machine) and one inference-node process
  * (examples/inference-node with `VERINFER_REDIS_URL`), the demo model. The client (this process) fires
  * `--requests` POST /infer requests, `--concurrency` at a time, fetches every receipt back by its CID (the bytes
  * must hash to it) and verifies it with `verifyReceipt`.
  *
- * Runs, for each K of `--provers`: `pool` (the same node process with an in-process prover pool of K threads:
+ * Runs, for each K of `--provers`: `pool` (the same node process with an in-process prover pool of K×W threads:
  * the baseline on the same cores) and `cluster`; then `kill`: the cluster with the largest K while the oldest
  * prover is killed with SIGKILL every `--kill-every-s` and a new one started in its place (as a supervisor
  * would); a tick is skipped while fewer than K provers are up. Provers lock jobs for `--lock-ms` (stalled
@@ -17,11 +18,19 @@
  *
  * Reports per run: ok / rejected (429 OVERLOADED) / errors (typed) / lost (anything else: no answer, or a
  * receipt that does not verify) / verified, proofs/s, p50/p99 latency, peak RSS (VmHWM) of every process, the
- * load average; then the ratios cluster K=2 / K=1 and cluster / pool. Exit code 1 when any run lost a request.
+ * load average; then the ratios cluster K=2 / K=1 and cluster / pool, and the issue's targets (lost = 0, every
+ * receipt verified, K=2 ≥ 1.8× K=1, cluster ≥ 0.9× pool) each marked met or not. Exit code 1 when any run lost
+ * a request.
+ *
+ * The load generator stays off the provers' cores while it is timed: its clients only send requests and keep
+ * the answers; fetching every receipt back by CID and verifying it (a pairing check each) happens after the
+ * run's clock has stopped (`verifyS` reports how long it took). The inference node does verify every proof a
+ * prover returns before it answers (`verifyProofs`, on by default): that is part of the cluster's cost, and the
+ * pool baseline does not pay it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { setMaxListeners } from "node:events";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
@@ -38,6 +47,8 @@ import { freePort, type RedisServer, startRedisServer } from "../test/redis-serv
 export interface ClusterRunResult {
   run: "pool" | "cluster" | "kill";
   provers: number;
+  /** Prover threads: per prover process (cluster, kill), or in the node's own pool (pool: K×W). */
+  workers: number;
   requests: number;
   ok: number;
   rejected: number;
@@ -49,6 +60,8 @@ export interface ClusterRunResult {
   p99Ms: number;
   proveMsP50: number;
   wallS: number;
+  /** Fetching and verifying the receipts, after the timed window. */
+  verifyS: number;
   /** Peak resident memory (VmHWM) of each process, MB. */
   peakRssMb: Record<string, number>;
   /** Provers killed (kill run), and kill ticks skipped while a replacement was still starting. */
@@ -87,6 +100,8 @@ function options() {
       requests: { type: "string", default: "1000" },
       concurrency: { type: "string", default: "100" },
       provers: { type: "string", default: "1,2" },
+      "workers-per-prover": { type: "string", default: "1" },
+      out: { type: "string" },
       "max-depth": { type: "string", default: "256" },
       "kill-every-s": { type: "string", default: "20" },
       runs: { type: "string", default: "pool,cluster,kill" },
@@ -105,6 +120,8 @@ function options() {
     requests: int("requests", values.requests, 1),
     concurrency: int("concurrency", values.concurrency, 1),
     provers: values.provers.split(",").map((k) => int("provers", k, 1)),
+    workersPerProver: int("workers-per-prover", values["workers-per-prover"], 1),
+    out: values.out,
     maxDepth: int("max-depth", values["max-depth"], 1),
     killEveryMs: int("kill-every-s", values["kill-every-s"], 1) * 1000,
     runs: new Set(values.runs.split(",")),
@@ -238,6 +255,8 @@ async function load(base: string, pkg: ModelPackage, inputs: number[][], opts: O
   await Promise.all(Array.from({ length: Math.min(opts.concurrency, opts.requests) }, client));
   const wallS = (performance.now() - t0) / 1000;
   clearTimeout(timer);
+  // The clock has stopped: receipts are fetched and verified now, not while the provers are being timed.
+  const v0 = performance.now();
   let verified = 0;
   for (const o of outcomes.filter((x) => x.kind === "ok")) {
     const back = await fetch(`${base}/receipts/${o.cid}`);
@@ -253,6 +272,7 @@ async function load(base: string, pkg: ModelPackage, inputs: number[][], opts: O
       o.why = "receipt does not verify";
     }
   }
+  const verifyS = (performance.now() - v0) / 1000;
   const count = (kind: Outcome["kind"]) => outcomes.filter((o) => o.kind === kind).length;
   const ok = outcomes.filter((o) => o.kind === "ok");
   const whys = [...new Set(outcomes.filter((o) => o.kind !== "ok" && o.kind !== "rejected").map((o) => o.why))];
@@ -282,6 +302,7 @@ async function load(base: string, pkg: ModelPackage, inputs: number[][], opts: O
       ),
     ),
     wallS: round(wallS, 2),
+    verifyS: round(verifyS, 2),
     whys: whys.slice(0, 5),
   };
 }
@@ -311,12 +332,14 @@ async function run(
   const provers: ProverProcess[] = [];
   let node: NodeProcess | undefined;
   let killer: NodeJS.Timeout | undefined;
+  // The kill run's clock of kills starts with the timed requests, not during the warm-up.
+  let startKiller: (() => void) | undefined;
   let killed = 0;
   let skipped = 0;
   try {
     let env: Record<string, string>;
     if (kind === "pool") {
-      env = { VERINFER_WORKERS: String(k) };
+      env = { VERINFER_WORKERS: String(k * opts.workersPerProver) };
     } else {
       redis = await startRedisServer({ persistent: true });
       const storageDir = path.join(ctx.work, `objects-${kind}-${k}`);
@@ -330,7 +353,7 @@ async function run(
           cacheDir: path.join(ctx.work, `cache-${kind}-${k}-${name}`),
           queue: "bench",
           name,
-          workers: 1,
+          workers: opts.workersPerProver,
           lockDurationMs: opts.lockMs,
           stalledIntervalMs: Math.max(500, Math.round(opts.lockMs / 2)),
           maxStalled: opts.maxStalled,
@@ -347,30 +370,33 @@ async function run(
         VERINFER_QUEUE_NAME: "bench",
       };
       if (kind === "kill") {
-        killer = setInterval(() => {
-          // The longest-running prover goes; a tick is skipped while the last victim's replacement is still
-          // starting (fewer than K up), so one prover is always proving.
-          const live = provers.filter((p) => !p.exited);
-          if (live.length < k) {
-            skipped++;
-            return;
-          }
-          const victim = live[0];
-          if (!victim) return;
-          peaks[victim.name] = peakRssMb(victim.pid);
-          killed++;
-          log(`  kill -9 ${victim.name} (pid ${victim.pid}); starting a replacement`);
-          void victim.kill9().then(spawnOne);
-        }, opts.killEveryMs);
+        startKiller = () => {
+          killer = setInterval(() => {
+            // The longest-running prover goes; a tick is skipped while the last victim's replacement is still
+            // starting (fewer than K up), so one prover is always proving.
+            const live = provers.filter((p) => !p.exited);
+            if (live.length < k) {
+              skipped++;
+              return;
+            }
+            const victim = live[0];
+            if (!victim) return;
+            peaks[victim.name] = peakRssMb(victim.pid);
+            killed++;
+            log(`  kill -9 ${victim.name} (pid ${victim.pid}); starting a replacement`);
+            void victim.kill9().then(spawnOne);
+          }, opts.killEveryMs);
+        };
       }
     }
     node = await startNode(
       { ...env, ...(kind === "pool" ? {} : { VERINFER_WORKERS: "0" }), VERINFER_MAX_IN_FLIGHT: String(opts.maxDepth) },
       ctx.cacheDir,
     );
-    log(`${kind} K=${k}: warming up…`);
-    await warmUp(node.base, ctx.pkg, ctx.inputs, 2 * k);
+    log(`${kind} K=${k} W=${opts.workersPerProver}: warming up…`);
+    await warmUp(node.base, ctx.pkg, ctx.inputs, 2 * k * opts.workersPerProver);
     log(`${kind} K=${k}: ${opts.requests} requests, ${opts.concurrency} at a time…`);
+    startKiller?.();
     const result = await load(node.base, ctx.pkg, ctx.inputs, opts);
     if (killer) clearInterval(killer);
     const health = (await (await fetch(`${node.base}/health`)).json()) as { queue?: { redelivered: number } };
@@ -383,6 +409,7 @@ async function run(
     return {
       run: kind,
       provers: k,
+      workers: kind === "pool" ? k * opts.workersPerProver : opts.workersPerProver,
       requests: opts.requests,
       ...counts,
       peakRssMb: peaks,
@@ -401,6 +428,7 @@ async function run(
 }
 
 async function main(): Promise<void> {
+  const loadAvgBefore = round(os.loadavg()[0] as number, 2);
   const opts = options();
   const log = (m: string) => {
     if (!opts.json) console.error(m);
@@ -437,11 +465,44 @@ async function main(): Promise<void> {
     const p = find("pool", k);
     if (c && p) ratios[`clusterOverPoolK${k}`] = round(c / p, 2);
   }
-  const report = { results, ratios, cores: os.availableParallelism(), at: new Date().toISOString() };
+  const clusterRuns = results.filter((r) => r.run !== "pool");
+  const targets = {
+    lostZero: results.every((r) => r.lost === 0),
+    everyReceiptVerified: results.every((r) => r.verified === r.ok),
+    ...(ratios.clusterK2OverK1 === undefined ? {} : { k2AtLeast1_8xK1: ratios.clusterK2OverK1 >= 1.8 }),
+    ...(Object.keys(ratios).some((k) => k.startsWith("clusterOverPool"))
+      ? {
+          clusterAtLeast0_9xPool: Object.entries(ratios)
+            .filter(([k]) => k.startsWith("clusterOverPool"))
+            .every(([, v]) => v >= 0.9),
+        }
+      : {}),
+    killRunLostZero: clusterRuns.filter((r) => r.run === "kill").every((r) => r.lost === 0),
+  };
+  const report = {
+    config: {
+      requests: opts.requests,
+      concurrency: opts.concurrency,
+      provers: opts.provers,
+      workersPerProver: opts.workersPerProver,
+      maxDepth: opts.maxDepth,
+      killEveryS: opts.killEveryMs / 1000,
+      lockMs: opts.lockMs,
+      runs: [...opts.runs],
+    },
+    results,
+    ratios,
+    targets,
+    cores: os.availableParallelism(),
+    loadAvgBefore,
+    at: new Date().toISOString(),
+  };
+  if (opts.out) writeFileSync(opts.out, `${JSON.stringify(report, null, 2)}\n`);
   if (opts.json) console.log(JSON.stringify(report));
   else {
     console.table(results.map(({ peakRssMb: peaks, ...r }) => ({ ...r, peakRssMb: JSON.stringify(peaks) })));
     console.table([ratios]);
+    console.table([targets]);
   }
   process.exit(results.every((r) => r.lost === 0) ? 0 : 1);
 }

@@ -20,10 +20,12 @@ import {
   defaultStorage,
   FsStorage,
   getJson,
+  getModelPackage,
   loadReceipt,
   MemoryStorage,
   normalizeCid,
   putJson,
+  putModelPackage,
   sha256FromCid,
   sha256Hex,
   storeReceipt,
@@ -220,6 +222,32 @@ describe("CIDs", () => {
       const bytes = await pkg.artifact(name as keyof typeof pkg.manifest.artifacts);
       expect(cidFromSha256(ref.sha256)).toBe(await referenceCid(bytes));
     }
+  });
+});
+
+describe("model packages by manifest CID", () => {
+  it("refuse a manifest of another model than the one expected, before fetching any artifact", async () => {
+    const pkg = await demoPackage();
+    const storage = new MemoryStorage();
+    const { manifestCid } = await putModelPackage(storage, pkg);
+    const asked: string[] = [];
+    const counting: Storage = {
+      put: (bytes) => storage.put(bytes),
+      get: (cid) => {
+        asked.push(cid);
+        return storage.get(cid);
+      },
+      has: (cid) => storage.has(cid),
+      list: () => storage.list(),
+    };
+    const other = `0x${"ab".repeat(32)}`;
+    const error = await errorOf(getModelPackage(counting, manifestCid, { cacheDir: await tempDir(), modelId: other }));
+    expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
+    expect(asked).toEqual([manifestCid]);
+    const bad = await errorOf(getModelPackage(counting, manifestCid, { modelId: "0x12" }));
+    expect(isVerinferError(bad, "INVALID_INPUT")).toBe(true);
+    const same = await getModelPackage(counting, manifestCid, { cacheDir: await tempDir(), modelId: pkg.id });
+    expect(same.id).toBe(pkg.id);
   });
 });
 

@@ -1,4 +1,5 @@
-import { writeFile } from "node:fs/promises";
+import { readdir, writeFile } from "node:fs/promises";
+import { Queue } from "bullmq";
 import { Wallet } from "ethers";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,10 +7,11 @@ import type { Receipt } from "../src/attest/receipt.js";
 import { isVerinferError } from "../src/errors.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import { createProofQueue, type ProofQueue, type ProofQueueOptions } from "../src/queue/create-proof-queue.js";
-import { publishModelPackage } from "../src/queue/publish-model-package.js";
+import { proofJobId, queueJob } from "../src/queue/queue-job.js";
 import { type Prover, type StartProverOptions, startProver } from "../src/queue/start-prover.js";
 import { FsStorage } from "../src/storage/fs-storage.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
+import { putModelPackage } from "../src/storage/put-model-package.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
 import { demoPackage, demoSamples, errorOf, tempDirs, tinyCalibration, tinyPackage } from "./fixtures.js";
@@ -165,18 +167,45 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     const ownDir = await tempDir();
     const own = new FsStorage(ownDir);
     const tiny = await tinyPackage();
-    const { artifacts } = await publishModelPackage({ pkg: tiny, storage: own });
-    await writeFile(own.pathOf(artifacts.zkey), "not a zkey");
+    const zkey = tiny.manifest.artifacts.zkey.cid;
     const q = queue("corrupt", { storage: own, attempts: 2 });
-    const p = await prover("corrupt", { storage: own });
+    // The producer publishes the package with its first job; the zkey is damaged on the storage after that (a
+    // put of the true bytes would repair it), before any prover has fetched it.
     const bad = await q.submit(await statement(0, tiny));
+    await writeFile(own.pathOf(zkey), "not a zkey");
+    const p = await prover("corrupt", { storage: own });
     const error = await errorOf(bad.receipt);
     expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
-    expect((error as Error).message).toContain(artifacts.zkey);
+    expect((error as Error).message).toContain(zkey);
     expect((error as Error).message).toMatch(/hash to/);
     const next = await (await q.submit(await statement(6))).receipt;
     await expectValid(next);
     expect(p.stats).toMatchObject({ jobsFailed: 2, jobsCompleted: 1 });
+  });
+
+  it("fails a job whose manifest is of another model than the job's with ARTIFACT_CORRUPT, fetching nothing", async () => {
+    const tiny = await tinyPackage();
+    const { manifestCid } = await putModelPackage(storage, tiny);
+    const s = await statement(1);
+    const jobId = proofJobId({ modelId: pkg.id, inputCommitment: s.receipt.input.commitment, outputSalt: "7" });
+    const raw = new Queue("wrong-manifest", { connection: { host: "127.0.0.1", port: redis.port } });
+    const data = queueJob({
+      jobId,
+      modelId: pkg.id,
+      manifest: manifestCid,
+      secrets: { input: s.input.map(String), salts: { input: String(s.salts.input), output: "7" }, receipt: s.receipt },
+      key: undefined,
+    });
+    await raw.add("prove", data, { jobId, attempts: 1 });
+    await raw.close();
+    const q = queue("wrong-manifest");
+    const cacheDir = await tempDir();
+    await prover("wrong-manifest", { cacheDir });
+    const error = await errorOf((await q.get(jobId)).receipt);
+    expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
+    expect((error as Error).message).toContain(`is of model ${tiny.id}, not ${pkg.id}`);
+    // The manifest was refused before any of the other model's artifacts came into the prover's cache.
+    expect(await readdir(cacheDir)).toEqual([]);
   });
 
   it("redelivers the job of a prover process killed with SIGKILL to another prover, losing nothing", async () => {

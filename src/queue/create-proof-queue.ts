@@ -8,9 +8,9 @@ import { zkReceiptOf } from "../prove-receipt.js";
 import { resolveCacheDir } from "../storage/cache-dir.js";
 import { ModelPackage } from "../storage/model-package.js";
 import type { Storage } from "../storage/storage.js";
-import { fetchModelPackage } from "./fetch-model-package.js";
+import { JobAdmission } from "./job-admission.js";
+import { fetchJobPackage, publishOnce } from "./job-package.js";
 import { type LatencySummary, LatencyWindow } from "./latency-window.js";
-import { publishModelPackage } from "./publish-model-package.js";
 import {
   DEFAULT_QUEUE_NAME,
   decodeFailure,
@@ -31,12 +31,12 @@ export interface ProofQueueOptions {
   name?: string;
   /**
    * Jobs that may wait for a prover (waiting, delayed for a retry), counted in Redis across every producer; past
-   * it `submit` refuses at once with `OVERLOADED`. Concurrent submissions may pass the count by as many as are
-   * in flight at once. Default 1,000.
+   * it `submit` refuses at once with `OVERLOADED`. Admission is atomic in Redis (a reservation taken by a Lua
+   * script), so concurrent producers never pass it together. Default 1,000.
    */
   maxDepth?: number;
   /**
-   * Where model packages are published for the provers (`publishModelPackage`); jobs then name the manifest's
+   * Where model packages are published for the provers (`putModelPackage`, once per package and storage); jobs then name the manifest's
    * CID. Without it, jobs name only the model id and provers must already have the model in their cache.
    */
   storage?: Storage;
@@ -161,6 +161,7 @@ class BullProofQueue implements ProofQueue {
   readonly name: string;
   private readonly queue: Queue;
   private readonly events: QueueEvents;
+  private readonly admission: JobAdmission;
   private readonly connections: Redis[];
   private readonly key: Buffer | undefined;
   private readonly maxDepth: number;
@@ -212,6 +213,7 @@ class BullProofQueue implements ProofQueue {
     this.connections = [connectRedis(redis, "verinfer-queue"), connectRedis(redis, "verinfer-queue-events")];
     this.queue = new Queue(this.name, { connection: this.connections[0] as Redis });
     this.events = new QueueEvents(this.name, { connection: this.connections[1] as Redis });
+    this.admission = new JobAdmission(this.queue, this.connections[0] as Redis);
     // Connection errors (Redis restarting) come as "error" events; ioredis reconnects on its own. Unheard, an
     // "error" event would throw.
     this.queue.on("error", () => undefined);
@@ -293,16 +295,8 @@ class BullProofQueue implements ProofQueue {
       }
       return;
     }
-    const counts = await this.queue.getJobCounts("waiting", "prioritized", "delayed");
-    const depth = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
-    if (depth >= this.maxDepth) {
-      this.counts.rejected++;
-      throw new VerinferError("OVERLOADED", "the proof queue is full", {
-        details: `${depth} job(s) wait for a prover (maxDepth ${this.maxDepth})`,
-        meta: { reason: "full", depth, maxDepth: this.maxDepth },
-      });
-    }
-    const manifest = this.storage ? (await publishModelPackage({ pkg, storage: this.storage })).manifest : undefined;
+    // Published before a place is taken: a slow upload must not hold a place (or outlast its reservation).
+    const manifest = this.storage ? await publishOnce(this.storage, pkg) : undefined;
     const data = queueJob({
       jobId,
       modelId: pkg.id,
@@ -310,7 +304,21 @@ class BullProofQueue implements ProofQueue {
       secrets: { input: input.map(String), salts, receipt },
       key: this.key,
     });
-    await this.queue.add("prove", data, { ...this.jobOptions, jobId });
+    // Counting and adding in two steps would let concurrent producers all see room: the place is reserved
+    // atomically in Redis first (see job-admission.ts), and released once the job is in BullMQ's own states.
+    const { reservation, depth } = await this.admission.reserve(this.maxDepth);
+    if (reservation === undefined) {
+      this.counts.rejected++;
+      throw new VerinferError("OVERLOADED", "the proof queue is full", {
+        details: `${depth} job(s) wait for a prover or are being added (maxDepth ${this.maxDepth})`,
+        meta: { reason: "full", depth, maxDepth: this.maxDepth },
+      });
+    }
+    try {
+      await this.queue.add("prove", data, { ...this.jobOptions, jobId });
+    } finally {
+      await this.admission.release(reservation).catch(() => undefined);
+    }
     this.counts.submitted++;
   }
 
@@ -492,7 +500,7 @@ class BullProofQueue implements ProofQueue {
         details: "pass { pkg } to queue.get, or give the queue the storage its jobs' packages are in",
       });
     }
-    const pkg = await fetchModelPackage({
+    const pkg = await fetchJobPackage({
       storage: this.storage,
       manifest,
       modelId,

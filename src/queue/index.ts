@@ -1,7 +1,7 @@
 /**
  * verinfer/queue — proof jobs past one machine: inference nodes submit to a BullMQ queue on Redis
  * (`createProofQueue`), prover processes take them (`startProver`, `verinfer prover`) and fetch model packages
- * by CID from a `Storage`.
+ * by CID from a `Storage` (put there with `putModelPackage`, fetched with `getModelPackage`, from verinfer/storage).
  *
  * @packageDocumentation
  */
@@ -13,13 +13,7 @@ export {
   type ProofQueueStats,
   type SubmitProofParams,
 } from "./create-proof-queue.js";
-export { type FetchModelPackageParams, fetchModelPackage } from "./fetch-model-package.js";
 export type { LatencySummary } from "./latency-window.js";
-export {
-  type PublishedModelPackage,
-  type PublishModelPackageParams,
-  publishModelPackage,
-} from "./publish-model-package.js";
 export {
   DEFAULT_QUEUE_NAME,
   type ProofResult,

@@ -7,7 +7,7 @@ import { resolveCacheDir } from "../storage/cache-dir.js";
 import { defaultStorage } from "../storage/fs-storage.js";
 import { loadModelPackage, type ModelPackage } from "../storage/model-package.js";
 import type { Storage } from "../storage/storage.js";
-import { fetchModelPackage } from "./fetch-model-package.js";
+import { fetchJobPackage } from "./job-package.js";
 import {
   DEFAULT_QUEUE_NAME,
   encodeFailure,
@@ -130,7 +130,7 @@ export async function startProver(options: StartProverOptions): Promise<Prover> 
     let pkg = packages.get(cacheKey);
     if (!pkg) {
       pkg = data.manifest
-        ? fetchModelPackage({ storage, manifest: data.manifest, modelId: data.modelId, cacheDir })
+        ? fetchJobPackage({ storage, manifest: data.manifest, modelId: data.modelId, cacheDir })
         : loadModelPackage(data.modelId, { cacheDir });
       packages.set(cacheKey, pkg);
       pkg.catch(() => packages.delete(cacheKey));

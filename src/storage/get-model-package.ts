@@ -21,11 +21,19 @@ export interface GetModelPackageOptions {
    * affected: audit records are per manifest.
    */
   index?: boolean;
+  /**
+   * The model id the caller expects (e.g. the one a proof job names): a manifest of another model is
+   * `ARTIFACT_CORRUPT` before any artifact is fetched. The id the manifest states is then recomputed from the
+   * artifacts as always, so a package that loads is this model.
+   */
+  modelId?: string;
   /** Gives up (`ARTIFACT_MISSING`) when it fires, e.g. `AbortSignal.timeout(60_000)`. */
   signal?: AbortSignal;
   /** Called after each artifact is in the local cache. */
   onArtifact?: (event: { name: ArtifactName | "manifest"; cid: string; size: number; fetched: boolean }) => void;
 }
+
+const MODEL_ID = /^0x[0-9a-f]{64}$/;
 
 async function fetchManifest(storage: Storage, cid: string, signal: AbortSignal | undefined): Promise<ModelManifest> {
   const bytes = await storage.get(cid, signal ? { signal } : {});
@@ -56,7 +64,7 @@ async function fetchManifest(storage: Storage, cid: string, signal: AbortSignal 
  *
  * @throws VerinferError `INVALID_INPUT` (neither a CID nor a model id); `ARTIFACT_MISSING` when the manifest
  *   or an artifact is not on the storage (or `signal` fired first); `ARTIFACT_CORRUPT`, with the reason in
- *   `details`, when an object is not a manifest, an artifact's bytes differ from the manifest's hash or size, or
+ *   `details`, when an object is not a manifest, the manifest is not of `options.modelId`, an artifact's bytes differ from the manifest's hash or size, or
  *   the artifacts do not have the identity the manifest states.
  * @example
  * ```ts
@@ -71,9 +79,23 @@ export async function getModelPackage(
   options: GetModelPackageOptions = {},
 ): Promise<ModelPackage> {
   const cacheDir = resolveCacheDir(options.cacheDir);
-  if (typeof ref === "string" && /^0x[0-9a-f]{64}$/.test(ref)) return loadModelPackage(ref, { cacheDir });
+  if (options.modelId !== undefined && !MODEL_ID.test(String(options.modelId))) {
+    throw new VerinferError("INVALID_INPUT", "options.modelId is not a model id (0x and 64 hex digits)");
+  }
+  if (typeof ref === "string" && MODEL_ID.test(ref)) {
+    if (options.modelId !== undefined && ref !== options.modelId) {
+      throw new VerinferError("INVALID_INPUT", `asked for model ${ref} and expected ${options.modelId}`);
+    }
+    return loadModelPackage(ref, { cacheDir });
+  }
   const cid = normalizeCid(ref);
   const manifest = await fetchManifest(storage, cid, options.signal);
+  if (options.modelId !== undefined && manifest.id !== options.modelId) {
+    throw new VerinferError("ARTIFACT_CORRUPT", `manifest ${cid} is of model ${manifest.id}, not ${options.modelId}`, {
+      details: "the CID names another model's package than the one asked for",
+      meta: { manifest: cid, expected: options.modelId, actual: manifest.id },
+    });
+  }
   options.onArtifact?.({ name: "manifest", cid, size: 0, fetched: true });
   const local = new ArtifactStore(cacheDir);
   const names = [...VERIFIER_ARTIFACTS, ...(options.proving === false ? [] : PROVER_ARTIFACTS)];

@@ -76,6 +76,9 @@ export const LOCATE_PROTOCOL = "/verinfer/locate/1.0.0";
 /** Format tag of an object record (what a node knows about one stored object). */
 export const OBJECT_RECORD_FORMAT = "verinfer/ipfs-object@1";
 
+/** How many distinct chunk lists (from different peers) one `get` tries before it gives up. */
+export const MAX_LOCATE_ATTEMPTS = 4;
+
 /** How many chunks one `get` fetches at once. */
 const CHUNK_CONCURRENCY = 8;
 
@@ -160,6 +163,10 @@ function missing(cid: string, details: string, cause?: unknown): VerinferError {
     details,
     ...(cause === undefined ? {} : { cause }),
   });
+}
+
+function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 200);
 }
 
 function sha256Of(bytes: Uint8Array): Buffer {
@@ -391,9 +398,13 @@ export class HeliaStorage implements Storage {
    * The object's bytes: from this node's blockstore, else from connected peers (record on the locate protocol,
    * blocks over bitswap), then kept here. The whole object is hashed against `cid` before it is returned.
    *
+   * A peer's record is a hint: one whose chunks do not assemble to bytes that hash to `cid` (a hostile or broken
+   * peer) is discarded with its blocks, and the next peer's record is tried — at most
+   * {@link MAX_LOCATE_ATTEMPTS} distinct records, each no larger than `maxObjectSize`, all within the timeout.
+   *
    * @throws VerinferError `INVALID_INPUT` (malformed CID); `ARTIFACT_MISSING` when no peer holds the object, or
-   *   none supplied it before the timeout or `signal` fired; `ARTIFACT_CORRUPT` when the bytes (stored here or
-   *   assembled from a peer's chunk list) do not hash to the CID, with the reason in `details`.
+   *   none supplied it before the timeout or `signal` fired; `ARTIFACT_CORRUPT` when the bytes stored here, or
+   *   every chunk list the peers sent, do not hash to the CID. `details` gives the reason for each peer tried.
    */
   async get(cid: string, options: StorageGetOptions = {}): Promise<Uint8Array> {
     const parsed = parseCid(cid);
@@ -402,53 +413,161 @@ export class HeliaStorage implements Storage {
     const timeout = AbortSignal.timeout(this.fetchTimeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const why = () => (timeout.aborted ? `${this.fetchTimeoutMs} ms passed` : "the caller's signal fired");
-    let record = await this.readRecord(name);
-    let source = "this node";
-    if (!record) {
-      record = await this.locate(name, signal).catch((cause: unknown) => {
-        if (cause instanceof VerinferError) throw cause;
-        throw missing(name, `${why()} while asking peers for it`, cause);
-      });
-      source = "a peer's chunk list";
-    }
-    if (record.size > this.maxObjectSize) {
-      throw missing(name, `it is ${record.size} bytes, over this node's maxObjectSize (${this.maxObjectSize})`);
-    }
-    const blockCids = record.chunks ?? [name];
-    let parts: Uint8Array[];
-    try {
-      parts = await mapLimit(blockCids, CHUNK_CONCURRENCY, async (blockCid) =>
-        this.helia.blockstore.get(parseCid(blockCid) as never, { signal }),
-      );
-    } catch (cause) {
-      if (cause instanceof VerinferError && cause.code === "INVALID_INPUT") {
-        throw new VerinferError("ARTIFACT_CORRUPT", `object ${name}: its chunk list names a malformed CID`, {
-          cause,
-          details: `from ${source}`,
+    const local = await this.readRecord(name);
+    if (local) {
+      const result = await this.assemble(name, local, signal, why);
+      if (result.bytes) return result.bytes;
+      if (result.corrupt) {
+        throw new VerinferError("ARTIFACT_CORRUPT", `object ${name} is corrupted`, {
+          details: `assembled from this node: ${result.reason}`,
+          ...(result.meta ? { meta: result.meta } : {}),
         });
       }
-      const details = signal.aborted
-        ? `${why()} before its ${blockCids.length} block(s) arrived`
-        : "the blockstore could not supply its blocks";
-      throw missing(name, details, cause);
+      throw missing(name, result.reason);
+    }
+    if (this.helia.libp2p.getPeers().length === 0) {
+      throw missing(name, "this node holds no copy and is connected to no peer");
+    }
+    const reasons: string[] = [];
+    let corrupt = false;
+    const tried = new Set<string>();
+    const answers = this.locate(name, signal);
+    try {
+      for await (const answer of answers) {
+        if ("error" in answer) {
+          reasons.push(`${answer.peer}: ${answer.error}`);
+          continue;
+        }
+        const key = JSON.stringify([answer.record.size, answer.record.chunks ?? null]);
+        if (tried.has(key)) {
+          reasons.push(`${answer.peer}: sent a chunk list already tried`);
+          continue;
+        }
+        if (tried.size >= MAX_LOCATE_ATTEMPTS) {
+          reasons.push(`${answer.peer}: not tried (${MAX_LOCATE_ATTEMPTS} chunk lists tried already)`);
+          continue;
+        }
+        tried.add(key);
+        // A list naming blocks nobody sends must not spend the whole timeout: the attempt ends once no block
+        // has arrived for a quarter of it, and the next peer's list is tried.
+        const result = await this.assemble(name, answer.record, signal, why, Math.max(1_000, this.fetchTimeoutMs / 4));
+        if (result.bytes) {
+          await atomicWrite(this.recordPath(name), JSON.stringify(answer.record));
+          return result.bytes;
+        }
+        corrupt ||= result.corrupt;
+        reasons.push(`${answer.peer}: ${result.reason}`);
+        if (signal.aborted) break;
+      }
+    } finally {
+      await answers.return(undefined);
+    }
+    const details = `${reasons.length > 0 ? reasons.join("; ") : "no peer answered"}${signal.aborted ? ` (${why()})` : ""}`;
+    if (corrupt) {
+      throw new VerinferError("ARTIFACT_CORRUPT", `object ${name}: every chunk list the peers sent is wrong`, {
+        details,
+      });
+    }
+    throw missing(name, details);
+  }
+
+  /**
+   * Fetches the blocks a record names and checks the assembled bytes against the CID. Blocks fetched for a
+   * record that fails are deleted again (blocks this node held before are kept).
+   */
+  private async assemble(
+    name: string,
+    record: ObjectRecord,
+    outer: AbortSignal,
+    why: () => string,
+    stallMs?: number,
+  ): Promise<
+    | { bytes: Uint8Array; corrupt?: undefined; reason?: undefined; meta?: undefined }
+    | { bytes?: undefined; corrupt: boolean; reason: string; meta?: Record<string, unknown> }
+  > {
+    if (record.size > this.maxObjectSize) {
+      return {
+        corrupt: false,
+        reason: `it is listed at ${record.size} bytes, over this node's maxObjectSize (${this.maxObjectSize})`,
+      };
+    }
+    const blockCids = record.chunks ?? [name];
+    // A chunk is at least 64 KiB (the smallest chunkSize) except the last: more chunks than that is not a list
+    // of this object, and would only make this node fetch more blocks.
+    if (blockCids.length > Math.max(1, Math.ceil(record.size / (64 * 1024)))) {
+      return { corrupt: true, reason: `its chunk list has ${blockCids.length} chunks for ${record.size} bytes` };
+    }
+    let keys: never[];
+    try {
+      keys = blockCids.map((c) => parseCid(c) as never);
+    } catch {
+      return { corrupt: true, reason: "its chunk list names a malformed CID" };
+    }
+    const held = await Promise.all(keys.map((k) => this.helia.blockstore.has(k)));
+    const stall = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const progress = () => {
+      if (stallMs === undefined) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => stall.abort(), stallMs);
+    };
+    const signal = stallMs === undefined ? outer : AbortSignal.any([outer, stall.signal]);
+    progress();
+    const fetched = () => keys.filter((_, i) => !held[i]);
+    let total = 0;
+    let parts: Uint8Array[];
+    try {
+      parts = await mapLimit(keys, CHUNK_CONCURRENCY, async (key) => {
+        const block = await this.helia.blockstore.get(key, { signal });
+        progress();
+        total += block.byteLength;
+        if (total > record.size) throw new Error(`its chunks hold more than the ${record.size} bytes listed`);
+        return block;
+      });
+    } catch (cause) {
+      const tooBig = cause instanceof Error && cause.message.startsWith("its chunks hold");
+      const reason = tooBig
+        ? (cause as Error).message
+        : outer.aborted
+          ? `${why()} before its ${blockCids.length} block(s) arrived`
+          : stall.signal.aborted
+            ? `no block of its chunk list arrived for ${stallMs} ms`
+            : "the blockstore could not supply its blocks";
+      // The other chunks still in flight stop here, before this attempt's blocks are forgotten.
+      stall.abort();
+      await this.forget(fetched());
+      return { corrupt: tooBig, reason };
+    } finally {
+      clearTimeout(timer);
     }
     const bytes = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
     const actual = sha256Of(bytes);
-    if (!actual.equals(parsed.multihash.digest) || bytes.byteLength !== record.size) {
-      throw new VerinferError("ARTIFACT_CORRUPT", `object ${name} is corrupted`, {
-        details: `assembled from ${source}: ${bytes.byteLength} bytes (expected ${record.size}) that hash to ${cidOf(bytes)}`,
+    if (!actual.equals(parseCid(name).multihash.digest) || bytes.byteLength !== record.size) {
+      await this.forget(fetched());
+      return {
+        corrupt: true,
+        reason: `${bytes.byteLength} bytes (expected ${record.size}) that hash to ${cidOf(bytes)}`,
         meta: { expected: name, actual: cidOf(bytes), size: bytes.byteLength },
-      });
+      };
     }
-    if (source !== "this node") await atomicWrite(this.recordPath(name), JSON.stringify(record));
-    return Uint8Array.from(bytes);
+    return { bytes: Uint8Array.from(bytes) };
   }
 
-  /** Asks every connected peer for the object's record; the first that has it answers. */
-  private async locate(cid: string, signal: AbortSignal): Promise<ObjectRecord> {
+  /** Deletes blocks fetched for a chunk list that proved wrong. */
+  private async forget(keys: never[]): Promise<void> {
+    await Promise.all(keys.map((k) => this.helia.blockstore.delete(k).catch(() => undefined)));
+  }
+
+  /**
+   * Asks every connected peer for the object's record, and yields each answer as it arrives: a record, or why
+   * the peer gave none. Ends when every peer has answered or `signal` fires.
+   */
+  private async *locate(
+    cid: string,
+    signal: AbortSignal,
+  ): AsyncGenerator<{ peer: string; record: ObjectRecord } | { peer: string; error: string }> {
     const peers = this.helia.libp2p.getPeers();
-    if (peers.length === 0) throw missing(cid, "this node holds no copy and is connected to no peer");
-    const asks = peers.map(async (peer) => {
+    const ask = async (peer: (typeof peers)[number]): Promise<ObjectRecord> => {
       const stream = await this.helia.libp2p.dialProtocol(peer, LOCATE_PROTOCOL, { signal });
       try {
         const lp = this.ipfs.lpStream(stream, { maxDataLength: 16 * 1024 * 1024 });
@@ -457,18 +576,36 @@ export class HeliaStorage implements Storage {
           JSON.parse(new TextDecoder().decode((await lp.read({ signal })).subarray())),
         );
         await stream.close({ signal });
-        if (!answer.found || answer.record.cid !== cid) throw new Error("peer does not hold it");
+        if (!answer.found) throw new Error("does not hold it");
+        if (answer.record.cid !== cid) throw new Error("answered with another object's record");
         return answer.record;
       } catch (error) {
         stream.abort(error instanceof Error ? error : new Error(String(error)));
         throw error;
       }
+    };
+    const pending = new Map(
+      peers.map((peer, i) => {
+        const settled = ask(peer).then(
+          (record) => ({ i, peer: peer.toString(), record }),
+          (error: unknown) => ({
+            i,
+            peer: peer.toString(),
+            error: error instanceof z.ZodError ? "sent a malformed answer" : errorText(error),
+          }),
+        );
+        return [i, settled] as const;
+      }),
+    );
+    const aborted = new Promise<undefined>((resolve) => {
+      if (signal.aborted) resolve(undefined);
+      signal.addEventListener("abort", () => resolve(undefined), { once: true });
     });
-    try {
-      return await Promise.any(asks);
-    } catch (cause) {
-      if (signal.aborted) throw cause;
-      throw missing(cid, `none of the ${peers.length} connected peer(s) holds it`, cause);
+    while (pending.size > 0) {
+      const next = await Promise.race([...pending.values(), aborted]);
+      if (next === undefined) return;
+      pending.delete(next.i);
+      yield "record" in next ? { peer: next.peer, record: next.record } : { peer: next.peer, error: next.error };
     }
   }
 
