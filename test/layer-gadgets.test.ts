@@ -5,13 +5,23 @@
 import { rm } from "node:fs/promises";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { modelCommitment } from "../src/attest/model-commitment.js";
+import { generateCircuit } from "../src/circuits/codegen.js";
+import { fromField } from "../src/field.js";
+import { integerForward } from "../src/models/integer-forward.js";
 import { argmaxBits, argmaxForward } from "../src/models/layers/argmax.js";
+import type { Network } from "../src/models/network.js";
+import { quantizeNetwork } from "../src/models/quantize.js";
 import {
   bitsOf,
+  calculateWitness,
   checkR1cs,
   compileTestCircuit,
+  compileWithSymbols,
+  constraintsByWire,
   snarkjsCheck,
   type TestCircuit,
+  violatedConstraints,
   witnessCalculator,
 } from "./r1cs-check.js";
 
@@ -160,5 +170,98 @@ describe("ArgMax(n, B)", () => {
         );
       }
     }
+  });
+});
+
+// Max pooling as codegen writes it (inline, see src/circuits/layer-templates.ts maxPool2d): a generated circuit of
+// conv 1×1 → max pool 2×2 → dense, whose window values are conv accumulators (linear combinations, no signals).
+describe("max pooling in a generated circuit (inline MaxOf)", () => {
+  const net: Network = {
+    inputShape: [2, 2, 1],
+    inputSize: 4,
+    layers: [
+      {
+        kind: "conv2d",
+        name: "c",
+        filters: 1,
+        kernelSize: [1, 1],
+        strides: [1, 1],
+        padding: "valid",
+        activation: "linear",
+        kernel: [[[[0.75]]]],
+        bias: [0.125],
+      },
+      { kind: "maxPool2d", name: "p", poolSize: [2, 2], strides: [2, 2], padding: "valid" },
+      { kind: "reshape", name: "f", shape: [1] },
+      { name: "d", units: 1, activation: "linear", kernel: [[1.5]], bias: [0] },
+    ],
+  };
+  const qnet = quantizeNetwork(net, { calibration: [[0, 0.25, 0.5, 1]] });
+  const pool = qnet.layers[1];
+  let circuit: TestCircuit;
+
+  beforeAll(async () => {
+    circuit = await compileWithSymbols(
+      generateCircuit({ network: qnet, modelCommitment: await modelCommitment(qnet) }),
+    );
+  });
+  afterAll(async () => {
+    await rm(circuit.workDir, { recursive: true, force: true });
+  });
+
+  /** The honest witness of quantized input x, the window's accumulators and its maximum. */
+  async function honest(x: bigint[]) {
+    const w = await calculateWitness(circuit.wasm, { in: x, inputSalt: 5n, outputSalt: 7n });
+    const acc = integerForward(qnet, x).layerOutputs[0] as bigint[];
+    return { w, acc, max: (integerForward(qnet, x).layerOutputs[1] as bigint[])[0] as bigint };
+  }
+
+  /** The constraints of the max pooling itself: those that reference its bit or running-maximum wires. */
+  function poolConstraints(): Set<number> {
+    const byWire = constraintsByWire(circuit.r1csParsed);
+    const out = new Set<number>();
+    for (const [name, wire] of circuit.wires) {
+      if (/^main\.layer0\.(mb|md)\[/.test(name)) for (const c of byWire[wire] ?? []) out.add(c);
+    }
+    return out;
+  }
+
+  it("is a max pooling of conv accumulators, whose honest witnesses satisfy the R1CS", async () => {
+    expect(pool?.kind).toBe("maxPool2d");
+    expect(qnet.layers[0]?.kind).toBe("conv2d");
+    for (const x of [
+      [0n, 1n, 2n, 3n],
+      [3n, 2n, 1n, 0n],
+      [qnet.input.hi, qnet.input.lo, qnet.input.hi, qnet.input.lo],
+    ]) {
+      const { w, max } = await honest(x);
+      expect(checkR1cs(circuit.r1csParsed, w).ok).toBe(true);
+      expect(fromField(w[circuit.wire("main.layer0.out[0]")] as bigint)).toBe(max);
+    }
+  });
+
+  it("rejects any other maximum: alone, or with the last step's sign bit flipped and the output following it", async () => {
+    const own = poolConstraints();
+    const B = (pool as { diffBits: number }).diffBits;
+    const x = [qnet.input.lo + 3n, qnet.input.lo + 9n, qnet.input.lo + 1n, qnet.input.lo + 5n];
+    const { w, acc, max } = await honest(x);
+    let tried = 0;
+    for (const claim of [...acc, max + 1n, max - 1n].filter((v) => v !== max)) {
+      const alone = circuit.overwrite(w, { "main.layer0.out[0]": claim });
+      expect(violatedConstraints(circuit.r1csParsed, alone, own).length, `claims ${claim}`).toBeGreaterThan(0);
+      tried++;
+    }
+    // The last step compares a_3 with the running maximum m of a_0..a_2: flip its sign bit (bits recomputed from
+    // e = a_3 - m + 2^(B-1) with the top bit flipped) and let the output follow the flipped choice.
+    const m = acc.slice(0, 3).reduce((a, b) => (b > a ? b : a));
+    const a3 = acc[3] as bigint;
+    const e = a3 - m + (1n << BigInt(B - 1));
+    const flipped = e ^ (1n << BigInt(B - 1));
+    const bits = bitsOf(flipped, B);
+    const forged: Record<string, bigint> = { "main.layer0.out[0]": a3 >= m ? m : a3 };
+    for (let b = 1; b < B; b++) forged[`main.layer0.mb[0][2][${b - 1}]`] = bits[b] as bigint;
+    const m2 = circuit.overwrite(w, forged);
+    expect(violatedConstraints(circuit.r1csParsed, m2, own).length).toBeGreaterThan(0);
+    expect(tried).toBeGreaterThan(2);
   });
 });

@@ -119,9 +119,46 @@ ${poolLoops(
 function maxPool2d(l: QuantizedMaxPool2d, src: string): string {
   const k = l.poolSize[0] * l.poolSize[1];
   if (k === 1) return `    // 1x1 max pooling: a selection\n${poolLoops(l, "", `out[j] <== ${src}[i];`, "")}`;
-  return `    // max pooling: MaxOf(${k}, ${l.diffBits}) per window
-    component mx[${layerOutputSize(l)}];
-${poolLoops(l, `mx[j] = MaxOf(${k}, ${l.diffBits});`, `mx[j].in[py * ${l.poolSize[1]} + px] <== ${src}[i];`, "out[j] <== mx[j].out;")}`;
+  const B = l.diffBits;
+  const nOut = layerOutputSize(l);
+  // MaxOf(k, B) of circuits/verinfer.circom, inline for the reason rescaleInline gives: a running maximum
+  // m_i = m_(i-1) + relu(a_i - m_(i-1)), where relu comes from the bits of e = a_i - m_(i-1) + 2^(B-1). Bits 1..B-1
+  // are signals and bit 0 is what e leaves, each proven boolean, so e lies in [0, 2^B) and the top bit is
+  // [a_i >= m_(i-1)]. The running maximum stays a linear combination (m + d, d a signal) and the last step's
+  // product writes the output, so no linear constraint remains: (k - 1)(B + 1) constraints, as MaxOf's after --O2.
+  const step = (last: boolean) =>
+    last
+      ? `out[j] <== best + (t[st] - best) * mb[j][st - 1][${B - 2}];`
+      : `md[j][st - 1] <== (t[st] - best) * mb[j][st - 1][${B - 2}];
+                        best = best + md[j][st - 1];`;
+  const body =
+    k > 2
+      ? `if (st < ${k - 1}) {
+                        ${step(false)}
+                    } else {
+                        ${step(true)}
+                    }`
+      : step(true);
+  return `    // max pooling, inline: MaxOf(${k}, ${B}) per window
+    signal mb[${nOut}][${k - 1}][${B - 1}];${k > 2 ? `\n    signal md[${nOut}][${k - 2}];` : ""}
+${poolLoops(
+  l,
+  `var t[${k}];\n                var n = 0;`,
+  `t[n] = ${src}[i];\n                        n++;`,
+  `var best = t[0];
+                for (var st = 1; st < ${k}; st++) {
+                    var e = t[st] - best + ${1n << BigInt(B - 1)};
+                    var u = 0;
+                    for (var b = 1; b < ${B}; b++) {
+                        mb[j][st - 1][b - 1] <-- (e >> b) & 1;
+                        mb[j][st - 1][b - 1] * (mb[j][st - 1][b - 1] - 1) === 0;
+                        u += mb[j][st - 1][b - 1] * 2 ** b;
+                    }
+                    var u0 = e - u;
+                    u0 * (u0 - 1) === 0;
+                    ${body}
+                }`,
+)}`;
 }
 
 /** The gadget of a rescale's activation, with its template arguments after (shift, qBits[j]). */
