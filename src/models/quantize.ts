@@ -173,14 +173,11 @@ class Quantizer {
     this.pending = undefined;
     const s = this.scale;
     if (s.rescaled) {
-      const unchanged = this.lo.every(
-        (v, j) =>
-          activationForward({ ...step, outFracBits: s.fracBits }, v) === v &&
-          activationForward({ ...step, outFracBits: s.fracBits }, this.hi[j] as bigint) === this.hi[j],
-      );
       // relu, relu6 and leakyRelu are each the identity on one interval ([0, ∞), [0, ceiling], [0, ∞)): when they
       // keep both ends of a unit's bounds they keep every value between, and nothing needs proving.
-      if (step.activation === "linear" || unchanged) return;
+      const op = { ...step, outFracBits: s.fracBits };
+      const keeps = (v: bigint) => activationForward(op, v) === v;
+      if (step.activation === "linear" || this.lo.every((v, j) => keeps(v) && keeps(this.hi[j] as bigint))) return;
       this.emitRescale(name, step, 1n, 0, s.fracBits);
       return;
     }
