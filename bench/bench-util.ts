@@ -1,4 +1,6 @@
 /** Helpers shared by the benchmarks. */
+import { performance } from "node:perf_hooks";
+import type { ProgressEvent } from "../src/progress.js";
 
 /** The median of a non-empty list (mean of the two middle values for an even count). */
 export function median(xs: readonly number[]): number {
@@ -11,4 +13,38 @@ export function median(xs: readonly number[]): number {
 export function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** When each progress stage was first and last reported (`performance.now()`), for splitting a compile's time. */
+export interface StageMarks {
+  first: Partial<Record<ProgressEvent["stage"], number>>;
+  last: Partial<Record<ProgressEvent["stage"], number>>;
+  onProgress: (e: ProgressEvent) => void;
+}
+
+export function stageMarks(): StageMarks {
+  const first: StageMarks["first"] = {};
+  const last: StageMarks["last"] = {};
+  return {
+    first,
+    last,
+    onProgress: (e) => {
+      const now = performance.now();
+      first[e.stage] ??= now;
+      last[e.stage] = now;
+    },
+  };
+}
+
+/**
+ * Splits the setup part of a compile that ended at `end`: `setupStart` is where the ptau or the setup began,
+ * whichever came first, and `ptauMs` the span of the dev ptau writer's events (0 when a cached ptau was used). A
+ * shared dev ptau is written before the setup starts; a Groth16 dev setup writes its own inside the setup step, so
+ * its "ptau" events come after "setup" began. Either way `ptauMs` is the writer's own time.
+ */
+export function splitSetup(marks: StageMarks, end: number): { setupStart: number; ptauMs: number } {
+  const { first, last } = marks;
+  const setupStart = Math.min(first.ptau ?? end, first.setup ?? end);
+  const ptauMs = first.ptau !== undefined && last.ptau !== undefined ? last.ptau - first.ptau : 0;
+  return { setupStart, ptauMs };
 }

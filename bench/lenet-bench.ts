@@ -19,10 +19,9 @@ import { integerForward } from "../src/models/integer-forward.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import { runFloat } from "../src/models/run-float.js";
 import { packageRoot } from "../src/package-root.js";
-import type { ProgressEvent } from "../src/progress.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { argValue, median } from "./bench-util.js";
+import { argValue, median, splitSetup, stageMarks } from "./bench-util.js";
 import { mnistDigits } from "./mnist-digits.js";
 import { evaluateQuantized, floatOutputs, loadLogitsModel } from "./quantized-eval.js";
 
@@ -94,22 +93,18 @@ export interface LenetBenchResult {
 }
 
 async function benchModel(model: CnnModel, test: { xs: number[][]; labels: number[] }, runs: number) {
-  const marks: Partial<Record<ProgressEvent["stage"], number>> = {};
-  const onProgress = (e: ProgressEvent) => {
-    marks[e.stage] ??= performance.now();
-  };
+  const marks = stageMarks();
   const t0 = performance.now();
   const pkg = await compileModel(model.source, {
     calibration: model.calibration,
     force: true,
     quiet: true,
     name: model.name,
-    onProgress,
+    onProgress: marks.onProgress,
   });
   const end = performance.now();
-  const compileStart = marks.codegen ?? t0;
-  const setupStart = marks.ptau ?? marks.setup ?? end;
-  const ptauMs = marks.ptau !== undefined && marks.setup !== undefined ? marks.setup - marks.ptau : 0;
+  const compileStart = marks.first.codegen ?? t0;
+  const { setupStart, ptauMs } = splitSetup(marks, end);
 
   // Float logits: the trained tfjs model with its softmax dropped, or (ONNX) verinfer's float network on tfjs.
   const isOnnx = model.source.endsWith(".onnx");

@@ -32,12 +32,11 @@ import { plonkGateCount, requiredPtauPowerFor } from "../src/circuits/plonk-gate
 import { PROOF_SYSTEMS, type ProofSystem } from "../src/circuits/proof-system.js";
 import { compileModel } from "../src/compile-model.js";
 import { packageRoot } from "../src/package-root.js";
-import type { ProgressEvent } from "../src/progress.js";
 import { quantizeModel } from "../src/quantize-model.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { argValue, median } from "./bench-util.js";
+import { argValue, median, splitSetup, stageMarks } from "./bench-util.js";
 
 const MODELS: Record<string, string> = {
   demo: path.join(packageRoot(), "examples", "models", "demo-glyphs"),
@@ -145,10 +144,7 @@ async function benchOne(params: {
     calibration: number[][];
     inputs: number[][];
   };
-  const marks: Partial<Record<ProgressEvent["stage"], number>> = {};
-  const onProgress = (e: ProgressEvent) => {
-    marks[e.stage] ??= performance.now();
-  };
+  const marks = stageMarks();
   const loadSetup = load1();
   const cpu0 = process.cpuUsage();
   const pkg: ModelPackage = await compileModel(dir, {
@@ -156,13 +152,14 @@ async function benchOne(params: {
     proofSystem: system,
     force: true,
     quiet: true,
-    onProgress,
+    onProgress: marks.onProgress,
   });
   const end = performance.now();
   const cpu1 = process.cpuUsage(cpu0);
   const compileCpuMs = (cpu1.user + cpu1.system) / 1000;
-  const setupMs = marks.setup !== undefined ? end - marks.setup : undefined;
-  const ptauMs = marks.ptau !== undefined && marks.setup !== undefined ? marks.setup - marks.ptau : undefined;
+  const split = splitSetup(marks, end);
+  const setupMs = marks.first.setup !== undefined ? end - split.setupStart - split.ptauMs : undefined;
+  const ptauMs = split.ptauMs > 0 ? split.ptauMs : undefined;
   const count = plonkGateCount(new Uint8Array(await pkg.artifact("r1cs")));
 
   const inputs = samples.inputs;
