@@ -56,7 +56,7 @@ export interface CompileModelOptions extends Partial<QuantizeOptions> {
 }
 
 /** Bump when what a compile writes into a package changes, so cached packages of older compilers are not reused. */
-const COMPILER_REVISION = 6;
+const COMPILER_REVISION = 7;
 
 /**
  * The key {@link compileModel} caches a package under: the manifest format and compiler revision, the quantized

@@ -15,8 +15,8 @@ import { layerInputSize, layerOutputSize } from "../models/quantized-network.js"
 // nonlinear layer that consumes it (a rescale or a max pooling) make one template, the linear values held in
 // `var` arrays: no signal and no constraint of their own, nothing for circom's simplifier to eliminate. Only
 // rescales and max pooling cost constraints: a rescale with a shift is written inline (rescaleInline below: the
-// equations of circuits/verinfer.circom's Rescale/RescaleRelu with no linear constraint left), the others go
-// through the gadgets of circuits/verinfer.circom.
+// equations of circuits/verinfer.circom's rescale gadgets with no linear constraint over the accumulator left), as
+// is max pooling; rescales without a shift go through the gadgets.
 
 const list = (values: readonly (bigint | number)[]) => `[${values.join(",")}]`;
 
@@ -189,26 +189,94 @@ function rescaleGadget(l: QuantizedRescale, src: string): string {
 `;
 }
 
-// Rescale (and RescaleRelu) of circuits/verinfer.circom with the linear combination kept inside the constraints.
-// A gadget's input is a signal, so wiring a linear combination into it is a linear constraint, and circom --O2
-// eliminating thousands of those, each over hundreds of signals, is what made CNN compiles take minutes. Here the
-// same equations are written so that no linear constraint remains: the lowest remainder bit r_0 (and, without a
-// ReLU, the lowest quotient bit) is not a signal but the linear combination that the identity
-// e = acc + 2^(B-1+s) = u * 2^s + r leaves for it, and its booleanity constraint r_0 * (r_0 - 1) = 0 carries the
-// identity. The constraints are those --O2 derives from the gadget (s + B, plus one for the ReLU), and so is the
-// argument why they pin q: every bit is proven boolean, so u = q + 2^(B-1) lies in [0, 2^B) and r in [0, 2^s), the
-// pairs (u, r) map one-to-one onto [0, 2^(B+s)) and 2^(B+s) < p, so no two meet the same e modulo p. The sign bit
-// is u's top bit; the ReLU output is q times it.
+// The rescales of circuits/verinfer.circom (Rescale, RescaleRelu, RescaleRelu6, RescaleLeakyRelu) with the linear
+// combination kept inside the constraints. A gadget's input is a signal, so wiring a linear combination into it is a
+// linear constraint, and circom --O2 eliminating thousands of those, each over hundreds of signals, is what made CNN
+// compiles take minutes. Here the same equations are written so that no linear constraint over the accumulator
+// remains: the lowest remainder bit r_0 (and, without an activation, the lowest quotient bit) is not a signal but
+// the linear combination that the identity e = acc + 2^(B-1+s) = u * 2^s + r leaves for it, and its booleanity
+// constraint r_0 * (r_0 - 1) = 0 carries the identity. The constraints are those --O2 derives from the gadget, and
+// so is the argument why they pin q: every bit is proven boolean, so u = q + 2^(B-1) lies in [0, 2^B) and r in
+// [0, 2^s), the pairs (u, r) map one-to-one onto [0, 2^(B+s)) and 2^(B+s) < p, so no two meet the same e modulo p.
+// The activation then reads q's bits, as its gadget does:
+// - relu: q times the sign bit (u's top bit);
+// - relu6: the relu value rl, less relu(rl - C) where the ceiling C can be reached (RescaleRelu(0, B), the gadget
+//   RescaleRelu6 uses; its input is rl - C, one signal, cheap to eliminate);
+// - leakyRelu: q for q >= 0, else floor(q / 2^k) = (u >> k) - 2^(B-1-k), read from u's bits (k capped at B - 1, as
+//   in RescaleLeakyRelu: below it every negative q floors to -1).
 function rescaleInline(l: QuantizedRescale, src: string): string {
   const s = l.shift;
-  const relu = l.activation === "relu";
-  // Quotient bit signals: all B (the ReLU needs the sign bit as a signal) or B - 1 (bit 0 is derived from out).
-  const qSignals = l.qBits.reduce((a, b) => a + (relu ? b : b - 1), 0);
-  const rDecl = s > 1 ? `\n    signal rb[${l.size}][${s - 1}];` : "";
-  const qDecl = qSignals > 0 ? `\n    signal qb[${qSignals}];` : "";
-  const first = relu ? 0 : 1;
-  return `    // ${relu ? "RescaleRelu" : "Rescale"}(${s}, qBits[j]) of ${l.multiplier} * ${src}[j], inline: floor(${l.multiplier} * ${src}[j] / 2^${s}), remainder and quotient bits proven boolean
-    var qBits[${l.size}] = ${list(l.qBits)};${rDecl}${qDecl}
+  const act = l.activation;
+  const C = act === "relu6" ? relu6Ceiling(l.outFracBits) : 0n;
+  // Units whose relu6 ceiling lies inside their range: only these need the cap.
+  const capped = l.qBits.map((B) => act === "relu6" && C < 2n ** BigInt(B - 1) - 1n);
+  const nCapped = capped.filter(Boolean).length;
+  let k = 0;
+  if (act === "leakyRelu") {
+    if (!Number.isInteger(l.leakShift)) throw new VerinferError("INTERNAL", `rescale "${l.name}" has no leakShift`);
+    k = l.leakShift as number;
+  }
+  // Quotient bit signals: all B with an activation (it reads the sign bit), B - 1 without (bit 0 is derived from out).
+  const allBits = act !== "linear";
+  const first = allBits ? 0 : 1;
+  const qSignals = l.qBits.reduce((a, b) => a + b - first, 0);
+  const decls = [
+    `    var qBits[${l.size}] = ${list(l.qBits)};`,
+    ...(s > 1 ? [`    signal rb[${l.size}][${s - 1}];`] : []),
+    ...(qSignals > 0 ? [`    signal qb[${qSignals}];`] : []),
+    ...(nCapped > 0
+      ? [
+          `    var capped[${l.size}] = ${list(capped.map((c) => (c ? 1 : 0)))};`,
+          `    signal rl[${nCapped}];`,
+          `    component cap[${nCapped}];`,
+          "    var c = 0;",
+        ]
+      : []),
+  ];
+  const relu = "(u - 2 ** (B - 1)) * qb[pos + B - 1]";
+  const kk = `(${k} < B - 1 ? ${k} : B - 1)`;
+  const activation: Record<typeof act, string> = {
+    linear: `        out[j] <-- (e >> ${s}) - 2 ** (B - 1);
+        var u0 = out[j] + 2 ** (B - 1) - u;
+        u0 * (u0 - 1) === 0;
+        pos += B - 1;
+        var r0 = e - (out[j] + 2 ** (B - 1)) * ${2n ** BigInt(s)} - r;
+`,
+    relu: `        out[j] <== ${relu};
+        pos += B;
+        var r0 = e - u * ${2n ** BigInt(s)} - r;
+`,
+    relu6: `${
+      nCapped > 0
+        ? `        if (capped[j] == 1) {
+            rl[c] <== ${relu};
+            cap[c] = RescaleRelu(0, B);
+            cap[c].in <== rl[c] - ${C};
+            out[j] <== rl[c] - cap[c].out;
+            c += 1;
+        } else {
+            out[j] <== ${relu};
+        }
+`
+        : `        out[j] <== ${relu};
+`
+    }        pos += B;
+        var r0 = e - u * ${2n ** BigInt(s)} - r;
+`,
+    leakyRelu: `        var kk = ${kk};
+        var shifted = 0 - 2 ** (B - 1 - kk);
+        for (var i = kk; i < B; i++) {
+            shifted += qb[pos + i] * 2 ** (i - kk);
+        }
+        out[j] <== shifted + qb[pos + B - 1] * (u - 2 ** (B - 1) - shifted);
+        pos += B;
+        var r0 = e - u * ${2n ** BigInt(s)} - r;
+`,
+  };
+  const name = { linear: "Rescale", relu: "RescaleRelu", relu6: "RescaleRelu6", leakyRelu: "RescaleLeakyRelu" }[act];
+  const args = act === "relu6" ? `, ${C}` : act === "leakyRelu" ? `, ${k}` : "";
+  return `    // ${name}(${s}, qBits[j]${args}) of ${l.multiplier} * ${src}[j], inline: floor(${l.multiplier} * ${src}[j] / 2^${s}), remainder and quotient bits proven boolean
+${decls.join("\n")}
     var pos = 0;
     for (var j = 0; j < ${l.size}; j++) {
         var B = qBits[j];
@@ -229,29 +297,15 @@ ${
             qb[pos + k - ${first}] * (qb[pos + k - ${first}] - 1) === 0;
             u += qb[pos + k - ${first}] * 2 ** k;
         }
-${
-  relu
-    ? `        out[j] <== (u - 2 ** (B - 1)) * qb[pos + B - 1];
-        pos += B;
-        var r0 = e - u * ${2n ** BigInt(s)} - r;
-`
-    : `        out[j] <-- (e >> ${s}) - 2 ** (B - 1);
-        var u0 = out[j] + 2 ** (B - 1) - u;
-        u0 * (u0 - 1) === 0;
-        pos += B - 1;
-        var r0 = e - (out[j] + 2 ** (B - 1)) * ${2n ** BigInt(s)} - r;
-`
-}        r0 * (r0 - 1) === 0;
+${activation[act]}        r0 * (r0 - 1) === 0;
     }
 `;
 }
 
 function rescale(l: QuantizedRescale, src: string): string {
-  // With s = 0 there is no remainder bit to carry the identity; such rescales are rare (a standalone ReLU on
-  // rescaled values), and the gadget serves them. ReLU6 and LeakyReLU use their gadgets too (not inlined yet:
-  // each costs circom one linear constraint per unit to eliminate, as every rescale did before).
-  const inline = l.shift > 0 && (l.activation === "linear" || l.activation === "relu");
-  return inline ? rescaleInline(l, src) : rescaleGadget(l, src);
+  // With s = 0 there is no remainder bit to carry the identity; such rescales are rare (a standalone activation on
+  // rescaled values, whose input is a short sum), and the gadgets serve them.
+  return l.shift > 0 ? rescaleInline(l, src) : rescaleGadget(l, src);
 }
 
 /**
