@@ -1,20 +1,32 @@
 import { readdir, writeFile } from "node:fs/promises";
-import { Queue } from "bullmq";
+import path from "node:path";
+import { Queue, Worker } from "bullmq";
 import { Wallet } from "ethers";
 import * as snarkjs from "snarkjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Receipt } from "../src/attest/receipt.js";
+import { compileModel } from "../src/compile-model.js";
 import { isVerinferError } from "../src/errors.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
+import { proveReceipt } from "../src/prove-receipt.js";
 import { createProofQueue, type ProofQueue, type ProofQueueOptions } from "../src/queue/create-proof-queue.js";
-import { proofJobId, queueJob } from "../src/queue/queue-job.js";
+import { proofJobId, queueJob, queueResult } from "../src/queue/queue-job.js";
 import { type Prover, type StartProverOptions, startProver } from "../src/queue/start-prover.js";
 import { FsStorage } from "../src/storage/fs-storage.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
 import { putModelPackage } from "../src/storage/put-model-package.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { demoPackage, demoSamples, errorOf, tempDirs, tinyCalibration, tinyPackage } from "./fixtures.js";
+import {
+  demoPackage,
+  demoSamples,
+  errorOf,
+  ROOT,
+  tempDirs,
+  tinyCalibration,
+  tinyNetwork,
+  tinyPackage,
+} from "./fixtures.js";
 import { type ProverProcess, spawnProver } from "./prover-process.js";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 
@@ -223,6 +235,102 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     expect(victim.lines.some((l) => l.type === "completed" && l.jobId === killedJob)).toBe(false);
     expect(survivor.lines.some((l) => l.type === "completed" && l.jobId === killedJob)).toBe(true);
     expect((await q.stats()).redelivered).toBeGreaterThanOrEqual(1);
+  });
+
+  it("proves PLONK jobs on its provers, and refuses a prover's Groth16 proof of the same statement", async () => {
+    // The tiny model under PLONK (a 2^13 dev ptau), in a cache of its own: its model id is the Groth16 package's.
+    const plonk = await compileModel(tinyNetwork, {
+      calibration: tinyCalibration,
+      cacheDir: path.join(ROOT, ".verinfer-cache", "test-systems"),
+      quiet: true,
+      proofSystem: "plonk",
+    });
+    const groth16 = await tinyPackage();
+    expect(plonk.id).toBe(groth16.id);
+    expect(plonk.vkeyCid).not.toBe(groth16.vkeyCid);
+
+    const q = queue("plonk");
+    const p = await prover("plonk", { jobTimeoutMs: 600_000 });
+    const s = await statement(1, plonk);
+    const receipt = await (await q.submit(s)).receipt;
+    expect(receipt.proof?.system).toBe("plonk");
+    await expectValid(receipt, plonk);
+    expect(p.stats.jobsCompleted).toBe(1);
+
+    // A prover that answers with a true Groth16 proof of the same statement (same model id, same public signals):
+    // valid under the Groth16 key, but not a proof of the PLONK package the job is for.
+    const other = await statement(2, plonk);
+    const forged = await proveReceipt({
+      pkg: groth16,
+      input: other.input,
+      salts: { input: BigInt(other.salts.input), output: BigInt(other.salts.output) },
+      base: other.receipt,
+    });
+    expect(forged.proof?.system).toBe("groth16");
+    expect(
+      await snarkjs.groth16.verify(groth16.vkey, forged.proof?.publicSignals ?? [], forged.proof?.proof as never),
+    ).toBe(true);
+    const evil = new Worker(
+      "plonk-forged",
+      async (job) =>
+        queueResult(
+          {
+            proof: forged.proof?.proof as never,
+            publicSignals: forged.proof?.publicSignals ?? [],
+            timings: { queueMs: 0, loadMs: 0, proveMs: 1 },
+            prover: "evil",
+          },
+          undefined,
+          job.id as string,
+        ),
+      { connection: { host: "127.0.0.1", port: redis.port } },
+    );
+    try {
+      for (const verifyProofs of [true, false]) {
+        const fq = queue("plonk-forged", { verifyProofs });
+        const error = await errorOf((await fq.submit(other)).receipt);
+        expect(isVerinferError(error, "PROVE_FAILED"), String(error)).toBe(true);
+        expect((error as Error).message).toContain("a groth16 proof for a plonk package");
+      }
+    } finally {
+      await evil.close();
+    }
+  });
+
+  it("retries, not fails, a job whose prover holds another package (key) of the job's model", async () => {
+    // No storage: provers load by model id from their cache. A prover whose cache has only the Groth16 package
+    // must not prove a PLONK job with it; a prover with the PLONK package then takes the job.
+    const systemsCache = path.join(ROOT, ".verinfer-cache", "test-systems");
+    const plonk = await compileModel(tinyNetwork, {
+      calibration: tinyCalibration,
+      cacheDir: systemsCache,
+      quiet: true,
+      proofSystem: "plonk",
+    });
+    await tinyPackage();
+    const q = createProofQueue({ connection: redis.url, name: "wrong-key", pollMs: 250, backoffMs: 100, attempts: 3 });
+    queues.push(q);
+    const events: { type: string; code?: string; message?: string }[] = [];
+    const handle = await q.submit(await statement(3, plonk));
+    const wrong = await startProver({
+      connection: redis.url,
+      cacheDir: path.join(ROOT, ".verinfer-cache", "test"),
+      queueName: "wrong-key",
+      workers: 1,
+      onEvent: (e) => events.push(e),
+      ...FAST,
+    });
+    provers.push(wrong);
+    await vi.waitUntil(() => events.some((e) => e.type === "failed"), { timeout: 60_000, interval: 100 });
+    await wrong.close();
+    const failed = events.find((e) => e.type === "failed");
+    expect(failed).toMatchObject({ code: "ARTIFACT_MISSING", final: false });
+    expect(failed?.message).toContain(`is for verification key ${plonk.vkeyCid}`);
+    await prover("wrong-key", { cacheDir: systemsCache, storage: undefined, jobTimeoutMs: 600_000 });
+    const receipt = await handle.receipt;
+    expect(receipt.proof?.system).toBe("plonk");
+    await expectValid(receipt, plonk);
+    expect(wrong.stats.jobsCompleted).toBe(0);
   });
 
   it("completes every job that waited while Redis restarted (append-only file on)", async () => {

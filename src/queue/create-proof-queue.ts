@@ -240,15 +240,6 @@ class BullProofQueue implements ProofQueue {
     }
     const { pkg } = params;
     if (!(pkg instanceof ModelPackage)) throw new VerinferError("INVALID_INPUT", "pkg is not a ModelPackage");
-    if (pkg.manifest.proofSystem !== "groth16") {
-      throw new VerinferError(
-        "INVALID_OPTIONS",
-        `the proof queue carries Groth16 jobs; ${pkg.id} is a ${pkg.manifest.proofSystem} package`,
-        {
-          details: "prove PLONK/FFLONK packages in process or on a prover pool (`{ pool }`)",
-        },
-      );
-    }
     if (!Array.isArray(params.input) || params.input.length === 0 || params.input.some((v) => typeof v !== "bigint")) {
       throw new VerinferError("INVALID_INPUT", "input must be a non-empty array of bigints (the quantized input)");
     }
@@ -471,20 +462,25 @@ class BullProofQueue implements ProofQueue {
     }
     const result = proofResult(job.returnvalue, this.key, jobId);
     const waited = job.processedOn !== undefined ? Math.max(0, job.processedOn - job.timestamp) : 0;
-    // Queue jobs carry Groth16 proofs only (submit refuses PLONK/FFLONK packages).
+    // The package, when this queue verifies proofs (or already holds it), says which proof system the proof must be
+    // of; a prover's proof of another system is refused here, not carried into a receipt. Without it the proof's
+    // own `protocol` labels the receipt, and verifyReceipt checks it against the key later.
+    const pkg = this.verifyProofs
+      ? (given ?? this.models.get(base.model.id) ?? (await this.fetchPackage(data.data.modelId, data.data.manifest)))
+      : (given ?? this.models.get(base.model.id));
+    if (pkg && (pkg.id !== base.model.id || (base.model.vkey !== undefined && base.model.vkey !== pkg.vkeyCid))) {
+      throw new VerinferError("MALFORMED_RECEIPT", `proof job ${jobId} is not of model ${pkg.id}`);
+    }
+    const system = pkg?.manifest.proofSystem ?? result.proof.protocol;
     const receipt = zkReceiptOf(
       base,
-      { ...result, system: "groth16" },
+      { ...result, system: result.proof.protocol },
       { proveMs: result.timings.proveMs, proveQueueMs: waited + result.timings.queueMs },
-      { system: "groth16", code: "PROVE_FAILED" },
+      { system, code: "PROVE_FAILED" },
     );
-    if (this.verifyProofs) {
-      const pkg =
-        given ?? this.models.get(base.model.id) ?? (await this.fetchPackage(data.data.modelId, data.data.manifest));
-      if (pkg.id !== base.model.id || (base.model.vkey !== undefined && base.model.vkey !== pkg.vkeyCid)) {
-        throw new VerinferError("MALFORMED_RECEIPT", `proof job ${jobId} is not of model ${pkg.id}`);
-      }
-      const ok = await snarkjs.groth16.verify(pkg.vkey, result.publicSignals, result.proof);
+    if (this.verifyProofs && pkg) {
+      const verifier = { groth16: snarkjs.groth16, plonk: snarkjs.plonk, fflonk: snarkjs.fflonk }[system];
+      const ok = await verifier.verify(pkg.vkey, result.publicSignals, result.proof);
       if (!ok) {
         throw new VerinferError("PROVE_FAILED", `prover ${result.prover} returned a proof that does not verify`, {
           meta: { jobId, prover: result.prover },

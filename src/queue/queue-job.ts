@@ -7,7 +7,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
-import { Groth16ProofSchema, ReceiptSchema } from "../attest/receipt.js";
+import { FflonkProofSchema, Groth16ProofSchema, PlonkProofSchema, ReceiptSchema } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
 import { canonicalJson } from "../storage/json-objects.js";
 
@@ -62,10 +62,13 @@ export const QueueJobSchema = z
 /** A job's data in Redis. */
 export type QueueJob = z.infer<typeof QueueJobSchema>;
 
-/** What a prover proved: snarkjs's Groth16 proof and public signals, and where the time went. */
+/**
+ * What a prover proved: snarkjs's proof JSON of the package's proof system (Groth16, PLONK or FFLONK: its
+ * `protocol` names it) and public signals, and where the time went.
+ */
 export const ProofResultSchema = z
   .object({
-    proof: Groth16ProofSchema,
+    proof: z.discriminatedUnion("protocol", [Groth16ProofSchema, PlonkProofSchema, FflonkProofSchema]),
     publicSignals: z.array(decimal),
     timings: z.object({ queueMs: z.number(), loadMs: z.number(), proveMs: z.number() }).strict(),
     /** The prover's name (`host:pid` by default). */

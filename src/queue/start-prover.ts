@@ -150,6 +150,18 @@ export async function startProver(options: StartProverOptions): Promise<Prover> 
     if (secrets.receipt.model.id !== pkg.id) {
       throw new VerinferError("INVALID_INPUT", `proof job ${jobId} states a receipt of another model`);
     }
+    // One model can have several packages (a Groth16 and a PLONK setup, or phase-2 contributions): without a
+    // manifest CID the cache's package of this model id may hold another key than the one the receipt names. Its
+    // proof would not be the job's; another prover may hold the right package, so the job is retried, not failed.
+    const wanted = secrets.receipt.model.vkey;
+    if (wanted !== undefined && wanted !== pkg.vkeyCid) {
+      packages.delete(data.manifest ?? data.modelId);
+      throw new VerinferError(
+        "ARTIFACT_MISSING",
+        `proof job ${jobId} is for verification key ${wanted}; this prover's package of model ${pkg.id} has ${pkg.vkeyCid}`,
+        { details: "give the queue a storage (jobs then name their manifest's CID), or load that package here" },
+      );
+    }
     const input = secrets.input.map(BigInt);
     if (input.length !== net.inputSize) {
       throw new VerinferError(
