@@ -85,6 +85,19 @@ async function statement(i: number, model = pkg) {
   return { pkg: model, input: quantizeInput(model.network, x), salts, receipt };
 }
 
+/** PLONK packages live in a cache of their own: the tiny model's id is its Groth16 package's (see proof-systems). */
+const SYSTEMS_CACHE = path.join(ROOT, ".verinfer-cache", "test-systems");
+
+/** The tiny model under PLONK (a 2^13 dev ptau; cached after the first compile). */
+function tinyPlonkPackage(): Promise<ModelPackage> {
+  return compileModel(tinyNetwork, {
+    calibration: tinyCalibration,
+    cacheDir: SYSTEMS_CACHE,
+    quiet: true,
+    proofSystem: "plonk",
+  });
+}
+
 async function expectValid(receipt: Receipt, model = pkg): Promise<void> {
   expect(receipt.mode).toBe("zk");
   expect(await verifyReceipt(receipt, { modelPackage: model })).toMatchObject({ valid: true });
@@ -238,13 +251,7 @@ describe("proof queue on BullMQ and a real redis-server", () => {
   });
 
   it("proves PLONK jobs on its provers, and refuses a prover's Groth16 proof of the same statement", async () => {
-    // The tiny model under PLONK (a 2^13 dev ptau), in a cache of its own: its model id is the Groth16 package's.
-    const plonk = await compileModel(tinyNetwork, {
-      calibration: tinyCalibration,
-      cacheDir: path.join(ROOT, ".verinfer-cache", "test-systems"),
-      quiet: true,
-      proofSystem: "plonk",
-    });
+    const plonk = await tinyPlonkPackage();
     const groth16 = await tinyPackage();
     expect(plonk.id).toBe(groth16.id);
     expect(plonk.vkeyCid).not.toBe(groth16.vkeyCid);
@@ -300,13 +307,7 @@ describe("proof queue on BullMQ and a real redis-server", () => {
   it("retries, not fails, a job whose prover holds another package (key) of the job's model", async () => {
     // No storage: provers load by model id from their cache. A prover whose cache has only the Groth16 package
     // must not prove a PLONK job with it; a prover with the PLONK package then takes the job.
-    const systemsCache = path.join(ROOT, ".verinfer-cache", "test-systems");
-    const plonk = await compileModel(tinyNetwork, {
-      calibration: tinyCalibration,
-      cacheDir: systemsCache,
-      quiet: true,
-      proofSystem: "plonk",
-    });
+    const plonk = await tinyPlonkPackage();
     await tinyPackage();
     const q = createProofQueue({ connection: redis.url, name: "wrong-key", pollMs: 250, backoffMs: 100, attempts: 3 });
     queues.push(q);
@@ -326,7 +327,7 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     const failed = events.find((e) => e.type === "failed");
     expect(failed).toMatchObject({ code: "ARTIFACT_MISSING", final: false });
     expect(failed?.message).toContain(`is for verification key ${plonk.vkeyCid}`);
-    await prover("wrong-key", { cacheDir: systemsCache, storage: undefined, jobTimeoutMs: 600_000 });
+    await prover("wrong-key", { cacheDir: SYSTEMS_CACHE, storage: undefined, jobTimeoutMs: 600_000 });
     const receipt = await handle.receipt;
     expect(receipt.proof?.system).toBe("plonk");
     await expectValid(receipt, plonk);
