@@ -322,7 +322,7 @@ describe("proof queue on BullMQ and a real redis-server", () => {
       ...FAST,
     });
     provers.push(wrong);
-    await vi.waitUntil(() => events.some((e) => e.type === "failed"), { timeout: 60_000, interval: 100 });
+    await vi.waitUntil(() => events.some((e) => e.type === "failed"), { timeout: 180_000, interval: 100 });
     await wrong.close();
     const failed = events.find((e) => e.type === "failed");
     expect(failed).toMatchObject({ code: "ARTIFACT_MISSING", final: false });
