@@ -259,10 +259,19 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     const q = queue("plonk");
     const p = await prover("plonk", { jobTimeoutMs: 600_000 });
     const s = await statement(1, plonk);
-    const receipt = await (await q.submit(s)).receipt;
+    const handle = await q.submit(s);
+    const receipt = await handle.receipt;
     expect(receipt.proof?.system).toBe("plonk");
     await expectValid(receipt, plonk);
     expect(p.stats.jobsCompleted).toBe(1);
+
+    // A producer that holds the model's Groth16 package (it submitted a Groth16 job of it to the same queue) still
+    // collects the PLONK job by id: it fetches that job's own package instead of using the one it holds.
+    const q2 = queue("plonk", { cacheDir: await tempDir() });
+    const g = await (await q2.submit(await statement(3, groth16))).receipt;
+    expect(g.proof?.system).toBe("groth16");
+    await expectValid(g, groth16);
+    expect(await (await q2.get(handle.jobId)).receipt).toEqual(receipt);
 
     // A prover that answers with a true Groth16 proof of the same statement (same model id, same public signals):
     // valid under the Groth16 key, but not a proof of the PLONK package the job is for.

@@ -465,9 +465,11 @@ class BullProofQueue implements ProofQueue {
     // The package, when this queue verifies proofs (or already holds it), says which proof system the proof must be
     // of; a prover's proof of another system is refused here, not carried into a receipt. Without it the proof's
     // own `protocol` labels the receipt, and verifyReceipt checks it against the key later.
-    const pkg = this.verifyProofs
-      ? (given ?? this.models.get(base.model.id) ?? (await this.fetchPackage(data.data.modelId, data.data.manifest)))
-      : (given ?? this.models.get(base.model.id));
+    // A package held for this model id may be another setup of it (a Groth16 and a PLONK package share the id):
+    // only one with the key the job's receipt names serves; else the job's own manifest is fetched.
+    const known = this.models.get(base.model.id);
+    const held = given ?? (known && (base.model.vkey ?? known.vkeyCid) === known.vkeyCid ? known : undefined);
+    const pkg = this.verifyProofs ? (held ?? (await this.fetchPackage(data.data.modelId, data.data.manifest))) : held;
     if (pkg && (pkg.id !== base.model.id || (base.model.vkey !== undefined && base.model.vkey !== pkg.vkeyCid))) {
       throw new VerinferError("MALFORMED_RECEIPT", `proof job ${jobId} is not of model ${pkg.id}`);
     }
