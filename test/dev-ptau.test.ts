@@ -1,5 +1,6 @@
 // The development powers-of-tau: written directly from known secrets, checked by snarkjs's own verifier and used
 // by snarkjs's own setups (Groth16, PLONK, FFLONK), whose proofs snarkjs's own verifiers accept.
+import { existsSync, writeFileSync } from "node:fs";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -160,6 +161,26 @@ component main {public [a]} = T();`);
     expect(await readdir(dir)).toEqual(before);
     expect((await stat(ptau)).mtimeMs).toBe(mtime);
     expect(seen).toEqual([]);
+  });
+
+  it("keeps the file another process cached first while it wrote its own (packages set up from it stay auditable)", async () => {
+    // Two processes sharing a cache both find no ptau of a power and both write one (each from its own tau). The one
+    // that finishes second must not replace the first's file: packages set up from it name it by hash. Here the
+    // "other process" finishes while this call writes: its file appears right after this call's cache check.
+    const shared = await tempDir();
+    const target = path.join(shared, "ptau", `dev-bn128-${POWER}.ptau`);
+    const theirs = await readFile(ptau);
+    const result = await ensureDevPtau({
+      power: POWER,
+      cacheDir: shared,
+      onProgress: (e) => {
+        if (e.stage === "ptau" && !existsSync(target)) writeFileSync(target, theirs);
+      },
+    });
+    expect(result).toEqual({ file: target, power: POWER });
+    expect((await readFile(target)).equals(theirs)).toBe(true);
+    // Nothing of its own is left beside it.
+    expect(await readdir(path.dirname(target))).toEqual([path.basename(target)]);
   });
 
   it("refuses, before writing anything, a power whose memory this machine does not have free", async () => {

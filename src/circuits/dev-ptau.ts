@@ -1,4 +1,5 @@
-import { mkdir, readdir, stat, statfs } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { link, mkdir, readdir, rename, rm, stat, statfs } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { VerinferError } from "../errors.js";
@@ -106,6 +107,23 @@ export async function ensureDevPtau(params: EnsureDevPtauParams): Promise<{ file
   await checkResources(power, dir);
   onProgress?.({ stage: "ptau", message: `generating a development powers-of-tau file of power ${power} (once)` });
   const target = path.join(dir, devPtauName(power));
-  await writeDevPtau({ power, file: target, ...(onProgress ? { onProgress } : {}) });
+  // Another process sharing this cache may be writing the same power now, from another tau. Whichever file is cached
+  // first must stay: packages set up from it name it by hash, and replacing it would leave them unauditable. So the
+  // file is written under a name of its own and linked to the cache's name only if that is still free.
+  const own = `${target}.new-${process.pid}-${randomBytes(6).toString("hex")}`;
+  await writeDevPtau({ power, file: own, ...(onProgress ? { onProgress } : {}) });
+  try {
+    await link(own, target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // EEXIST: the other file was cached first and serves. A file system without hard links: rename, as before.
+    if (code !== "EEXIST") {
+      await rename(own, target).catch(async (cause) => {
+        await rm(own, { force: true });
+        throw new VerinferError("SETUP_REQUIRED", `cannot store the dev ptau in ${dir}`, { cause });
+      });
+    }
+  }
+  await rm(own, { force: true });
   return { file: target, power };
 }
