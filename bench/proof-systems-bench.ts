@@ -13,7 +13,6 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
-import * as snarkjs from "snarkjs";
 import { modelCommitment } from "../src/attest/model-commitment.js";
 import type { ReceiptProof } from "../src/attest/receipt.js";
 import {
@@ -30,6 +29,7 @@ import { generateCircuit } from "../src/circuits/codegen.js";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
 import { plonkGateCount, requiredPtauPowerFor } from "../src/circuits/plonk-gates.js";
 import { PROOF_SYSTEMS, type ProofSystem } from "../src/circuits/proof-system.js";
+import { verifySnarkProof } from "../src/circuits/verify-snark-proof.js";
 import { compileModel } from "../src/compile-model.js";
 import { packageRoot } from "../src/package-root.js";
 import { quantizeModel } from "../src/quantize-model.js";
@@ -175,9 +175,13 @@ async function benchOne(params: {
     const c1 = process.cpuUsage(c0);
     if (!receipt.proof) throw new Error("expected a zk receipt");
     const proof = receipt.proof;
-    const verifier = { groth16: snarkjs.groth16, plonk: snarkjs.plonk, fflonk: snarkjs.fflonk }[proof.system];
     const t = performance.now();
-    const ok = await verifier.verify(pkg.vkey, proof.publicSignals, proof.proof);
+    const ok = await verifySnarkProof({
+      system: proof.system,
+      vkey: pkg.vkey,
+      publicSignals: proof.publicSignals,
+      proof: proof.proof,
+    });
     const v = performance.now() - t;
     if (!ok) throw new Error("a proof did not verify");
     const t2 = performance.now();

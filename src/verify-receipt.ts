@@ -1,4 +1,3 @@
-import * as snarkjs from "snarkjs";
 import { quantizationHash } from "./attest/attest-data.js";
 import { type EasDomainOptions, SharedAttestationSchema, verifyOffchainAttestation } from "./attest/eas-offchain.js";
 import {
@@ -15,6 +14,7 @@ import { Groth16VkeySchema } from "./chain/groth16-verifier-source.js";
 import { FflonkVkeySchema, PlonkVkeySchema } from "./chain/universal-verifier-source.js";
 import { PROOF_SYSTEMS } from "./circuits/proof-system.js";
 import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
+import { verifySnarkProof } from "./circuits/verify-snark-proof.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME, fromField } from "./field.js";
 import { setupTrustCheck } from "./setup-trust-check.js";
@@ -169,11 +169,13 @@ async function zkProof(r: Receipt, vkey: Record<string, unknown>): Promise<strin
     return `vkey expects ${vkey.nPublic} public signals, the proof has ${proof.publicSignals.length}`;
   }
   unrefIdleCurveWorkers();
-  const verifier = { groth16: snarkjs.groth16, plonk: snarkjs.plonk, fflonk: snarkjs.fflonk }[proof.system];
   try {
-    // snarkjs's verifiers log failures through console unless given a logger; the reason is returned instead.
-    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-    const ok = await verifier.verify(vkey, proof.publicSignals, proof.proof, quiet);
+    const ok = await verifySnarkProof({
+      system: proof.system,
+      vkey,
+      publicSignals: proof.publicSignals,
+      proof: proof.proof,
+    });
     return ok ? undefined : `${proof.system} proof does not verify against the verification key`;
   } catch (cause) {
     return `proof could not be checked: ${cause instanceof Error ? cause.message : String(cause)}`;

@@ -217,8 +217,7 @@ function rescaleInline(l: QuantizedRescale, src: string): string {
     k = l.leakShift as number;
   }
   // Quotient bit signals: all B with an activation (it reads the sign bit), B - 1 without (bit 0 is derived from out).
-  const allBits = act !== "linear";
-  const first = allBits ? 0 : 1;
+  const first = act === "linear" ? 1 : 0;
   const qSignals = l.qBits.reduce((a, b) => a + b - first, 0);
   const decls = [
     `    var qBits[${l.size}] = ${list(l.qBits)};`,
@@ -234,21 +233,7 @@ function rescaleInline(l: QuantizedRescale, src: string): string {
       : []),
   ];
   const relu = "(u - 2 ** (B - 1)) * qb[pos + B - 1]";
-  const kk = `(${k} < B - 1 ? ${k} : B - 1)`;
-  const activation: Record<typeof act, string> = {
-    linear: `        out[j] <-- (e >> ${s}) - 2 ** (B - 1);
-        var u0 = out[j] + 2 ** (B - 1) - u;
-        u0 * (u0 - 1) === 0;
-        pos += B - 1;
-        var r0 = e - (out[j] + 2 ** (B - 1)) * ${2n ** BigInt(s)} - r;
-`,
-    relu: `        out[j] <== ${relu};
-        pos += B;
-        var r0 = e - u * ${2n ** BigInt(s)} - r;
-`,
-    relu6: `${
-      nCapped > 0
-        ? `        if (capped[j] == 1) {
+  const capOrRelu = `        if (capped[j] == 1) {
             rl[c] <== ${relu};
             cap[c] = RescaleRelu(0, B);
             cap[c].in <== rl[c] - ${C};
@@ -257,22 +242,36 @@ function rescaleInline(l: QuantizedRescale, src: string): string {
         } else {
             out[j] <== ${relu};
         }
-`
-        : `        out[j] <== ${relu};
-`
-    }        pos += B;
-        var r0 = e - u * ${2n ** BigInt(s)} - r;
+`;
+  // The output of the unit; with an activation, u (all B bits signals) carries the quotient into r0 below.
+  const output: Record<typeof act, string> = {
+    linear: `        out[j] <-- (e >> ${s}) - 2 ** (B - 1);
+        var u0 = out[j] + 2 ** (B - 1) - u;
+        u0 * (u0 - 1) === 0;
 `,
-    leakyRelu: `        var kk = ${kk};
+    relu: `        out[j] <== ${relu};
+`,
+    relu6:
+      nCapped > 0
+        ? capOrRelu
+        : `        out[j] <== ${relu};
+`,
+    leakyRelu: `        var kk = (${k} < B - 1 ? ${k} : B - 1);
         var shifted = 0 - 2 ** (B - 1 - kk);
         for (var i = kk; i < B; i++) {
             shifted += qb[pos + i] * 2 ** (i - kk);
         }
         out[j] <== shifted + qb[pos + B - 1] * (u - 2 ** (B - 1) - shifted);
-        pos += B;
-        var r0 = e - u * ${2n ** BigInt(s)} - r;
 `,
   };
+  const tail =
+    act === "linear"
+      ? `        pos += B - 1;
+        var r0 = e - (out[j] + 2 ** (B - 1)) * ${2n ** BigInt(s)} - r;
+`
+      : `        pos += B;
+        var r0 = e - u * ${2n ** BigInt(s)} - r;
+`;
   const name = { linear: "Rescale", relu: "RescaleRelu", relu6: "RescaleRelu6", leakyRelu: "RescaleLeakyRelu" }[act];
   const args = act === "relu6" ? `, ${C}` : act === "leakyRelu" ? `, ${k}` : "";
   return `    // ${name}(${s}, qBits[j]${args}) of ${l.multiplier} * ${src}[j], inline: floor(${l.multiplier} * ${src}[j] / 2^${s}), remainder and quotient bits proven boolean
@@ -297,7 +296,7 @@ ${
             qb[pos + k - ${first}] * (qb[pos + k - ${first}] - 1) === 0;
             u += qb[pos + k - ${first}] * 2 ** k;
         }
-${activation[act]}        r0 * (r0 - 1) === 0;
+${output[act]}${tail}        r0 * (r0 - 1) === 0;
     }
 `;
 }

@@ -1,7 +1,7 @@
 import { Job, Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
-import * as snarkjs from "snarkjs";
 import { type Receipt, ReceiptSchema } from "../attest/receipt.js";
+import { verifySnarkProof } from "../circuits/verify-snark-proof.js";
 import { ERROR_CODES, VerinferError } from "../errors.js";
 import { FIELD_PRIME } from "../field.js";
 import { zkReceiptOf } from "../prove-receipt.js";
@@ -462,15 +462,17 @@ class BullProofQueue implements ProofQueue {
     }
     const result = proofResult(job.returnvalue, this.key, jobId);
     const waited = job.processedOn !== undefined ? Math.max(0, job.processedOn - job.timestamp) : 0;
-    // The package, when this queue verifies proofs (or already holds it), says which proof system the proof must be
-    // of; a prover's proof of another system is refused here, not carried into a receipt. Without it the proof's
-    // own `protocol` labels the receipt, and verifyReceipt checks it against the key later.
-    // A package held for this model id may be another setup of it (a Groth16 and a PLONK package share the id):
-    // only one with the key the job's receipt names serves; else the job's own manifest is fetched.
+    // The package says which proof system the proof must be of: a prover's proof of another system (a Groth16 and a
+    // PLONK package of one model share its id and public signals) is refused here, not carried into a receipt.
+    // A package held for this model id serves only with the key the job's receipt names, else the job's own
+    // manifest is fetched. Without a package (verifyProofs off) the proof's `protocol` labels the receipt, and
+    // verifyReceipt checks it against the key later.
+    const isJobs = (p: ModelPackage) =>
+      p.id === base.model.id && (base.model.vkey === undefined || base.model.vkey === p.vkeyCid);
     const known = this.models.get(base.model.id);
-    const held = given ?? (known && (base.model.vkey ?? known.vkeyCid) === known.vkeyCid ? known : undefined);
+    const held = given ?? (known && isJobs(known) ? known : undefined);
     const pkg = this.verifyProofs ? (held ?? (await this.fetchPackage(data.data.modelId, data.data.manifest))) : held;
-    if (pkg && (pkg.id !== base.model.id || (base.model.vkey !== undefined && base.model.vkey !== pkg.vkeyCid))) {
+    if (pkg && !isJobs(pkg)) {
       throw new VerinferError("MALFORMED_RECEIPT", `proof job ${jobId} is not of model ${pkg.id}`);
     }
     const system = pkg?.manifest.proofSystem ?? result.proof.protocol;
@@ -481,8 +483,12 @@ class BullProofQueue implements ProofQueue {
       { system, code: "PROVE_FAILED" },
     );
     if (this.verifyProofs && pkg) {
-      const verifier = { groth16: snarkjs.groth16, plonk: snarkjs.plonk, fflonk: snarkjs.fflonk }[system];
-      const ok = await verifier.verify(pkg.vkey, result.publicSignals, result.proof);
+      const ok = await verifySnarkProof({
+        system,
+        vkey: pkg.vkey,
+        publicSignals: result.publicSignals,
+        proof: result.proof,
+      }).catch(() => false);
       if (!ok) {
         throw new VerinferError("PROVE_FAILED", `prover ${result.prover} returned a proof that does not verify`, {
           meta: { jobId, prover: result.prover },
