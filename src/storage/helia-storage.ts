@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Helia } from "@helia/utils";
 import type { Libp2p, Stream } from "@libp2p/interface";
@@ -224,6 +224,12 @@ export class HeliaStorage implements Storage {
   private readonly chunkSize: number;
   private readonly ipfs: Ipfs;
   private closed = false;
+  /**
+   * Serializes what changes which blocks an object needs (a `put`, a fetched object's record) with what deletes
+   * blocks (a failed attempt's clean-up), so a clean-up never removes a block that a record written meanwhile
+   * lists.
+   */
+  private blockLock: Promise<unknown> = Promise.resolve();
 
   private constructor(
     ipfs: Ipfs,
@@ -336,6 +342,24 @@ export class HeliaStorage implements Storage {
     return path.join(this.directory, "objects", cid.slice(-3, -1), `${cid}.json`);
   }
 
+  /** Runs `fn` once every earlier {@link blockLock} holder is done, and holds the lock until it settles. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.blockLock.then(fn, fn);
+    this.blockLock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The CIDs of every block that an object record on this node lists (its chunks, or the object itself). */
+  private async listedBlocks(): Promise<Set<string>> {
+    const listed = new Set<string>();
+    for await (const cid of this.list()) {
+      const record = await this.readRecord(cid).catch(() => undefined);
+      if (!record) continue;
+      for (const block of record.chunks ?? [record.cid]) listed.add(parseCid(block).toString());
+    }
+    return listed;
+  }
+
   private async readRecord(cid: string): Promise<ObjectRecord | undefined> {
     let text: string;
     try {
@@ -353,8 +377,8 @@ export class HeliaStorage implements Storage {
   }
 
   /**
-   * Stores bytes (one block, or 1 MiB chunks and their record) and returns their CID. Idempotent; a damaged
-   * block of the object already stored here is rewritten.
+   * Stores bytes (one block, or 1 MiB chunks and their record) and returns their CID. Idempotent; a damaged or
+   * missing block of an object already recorded here is rewritten, so a `put` repairs the object.
    */
   async put(bytes: Uint8Array): Promise<string> {
     if (!(bytes instanceof Uint8Array)) throw new VerinferError("INVALID_INPUT", "put takes a Uint8Array");
@@ -367,20 +391,32 @@ export class HeliaStorage implements Storage {
     const copy = Uint8Array.from(bytes);
     const cid = cidOf(copy);
     const record: ObjectRecord = { format: OBJECT_RECORD_FORMAT, cid, size: copy.byteLength };
+    const parts: Uint8Array[] = [];
     if (copy.byteLength <= this.chunkSize) {
-      await this.putBlock(cid, copy);
+      parts.push(copy);
     } else {
       record.chunks = [];
       for (let at = 0; at < copy.byteLength; at += this.chunkSize) {
         const chunk = copy.subarray(at, at + this.chunkSize);
-        const chunkCid = cidOf(chunk);
-        await this.putBlock(chunkCid, chunk);
-        record.chunks.push(chunkCid);
+        parts.push(chunk);
+        record.chunks.push(cidOf(chunk));
       }
     }
-    // The record goes last: a node answers for an object only once all of its blocks are stored.
-    await atomicWrite(this.recordPath(cid), JSON.stringify(record));
+    await this.storeObject(record, parts);
     return cid;
+  }
+
+  /**
+   * Stores an object's blocks (those missing or damaged) and then its record, under the block lock: a failed
+   * fetch's clean-up runs before or after, never between, so it sees the record and keeps the blocks.
+   */
+  private storeObject(record: ObjectRecord, parts: readonly Uint8Array[]): Promise<void> {
+    const blocks = record.chunks ?? [record.cid];
+    return this.exclusive(async () => {
+      for (const [i, part] of parts.entries()) await this.putBlock(blocks[i] as string, part);
+      // The record goes last: a node answers for an object only once all of its blocks are stored.
+      await atomicWrite(this.recordPath(record.cid), JSON.stringify(record));
+    });
   }
 
   /** Stores one block; a damaged copy already there (the blockstore would keep it) is replaced. */
@@ -452,7 +488,8 @@ export class HeliaStorage implements Storage {
         // has arrived for a quarter of it, and the next peer's list is tried.
         const result = await this.assemble(name, answer.record, signal, why, Math.max(1_000, this.fetchTimeoutMs / 4));
         if (result.bytes) {
-          await atomicWrite(this.recordPath(name), JSON.stringify(answer.record));
+          // Its blocks are stored again if a concurrent clean-up removed one before the record was written.
+          await this.storeObject(answer.record, result.parts);
           return result.bytes;
         }
         corrupt ||= result.corrupt;
@@ -472,8 +509,9 @@ export class HeliaStorage implements Storage {
   }
 
   /**
-   * Fetches the blocks a record names and checks the assembled bytes against the CID. Blocks fetched for a
-   * record that fails are deleted again (blocks this node held before are kept).
+   * Fetches the blocks a record names and checks the assembled bytes against the CID. Blocks that this attempt
+   * itself received for a record that fails are deleted again — except any block that an object record on this
+   * node lists (the node may have stored the same block meanwhile: a hostile peer can list a victim's blocks).
    */
   private async assemble(
     name: string,
@@ -482,7 +520,7 @@ export class HeliaStorage implements Storage {
     why: () => string,
     stallMs?: number,
   ): Promise<
-    | { bytes: Uint8Array; corrupt?: undefined; reason?: undefined; meta?: undefined }
+    | { bytes: Uint8Array; parts: Uint8Array[]; corrupt?: undefined; reason?: undefined; meta?: undefined }
     | { bytes?: undefined; corrupt: boolean; reason: string; meta?: Record<string, unknown> }
   > {
     if (record.size > this.maxObjectSize) {
@@ -513,17 +551,24 @@ export class HeliaStorage implements Storage {
     };
     const signal = stallMs === undefined ? outer : AbortSignal.any([outer, stall.signal]);
     progress();
-    const fetched = () => keys.filter((_, i) => !held[i]);
+    // The blocks this attempt brought in: absent when it started, and delivered to it.
+    const received = new Set<number>();
+    const fetched = () => keys.filter((_, i) => received.has(i));
     let total = 0;
     let parts: Uint8Array[];
     try {
-      parts = await mapLimit(keys, CHUNK_CONCURRENCY, async (key) => {
-        const block = await this.helia.blockstore.get(key, { signal });
-        progress();
-        total += block.byteLength;
-        if (total > record.size) throw new Error(`its chunks hold more than the ${record.size} bytes listed`);
-        return block;
-      });
+      parts = await mapLimit(
+        keys.map((key, i) => [key, i] as const),
+        CHUNK_CONCURRENCY,
+        async ([key, i]) => {
+          const block = await this.helia.blockstore.get(key, { signal });
+          if (!held[i]) received.add(i);
+          progress();
+          total += block.byteLength;
+          if (total > record.size) throw new Error(`its chunks hold more than the ${record.size} bytes listed`);
+          return block;
+        },
+      );
     } catch (cause) {
       const tooBig = cause instanceof Error && cause.message.startsWith("its chunks hold");
       const reason = tooBig
@@ -550,12 +595,20 @@ export class HeliaStorage implements Storage {
         meta: { expected: name, actual: cidOf(bytes), size: bytes.byteLength },
       };
     }
-    return { bytes: Uint8Array.from(bytes) };
+    return { bytes: Uint8Array.from(bytes), parts };
   }
 
-  /** Deletes blocks fetched for a chunk list that proved wrong. */
-  private async forget(keys: never[]): Promise<void> {
-    await Promise.all(keys.map((k) => this.helia.blockstore.delete(k).catch(() => undefined)));
+  /**
+   * Deletes blocks received for a chunk list that proved wrong, but none that an object record here lists:
+   * under the block lock, so a `put` of an object sharing them finishes (record included) before, or starts after.
+   */
+  private forget(keys: never[]): Promise<void> {
+    if (keys.length === 0) return Promise.resolve();
+    return this.exclusive(async () => {
+      const listed = await this.listedBlocks();
+      const orphans = keys.filter((k) => !listed.has(String(k)));
+      await Promise.all(orphans.map((k) => this.helia.blockstore.delete(k).catch(() => undefined)));
+    });
   }
 
   /**
@@ -626,18 +679,24 @@ export class HeliaStorage implements Storage {
   }
 
   /**
-   * Whether this node holds the object (peers are not asked; `get` is what checks its bytes).
+   * Whether this node holds the object: its record and every block it lists (peers are not asked; `get` is what
+   * checks the bytes). An object whose record survived its blocks is not held; a `put` of its bytes repairs it.
    *
    * @throws VerinferError `INVALID_INPUT` for a malformed CID.
    */
   async has(cid: string): Promise<boolean> {
     const name = parseCid(cid).toString();
+    let record: ObjectRecord | undefined;
     try {
-      await stat(this.recordPath(name));
-      return true;
+      record = await this.readRecord(name);
     } catch {
       return false;
     }
+    if (!record) return false;
+    for (const block of record.chunks ?? [record.cid]) {
+      if (!(await this.helia.blockstore.has(parseCid(block) as never))) return false;
+    }
+    return true;
   }
 
   /** The CIDs of the objects this node holds whole (put here or fetched), not of the chunks they are made of. */
