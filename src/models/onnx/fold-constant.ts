@@ -1,6 +1,15 @@
 import { VerinferError } from "../../errors.js";
 import { int64, type OnnxNode } from "./decode-onnx.js";
-import { attribute, type ConstTensor, DTYPE, intAttr, intsAttr, sizeOf, tensorFromProto } from "./onnx-tensor.js";
+import {
+  attribute,
+  type ConstTensor,
+  checkTensorSize,
+  DTYPE,
+  intAttr,
+  intsAttr,
+  sizeOf,
+  tensorFromProto,
+} from "./onnx-tensor.js";
 
 /**
  * Ops the importer evaluates when every input is a constant: what exporters emit to compute shapes and pads
@@ -27,6 +36,11 @@ export const FOLDABLE_OPS = [
 
 function bad(node: OnnxNode, why: string): VerinferError {
   return new VerinferError("INVALID_MODEL", `ONNX node "${node.name}" (${node.opType}) ${why}`);
+}
+
+/** The element count of a node's output dims, refused over the limit before anything is allocated. */
+function limit(node: OnnxNode, dims: readonly number[]): number {
+  return checkTensorSize(`ONNX node "${node.name}" (${node.opType})`, dims);
 }
 
 function strides(dims: readonly number[]): number[] {
@@ -57,10 +71,11 @@ function broadcast(node: OnnxNode, a: ConstTensor, b: ConstTensor, f: (x: number
     if (x !== y && x !== 1 && y !== 1) throw bad(node, `cannot broadcast [${a.dims}] with [${b.dims}]`);
     return Math.max(x, y);
   });
+  const size = limit(node, dims);
   const sa = strides(da);
   const sb = strides(db);
   const so = strides(dims);
-  const data = new Array<number>(sizeOf(dims));
+  const data = new Array<number>(size);
   for (let k = 0; k < data.length; k++) {
     let ia = 0;
     let ib = 0;
@@ -112,9 +127,10 @@ function slice(node: OnnxNode, t: ConstTensor, starts: number[], ends: number[],
     step[a] = s;
     count[a] = Math.max(0, Math.ceil((e - b) / s));
   });
+  const size = limit(node, count);
   const si = strides(t.dims);
   const so = strides(count);
-  const data = new Array<number>(sizeOf(count));
+  const data = new Array<number>(size);
   for (let k = 0; k < data.length; k++) {
     let src = 0;
     for (let d = 0; d < rank; d++) {
@@ -166,6 +182,8 @@ export function foldConstant(node: OnnxNode, inputs: (ConstTensor | undefined)[]
       const n = data.dims[axis] as number;
       const outer = sizeOf(data.dims.slice(0, axis));
       const inner = sizeOf(data.dims.slice(axis + 1));
+      const dims = [...data.dims.slice(0, axis), ...indices.dims, ...data.dims.slice(axis + 1)];
+      limit(node, dims);
       const out: number[] = [];
       for (let o = 0; o < outer; o++) {
         for (const raw of indices.data) {
@@ -174,11 +192,7 @@ export function foldConstant(node: OnnxNode, inputs: (ConstTensor | undefined)[]
           for (let i = 0; i < inner; i++) out.push(data.data[(o * n + idx) * inner + i] as number);
         }
       }
-      return {
-        dims: [...data.dims.slice(0, axis), ...indices.dims, ...data.dims.slice(axis + 1)],
-        data: out,
-        kind: data.kind,
-      };
+      return { dims, data: out, kind: data.kind };
     }
     case "Unsqueeze": {
       const t = need(node, inputs, 0);
@@ -204,6 +218,9 @@ export function foldConstant(node: OnnxNode, inputs: (ConstTensor | undefined)[]
       const first = parts[0];
       if (!first) throw bad(node, "has no inputs");
       const axis = normAxis(node, intAttr(node, "axis", 0), first.dims.length);
+      const dims = first.dims.slice();
+      dims[axis] = parts.reduce((s, p) => s + (p.dims[axis] as number), 0);
+      limit(node, dims);
       const outer = sizeOf(first.dims.slice(0, axis));
       const data: number[] = [];
       for (let o = 0; o < outer; o++) {
@@ -212,8 +229,6 @@ export function foldConstant(node: OnnxNode, inputs: (ConstTensor | undefined)[]
           data.push(...p.data.slice(o * inner, (o + 1) * inner));
         }
       }
-      const dims = first.dims.slice();
-      dims[axis] = parts.reduce((s, p) => s + (p.dims[axis] as number), 0);
       return { dims, data, kind: parts.some((p) => p.kind === "float") ? "float" : "int" };
     }
     case "Reshape": {
@@ -240,9 +255,10 @@ export function foldConstant(node: OnnxNode, inputs: (ConstTensor | undefined)[]
     case "ConstantOfShape": {
       const dims = need(node, inputs, 0).data;
       if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw bad(node, "has a shape that is not constant");
+      const size = limit(node, dims);
       const value = attribute(node, "value")?.t;
       const v = value ? tensorFromProto(value) : { dims: [1], data: [0], kind: "float" as const };
-      return { dims, data: new Array<number>(sizeOf(dims)).fill(v.data[0] ?? 0), kind: v.kind };
+      return { dims, data: new Array<number>(size).fill(v.data[0] ?? 0), kind: v.kind };
     }
     case "Add":
       return broadcast(node, need(node, inputs, 0), need(node, inputs, 1), (x, y) => x + y);

@@ -5,10 +5,12 @@ import { FOLDABLE_OPS, foldConstant, reshapeTarget } from "./fold-constant.js";
 import {
   BATCH,
   type ConstTensor,
+  checkTensorSize,
   DTYPE,
   floatAttr,
   intAttr,
   intsAttr,
+  MAX_CONSTANT_ELEMENTS,
   sizeOf,
   stringAttr,
   tensorFromProto,
@@ -234,7 +236,23 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
 
   // 2. Constants: initializers (also listed as graph inputs in IR < 4) and folded nodes.
   const consts = new Map<string, ConstTensor>();
-  for (const t of graph.initializer) consts.set(t.name, tensorFromProto(t));
+  let constElements = 0;
+  /** Keeps a constant, within {@link MAX_CONSTANT_ELEMENTS} for the whole model. */
+  const setConst = (name: string, t: ConstTensor, owner: string) => {
+    constElements += t.data.length;
+    if (constElements > MAX_CONSTANT_ELEMENTS) {
+      throw new VerinferError(
+        "INVALID_MODEL",
+        `${owner} brings the model's constants to ${constElements} elements, more than verinfer imports`,
+        {
+          details: `all constants together hold at most ${MAX_CONSTANT_ELEMENTS} elements`,
+          meta: { elements: constElements },
+        },
+      );
+    }
+    consts.set(name, t);
+  };
+  for (const t of graph.initializer) setConst(t.name, tensorFromProto(t), `ONNX initializer "${t.name}"`);
   const liveInputs = graph.input.filter((v) => !consts.has(v.name));
   if (liveInputs.length !== 1 || graph.output.length !== 1) {
     throw new VerinferError(
@@ -263,6 +281,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       },
     );
   }
+  checkTensorSize(`ONNX input "${input.name}"`, features);
   const onnxInputShape = features;
   const inputShape = dims.length === 4 ? ([features[1], features[2], features[0]] as number[]) : features;
   let live: Live = { name: input.name, shape: dims, layout: dims.length === 4 ? "nchw" : "flat" };
@@ -279,6 +298,12 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
   };
   const structural = (node: OnnxNode, why: string) => unsupportedError([{ node: node.name, opType: node.opType, why }]);
   const lastStep = () => steps[steps.length - 1];
+  /** The live tensor's features (the batch aside), refused over {@link MAX_TENSOR_ELEMENTS}. */
+  const checkLive = (node: OnnxNode) =>
+    checkTensorSize(
+      `ONNX node "${node.name}" (${node.opType})`,
+      live.shape.filter((d) => !Number.isNaN(d)),
+    );
   const flushPad = (node: OnnxNode) => {
     if (pendingPad) {
       steps.push({ kind: "zeroPadding2d", name: `${node.name}_pad`, padding: pendingPad });
@@ -289,6 +314,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         (live.shape[2] as number) + t + b,
         (live.shape[3] as number) + l + r,
       ];
+      checkLive(node);
       pendingPad = undefined;
     }
   };
@@ -331,13 +357,16 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
   };
 
   for (const node of graph.node) {
+    // What the previous node made of the live tensor is bounded before this one builds on it.
+    if (lastLiveNode) checkLive(lastLiveNode);
     const ins = node.input.map((n) => (n ? n : undefined));
     const liveIns = ins.filter((n): n is string => n !== undefined && !consts.has(n));
     if (node.opType === "Constant" || (node.opType !== "Shape" && liveIns.length === 0)) {
       if (!(FOLDABLE_OPS as readonly string[]).includes(node.opType)) {
         throw structural(node, "has only constant inputs and is not one of the foldable ops");
       }
-      consts.set(node.output[0] as string, foldConstant(node, ins.map(constOf), opset));
+      const folded = foldConstant(node, ins.map(constOf), opset);
+      setConst(node.output[0] as string, folded, `ONNX node "${node.name}" (${node.opType})`);
       continue;
     }
     if (node.opType === "Shape") {
@@ -346,7 +375,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       const rank = shape.length;
       const norm = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
       const part = shape.slice(norm(intAttr(node, "start", 0)), norm(intAttr(node, "end", rank)));
-      consts.set(node.output[0] as string, { dims: [part.length], data: part, kind: "int" });
+      setConst(node.output[0] as string, { dims: [part.length], data: part, kind: "int" }, `ONNX node "${node.name}"`);
       continue;
     }
     if (liveIns.length !== 1 || liveIns[0] !== live.name) {
@@ -644,6 +673,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     );
   }
   if (!lastLiveNode) throw new VerinferError("INVALID_MODEL", "the ONNX graph computes nothing from its input");
+  checkLive(lastLiveNode);
   if (pendingPad) throw structural(lastLiveNode, "pads the output; a Pad must be followed by a layer");
   toOnnxOrder();
   if (live.layout === "nchw" || live.layout === "pooled") {

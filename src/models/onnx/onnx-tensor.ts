@@ -30,7 +30,41 @@ export function sizeOf(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
 
-const MAX_ELEMENTS = 2 ** 28;
+/**
+ * Most elements of any one tensor the importer holds: an initializer, an attribute tensor, a folded constant,
+ * the model's input or any layer's output (4,194,304: a 2048×2048 weight matrix; far past what a circuit
+ * proves). Checked from the dims before anything is allocated.
+ */
+export const MAX_TENSOR_ELEMENTS = 2 ** 22;
+
+/**
+ * Most elements of all constant tensors of one model together (16,777,216, ~128 MiB as JS numbers): a small
+ * file cannot fold into many tensors each under {@link MAX_TENSOR_ELEMENTS}.
+ */
+export const MAX_CONSTANT_ELEMENTS = 2 ** 24;
+
+/**
+ * Checks a tensor's element count against {@link MAX_TENSOR_ELEMENTS} before it is allocated.
+ *
+ * @param what - what holds the tensor, for the message (`ONNX node "n" (ConstantOfShape)`).
+ * @returns the element count.
+ * @throws VerinferError `INVALID_MODEL` naming `what` and the size.
+ * @example
+ * ```ts
+ * const n = checkTensorSize(`ONNX node "${node.name}" (${node.opType})`, dims);
+ * ```
+ */
+export function checkTensorSize(what: string, dims: readonly number[]): number {
+  const n = sizeOf(dims);
+  if (!(n <= MAX_TENSOR_ELEMENTS)) {
+    throw new VerinferError(
+      "INVALID_MODEL",
+      `${what} would hold a tensor of ${n} elements ([${dims.join(", ")}]), more than verinfer imports`,
+      { details: `a tensor holds at most ${MAX_TENSOR_ELEMENTS} elements`, meta: { elements: n, dims: [...dims] } },
+    );
+  }
+  return n;
+}
 
 function bad(tensor: string, why: string): VerinferError {
   return new VerinferError("INVALID_MODEL", `ONNX tensor "${tensor}" ${why}`);
@@ -53,8 +87,7 @@ export function tensorFromProto(t: OnnxTensorProto): ConstTensor {
   }
   const dims = t.dims.map(int64);
   if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw bad(name, `has invalid dims [${dims.join(", ")}]`);
-  const n = sizeOf(dims);
-  if (n > MAX_ELEMENTS) throw bad(name, `has ${n} elements, more than verinfer reads`);
+  const n = checkTensorSize(`ONNX tensor "${name}"`, dims);
   const raw = t.rawData && t.rawData.byteLength > 0 ? t.rawData : undefined;
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
   const fromRaw = (width: number, read: (offset: number) => number): number[] => {
