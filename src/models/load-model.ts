@@ -1,7 +1,8 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { VerinferError } from "../errors.js";
+import { isVerinferError, VerinferError } from "../errors.js";
+import { readUntrustedFile } from "../storage/read-untrusted-file.js";
 import { initBackend, tf } from "./backend.js";
 import { loadOnnxModel } from "./onnx/load-onnx-model.js";
 
@@ -21,10 +22,14 @@ export const TfjsModelJsonSchema = z
   })
   .loose();
 
-async function readOrThrow(file: string, what: string): Promise<Buffer> {
+async function readOrThrow(file: string, what: string, root?: string, maxBytes?: number): Promise<Buffer> {
   try {
+    // A shard named by model.json (a model from elsewhere) is a regular file inside the model's directory, no
+    // larger than its weights: never a link, FIFO or device, never `../` out of it.
+    if (root !== undefined) return await readUntrustedFile(file, what, { root, maxBytes: maxBytes ?? 0 });
     return await readFile(file);
   } catch (cause) {
+    if (isVerinferError(cause, "ARTIFACT_CORRUPT")) throw cause;
     throw new VerinferError("ARTIFACT_MISSING", `cannot read ${what} ${file}`, { cause });
   }
 }
@@ -70,12 +75,12 @@ export async function loadModel(dir: string): Promise<import("@tensorflow/tfjs")
       },
     );
   }
+  const expected = weightSpecs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
   const shards: Buffer[] = [];
   for (const group of json.weightsManifest) {
-    for (const p of group.paths) shards.push(await readOrThrow(path.join(root, p), "weight shard"));
+    for (const p of group.paths) shards.push(await readOrThrow(path.join(root, p), "weight shard", root, expected));
   }
   const weightData = Buffer.concat(shards);
-  const expected = weightSpecs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
   if (weightData.byteLength !== expected) {
     throw new VerinferError(
       "ARTIFACT_CORRUPT",

@@ -1,8 +1,9 @@
-import { readFile, stat } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { isVerinferError, VerinferError } from "../errors.js";
 import { cidFromSha256, sha256FromCid } from "./cid.js";
 import { FsStorage } from "./fs-storage.js";
+import { readUntrustedFile } from "./read-untrusted-file.js";
 import { sha256Hex } from "./sha256-hex.js";
 
 export { sha256Hex } from "./sha256-hex.js";
@@ -73,7 +74,8 @@ export class ArtifactStore {
   /** Whether an object of this hash and size is present (without re-hashing it). */
   async has(ref: ArtifactAddress): Promise<boolean> {
     try {
-      return (await stat(this.pathOf(ref.sha256))).size === ref.size;
+      const info = await lstat(this.pathOf(ref.sha256));
+      return info.isFile() && info.size === ref.size;
     } catch {
       return false;
     }
@@ -94,7 +96,8 @@ export class ArtifactStore {
     }
     let bytes: Uint8Array;
     try {
-      bytes = await this.storage.get(cid);
+      // The manifest's size bounds the read: a larger file in an export is refused before it is read.
+      bytes = await this.storage.get(cid, { maxBytes: ref.size });
     } catch (error) {
       if (!isVerinferError(error, "ARTIFACT_MISSING")) {
         if (isVerinferError(error, "ARTIFACT_CORRUPT")) {
@@ -124,8 +127,12 @@ export class ArtifactStore {
     const legacy = path.join(this.cacheDir, "artifacts", "sha256", ref.sha256);
     let data: Buffer;
     try {
-      data = await readFile(legacy);
-    } catch {
+      data = await readUntrustedFile(legacy, `${what} ${ref.sha256}`, {
+        maxBytes: ref.size,
+        root: path.join(this.cacheDir, "artifacts"),
+      });
+    } catch (cause) {
+      if (isVerinferError(cause, "ARTIFACT_CORRUPT")) throw cause;
       throw new VerinferError("ARTIFACT_MISSING", `${what} ${ref.sha256} is not in the artifact store`, {
         cause: notFound,
         meta: { path: this.pathOf(ref.sha256), cid },

@@ -1,13 +1,27 @@
+import { constants as bufferConstants } from "node:buffer";
 import { createHash } from "node:crypto";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";
 import { VerinferError } from "../errors.js";
 import { atomicWrite } from "./atomic-write.js";
 import { resolveCacheDir } from "./cache-dir.js";
 import { cidOf, parseCid } from "./cid.js";
-import type { Storage } from "./storage.js";
+import { readUntrustedFile } from "./read-untrusted-file.js";
+import type { Storage, StorageGetOptions } from "./storage.js";
 
 const SHARD = /^[a-z2-7]{2}$/;
+
+/** Options of {@link FsStorage.get}. */
+export interface FsStorageGetOptions extends StorageGetOptions {
+  /** Largest object accepted, bytes (default: the storage's `maxObjectSize`); a larger file is not read. */
+  maxBytes?: number;
+}
+
+/** Options of the {@link FsStorage} constructor. */
+export interface FsStorageOptions {
+  /** Largest object `get` reads, bytes (default: the largest Buffer Node.js allocates). */
+  maxObjectSize?: number;
+}
 
 /**
  * {@link Storage} on the file system: `<dir>/<shard>/<cid>`, the shard being the two characters before the
@@ -15,6 +29,9 @@ const SHARD = /^[a-z2-7]{2}$/;
  * Writes are atomic (temporary file, fsync, rename), so concurrent writers of the same object — threads or
  * processes — each leave one complete copy; every read re-hashes, so a truncated or altered file is an
  * `ARTIFACT_CORRUPT` error and a later `put` of the right bytes repairs it.
+ *
+ * The directory may be untrusted (an export someone sent): `get` reads only regular files inside it — never a
+ * FIFO or device, never through a symbolic link — and never more than `maxObjectSize` (see `readUntrustedFile`).
  *
  * @example
  * ```ts
@@ -25,9 +42,12 @@ const SHARD = /^[a-z2-7]{2}$/;
 export class FsStorage implements Storage {
   /** Directory holding the objects. */
   readonly dir: string;
+  /** Largest object `get` reads, bytes. */
+  readonly maxObjectSize: number;
 
-  constructor(dir: string) {
+  constructor(dir: string, options: FsStorageOptions = {}) {
     this.dir = path.resolve(dir);
+    this.maxObjectSize = options.maxObjectSize ?? bufferConstants.MAX_LENGTH;
   }
 
   /**
@@ -56,17 +76,21 @@ export class FsStorage implements Storage {
   /**
    * Reads an object and checks its hash against the CID.
    *
-   * @throws VerinferError `INVALID_INPUT` (malformed CID), `ARTIFACT_MISSING`, `ARTIFACT_CORRUPT`; `INTERNAL`
-   *   when the file system refuses the read (permissions, too many open files). Messages never name a path
-   *   (`meta.path` holds the file's).
+   * @throws VerinferError `INVALID_INPUT` (malformed CID), `ARTIFACT_MISSING`, `ARTIFACT_CORRUPT` (also for a
+   *   link, FIFO, device or oversized file in its place); `INTERNAL` when the file system refuses the read
+   *   (permissions, too many open files). Messages never name a path (`meta.path` holds the file's).
    */
-  async get(cid: string): Promise<Uint8Array> {
+  async get(cid: string, options: FsStorageGetOptions = {}): Promise<Uint8Array> {
     const parsed = parseCid(cid);
     const file = this.pathOf(cid);
     let data: Buffer;
     try {
-      data = await readFile(file);
+      data = await readUntrustedFile(file, `object ${parsed}`, {
+        maxBytes: Math.min(options.maxBytes ?? this.maxObjectSize, this.maxObjectSize),
+        root: this.dir,
+      });
     } catch (cause) {
+      if (cause instanceof VerinferError) throw cause;
       const code = (cause as NodeJS.ErrnoException).code;
       // Messages name the object, never the file: a service passes them on to its clients. The path is in meta.
       const meta = { path: file };
@@ -96,7 +120,7 @@ export class FsStorage implements Storage {
   async has(cid: string): Promise<boolean> {
     const file = this.pathOf(cid);
     try {
-      return (await stat(file)).isFile();
+      return (await lstat(file)).isFile();
     } catch {
       return false;
     }

@@ -4,7 +4,7 @@ import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } 
 import { vkeyCid } from "../attest/vkey-cid.js";
 import { plonkGateCount, readR1csHeader, requiredPtauPowerFor } from "../circuits/plonk-gates.js";
 import { WitnessGenerator } from "../circuits/prove-groth16.js";
-import { VerinferError } from "../errors.js";
+import { isVerinferError, VerinferError } from "../errors.js";
 import { type DenseNetwork, DenseNetworkSchema } from "../models/network.js";
 import { type QuantizedNetwork, quantizedNetworkFromJson } from "../models/quantized-network.js";
 import { ArtifactStore } from "./artifact-store.js";
@@ -13,6 +13,7 @@ import { resolveCacheDir } from "./cache-dir.js";
 import { canonicalJson } from "./json-objects.js";
 import { manifestArchitecture, manifestQuantization } from "./manifest-quantization.js";
 import { type ArtifactName, MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./model-manifest.js";
+import { readUntrustedFile } from "./read-untrusted-file.js";
 import { sha256Hex } from "./sha256-hex.js";
 
 /**
@@ -221,6 +222,9 @@ export async function findModelPackage(
   return ModelPackage.fromManifest(JSON.parse(bytes.toString("utf8")), store);
 }
 
+/** Largest `manifest.json` a package is loaded from (a manifest is a few KiB). */
+const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
 /**
  * Loads a model package: by model id from the cache, or from a `manifest.json` path (or a directory holding
  * one) — an export (`exportModelPackage`, `verinfer export`) when an `objects/` directory sits beside it,
@@ -243,11 +247,19 @@ export async function loadModelPackage(ref: string, options: LoadModelPackageOpt
     }
     return pkg;
   }
-  const file = (await stat(ref).catch(() => undefined))?.isDirectory() ? path.join(ref, "manifest.json") : ref;
+  const inDir = (await stat(ref).catch(() => undefined))?.isDirectory() === true;
+  const file = inDir ? path.join(ref, "manifest.json") : ref;
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    // A regular file of bounded size: a FIFO there would block forever. Inside a directory (an export someone
+    // sent) no link is followed either; a path the user names may be a link they made.
+    const bytes = await readUntrustedFile(file, path.basename(file), {
+      maxBytes: MAX_MANIFEST_BYTES,
+      ...(inDir ? { root: ref } : { followSymlink: true }),
+    });
+    text = bytes.toString("utf8");
   } catch (cause) {
+    if (isVerinferError(cause, "ARTIFACT_CORRUPT")) throw cause;
     throw new VerinferError("ARTIFACT_MISSING", `cannot read model manifest ${path.basename(file)}`, {
       cause,
       details: "pass a model id in the cache, a manifest.json, or the directory `verinfer export` wrote",
