@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FIELD_PRIME } from "../field.js";
 import { BACKEND_PREFERENCE, type BackendName } from "../models/backend.js";
+import { canonicalProofProblem, type ProofFields } from "./canonical-proof.js";
 
 /** Format tag of receipts. */
 export const RECEIPT_FORMAT = "verinfer/receipt@2";
@@ -99,13 +100,19 @@ const publicSignalsSchema = z.array(fieldDecimal).min(4);
 
 /**
  * zod schema of a zk receipt's `proof`: the proof system, snarkjs's proof JSON of that system (its `protocol`
- * must agree) and the public signals.
+ * must agree) and the public signals. Only snarkjs's own encoding of a proof passes (affine points with z = 1,
+ * coordinates below q, evaluations below r: see {@link canonicalProofProblem}), so one proof is one receipt.
  */
-export const ReceiptProofSchema = z.discriminatedUnion("system", [
-  z.object({ system: z.literal("groth16"), proof: Groth16ProofSchema, publicSignals: publicSignalsSchema }),
-  z.object({ system: z.literal("plonk"), proof: PlonkProofSchema, publicSignals: publicSignalsSchema }),
-  z.object({ system: z.literal("fflonk"), proof: FflonkProofSchema, publicSignals: publicSignalsSchema }),
-]);
+export const ReceiptProofSchema = z
+  .discriminatedUnion("system", [
+    z.object({ system: z.literal("groth16"), proof: Groth16ProofSchema, publicSignals: publicSignalsSchema }),
+    z.object({ system: z.literal("plonk"), proof: PlonkProofSchema, publicSignals: publicSignalsSchema }),
+    z.object({ system: z.literal("fflonk"), proof: FflonkProofSchema, publicSignals: publicSignalsSchema }),
+  ])
+  .superRefine((p, ctx) => {
+    const why = canonicalProofProblem(p as ProofFields);
+    if (why) ctx.addIssue({ code: "custom", message: `not the canonical encoding: ${why}`, path: ["proof"] });
+  });
 
 /** Receipt modes: a zk proof, a signed attestation, or commitments only (checkable by re-execution). */
 export const RECEIPT_MODES = ["zk", "attest", "none"] as const;
