@@ -4,6 +4,7 @@ import path from "node:path";
 import { z } from "zod";
 import { type Receipt, ReceiptSchema, type Salts } from "./attest/receipt.js";
 import { ERROR_CODES, type ErrorCode, isVerinferError, VerinferError } from "./errors.js";
+import { parseStrictJson } from "./parse-strict-json.js";
 import { proveReceipt } from "./prove-receipt.js";
 import type { ProofQueue } from "./queue/create-proof-queue.js";
 import { receiptStatement } from "./receipt-statement.js";
@@ -436,7 +437,7 @@ async function removeTempFiles(cacheDir: string, staleMs: number): Promise<void>
 /** A JSON file's content; `undefined` when it is absent or not JSON. */
 async function readJson(file: string): Promise<unknown> {
   try {
-    return JSON.parse(await readFile(file, "utf8"));
+    return parseStrictJson(await readFile(file, "utf8"));
   } catch {
     return undefined;
   }
@@ -496,7 +497,7 @@ export async function resumePendingProofs(options: ResumePendingProofsOptions = 
       let cause: unknown = text;
       if (typeof text === "string") {
         try {
-          job = ProofJobSchema.parse(JSON.parse(text));
+          job = ProofJobSchema.parse(parseStrictJson(text));
           if (job.id !== id) throw new Error(`the file of job ${id} holds job ${job.id}`);
         } catch (error) {
           job = undefined;

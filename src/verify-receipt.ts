@@ -17,6 +17,7 @@ import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { verifySnarkProof } from "./circuits/verify-snark-proof.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME, fromField } from "./field.js";
+import { parseStrictJson } from "./parse-strict-json.js";
 import { setupTrustCheck } from "./setup-trust-check.js";
 import { findAuditRecord } from "./storage/audit-record.js";
 import type { ModelPackage } from "./storage/model-package.js";
@@ -238,7 +239,7 @@ function dataChecks(r: Receipt, att: unknown, check: (name: string, failure: str
   );
   let shape: unknown;
   try {
-    shape = JSON.parse(decoded.shape);
+    shape = parseStrictJson(decoded.shape);
   } catch {
     shape = undefined;
   }
@@ -364,7 +365,8 @@ function unverifiedFields(
  *   receipt's (bound) format, its commitment against the receipt's input, and the links between them.
  *
  * `valid: true` vouches for every field except those listed in `unverified`. A malformed receipt throws; a
- * well-formed one that fails returns `{ valid: false, reason, checks, unverified }`.
+ * well-formed one that fails returns `{ valid: false, reason, checks, unverified }`. Pass the receipt's JSON text
+ * (a string) rather than a parsed object to have a key written twice refused (`JSON.parse` keeps the last).
  *
  * @throws VerinferError `MALFORMED_RECEIPT` (schema), `INVALID_OPTIONS` (no vkey/package for a zk receipt, a
  *   vkey that is not the package's, no trustedSigners for an attest receipt, no trustedDataSigners with a
@@ -375,7 +377,20 @@ function unverifiedFields(
  * ```
  */
 export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOptions = {}): Promise<VerifyResult> {
-  const parsed = ReceiptSchema.safeParse(receipt);
+  // A receipt passed as its JSON text is parsed strictly: a key written twice (JSON.parse keeps the last) is
+  // malformed, not silently one of two receipts.
+  let json = receipt;
+  if (typeof receipt === "string") {
+    try {
+      json = parseStrictJson(receipt);
+    } catch (cause) {
+      throw new VerinferError("MALFORMED_RECEIPT", "the receipt is not valid JSON", {
+        cause,
+        details: cause instanceof Error ? cause.message : String(cause),
+      });
+    }
+  }
+  const parsed = ReceiptSchema.safeParse(json);
   if (!parsed.success) {
     throw new VerinferError("MALFORMED_RECEIPT", `receipt does not match ${RECEIPT_FORMAT}`, {
       details: parsed.error.issues.map((i) => `${i.path.join(".") || "receipt"}: ${i.message}`).join("; "),

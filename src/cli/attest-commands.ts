@@ -67,7 +67,7 @@ export async function reexecuteCommand(
   receiptFile: string,
   flags: { model: string; calibration: readonly (readonly number[])[]; input: string; salts: string },
 ): Promise<number> {
-  const receipt = await readJsonFile(receiptFile, "receipt");
+  const receipt = await readJsonFile(receiptFile, "receipt", "MALFORMED_RECEIPT");
   const input = (await readValues(flags.input)).values;
   const salts = (await readJsonFile(flags.salts, "salts file")) as Salts;
   const result = await reexecute(receipt, {

@@ -122,7 +122,7 @@ export function registerChainCommands(program: Command, setExit: (code: number) 
     .option("--gas-limit <gas>", "explicit gas limit (default: estimate after a static call, +25 %)", bigintArg)
     .action(
       async (receiptFile: string, flags: ChainFlags & { registry: string; modelKey: string; gasLimit?: bigint }) => {
-        const receipt = await readJsonFile(receiptFile, "receipt");
+        const receipt = await readJsonFile(receiptFile, "receipt", "MALFORMED_RECEIPT");
         const result = await withSigner(flags, async (signer) =>
           submitReceipt(
             await connectRegistry(flags.registry, signer),

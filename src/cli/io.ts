@@ -1,8 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { VerinferError } from "../errors.js";
+import { parseStrictJson } from "../parse-strict-json.js";
 
-/** Reads and parses a JSON file; a missing or unparsable file is a typed error. */
-export async function readJsonFile(file: string, what: string): Promise<unknown> {
+/**
+ * Reads and parses a JSON file (a key repeated in one object is refused); a missing or unparsable file is a typed
+ * error: `code` (default `INVALID_INPUT`; `MALFORMED_RECEIPT` for a receipt or an attestation).
+ */
+export async function readJsonFile(
+  file: string,
+  what: string,
+  code: "INVALID_INPUT" | "MALFORMED_RECEIPT" = "INVALID_INPUT",
+): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -10,9 +18,12 @@ export async function readJsonFile(file: string, what: string): Promise<unknown>
     throw new VerinferError("ARTIFACT_MISSING", `cannot read ${what} ${file}`, { cause });
   }
   try {
-    return JSON.parse(text);
+    return parseStrictJson(text);
   } catch (cause) {
-    throw new VerinferError("INVALID_INPUT", `${what} ${file} is not valid JSON`, { cause });
+    throw new VerinferError(code, `${what} ${file} is not valid JSON`, {
+      cause,
+      details: cause instanceof Error ? cause.message : String(cause),
+    });
   }
 }
 

@@ -212,7 +212,11 @@ async function infer(
   if (flags.mode === "attest") options.signer = await loadSigner(flags.keyFile);
   if (flags.deferProof) options.deferProof = true;
   if (flags.dataAttestation) {
-    options.dataAttestation = (await readJsonFile(flags.dataAttestation, "data attestation")) as ReceiptAttestation;
+    options.dataAttestation = (await readJsonFile(
+      flags.dataAttestation,
+      "data attestation",
+      "MALFORMED_RECEIPT",
+    )) as ReceiptAttestation;
   }
   if (flags.inputSalt) {
     const salt = (await readJsonFile(flags.inputSalt, "input salt file")) as { salt?: unknown };
@@ -253,12 +257,13 @@ interface VerifyFlags {
 }
 
 async function verify(receiptFile: string, flags: VerifyFlags) {
-  const receipt = await readJsonFile(receiptFile, "receipt");
+  const receipt = await readJsonFile(receiptFile, "receipt", "MALFORMED_RECEIPT");
   const options: VerifyReceiptOptions = {};
   if (flags.requireCeremony) options.requireCeremony = true;
   if (flags.trustedSigner.length > 0) options.trustedSigners = flags.trustedSigner;
   if (flags.trustedDataSigner.length > 0) options.trustedDataSigners = flags.trustedDataSigner;
-  if (flags.dataAttestation) options.dataAttestation = await readJsonFile(flags.dataAttestation, "data attestation");
+  if (flags.dataAttestation)
+    options.dataAttestation = await readJsonFile(flags.dataAttestation, "data attestation", "MALFORMED_RECEIPT");
   if (flags.requireMode) options.requireMode = flags.requireMode;
   if (flags.maxAge !== undefined) options.maxAge = flags.maxAge;
   const cache = flags.cacheDir ? { cacheDir: flags.cacheDir } : {};

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { type CompileModelOptions, compileCacheKey } from "../compile-model.js";
 import { isVerinferError } from "../errors.js";
+import { parseStrictJson } from "../parse-strict-json.js";
 import { atomicWrite } from "../storage/atomic-write.js";
 import { resolveCacheDir } from "../storage/cache-dir.js";
 import { loadModelPackage, type ModelPackage } from "../storage/model-package.js";
@@ -37,7 +38,7 @@ async function sourceKey(modelDir: string, options: CompileModelOptions): Promis
   if (options.ptau !== undefined) return undefined;
   try {
     const modelJson = await readFile(path.join(modelDir, "model.json"));
-    const manifest = JSON.parse(modelJson.toString("utf8")) as { weightsManifest?: Array<{ paths?: string[] }> };
+    const manifest = parseStrictJson(modelJson.toString("utf8")) as { weightsManifest?: Array<{ paths?: string[] }> };
     const weightFiles = (manifest.weightsManifest ?? []).flatMap((group) => group.paths ?? []);
     const weights: string[] = [];
     for (const file of weightFiles) weights.push(sha256(await readFile(path.join(modelDir, file))));
@@ -73,7 +74,7 @@ export async function findCompiledSource(
   const cacheDir = resolveCacheDir(options.cacheDir);
   let record: SourceRecord;
   try {
-    record = JSON.parse(await readFile(recordFile(cacheDir, key), "utf8")) as SourceRecord;
+    record = parseStrictJson(await readFile(recordFile(cacheDir, key), "utf8")) as SourceRecord;
   } catch {
     return undefined;
   }

@@ -2,6 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { isVerinferError, VerinferError } from "../errors.js";
+import { parseStrictJson } from "../parse-strict-json.js";
 import { readUntrustedFile } from "../storage/read-untrusted-file.js";
 import { initBackend, tf } from "./backend.js";
 import { loadOnnxModel } from "./onnx/load-onnx-model.js";
@@ -60,7 +61,7 @@ export async function loadModel(dir: string): Promise<import("@tensorflow/tfjs")
   const raw = await readOrThrow(modelJsonPath, "model file");
   let json: z.infer<typeof TfjsModelJsonSchema>;
   try {
-    json = TfjsModelJsonSchema.parse(JSON.parse(raw.toString("utf8")));
+    json = TfjsModelJsonSchema.parse(parseStrictJson(raw.toString("utf8")));
   } catch (cause) {
     throw new VerinferError("ARTIFACT_CORRUPT", `${modelJsonPath} is not a tfjs LayersModel model.json`, { cause });
   }

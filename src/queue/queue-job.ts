@@ -9,6 +9,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:
 import { z } from "zod";
 import { FflonkProofSchema, Groth16ProofSchema, PlonkProofSchema, ReceiptSchema } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
+import { parseStrictJson } from "../parse-strict-json.js";
 import { canonicalJson } from "../storage/json-objects.js";
 
 /** Format tag of a proof job's data in Redis. */
@@ -150,7 +151,7 @@ export function unseal(key: Buffer | undefined, sealed: z.infer<typeof SealedSch
     decipher.setAAD(Buffer.from(context, "utf8"));
     decipher.setAuthTag(Buffer.from(sealed.tag, "base64"));
     const text = Buffer.concat([decipher.update(Buffer.from(sealed.data, "base64")), decipher.final()]);
-    return JSON.parse(text.toString("utf8"));
+    return parseStrictJson(text.toString("utf8"));
   } catch (cause) {
     throw new VerinferError("MALFORMED_RECEIPT", "the job's sealed part does not open with the payload key", {
       cause,
@@ -232,7 +233,7 @@ export function decodeFailure(reason: string | undefined, jobId: string, codes: 
     try {
       const parsed = z
         .object({ code: z.string(), message: z.string(), details: z.string().optional() })
-        .parse(JSON.parse(reason.slice(FAILURE_PREFIX.length)));
+        .parse(parseStrictJson(reason.slice(FAILURE_PREFIX.length)));
       const code = codes.includes(parsed.code) ? (parsed.code as VerinferError["code"]) : "INTERNAL";
       return new VerinferError(code, `proof job ${jobId} failed: ${parsed.message}`, {
         ...(parsed.details ? { details: parsed.details } : {}),

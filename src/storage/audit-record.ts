@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { parseStrictJson } from "../parse-strict-json.js";
 import { atomicWrite } from "./atomic-write.js";
 import { canonicalJson } from "./json-objects.js";
 import type { ModelManifest } from "./model-manifest.js";
@@ -105,7 +106,7 @@ export async function findAuditRecord(pkg: ModelPackage): Promise<AuditRecord | 
   if (inMemory?.manifestSha256 === digest) return inMemory;
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(recordPath(pkg.trustDir, digest), "utf8"));
+    json = parseStrictJson(await readFile(recordPath(pkg.trustDir, digest), "utf8"));
   } catch {
     return undefined;
   }

@@ -1,4 +1,5 @@
 import { isVerinferError, VerinferError } from "../errors.js";
+import { parseStrictJson } from "../parse-strict-json.js";
 import { ArtifactStore } from "./artifact-store.js";
 import { resolveCacheDir } from "./cache-dir.js";
 import { normalizeCid } from "./cid.js";
@@ -39,9 +40,13 @@ async function fetchManifest(storage: Storage, cid: string, signal: AbortSignal 
   const bytes = await storage.get(cid, signal ? { signal } : {});
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    json = parseStrictJson(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (cause) {
-    throw new VerinferError("ARTIFACT_CORRUPT", `object ${cid} is not a model manifest (not UTF-8 JSON)`, { cause });
+    throw new VerinferError(
+      "ARTIFACT_CORRUPT",
+      `object ${cid} is not a model manifest (not UTF-8 JSON, or a key repeated)`,
+      { cause },
+    );
   }
   const parsed = ModelManifestSchema.safeParse(json);
   if (!parsed.success) {

@@ -5,6 +5,7 @@ import type { Helia } from "@helia/utils";
 import type { Libp2p, Stream } from "@libp2p/interface";
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
+import { parseStrictJson } from "../parse-strict-json.js";
 import { atomicWrite } from "./atomic-write.js";
 import { cidOf, parseCid } from "./cid.js";
 import { installPromiseWithResolvers } from "./node20-shims.js";
@@ -367,7 +368,13 @@ export class HeliaStorage implements Storage {
     } catch {
       return undefined;
     }
-    const parsed = ObjectRecordSchema.safeParse(JSON.parse(text));
+    let json: unknown;
+    try {
+      json = parseStrictJson(text);
+    } catch (cause) {
+      throw new VerinferError("ARTIFACT_CORRUPT", `object ${cid}: its record on this node is unreadable`, { cause });
+    }
+    const parsed = ObjectRecordSchema.safeParse(json);
     if (!parsed.success || parsed.data.cid !== cid) {
       throw new VerinferError("ARTIFACT_CORRUPT", `object ${cid}: its record on this node is unreadable`, {
         details: parsed.success ? "the record names another object" : parsed.error.message,
@@ -626,7 +633,7 @@ export class HeliaStorage implements Storage {
         const lp = this.ipfs.lpStream(stream, { maxDataLength: 16 * 1024 * 1024 });
         await lp.write(new TextEncoder().encode(cid), { signal });
         const answer = LocateAnswerSchema.parse(
-          JSON.parse(new TextDecoder().decode((await lp.read({ signal })).subarray())),
+          parseStrictJson(new TextDecoder().decode((await lp.read({ signal })).subarray())),
         );
         await stream.close({ signal });
         if (!answer.found) throw new Error("does not hold it");

@@ -1,4 +1,5 @@
 import { VerinferError } from "../errors.js";
+import { parseStrictJson } from "../parse-strict-json.js";
 import type { Storage } from "./storage.js";
 
 function serialize(value: unknown, at: string): string {
@@ -60,8 +61,8 @@ export function putJson(storage: Storage, value: unknown): Promise<string> {
 export async function getJson(storage: Storage, cid: string): Promise<unknown> {
   const bytes = await storage.get(cid);
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    return parseStrictJson(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (cause) {
-    throw new VerinferError("ARTIFACT_CORRUPT", `object ${cid} is not UTF-8 JSON`, { cause });
+    throw new VerinferError("ARTIFACT_CORRUPT", `object ${cid} is not UTF-8 JSON (or repeats a key)`, { cause });
   }
 }

@@ -7,6 +7,7 @@ import { WitnessGenerator } from "../circuits/prove-groth16.js";
 import { isVerinferError, VerinferError } from "../errors.js";
 import { type DenseNetwork, DenseNetworkSchema } from "../models/network.js";
 import { type QuantizedNetwork, quantizedNetworkFromJson } from "../models/quantized-network.js";
+import { parseStrictJson } from "../parse-strict-json.js";
 import { ArtifactStore } from "./artifact-store.js";
 import { atomicWrite } from "./atomic-write.js";
 import { resolveCacheDir } from "./cache-dir.js";
@@ -103,7 +104,7 @@ export class ModelPackage {
     const manifest = parsed.data;
     const readJson = async (name: ArtifactName) => {
       const bytes = await store.get(manifest.artifacts[name], name);
-      return JSON.parse(bytes.toString("utf8")) as unknown;
+      return parseStrictJson(bytes.toString("utf8"));
     };
     try {
       const network = quantizedNetworkFromJson(await readJson("network"));
@@ -213,13 +214,13 @@ export async function findModelPackage(
 ): Promise<ModelPackage | undefined> {
   let index: { manifest: { sha256: string; size: number } };
   try {
-    index = JSON.parse(await readFile(indexPath(cacheDir, kind, name), "utf8"));
+    index = parseStrictJson(await readFile(indexPath(cacheDir, kind, name), "utf8")) as typeof index;
   } catch {
     return undefined;
   }
   const store = new ArtifactStore(cacheDir);
   const bytes = await store.get(index.manifest, "manifest");
-  return ModelPackage.fromManifest(JSON.parse(bytes.toString("utf8")), store);
+  return ModelPackage.fromManifest(parseStrictJson(bytes.toString("utf8")), store);
 }
 
 /** Largest `manifest.json` a package is loaded from (a manifest is a few KiB). */
@@ -271,7 +272,7 @@ export async function loadModelPackage(ref: string, options: LoadModelPackageOpt
   const exported = (await isDir("objects")) || (await isDir("artifacts"));
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseStrictJson(text);
   } catch (cause) {
     throw new VerinferError("ARTIFACT_CORRUPT", `${path.basename(file)} is not JSON (sha256 ${sha256Hex(text)})`, {
       cause,
