@@ -42,7 +42,10 @@ describe("verinfer CLI", () => {
     expect(Object.keys(salts).sort()).toEqual(["input", "output"]);
     expect(JSON.stringify(receipt)).not.toContain(salts.input);
     expect((await runCli(["verify", receiptFile])).code).toBe(0);
-    expect((await runCli(["verify", receiptFile, "--vkey", path.join(dir, "vkey.json")])).stdout.trim()).toBe("VALID");
+    // A bare vkey is the caller's to trust: the verdict says what it rests on.
+    const withKey = await runCli(["verify", receiptFile, "--vkey", path.join(dir, "vkey.json")]);
+    expect(withKey.stdout.trim()).toBe("VALID (against the given vkey: what its circuit computes is yours to trust)");
+    expect(withKey.code).toBe(0);
   });
 
   it("a repeated infer on a model directory does not load or requantize it; changed weights compile anew", async () => {

@@ -184,8 +184,15 @@ describe("the vkey is part of the model's identity", () => {
     expect(exported.code).toBe(0);
     const receiptFile = path.join(exportDir, "receipt.json");
     await writeFile(receiptFile, JSON.stringify(tinyReceipt));
-    const ok = await runCli(["verify", receiptFile, "--model", exportDir, "--cache-dir", emptyCache]);
-    expect(ok.stdout.trim()).toBe("VALID");
+    // Nobody audited the export on this machine: the verdict says what it rests on, and the exit code is not 0
+    // (issue 19, finding 8: a doctored circuit in an export proves whatever it computes).
+    const args = ["verify", receiptFile, "--model", exportDir, "--cache-dir", emptyCache];
+    const ok = await runCli(args);
+    expect(ok.stdout.trim()).toMatch(/^VALID \(circuit not audited: .*run `verinfer audit .+`/);
+    expect(ok.code).toBe(3);
+    const allowed = await runCli([...args, "--allow-unaudited"]);
+    expect(allowed.stdout).toMatch(/^VALID \(circuit not audited/);
+    expect(allowed.code).toBe(0);
     const other = await loadModelPackage(path.join(exportDir, "manifest.json"), { cacheDir: emptyCache });
     expect(other.vkeyCid).toBe(tiny.vkeyCid);
     // Verifier-only: the proving artifacts stay behind.

@@ -1,7 +1,10 @@
 import { type ErrorCode, isVerinferError } from "../errors.js";
 
-/** Exit codes of the `verinfer` CLI. */
-export const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
+/**
+ * Exit codes of the `verinfer` CLI. `unaudited`: `verify` found the proof valid against a package whose circuit
+ * nobody audited on this machine (an export from elsewhere), so the verdict rests on an unchecked circuit.
+ */
+export const EXIT = { ok: 0, invalid: 1, usage: 2, unaudited: 3 } as const;
 
 const USAGE_CODES: readonly ErrorCode[] = [
   "INVALID_INPUT",

@@ -19,7 +19,7 @@ import { loadModelPackage, type ModelPackage } from "../storage/model-package.js
 import { putModelPackage } from "../storage/put-model-package.js";
 import { toolchainVersions } from "../toolchain.js";
 import { type InferMode, type VerifiableInferOptions, verifiableInfer } from "../verifiable-infer.js";
-import { type VerifyReceiptOptions, verifyReceipt } from "../verify-receipt.js";
+import { type VerifyReceiptOptions, type VerifyResult, verifyReceipt } from "../verify-receipt.js";
 import { attestDataCommand, reexecuteCommand, resumeProofsCommand } from "./attest-commands.js";
 import { registerChainCommands } from "./chain-commands.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
@@ -254,6 +254,25 @@ interface VerifyFlags {
   dataAttestation?: string;
   requireMode?: InferMode;
   maxAge?: number;
+  allowUnaudited?: boolean;
+}
+
+/**
+ * The verdict line, saying what a VALID rests on: a proof is only as meaningful as the circuit behind its key, and
+ * a package nobody audited here (an export from elsewhere) may carry a doctored circuit.
+ */
+function verdict(result: VerifyResult, flags: VerifyFlags, model: string | undefined): { line: string; code: number } {
+  if (!result.valid) return { line: `INVALID: ${result.reason}`, code: EXIT.invalid };
+  if (!result.unverified.some((u) => u.field === "circuit")) return { line: "VALID", code: EXIT.ok };
+  if (flags.vkey) {
+    return { line: "VALID (against the given vkey: what its circuit computes is yours to trust)", code: EXIT.ok };
+  }
+  return {
+    line:
+      "VALID (circuit not audited: the proof shows only what the package's circuit computes; " +
+      `run \`verinfer audit ${model ?? "<model>"}\` first)`,
+    code: flags.allowUnaudited ? EXIT.ok : EXIT.unaudited,
+  };
 }
 
 async function verify(receiptFile: string, flags: VerifyFlags) {
@@ -289,11 +308,12 @@ async function verify(receiptFile: string, flags: VerifyFlags) {
     }
   }
   const result = await verifyReceipt(receipt, options);
-  out(result.valid ? "VALID" : `INVALID: ${result.reason}`);
+  const { line, code } = verdict(result, flags, flags.model ?? options.modelPackage?.id);
+  out(line);
   for (const c of result.checks)
     process.stderr.write(`  ${c.ok ? "ok  " : "FAIL"} ${c.name}${c.detail ? `: ${c.detail}` : ""}\n`);
   for (const u of result.unverified) process.stderr.write(`  --   ${u.field} (unverified: ${u.why})\n`);
-  return result.valid ? EXIT.ok : EXIT.invalid;
+  return code;
 }
 
 /** Builds the `verinfer` command line. */
@@ -410,7 +430,9 @@ export function buildCli(setExit: (code: number) => void): Command {
 
   program
     .command("verify <receipt>")
-    .description("verify a receipt: exit 0 valid, 1 invalid, 2 malformed")
+    .description(
+      "verify a receipt: exit 0 valid, 1 invalid, 2 malformed, 3 valid but the package's circuit is not audited here",
+    )
     .option("--vkey <file>", "snarkjs verification key (default: the cached model package named by the receipt)")
     .option("--model <idOrManifest>", "model id in the cache, a manifest file, or a `verinfer export` directory")
     .option("--require-ceremony", "reject models set up with a development ptau")
@@ -419,6 +441,10 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option("--data-attestation <file>", "check the input's data attestation too")
     .addOption(new Option("--require-mode <mode>", "accept only this mode").choices(["zk", "attest", "none"]))
     .option("--max-age <seconds>", "reject attestations older than this", int)
+    .option(
+      "--allow-unaudited",
+      "exit 0 for a valid proof of a package nobody audited here (the verdict still says so)",
+    )
     .option("--cache-dir <dir>", "artifact cache")
     .action(async (receipt: string, flags) => setExit(await verify(receipt, flags)));
   withCompileFlags(
