@@ -14,7 +14,10 @@ export interface InferenceStatement {
 /** A registry record, as other contracts read it. */
 export interface InferenceRecord {
   kind: "verified" | "attested";
-  /** Proofs: who submitted it. Attestations: the trusted attester that signed it. */
+  /**
+   * Proofs: the first relayer — the account whose transaction recorded it, not necessarily the prover (anyone can
+   * copy a pending submission and send it first). Attestations: the trusted attester that signed it.
+   */
   submitter: string;
   blockNumber: bigint;
   /** Unix seconds. */
