@@ -147,7 +147,15 @@ async function startNode(env: Record<string, string>, cacheDir: string): Promise
     [path.join(packageRoot(), "build", "examples", "inference-node", "server.js")],
     {
       stdio: ["ignore", "ignore", "pipe"],
-      env: { ...process.env, ...env, PORT: String(port), VERINFER_CACHE: cacheDir, VERINFER_LOG: "off" },
+      // One client sends every request: the node's per-client write quota would throttle the load it measures.
+      env: {
+        ...process.env,
+        ...env,
+        PORT: String(port),
+        VERINFER_CACHE: cacheDir,
+        VERINFER_LOG: "off",
+        VERINFER_CLIENT_QUOTA: "off",
+      },
     },
   );
   let stderr = "";

@@ -287,6 +287,45 @@ describe("inference-node service", () => {
     expect(unknown.text).not.toContain(storage.dir);
   });
 
+  it("serves only receipts: a model artifact or other object's CID is 404 NOT_FOUND, and not read", async () => {
+    // Issue 19, finding 6: it used to read and hash whole model artifacts for anyone, and answer 500.
+    const zkey = await storage.put(await pkg.artifact("zkey"));
+    const other = await storage.put(new TextEncoder().encode(JSON.stringify({ not: "a receipt" })));
+    for (const cid of [zkey, other]) {
+      const answer = await call(`${base}/receipts/${cid}`);
+      expect(answer.status, cid).toBe(404);
+      expect(answer.body.code).toBe("NOT_FOUND");
+    }
+  });
+
+  it("holds each client to its write quota (an API-key hook names the client), with 429 and Retry-After", async () => {
+    const quoted = await buildServer({
+      models: [pkg],
+      storage: new MemoryStorage(),
+      saltsDir: false,
+      clientQuota: { requests: 2, windowMs: 60_000 },
+      identifyClient: (request) => String(request.headers["x-api-key"] ?? request.ip),
+    });
+    const url = await listen(quoted);
+    try {
+      const post = (key: string) =>
+        call(`${url}/infer`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-api-key": key },
+          body: JSON.stringify({ modelId: pkg.id, input: input(0), mode: "none" }),
+        });
+      expect((await post("alice")).status).toBe(200);
+      expect((await post("alice")).status).toBe(200);
+      const third = await post("alice");
+      expect(third.status).toBe(429);
+      expect(third.body.code).toBe("OVERLOADED");
+      expect(third.headers.get("retry-after")).toBeTruthy();
+      expect((await post("bob")).status).toBe(200);
+    } finally {
+      await quoted.close();
+    }
+  });
+
   it("answers 500 INTERNAL, naming no path, when a model it serves has lost its proving key", async () => {
     const cacheDir = await tempDir();
     for (const sub of ["objects", "models"]) {

@@ -22,15 +22,18 @@
  * processes: `verinfer prover`), packages are published to `VERINFER_STORAGE` (an FsStorage directory the
  * provers share; default `<cache>/objects`), `VERINFER_QUEUE_KEY` seals job payloads, `VERINFER_MAX_DEPTH`
  * bounds the queue, `VERINFER_QUEUE_NAME` names it. `VERINFER_MAX_IN_FLIGHT` bounds the requests held (and sizes
- * the pool's queue to match); `VERINFER_LOG=off` silences the request log.
+ * the pool's queue to match); `VERINFER_LOG=off` silences the request log; `VERINFER_CLIENT_QUOTA` is the write
+ * quota per client address, `<requests>/<seconds>` (default 120/60) or `off`.
  * In an application, import from "verinfer" instead of "../../src/index.js".
  */
 import { readFileSync } from "node:fs";
+import { lstat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Signer } from "ethers";
 import { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, fastify } from "fastify";
+import { type Receipt, ReceiptSchema } from "../../src/attest/receipt.js";
 import { loadSigner } from "../../src/cli/keys.js";
 import {
   canonicalJson,
@@ -39,7 +42,6 @@ import {
   defaultStorage,
   FsStorage,
   loadModelPackage,
-  loadReceipt,
   type ModelPackage,
   type ProofQueue,
   type ProverPool,
@@ -50,6 +52,7 @@ import {
 } from "../../src/index.js";
 import type { ModelInput } from "../../src/models/quantize-input.js";
 import { packageRoot } from "../../src/package-root.js";
+import { parseStrictJson } from "../../src/parse-strict-json.js";
 import { createProofQueue } from "../../src/queue/create-proof-queue.js";
 import { atomicWrite } from "../../src/storage/atomic-write.js";
 import { resolveCacheDir } from "../../src/storage/cache-dir.js";
@@ -94,6 +97,22 @@ export interface InferenceNodeOptions {
   retryAfterSeconds?: number;
   /** fastify's logger (pino); default off. */
   logger?: boolean;
+  /**
+   * Largest object `GET /receipts/:cid` reads, in bytes (default 1 MiB): a larger one is not a receipt, and is
+   * answered 404 without being read (with the default `FsStorage`) — never a model artifact read and hashed for
+   * anyone who asks.
+   */
+  maxReceiptBytes?: number;
+  /**
+   * Who is asking, for the write quota: an API key's owner, a tenant. Throw a `VerinferError` to refuse the
+   * request (its code gives the status). Default: the client's address.
+   */
+  identifyClient?: (request: FastifyRequest) => string | Promise<string>;
+  /**
+   * `POST /infer` requests one client may make per window (each writes a receipt and its salts); one more is
+   * answered 429 with `Retry-After`. Default 120 per 60 s; `false` turns the quota off.
+   */
+  clientQuota?: { requests: number; windowMs: number } | false;
 }
 
 /** Body of `GET /health`. */
@@ -134,6 +153,12 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
   const saltsDir = options.saltsDir === false ? undefined : (options.saltsDir ?? path.join(cacheDir, "salts"));
   const retryAfter = String(options.retryAfterSeconds ?? 1);
   const largestInput = Math.max(0, ...[...models.values()].map((pkg) => pkg.network.inputSize));
+  const maxReceiptBytes = options.maxReceiptBytes ?? 1 << 20;
+  const quota =
+    options.clientQuota === false ? undefined : (options.clientQuota ?? { requests: 120, windowMs: 60_000 });
+  const identify = options.identifyClient ?? ((request: FastifyRequest) => request.ip);
+  /** Requests each client made in its current window (fixed windows; entries of past windows are dropped). */
+  const usage = new Map<string, { since: number; count: number }>();
   const bodyLimit = options.bodyLimit ?? Math.max(1 << 20, 64 * largestInput + (16 << 10));
   // Paths of this node that an error message could name (a storage error, a file system error): no client
   // sees them. Longest first, so that a directory inside another is replaced whole.
@@ -222,6 +247,24 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
   // Admission comes first: a full node refuses a request from its headers alone, before reading (let alone
   // parsing or validating) its body, so a flood of large or malformed bodies costs it nothing.
   const admit = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (quota) {
+      const client = await identify(request);
+      const now = Date.now();
+      if (usage.size > 10_000) {
+        for (const [id, u] of usage) if (now - u.since >= quota.windowMs) usage.delete(id);
+      }
+      let u = usage.get(client);
+      if (!u || now - u.since >= quota.windowMs) {
+        u = { since: now, count: 0 };
+        usage.set(client, u);
+      }
+      if (u.count >= quota.requests) {
+        throw new VerinferError("OVERLOADED", "this client has used its quota of inference requests", {
+          meta: { requests: quota.requests, windowMs: quota.windowMs },
+        });
+      }
+      u.count++;
+    }
     if (inFlight >= maxInFlight) {
       throw new VerinferError("OVERLOADED", "the inference node is at capacity", {
         meta: { inFlight, maxInFlight },
@@ -276,9 +319,44 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
     return work;
   });
 
-  app.get<{ Params: { cid: string } }>("/receipts/:cid", async (request, reply) => {
+  // Reads are admitted too (at most maxInFlight at once), and bounded: only receipts are served.
+  let reading = 0;
+  const admitRead = async (_request: FastifyRequest, reply: FastifyReply) => {
+    if (reading >= maxInFlight) {
+      throw new VerinferError("OVERLOADED", "the inference node is at capacity", { meta: { reading, maxInFlight } });
+    }
+    reading++;
+    reply.raw.once("close", () => {
+      reading--;
+    });
+  };
+  const notReceipt = (cid: string) => new VerinferError("NOT_FOUND", `no receipt ${cid} on this node`);
+  const readReceipt = async (cid: string): Promise<Receipt> => {
+    if (storage instanceof FsStorage) {
+      // The size first: a model artifact (a zkey of hundreds of MB) is neither read nor hashed for a client.
+      const size = await lstat(storage.pathOf(cid)).then(
+        (s) => (s.isFile() ? s.size : -1),
+        () => -1,
+      );
+      if (size < 0) throw new VerinferError("ARTIFACT_MISSING", `object ${cid} is not in this storage`);
+      if (size > maxReceiptBytes) throw notReceipt(cid);
+    }
+    const bytes = await storage.get(cid);
+    if (bytes.byteLength > maxReceiptBytes) throw notReceipt(cid);
+    let json: unknown;
+    try {
+      json = parseStrictJson(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch {
+      throw notReceipt(cid);
+    }
+    const parsed = ReceiptSchema.safeParse(json);
+    if (!parsed.success) throw notReceipt(cid);
+    return parsed.data;
+  };
+
+  app.get<{ Params: { cid: string } }>("/receipts/:cid", { onRequest: admitRead }, async (request, reply) => {
     const cid = normalizeCid(request.params.cid);
-    const receipt = await loadReceipt(storage, cid);
+    const receipt = await readReceipt(cid);
     // The canonical bytes are the stored bytes: a client can check that they hash to the CID it asked for.
     return reply
       .header("content-type", "application/json; charset=utf-8")
@@ -385,10 +463,20 @@ export async function main(): Promise<FastifyInstance> {
     signer,
     logger: process.env.VERINFER_LOG !== "off",
     ...(maxInFlight ? { maxInFlight } : {}),
+    ...clientQuotaFromEnv(process.env.VERINFER_CLIENT_QUOTA),
   });
   handleShutdownSignals(app, { ...(pool ? { pool } : {}), ...(queue ? { queue } : {}) });
   await app.listen({ host: "127.0.0.1", port: Number(process.env.PORT ?? 8787) });
   return app;
+}
+
+/** `VERINFER_CLIENT_QUOTA`: `off`, or `<requests>/<seconds>`; unset: the default quota. */
+function clientQuotaFromEnv(value: string | undefined): Pick<InferenceNodeOptions, "clientQuota"> {
+  if (value === undefined || value === "") return {};
+  if (value === "off") return { clientQuota: false };
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  if (!m) throw new VerinferError("INVALID_OPTIONS", `VERINFER_CLIENT_QUOTA must be "off" or <requests>/<seconds>`);
+  return { clientQuota: { requests: Number(m[1]), windowMs: Number(m[2]) * 1000 } };
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
