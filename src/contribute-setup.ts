@@ -1,11 +1,11 @@
 import * as snarkjs from "snarkjs";
 import { vkeyCid } from "./attest/vkey-cid.js";
-import { assertContributionName, contributeZkey } from "./circuits/contribute-zkey.js";
-import { verifyZkey } from "./circuits/verify-zkey.js";
 import { compileCacheKey } from "./compile-model.js";
 import { VerinferError } from "./errors.js";
 import { packagePtau } from "./package-ptau.js";
 import type { OnProgress } from "./progress.js";
+import { assertContributionName, contributeZkey } from "./setup/contribute-zkey.js";
+import { verifyZkey } from "./setup/verify-zkey.js";
 import { findAuditRecord, recordAudit } from "./storage/audit-record.js";
 import type { ModelManifest } from "./storage/model-manifest.js";
 import { indexModelPackage, ModelPackage } from "./storage/model-package.js";

@@ -1,4 +1,4 @@
-import { ceremonyPtau } from "./circuits/ceremony-ptau.js";
+import { ceremonyPtau } from "./setup/ceremony-ptau.js";
 import { type AuditRecord, findAuditRecord } from "./storage/audit-record.js";
 import type { ModelPackage } from "./storage/model-package.js";
 

@@ -10,13 +10,13 @@ import { type ModelIo, modelCommitmentOf, modelIdFromCommitment } from "./attest
 import { outputHash } from "./attest/output-hash.js";
 import { RECEIPT_FORMAT, type Receipt, type ReceiptMode, ReceiptSchema } from "./attest/receipt.js";
 import { vkeyCid } from "./attest/vkey-cid.js";
-import { Groth16VkeySchema } from "./chain/groth16-verifier-source.js";
-import { FflonkVkeySchema, PlonkVkeySchema } from "./chain/universal-verifier-source.js";
-import { PROOF_SYSTEMS } from "./circuits/proof-system.js";
 import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
-import { verifySnarkProof } from "./circuits/verify-snark-proof.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME, fromField } from "./field.js";
+import { Groth16VkeySchema } from "./proof-systems/groth16-verifier-source.js";
+import { PROOF_SYSTEMS } from "./proof-systems/proof-system.js";
+import { FflonkVkeySchema, PlonkVkeySchema } from "./proof-systems/universal-verifier-source.js";
+import { verifySnarkProof } from "./proof-systems/verify-snark-proof.js";
 import { setupTrustCheck } from "./setup-trust-check.js";
 import { findAuditRecord } from "./storage/audit-record.js";
 import type { ModelPackage } from "./storage/model-package.js";

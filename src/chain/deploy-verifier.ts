@@ -1,12 +1,12 @@
 import type { ContractRunner } from "ethers";
-import type { ProofSystem } from "../circuits/proof-system.js";
 import { VerinferError } from "../errors.js";
+import { groth16VerifierSource } from "../proof-systems/groth16-verifier-source.js";
+import type { ProofSystem } from "../proof-systems/proof-system.js";
+import { universalVerifierSource } from "../proof-systems/universal-verifier-source.js";
 import { ModelPackage } from "../storage/model-package.js";
 import { type Deployed, deployCompiled } from "./deploy-compiled.js";
 import { exportSolidityVerifier, verifierContractName } from "./export-solidity-verifier.js";
-import { groth16VerifierSource } from "./groth16-verifier-source.js";
 import { type CompiledContract, compileSolidity } from "./solc-compile.js";
-import { universalVerifierSource } from "./universal-verifier-source.js";
 
 /** What a verifier is generated from: a model package (its zkey) or a bare verification key (any system). */
 export type VerifierSource = ModelPackage | { vkey: unknown };

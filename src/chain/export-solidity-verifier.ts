@@ -1,10 +1,10 @@
 import * as snarkjs from "snarkjs";
-import type { ProofSystem } from "../circuits/proof-system.js";
 import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "../errors.js";
+import { groth16VerifierSource } from "../proof-systems/groth16-verifier-source.js";
+import type { ProofSystem } from "../proof-systems/proof-system.js";
+import { universalVerifierSource } from "../proof-systems/universal-verifier-source.js";
 import type { ModelPackage } from "../storage/model-package.js";
-import { groth16VerifierSource } from "./groth16-verifier-source.js";
-import { universalVerifierSource } from "./universal-verifier-source.js";
 
 /**
  * The Solidity source of a model's verifier, generated from its zkey with snarkjs's own template of the

@@ -2,7 +2,7 @@ import { isHexString } from "ethers";
 import { SharedAttestationSchema } from "../attest/eas-offchain.js";
 import { type Receipt, ReceiptSchema } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
-import { fflonkCalldata, groth16Calldata, plonkCalldata } from "./proof-calldata.js";
+import { fflonkCalldata, groth16Calldata, plonkCalldata } from "../proof-systems/proof-calldata.js";
 import type { InferenceRegistryContract } from "./registry-contract.js";
 import { type SendOptions, sendChecked } from "./send-transaction.js";
 

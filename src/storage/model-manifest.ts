@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { PROOF_SYSTEMS } from "../circuits/proof-system.js";
 import { ACTIVATIONS } from "../models/network.js";
+import { PROOF_SYSTEMS } from "../proof-systems/proof-system.js";
 import { cidFromSha256 } from "./cid.js";
 
 /**

@@ -1,7 +1,7 @@
 import * as snarkjs from "snarkjs";
+import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "../errors.js";
 import type { OnProgress } from "../progress.js";
-import { unrefIdleCurveWorkers } from "./unref-idle-curve-workers.js";
 
 /** Parameters of {@link setupPlonk} and {@link setupFflonk}. */
 export interface SetupUniversalParams {

@@ -1,9 +1,9 @@
 import type { OnProgress } from "../progress.js";
+import type { ZkeyContribution } from "../setup/verify-zkey.js";
 import type { ProofSystem } from "./proof-system.js";
 import { setupFflonk } from "./setup-fflonk.js";
 import { setupGroth16 } from "./setup-groth16.js";
 import { setupPlonk } from "./setup-plonk.js";
-import type { ZkeyContribution } from "./verify-zkey.js";
 
 /** Parameters of {@link setupForSystem}. */
 export interface SetupForSystemParams {

@@ -1,8 +1,8 @@
 import * as snarkjs from "snarkjs";
+import { type CircuitInputs, proveGroth16, WitnessGenerator } from "../circuits/prove-groth16.js";
+import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "../errors.js";
 import type { ProofSystem } from "./proof-system.js";
-import { type CircuitInputs, proveGroth16, WitnessGenerator } from "./prove-groth16.js";
-import { unrefIdleCurveWorkers } from "./unref-idle-curve-workers.js";
 
 /** A proof of any {@link ProofSystem}, in snarkjs's own JSON shapes (`proof.json`, `public.json`). */
 export interface SnarkProofBundle {
