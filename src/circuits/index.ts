@@ -1,5 +1,5 @@
-export { type PlonkGateCount, plonkGateCount, requiredPtauPowerFor } from "../proof-systems/plonk-gates.js";
-export { hasPhase2, PROOF_SYSTEMS, type ProofSystem, parseProofSystem } from "../proof-systems/proof-system.js";
+export { type PlonkGateCount, plonkGateCount } from "../proof-systems/plonk-gates.js";
+export { PROOF_SYSTEMS, type ProofSystem, parseProofSystem } from "../proof-systems/proof-system.js";
 export { type ProveCircuitParams, proveCircuit, type SnarkProofBundle } from "../proof-systems/prove-circuit.js";
 export { setupFflonk } from "../proof-systems/setup-fflonk.js";
 export { type SetupForSystemParams, type SystemSetup, setupForSystem } from "../proof-systems/setup-for-system.js";
@@ -10,6 +10,7 @@ export {
   setupGroth16,
 } from "../proof-systems/setup-groth16.js";
 export { setupPlonk } from "../proof-systems/setup-plonk.js";
+export { hasPhase2, requiredPtauPowerFor } from "../proof-systems/systems.js";
 export type { SetupUniversalParams, UniversalSetup } from "../proof-systems/universal-setup.js";
 export { CEREMONY_PTAU_SOURCE, CEREMONY_PTAUS, type CeremonyPtau, ceremonyPtau } from "../setup/ceremony-ptau.js";
 export {

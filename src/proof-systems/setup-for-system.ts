@@ -1,9 +1,7 @@
 import type { OnProgress } from "../progress.js";
-import type { ZkeyContribution } from "../setup/verify-zkey.js";
 import type { ProofSystem } from "./proof-system.js";
-import { setupFflonk } from "./setup-fflonk.js";
-import { setupGroth16 } from "./setup-groth16.js";
-import { setupPlonk } from "./setup-plonk.js";
+import type { ProofSystemSetup } from "./proof-system-module.js";
+import { proofSystemModule } from "./systems.js";
 
 /** Parameters of {@link setupForSystem}. */
 export interface SetupForSystemParams {
@@ -14,22 +12,15 @@ export interface SetupForSystemParams {
   onProgress?: OnProgress;
 }
 
-/** A setup of any proof system. */
-export interface SystemSetup {
-  zkey: Uint8Array;
-  /** Verification key in snarkjs's JSON shape. */
-  vkey: Record<string, unknown>;
-  /** Groth16: the phase-2 contribution made; PLONK/FFLONK: none (nothing circuit-specific is secret). */
-  contributions: ZkeyContribution[];
-  /** PLONK/FFLONK: the gates snarkjs made of the r1cs. */
-  gates?: number;
-}
+/** A setup of any proof system (Groth16: the phase-2 contribution made; PLONK/FFLONK: none, and their gates). */
+export type SystemSetup = Omit<ProofSystemSetup, "devPtau">;
 
 /**
- * The setup of `system` for an r1cs: Groth16 (`zkey new` + one phase-2 contribution of fresh randomness), or the
- * universal PLONK / FFLONK setup from the ptau alone.
+ * The setup of `system` for an r1cs from a ptau: Groth16 (`zkey new` + one phase-2 contribution of fresh
+ * randomness), or the universal PLONK / FFLONK setup from the ptau alone.
  *
- * @throws VerinferError `SETUP_REQUIRED` when the ptau is too small or unreadable.
+ * @throws VerinferError `SETUP_REQUIRED` when the ptau is too small or unreadable; `UNSUPPORTED_MODE` for an
+ *   unknown system.
  * @example
  * ```ts
  * const { zkey, vkey, contributions } = await setupForSystem({ system: "plonk", r1cs, ptauFile });
@@ -37,12 +28,6 @@ export interface SystemSetup {
  */
 export async function setupForSystem(params: SetupForSystemParams): Promise<SystemSetup> {
   const { system, ...rest } = params;
-  if (system === "groth16") return setupGroth16(rest);
-  const setup = system === "plonk" ? await setupPlonk(rest) : await setupFflonk(rest);
-  return {
-    zkey: setup.zkey,
-    vkey: setup.vkey,
-    contributions: [],
-    ...(setup.gates !== undefined ? { gates: setup.gates } : {}),
-  };
+  const { devPtau: _none, ...setup } = await proofSystemModule(system).setup(rest);
+  return setup;
 }

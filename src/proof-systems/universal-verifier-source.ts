@@ -66,9 +66,50 @@ export const FflonkVkeySchema = z
   .loose();
 
 /**
+ * The Solidity source of snarkjs's PLONK verifier (contract `PlonkVerifier`) of a verification key, rendered as
+ * `snarkjs zkey export solidityverifier` renders it from the zkey the key came from.
+ *
+ * @throws VerinferError `INVALID_INPUT` when `vkey` is not a snarkjs PLONK bn128 verification key.
+ * @example
+ * ```ts
+ * const source = await plonkVerifierSource(pkg.vkey); // pkg.manifest.proofSystem: "plonk"
+ * ```
+ */
+export async function plonkVerifierSource(vkey: unknown): Promise<string> {
+  const parsed = PlonkVkeySchema.safeParse(vkey);
+  if (!parsed.success) {
+    throw new VerinferError("INVALID_INPUT", "not a snarkjs PLONK bn128 verification key", {
+      details: parsed.error.message,
+    });
+  }
+  return ejs.render(await template("plonk"), parsed.data);
+}
+
+/**
+ * The Solidity source of snarkjs's FFLONK verifier (contract `FflonkVerifier`) of a verification key, as
+ * `snarkjs zkey export solidityverifier` renders it.
+ *
+ * @throws VerinferError `INVALID_INPUT` when `vkey` is not a snarkjs FFLONK bn128 verification key.
+ * @example
+ * ```ts
+ * const source = await fflonkVerifierSource(pkg.vkey); // pkg.manifest.proofSystem: "fflonk"
+ * ```
+ */
+export async function fflonkVerifierSource(vkey: unknown): Promise<string> {
+  const parsed = FflonkVkeySchema.safeParse(vkey);
+  if (!parsed.success) {
+    throw new VerinferError("INVALID_INPUT", "not a snarkjs FFLONK bn128 verification key", {
+      details: parsed.error.message,
+    });
+  }
+  unrefIdleCurveWorkers();
+  // snarkjs adds the roots of unity powers to the key it is given: hand it a copy.
+  return snarkjs.fflonk.exportSolidityVerifier(structuredClone(parsed.data), { fflonk: await template("fflonk") });
+}
+
+/**
  * The Solidity source of snarkjs's PLONK verifier (contract `PlonkVerifier`) or FFLONK verifier (contract
- * `FflonkVerifier`) of a verification key, rendered as `snarkjs zkey export solidityverifier` renders it from
- * the zkey the key came from.
+ * `FflonkVerifier`) of a verification key, by the key's `protocol`.
  *
  * @throws VerinferError `INVALID_INPUT` when `vkey` is not a snarkjs PLONK or FFLONK bn128 verification key.
  * @example
@@ -76,25 +117,11 @@ export const FflonkVkeySchema = z
  * const source = await universalVerifierSource(pkg.vkey); // pkg.manifest.proofSystem: "plonk"
  * ```
  */
-export async function universalVerifierSource(vkey: unknown): Promise<string> {
+export function universalVerifierSource(vkey: unknown): Promise<string> {
   const protocol = (vkey as { protocol?: unknown } | null)?.protocol;
-  if (protocol === "plonk") {
-    const parsed = PlonkVkeySchema.safeParse(vkey);
-    if (parsed.success) return ejs.render(await template("plonk"), parsed.data);
-    throw new VerinferError("INVALID_INPUT", "not a snarkjs PLONK bn128 verification key", {
-      details: parsed.error.message,
-    });
-  }
-  if (protocol === "fflonk") {
-    const parsed = FflonkVkeySchema.safeParse(vkey);
-    if (!parsed.success) {
-      throw new VerinferError("INVALID_INPUT", "not a snarkjs FFLONK bn128 verification key", {
-        details: parsed.error.message,
-      });
-    }
-    unrefIdleCurveWorkers();
-    // snarkjs adds the roots of unity powers to the key it is given: hand it a copy.
-    return snarkjs.fflonk.exportSolidityVerifier(structuredClone(parsed.data), { fflonk: await template("fflonk") });
-  }
-  throw new VerinferError("INVALID_INPUT", `not a PLONK or FFLONK verification key (protocol ${String(protocol)})`);
+  if (protocol === "plonk") return plonkVerifierSource(vkey);
+  if (protocol === "fflonk") return fflonkVerifierSource(vkey);
+  return Promise.reject(
+    new VerinferError("INVALID_INPUT", `not a PLONK or FFLONK verification key (protocol ${String(protocol)})`),
+  );
 }
