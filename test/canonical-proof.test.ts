@@ -6,10 +6,11 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BASE_FIELD_MODULUS } from "../src/attest/canonical-proof.js";
 import { ReceiptSchema } from "../src/attest/receipt.js";
-import { verifySnarkProof } from "../src/circuits/verify-snark-proof.js";
+import { verifySnarkProof } from "../src/proof-systems/verify-snark-proof.js";
 import { compileModel } from "../src/compile-model.js";
 import { isVerinferError } from "../src/errors.js";
 import { FIELD_PRIME } from "../src/field.js";
+import type { DenseNetwork } from "../src/models/network.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
@@ -22,6 +23,13 @@ import {
   tinyNetwork,
   tinyPackage,
 } from "./fixtures.js";
+
+// The PLONK and FFLONK packages are of another network than the tiny one: compiled into TEST_CACHE under the tiny
+// network's id, they would take over its by-id entry, which other tests resolve.
+const otherTiny: DenseNetwork = {
+  ...tinyNetwork,
+  layers: tinyNetwork.layers.map((l, i) => (i === 1 ? { ...l, bias: [0, 0.2, -0.1, 0.0625] } : l)),
+};
 
 const q = BASE_FIELD_MODULUS;
 const mod = (x: bigint) => ((x % q) + q) % q;
@@ -56,7 +64,7 @@ describe("one proof, one encoding", () => {
       const pkg =
         system === "groth16"
           ? await tinyPackage()
-          : await compileModel(tinyNetwork, {
+          : await compileModel(otherTiny, {
               calibration: tinyCalibration,
               cacheDir: TEST_CACHE,
               quiet: true,
