@@ -1,3 +1,4 @@
+import path from "node:path";
 import { Queue } from "bullmq";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,10 +18,12 @@ const tempDir = tempDirs("verinfer-admission-");
 let redis: RedisServer;
 let pkg: ModelPackage;
 let storage: FsStorage;
+let recordsRoot: string;
 const queues: ProofQueue[] = [];
 
 function producer(name: string, maxDepth: number): ProofQueue {
-  const q = createProofQueue({ connection: redis.url, name, storage, maxDepth, pollMs: 250 });
+  const recordDir = path.join(recordsRoot, `${name}-${queues.length}`);
+  const q = createProofQueue({ connection: redis.url, name, storage, maxDepth, pollMs: 250, recordDir });
   queues.push(q);
   return q;
 }
@@ -58,6 +61,7 @@ async function waitingIds(name: string): Promise<string[]> {
 beforeAll(async () => {
   redis = await startRedisServer();
   storage = new FsStorage(await tempDir());
+  recordsRoot = await tempDir();
   pkg = await demoPackage();
 });
 
