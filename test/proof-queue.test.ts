@@ -283,15 +283,16 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     await expectValid(receipt, plonk);
     expect(p.stats.jobsCompleted).toBe(1);
 
-    // A producer that holds the model's Groth16 package (it submitted a Groth16 job of it to the same queue) still
-    // collects the PLONK job by id (after the first producer's restart): the record names the PLONK package, which
-    // it fetches instead of using the one it holds.
+    // Collected, its record is gone. A producer that holds the model's Groth16 package (it submitted a Groth16 job
+    // of it to the same queue) collecting the PLONK job again by id must say which package it asks for: it never
+    // takes the package the job in Redis names, nor the one it holds under the same model id.
     await q.close();
     const q2 = queue("plonk", { cacheDir: await tempDir(), recordDir: records });
     const g = await (await q2.submit(await statement(3, groth16))).receipt;
     expect(g.proof?.system).toBe("groth16");
     await expectValid(g, groth16);
-    expect(await (await q2.get(handle.jobId)).receipt).toEqual(receipt);
+    expect(isVerinferError(await errorOf((await q2.get(handle.jobId)).receipt), "ARTIFACT_MISSING")).toBe(true);
+    expect(await (await q2.get(handle.jobId, { pkg: plonk })).receipt).toEqual(receipt);
 
     // A prover that answers with a true Groth16 proof of the same statement (same model id, same public signals):
     // valid under the Groth16 key, but not a proof of the PLONK package the job is for.

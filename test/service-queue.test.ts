@@ -103,7 +103,7 @@ describe("inference node on a proof queue", () => {
     const base = await node(queue, 8);
     const first = [infer(base, demoSamples.inputs[1]), infer(base, demoSamples.inputs[2])];
     // Wait until both are in Redis, then the next one is over the bound.
-    for (let i = 0; i < 100 && (await queue.stats()).depth < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && (await queue.stats()).depth < 2; i++) await new Promise((r) => setTimeout(r, 100));
     const refused = await infer(base, demoSamples.inputs[3]);
     expect(refused.status).toBe(429);
     expect(refused.headers.get("retry-after")).toBe("1");

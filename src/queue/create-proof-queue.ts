@@ -818,8 +818,10 @@ class BullProofQueue implements ProofQueue {
       if (expectedId !== jobId || base.model.id !== given.id || data.data.modelId !== given.id) {
         throw new VerinferError("MALFORMED_RECEIPT", `proof job ${jobId} holds another statement than its id names`);
       }
-      // The key is the given package's, whatever the job's copy of the receipt says.
-      base = { ...base, model: { ...base.model, vkey: given.vkeyCid } };
+      // The key is the given package's: a job whose copy of the receipt names another is not what was asked for.
+      if (base.model.vkey !== undefined && base.model.vkey !== given.vkeyCid) {
+        throw refused(jobId, `names verification key ${base.model.vkey}, not the given package's`, undefined);
+      }
       pkg = given;
       system = given.manifest.proofSystem;
     }
