@@ -20,8 +20,8 @@
  * Per scenario: submitted, accepted, refused (typed, at submission), delivered (receipts the producer resolved),
  * verified (`verifyReceipt` against the producer's package), forged (receipts that verify under the rogue's key
  * instead), failed (typed failures of accepted jobs), lost (accepted jobs with neither), duplicates (extra proofs
- * of one job: wasted work, never a second receipt), and the recovery time: from the fault until every accepted
- * job not yet delivered is back in Redis (— when some never came back). `--no-records` runs the producer without
+ * of one job: wasted work, never a second receipt), and the recovery time: from Redis being back up until every
+ * accepted job not yet delivered is in Redis again (— when some never came back, or there was no outage). `--no-records` runs the producer without
  * its records (`recordDir: false`), i.e. as before issue 18. Exit code 1 when a scenario lost or forged anything.
  */
 import { readFileSync } from "node:fs";
@@ -65,7 +65,7 @@ export interface FaultResult {
   failedCodes: Record<string, number>;
   lost: number;
   duplicates: number;
-  /** Fault → every accepted, undelivered job back in Redis (s); null: some never came back, or no fault. */
+  /** Redis back up → every accepted, undelivered job in Redis again (s); null: some never came back, or no fault. */
   recoveryS: number | null;
   /** Longest wait for a typed refusal at submission (ms). */
   refusalMaxMs: number;
@@ -283,6 +283,7 @@ async function runScenario(scenario: Scenario, pkg: ModelPackage, rogue: ModelPa
     for (let i = 0; i < firstBatch; i++) await submit(i);
 
     let faultAt: number | undefined;
+    let backAt: number | undefined;
     if (scenario === "no-aof-restart" || scenario === "kill9-stock" || scenario === "redis-down") {
       // The fault strikes once a quarter of the accepted jobs are proven (or at once for redis-down).
       const quarter = scenario === "redis-down" ? 0 : Math.ceil(result.accepted / 4);
@@ -295,27 +296,31 @@ async function runScenario(scenario: Scenario, pkg: ModelPackage, rogue: ModelPa
       else await redis.stop();
       if (scenario === "redis-down") {
         const downUntil = performance.now() + 10_000;
-        for (let i = firstBatch; i < JOBS; i++) await submit(i);
+        const late = [];
+        for (let i = firstBatch; i < JOBS; i++) late.push(submit(i));
+        await Promise.all(late);
         await sleep(Math.max(0, downUntil - performance.now()));
       }
       redis = await startRedisServer({ ...redisOptions, dir: redis.dir, port: redis.port });
+      backAt = performance.now();
     }
 
     // Recovery: every accepted job not delivered yet is back in Redis (or delivered).
     await raw.connect().catch(() => undefined);
     const deadline = start + DEADLINE_MS;
     while (performance.now() < deadline) {
-      if (faultAt !== undefined && result.recoveryS === null) {
+      if (backAt !== undefined && result.recoveryS === null) {
         let back = true;
         for (const t of tracked) {
-          if (t.done) continue;
+          // Delivered or failed with a typed error: settled. Rejected NOT_FOUND: the queue lost it, never back.
+          if (t.done && !isVerinferError(t.error, "NOT_FOUND")) continue;
           const exists = await raw.exists(`bull:${name}:${t.jobId}`).catch(() => 0);
           if (!exists) {
             back = false;
             break;
           }
         }
-        if (back) result.recoveryS = (performance.now() - faultAt) / 1000;
+        if (back) result.recoveryS = (performance.now() - backAt) / 1000;
       }
       if (tracked.every((t) => t.done)) break;
       await sleep(100);
@@ -360,6 +365,11 @@ function fmtCodes(codes: Record<string, number>): string {
   return entries.length === 0 ? "" : ` (${entries.map(([c, n]) => `${c} ${n}`).join(", ")})`;
 }
 
+const loadAtStart = os
+  .loadavg()
+  .map((l) => l.toFixed(2))
+  .join(" ");
+
 async function main(): Promise<void> {
   const cacheDir = resolveCacheDir();
   const pkg = await demoModel(cacheDir);
@@ -382,10 +392,10 @@ async function main(): Promise<void> {
     results.push(r);
     log(`  ${JSON.stringify(r)}`);
   }
-  const load = os
+  const load = `${loadAtStart} → ${os
     .loadavg()
     .map((l) => l.toFixed(2))
-    .join(" ");
+    .join(" ")}`;
   if (values.json) {
     process.stdout.write(
       `${JSON.stringify({ jobs: JOBS, provers: PROVERS, records: RECORDS, load, results }, null, 2)}\n`,
@@ -401,7 +411,7 @@ async function main(): Promise<void> {
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ...rows,
         "",
-        `load average at the end: ${load}`,
+        `load average (start → end): ${load}`,
         "",
       ].join("\n"),
     );

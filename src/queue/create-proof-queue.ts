@@ -525,8 +525,12 @@ class BullProofQueue implements ProofQueue {
     const known = this.records ? await this.records.read(jobId).catch(() => undefined) : undefined;
     if (existing) {
       this.counts.duplicates++;
-      // Submitted here again (or first here, by another producer before): this producer now waits for it too.
-      if (!known) await this.keep(record);
+      // Submitted here again (or first here, by another producer before): this producer now waits for it too,
+      // and keeps what it needs to add it again.
+      if (!known) {
+        if (this.storage) record.manifest = await publishOnce(this.storage, pkg);
+        await this.keep(record);
+      }
       if (existing.finishedOn !== undefined && (await existing.getState()) === "failed") {
         // The statement is asked for again: give it fresh attempts.
         await existing.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true }).catch(() => undefined);
