@@ -4,7 +4,6 @@ import { Redis } from "ioredis";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Receipt } from "../src/attest/receipt.js";
-import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
 import { compileModel } from "../src/compile-model.js";
 import { isVerinferError, type VerinferError } from "../src/errors.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
@@ -14,6 +13,7 @@ import { createProofQueue, type ProofQueue, type ProofQueueOptions } from "../sr
 import { type QueueJob, queueResult } from "../src/queue/queue-job.js";
 import { redisOptionsFromUrl } from "../src/queue/redis-connection.js";
 import { type Prover, startProver } from "../src/queue/start-prover.js";
+import { ensureDevPtau } from "../src/setup/dev-ptau.js";
 import { FsStorage } from "../src/storage/fs-storage.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
 import { putModelPackage } from "../src/storage/put-model-package.js";
