@@ -37,6 +37,23 @@ export function redisFailure(error: unknown, what: string, waitedMs: number): un
   return error;
 }
 
+const readyWaits = new WeakMap<object, Promise<void>>();
+
+/** Resolves when the client is ready again; one listener per client however many operations wait. */
+function whenReady(client: Pick<Redis, "once">): Promise<void> {
+  let ready = readyWaits.get(client);
+  if (!ready) {
+    ready = new Promise<void>((resolve) =>
+      client.once("ready", () => {
+        readyWaits.delete(client);
+        resolve();
+      }),
+    );
+    readyWaits.set(client, ready);
+  }
+  return ready;
+}
+
 /**
  * Runs `run` against Redis, giving up after `timeoutMs`: waits for the client to be ready first (within the same
  * budget), and turns Redis's own errors into typed ones. A command still queued when the deadline passes may run
@@ -45,7 +62,7 @@ export function redisFailure(error: unknown, what: string, waitedMs: number): un
  * @throws VerinferError `REDIS_UNAVAILABLE` (retryable) past the deadline; `OVERLOADED` for a Redis OOM.
  */
 export async function withRedisDeadline<T>(
-  client: Pick<Redis, "status" | "once" | "off">,
+  client: Pick<Redis, "status" | "once">,
   what: string,
   timeoutMs: number,
   run: () => Promise<T>,
@@ -57,18 +74,7 @@ export async function withRedisDeadline<T>(
   });
   deadline.catch(() => undefined);
   try {
-    if (client.status !== "ready") {
-      let onReady: (() => void) | undefined;
-      const ready = new Promise<void>((resolve) => {
-        onReady = resolve;
-        client.once("ready", resolve);
-      });
-      try {
-        await Promise.race([ready, deadline]);
-      } finally {
-        if (onReady) client.off("ready", onReady);
-      }
-    }
+    if (client.status !== "ready") await Promise.race([whenReady(client), deadline]);
     const work = run();
     work.catch(() => undefined);
     return await Promise.race([work, deadline]);
