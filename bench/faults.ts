@@ -15,7 +15,7 @@
  * - `rogue`: a rogue prover with write access to Redis races the honest ones: it rewrites each job it takes to name
  *   its own package of the demo model (another key, on the shared storage) and returns its own valid proof.
  * - `redis-down`: half the jobs submitted, Redis stopped for 10 s (AOF on), the other half submitted while it is
- *   down (each must be refused with a typed `REDIS_UNAVAILABLE` within the queue's bound), then restarted.
+ *   down (each must be refused with a typed `UNAVAILABLE` within the queue's bound), then restarted.
  *
  * Per scenario: submitted, accepted, refused (typed, at submission), delivered (receipts the producer resolved),
  * verified (`verifyReceipt` against the producer's package), forged (receipts that verify under the rogue's key

@@ -17,7 +17,7 @@ export const ERROR_CODES = [
   "OVERLOADED",
   "TIMEOUT",
   "NOT_FOUND",
-  "REDIS_UNAVAILABLE",
+  "UNAVAILABLE",
   "REDIS_UNSAFE",
   "INTERNAL",
 ] as const;
