@@ -936,15 +936,25 @@ function refused(jobId: string, what: string, cause: unknown, prover?: string): 
  * commitment, output salt), so a duplicate submission or a redelivery yields one proof and one receipt. Jobs
  * are retried with exponential backoff, a job whose prover dies is redelivered by BullMQ's stalled-job check,
  * and finished jobs stay in Redis for `keepSeconds`, so a restarted producer collects a receipt by job id.
- * Every returned proof is cross-checked against the submitted receipt and verified before its handle resolves.
+ * Every returned proof is cross-checked against the submitted statement and verified against the package recorded
+ * at submit (model id and vkey CID) before its handle resolves; anything else is refused and the job re-run.
+ *
+ * Durability: the producer keeps a record of each accepted job on its own disk (`recordDir`) until the job's
+ * outcome is collected, and adds a job Redis lost again under the same id (at start, after a reconnection, and
+ * when a handle or `get` finds it gone). At start it checks Redis (`ready()`): an evicting `maxmemory-policy` is
+ * refused with `REDIS_UNSAFE` unless `allowEvictingRedis`, AOF off is a warning. Redis unreachable past
+ * `redisTimeoutMs` is `UNAVAILABLE` (`meta.reason: "redis-unreachable"`, retryable); Redis out of memory is
+ * `OVERLOADED` (`meta.reason: "redis-oom"`).
  *
  * What Redis holds: per job, the model id, the manifest CID, timestamps, attempts, and — unless `payloadKey` is
  * set — the quantized input, both salts and the receipt; with `payloadKey` those and the result are
- * AES-256-GCM ciphertext. Nothing is logged.
+ * AES-256-GCM ciphertext. The producer's records (input, salts, statement) stay on its own disk, mode 0600, never
+ * in Redis. Nothing is logged.
  *
  * @example
  * ```ts
  * const queue = createProofQueue({ connection: "redis://127.0.0.1:6379", storage, maxDepth: 500 });
+ * const redis = await queue.ready(); // REDIS_UNSAFE for an evicting Redis; redis.warnings for AOF off
  * const { receipt } = await verifiableInfer(pkg, input, { queue });
  * const handle = await queue.submit({ pkg, input: xq, salts, receipt: attested });
  * const later = await (await queue.get(handle.jobId)).receipt;
