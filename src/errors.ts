@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   "OVERLOADED",
   "TIMEOUT",
   "NOT_FOUND",
+  "UNAVAILABLE",
+  "REDIS_UNSAFE",
   "INTERNAL",
 ] as const;
 

@@ -37,6 +37,7 @@ let redis: RedisServer;
 let pkg: ModelPackage;
 let storageDir: string;
 let storage: FsStorage;
+let recordsRoot: string;
 const queues: ProofQueue[] = [];
 const provers: Prover[] = [];
 const processes: ProverProcess[] = [];
@@ -44,8 +45,21 @@ const processes: ProverProcess[] = [];
 /** Test timing: locks and stalled checks of a second or two, so a dead prover's job comes back fast. */
 const FAST = { lockDurationMs: 3_000, stalledIntervalMs: 500 };
 
+/** Each producer keeps its job records in a directory of its own, unless a test shares one (a restart). */
+function recordDir(name: string): string {
+  return path.join(recordsRoot, `${name}-${queues.length}`);
+}
+
 function queue(name: string, options: Partial<ProofQueueOptions> = {}): ProofQueue {
-  const q = createProofQueue({ connection: redis.url, name, storage, pollMs: 250, backoffMs: 100, ...options });
+  const q = createProofQueue({
+    connection: redis.url,
+    name,
+    storage,
+    pollMs: 250,
+    backoffMs: 100,
+    recordDir: recordDir(name),
+    ...options,
+  });
   queues.push(q);
   return q;
 }
@@ -107,6 +121,7 @@ beforeAll(async () => {
   redis = await startRedisServer({ persistent: true });
   storageDir = await tempDir();
   storage = new FsStorage(storageDir);
+  recordsRoot = await tempDir();
   pkg = await demoPackage();
 });
 
@@ -163,15 +178,17 @@ describe("proof queue on BullMQ and a real redis-server", () => {
   });
 
   it("collects a receipt by job id after the producer restarts", async () => {
-    const first = queue("restart-producer");
+    const records = await tempDir();
+    const first = queue("restart-producer", { recordDir: records });
     const s = await statement(2);
     const handle = await first.submit(s);
     const closed = errorOf(handle.receipt);
     await first.close();
     expect(isVerinferError(await closed, "OVERLOADED")).toBe(true);
     await prover("restart-producer");
-    // A new producer with no package in memory: it fetches the verifier's part of the package from storage.
-    const second = queue("restart-producer", { cacheDir: await tempDir() });
+    // A new producer with no package in memory: its record names the package (model id, vkey CID, manifest CID),
+    // and it fetches the verifier's part of that package from storage.
+    const second = queue("restart-producer", { cacheDir: await tempDir(), recordDir: records });
     const receipt = await (await second.get(handle.jobId)).receipt;
     await expectValid(receipt);
     expect(receipt.input.commitment).toBe(s.receipt.input.commitment);
@@ -256,7 +273,8 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     expect(plonk.id).toBe(groth16.id);
     expect(plonk.vkeyCid).not.toBe(groth16.vkeyCid);
 
-    const q = queue("plonk");
+    const records = await tempDir();
+    const q = queue("plonk", { recordDir: records });
     const p = await prover("plonk", { jobTimeoutMs: 600_000 });
     const s = await statement(1, plonk);
     const handle = await q.submit(s);
@@ -265,13 +283,16 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     await expectValid(receipt, plonk);
     expect(p.stats.jobsCompleted).toBe(1);
 
-    // A producer that holds the model's Groth16 package (it submitted a Groth16 job of it to the same queue) still
-    // collects the PLONK job by id: it fetches that job's own package instead of using the one it holds.
-    const q2 = queue("plonk", { cacheDir: await tempDir() });
+    // Collected, its record is gone. A producer that holds the model's Groth16 package (it submitted a Groth16 job
+    // of it to the same queue) collecting the PLONK job again by id must say which package it asks for: it never
+    // takes the package the job in Redis names, nor the one it holds under the same model id.
+    await q.close();
+    const q2 = queue("plonk", { cacheDir: await tempDir(), recordDir: records });
     const g = await (await q2.submit(await statement(3, groth16))).receipt;
     expect(g.proof?.system).toBe("groth16");
     await expectValid(g, groth16);
-    expect(await (await q2.get(handle.jobId)).receipt).toEqual(receipt);
+    expect(isVerinferError(await errorOf((await q2.get(handle.jobId)).receipt), "ARTIFACT_MISSING")).toBe(true);
+    expect(await (await q2.get(handle.jobId, { pkg: plonk })).receipt).toEqual(receipt);
 
     // A prover that answers with a true Groth16 proof of the same statement (same model id, same public signals):
     // valid under the Groth16 key, but not a proof of the PLONK package the job is for.
@@ -318,7 +339,14 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     // must not prove a PLONK job with it; a prover with the PLONK package then takes the job.
     const plonk = await tinyPlonkPackage();
     await tinyPackage();
-    const q = createProofQueue({ connection: redis.url, name: "wrong-key", pollMs: 250, backoffMs: 100, attempts: 3 });
+    const q = createProofQueue({
+      connection: redis.url,
+      name: "wrong-key",
+      pollMs: 250,
+      backoffMs: 100,
+      attempts: 3,
+      recordDir: await tempDir(),
+    });
     queues.push(q);
     const events: { type: string; code?: string; message?: string }[] = [];
     const handle = await q.submit(await statement(3, plonk));

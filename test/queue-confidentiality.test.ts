@@ -99,7 +99,7 @@ async function statement(i: number) {
 describe("what Redis sees", () => {
   it("holds the input and salts in clear without a payload key (documented), over a password-protected Redis", async () => {
     expect(redis.url).toContain(encodeURIComponent(PASSWORD));
-    const q = createProofQueue({ connection: redis.url, name: "clear", storage });
+    const q = createProofQueue({ connection: redis.url, name: "clear", recordDir: await tempDir(), storage });
     queues.push(q);
     const s = await statement(0);
     const { jobId } = await q.submit(s);
@@ -110,7 +110,14 @@ describe("what Redis sees", () => {
 
   it("with a payload key holds only ciphertext of the input, salts, receipt and result; provers with the key prove", async () => {
     const events: ProverEvent[] = [];
-    const q = createProofQueue({ connection: redis.url, name: "sealed", storage, payloadKey: KEY, pollMs: 250 });
+    const q = createProofQueue({
+      connection: redis.url,
+      name: "sealed",
+      storage,
+      payloadKey: KEY,
+      pollMs: 250,
+      recordDir: await tempDir(),
+    });
     queues.push(q);
     const s = await statement(1);
     const handle = await q.submit(s);
@@ -136,13 +143,22 @@ describe("what Redis sees", () => {
     expect(result).not.toContain(receipt.output.commitment);
     expect(JSON.parse(result)).toMatchObject({ sealed: { tag: expect.any(String) } });
     // What the prover reports (and `verinfer prover` logs) names jobs and models, never inputs or salts.
-    expect(events.map((e) => e.type)).toEqual(["active", "completed"]);
+    // This Redis has no append-only file: the prover says so at start, before its first job.
+    expect(events.map((e) => e.type)).toEqual(["warning", "active", "completed"]);
+    expect(events[0]).toMatchObject({ code: "REDIS_NOT_PERSISTENT" });
     const told = JSON.stringify(events);
     for (const secret of [s.salts.input, s.salts.output, s.input.join(",")]) expect(told).not.toContain(secret);
   });
 
   it("fails a sealed job on a prover without the key, and a producer without the key cannot read it", async () => {
-    const q = createProofQueue({ connection: redis.url, name: "nokey", storage, payloadKey: KEY, attempts: 1 });
+    const q = createProofQueue({
+      connection: redis.url,
+      name: "nokey",
+      recordDir: await tempDir(),
+      storage,
+      payloadKey: KEY,
+      attempts: 1,
+    });
     queues.push(q);
     provers.push(
       await startProver({ connection: redis.url, storage, cacheDir: await tempDir(), queueName: "nokey", workers: 1 }),
@@ -150,7 +166,13 @@ describe("what Redis sees", () => {
     const handle = await q.submit(await statement(2));
     expect(isVerinferError(await errorOf(handle.receipt), "INVALID_OPTIONS")).toBe(true);
 
-    const other = createProofQueue({ connection: redis.url, name: "sealed", storage, payloadKey: "22".repeat(32) });
+    const other = createProofQueue({
+      connection: redis.url,
+      name: "sealed",
+      storage,
+      payloadKey: "22".repeat(32),
+      recordDir: await tempDir(),
+    });
     queues.push(other);
     const done = (await raw.keys("bull:sealed:vi1-*"))
       .filter((k) => k.split(":").length === 3)

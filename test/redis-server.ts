@@ -17,6 +17,17 @@ export interface RedisServerOptions {
   persistent?: boolean;
   /** Require this password (`requirepass`). */
   password?: string;
+  /**
+   * Keep Redis's stock snapshot points (`save 3600 1 300 100 60 10000`, as Debian's redis.conf) instead of none:
+   * a restart then loads the last snapshot, which a SIGKILL may leave far behind.
+   */
+  snapshots?: boolean;
+  /** `maxmemory-policy` (default Redis's: `noeviction`). */
+  maxmemoryPolicy?: string;
+  /** `maxmemory` (e.g. `"64mb"`; default none). */
+  maxmemory?: string;
+  /** More arguments for redis-server (e.g. `["--rename-command", "CONFIG", ""]`). */
+  args?: string[];
   /** Reuse this directory (and port) instead of new ones: how a restart finds its data again. */
   dir?: string;
   port?: number;
@@ -31,6 +42,8 @@ export interface RedisServer {
   pid: number;
   /** Stops it (SIGTERM, then SIGKILL after 5 s); keeps its directory. */
   stop(): Promise<void>;
+  /** Kills it with SIGKILL (no shutdown save); keeps its directory. */
+  kill9(): Promise<void>;
   /** Stops it and removes its directory. */
   destroy(): Promise<void>;
 }
@@ -73,8 +86,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     "127.0.0.1",
     "--dir",
     dir,
-    "--save",
-    "",
+    ...(options.snapshots ? ["--save", "3600 1 300 100 60 10000"] : ["--save", ""]),
     "--daemonize",
     "no",
     "--protected-mode",
@@ -86,6 +98,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   ];
   if (options.persistent) args.push("--appendonly", "yes", "--appendfsync", "always");
   if (options.password) args.push("--requirepass", options.password);
+  if (options.maxmemoryPolicy) args.push("--maxmemory-policy", options.maxmemoryPolicy);
+  if (options.maxmemory) args.push("--maxmemory", options.maxmemory);
+  args.push(...(options.args ?? []));
   const child = spawn("redis-server", args, { stdio: "ignore" });
   // A test process that exits without its afterAll (a crash) must not leave its redis-server behind.
   const orphan = () => child.kill("SIGKILL");
@@ -125,6 +140,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     url: `redis://${auth}127.0.0.1:${port}`,
     pid: child.pid as number,
     stop,
+    kill9: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      await exited(child);
+    },
     destroy: async () => {
       await stop();
       await rm(dir, { recursive: true, force: true });

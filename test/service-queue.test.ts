@@ -55,7 +55,13 @@ afterAll(async () => {
 describe("inference node on a proof queue", () => {
   it("answers zk receipts proven by a prover on its queue, and reports the queue on /health and /metrics", async () => {
     const storage = new FsStorage(await tempDir());
-    const queue = createProofQueue({ connection: redis.url, name: "node", storage, pollMs: 250 });
+    const queue = createProofQueue({
+      connection: redis.url,
+      name: "node",
+      storage,
+      pollMs: 250,
+      recordDir: await tempDir(),
+    });
     queues.push(queue);
     prover = await startProver({
       connection: redis.url,
@@ -87,12 +93,17 @@ describe("inference node on a proof queue", () => {
 
   it("answers 429 OVERLOADED with Retry-After when the queue is at its maxDepth", async () => {
     // No prover on this queue: two jobs wait, the third is refused — by the queue, as the node admits 8.
-    const queue = createProofQueue({ connection: redis.url, name: "node-full", maxDepth: 2 });
+    const queue = createProofQueue({
+      connection: redis.url,
+      name: "node-full",
+      maxDepth: 2,
+      recordDir: await tempDir(),
+    });
     queues.push(queue);
     const base = await node(queue, 8);
     const first = [infer(base, demoSamples.inputs[1]), infer(base, demoSamples.inputs[2])];
     // Wait until both are in Redis, then the next one is over the bound.
-    for (let i = 0; i < 100 && (await queue.stats()).depth < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && (await queue.stats()).depth < 2; i++) await new Promise((r) => setTimeout(r, 100));
     const refused = await infer(base, demoSamples.inputs[3]);
     expect(refused.status).toBe(429);
     expect(refused.headers.get("retry-after")).toBe("1");

@@ -16,6 +16,7 @@ export interface ProverFlags {
   stalledInterval?: number;
   maxStalled?: number;
   jobTimeout?: number;
+  allowEvictingRedis?: boolean;
 }
 
 function int(value: string): number {
@@ -53,9 +54,20 @@ export async function proverCommand(flags: ProverFlags): Promise<number> {
     ...(flags.maxStalled !== undefined ? { maxStalledCount: flags.maxStalled } : {}),
     ...(flags.jobTimeout ? { jobTimeoutMs: flags.jobTimeout } : {}),
     ...(key ? { payloadKey: key } : {}),
+    ...(flags.allowEvictingRedis ? { allowEvictingRedis: true } : {}),
     onEvent: (event) => log({ ...event }),
   });
-  log({ type: "ready", name: prover.name, workers: prover.workers, pid: process.pid });
+  log({
+    type: "ready",
+    name: prover.name,
+    workers: prover.workers,
+    pid: process.pid,
+    redis: {
+      maxmemoryPolicy: prover.redis.maxmemoryPolicy,
+      appendonly: prover.redis.appendonly ?? "unknown",
+      source: prover.redis.source,
+    },
+  });
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.off("SIGTERM", stop);
@@ -89,5 +101,9 @@ export function registerProverCommand(program: Command, setExit: (code: number) 
     .option("--stalled-interval <ms>", "how often to look for stalled jobs (default 30000)", int)
     .option("--max-stalled <n>", "redeliveries of a job before it fails (default 2)", int)
     .option("--job-timeout <ms>", "a proof past this fails with TIMEOUT (default 300000)", int)
+    .option(
+      "--allow-evicting-redis",
+      "run on a Redis whose maxmemory-policy may evict keys (refused by default: evicted jobs are lost)",
+    )
     .action(async (flags: ProverFlags) => setExit(await proverCommand(flags)));
 }

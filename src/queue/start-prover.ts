@@ -7,6 +7,7 @@ import { resolveCacheDir } from "../storage/cache-dir.js";
 import { defaultStorage } from "../storage/fs-storage.js";
 import { loadModelPackage, type ModelPackage } from "../storage/model-package.js";
 import type { Storage } from "../storage/storage.js";
+import { assertRedisUsable, checkRedis, type RedisHealth, type RedisWarning } from "./check-redis.js";
 import { fetchJobPackage } from "./job-package.js";
 import {
   DEFAULT_QUEUE_NAME,
@@ -48,6 +49,14 @@ export interface StartProverOptions {
   /** A proof past this long fails with `TIMEOUT` (and is retried). Default 300,000. */
   jobTimeoutMs?: number;
   /**
+   * Run on a Redis whose `maxmemory-policy` may evict keys. Default false: `startProver` refuses such a Redis
+   * with `REDIS_UNSAFE` (an evicted job or lock is lost work). A Redis without the append-only file is a
+   * `warning` event, not a refusal.
+   */
+  allowEvictingRedis?: boolean;
+  /** How long the start-up check waits for Redis before `UNAVAILABLE`, ms. Default 10,000. */
+  redisTimeoutMs?: number;
+  /**
    * Told of every job this prover starts and ends, and of connection errors — ids, model ids, codes and times,
    * never inputs or salts.
    */
@@ -59,7 +68,8 @@ export type ProverEvent =
   | { type: "active"; jobId: string; modelId: string; attempt: number }
   | { type: "completed"; jobId: string; modelId: string; proveMs: number; loadMs: number }
   | { type: "failed"; jobId: string; modelId: string; code: string; message: string; final: boolean }
-  | { type: "error"; message: string };
+  | { type: "error"; message: string }
+  | { type: "warning"; code: RedisWarning["code"]; message: string };
 
 /** A running prover; see {@link startProver}. */
 export interface Prover {
@@ -67,6 +77,8 @@ export interface Prover {
   readonly workers: number;
   /** The prover pool's counts, and the jobs this prover completed and failed. */
   readonly stats: ProverPoolStats & { jobsCompleted: number; jobsFailed: number };
+  /** What the start-up check read of Redis (`maxmemory-policy`, `appendonly`, warnings). */
+  readonly redis: RedisHealth;
   /** Takes no new job, lets the ones it holds finish, then stops the pool and disconnects. Idempotent. */
   close(): Promise<void>;
 }
@@ -95,7 +107,11 @@ function positiveInt(value: number | undefined, name: string, fallback: number, 
  * const prover = await startProver({ connection: "redis://10.0.0.5:6379", storage, workers: 8 });
  * process.on("SIGTERM", () => prover.close());
  * ```
- * @throws VerinferError `INVALID_OPTIONS` for a bad option or connection URL.
+ * Before it takes a job it reads Redis's `maxmemory-policy` and `appendonly` (CONFIG GET, else INFO): an evicting
+ * Redis is refused unless `allowEvictingRedis`; one without the append-only file is a `warning` event.
+ *
+ * @throws VerinferError `INVALID_OPTIONS` for a bad option or connection URL; `REDIS_UNSAFE` for an evicting
+ *   Redis; `UNAVAILABLE` when Redis does not answer within `redisTimeoutMs`.
  */
 export async function startProver(options: StartProverOptions): Promise<Prover> {
   if (typeof options !== "object" || options === null) {
@@ -106,6 +122,7 @@ export async function startProver(options: StartProverOptions): Promise<Prover> 
   const lockDuration = positiveInt(options.lockDurationMs, "lockDurationMs", 30_000, 100);
   const stalledInterval = positiveInt(options.stalledIntervalMs, "stalledIntervalMs", 30_000, 100);
   const maxStalledCount = positiveInt(options.maxStalledCount, "maxStalledCount", 2, 0);
+  const redisTimeoutMs = positiveInt(options.redisTimeoutMs, "redisTimeoutMs", 10_000, 10);
   const key = options.payloadKey === undefined ? undefined : payloadKey(options.payloadKey);
   const cacheDir = resolveCacheDir(options.cacheDir);
   const storage = options.storage ?? defaultStorage(cacheDir);
@@ -117,6 +134,16 @@ export async function startProver(options: StartProverOptions): Promise<Prover> 
       // a listener's failure is not the job's
     }
   };
+  // Checked before any thread starts or any job is taken: an evicting Redis loses jobs silently.
+  const probe = connectRedis(redis, `verinfer-prover-check-${name}`);
+  let health: RedisHealth;
+  try {
+    health = await checkRedis({ client: probe, timeoutMs: redisTimeoutMs });
+    assertRedisUsable(health, options.allowEvictingRedis === true);
+  } finally {
+    probe.disconnect();
+  }
+  for (const warning of health.warnings) emit({ type: "warning", code: warning.code, message: warning.message });
   const pool: ProverPool = createProverPool({
     workers,
     maxQueue: workers,
@@ -253,6 +280,7 @@ export async function startProver(options: StartProverOptions): Promise<Prover> 
   return {
     name,
     workers,
+    redis: health,
     get stats() {
       return { ...pool.stats, ...counts };
     },
