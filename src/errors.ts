@@ -17,6 +17,11 @@ export const ERROR_CODES = [
   "OVERLOADED",
   "TIMEOUT",
   "NOT_FOUND",
+  "UNAVAILABLE",
+  "STORAGE_FULL",
+  "STORAGE_READONLY",
+  "STORAGE_DENIED",
+  "STORAGE_IO",
   "INTERNAL",
 ] as const;
 
