@@ -38,7 +38,7 @@ export function queueFault(error: unknown): unknown {
   if (isVerinferError(error)) return error;
   const e = error as { message?: unknown; code?: unknown; name?: unknown } | undefined;
   const message = typeof e?.message === "string" ? e.message : "";
-  if (/^OOM\b/.test(message)) {
+  if (/(^|[^A-Z])OOM command not allowed/.test(message)) {
     return new VerinferError("OVERLOADED", "the proof queue's Redis is out of memory and refuses new jobs", {
       cause: error,
       meta: { reason: "redis-oom" satisfies QueueFaultReason },
