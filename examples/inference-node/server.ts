@@ -444,6 +444,8 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
 
   /** Each unfinished job's completion (record final), while this process drives it. */
   const driving = new Map<string, Promise<void>>();
+  /** Hand-overs to the prover in progress. */
+  const handing = new Map<string, Promise<void>>();
 
   /** The package a job is proven under: the one served with the job's model id and key, or none. */
   const packageOf = (job: NodeJob) => {
@@ -489,8 +491,17 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
    *
    * @throws the refusal of the hand-over (`OVERLOADED`, `UNAVAILABLE`): the job stays pending, not driven.
    */
-  const drive = async (job: NodeJob): Promise<void> => {
-    if (driving.has(job.id)) return;
+  const drive = (job: NodeJob): Promise<void> => {
+    // One hand-over per job at a time: two requests of one key, or a GET during a submission, share it.
+    const already = handing.get(job.id);
+    if (already) return already;
+    if (driving.has(job.id)) return Promise.resolve();
+    const handover = handOver(job).finally(() => handing.delete(job.id));
+    handing.set(job.id, handover);
+    return handover;
+  };
+
+  const handOver = async (job: NodeJob): Promise<void> => {
     const pkg = packageOf(job);
     if (!pkg || !job.input || !job.salts || !job.statement) {
       await fail(
