@@ -212,7 +212,7 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
   const waitMs = budget(options.waitMs, "waitMs", 30_000);
   const admitWaitMs = budget(options.admitWaitMs, "admitWaitMs", waitMs);
   const redisTimeoutMs = budget(options.redisTimeoutMs, "redisTimeoutMs", 5_000);
-  const probeMs = Math.min(redisTimeoutMs, 800);
+  const probeMs = Math.min(redisTimeoutMs, 500);
   const minFreeBytes = budget(options.minFreeBytes, "minFreeBytes", 64 << 20);
   const queueDepth = queue
     ? await withinDeadline(queue.stats(), redisTimeoutMs).then(
