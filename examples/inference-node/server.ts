@@ -170,6 +170,9 @@ const TRANSIENT = new Set([
   "STORAGE_IO",
 ]);
 
+/** Re-submissions of one job that Redis lost, before the job fails. */
+const MAX_READDS = 5;
+
 /** Most ms a client may ask to wait with `Prefer: wait=N` (the node's budget bounds it too). */
 function preferredWaitMs(header: string | string[] | undefined, budget: number): number {
   const text = Array.isArray(header) ? header.join(",") : (header ?? "");
@@ -446,6 +449,8 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
   const driving = new Map<string, Promise<void>>();
   /** Hand-overs to the prover in progress. */
   const handing = new Map<string, Promise<void>>();
+  /** Times each job was added to the queue again after Redis lost it. */
+  const readded = new Map<string, number>();
 
   /** The package a job is proven under: the one served with the job's model id and key, or none. */
   const packageOf = (job: NodeJob) => {
@@ -527,18 +532,32 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
         );
       }
     }
+    let lost = false;
     const done = receipt
       .then(
         (r) => finish(job, r),
-        // A queue closed under the job (the node shutting down) leaves it pending: the job goes on in Redis, and
-        // the next run of the node collects it.
-        (error: unknown) =>
-          isVerinferError(error, "OVERLOADED") && error.meta?.reason === "closed"
-            ? undefined
-            : fail(job, queueFault(error)),
+        (error: unknown) => {
+          // A queue closed under the job (the node shutting down) leaves it pending: the job goes on in Redis, and
+          // the next run of the node collects it.
+          if (isVerinferError(error, "OVERLOADED") && error.meta?.reason === "closed") return;
+          // Redis lost the job (restarted without persistence, evicted): the node holds what it needs, and adds
+          // it again under the same id — a few times, then the job fails.
+          const readds = readded.get(job.id) ?? 0;
+          if (queue && isVerinferError(error, "NOT_FOUND") && readds < MAX_READDS) {
+            readded.set(job.id, readds + 1);
+            lost = true;
+            return;
+          }
+          return fail(job, queueFault(error));
+        },
       )
       .catch((error: unknown) => fail(job, error))
-      .finally(() => driving.delete(job.id));
+      .finally(() => {
+        driving.delete(job.id);
+        if (!lost) return;
+        const again = jobs.get(job.id);
+        if (again?.state === "pending") drive(again).catch(() => undefined);
+      });
     driving.set(job.id, done);
   };
 
