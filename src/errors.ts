@@ -19,6 +19,10 @@ export const ERROR_CODES = [
   "NOT_FOUND",
   "UNAVAILABLE",
   "REDIS_UNSAFE",
+  "STORAGE_FULL",
+  "STORAGE_READONLY",
+  "STORAGE_DENIED",
+  "STORAGE_IO",
   "INTERNAL",
 ] as const;
 

@@ -133,7 +133,18 @@ describe("inference-node service", () => {
     pkg = await demoPackage();
     storage = new FsStorage(await tempDir());
     saltsDir = await tempDir();
-    app = await buildServer({ cacheDir: TEST_CACHE, models: [pkg.id], storage, signer, saltsDir, maxInFlight: 64 });
+    app = await buildServer({
+      cacheDir: TEST_CACHE,
+      models: [pkg.id],
+      storage,
+      signer,
+      saltsDir,
+      jobsDir: await tempDir(),
+      maxInFlight: 64,
+      // These tests are about what the node answers, not about its wait budget: on a loaded machine a burst of
+      // 20 proofs outlasts the default 30 s (then 202s, and backpressure 429s for the requests after).
+      waitMs: 600_000,
+    });
     base = await listen(app);
   });
 
@@ -245,6 +256,7 @@ describe("inference-node service", () => {
       models: [pkg],
       storage: new MemoryStorage(),
       saltsDir: false,
+      jobsDir: false,
       bodyLimit: 64 << 20,
     });
     const url = await listen(roomy);
@@ -332,7 +344,13 @@ describe("inference-node service", () => {
       await cp(path.join(TEST_CACHE, sub), path.join(cacheDir, sub), { recursive: true });
     }
     const copy = await loadModelPackage(pkg.id, { cacheDir });
-    const broken = await buildServer({ cacheDir, models: [copy], storage: new MemoryStorage(), saltsDir: false });
+    const broken = await buildServer({
+      cacheDir,
+      models: [copy],
+      storage: new MemoryStorage(),
+      saltsDir: false,
+      jobsDir: false,
+    });
     const url = await listen(broken);
     try {
       await rm(copy.store.pathOf(copy.manifest.artifacts.zkey.sha256));
@@ -347,7 +365,12 @@ describe("inference-node service", () => {
   });
 
   it("refuses attest requests when it has no signing key", async () => {
-    const unsigned = await buildServer({ models: [pkg], storage: new MemoryStorage(), saltsDir: false });
+    const unsigned = await buildServer({
+      models: [pkg],
+      storage: new MemoryStorage(),
+      saltsDir: false,
+      jobsDir: false,
+    });
     const url = await listen(unsigned);
     try {
       const answer = await postInfer(url, { modelId: pkg.id, input: input(0), mode: "attest" });
@@ -363,8 +386,10 @@ describe("inference-node service", () => {
       models: [pkg],
       storage: new MemoryStorage(),
       saltsDir: false,
+      jobsDir: false,
       maxInFlight: 1,
       retryAfterSeconds: 2,
+      waitMs: 600_000,
     });
     const url = await listen(small);
     try {
@@ -387,7 +412,13 @@ describe("inference-node service", () => {
   });
 
   it("refuses a request with 429 when full before reading its body: malformed, oversized or hostile", async () => {
-    const small = await buildServer({ models: [pkg], storage: new MemoryStorage(), saltsDir: false, maxInFlight: 1 });
+    const small = await buildServer({
+      models: [pkg],
+      storage: new MemoryStorage(),
+      saltsDir: false,
+      jobsDir: false,
+      maxInFlight: 1,
+    });
     const url = await listen(small);
     // One request whose body is still on its way holds the only slot.
     const first = halfSentInfer(url, JSON.stringify({ modelId: pkg.id, input: input(0), mode: "none" }));
@@ -417,7 +448,13 @@ describe("inference-node service", () => {
   });
 
   it("frees the slot of a client that hangs up mid-body", async () => {
-    const small = await buildServer({ models: [pkg], storage: new MemoryStorage(), saltsDir: false, maxInFlight: 1 });
+    const small = await buildServer({
+      models: [pkg],
+      storage: new MemoryStorage(),
+      saltsDir: false,
+      jobsDir: false,
+      maxInFlight: 1,
+    });
     const url = await listen(small);
     const hangUp = halfSentInfer(url, JSON.stringify({ modelId: pkg.id, input: input(1), mode: "none" }));
     try {
@@ -439,8 +476,10 @@ describe("inference-node service", () => {
       models: [pkg],
       storage: new MemoryStorage(),
       saltsDir: false,
+      jobsDir: false,
       pool,
       maxInFlight: 50,
+      waitMs: 600_000,
     });
     const url = await listen(pooled);
     try {
@@ -474,7 +513,14 @@ describe("inference-node service", () => {
 
   it("finishes the requests in flight when told to shut down, then stops accepting", async () => {
     const pool = createProverPool({ workers: 1, maxQueue: 4, jobTimeoutMs: 60_000 });
-    const closing = await buildServer({ models: [pkg], storage: new MemoryStorage(), saltsDir: false, pool });
+    const closing = await buildServer({
+      models: [pkg],
+      storage: new MemoryStorage(),
+      saltsDir: false,
+      jobsDir: false,
+      pool,
+      waitMs: 600_000,
+    });
     const url = await listen(closing);
     // A signal nothing else in this process listens to: emitting SIGTERM here would reach vitest's own handlers.
     expect(process.listenerCount("SIGUSR2")).toBe(0);
