@@ -1,8 +1,9 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
 import { initBackend, tf } from "./backend.js";
+import { locateModel } from "./locate-model.js";
 import { loadOnnxModel } from "./onnx/load-onnx-model.js";
 
 const WeightsManifestSchema = z.array(
@@ -35,7 +36,7 @@ async function readOrThrow(file: string, what: string): Promise<Buffer> {
  * ending in `.onnx` is imported with {@link loadOnnxModel} (the equivalent tfjs model, channels-last input).
  *
  * @param dir - a directory, the path of a `model.json` inside it, or the path of an `.onnx` file.
- * @throws VerinferError `ARTIFACT_MISSING` (no such file), `ARTIFACT_CORRUPT` (bad JSON, short shard, bad
+ * @throws VerinferError `ARTIFACT_MISSING` ("no model at <dir>", or a missing shard), `ARTIFACT_CORRUPT` (bad JSON, short shard, bad
  *   protobuf), `UNSUPPORTED_LAYER` (ONNX ops verinfer does not import).
  * @example
  * ```ts
@@ -43,14 +44,11 @@ async function readOrThrow(file: string, what: string): Promise<Buffer> {
  * ```
  */
 export async function loadModel(dir: string): Promise<import("@tensorflow/tfjs").LayersModel> {
-  if (dir.toLowerCase().endsWith(".onnx")) return loadOnnxModel(dir);
+  const located = await locateModel(dir);
+  if (located.kind === "onnx") return loadOnnxModel(located.file);
   // The model's variables live on the active backend: pick the best one before creating them.
   await initBackend();
-  const isFile = await stat(dir).then(
-    (s) => s.isFile(),
-    () => false,
-  );
-  const modelJsonPath = isFile ? dir : path.join(dir, "model.json");
+  const modelJsonPath = located.file;
   const root = path.dirname(modelJsonPath);
   const raw = await readOrThrow(modelJsonPath, "model file");
   let json: z.infer<typeof TfjsModelJsonSchema>;
