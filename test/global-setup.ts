@@ -7,6 +7,8 @@ import { DEMO_MODEL_DIR, demoSamples, TEST_CACHE, tinyPackage } from "./fixtures
  * one zkey each (two files compiling the same model at once would each get their own key).
  */
 export default async function setup(): Promise<void> {
+  // `npx vitest run` skips npm test's first step: the same redis-server check, before any compile.
+  await import("./require-redis.mjs");
   await compileModel(DEMO_MODEL_DIR, { calibration: demoSamples.calibration, cacheDir: TEST_CACHE, quiet: true });
   await tinyPackage();
   // snarkjs's curve keeps worker threads alive; this process is vitest's own, so end them here.

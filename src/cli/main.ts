@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import type { ReceiptAttestation } from "../attest/receipt.js";
 import { type CompileModelOptions, compileModel } from "../compile-model.js";
 import { isVerinferError, VerinferError } from "../errors.js";
+import { locateModel } from "../models/locate-model.js";
 import type { ModelInput } from "../models/quantize-input.js";
 import { packageRoot } from "../package-root.js";
 import type { ProgressStage } from "../progress.js";
@@ -87,8 +88,9 @@ function proofSystemFlag(value: string): ProofSystem {
 
 async function compileOptions(modelDir: string, flags: CompileFlags): Promise<CompileModelOptions> {
   const options: CompileModelOptions = {};
-  // An .onnx model is a file: its default samples.json lies beside it.
-  const modelFolder = modelDir.toLowerCase().endsWith(".onnx") ? path.dirname(modelDir) : modelDir;
+  // The model is found first, so a wrong path says "no model at …", not that its samples.json is missing; the
+  // default samples.json lies in the model's folder (beside an .onnx file or a model.json).
+  const modelFolder = (await locateModel(modelDir)).dir;
   const calibrationFile = flags.calibration ?? (flags.inputRange ? undefined : path.join(modelFolder, "samples.json"));
   if (calibrationFile) options.calibration = await readCalibration(calibrationFile);
   if (flags.inputRange) options.inputRange = flags.inputRange;

@@ -21,6 +21,29 @@ async function tryNative(pkg: "@tensorflow/tfjs-node-gpu" | "@tensorflow/tfjs-no
   }
 }
 
+const HOST_EVENTS: readonly string[] = ["uncaughtException", "unhandledRejection"];
+
+/**
+ * Runs `init` and then removes the process-wide `uncaughtException` / `unhandledRejection` listeners it added.
+ * tfjs-backend-wasm's Emscripten runtime installs listeners that rethrow from inside its own file, so a user's
+ * uncaught error would end the process with code 7 and a stack pointing into tfjs: the library must not change how
+ * its host process dies.
+ */
+async function withoutHostListeners<T>(init: () => Promise<T>): Promise<T> {
+  // Typed as plain events: @types/node overloads listeners() per event and cannot take a union of two.
+  const host = process as unknown as NodeJS.EventEmitter;
+  const before = new Map(HOST_EVENTS.map((event) => [event, new Set(host.listeners(event))]));
+  try {
+    return await init();
+  } finally {
+    for (const event of HOST_EVENTS) {
+      for (const listener of host.listeners(event)) {
+        if (!before.get(event)?.has(listener)) host.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    }
+  }
+}
+
 async function tryWasm(): Promise<boolean> {
   try {
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
@@ -28,7 +51,11 @@ async function tryWasm(): Promise<boolean> {
     const require = createRequire(import.meta.url);
     const dist = path.join(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist");
     wasm.setWasmPaths(`${dist}${path.sep}`);
-    return await tf.setBackend("wasm");
+    return await withoutHostListeners(async () => {
+      const ok = await tf.setBackend("wasm");
+      if (ok) await tf.ready();
+      return ok;
+    });
   } catch {
     return false;
   }

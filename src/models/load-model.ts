@@ -1,10 +1,11 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { isVerinferError, VerinferError } from "../errors.js";
 import { parseStrictJson } from "../parse-strict-json.js";
 import { readUntrustedFile } from "../storage/read-untrusted-file.js";
 import { initBackend, tf } from "./backend.js";
+import { locateModel } from "./locate-model.js";
 import { loadOnnxModel } from "./onnx/load-onnx-model.js";
 
 const WeightsManifestSchema = z.array(
@@ -41,7 +42,7 @@ async function readOrThrow(file: string, what: string, root?: string, maxBytes?:
  * ending in `.onnx` is imported with {@link loadOnnxModel} (the equivalent tfjs model, channels-last input).
  *
  * @param dir - a directory, the path of a `model.json` inside it, or the path of an `.onnx` file.
- * @throws VerinferError `ARTIFACT_MISSING` (no such file), `ARTIFACT_CORRUPT` (bad JSON, short shard, bad
+ * @throws VerinferError `ARTIFACT_MISSING` ("no model at <dir>", or a missing shard), `ARTIFACT_CORRUPT` (bad JSON, short shard, bad
  *   protobuf), `UNSUPPORTED_LAYER` (ONNX ops verinfer does not import).
  * @example
  * ```ts
@@ -49,14 +50,11 @@ async function readOrThrow(file: string, what: string, root?: string, maxBytes?:
  * ```
  */
 export async function loadModel(dir: string): Promise<import("@tensorflow/tfjs").LayersModel> {
-  if (dir.toLowerCase().endsWith(".onnx")) return loadOnnxModel(dir);
+  const located = await locateModel(dir);
+  if (located.kind === "onnx") return loadOnnxModel(located.file);
   // The model's variables live on the active backend: pick the best one before creating them.
   await initBackend();
-  const isFile = await stat(dir).then(
-    (s) => s.isFile(),
-    () => false,
-  );
-  const modelJsonPath = isFile ? dir : path.join(dir, "model.json");
+  const modelJsonPath = located.file;
   const root = path.dirname(modelJsonPath);
   const raw = await readOrThrow(modelJsonPath, "model file");
   let json: z.infer<typeof TfjsModelJsonSchema>;

@@ -26,6 +26,7 @@ export type {
   ProofSystemSetupParams,
   ProofSystemVerifyParams,
   RegistryProofCall,
+  UniversalProof,
 } from "./proof-system-module.js";
 export { type ProveCircuitParams, proveCircuit, type SnarkProofBundle } from "./prove-circuit.js";
 export { setupFflonk } from "./setup-fflonk.js";

@@ -1,7 +1,6 @@
-import type * as snarkjs from "snarkjs";
 import type { z } from "zod";
 import type { ReceiptProof } from "../attest/receipt.js";
-import type { CircuitInputs, WitnessGenerator } from "../circuits/prove-groth16.js";
+import type { CircuitInputs, Groth16Proof, WitnessGenerator } from "../circuits/prove-groth16.js";
 import type { OnProgress } from "../progress.js";
 import type { PtauInfo } from "../setup/inspect-ptau.js";
 import type { ZkeyContribution } from "../setup/verify-zkey.js";
@@ -52,9 +51,15 @@ export interface ProofSystemProveParams {
   singleThread?: boolean;
 }
 
+/**
+ * A PLONK or FFLONK proof as snarkjs writes `proof.json` (see the receipt schemas for its fields). Declared here,
+ * not imported from snarkjs, because snarkjs ships no types: a public type naming it breaks users' builds.
+ */
+export type UniversalProof = Record<string, unknown> & { protocol: string; curve: string };
+
 /** A proof in snarkjs's own JSON shapes (`proof.json`, `public.json`). */
 export interface ProofSystemProof {
-  proof: snarkjs.Groth16Proof | snarkjs.UniversalProof;
+  proof: Groth16Proof | UniversalProof;
   publicSignals: string[];
 }
 

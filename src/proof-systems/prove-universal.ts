@@ -1,8 +1,17 @@
-import type * as snarkjs from "snarkjs";
 import { WitnessGenerator } from "../circuits/prove-groth16.js";
 import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "../errors.js";
-import type { ProofSystemProof, ProofSystemProveParams } from "./proof-system-module.js";
+import type { ProofSystemProof, ProofSystemProveParams, UniversalProof } from "./proof-system-module.js";
+
+/** snarkjs's `plonk.prove` / `fflonk.prove` (typed here: snarkjs ships no types a declaration could name). */
+export interface UniversalProver {
+  prove(
+    zkey: { type: "mem"; data: Uint8Array },
+    wtns: { type: "mem"; data: Uint8Array },
+    logger: undefined,
+    options: { singleThread?: boolean } | undefined,
+  ): Promise<{ proof: UniversalProof; publicSignals: string[] }>;
+}
 
 /**
  * Witness generation and a PLONK or FFLONK proof with snarkjs, in memory (what `plonk.ts` and `fflonk.ts` prove
@@ -17,7 +26,7 @@ import type { ProofSystemProof, ProofSystemProveParams } from "./proof-system-mo
  */
 export async function proveUniversal(
   protocol: "plonk" | "fflonk",
-  prover: Pick<typeof snarkjs.plonk, "prove">,
+  prover: UniversalProver,
   params: ProofSystemProveParams,
 ): Promise<ProofSystemProof> {
   const generator =

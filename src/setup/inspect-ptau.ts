@@ -67,7 +67,8 @@ export async function inspectPtau(file: string): Promise<PtauInfo> {
       sha.update(chunk as Buffer);
     }
   } catch (cause) {
-    throw new VerinferError("SETUP_REQUIRED", `cannot read ptau file ${file}`, {
+    const absent = (cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+    throw new VerinferError("SETUP_REQUIRED", absent ? `no ptau file at ${file}` : `cannot read ptau file ${file}`, {
       details: cause instanceof Error ? cause.message : String(cause),
       cause,
     });
