@@ -8,7 +8,7 @@ import { buildPoseidon } from "circomlibjs";
 import { describe, expect, it } from "vitest";
 import { commitValues } from "../src/attest/commitments.js";
 import { modelCommitment, networkCommitment } from "../src/attest/model-commitment.js";
-import { buildModelCircuit, estimateConstraints } from "../src/circuits/direct/build-model-circuit.js";
+import { buildModelCircuit } from "../src/circuits/direct/build-model-circuit.js";
 import { packedCommitmentGadget } from "../src/circuits/direct/commitment-gadgets.js";
 import { ConstraintSystem, type Lc } from "../src/circuits/direct/constraint-system.js";
 import {
@@ -23,7 +23,7 @@ import { poseidonConstraints, poseidonGadget } from "../src/circuits/direct/pose
 import { writeR1cs } from "../src/circuits/direct/write-r1cs.js";
 import { writeWtns } from "../src/circuits/direct/write-wtns.js";
 import { isVerinferError } from "../src/errors.js";
-import { FIELD_PRIME, toField } from "../src/field.js";
+import { toField } from "../src/field.js";
 import { LAYER_MODULES } from "../src/layers/registry.js";
 import { argmaxForward } from "../src/models/layers/argmax.js";
 import { activationForward } from "../src/models/layers/rescale.js";
@@ -48,7 +48,7 @@ function gadgetCircuit(
 ): { r1cs: R1cs; bytes: Uint8Array; witness: bigint[]; outputs: bigint[] } {
   const cs = new ConstraintSystem({ track: true, nPublic: nOut });
   const ins = cs.privateInputs(inputs);
-  body(cs, ins).forEach((o, i) => cs.setPublic(i, o));
+  for (const [i, o] of body(cs, ins).entries()) cs.setPublic(i, o);
   const bytes = writeR1cs(cs);
   const witness = cs.witness();
   return { r1cs: parseR1cs(bytes), bytes, witness, outputs: witness.slice(1, 1 + nOut) };
@@ -284,7 +284,7 @@ describe("the model commitment, walked from the layer modules", () => {
         if (typeof o === "number" || typeof o === "bigint") {
           leaves.push(set((v) => (typeof v === "number" ? v + 1 : (v as bigint) + 1n)));
         } else if (Array.isArray(o)) {
-          o.forEach((x, i) =>
+          for (const [i, x] of o.entries())
             walk(
               x,
               (f) => (l) =>
@@ -293,8 +293,7 @@ describe("the model commitment, walked from the layer modules", () => {
                   copy[i] = f(copy[i]);
                   return copy;
                 })(l),
-            ),
-          );
+            );
         } else if (o && typeof o === "object") {
           for (const [k, v] of Object.entries(o)) {
             if (k === "name") continue;
@@ -374,5 +373,3 @@ describe("bad networks", () => {
     }
   });
 });
-
-export { estimateConstraints, FIELD_PRIME };
