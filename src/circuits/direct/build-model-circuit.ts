@@ -74,7 +74,8 @@ export function estimateConstraints(net: QuantizedNetwork): number {
   n += net.inputSize * net.input.bits + packedCommitmentConstraints(net.inputSize, net.input.bits);
   for (const layer of net.layers) n += moduleOf(layer).estimate(layer);
   n += packedCommitmentConstraints(nOut, net.outputWidth);
-  if (net.head && nOut > 1) n += (nOut - 1) * (net.head.bits + 2);
+  // The first step's index product is with the constant 0: folded.
+  if (net.head && nOut > 1) n += (nOut - 1) * (net.head.bits + 2) - 1;
   return n;
 }
 

@@ -32,5 +32,5 @@ export function packedCommitmentGadget(
 
 /** Constraints of {@link packedCommitmentGadget} over n values of the given width. */
 export function packedCommitmentConstraints(n: number, width: number): number {
-  return poseidonChainConstraints(2 + Math.ceil(n / Math.floor(PACK_BITS / width)));
+  return poseidonChainConstraints(2 + Math.ceil(n / Math.floor(PACK_BITS / width)), 1);
 }

@@ -23,6 +23,8 @@ export class Lc {
     /** Empty when the system only computes a witness. */
     readonly terms: Terms,
     readonly value: bigint,
+    /** A constant (no wire): known in both modes, so that a product with it is folded the same way in each. */
+    readonly isConst = false,
   ) {}
 }
 
@@ -57,7 +59,7 @@ export class ConstraintSystem {
     this.nPublic = params.nPublic;
     this.values = [1n, ...Array.from({ length: params.nPublic }, () => 0n)];
     this.publicSet = Array.from({ length: params.nPublic }, () => false);
-    this.one = new Lc(this.track ? new Map([[0, 1n]]) : EMPTY, 1n);
+    this.one = new Lc(this.track ? new Map([[0, 1n]]) : EMPTY, 1n, true);
   }
 
   /** Number of wires so far. */
@@ -84,14 +86,18 @@ export class ConstraintSystem {
   /** The constant c. */
   constant(c: bigint): Lc {
     const m = modP(c);
-    return new Lc(this.track && m !== 0n ? new Map([[0, m]]) : EMPTY, c);
+    return new Lc(this.track && m !== 0n ? new Map([[0, m]]) : EMPTY, c, true);
   }
 
   /** `constant + Σ k·lc` over the given (lc, k) pairs. */
   lin(parts: ReadonlyArray<readonly [Lc, bigint]>, constant = 0n): Lc {
     let value = constant;
-    for (const [lc, k] of parts) value += k * lc.value;
-    if (!this.track) return new Lc(EMPTY, value);
+    let isConst = true;
+    for (const [lc, k] of parts) {
+      value += k * lc.value;
+      if (k !== 0n && !lc.isConst) isConst = false;
+    }
+    if (!this.track) return new Lc(EMPTY, value, isConst);
     const terms: Terms = new Map();
     if (constant !== 0n) terms.set(0, modP(constant));
     for (const [lc, k] of parts) {
@@ -103,7 +109,7 @@ export class ConstraintSystem {
         else terms.set(w, next);
       }
     }
-    return new Lc(terms, value);
+    return new Lc(terms, value, isConst);
   }
 
   /** a + b. */
@@ -129,7 +135,7 @@ export class ConstraintSystem {
 
   /** The same linear combination with its value reduced mod p (Poseidon works in the field). */
   reduced(a: Lc): Lc {
-    return new Lc(a.terms, modP(a.value));
+    return new Lc(a.terms, modP(a.value), a.isConst);
   }
 
   /** Records the constraint a·b = c. */
@@ -137,8 +143,15 @@ export class ConstraintSystem {
     if (this.track) this.constraints.push([a.terms, b.terms, c.terms]);
   }
 
-  /** A new wire w = a·b, constrained. `value` overrides a.value·b.value (e.g. to reduce it mod p). */
+  /**
+   * A new wire w = a·b, constrained; `value` overrides a.value·b.value (e.g. to reduce it mod p). A product with a
+   * constant is linear: no wire, no constraint (as circom folds it).
+   */
   mul(a: Lc, b: Lc, value?: bigint): Lc {
+    if (a.isConst || b.isConst) {
+      const r = a.isConst ? this.affine(b, a.value) : this.affine(a, b.value);
+      return value === undefined ? r : new Lc(r.terms, value, r.isConst);
+    }
     const w = this.wire(value ?? a.value * b.value);
     this.enforce(a, b, w);
     return w;

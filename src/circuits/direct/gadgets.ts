@@ -175,7 +175,8 @@ export function maxGadget(cs: ConstraintSystem, values: readonly Lc[], B: number
 /**
  * The index of the largest value, the lowest among equal maxima — circuits/verinfer.circom's ArgMax(n, B): index i
  * replaces the running best when a_i − best − 1 >= 0, its sign pinned by B bits; best and idx move by products with
- * that sign bit (both non-negative wires). (n − 1)(B + 2) constraints; the index is a linear combination.
+ * that sign bit (both non-negative wires). (n − 1)(B + 2) − 1 constraints (the first index product is with the
+ * constant 0); the index is a linear combination.
  */
 export function argmaxGadget(cs: ConstraintSystem, values: readonly Lc[], B: number): Lc {
   let best = values[0] as Lc;

@@ -34,10 +34,14 @@ function optConstants(): OptConstants {
   return constants;
 }
 
-/** Number of constraints of one Poseidon hash of `nInputs` elements: 3 per S-box, as circomlib's `Poseidon`. */
-export function poseidonConstraints(nInputs: number): number {
+/**
+ * Number of constraints of one Poseidon hash of `nInputs` elements: 3 per S-box, as circomlib's `Poseidon` — less
+ * the S-boxes of the first round whose input is a constant (the zero initial state, and `constantInputs` more),
+ * which are folded, as circom folds them.
+ */
+export function poseidonConstraints(nInputs: number, constantInputs = 0): number {
   const t = nInputs + 1;
-  return 3 * (N_ROUNDS_F * t + (N_ROUNDS_P[t - 2] as number));
+  return 3 * (N_ROUNDS_F * t + (N_ROUNDS_P[t - 2] as number) - 1 - constantInputs);
 }
 
 /** x^5 with three products (x², x⁴, x⁴·x): circomlib's `Sigma`, each intermediate a wire. */
@@ -123,9 +127,9 @@ export function poseidonChainGadget(cs: ConstraintSystem, elements: readonly Lc[
   return h;
 }
 
-/** Constraints of {@link poseidonChainGadget} over n elements. */
-export function poseidonChainConstraints(n: number): number {
-  let total = poseidonConstraints(Math.min(n, 16));
+/** Constraints of {@link poseidonChainGadget} over n elements, the first `constantFirst` of them constants. */
+export function poseidonChainConstraints(n: number, constantFirst = 0): number {
+  let total = poseidonConstraints(Math.min(n, 16), Math.min(constantFirst, 16));
   for (let pos = 16; pos < n; pos += 15) total += poseidonConstraints(1 + Math.min(15, n - pos));
   return total;
 }
