@@ -70,7 +70,9 @@ export function checkNetworkForCircuit(net: QuantizedNetwork): void {
 /** The exact number of constraints {@link buildModelCircuit} emits for a network. */
 export function estimateConstraints(net: QuantizedNetwork): number {
   const nOut = outputCount(net);
-  let n = publicSignalCount(net);
+  // Every public signal takes the place of a wire of the value it states (free), but the constant model commitment
+  // and the constant class of a one-output head, which cost one constraint each.
+  let n = 1 + (net.head && nOut === 1 ? 1 : 0);
   n += net.inputSize * net.input.bits + packedCommitmentConstraints(net.inputSize, net.input.bits);
   for (const layer of net.layers) n += moduleOf(layer).estimate(layer);
   n += packedCommitmentConstraints(nOut, net.outputWidth);

@@ -12,6 +12,18 @@ export function modP(x: bigint): bigint {
   return r < 0n ? r + FIELD_PRIME : r;
 }
 
+/** a^-1 mod p, for a nonzero mod p (Fermat). */
+export function modInverse(a: bigint): bigint {
+  let result = 1n;
+  let base = modP(a);
+  if (base === 0n) throw new VerinferError("INTERNAL", "0 has no inverse");
+  for (let e = FIELD_PRIME - 2n; e > 0n; e >>= 1n) {
+    if (e & 1n) result = (result * base) % FIELD_PRIME;
+    base = (base * base) % FIELD_PRIME;
+  }
+  return result;
+}
+
 /**
  * A linear combination of wires together with its value in the witness being built. Purely linear values
  * (weighted sums, pooling sums, offsets, packed commitments) stay linear combinations and get no wire: in R1CS
@@ -25,6 +37,12 @@ export class Lc {
     readonly value: bigint,
     /** A constant (no wire): known in both modes, so that a product with it is folded the same way in each. */
     readonly isConst = false,
+    /**
+     * An internal wire this combination holds with coefficient `anchorCoeff` (nonzero mod p), known in both modes: a
+     * public output equal to this combination can take that wire's place (see {@link ConstraintSystem.setPublic}).
+     */
+    readonly anchor?: number,
+    readonly anchorCoeff = 1n,
   ) {}
 }
 
@@ -62,9 +80,9 @@ export class ConstraintSystem {
     this.one = new Lc(this.track ? new Map([[0, 1n]]) : EMPTY, 1n, true);
   }
 
-  /** Number of wires so far. */
+  /** Number of wires (removed ones excluded). */
   get nWires(): number {
-    return this.values.length;
+    return this.values.length - this.removed.size;
   }
 
   /** Private inputs: must come before any internal wire. */
@@ -80,7 +98,7 @@ export class ConstraintSystem {
   wire(value: bigint): Lc {
     const id = this.values.length;
     this.values.push(value);
-    return new Lc(this.track ? new Map([[id, 1n]]) : EMPTY, value);
+    return new Lc(this.track ? new Map([[id, 1n]]) : EMPTY, value, false, id);
   }
 
   /** The constant c. */
@@ -93,11 +111,19 @@ export class ConstraintSystem {
   lin(parts: ReadonlyArray<readonly [Lc, bigint]>, constant = 0n): Lc {
     let value = constant;
     let isConst = true;
+    // The anchor of the result: that of the last non-constant part (a later part holds the most recent wire);
+    // verified against the terms where they exist (a cancelled anchor is an INTERNAL error at compile time).
+    let anchor: number | undefined;
+    let anchorCoeff = 1n;
     for (const [lc, k] of parts) {
       value += k * lc.value;
-      if (k !== 0n && !lc.isConst) isConst = false;
+      if (k !== 0n && !lc.isConst) {
+        isConst = false;
+        anchor = lc.anchor;
+        anchorCoeff = modP(k * lc.anchorCoeff);
+      }
     }
-    if (!this.track) return new Lc(EMPTY, value, isConst);
+    if (!this.track) return new Lc(EMPTY, value, isConst, anchor, anchorCoeff);
     const terms: Terms = new Map();
     if (constant !== 0n) terms.set(0, modP(constant));
     for (const [lc, k] of parts) {
@@ -109,7 +135,7 @@ export class ConstraintSystem {
         else terms.set(w, next);
       }
     }
-    return new Lc(terms, value, isConst);
+    return new Lc(terms, value, isConst, anchor, anchorCoeff);
   }
 
   /** a + b. */
@@ -135,7 +161,7 @@ export class ConstraintSystem {
 
   /** The same linear combination with its value reduced mod p (Poseidon works in the field). */
   reduced(a: Lc): Lc {
-    return new Lc(a.terms, modP(a.value), a.isConst);
+    return new Lc(a.terms, modP(a.value), a.isConst, a.anchor, a.anchorCoeff);
   }
 
   /** Records the constraint a·b = c. */
@@ -150,7 +176,7 @@ export class ConstraintSystem {
   mul(a: Lc, b: Lc, value?: bigint): Lc {
     if (a.isConst || b.isConst) {
       const r = a.isConst ? this.affine(b, a.value) : this.affine(a, b.value);
-      return value === undefined ? r : new Lc(r.terms, value, r.isConst);
+      return value === undefined ? r : new Lc(r.terms, value, r.isConst, r.anchor, r.anchorCoeff);
     }
     const w = this.wire(value ?? a.value * b.value);
     this.enforce(a, b, w);
@@ -174,7 +200,12 @@ export class ConstraintSystem {
     this.enforce(this.sub(a, b), this.one, this.constant(0n));
   }
 
-  /** Sets public output `index` (0-based) to the value of `lc`, constrained: lc·1 = wire. */
+  /**
+   * Sets public output `index` (0-based) to the value of `lc`. When `lc` holds an internal wire w with
+   * coefficient c (its anchor) that no other public output took, the public wire takes w's place: w is removed and
+   * every constraint that reads it reads (pub − (lc − c·w)) / c instead, so the output costs no constraint (what
+   * circom's linear simplification does with `out <== expr`). Otherwise one constraint lc·1 = pub.
+   */
   setPublic(index: number, lc: Lc): Lc {
     if (index < 0 || index >= this.nPublic || this.publicSet[index]) {
       throw new VerinferError("INTERNAL", `public output ${index} is out of range or already set`);
@@ -183,13 +214,69 @@ export class ConstraintSystem {
     const id = 1 + index;
     this.values[id] = lc.value;
     const w = new Lc(this.track ? new Map([[id, 1n]]) : EMPTY, lc.value);
+    const anchor = lc.anchor;
+    const firstInternal = 1 + this.nPublic + this.nPrivateInputs;
+    if (anchor !== undefined && anchor >= firstInternal && !this.removed.has(anchor)) {
+      if (this.track && lc.terms.get(anchor) !== modP(lc.anchorCoeff)) {
+        throw new VerinferError("INTERNAL", "a linear combination's anchor is not among its terms");
+      }
+      this.removed.add(anchor);
+      // w_anchor = c^-1 · (pub − (lc − c·w_anchor)).
+      if (this.track) {
+        const inv = modInverse(lc.anchorCoeff);
+        const rest = new Map(lc.terms);
+        rest.delete(anchor);
+        const subst: Terms = new Map([[id, inv]]);
+        for (const [v, k] of rest) subst.set(v, modP(-inv * k));
+        this.substitutions.set(anchor, subst);
+      }
+      return w;
+    }
     this.enforce(lc, this.one, w);
     return w;
+  }
+
+  /** Internal wires a public output took the place of. */
+  private readonly removed = new Set<number>();
+  /** What each removed wire is replaced with in the constraints. */
+  private readonly substitutions = new Map<number, Terms>();
+
+  /** The new index of each wire once removed wires are dropped (-1 for a removed wire). */
+  wireIndex(): Int32Array {
+    const index = new Int32Array(this.values.length);
+    let next = 0;
+    for (let w = 0; w < this.values.length; w++) index[w] = this.removed.has(w) ? -1 : next++;
+    return index;
+  }
+
+  /** The constraints with the removed wires substituted (track mode), in the original wire numbering. */
+  finalConstraints(): Array<[Terms, Terms, Terms]> {
+    if (this.substitutions.size === 0) return this.constraints;
+    const memo = new Map<Terms, Terms>();
+    const subst = (t: Terms): Terms => {
+      let out = memo.get(t);
+      if (out) return out;
+      out = t;
+      for (const [w, k] of t) {
+        const by = this.substitutions.get(w);
+        if (!by) continue;
+        if (out === t) out = new Map(t);
+        out.delete(w);
+        for (const [v, c] of by) {
+          const next = modP((out.get(v) ?? 0n) + k * c);
+          if (next === 0n) out.delete(v);
+          else out.set(v, next);
+        }
+      }
+      memo.set(t, out);
+      return out;
+    };
+    return this.constraints.map(([a, b, c]) => [subst(a), subst(b), subst(c)]);
   }
 
   /** The witness, reduced mod p (w[0] = 1). Throws `INTERNAL` when a public output was never set. */
   witness(): bigint[] {
     if (this.publicSet.some((s) => !s)) throw new VerinferError("INTERNAL", "a public output was never set");
-    return this.values.map(modP);
+    return this.values.filter((_v, w) => !this.removed.has(w)).map(modP);
   }
 }

@@ -1,3 +1,4 @@
+import { VerinferError } from "../../errors.js";
 import { FIELD_PRIME } from "../../field.js";
 import type { ConstraintSystem, Terms } from "./constraint-system.js";
 
@@ -29,9 +30,11 @@ function termsSize(t: Terms): number {
  */
 export function writeR1cs(cs: ConstraintSystem): Uint8Array {
   const nWires = cs.nWires;
+  const index = cs.wireIndex();
+  const constraints = cs.finalConstraints();
   const headerSize = 4 + N8 + 4 * 4 + 8 + 4;
   let constraintsSize = 0;
-  for (const [a, b, c] of cs.constraints) constraintsSize += termsSize(a) + termsSize(b) + termsSize(c);
+  for (const [a, b, c] of constraints) constraintsSize += termsSize(a) + termsSize(b) + termsSize(c);
   const mapSize = nWires * 8;
   const total = 12 + 3 * 12 + headerSize + constraintsSize + mapSize;
   const out = new Uint8Array(total);
@@ -55,7 +58,7 @@ export function writeR1cs(cs: ConstraintSystem): Uint8Array {
   view.setUint32(pos + 8, 0, true);
   view.setUint32(pos + 12, cs.nPrivateInputs, true);
   view.setBigUint64(pos + 16, BigInt(nWires), true);
-  view.setUint32(pos + 24, cs.constraints.length, true);
+  view.setUint32(pos + 24, constraints.length, true);
   pos += 28;
 
   section(2, constraintsSize);
@@ -64,12 +67,14 @@ export function writeR1cs(cs: ConstraintSystem): Uint8Array {
     pos += 4;
     const wires = [...t.keys()].sort((x, y) => x - y);
     for (const w of wires) {
-      view.setUint32(pos, w, true);
+      const i = index[w] as number;
+      if (i < 0) throw new VerinferError("INTERNAL", `removed wire ${w} is still read by a constraint`);
+      view.setUint32(pos, i, true);
       writeLE(out, pos + 4, t.get(w) as bigint);
       pos += 4 + N8;
     }
   };
-  for (const [a, b, c] of cs.constraints) {
+  for (const [a, b, c] of constraints) {
     writeTerms(a);
     writeTerms(b);
     writeTerms(c);
