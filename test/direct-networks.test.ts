@@ -24,7 +24,14 @@ import type { ActivationLayer, Layer, LayerActivation, Network } from "../src/mo
 import { networkShapes } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
 import type { QuantizedNetwork } from "../src/models/quantized-network.js";
-import { checkR1cs, constraintsByWire, parseR1cs, snarkjsCheck, violatedConstraints, wtnsToBigints } from "./r1cs-check.js";
+import {
+  checkR1cs,
+  constraintsByWire,
+  parseR1cs,
+  snarkjsCheck,
+  violatedConstraints,
+  wtnsToBigints,
+} from "./r1cs-check.js";
 
 const weight = fc.oneof(
   { weight: 1, arbitrary: fc.constant(0) },
@@ -107,7 +114,6 @@ const network = fc
       }),
   );
 
-
 function quantized(p: {
   net: Network;
   calibration: number[][];
@@ -157,7 +163,12 @@ describe("random networks through the direct backend", () => {
       const byWire = constraintsByWire(r1cs);
       for (const [t, input] of inputsOf(qnet, p.seed).entries()) {
         const salts = { inputSalt: BigInt(p.seed) + 11n, outputSalt: BigInt(n) * 3n + 5n };
-        const witnessCs = buildModelCircuit({ network: qnet, modelCommitment: mc, track: false, inputs: { input, ...salts } });
+        const witnessCs = buildModelCircuit({
+          network: qnet,
+          modelCommitment: mc,
+          track: false,
+          inputs: { input, ...salts },
+        });
         const w = witnessCs.witness();
         expect(checkR1cs(r1cs, w).ok, `network ${n} input ${t}`).toBe(true);
         const ref = integerForward(qnet, input);
@@ -204,7 +215,10 @@ describe("the circom oracle", () => {
       const mc = await modelCommitment(qnet);
       const workDir = await mkdtemp(path.join(os.tmpdir(), "verinfer-oracle-"));
       try {
-        const compiled = await compileCircuit({ source: generateCircuit({ network: qnet, modelCommitment: mc }), workDir });
+        const compiled = await compileCircuit({
+          source: generateCircuit({ network: qnet, modelCommitment: mc }),
+          workDir,
+        });
         const direct = parseR1cs(writeR1cs(buildModelCircuit({ network: qnet, modelCommitment: mc, track: true })));
         const circom = parseR1cs(compiled.r1cs);
         rows.push(`network ${n}: circom ${circom.constraints.length} constraints, direct ${direct.constraints.length}`);
