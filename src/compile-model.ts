@@ -157,10 +157,10 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   await mkdir(path.join(cacheDir, "build"), { recursive: true });
   const workDir = await mkdtemp(path.join(cacheDir, "build", "compile-"));
   try {
+    if (backend === "direct") onProgress?.({ stage: "compile", message: "writing the R1CS directly" });
     const compiled =
       backend === "direct"
-        ? (onProgress?.({ stage: "compile", message: "writing the R1CS directly" }),
-          writeDirectCircuit({ network, modelCommitment: commitment }))
+        ? writeDirectCircuit({ network, modelCommitment: commitment })
         : await withHeartbeat(
             { onProgress, stage: "compile", message: "compiling with circom2 (--O2 --inspect)" },
             () => compileCircuit({ source, workDir }),
