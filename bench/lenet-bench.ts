@@ -1,10 +1,12 @@
 /**
- * `npm run bench:lenet [-- --json] [-- --runs N] [-- --models lenet5-avg,lenet5-max] [-- --n 1000]`: the CNN
+ * `npm run bench:lenet [-- --json] [-- --runs N] [-- --models lenet5-avg,lenet5-max] [-- --n 1000]
+ * [-- --circuit-backend direct|circom]`: the CNN
  * benchmark on real MNIST digits. For each model: constraints, compile, setup (the dev ptau excluded, reported
  * apart as `ptauMs`), prove and verify (medians of warm runs, after one warm-up), peak RSS; and on `--n` test digits
  * float accuracy, proven accuracy and argmax agreement. The proven output of a digit is `integerForward` of its
  * quantized value — the circuit's exact semantics, checked against every proof made here — so 1,000 digits cost
- * `runs + 1` proofs, not 1,000.
+ * `runs + 1` proofs, not 1,000. One more profiled proof reports the witness's share of values ≥ 2^64 and where a
+ * proof's time goes (witness, building A/B/C, FFTs, each MSM).
  *
  * Models: `bench/models/lenet5-avg`, `bench/models/lenet5-max` (tfjs, see bench/train-lenet.ts) and every ONNX
  * CNN at `bench/models/<name>.onnx` or `bench/models/<name>/model.onnx` (calibrated on `<name>.samples.json` or
@@ -14,7 +16,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { compileModel } from "../src/compile-model.js";
+import { type CircuitBackend, compileModel } from "../src/compile-model.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import { runFloat } from "../src/models/run-float.js";
@@ -23,6 +25,7 @@ import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
 import { argValue, median, splitSetup, stageMarks } from "./bench-util.js";
 import { mnistDigits } from "./mnist-digits.js";
+import { type ProveProfile, profileProve } from "./prove-profile.js";
 import { evaluateQuantized, floatOutputs, loadLogitsModel } from "./quantized-eval.js";
 
 /** keras2circom's published LeNet-class figures, the peer this benchmark is compared with. */
@@ -90,9 +93,20 @@ export interface LenetBenchResult {
   /** keras2circom's prove time / ours. */
   proveVsKeras2circom: number;
   backend: string;
+  /** Which compiler wrote the circuit: `direct` (default) or `circom` (`--circuit-backend circom`). */
+  circuitBackend: CircuitBackend;
+  /** Witness values ≥ 2^64, as a fraction of all (one witness). */
+  largeScalarFraction: number;
+  /** Where one proof's time goes (ms). */
+  proveProfile: Omit<ProveProfile, "largeScalarFraction">;
 }
 
-async function benchModel(model: CnnModel, test: { xs: number[][]; labels: number[] }, runs: number) {
+async function benchModel(
+  model: CnnModel,
+  test: { xs: number[][]; labels: number[] },
+  runs: number,
+  circuitBackend: CircuitBackend,
+) {
   const marks = stageMarks();
   const t0 = performance.now();
   const pkg = await compileModel(model.source, {
@@ -101,6 +115,7 @@ async function benchModel(model: CnnModel, test: { xs: number[][]; labels: numbe
     quiet: true,
     name: model.name,
     onProgress: marks.onProgress,
+    circuitBackend,
   });
   const end = performance.now();
   const compileStart = marks.first.codegen ?? t0;
@@ -133,6 +148,7 @@ async function benchModel(model: CnnModel, test: { xs: number[][]; labels: numbe
       verify.push(verifyMs);
     }
   }
+  const { largeScalarFraction, ...proveProfile } = await profileProve(pkg, test.xs[0] as number[]);
   const constraints = pkg.manifest.circuit.constraints;
   const proveMsMedian = Math.round(median(prove));
   const result: LenetBenchResult = {
@@ -154,6 +170,9 @@ async function benchModel(model: CnnModel, test: { xs: number[][]; labels: numbe
     constraintsVsKeras2circom: Math.round((KERAS2CIRCOM_LENET.constraints / constraints) * 10) / 10,
     proveVsKeras2circom: Math.round(((KERAS2CIRCOM_LENET.proveS * 1000) / proveMsMedian) * 10) / 10,
     backend,
+    circuitBackend,
+    largeScalarFraction,
+    proveProfile,
   };
   return result;
 }
@@ -167,10 +186,12 @@ async function main(): Promise<void> {
   const { train, test } = mnistDigits();
   const digits = { xs: test.xs.slice(0, n), labels: test.labels.slice(0, n) };
   const only = argValue("--models")?.split(",");
+  const circuitBackend = (argValue("--circuit-backend") ?? "direct") as CircuitBackend;
+  if (circuitBackend !== "direct" && circuitBackend !== "circom") throw new Error("--circuit-backend: direct | circom");
   const models = benchModels(train.xs).filter((m) => !only || only.includes(m.name));
   const results: LenetBenchResult[] = [];
   for (const model of models) {
-    const r = await benchModel(model, digits, runs);
+    const r = await benchModel(model, digits, runs, circuitBackend);
     results.push(r);
     if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
   }

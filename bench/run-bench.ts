@@ -1,17 +1,18 @@
 /**
- * `npm run bench [-- --json] [-- --runs N] [-- --models a,b]`: compiles each benchmark model from scratch
+ * `npm run bench [-- --json] [-- --runs N] [-- --models a,b] [-- --circuit-backend direct|circom]`: compiles each benchmark model from scratch
  * (the dev ptau is reused from the cache and reported separately), then proves and verifies warm, in process.
  * Prints a table, or one JSON object per model with --json. Timings are medians of warm runs.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { compileModel } from "../src/compile-model.js";
+import { type CircuitBackend, compileModel } from "../src/compile-model.js";
 import { packageRoot } from "../src/package-root.js";
 import type { ProgressEvent } from "../src/progress.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
 import { argValue, median } from "./bench-util.js";
+import { type ProveProfile, profileProve } from "./prove-profile.js";
 
 interface BenchModel {
   name: string;
@@ -37,9 +38,12 @@ export interface BenchResult {
   maxAbsError: number;
   runs: number;
   backend: string;
+  circuitBackend: CircuitBackend;
+  largeScalarFraction: number;
+  proveProfile: Omit<ProveProfile, "largeScalarFraction">;
 }
 
-async function benchModel(model: BenchModel, runs: number): Promise<BenchResult> {
+async function benchModel(model: BenchModel, runs: number, circuitBackend: CircuitBackend): Promise<BenchResult> {
   const samples = JSON.parse(readFileSync(path.join(model.dir, "samples.json"), "utf8")) as {
     calibration: number[][];
     inputs: number[][];
@@ -49,7 +53,13 @@ async function benchModel(model: BenchModel, runs: number): Promise<BenchResult>
     marks[e.stage] ??= performance.now();
   };
   const t0 = performance.now();
-  const pkg = await compileModel(model.dir, { calibration: samples.calibration, force: true, quiet: true, onProgress });
+  const pkg = await compileModel(model.dir, {
+    calibration: samples.calibration,
+    force: true,
+    quiet: true,
+    onProgress,
+    circuitBackend,
+  });
   const end = performance.now();
   const compileStart = marks.codegen ?? t0;
   // A shared dev ptau written before the setup is reported apart; a Groth16 dev setup writes its own ptau from the
@@ -81,6 +91,7 @@ async function benchModel(model: BenchModel, runs: number): Promise<BenchResult>
       verify.push(verifyMs);
     }
   }
+  const { largeScalarFraction, ...proveProfile } = await profileProve(pkg, samples.inputs[0] as number[]);
   return {
     model: model.name,
     params,
@@ -94,6 +105,9 @@ async function benchModel(model: BenchModel, runs: number): Promise<BenchResult>
     maxAbsError: Number(maxAbsError.toPrecision(3)),
     runs,
     backend,
+    circuitBackend,
+    largeScalarFraction,
+    proveProfile,
   };
 }
 
@@ -103,9 +117,11 @@ async function main(): Promise<void> {
   if (!Number.isInteger(runs) || runs < 5) throw new Error("--runs must be an integer >= 5");
   const only = argValue("--models")?.split(",");
   const models = only ? MODELS.filter((m) => only.includes(m.name)) : MODELS;
+  const circuitBackend = (argValue("--circuit-backend") ?? "direct") as CircuitBackend;
+  if (circuitBackend !== "direct" && circuitBackend !== "circom") throw new Error("--circuit-backend: direct | circom");
   const results: BenchResult[] = [];
   for (const model of models) {
-    const r = await benchModel(model, runs);
+    const r = await benchModel(model, runs, circuitBackend);
     results.push(r);
     if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
   }

@@ -5,6 +5,7 @@ import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } 
 import { vkeyCid } from "./attest/vkey-cid.js";
 import { generateCircuit } from "./circuits/codegen.js";
 import { compileCircuit } from "./circuits/compile-circuit.js";
+import { writeDirectCircuit } from "./circuits/direct/write-direct-circuit.js";
 import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "./errors.js";
 import { fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js";
@@ -43,6 +44,12 @@ export interface CompileModelOptions extends Partial<QuantizeOptions> {
    * gates) and a larger ptau. See `PROOF_SYSTEMS`.
    */
   proofSystem?: ProofSystem;
+  /**
+   * How the R1CS and the witness program are made: `"direct"` (default) writes them from the layer modules in
+   * TypeScript (src/circuits/direct); `"circom"` compiles the generated circom source with circom2 (slow: ~1.1–1.7 ms
+   * of CPU per constraint), kept as the test oracle. Both give the same public signals on the same inputs.
+   */
+  circuitBackend?: CircuitBackend;
   /** Human-readable name stored in the manifest. */
   name?: string;
   /** Recompile even when the cache holds this model. */
@@ -53,7 +60,10 @@ export interface CompileModelOptions extends Partial<QuantizeOptions> {
 }
 
 /** Bump when what a compile writes into a package changes, so cached packages of older compilers are not reused. */
-const COMPILER_REVISION = 7;
+const COMPILER_REVISION = 8;
+
+/** The circuit backends of {@link compileModel}. */
+export type CircuitBackend = "direct" | "circom";
 
 /**
  * The key {@link compileModel} caches a package under: the manifest format and compiler revision, the quantized
@@ -65,8 +75,10 @@ export function compileCacheKey(params: {
   toolchain: Record<string, string>;
   /** Absent for groth16, so that Groth16 packages keep their keys. */
   proofSystem?: ProofSystem;
+  /** Absent for the default (direct) backend. */
+  backend?: CircuitBackend;
 }): string {
-  const { networkJson, ptauSha256, toolchain, proofSystem } = params;
+  const { networkJson, ptauSha256, toolchain, proofSystem, backend } = params;
   return sha256Hex(
     JSON.stringify({
       format: MODEL_FORMAT,
@@ -75,6 +87,7 @@ export function compileCacheKey(params: {
       ptau: ptauSha256 ?? "dev",
       toolchain,
       ...(proofSystem && proofSystem !== "groth16" ? { proofSystem } : {}),
+      ...(backend && backend !== "direct" ? { backend } : {}),
     }),
   );
 }
@@ -88,7 +101,8 @@ export function requiredPtauPower(nConstraints: number, nPublic: number): number
 }
 
 /**
- * Quantizes, generates the circuit, compiles it with circom2, and runs the Groth16 setup, storing every
+ * Quantizes, writes the circuit (R1CS and witness program, directly from the layer modules by default; with circom2
+ * on request), and runs the setup, storing every
  * artifact content-addressed in the cache. Compiling the same model with the same options again returns the
  * cached package without recompiling.
  *
@@ -115,7 +129,11 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   let ptau = options.ptau ? await inspectPtau(options.ptau) : undefined;
   const networkJson = JSON.stringify(quantizedNetworkToJson(network));
   const toolchain = toolchainVersions();
-  const cacheKey = compileCacheKey({ networkJson, ptauSha256: ptau?.sha256, toolchain, proofSystem });
+  const backend: CircuitBackend = options.circuitBackend ?? "direct";
+  if (backend !== "direct" && backend !== "circom") {
+    throw new VerinferError("INVALID_OPTIONS", `unknown circuit backend ${JSON.stringify(backend)}`);
+  }
+  const cacheKey = compileCacheKey({ networkJson, ptauSha256: ptau?.sha256, toolchain, proofSystem, backend });
   if (!options.force) {
     const cached = await findModelPackage(cacheDir, "key", cacheKey).catch(() => undefined);
     if (cached) {
@@ -136,10 +154,14 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   await mkdir(path.join(cacheDir, "build"), { recursive: true });
   const workDir = await mkdtemp(path.join(cacheDir, "build", "compile-"));
   try {
-    const compiled = await withHeartbeat(
-      { onProgress, stage: "compile", message: "compiling with circom2 (--O2 --inspect)" },
-      () => compileCircuit({ source, workDir }),
-    );
+    if (backend === "direct") onProgress?.({ stage: "compile", message: "writing the R1CS directly" });
+    const compiled =
+      backend === "direct"
+        ? writeDirectCircuit({ network, modelCommitment: commitment })
+        : await withHeartbeat(
+            { onProgress, stage: "compile", message: "compiling with circom2 (--O2 --inspect)" },
+            () => compileCircuit({ source, workDir }),
+          );
     unrefIdleCurveWorkers();
     const info = await snarkjs.r1cs.info({ type: "mem", data: compiled.r1cs });
     const nPublic = info.nOutputs + info.nPubInputs;
@@ -218,6 +240,7 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
         power,
         ...(size.gates !== undefined ? { gates: size.gates } : {}),
         inspectWarnings: compiled.warnings,
+        ...(backend === "direct" ? { backend } : {}),
       },
       proofSystem,
       setup: {

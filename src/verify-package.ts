@@ -4,6 +4,7 @@ import * as snarkjs from "snarkjs";
 import { modelCommitment, modelIdFromCommitment } from "./attest/model-commitment.js";
 import { generateCircuit } from "./circuits/codegen.js";
 import { type CompiledCircuit, compileCircuit } from "./circuits/compile-circuit.js";
+import { writeDirectCircuit } from "./circuits/direct/write-direct-circuit.js";
 import { packagePtau } from "./package-ptau.js";
 import type { OnProgress } from "./progress.js";
 import { withHeartbeat } from "./progress-heartbeat.js";
@@ -58,7 +59,9 @@ const sameList = (a: readonly { name: string; hash: string }[], b: readonly { na
  * Audits a model package from its artifacts, trusting nothing its manifest says:
  * - `model commitment`: recomputed from the quantized network, equal to the manifest's commitment and id;
  * - `circuit source`: regenerated from the network, equal to the stored circuit;
- * - `r1cs`, `witness wasm`: recompiled with circom2, equal to the stored ones (sha256);
+ * - `r1cs`, `witness wasm`: rebuilt — written again by the direct backend (`circuit.backend: "direct"`), else
+ *   recompiled with circom2 — and equal to the stored ones (sha256; for the direct backend the "wasm" is its witness
+ *   program);
  * - `verification key`: equal to the one exported from the zkey;
  * - `ptau`: the ptau file is the one the manifest names (BLAKE2b-512, sha256, power);
  * - `setup kind`: `"ceremony"` exactly when that hash is a pinned ceremony file;
@@ -127,14 +130,17 @@ export async function verifyPackage(
       (source === circuitText ? undefined : "the stored circuit is not the one generated from the network"),
   );
 
-  step("recompiling the circuit with circom2");
+  const direct = manifest.circuit.backend === "direct";
+  step(direct ? "rewriting the R1CS and witness program directly" : "recompiling the circuit with circom2");
   const buildDir = path.join(pkg.trustDir, "build");
   await mkdir(buildDir, { recursive: true });
   const workDir = await mkdtemp(path.join(buildDir, "audit-"));
-  let compiled: CompiledCircuit | undefined;
+  let compiled: Pick<CompiledCircuit, "r1cs" | "wasm"> | undefined;
   let compileError: string | undefined = sourceError;
   try {
-    if (source !== undefined) {
+    if (direct) {
+      compiled = writeDirectCircuit({ network: pkg.network, modelCommitment: commitment });
+    } else if (source !== undefined) {
       compiled = await withHeartbeat(
         { onProgress, stage: "audit", message: "recompiling the circuit with circom2" },
         () => compileCircuit({ source, workDir }),
@@ -148,8 +154,7 @@ export async function verifyPackage(
   const r1csSha = compiled ? sha256Hex(compiled.r1cs) : undefined;
   check(
     "r1cs",
-    compileError ??
-      (r1csSha === manifest.artifacts.r1cs.sha256 ? undefined : "the stored r1cs is not the recompiled one"),
+    compileError ?? (r1csSha === manifest.artifacts.r1cs.sha256 ? undefined : "the stored r1cs is not the rebuilt one"),
     `sha256 ${manifest.artifacts.r1cs.sha256}`,
   );
   check(
@@ -157,7 +162,7 @@ export async function verifyPackage(
     compileError ??
       (compiled && sha256Hex(compiled.wasm) === manifest.artifacts.wasm.sha256
         ? undefined
-        : "the stored witness wasm is not the recompiled one"),
+        : "the stored witness program is not the rebuilt one"),
   );
 
   step("exporting the verification key from the zkey");

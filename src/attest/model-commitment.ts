@@ -1,7 +1,6 @@
 import { toField } from "../field.js";
-import type { QuantizedRescale } from "../models/layers/rescale.js";
+import { LAYER_MODULES, moduleOf } from "../layers/registry.js";
 import type { QuantizedLayer, QuantizedNetwork } from "../models/quantized-network.js";
-import { packValues } from "./commitments.js";
 import { poseidonChain } from "./poseidon.js";
 
 /** Domain tag of model commitments, format version 3 (ASCII "mdl3"). */
@@ -52,56 +51,10 @@ export function ioDescriptor(io: ModelIo): bigint[] {
   ];
 }
 
-/** Codes of the layer kinds in the architecture descriptor. */
-export const LAYER_KIND_CODES: Record<QuantizedLayer["kind"], bigint> = {
-  dense: 1n,
-  conv2d: 2n,
-  sumPool2d: 3n,
-  rescale: 4n,
-  maxPool2d: 5n,
-};
-
-const ints = (values: readonly number[]) => values.map((v) => toField(BigInt(v)));
-
-/** Activation codes in a rescale's descriptor (0 and 1 as in verinfer's first, relu-only networks). */
-const ACTIVATION_CODES: Record<QuantizedRescale["activation"], number> = {
-  linear: 0,
-  relu: 1,
-  relu6: 2,
-  leakyRelu: 3,
-};
-
-/**
- * One layer's descriptor: its kind code, then a fixed number of fields for that kind (a rescale's qBits list is as
- * long as its stated size), so the concatenation of descriptors parses one way only.
- */
-function layerDescriptor(l: QuantizedLayer): bigint[] {
-  const code = LAYER_KIND_CODES[l.kind];
-  switch (l.kind) {
-    case "dense":
-      return [code, ...ints([l.nIn, l.nOut, l.weightBits, l.weightFracBits, l.inFracBits])];
-    case "conv2d":
-      return [
-        code,
-        ...ints([...l.inShape, ...l.outShape, ...l.kernelSize, ...l.strides, ...l.padding]),
-        ...ints([l.weightBits, l.weightFracBits, l.inFracBits]),
-      ];
-    case "sumPool2d":
-      return [code, ...ints([...l.inShape, ...l.outShape, ...l.poolSize, ...l.strides])];
-    case "maxPool2d":
-      return [code, ...ints([...l.inShape, ...l.outShape, ...l.poolSize, ...l.strides, l.diffBits])];
-    case "rescale":
-      return [
-        code,
-        BigInt(l.size),
-        l.multiplier,
-        // The activation code, then (a leakyRelu only) its shift: the code fixes how many fields follow.
-        ...ints([l.shift, ACTIVATION_CODES[l.activation], ...(l.leakShift === undefined ? [] : [l.leakShift])]),
-        ...ints([l.outFracBits]),
-        ...ints(l.qBits),
-      ];
-  }
-}
+/** Codes of the layer kinds in the architecture descriptor (each module's `code`). */
+export const LAYER_KIND_CODES: Record<QuantizedLayer["kind"], bigint> = Object.fromEntries(
+  Object.values(LAYER_MODULES).map((m) => [m.kind, m.code]),
+) as Record<QuantizedLayer["kind"], bigint>;
 
 /**
  * The architecture descriptor: every number that fixes the integer semantics of the layers apart from weights
@@ -115,7 +68,8 @@ export function architectureDescriptor(net: QuantizedNetwork): bigint[] {
     BigInt(net.head?.bits ?? 0),
     BigInt(net.layers.length),
   ];
-  for (const l of net.layers) d.push(...layerDescriptor(l));
+  // Each layer's descriptor comes from its module (src/layers): kind code first, then a fixed number of fields.
+  for (const l of net.layers) d.push(...moduleOf(l).commitment(l).descriptor);
   return d;
 }
 
@@ -126,8 +80,8 @@ function header(tag: bigint, count: number): bigint {
 
 /**
  * Poseidon commitment to a network's layers: a header (tag and element count), the architecture descriptor,
- * then each weighted layer's weights packed (w + 2^(weightBits-1) in weightBits-wide slots, row by row) and its
- * biases as field elements (their counts follow from the descriptor). Unsalted: it is public, and stated in every receipt.
+ * then each layer's constants as its module states them (src/layers: a weighted layer's weights packed,
+ * w + 2^(weightBits-1) in weightBits-wide slots row by row, then its biases; their counts follow from the descriptor). Unsalted: it is public, and stated in every receipt.
  *
  * @example
  * ```ts
@@ -136,17 +90,8 @@ function header(tag: bigint, count: number): bigint {
  */
 export async function networkCommitment(net: QuantizedNetwork): Promise<bigint> {
   const elements = architectureDescriptor(net);
-  for (const l of net.layers) {
-    if (l.kind !== "dense" && l.kind !== "conv2d") continue;
-    const offset = 1n << BigInt(l.weightBits - 1);
-    elements.push(
-      ...packValues(
-        l.weights.flat().map((w) => w + offset),
-        l.weightBits,
-      ),
-    );
-    elements.push(...l.bias.map(toField));
-  }
+  // Every layer's constants, from its module: what a module computes with is what it commits to.
+  for (const l of net.layers) elements.push(...moduleOf(l).commitment(l).constants);
   return poseidonChain([header(NETWORK_COMMITMENT_TAG, elements.length), ...elements]);
 }
 

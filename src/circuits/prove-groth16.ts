@@ -2,6 +2,7 @@ import { WitnessCalculatorBuilder } from "circom_runtime";
 import * as snarkjs from "snarkjs";
 import { VerinferError } from "../errors.js";
 import { toField } from "../field.js";
+import { directWitness, isDirectWitnessProgram } from "./direct/witness-program.js";
 import { unrefIdleCurveWorkers } from "./unref-idle-curve-workers.js";
 
 /** Private inputs of a verinfer model circuit. */
@@ -44,18 +45,21 @@ interface WitnessCalculator {
 }
 
 /**
- * A circuit's witness calculator, instantiated once and reused: instantiating the witness wasm costs more
- * than computing a witness for a large model (~100 ms vs ~25 ms for mlp-784-56-10). Calls are serialized
- * because one wasm instance holds one witness at a time.
+ * A circuit's witness calculator, instantiated once and reused. The witness program is a circom wasm (instantiating
+ * it costs more than computing a witness for a large model: ~100 ms vs ~25 ms for mlp-784-56-10) or, for circuits
+ * the direct backend wrote, its witness program (the network, walked as when the R1CS was written). Calls are
+ * serialized because one wasm instance holds one witness at a time.
  */
 export class WitnessGenerator {
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly calculator: WitnessCalculator) {}
+  private constructor(private readonly calculate: (inputs: CircuitInputs) => Promise<Uint8Array> | Uint8Array) {}
 
-  /** Instantiates the witness wasm. */
-  static async create(wasm: Uint8Array): Promise<WitnessGenerator> {
-    return new WitnessGenerator((await WitnessCalculatorBuilder(wasm)) as WitnessCalculator);
+  /** Instantiates the witness program: a circom wasm, or a direct-backend program. */
+  static async create(program: Uint8Array): Promise<WitnessGenerator> {
+    if (isDirectWitnessProgram(program)) return new WitnessGenerator(directWitness(program));
+    const calculator = (await WitnessCalculatorBuilder(program)) as WitnessCalculator;
+    return new WitnessGenerator((inputs) => calculator.calculateWTNSBin(circuitInputJson(inputs), 1));
   }
 
   /**
@@ -66,7 +70,7 @@ export class WitnessGenerator {
   compute(inputs: CircuitInputs): Promise<Uint8Array> {
     const run = this.queue.then(async () => {
       try {
-        return await this.calculator.calculateWTNSBin(circuitInputJson(inputs), 1);
+        return await this.calculate(inputs);
       } catch (cause) {
         throw new VerinferError("PROVE_FAILED", "witness generation failed", {
           details: cause instanceof Error ? cause.message : String(cause),

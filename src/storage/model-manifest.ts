@@ -118,6 +118,11 @@ export const ModelManifestSchema = z
       /** PLONK/FFLONK: gates snarkjs made of the r1cs (linear combinations included). */
       gates: z.number().int().positive().optional(),
       inspectWarnings: z.array(z.string()),
+      /**
+       * `"direct"`: the r1cs and the witness program (`artifacts.wasm`, then a JSON program, not a wasm) were written
+       * by verinfer's direct backend (compiler revision 8 on); absent: compiled by circom2 from `artifacts.circuit`.
+       */
+      backend: z.literal("direct").optional(),
     }),
     /** How proofs are made and checked; the vkey's `protocol` (checked on load). */
     proofSystem: z.enum(PROOF_SYSTEMS),

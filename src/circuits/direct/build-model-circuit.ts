@@ -1,0 +1,144 @@
+import { VerinferError } from "../../errors.js";
+import type { Bounds } from "../../layers/layer-module.js";
+import { moduleOf } from "../../layers/registry.js";
+import {
+  type QuantizedNetwork,
+  QuantizedNetworkSchema,
+  quantizedNetworkToJson,
+} from "../../models/quantized-network.js";
+import type { CircuitInputs } from "../prove-groth16.js";
+import { packedCommitmentConstraints, packedCommitmentGadget } from "./commitment-gadgets.js";
+import { ConstraintSystem, type Lc } from "./constraint-system.js";
+import { argmaxGadget, rangeBits } from "./gadgets.js";
+
+/** Largest magnitude any value of a circuit may reach: far below p/2 (p > 2^253), so nothing wraps the field. */
+export const FIELD_SAFE_BOUND = 1n << 251n;
+
+/** Parameters of {@link buildModelCircuit}. */
+export interface BuildModelCircuitParams {
+  network: QuantizedNetwork;
+  /** The model commitment, a constant public signal. */
+  modelCommitment: bigint;
+  /** Private inputs; without them an honest placeholder (every input at `lo`, zero salts) is used. */
+  inputs?: CircuitInputs;
+  /** Record the constraints (to write the .r1cs); without it only the witness is computed. */
+  track: boolean;
+}
+
+/** Number of public signals of a network's circuit: model, input and output commitments, outputs, [class]. */
+export function publicSignalCount(net: QuantizedNetwork): number {
+  return 3 + outputCount(net) + (net.head ? 1 : 0);
+}
+
+function outputCount(net: QuantizedNetwork): number {
+  const last = net.layers[net.layers.length - 1];
+  return last ? moduleOf(last).outputSize(last) : 0;
+}
+
+/**
+ * Checks what the backend relies on before anything is built: the network is well formed (the schema's shape
+ * rules), and no value any gadget meets can reach 2^251 in magnitude over inputs in their range — the interval
+ * analysis of every module — so that each identity the circuit proves modulo p holds over the integers.
+ *
+ * @throws VerinferError `INVALID_MODEL` for inconsistent shapes or sizes, `QUANTIZATION_OVERFLOW` when bounds
+ *   overflow the field.
+ */
+export function checkNetworkForCircuit(net: QuantizedNetwork): void {
+  const parsed = QuantizedNetworkSchema.safeParse(quantizedNetworkToJson(net));
+  if (!parsed.success) {
+    throw new VerinferError("INVALID_MODEL", "the quantized network is not consistent", {
+      details: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+    });
+  }
+  let bounds: Bounds = {
+    lo: Array.from({ length: net.inputSize }, () => net.input.lo),
+    hi: Array.from({ length: net.inputSize }, () => net.input.hi),
+  };
+  for (const [l, layer] of net.layers.entries()) {
+    const out = moduleOf(layer).bounds(layer, bounds);
+    for (const v of [out.peak, ...out.lo, ...out.hi]) {
+      if (v >= FIELD_SAFE_BOUND || v <= -FIELD_SAFE_BOUND) {
+        throw new VerinferError("QUANTIZATION_OVERFLOW", `layer ${l} ("${layer.name}") can overflow the field`, {
+          details: `a value of magnitude up to 2^${v.toString(2).length} is possible; the circuit needs < 2^251`,
+        });
+      }
+    }
+    bounds = out;
+  }
+}
+
+/** The exact number of constraints {@link buildModelCircuit} emits for a network. */
+export function estimateConstraints(net: QuantizedNetwork): number {
+  const nOut = outputCount(net);
+  // Every public signal takes the place of a wire of the value it states (free), but the constant model commitment
+  // and the constant class of a one-output head, which cost one constraint each.
+  let n = 1 + (net.head && nOut === 1 ? 1 : 0);
+  n += net.inputSize * net.input.bits + packedCommitmentConstraints(net.inputSize, net.input.bits);
+  for (const layer of net.layers) n += moduleOf(layer).estimate(layer);
+  n += packedCommitmentConstraints(nOut, net.outputWidth);
+  // The first step's index product is with the constant 0: folded.
+  if (net.head && nOut > 1) n += (nOut - 1) * (net.head.bits + 2) - 1;
+  return n;
+}
+
+/**
+ * Builds a quantized network's circuit as a constraint system with its witness, directly (no circom): public
+ * signals in the order of the circom circuits (model commitment, input commitment, output commitment, the
+ * quantized outputs, then with a softmax head the proven class); private inputs the input values offset by
+ * `input.lo` (so they are small non-negative wires) and the two salts. Each input is range-checked to
+ * [0, 2^bits), which makes the input packing binding; the outputs are range-proven by the rescale (or max
+ * pooling of rescaled values) that made them, which makes the output packing binding.
+ *
+ * @throws VerinferError `INVALID_MODEL` / `QUANTIZATION_OVERFLOW` (see {@link checkNetworkForCircuit}),
+ *   `INVALID_INPUT` for inputs of the wrong length or outside [lo, hi].
+ * @example
+ * ```ts
+ * const cs = buildModelCircuit({ network: qnet, modelCommitment: await modelCommitment(qnet), track: true });
+ * const r1cs = writeR1cs(cs);
+ * ```
+ */
+export function buildModelCircuit(params: BuildModelCircuitParams): ConstraintSystem {
+  const { network: net, track } = params;
+  checkNetworkForCircuit(net);
+  const inputs = params.inputs ?? {
+    input: Array.from({ length: net.inputSize }, () => net.input.lo),
+    inputSalt: 0n,
+    outputSalt: 0n,
+  };
+  if (inputs.input.length !== net.inputSize) {
+    throw new VerinferError("INVALID_INPUT", `expected ${net.inputSize} quantized values, got ${inputs.input.length}`);
+  }
+  for (const [i, v] of inputs.input.entries()) {
+    if (v < net.input.lo || v > net.input.hi) {
+      throw new VerinferError("INVALID_INPUT", `quantized input ${v} at index ${i} is outside its range`);
+    }
+  }
+  const nOut = outputCount(net);
+  const cs = new ConstraintSystem({ track, nPublic: publicSignalCount(net) });
+  const shifted = cs.privateInputs(inputs.input.map((v) => v - net.input.lo));
+  const [inputSalt, outputSalt] = cs.privateInputs([inputs.inputSalt, inputs.outputSalt]) as [Lc, Lc];
+
+  cs.setPublic(0, cs.constant(params.modelCommitment));
+  for (const v of shifted) rangeBits(cs, v, net.input.bits, "input");
+  cs.setPublic(
+    1,
+    packedCommitmentGadget(cs, { values: shifted, width: net.input.bits, lo: net.input.lo, salt: inputSalt }),
+  );
+
+  let a: Lc[] = shifted.map((v) => cs.affine(v, 1n, net.input.lo));
+  for (const layer of net.layers) a = moduleOf(layer).emit(cs, layer, a);
+
+  const out = a.map((v, j) => cs.setPublic(3 + j, v));
+  const half = 1n << BigInt(net.outputWidth - 1);
+  cs.setPublic(
+    2,
+    packedCommitmentGadget(cs, {
+      values: out.map((v) => cs.affine(v, 1n, half)),
+      width: net.outputWidth,
+      lo: -half,
+      salt: outputSalt,
+    }),
+  );
+  if (net.head) cs.setPublic(3 + nOut, nOut > 1 ? argmaxGadget(cs, out, net.head.bits) : cs.constant(0n));
+  return cs;
+}

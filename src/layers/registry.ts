@@ -1,0 +1,21 @@
+import type { QuantizedLayer, QuantizedLayerKind } from "../models/quantized-network.js";
+import { conv2dModule } from "./conv2d.js";
+import { denseModule } from "./dense.js";
+import type { LayerModule, LayerModuleOf } from "./layer-module.js";
+import { maxPool2dModule } from "./max-pool2d.js";
+import { rescaleModule } from "./rescale.js";
+import { sumPool2dModule } from "./sum-pool2d.js";
+
+/** Every layer kind's module: the one table a new kind is added to. */
+export const LAYER_MODULES: { readonly [K in QuantizedLayerKind]: LayerModuleOf<K> } = {
+  dense: denseModule,
+  conv2d: conv2dModule,
+  sumPool2d: sumPool2dModule,
+  rescale: rescaleModule,
+  maxPool2d: maxPool2dModule,
+};
+
+/** The module of a layer. */
+export function moduleOf(layer: QuantizedLayer): LayerModule {
+  return LAYER_MODULES[layer.kind] as unknown as LayerModule;
+}

@@ -1,0 +1,71 @@
+import { rescaleConstraints, rescaleGadget } from "../circuits/direct/gadgets.js";
+import { activationForward, type QuantizedRescale, rescaleForward, rescaleQBounds } from "../models/layers/rescale.js";
+import type { LayerModule } from "./layer-module.js";
+import { fieldInts, peakOf } from "./linear-module.js";
+
+/** Activation codes in a rescale's descriptor (0 and 1 as in verinfer's first, relu-only networks). */
+const ACTIVATION_CODES: Record<QuantizedRescale["activation"], number> = {
+  linear: 0,
+  relu: 1,
+  relu6: 2,
+  leakyRelu: 3,
+};
+
+const unit = (l: QuantizedRescale, j: number) => ({
+  multiplier: l.multiplier,
+  shift: l.shift,
+  B: l.qBits[j] as number,
+  activation: l.activation,
+  leakShift: l.leakShift,
+  outFracBits: l.outFracBits,
+});
+
+/** Rescales with their activation: `act(floor(m·acc / 2^shift))`, quotient and remainder proven by bits. */
+export const rescaleModule: LayerModule<QuantizedRescale> = {
+  kind: "rescale",
+  code: 4n,
+  inputSize: (l) => l.size,
+  outputSize: (l) => l.size,
+  forward: rescaleForward,
+  bounds(l, input) {
+    const q = rescaleQBounds(l.multiplier, l.shift, input.lo, input.hi);
+    let peak = 0n;
+    for (const [j, B] of l.qBits.entries()) {
+      const m = peakOf({ lo: [input.lo[j] as bigint], hi: [input.hi[j] as bigint] }) * l.multiplier;
+      const p = m + (1n << BigInt(B + l.shift));
+      if (p > peak) peak = p;
+    }
+    return {
+      lo: q.lo.map((v) => activationForward(l, v)),
+      hi: q.hi.map((v) => activationForward(l, v)),
+      peak,
+    };
+  },
+  commitment(l) {
+    return {
+      descriptor: [
+        this.code,
+        BigInt(l.size),
+        l.multiplier,
+        // The activation code, then (a leakyRelu only) its shift: the code fixes how many fields follow.
+        ...fieldInts([l.shift, ACTIVATION_CODES[l.activation], ...(l.leakShift === undefined ? [] : [l.leakShift])]),
+        ...fieldInts([l.outFracBits]),
+        ...fieldInts(l.qBits),
+      ],
+      constants: [],
+    };
+  },
+  emit: (cs, l, input) => input.map((acc, j) => rescaleGadget(cs, acc, unit(l, j))),
+  estimate: (l) => l.qBits.reduce((n, _B, j) => n + rescaleConstraints(unit(l, j)), 0),
+  sample: () => ({
+    kind: "rescale",
+    name: "r",
+    size: 2,
+    multiplier: 3n,
+    shift: 4,
+    activation: "leakyRelu",
+    leakShift: 2,
+    qBits: [6, 7],
+    outFracBits: 3,
+  }),
+};
