@@ -60,7 +60,6 @@ import {
   type ModelPackage,
   type ProofQueue,
   type ProverPool,
-  type Receipt,
   type Storage,
   storeReceipt,
   VerinferError,
@@ -613,7 +612,7 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
     if (running && waitFor > 0) await Promise.race([running, sleep(waitFor)]);
     const now = jobs.get(job.id) ?? job;
     if (now.state === "done" && now.cid) {
-      return { jobId: now.id, cid: now.cid, receipt: await loadReceipt(storage, now.cid) };
+      return { jobId: now.id, cid: now.cid, receipt: await readReceipt(now.cid) };
     }
     if (now.state === "failed") {
       const error = now.error ?? { code: "INTERNAL", message: "the job failed" };
