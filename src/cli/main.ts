@@ -271,8 +271,15 @@ async function verify(receiptFile: string, flags: VerifyFlags) {
   } else if (mode === "zk" || flags.model || flags.requireCeremony) {
     const id = flags.model ?? (receipt as { model?: { id?: unknown } })?.model?.id;
     if (typeof id !== "string") throw new VerinferError("MALFORMED_RECEIPT", "receipt names no model id; pass --vkey");
+    // The receipt names the key it was proven with: the package of that key, even when the model's latest package
+    // has another key (a later `setup contribute`); verifyReceipt still checks the package is the receipt's model.
+    const named = (receipt as { model?: { vkey?: unknown } })?.model?.vkey;
+    const byKey =
+      flags.model || typeof named !== "string"
+        ? undefined
+        : await loadModelPackage(named, cache).catch(() => undefined);
     try {
-      options.modelPackage = await loadModelPackage(id, cache);
+      options.modelPackage = byKey ?? (await loadModelPackage(id, cache));
     } catch (error) {
       if (!isVerinferError(error, "ARTIFACT_MISSING") || flags.model) throw error;
       const key = (receipt as { model?: { vkey?: unknown } })?.model?.vkey;
