@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import type { ReceiptAttestation } from "../attest/receipt.js";
 import { type CompileModelOptions, compileModel } from "../compile-model.js";
 import { isVerinferError, VerinferError } from "../errors.js";
+import { isDecimalString } from "../field.js";
 import { locateModel } from "../models/locate-model.js";
 import type { ModelInput } from "../models/quantize-input.js";
 import { packageRoot } from "../package-root.js";
@@ -218,7 +219,7 @@ async function infer(
   }
   if (flags.inputSalt) {
     const salt = (await readJsonFile(flags.inputSalt, "input salt file")) as { salt?: unknown };
-    if (typeof salt?.salt !== "string" || !/^\d+$/.test(salt.salt)) {
+    if (!isDecimalString(salt?.salt)) {
       throw new VerinferError("INVALID_INPUT", `${flags.inputSalt} must hold { "salt": "<decimal>" }`);
     }
     options.inputSalt = BigInt(salt.salt);

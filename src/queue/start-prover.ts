@@ -71,7 +71,6 @@ export interface Prover {
   close(): Promise<void>;
 }
 
-
 function positiveInt(value: number | undefined, name: string, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < min) {
