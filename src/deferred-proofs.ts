@@ -3,7 +3,7 @@ import { readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { type Receipt, ReceiptSchema, type Salts } from "./attest/receipt.js";
-import { ERROR_CODES, type ErrorCode, isVerinferError, VerinferError } from "./errors.js";
+import { ERROR_CODES, type ErrorCode, isRetryable, isVerinferError, VerinferError } from "./errors.js";
 import { parseStrictJson } from "./parse-strict-json.js";
 import { proveReceipt } from "./prove-receipt.js";
 import type { ProofQueue } from "./queue/create-proof-queue.js";
@@ -189,7 +189,7 @@ function reasonOf(error: unknown): ProofFailureReason {
  * model, a failed write, a prover error) may pass, and is retried while attempts remain.
  */
 function isPermanent(error: unknown): boolean {
-  return isVerinferError(error) && (error.code === "INVALID_INPUT" || error.code === "MALFORMED_RECEIPT");
+  return !isRetryable(error);
 }
 
 /** Checks a job against its model before spending a proof on it: an input the circuit cannot take never will. */

@@ -81,3 +81,56 @@ export class VerinferError extends Error {
 export function isVerinferError(error: unknown, code?: ErrorCode): error is VerinferError {
   return error instanceof VerinferError && (code === undefined || error.code === code);
 }
+
+/** What an error code means to whoever handles it (see {@link ERROR_CODE_MEANINGS}). */
+export interface ErrorCodeMeaning {
+  /**
+   * Whether trying the same work again may succeed: the cause lies outside the work (a missing or damaged artifact
+   * another copy may replace, a crashed or overloaded prover, a chain, a timeout). `false`: the work itself is wrong
+   * (its input, options, model or receipt) and every retry fails the same way.
+   */
+  retryable: boolean;
+  /** Whether the caller's own input or files are at fault (the CLI exits 2 for these, 1 for the rest). */
+  usage: boolean;
+}
+
+/**
+ * The one list of what each error code means: queue provers and deferred proofs stop retrying on codes that are
+ * not `retryable`, the CLI chooses its exit code by `usage`. A `Record` over {@link ERROR_CODES}: a new code must
+ * say what it means.
+ */
+export const ERROR_CODE_MEANINGS: Readonly<Record<ErrorCode, ErrorCodeMeaning>> = Object.freeze({
+  INVALID_INPUT: { retryable: false, usage: true },
+  INVALID_OPTIONS: { retryable: false, usage: true },
+  INVALID_MODEL: { retryable: false, usage: true },
+  UNSUPPORTED_LAYER: { retryable: false, usage: true },
+  UNSUPPORTED_MODE: { retryable: false, usage: true },
+  QUANTIZATION_OVERFLOW: { retryable: false, usage: false },
+  ARTIFACT_MISSING: { retryable: true, usage: true },
+  ARTIFACT_CORRUPT: { retryable: true, usage: true },
+  // A malformed receipt (or job record) stays malformed: retrying re-reads the same bytes.
+  MALFORMED_RECEIPT: { retryable: false, usage: true },
+  SETUP_REQUIRED: { retryable: true, usage: false },
+  COMPILE_FAILED: { retryable: true, usage: false },
+  PROVE_FAILED: { retryable: true, usage: false },
+  BACKEND_UNAVAILABLE: { retryable: true, usage: false },
+  CHAIN_ERROR: { retryable: true, usage: false },
+  OVERLOADED: { retryable: true, usage: false },
+  TIMEOUT: { retryable: true, usage: false },
+  NOT_FOUND: { retryable: true, usage: false },
+  INTERNAL: { retryable: true, usage: false },
+});
+
+/**
+ * Whether retrying the work that threw `error` may succeed ({@link ERROR_CODE_MEANINGS}); an error that is not a
+ * {@link VerinferError} (a crash, an I/O error) may.
+ *
+ * @example
+ * ```ts
+ * if (!isRetryable(error) || attempt >= maxAttempts) await recordFailure(job, error);
+ * ```
+ */
+export function isRetryable(error: unknown): boolean {
+  if (!isVerinferError(error)) return true;
+  return ERROR_CODE_MEANINGS[error.code]?.retryable ?? true;
+}

@@ -19,3 +19,17 @@ export function fromField(v: bigint): bigint {
 export function parseDecimal(s: string): bigint | undefined {
   return /^-?\d+$/.test(s) ? BigInt(s) : undefined;
 }
+
+/**
+ * The one spelling of a number in verinfer's wire and file formats (receipts, manifests, verification keys, proofs,
+ * calldata, salts): a non-negative decimal integer of at most 78 digits (enough for 2^256) without leading zeros.
+ * One spelling per number: a verifier compares these as integers and a hash reduces them mod p, so a second
+ * spelling (or n + p) would be a second receipt, or a false statement, for one proof. Range checks (below p, below
+ * 2^256) are the reader's.
+ */
+export const DECIMAL_STRING = /^(0|[1-9]\d{0,77})$/;
+
+/** Whether `value` is a {@link DECIMAL_STRING}. */
+export function isDecimalString(value: unknown): value is string {
+  return typeof value === "string" && DECIMAL_STRING.test(value);
+}

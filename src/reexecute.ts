@@ -2,7 +2,7 @@ import { commitInput, commitOutput } from "./attest/io-commitments.js";
 import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } from "./attest/model-commitment.js";
 import { RECEIPT_FORMAT, ReceiptSchema, type Salts } from "./attest/receipt.js";
 import { VerinferError } from "./errors.js";
-import { FIELD_PRIME } from "./field.js";
+import { FIELD_PRIME, isDecimalString } from "./field.js";
 import { dequantizeOutput, integerForward } from "./models/integer-forward.js";
 import type { QuantizeOptions } from "./models/quantize.js";
 import { quantizeInput } from "./models/quantize-input.js";
@@ -33,7 +33,7 @@ export interface ReexecuteResult {
 }
 
 function parseSalt(s: unknown, which: string): bigint {
-  if (typeof s !== "string" || !/^\d{1,78}$/.test(s) || BigInt(s) >= FIELD_PRIME) {
+  if (!isDecimalString(s) || BigInt(s) >= FIELD_PRIME) {
     throw new VerinferError("INVALID_INPUT", `salts.${which} must be a field element in decimal`);
   }
   return BigInt(s);

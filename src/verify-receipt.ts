@@ -182,6 +182,18 @@ async function zkProof(r: Receipt, vkey: Record<string, unknown>): Promise<strin
   }
 }
 
+/** Why a receipt's key is not the one given, in words that say what happened and what to verify with instead. */
+function keyMismatch(proven: string, given: string, pkg: ModelPackage | undefined): string {
+  const fix = `verify with the package of key ${proven} (\`loadModelPackage("${proven}")\` finds it in the cache that proved it; \`verinfer verify\` looks it up by itself) or with that vkey.json`;
+  if (!pkg) return `the receipt was proven with verification key ${proven}, not with the key given (${given}): ${fix}`;
+  const contributions = pkg.manifest.setup.contributions.length;
+  const changed =
+    contributions > 1
+      ? `its setup has ${contributions} phase-2 contributions, and each contribution (\`verinfer setup contribute\`) makes a new key, so a receipt proven before the last one names an earlier key`
+      : "it is another setup of the same model (a recompile with another ptau or proof system, or before a contribution)";
+  return `the receipt was proven with verification key ${proven}; package ${pkg.id.slice(0, 10)}… has key ${given}: ${changed}. ${fix}`;
+}
+
 const ZERO_UID = `0x${"0".repeat(64)}`;
 
 function attestedFields(r: Receipt): string | undefined {
@@ -473,10 +485,7 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
     const keyCid = pkg ? pkg.vkeyCid : vkeyCid(key);
     check(
       "verification key",
-      r.model.vkey !== undefined && r.model.vkey !== keyCid
-        ? `the receipt was proven for vkey ${r.model.vkey}, not for the key given (${keyCid}); two compiles of ` +
-            "one model give two keys: verify with the package or vkey of the compile that proved it"
-        : undefined,
+      r.model.vkey !== undefined && r.model.vkey !== keyCid ? keyMismatch(r.model.vkey, keyCid, pkg) : undefined,
     );
     const system = proofSystem(r, key);
     check("proof system", system);

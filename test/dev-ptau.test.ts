@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { binfileSections } from "../src/circuits/snark-binfile.js";
 import { isVerinferError } from "../src/errors.js";
 import type { ProgressEvent } from "../src/progress.js";
 import { devPtauNeeds, ensureDevPtau, MAX_DEV_PTAU_POWER } from "../src/setup/dev-ptau.js";
@@ -50,13 +51,9 @@ function recorder(): { logger: Logger; lines: string[] } {
 
 /** Start of a section's data in a ptau file. */
 function sectionStart(bytes: Uint8Array, id: number): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 12;
-  for (let i = 0; i < view.getUint32(8, true); i++) {
-    if (view.getUint32(pos, true) === id) return pos + 12;
-    pos += 12 + Number(view.getBigUint64(pos + 4, true));
-  }
-  throw new Error(`no section ${id}`);
+  const section = binfileSections(bytes, "ptau", "ARTIFACT_CORRUPT").get(id);
+  if (!section) throw new Error(`no section ${id}`);
+  return section.start;
 }
 
 const mem = (data: Uint8Array): Mem => ({ type: "mem", data: new Uint8Array(data) });

@@ -4,6 +4,7 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { binfileSections } from "../src/circuits/snark-binfile.js";
 import { compileModel } from "../src/compile-model.js";
 import { isVerinferError } from "../src/errors.js";
 import { devSetupPtauName } from "../src/proof-systems/setup-groth16.js";
@@ -40,13 +41,9 @@ function recorder(): { logger: Logger; lines: string[] } {
 
 /** Start of a section's data in a zkey file. */
 function sectionStart(bytes: Uint8Array, id: number): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 12;
-  for (let i = 0; i < view.getUint32(8, true); i++) {
-    if (view.getUint32(pos, true) === id) return pos + 12;
-    pos += 12 + Number(view.getBigUint64(pos + 4, true));
-  }
-  throw new Error(`no section ${id}`);
+  const section = binfileSections(bytes, "zkey", "ARTIFACT_CORRUPT").get(id);
+  if (!section) throw new Error(`no section ${id}`);
+  return section.start;
 }
 
 describe("direct dev zkey", () => {

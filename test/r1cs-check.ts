@@ -5,6 +5,7 @@ import path from "node:path";
 import { WitnessCalculatorBuilder } from "circom_runtime";
 import * as snarkjs from "snarkjs";
 import { type CompiledCircuit, compileCircuit } from "../src/circuits/compile-circuit.js";
+import { binfileSections } from "../src/circuits/snark-binfile.js";
 import { FIELD_PRIME, toField } from "../src/field.js";
 
 /** One linear combination: (wire index, coefficient) pairs. */
@@ -33,17 +34,8 @@ function readLE(bytes: Uint8Array, offset: number, n: number): bigint {
  */
 export function parseR1cs(bytes: Uint8Array): R1cs {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = String.fromCharCode(...bytes.subarray(0, 4));
-  if (magic !== "r1cs") throw new Error(`not an r1cs file (magic ${JSON.stringify(magic)})`);
-  const nSections = view.getUint32(8, true);
-  const sections = new Map<number, { start: number; size: number }>();
-  let pos = 12;
-  for (let i = 0; i < nSections; i++) {
-    const type = view.getUint32(pos, true);
-    const size = Number(view.getBigUint64(pos + 4, true));
-    sections.set(type, { start: pos + 12, size });
-    pos += 12 + size;
-  }
+  // The section table through src's one binfile reader; the constraints themselves are parsed here, independently.
+  const sections = binfileSections(bytes, "r1cs", "ARTIFACT_CORRUPT");
   const header = sections.get(1);
   const body = sections.get(2);
   if (!header || !body) throw new Error("r1cs file lacks its header or constraints section");

@@ -65,6 +65,31 @@ describe("Groth16 phase-2 contributions", () => {
     expect((await verifyReceipt(receipt, { modelPackage: base })).valid).toBe(false);
   });
 
+  it("keeps receipts proven before the contribution verifiable: the cache finds their package by the key they name", async () => {
+    const cacheDir = base.store.cacheDir;
+    // The receipt is proven with the first key; the contribution made the model id's package the second key.
+    const receipt = asZk((await verifiableInfer(base, input)).receipt);
+    expect(receipt.model.vkey).toBe(base.vkeyCid);
+    const byKey = await loadModelPackage(receipt.model.vkey as string, { cacheDir });
+    expect(byKey.manifest.artifacts.zkey).toEqual(base.manifest.artifacts.zkey);
+    expect(await verifyReceipt(receipt, { modelPackage: byKey })).toMatchObject({ valid: true });
+    // Against the model id's (contributed) package, the reason says what happened.
+    const latest = await loadModelPackage(base.id, { cacheDir });
+    const stale = await verifyReceipt(receipt, { modelPackage: latest });
+    expect(stale.valid).toBe(false);
+    expect(stale.reason).toContain("2 phase-2 contributions");
+    expect(stale.reason).toContain(receipt.model.vkey);
+    expect(stale.reason).not.toContain("two compiles");
+    // The CLI verifies it by the receipt alone, finding the package by its key.
+    const file = path.join(await tempDir(), "receipt.json");
+    await writeFile(file, JSON.stringify(receipt));
+    const run = await runCli(["verify", file, "--cache-dir", cacheDir]);
+    expect(run.stdout).toMatch(/^VALID$/m);
+    expect(run.code).toBe(0);
+    const unknown = await errorOf(loadModelPackage(`b${"a".repeat(58)}`, { cacheDir }));
+    expect(isVerinferError(unknown, "ARTIFACT_MISSING")).toBe(true);
+  });
+
   it("makes the cache serve the contributed package, by id and to compileModel", async () => {
     const cacheDir = base.store.cacheDir;
     expect((await loadModelPackage(base.id, { cacheDir })).manifest.setup.contributions).toHaveLength(2);

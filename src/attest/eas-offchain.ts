@@ -16,6 +16,7 @@ import {
 } from "ethers";
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
+import { DECIMAL_STRING } from "../field.js";
 
 /** EIP-712 domain name of EAS off-chain attestations (not the contract's own "EAS" name). */
 export const EAS_EIP712_NAME = "EAS Attestation";
@@ -130,7 +131,11 @@ const hexBytes = z.string().regex(/^0x(?:[0-9a-fA-F]{2})*$/, "must be 0x-prefixe
  */
 function uint(bits: number) {
   return z
-    .union([z.bigint(), z.number().int().nonnegative(), z.string().regex(/^\d{1,78}$/, "must be a decimal integer")])
+    .union([
+      z.bigint(),
+      z.number().int().nonnegative(),
+      z.string().regex(DECIMAL_STRING, "must be a canonical decimal integer"),
+    ])
     .transform((v) => BigInt(v))
     .refine((v) => v >= 0n && v < 1n << BigInt(bits), `must fit uint${bits}`)
     .transform((v) => v.toString());

@@ -1,14 +1,13 @@
 import { z } from "zod";
-import { FIELD_PRIME } from "../field.js";
+import { DECIMAL_STRING, FIELD_PRIME } from "../field.js";
 import { BACKEND_PREFERENCE, type BackendName } from "../models/backend.js";
 import { canonicalProofProblem, type ProofFields } from "./canonical-proof.js";
 
 /** Format tag of receipts. */
 export const RECEIPT_FORMAT = "verinfer/receipt@2";
 
-// One spelling per number: no leading zeros, no "-0". A verifier compares these as integers, and a hash reduces
-// them mod p, so a second spelling (or n + p) would be a second receipt, or a false statement, for one proof.
-const canonicalDecimal = /^(0|[1-9]\d{0,77})$/;
+// One spelling per number (DECIMAL_STRING): a second spelling would be a second receipt for one proof.
+const canonicalDecimal = DECIMAL_STRING;
 /**
  * A proof coordinate (a base-field element: snarkjs checks the points) or a public signal (verifyReceipt reports
  * one at or above p as an invalid proof).

@@ -1,4 +1,4 @@
-import { type ErrorCode, isVerinferError } from "../errors.js";
+import { ERROR_CODE_MEANINGS, isVerinferError } from "../errors.js";
 
 /**
  * Exit codes of the `verinfer` CLI. `unaudited`: `verify` found the proof valid against a package whose circuit
@@ -6,18 +6,7 @@ import { type ErrorCode, isVerinferError } from "../errors.js";
  */
 export const EXIT = { ok: 0, invalid: 1, usage: 2, unaudited: 3 } as const;
 
-const USAGE_CODES: readonly ErrorCode[] = [
-  "INVALID_INPUT",
-  "INVALID_OPTIONS",
-  "INVALID_MODEL",
-  "UNSUPPORTED_LAYER",
-  "UNSUPPORTED_MODE",
-  "MALFORMED_RECEIPT",
-  "ARTIFACT_MISSING",
-  "ARTIFACT_CORRUPT",
-];
-
-/** Usage and malformed-input errors exit 2; anything else that stops a command exits 1. */
+/** Usage and malformed-input errors (`usage` in `ERROR_CODE_MEANINGS`) exit 2; anything else exits 1. */
 export function exitCodeFor(error: unknown): number {
-  return isVerinferError(error) && USAGE_CODES.includes(error.code) ? EXIT.usage : EXIT.invalid;
+  return isVerinferError(error) && ERROR_CODE_MEANINGS[error.code]?.usage ? EXIT.usage : EXIT.invalid;
 }

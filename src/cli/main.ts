@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import type { ReceiptAttestation } from "../attest/receipt.js";
 import { type CompileModelOptions, compileModel } from "../compile-model.js";
 import { isVerinferError, VerinferError } from "../errors.js";
+import { isDecimalString } from "../field.js";
 import { locateModel } from "../models/locate-model.js";
 import type { ModelInput } from "../models/quantize-input.js";
 import { packageRoot } from "../package-root.js";
@@ -222,7 +223,7 @@ async function infer(
   }
   if (flags.inputSalt) {
     const salt = (await readJsonFile(flags.inputSalt, "input salt file")) as { salt?: unknown };
-    if (typeof salt?.salt !== "string" || !/^\d+$/.test(salt.salt)) {
+    if (!isDecimalString(salt?.salt)) {
       throw new VerinferError("INVALID_INPUT", `${flags.inputSalt} must hold { "salt": "<decimal>" }`);
     }
     options.inputSalt = BigInt(salt.salt);
@@ -295,8 +296,15 @@ async function verify(receiptFile: string, flags: VerifyFlags) {
   } else if (mode === "zk" || flags.model || flags.requireCeremony) {
     const id = flags.model ?? (receipt as { model?: { id?: unknown } })?.model?.id;
     if (typeof id !== "string") throw new VerinferError("MALFORMED_RECEIPT", "receipt names no model id; pass --vkey");
+    // The receipt names the key it was proven with: the package of that key, even when the model's latest package
+    // has another key (a later `setup contribute`); verifyReceipt still checks the package is the receipt's model.
+    const named = (receipt as { model?: { vkey?: unknown } })?.model?.vkey;
+    const byKey =
+      flags.model || typeof named !== "string"
+        ? undefined
+        : await loadModelPackage(named, cache).catch(() => undefined);
     try {
-      options.modelPackage = await loadModelPackage(id, cache);
+      options.modelPackage = byKey ?? (await loadModelPackage(id, cache));
     } catch (error) {
       if (!isVerinferError(error, "ARTIFACT_MISSING") || flags.model) throw error;
       const key = (receipt as { model?: { vkey?: unknown } })?.model?.vkey;

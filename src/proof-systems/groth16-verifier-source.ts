@@ -4,6 +4,7 @@ import path from "node:path";
 import ejs from "ejs";
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
+import { DECIMAL_STRING } from "../field.js";
 
 let template: Promise<string> | undefined;
 
@@ -17,7 +18,7 @@ function groth16Template(): Promise<string> {
   return template;
 }
 
-const decimal = z.string().regex(/^\d{1,78}$/);
+const decimal = z.string().regex(DECIMAL_STRING);
 const g1 = z.array(decimal).min(2);
 const g2 = z.array(z.array(decimal).length(2)).min(2);
 

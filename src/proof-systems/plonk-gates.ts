@@ -1,4 +1,4 @@
-import { VerinferError } from "../errors.js";
+import { r1csLayout } from "../circuits/snark-binfile.js";
 import { FIELD_PRIME } from "../field.js";
 
 /** What {@link plonkGateCount} finds in an r1cs. */
@@ -56,35 +56,8 @@ export interface R1csHeader {
 }
 
 function parseHeader(r1cs: Uint8Array) {
-  const view = new DataView(r1cs.buffer, r1cs.byteOffset, r1cs.byteLength);
-  const corrupt = (what: string) => new VerinferError("ARTIFACT_CORRUPT", `not an r1cs file: ${what}`);
-  if (r1cs.byteLength < 12 || new TextDecoder().decode(r1cs.subarray(0, 4)) !== "r1cs") throw corrupt("no magic");
-  const nSections = view.getUint32(8, true);
-  let p = 12;
-  let header: { n8: number; nPublic: number; nConstraints: number } | undefined;
-  let constraintsAt: number | undefined;
-  for (let i = 0; i < nSections; i++) {
-    if (p + 12 > r1cs.byteLength) throw corrupt("truncated section table");
-    const type = view.getUint32(p, true);
-    const size = Number(view.getBigUint64(p + 4, true));
-    const start = p + 12;
-    if (start + size > r1cs.byteLength) throw corrupt(`section ${type} runs past the end`);
-    if (type === 1) {
-      const n8 = view.getUint32(start, true);
-      const q = start + 4 + n8;
-      if (q + 28 > start + size) throw corrupt("header section too short");
-      header = {
-        n8,
-        nPublic: view.getUint32(q + 4, true) + view.getUint32(q + 8, true),
-        nConstraints: view.getUint32(q + 24, true),
-      };
-    } else if (type === 2) {
-      constraintsAt = start;
-    }
-    p = start + size;
-  }
-  if (!header || constraintsAt === undefined) throw corrupt("no header or constraints section");
-  return { ...header, constraintsAt };
+  const { n8, nPublic, nConstraints, constraints } = r1csLayout(r1cs, "ARTIFACT_CORRUPT");
+  return { n8, nPublic, nConstraints, constraintsAt: constraints.start };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { FFLONK_EVALUATIONS, type ReceiptProof } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
+import { isDecimalString } from "../field.js";
 
 type G1 = [bigint, bigint];
 type G2 = [[bigint, bigint], [bigint, bigint]];
@@ -16,7 +17,7 @@ export interface Groth16Calldata {
 const BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 
 function coordinate(value: string | undefined, what: string): bigint {
-  if (value === undefined || !/^\d{1,78}$/.test(value)) {
+  if (!isDecimalString(value)) {
     throw new VerinferError("MALFORMED_RECEIPT", `${what} is not a decimal field element`, { meta: { value } });
   }
   const v = BigInt(value);
@@ -58,7 +59,7 @@ export function groth16Calldata(
 }
 
 function word(value: string | undefined, what: string): bigint {
-  if (value === undefined || !/^\d{1,78}$/.test(value)) {
+  if (!isDecimalString(value)) {
     throw new VerinferError("MALFORMED_RECEIPT", `${what} is not decimal`, { meta: { value } });
   }
   const v = BigInt(value);

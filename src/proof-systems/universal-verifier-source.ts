@@ -6,6 +6,7 @@ import * as snarkjs from "snarkjs";
 import { z } from "zod";
 import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "../errors.js";
+import { DECIMAL_STRING } from "../field.js";
 
 const templates = new Map<string, Promise<string>>();
 
@@ -20,7 +21,7 @@ function template(protocol: "plonk" | "fflonk"): Promise<string> {
   return t;
 }
 
-const decimal = z.string().regex(/^\d{1,78}$/);
+const decimal = z.string().regex(DECIMAL_STRING);
 const g1 = z.array(decimal).min(2);
 const g2 = z.array(z.array(decimal).length(2)).min(2);
 

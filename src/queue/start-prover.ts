@@ -2,7 +2,7 @@ import os from "node:os";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { createProverPool, type ProverPool, type ProverPoolStats } from "../circuits/prover-pool.js";
-import { isVerinferError, VerinferError } from "../errors.js";
+import { isRetryable, isVerinferError, VerinferError } from "../errors.js";
 import { resolveCacheDir } from "../storage/cache-dir.js";
 import { defaultStorage } from "../storage/fs-storage.js";
 import { loadModelPackage, type ModelPackage } from "../storage/model-package.js";
@@ -82,9 +82,6 @@ export interface Prover {
   /** Takes no new job, lets the ones it holds finish, then stops the pool and disconnects. Idempotent. */
   close(): Promise<void>;
 }
-
-/** Codes no retry can cure: the job itself is wrong. */
-const PERMANENT = new Set<string>(["INVALID_INPUT"]);
 
 function positiveInt(value: number | undefined, name: string, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
@@ -242,7 +239,8 @@ export async function startProver(options: StartProverOptions): Promise<Prover> 
               details: error instanceof Error ? error.message : String(error),
             });
         const attempts = job.opts.attempts ?? 1;
-        const final = PERMANENT.has(failure.code) || job.attemptsMade + 1 >= attempts;
+        // Codes no retry can cure (the job itself is wrong) end the job now: errors.ts's one list says which.
+        const final = !isRetryable(failure) || job.attemptsMade + 1 >= attempts;
         emit({
           type: "failed",
           jobId: job.id as string,
@@ -253,7 +251,7 @@ export async function startProver(options: StartProverOptions): Promise<Prover> 
         });
         // BullMQ stores the message as the job's failedReason; the producer turns it back into this error.
         const message = encodeFailure(failure);
-        throw PERMANENT.has(failure.code) ? new UnrecoverableError(message) : new Error(message);
+        throw isRetryable(failure) ? new Error(message) : new UnrecoverableError(message);
       }
     },
     {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import os from "node:os";
+import { binfileSectionsOfFile, r1csLayout } from "../circuits/snark-binfile.js";
 import { VerinferError } from "../errors.js";
 import type { OnProgress } from "../progress.js";
 import type { PointsTask } from "./fixed-base-worker.js";
@@ -59,34 +60,14 @@ interface R1cs {
 }
 
 function readR1cs(bytes: Uint8Array): R1cs {
-  const fail = (why: string): never => {
-    throw new VerinferError("INVALID_INPUT", "not a circom r1cs file", { details: why });
-  };
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 12 || Buffer.from(bytes.subarray(0, 4)).toString("latin1") !== "r1cs") fail("no r1cs magic");
-  const sections = new Map<number, { start: number; size: number }>();
-  let pos = 12;
-  for (let i = 0; i < view.getUint32(8, true); i++) {
-    if (pos + 12 > bytes.length) fail("truncated section table");
-    const type = view.getUint32(pos, true);
-    const size = Number(view.getBigUint64(pos + 4, true));
-    if (pos + 12 + size > bytes.length) fail(`section ${type} runs past the end`);
-    if (!sections.has(type)) sections.set(type, { start: pos + 12, size });
-    pos += 12 + size;
+  const layout = r1csLayout(bytes, "INVALID_INPUT");
+  if (layout.n8 !== FR) {
+    throw new VerinferError("INVALID_INPUT", "not a circom r1cs file", {
+      details: `field elements of ${layout.n8} bytes (bn128 has 32)`,
+    });
   }
-  const head = sections.get(1) ?? fail("no header section");
-  const constraints = sections.get(2) ?? fail("no constraints section");
-  let h = head.start;
-  const n8 = view.getUint32(h, true);
-  if (n8 !== FR) fail(`field elements of ${n8} bytes (bn128 has 32)`);
-  let prime = 0n;
-  for (let i = n8 - 1; i >= 0; i--) prime = (prime << 8n) | BigInt(bytes[h + 4 + i] as number);
-  h += 4 + n8;
-  const nWires = view.getUint32(h, true);
-  const nPubOut = view.getUint32(h + 4, true);
-  const nPubIn = view.getUint32(h + 8, true);
-  const nConstraints = view.getUint32(h + 24, true);
-  return { nVars: nWires, nPublic: nPubOut + nPubIn, nConstraints, prime, constraints };
+  const { nWires, nPublic, nConstraints, prime, constraints } = layout;
+  return { nVars: nWires, nPublic, nConstraints, prime, constraints };
 }
 
 interface WasmApi {
@@ -642,24 +623,8 @@ function bigLE(v: bigint, bytes: number): Uint8Array {
 
 /** Start of each section's data in a ptau file. */
 async function readPtauSections(file: string): Promise<Map<number, number>> {
-  const handle = await open(file, "r");
-  try {
-    const head = new Uint8Array(12);
-    await handle.read(head, 0, 12, 0);
-    const count = new DataView(head.buffer).getUint32(8, true);
-    const starts = new Map<number, number>();
-    let pos = 12;
-    const h = new Uint8Array(12);
-    for (let i = 0; i < count; i++) {
-      await handle.read(h, 0, 12, pos);
-      const v = new DataView(h.buffer);
-      starts.set(v.getUint32(0, true), pos + 12);
-      pos += 12 + Number(v.getBigUint64(4, true));
-    }
-    return starts;
-  } finally {
-    await handle.close();
-  }
+  const sections = await binfileSectionsOfFile(file, "ptau", "INTERNAL");
+  return new Map([...sections].map(([type, section]) => [type, section.start]));
 }
 
 /** Affine Montgomery points to snarkjs's uncompressed form, with the wasm's own conversion (public points only). */

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, readdir } from "node:fs/promises";
 import path from "node:path";
+import { binfileSectionsOfFile } from "../circuits/snark-binfile.js";
 import { VerinferError } from "../errors.js";
 import { type CeremonyPtau, ceremonyPtau } from "./ceremony-ptau.js";
 
@@ -20,26 +21,17 @@ export interface PtauInfo {
 
 /** Reads the `power` field of a snarkjs `.ptau` header (binfile "ptau", section 1: n8, q, power, …). */
 async function headerPower(file: string): Promise<number> {
+  const header = (await binfileSectionsOfFile(file, "ptau", "SETUP_REQUIRED")).get(1);
+  if (!header || header.size < 8) throw new Error("no header section");
   const handle = await open(file, "r");
   try {
-    const head = Buffer.alloc(4096);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const buf = head.subarray(0, bytesRead);
-    if (buf.length < 12 || buf.toString("latin1", 0, 4) !== "ptau") throw new Error("no ptau magic");
-    const nSections = buf.readUInt32LE(8);
-    let p = 12;
-    for (let i = 0; i < nSections && p + 12 <= buf.length; i++) {
-      const type = buf.readUInt32LE(p);
-      const size = Number(buf.readBigUInt64LE(p + 4));
-      p += 12;
-      if (type === 1) {
-        const n8 = buf.readUInt32LE(p);
-        if (p + 4 + n8 + 4 > buf.length) break;
-        return buf.readUInt32LE(p + 4 + n8);
-      }
-      p += size;
-    }
-    throw new Error("no header section");
+    const field = new Uint8Array(4);
+    await handle.read(field, 0, 4, header.start);
+    const n8 = new DataView(field.buffer).getUint32(0, true);
+    if (header.size < 4 + n8 + 4) throw new Error("header section too short");
+    const power = new Uint8Array(4);
+    await handle.read(power, 0, 4, header.start + 4 + n8);
+    return new DataView(power.buffer).getUint32(0, true);
   } finally {
     await handle.close();
   }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DECIMAL_STRING } from "../field.js";
 import { ACTIVATIONS } from "../models/network.js";
 import { PROOF_SYSTEMS } from "../proof-systems/proof-system.js";
 import { hasPhase2 } from "../proof-systems/systems.js";
@@ -48,7 +49,7 @@ export const ManifestLayerSchema = z.object({
   poolSize: pair.optional(),
 });
 
-const decimal = z.string().regex(/^\d+$/, "must be a non-negative decimal integer");
+const decimal = z.string().regex(DECIMAL_STRING, "must be a canonical non-negative decimal integer");
 
 /** zod schema of a model package manifest, `verinfer/model@3`. */
 export const ModelManifestSchema = z

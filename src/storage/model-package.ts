@@ -191,11 +191,20 @@ export interface LoadModelPackageOptions {
   cacheDir?: string;
 }
 
-function indexPath(cacheDir: string, kind: "key" | "id", name: string): string {
-  return path.join(cacheDir, "models", kind === "key" ? "by-key" : "by-id", `${name}.json`);
+type IndexKind = "key" | "id" | "vkey";
+
+/** A verification-key CID (CIDv1, base32 lower case, as `vkeyCid` writes it): also safe as a file name. */
+const VKEY_CID = /^b[a-z2-7]{20,120}$/;
+
+function indexPath(cacheDir: string, kind: IndexKind, name: string): string {
+  return path.join(cacheDir, "models", { key: "by-key", id: "by-id", vkey: "by-vkey" }[kind], `${name}.json`);
 }
 
-/** Records a package's manifest under a cache key and under its model id. */
+/**
+ * Records a package's manifest under a cache key, under its model id (the latest package of the model) and under its
+ * vkey CID — the key a receipt names, so a receipt proven before a later setup (`verinfer setup contribute`) still
+ * finds the package it was proven with.
+ */
 export async function indexModelPackage(
   cacheDir: string,
   key: string,
@@ -205,12 +214,15 @@ export async function indexModelPackage(
   const body = JSON.stringify({ manifest: manifestRef });
   await atomicWrite(indexPath(cacheDir, "key", key), body);
   await atomicWrite(indexPath(cacheDir, "id", id), body);
+  const manifest = JSON.parse((await new ArtifactStore(cacheDir).get(manifestRef, "manifest")).toString("utf8"));
+  const vkey = (manifest as { vkey?: unknown } | null)?.vkey;
+  if (typeof vkey === "string" && VKEY_CID.test(vkey)) await atomicWrite(indexPath(cacheDir, "vkey", vkey), body);
 }
 
-/** Looks a package up by cache key; `undefined` when absent (a corrupt one is an error). */
+/** Looks a package up by cache key, model id or vkey CID; `undefined` when absent (a corrupt one is an error). */
 export async function findModelPackage(
   cacheDir: string,
-  kind: "key" | "id",
+  kind: IndexKind,
   name: string,
 ): Promise<ModelPackage | undefined> {
   let index: { manifest: { sha256: string; size: number } };
@@ -228,14 +240,16 @@ export async function findModelPackage(
 const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
 /**
- * Loads a model package: by model id from the cache, or from a `manifest.json` path (or a directory holding
- * one) — an export (`exportModelPackage`, `verinfer export`) when an `objects/` directory sits beside it,
+ * Loads a model package: by model id from the cache (the model's latest package), by verification-key CID from the
+ * cache (the package of exactly that key: what a receipt's `model.vkey` names), or from a `manifest.json` path (or a
+ * directory holding one) — an export (`exportModelPackage`, `verinfer export`) when an `objects/` directory sits beside it,
  * else with its artifacts in the cache's store. Either way the package's identity is recomputed on load.
  *
  * @throws VerinferError `ARTIFACT_MISSING` when nothing is found, `ARTIFACT_CORRUPT` on a hash mismatch.
  * @example
  * ```ts
  * const pkg = await loadModelPackage("0x1234…");
+ * const proving = await loadModelPackage(receipt.model.vkey); // the package a receipt was proven with
  * ```
  */
 export async function loadModelPackage(ref: string, options: LoadModelPackageOptions = {}): Promise<ModelPackage> {
@@ -245,6 +259,15 @@ export async function loadModelPackage(ref: string, options: LoadModelPackageOpt
     if (!pkg) {
       throw new VerinferError("ARTIFACT_MISSING", `model ${ref} is not in the cache`, {
         details: `cache: ${cacheDir}; a package exported with \`verinfer export\` loads from its manifest.json`,
+      });
+    }
+    return pkg;
+  }
+  if (VKEY_CID.test(ref)) {
+    const pkg = await findModelPackage(cacheDir, "vkey", ref);
+    if (!pkg) {
+      throw new VerinferError("ARTIFACT_MISSING", `no package with verification key ${ref} is in the cache`, {
+        details: `cache: ${cacheDir}; packages are indexed by key when compiled, contributed to or fetched`,
       });
     }
     return pkg;
