@@ -138,6 +138,7 @@ export async function runLoadTest(opts: ReturnType<typeof options>): Promise<Loa
     storage,
     pool,
     saltsDir: path.join(work, "salts"),
+    jobsDir: path.join(work, "jobs"),
     ...(pool ? {} : { maxInFlight: opts.workers + opts.maxQueue || 1 }),
   });
   await app.listen({ host: "127.0.0.1", port: 0 });

@@ -7,9 +7,12 @@ import { ERROR_CODES, type ErrorCode, isVerinferError, VerinferError } from "./e
 import { proveReceipt } from "./prove-receipt.js";
 import type { ProofQueue } from "./queue/create-proof-queue.js";
 import { receiptStatement } from "./receipt-statement.js";
+import { ArtifactStore } from "./storage/artifact-store.js";
 import { atomicWrite } from "./storage/atomic-write.js";
 import { resolveCacheDir } from "./storage/cache-dir.js";
-import { findModelPackage, type ModelPackage } from "./storage/model-package.js";
+import { tryFileLock } from "./storage/file-lock.js";
+import { canonicalJson } from "./storage/json-objects.js";
+import { findModelPackage, ModelPackage } from "./storage/model-package.js";
 
 /** Format tag of persisted proof jobs. */
 export const PROOF_JOB_FORMAT = "verinfer/proof-job@1";
@@ -42,6 +45,11 @@ export const ProofJobSchema = z.object({
   attempts: z.number().int().min(0).default(0),
   lastError: ReasonSchema.optional(),
   notBefore: z.string().optional(),
+  /**
+   * The manifest of the package the job was deferred with, in the cache's store: the resumed proof is made
+   * with this package (the key the receipt names), never with whatever package the model id indexes now.
+   */
+  manifest: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().positive() }).optional(),
 });
 
 /** A persisted proof job. */
@@ -154,6 +162,14 @@ function jobFile(cacheDir: string, state: JobState, id: string): string {
   return path.join(jobDir(cacheDir, state), `${id}.json`);
 }
 
+/** The lock a process holds while it works on a job (see `tryFileLock`): two resumers never prove one job. */
+function lockFile(cacheDir: string, id: string): string {
+  return path.join(jobDir(cacheDir, "pending"), `${id}.lock`);
+}
+
+/** How often a process waiting on a job another holds looks for its outcome (or a stale lock), ms. */
+const LOCK_POLL_MS = 250;
+
 function sleep(ms: number): Promise<void> {
   // Not unref'd: the job's promise is unsettled while it waits, and whoever awaits it (`verinfer resume-proofs`)
   // must not see the process exit under it. The wait is bounded by the policy; a process killed during it
@@ -210,6 +226,12 @@ async function rebuildBase(
 ): Promise<Receipt> {
   const stated = job.receipt;
   const statement = await receiptStatement({ pkg, input, salts, float: stated.output.float });
+  if (stated.model.vkey !== undefined && statement.model.vkey !== stated.model.vkey) {
+    // Not permanent: the package the receipt names may be put back in the cache.
+    throw new VerinferError("ARTIFACT_MISSING", `proof job ${job.id}: its receipt names another verification key`, {
+      details: `the receipt names key ${stated.model.vkey}; the package found has ${statement.model.vkey}`,
+    });
+  }
   for (const [what, ours, theirs] of [
     ["model commitment", statement.model.commitment, stated.model.commitment],
     ["input commitment", statement.input.commitment, stated.input.commitment],
@@ -250,6 +272,40 @@ function failureError(failure: ProofFailure, cause?: unknown): VerinferError {
   });
 }
 
+/**
+ * The package a job is proven with: the one whose manifest the job recorded (else, for a job written before
+ * jobs recorded it, the one its model id indexes), and only if its key is the one the job's receipt names.
+ */
+async function packageOf(job: ProofJob, cacheDir: string): Promise<ModelPackage> {
+  let pkg: ModelPackage | undefined;
+  if (job.manifest) {
+    const store = new ArtifactStore(cacheDir);
+    const bytes = await store.get(job.manifest, "manifest");
+    pkg = await ModelPackage.fromManifest(JSON.parse(bytes.toString("utf8")), store);
+  } else {
+    pkg = await findModelPackage(cacheDir, "id", job.modelId);
+  }
+  if (!pkg) {
+    throw new VerinferError("ARTIFACT_MISSING", `model ${job.modelId} of proof job ${job.id} is not in the cache`);
+  }
+  const named = job.receipt.model.vkey;
+  if (named !== undefined && pkg.vkeyCid !== named) {
+    throw new VerinferError(
+      "ARTIFACT_MISSING",
+      `the package of proof job ${job.id} (the key its receipt names) is not in the cache`,
+      {
+        details: `the receipt names key ${named}; model ${job.modelId} is now indexed under key ${pkg.vkeyCid}, and a proof under it would not be the one the receipt names`,
+      },
+    );
+  }
+  return pkg;
+}
+
+/** The delay the policy sets before attempt `attempts + 1`, after `attempts` failed ones. */
+function backoffMs(policy: ProofRetryPolicy, attempts: number): number {
+  return attempts < 1 ? 0 : Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempts - 1));
+}
+
 /** Attempts a job until it is proven, fails permanently, or runs out of attempts; every step is on disk first. */
 async function attempt(start: ProofJob, cacheDir: string, policy: ProofRetryPolicy, given?: ModelPackage) {
   let job = start;
@@ -273,8 +329,10 @@ async function attempt(start: ProofJob, cacheDir: string, policy: ProofRetryPoli
       await writeFailure(cacheDir, failure);
       throw failureError(failure, lastError);
     }
+    // A notBefore further away than the policy's longest delay was not set by it (a clock set back, an edited
+    // file): it waits the policy's own delay for this attempt instead, so one job's date never holds a resume.
     const wait = job.notBefore ? Date.parse(job.notBefore) - Date.now() : 0;
-    if (wait > 0) await sleep(Math.min(wait, policy.maxDelayMs));
+    if (wait > 0) await sleep(wait > policy.maxDelayMs ? backoffMs(policy, job.attempts) : wait);
     const { notBefore: _notBefore, ...rest } = job;
     job = { ...rest, attempts: job.attempts + 1 };
     const current = job;
@@ -282,13 +340,7 @@ async function attempt(start: ProofJob, cacheDir: string, policy: ProofRetryPoli
       const receipt = await inLane(async () => {
         // Counted before it starts: an attempt that takes the process down still uses up one.
         await atomicWrite(jobFile(cacheDir, "pending", current.id), JSON.stringify(current), 0o600);
-        pkg ??= await findModelPackage(cacheDir, "id", current.modelId);
-        if (!pkg) {
-          throw new VerinferError(
-            "ARTIFACT_MISSING",
-            `model ${current.modelId} of proof job ${current.id} is not in the cache`,
-          );
-        }
+        pkg ??= await packageOf(current, cacheDir);
         const input = checkJob(current, pkg);
         const salts = { input: BigInt(current.salts.input), output: BigInt(current.salts.output) };
         return proveReceipt({ pkg, input, salts, base: await rebuildBase(current, pkg, input, salts) });
@@ -313,7 +365,7 @@ async function attempt(start: ProofJob, cacheDir: string, policy: ProofRetryPoli
         await writeFailure(cacheDir, failure);
         throw failureError(failure, error);
       }
-      const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (job.attempts - 1));
+      const delay = backoffMs(policy, job.attempts);
       job = { ...job, lastError: reason, notBefore: new Date(Date.now() + delay).toISOString() };
       // Best effort: if even this write fails, the count is still kept in memory and written by the next attempt.
       await atomicWrite(jobFile(cacheDir, "pending", job.id), JSON.stringify(job), 0o600).catch(() => undefined);
@@ -321,10 +373,37 @@ async function attempt(start: ProofJob, cacheDir: string, policy: ProofRetryPoli
   }
 }
 
+/**
+ * Runs a job under its lock. While another process holds the lock, waits for the outcome it records (or for its
+ * lock to turn stale, then takes the job over, continuing from the job file that process left).
+ */
+async function locked(job: ProofJob, cacheDir: string, policy: ProofRetryPolicy, pkg?: ModelPackage) {
+  for (;;) {
+    const outcome = await settled(cacheDir, job.id);
+    if (outcome && "receipt" in outcome) return outcome.receipt;
+    if (outcome) throw failureError(outcome.failure);
+    const lock = await tryFileLock(lockFile(cacheDir, job.id));
+    if (lock) {
+      try {
+        // Looked at again under the lock: the last holder may have finished it or counted attempts since.
+        const after = await settled(cacheDir, job.id);
+        if (after && "receipt" in after) return after.receipt;
+        if (after) throw failureError(after.failure);
+        const parsed = ProofJobSchema.safeParse(await readJson(jobFile(cacheDir, "pending", job.id)));
+        const latest = parsed.success && parsed.data.id === job.id ? parsed.data : job;
+        return await attempt(latest.attempts >= job.attempts ? latest : job, cacheDir, policy, pkg);
+      } finally {
+        await lock.release();
+      }
+    }
+    await sleep(LOCK_POLL_MS);
+  }
+}
+
 function run(job: ProofJob, cacheDir: string, policy: ProofRetryPolicy, pkg?: ModelPackage): Promise<Receipt> {
   const existing = running.get(job.id);
   if (existing) return existing;
-  const promise = attempt(job, cacheDir, policy, pkg).finally(() => running.delete(job.id));
+  const promise = locked(job, cacheDir, policy, pkg).finally(() => running.delete(job.id));
   running.set(job.id, promise);
   // The caller may never await it; its failure is recorded in jobs/failed.
   promise.catch(() => undefined);
@@ -372,6 +451,13 @@ export async function deferProof(params: {
     return { id: handle.jobId, promise: handle.receipt };
   }
   const policy = retryPolicy(params.retry);
+  const named = params.receipt?.model?.vkey;
+  if (named !== undefined && named !== params.pkg.vkeyCid) {
+    throw new VerinferError("INVALID_INPUT", "the receipt names another verification key than the package's");
+  }
+  // The package's manifest, in the cache's own store: a resume proves with this package, whatever the model id
+  // indexes by then.
+  const manifest = await params.pkg.store.put(canonicalJson(params.pkg.manifest));
   const job: ProofJob = {
     format: PROOF_JOB_FORMAT,
     id: randomUUID(),
@@ -382,6 +468,7 @@ export async function deferProof(params: {
     receipt: structuredClone(params.receipt),
     createdAt: new Date().toISOString(),
     attempts: 0,
+    manifest: { sha256: manifest.sha256, size: manifest.size },
   };
   const cacheDir = params.pkg.store.cacheDir;
   await atomicWrite(jobFile(cacheDir, "pending", job.id), JSON.stringify(job), 0o600);

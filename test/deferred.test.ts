@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -7,6 +7,8 @@ import { promisify } from "node:util";
 import { Wallet } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Receipt, ReceiptSchema } from "../src/attest/receipt.js";
+import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
+import { compileModel } from "../src/compile-model.js";
 import {
   configureProofRetry,
   PROOF_JOB_FORMAT,
@@ -16,10 +18,20 @@ import {
 } from "../src/deferred-proofs.js";
 import { isVerinferError } from "../src/errors.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
+import { canonicalJson } from "../src/storage/json-objects.js";
 import { loadModelPackage, type ModelPackage } from "../src/storage/model-package.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { demoPackage, demoSamples, errorOf, ROOT, TEST_CACHE } from "./fixtures.js";
+import {
+  demoPackage,
+  demoSamples,
+  errorOf,
+  ROOT,
+  TEST_CACHE,
+  tinyCalibration,
+  tinyNetwork,
+  tinyPackage,
+} from "./fixtures.js";
 
 const signer = new Wallet(`0x${"44".repeat(32)}`);
 
@@ -325,4 +337,134 @@ process.exit(0);
       await rm(file);
     }
   });
+  it("proves each job once when two processes resume the same cache at once", async () => {
+    const pkg = await loadModelPackage(modelId, { cacheDir });
+    const jobs = [await writeJob(pkg, 5), await writeJob(pkg, 6), await writeJob(pkg, 7)];
+    // The other resumer, a separate process on the built library: it loads, says "ready", and resumes on "go".
+    const script = path.join(ROOT, ".verinfer-cache", `resumer-${path.basename(cacheDir)}.mjs`);
+    await writeFile(
+      script,
+      `import { resumePendingProofs } from ${JSON.stringify(path.join(ROOT, "dist", "index.js"))};
+process.stdout.write("ready\\n");
+await new Promise((r) => process.stdin.once("data", r));
+const handles = await resumePendingProofs({ cacheDir: ${JSON.stringify(cacheDir)}, retry: { baseDelayMs: 10 } });
+const out = {};
+for (const h of handles) out[h.id] = await h.promise.catch((e) => ({ error: String(e) }));
+process.stdout.write(JSON.stringify(out) + "\\n");
+process.exit(0);
+`,
+    );
+    const child = spawn(process.execPath, [script], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
+    let stdout = "";
+    child.stdout.setEncoding("utf8");
+    const ready = new Promise<void>((resolve) =>
+      child.stdout.on("data", (chunk: string) => {
+        stdout += chunk;
+        if (stdout.startsWith("ready\n")) resolve();
+      }),
+    );
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    try {
+      await ready;
+      child.stdin.write("go\n");
+      const ours = await resumePendingProofs({ cacheDir, retry: { baseDelayMs: 10 } });
+      const mine = Object.fromEntries(await Promise.all(ours.map(async (h) => [h.id, await h.promise] as const)));
+      await exited;
+      const theirs = JSON.parse(stdout.slice("ready\n".length)) as Record<string, Receipt>;
+      for (const job of jobs) {
+        const a = mine[job.id];
+        const b = theirs[job.id];
+        expect(a?.mode, job.id).toBe("zk");
+        // Groth16 proofs are randomized: two provings of one job give two different proofs.
+        expect(b?.proof, job.id).toEqual(a?.proof);
+        expect(await readJson<Receipt>(jobPath("done", job.id))).toEqual(JSON.parse(JSON.stringify(a)));
+      }
+      const pending = await readdir(path.join(cacheDir, "jobs", "pending"));
+      expect(pending.filter((f) => jobs.some((j) => f.startsWith(j.id)))).toEqual([]);
+    } finally {
+      child.kill("SIGKILL");
+      await rm(script, { force: true });
+    }
+  });
+
+  it("does not let a job dated far in the future hold a resume", async () => {
+    const pkg = await loadModelPackage(modelId, { cacheDir });
+    const lastError = { code: "ARTIFACT_CORRUPT", message: "zkey was corrupted", at: new Date().toISOString() };
+    const future = await writeJob(pkg, 1, { attempts: 1, lastError, notBefore: "2100-01-01T00:00:00.000Z" });
+    const plain = await writeJob(pkg, 2);
+    // The default maxDelayMs (10 minutes) would hold the future-dated job that long: the test would time out.
+    const handles = await resumePendingProofs({ cacheDir, retry: { baseDelayMs: 50 } });
+    const byId = new Map(handles.map((h) => [h.id, h.promise]));
+    expect((await byId.get(plain.id))?.mode).toBe("zk");
+    expect((await byId.get(future.id))?.mode).toBe("zk");
+  }, 60_000);
+
+  it("proves a resumed job under the key its receipt names, not a model recompiled under another key", async () => {
+    const tiny = await tinyPackage();
+    // The deferring process recorded its package (as deferProof does) and crashed before proving.
+    const own = await loadModelPackage(tiny.id, { cacheDir });
+    const manifest = await own.store.put(canonicalJson(own.manifest));
+    const withManifest = await writeTinyJob(own, { manifest: { sha256: manifest.sha256, size: manifest.size } });
+    const legacy = await writeTinyJob(own);
+    // Then the model is compiled again — same id, fresh phase-2 randomness, another key — and indexed by its id.
+    const other = await mkdtemp(path.join(os.tmpdir(), "verinfer-rekey-"));
+    try {
+      const ptau = await ensureDevPtau({ power: tiny.manifest.setup.ptauPower, cacheDir: TEST_CACHE });
+      const recompiled = await compileModel(tinyNetwork, {
+        calibration: tinyCalibration,
+        cacheDir: other,
+        ptau: ptau.file,
+        quiet: true,
+      });
+      expect(recompiled.id).toBe(tiny.id);
+      expect(recompiled.vkeyCid).not.toBe(tiny.vkeyCid);
+      await cp(path.join(other, "objects"), path.join(cacheDir, "objects"), { recursive: true });
+      await cp(
+        path.join(other, "models", "by-id", `${tiny.id}.json`),
+        path.join(cacheDir, "models", "by-id", `${tiny.id}.json`),
+      );
+      expect((await loadModelPackage(tiny.id, { cacheDir })).vkeyCid).toBe(recompiled.vkeyCid);
+
+      const handles = await resumePendingProofs({ cacheDir, retry: { maxAttempts: 2, baseDelayMs: 10 } });
+      const promiseOf = (id: string) => handles.find((h) => h.id === id)?.promise ?? Promise.reject(new Error(id));
+      const zk = await promiseOf(withManifest.id);
+      expect(zk.model.vkey).toBe(tiny.vkeyCid);
+      expect(await verifyReceipt(zk, { modelPackage: tiny })).toMatchObject({ valid: true });
+      expect((await verifyReceipt(zk, { modelPackage: recompiled })).valid).toBe(false);
+      // A job that recorded no package is not proven under the key indexed now: it fails, typed.
+      const error = await errorOf(promiseOf(legacy.id));
+      expect(isVerinferError(error, "ARTIFACT_MISSING"), String(error)).toBe(true);
+      expect(await readJson(jobPath("done", legacy.id))).toBeUndefined();
+    } finally {
+      // The cache indexes the package of the test cache again, for the tests after this one.
+      await cp(
+        path.join(TEST_CACHE, "models", "by-id", `${tiny.id}.json`),
+        path.join(cacheDir, "models", "by-id", `${tiny.id}.json`),
+      );
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  /** A persisted job of the tiny model, changed by `patch`. */
+  async function writeTinyJob(pkg: ModelPackage, patch: Partial<ProofJob> = {}): Promise<ProofJob> {
+    const x = [0.1, 0.2, 0.3, 0.4];
+    const { receipt, salts } = await verifiableInfer(pkg, x, { mode: "attest", signer });
+    return writeRaw({
+      format: PROOF_JOB_FORMAT,
+      id: randomUUID(),
+      modelId: pkg.id,
+      input: quantizeInput(pkg.network, x).map(String),
+      salts,
+      receipt,
+      createdAt: new Date().toISOString(),
+      attempts: 0,
+      ...patch,
+    });
+  }
+
+  async function writeRaw(job: ProofJob): Promise<ProofJob> {
+    await mkdir(path.join(cacheDir, "jobs", "pending"), { recursive: true });
+    await writeFile(jobPath("pending", job.id), JSON.stringify(job), { mode: 0o600 });
+    return job;
+  }
 });

@@ -22,6 +22,7 @@ async function node(queue: ProofQueue, maxInFlight?: number): Promise<string> {
     models: [pkg],
     storage: new MemoryStorage(),
     saltsDir: false,
+    jobsDir: false,
     queue,
     ...(maxInFlight ? { maxInFlight } : {}),
   });
@@ -112,7 +113,11 @@ describe("inference node on a proof queue", () => {
     expect(text).toContain('verinfer_http_requests_total{route="/infer",status="429"} 1');
     expect(text).toMatch(/^verinfer_proof_queue_rejected_total 1$/m);
     await queue.close();
-    // The two held requests are answered 429 once their queue closes under them: a retry is the right move.
-    for (const r of await Promise.all(first)) expect(r.status).toBe(429);
+    // The two held requests were accepted: once their queue closes under them they get their job's handle (the
+    // job goes on in Redis), never a refusal that would make a client submit it again.
+    for (const r of await Promise.all(first)) {
+      expect(r.status).toBe(202);
+      expect(await r.json()).toMatchObject({ status: "pending", jobId: expect.stringMatching(/^vi1-/) });
+    }
   });
 });

@@ -133,7 +133,15 @@ describe("inference-node service", () => {
     pkg = await demoPackage();
     storage = new FsStorage(await tempDir());
     saltsDir = await tempDir();
-    app = await buildServer({ cacheDir: TEST_CACHE, models: [pkg.id], storage, signer, saltsDir, maxInFlight: 64 });
+    app = await buildServer({
+      cacheDir: TEST_CACHE,
+      models: [pkg.id],
+      storage,
+      signer,
+      saltsDir,
+      jobsDir: await tempDir(),
+      maxInFlight: 64,
+    });
     base = await listen(app);
   });
 
@@ -245,6 +253,7 @@ describe("inference-node service", () => {
       models: [pkg],
       storage: new MemoryStorage(),
       saltsDir: false,
+      jobsDir: false,
       bodyLimit: 64 << 20,
     });
     const url = await listen(roomy);
@@ -293,7 +302,13 @@ describe("inference-node service", () => {
       await cp(path.join(TEST_CACHE, sub), path.join(cacheDir, sub), { recursive: true });
     }
     const copy = await loadModelPackage(pkg.id, { cacheDir });
-    const broken = await buildServer({ cacheDir, models: [copy], storage: new MemoryStorage(), saltsDir: false });
+    const broken = await buildServer({
+      cacheDir,
+      models: [copy],
+      storage: new MemoryStorage(),
+      saltsDir: false,
+      jobsDir: false,
+    });
     const url = await listen(broken);
     try {
       await rm(copy.store.pathOf(copy.manifest.artifacts.zkey.sha256));
@@ -308,7 +323,12 @@ describe("inference-node service", () => {
   });
 
   it("refuses attest requests when it has no signing key", async () => {
-    const unsigned = await buildServer({ models: [pkg], storage: new MemoryStorage(), saltsDir: false });
+    const unsigned = await buildServer({
+      models: [pkg],
+      storage: new MemoryStorage(),
+      saltsDir: false,
+      jobsDir: false,
+    });
     const url = await listen(unsigned);
     try {
       const answer = await postInfer(url, { modelId: pkg.id, input: input(0), mode: "attest" });
@@ -324,6 +344,7 @@ describe("inference-node service", () => {
       models: [pkg],
       storage: new MemoryStorage(),
       saltsDir: false,
+      jobsDir: false,
       maxInFlight: 1,
       retryAfterSeconds: 2,
     });
@@ -348,7 +369,13 @@ describe("inference-node service", () => {
   });
 
   it("refuses a request with 429 when full before reading its body: malformed, oversized or hostile", async () => {
-    const small = await buildServer({ models: [pkg], storage: new MemoryStorage(), saltsDir: false, maxInFlight: 1 });
+    const small = await buildServer({
+      models: [pkg],
+      storage: new MemoryStorage(),
+      saltsDir: false,
+      jobsDir: false,
+      maxInFlight: 1,
+    });
     const url = await listen(small);
     // One request whose body is still on its way holds the only slot.
     const first = halfSentInfer(url, JSON.stringify({ modelId: pkg.id, input: input(0), mode: "none" }));
@@ -378,7 +405,13 @@ describe("inference-node service", () => {
   });
 
   it("frees the slot of a client that hangs up mid-body", async () => {
-    const small = await buildServer({ models: [pkg], storage: new MemoryStorage(), saltsDir: false, maxInFlight: 1 });
+    const small = await buildServer({
+      models: [pkg],
+      storage: new MemoryStorage(),
+      saltsDir: false,
+      jobsDir: false,
+      maxInFlight: 1,
+    });
     const url = await listen(small);
     const hangUp = halfSentInfer(url, JSON.stringify({ modelId: pkg.id, input: input(1), mode: "none" }));
     try {
@@ -400,6 +433,7 @@ describe("inference-node service", () => {
       models: [pkg],
       storage: new MemoryStorage(),
       saltsDir: false,
+      jobsDir: false,
       pool,
       maxInFlight: 50,
     });
@@ -435,7 +469,13 @@ describe("inference-node service", () => {
 
   it("finishes the requests in flight when told to shut down, then stops accepting", async () => {
     const pool = createProverPool({ workers: 1, maxQueue: 4, jobTimeoutMs: 60_000 });
-    const closing = await buildServer({ models: [pkg], storage: new MemoryStorage(), saltsDir: false, pool });
+    const closing = await buildServer({
+      models: [pkg],
+      storage: new MemoryStorage(),
+      saltsDir: false,
+      jobsDir: false,
+      pool,
+    });
     const url = await listen(closing);
     // A signal nothing else in this process listens to: emitting SIGTERM here would reach vitest's own handlers.
     expect(process.listenerCount("SIGUSR2")).toBe(0);

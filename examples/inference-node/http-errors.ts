@@ -8,6 +8,8 @@ export interface ErrorBody {
   details?: string;
   /** For a bad input value: its index in the flattened input (client errors only). */
   index?: number;
+  /** Why the node refused (429, 503, 507): "full", "redis-unreachable", "redis-oom", "slow" (backpressure), … */
+  reason?: string;
 }
 
 /** HTTP status of each error code the service answers with; anything not listed is a 500. */
@@ -20,7 +22,23 @@ const STATUS: Record<string, number> = {
   NOT_FOUND: 404,
   OVERLOADED: 429,
   TIMEOUT: 503,
+  UNAVAILABLE: 503,
+  // The node's disk: full is 507 Insufficient Storage; read-only, refused or failing is the node's outage (503).
+  STORAGE_FULL: 507,
+  STORAGE_READONLY: 503,
+  STORAGE_DENIED: 503,
+  STORAGE_IO: 503,
 };
+
+/** `OVERLOADED` reasons that are the whole queue's outage rather than this node's load: 503, not 429. */
+const OUTAGE_REASONS = new Set(["redis-oom", "redis-unreachable"]);
+
+/** The HTTP status of an error code (and, for `OVERLOADED`, its reason); anything not listed is a 500. */
+export function statusOf(error: unknown): number {
+  if (!isVerinferError(error)) return 500;
+  if (error.code === "OVERLOADED" && OUTAGE_REASONS.has(String(error.meta?.reason))) return 503;
+  return STATUS[error.code] ?? 500;
+}
 
 /** Options of {@link errorResponse}. */
 export interface ErrorResponseOptions {
@@ -44,7 +62,9 @@ export function redactPaths(body: ErrorBody, privatePaths: readonly string[] = [
 }
 
 /**
- * The status and body a thrown error maps to: a `VerinferError` keeps its code, anything else is `INTERNAL`.
+ * The status and body a thrown error maps to: a `VerinferError` keeps its code (and `meta.reason`, a word such as
+ * "redis-oom"), anything else is `INTERNAL`. Storage faults are 507 (full) or 503 (read-only, denied, I/O),
+ * with their message (the operation, never a path) as the reason.
  *
  * @example
  * ```ts
@@ -53,10 +73,12 @@ export function redactPaths(body: ErrorBody, privatePaths: readonly string[] = [
  */
 export function errorResponse(error: unknown, options: ErrorResponseOptions = {}): { status: number; body: ErrorBody } {
   if (isVerinferError(error)) {
-    const status = STATUS[error.code] ?? 500;
+    const status = statusOf(error);
     const body: ErrorBody = { code: error.code, message: error.shortMessage };
     if (status < 500 && error.details) body.details = error.details;
     if (status < 500 && typeof error.meta?.index === "number") body.index = error.meta.index;
+    const reason = error.meta?.reason;
+    if (typeof reason === "string" && /^[a-z][a-z0-9-]{0,39}$/.test(reason)) body.reason = reason;
     return { status, body: redactPaths(body, options.privatePaths) };
   }
   return { status: 500, body: { code: "INTERNAL", message: "internal error" } };
@@ -74,8 +96,8 @@ export function errorResponse(error: unknown, options: ErrorResponseOptions = {}
  */
 export function asNodeFault(error: unknown): unknown {
   if (!isVerinferError(error)) return error;
-  const status = STATUS[error.code] ?? 500;
-  const callers = ["INVALID_INPUT", "INVALID_OPTIONS", "UNSUPPORTED_MODE", "OVERLOADED", "TIMEOUT"];
+  const status = statusOf(error);
+  const callers = ["INVALID_INPUT", "INVALID_OPTIONS", "UNSUPPORTED_MODE", "OVERLOADED", "TIMEOUT", "UNAVAILABLE"];
   if (status >= 500 || callers.includes(error.code)) return error;
   return new VerinferError("INTERNAL", "the node failed to serve this request", { cause: error });
 }

@@ -1,9 +1,12 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ProofQueue, ProverPool } from "../../src/index.js";
+import { withinDeadline } from "./queue-faults.js";
 
 /** Options of {@link createNodeMetrics}. */
 export interface NodeMetricsOptions {
   queue?: ProofQueue;
+  /** Longest wait for the queue's Redis in a scrape (ms); then `verinfer_redis_up 0` and the queue gauges keep their last values. Default 800. */
+  timeoutMs?: number;
   pool?: ProverPool;
   /** Requests of `POST /infer` being served now. */
   inFlight: () => number;
@@ -25,7 +28,8 @@ export interface NodeMetrics {
  * - `verinfer_prove_duration_seconds` (histogram of the zk receipts this node returned);
  * - with a proof queue, from Redis at each scrape: `verinfer_proof_queue_depth`, `…_active`, `…_completed`,
  *   `…_failed` (jobs kept in Redis), and this node's `verinfer_proof_queue_redelivered_total`,
- *   `…_submitted_total`, `…_rejected_total`;
+ *   `…_submitted_total`, `…_rejected_total`, and `verinfer_redis_up` (0 while Redis does not answer within
+ *   `timeoutMs`: a scrape never hangs on it);
  * - with a prover pool: `verinfer_prover_pool_queued`, `…_running`, `…_completed_total`, `…_failed_total`,
  *   `…_rejected_total`.
  *
@@ -52,17 +56,19 @@ export function createNodeMetrics(options: NodeMetricsOptions): NodeMetrics {
     registers: [registry],
   });
   const { queue, pool } = options;
-  const gauge = (name: string, help: string, read: () => number | Promise<number>) =>
+  // A read that gives nothing (Redis did not answer) leaves the metric as it was.
+  const gauge = (name: string, help: string, read: () => number | undefined | Promise<number | undefined>) =>
     new Gauge({
       name,
       help,
       registers: [registry],
       async collect() {
-        this.set(await read());
+        const value = await read();
+        if (value !== undefined) this.set(value);
       },
     });
   // A count kept elsewhere (the queue, the pool), exposed as a counter: each scrape adds what it grew by.
-  const counter = (name: string, help: string, read: () => number | Promise<number>) => {
+  const counter = (name: string, help: string, read: () => number | undefined | Promise<number | undefined>) => {
     let last = 0;
     return new Counter({
       name,
@@ -70,6 +76,7 @@ export function createNodeMetrics(options: NodeMetricsOptions): NodeMetrics {
       registers: [registry],
       async collect() {
         const now = await read();
+        if (now === undefined) return;
         if (now > last) this.inc(now - last);
         last = now;
       },
@@ -77,18 +84,27 @@ export function createNodeMetrics(options: NodeMetricsOptions): NodeMetrics {
   };
   gauge("verinfer_infer_in_flight", "POST /infer requests being served", options.inFlight);
   if (queue) {
-    // One Redis round trip per scrape, shared by every queue metric.
-    let snapshot: ReturnType<ProofQueue["stats"]> | undefined;
+    // One Redis round trip per scrape, shared by every queue metric, and bounded: undefined when it timed out.
+    type Stats = Awaited<ReturnType<ProofQueue["stats"]>>;
+    const timeoutMs = options.timeoutMs ?? 800;
+    let snapshot: Promise<Stats | undefined> | undefined;
     const stats = () => {
-      snapshot ??= queue.stats().finally(() => {
-        setImmediate(() => {
-          snapshot = undefined;
+      snapshot ??= withinDeadline(queue.stats(), timeoutMs)
+        .catch(() => undefined)
+        .finally(() => {
+          setImmediate(() => {
+            snapshot = undefined;
+          });
         });
-      });
       return snapshot;
     };
-    type Stats = Awaited<ReturnType<ProofQueue["stats"]>>;
-    const from = (pick: (s: Stats) => number) => async () => pick(await stats());
+    const from = (pick: (s: Stats) => number) => async () => {
+      const s = await stats();
+      return s === undefined ? undefined : pick(s);
+    };
+    gauge("verinfer_redis_up", "Whether the proof queue's Redis answered this scrape (1) or not (0)", async () =>
+      (await stats()) === undefined ? 0 : 1,
+    );
     gauge(
       "verinfer_proof_queue_depth",
       "Proof jobs waiting for a prover (Redis, whole queue)",

@@ -17,10 +17,30 @@ export const InferRequestSchema = z.strictObject({
 /** A parsed `POST /infer` body. */
 export type InferRequest = z.infer<typeof InferRequestSchema>;
 
-/** Response of `POST /infer`: the receipt and the CID it is stored under (`GET /receipts/:cid`). */
+/** Response of `POST /infer` (200): the receipt, the CID it is stored under (`GET /receipts/:cid`), its job. */
 export interface InferResponse {
+  jobId: string;
   cid: string;
   receipt: unknown;
+}
+
+/** Response of `POST /infer` (202): the proof goes on; `GET statusUrl` collects it. */
+export interface PendingResponse {
+  jobId: string;
+  status: "pending";
+  /** `/jobs/<jobId>`, also in the `Location` header. */
+  statusUrl: string;
+}
+
+/** Response of `GET /jobs/:id`. */
+export interface JobResponse {
+  jobId: string;
+  status: "pending" | "done" | "failed";
+  /** The receipt's CID and the receipt (done). */
+  cid?: string;
+  receipt?: unknown;
+  /** Why it failed (failed): the error code, its message, and a reason word where there is one. */
+  error?: { code: string; message: string; reason?: string };
 }
 
 /**

@@ -1,16 +1,27 @@
 /**
- * An inference node over HTTP (fastify): it serves compiled models, proves on a prover pool, stores every receipt
- * content-addressed, and hands out its CID.
+ * An inference node over HTTP (fastify): it serves compiled models, proves on a prover pool or a proof queue,
+ * stores every receipt content-addressed, and hands out its CID. A client always holds a handle on what the node
+ * accepted: its job id, and its Idempotency-Key if it sent one.
  *
- * - `POST /infer { modelId, input, mode? }` → `200 { cid, receipt }`; `400 { code, message }` for a bad body
- *   (the library's error code: `INVALID_INPUT` names the offending index), `404` for a model it does not
- *   serve, `413` for a body over the limit, `429` + `Retry-After` when full — decided when the request
- *   arrives, before its body is read or parsed.
+ * - `POST /infer { modelId, input, mode? }` → `200 { jobId, cid, receipt }` when the receipt is ready within the
+ *   node's wait budget (`waitMs`), else `202 { jobId, status: "pending", statusUrl }` with `Location` and
+ *   `Retry-After`: the proof goes on, `GET /jobs/:id` collects it. A client may ask for less wait with
+ *   `Prefer: wait=<s>` or `Prefer: respond-async`. With an `Idempotency-Key` header (1–128 visible ASCII
+ *   characters) a retry of the same request — after a timeout, a lost connection, a node restart — gets the same
+ *   job and receipt; the same key with another request is a 400.
+ *   Refusals: `400 { code, message }` for a bad body (`INVALID_INPUT` names the offending index), `404` for a
+ *   model it does not serve, `413` for a body over the limit, `429` + `Retry-After` when full or when a new proof
+ *   is expected to take longer than the wait budget (decided from the headers, before the body is read), `503`
+ *   + `Retry-After` while Redis is unreachable or out of memory (after at most `redisTimeoutMs`), `507` when its
+ *   disk has less than `minFreeBytes` free (checked before a proof is spent) or fills up.
+ * - `GET /jobs/:id` → `{ jobId, status: "pending" | "done" | "failed", cid?, receipt?, error? }`; jobs are kept
+ *   on disk (`jobsDir`), so a restarted node finds them, and takes up the unfinished ones again.
  * - `GET /receipts/:cid` → the stored receipt, byte for byte (so `cidOf(body)` is the CID); 400 for a malformed
  *   CID, 404 for an unknown one.
- * - `GET /health` → `{ ok, models, inFlight, pool?, queue? }`.
+ * - `GET /health` → `{ ok, models, inFlight, pool?, queue?, redis?, disk }` within a second: `503` with
+ *   `redis: "unreachable"` while the queue's Redis does not answer, or with the disk's fault.
  * - `GET /metrics` → Prometheus metrics (prom-client): requests by route and status, proving time, and the
- *   prover pool's or the proof queue's depth, activity, completions, failures and redeliveries.
+ *   prover pool's or the proof queue's depth, activity, completions, failures and redeliveries, `verinfer_redis_up`.
  *
  * Error bodies never carry a file system path of the node (cache, storage, salts, home, temp directories).
  *
@@ -22,10 +33,12 @@
  * processes: `verinfer prover`), packages are published to `VERINFER_STORAGE` (an FsStorage directory the
  * provers share; default `<cache>/objects`), `VERINFER_QUEUE_KEY` seals job payloads, `VERINFER_MAX_DEPTH`
  * bounds the queue, `VERINFER_QUEUE_NAME` names it. `VERINFER_MAX_IN_FLIGHT` bounds the requests held (and sizes
- * the pool's queue to match); `VERINFER_LOG=off` silences the request log.
+ * the pool's queue to match); `VERINFER_WAIT_MS` is the wait budget; `VERINFER_JOBS` the job records' directory;
+ * `VERINFER_LOG=off` silences the request log.
  * In an application, import from "verinfer" instead of "../../src/index.js".
  */
 import { readFileSync } from "node:fs";
+import { access, constants, statfs } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,26 +50,36 @@ import {
   compileModel,
   createProverPool,
   defaultStorage,
+  ERROR_CODES,
+  type ErrorCode,
   FsStorage,
+  isVerinferError,
   loadModelPackage,
   loadReceipt,
   type ModelPackage,
   type ProofQueue,
   type ProverPool,
+  type Receipt,
   type Storage,
   storeReceipt,
   VerinferError,
   verifiableInfer,
 } from "../../src/index.js";
-import type { ModelInput } from "../../src/models/quantize-input.js";
+import { flattenInput, quantizeInput } from "../../src/models/quantize-input.js";
 import { packageRoot } from "../../src/package-root.js";
+import { proveReceipt } from "../../src/prove-receipt.js";
 import { createProofQueue } from "../../src/queue/create-proof-queue.js";
+import { proofJobId } from "../../src/queue/queue-job.js";
 import { atomicWrite } from "../../src/storage/atomic-write.js";
 import { resolveCacheDir } from "../../src/storage/cache-dir.js";
 import { normalizeCid } from "../../src/storage/cid.js";
+import { storageError } from "../../src/storage/storage-error.js";
 import { asNodeFault, errorResponse, redactPaths } from "./http-errors.js";
+import { idempotencyKeyHash, type JobStore, type NodeJob, openJobStore, requestHash } from "./job-store.js";
 import { createNodeMetrics } from "./metrics.js";
-import { type InferResponse, parseInferRequest } from "./schemas.js";
+import { queueFault, withinDeadline } from "./queue-faults.js";
+import { type InferResponse, type JobResponse, type PendingResponse, parseInferRequest } from "./schemas.js";
+import { type ProverLoad, WaitEstimate } from "./wait-estimate.js";
 
 /** Options of {@link buildServer}. */
 export interface InferenceNodeOptions {
@@ -78,6 +101,28 @@ export interface InferenceNodeOptions {
    */
   saltsDir?: string | false;
   /**
+   * Where the node's job records are kept (owner-only; see job-store.ts), so that a restarted node finds its
+   * jobs and Idempotency-Keys again; `false` keeps them in memory only (a restart forgets them). Default
+   * `<cacheDir>/node-jobs`.
+   */
+  jobsDir?: string | false;
+  /** Most job records kept (the oldest finished ones make room). Default 10,000. */
+  maxJobs?: number;
+  /**
+   * Wait budget of `POST /infer`, ms: a receipt ready within it is answered 200, else 202 with the job's handle.
+   * Default 30,000.
+   */
+  waitMs?: number;
+  /**
+   * Backpressure: a request is refused (429 + Retry-After) when a new proof is expected to take longer than
+   * this, from the measured proving time and the jobs ahead. Default `waitMs`.
+   */
+  admitWaitMs?: number;
+  /** Longest wait for the proof queue's Redis in a request (ms); then 503 "redis unreachable". Default 5,000. */
+  redisTimeoutMs?: number;
+  /** Free bytes the node's disk must have before it spends a proof; else 507 `STORAGE_FULL`. Default 64 MiB. */
+  minFreeBytes?: number;
+  /**
    * Requests of `POST /infer` held at once, counted from their arrival (a body still uploading holds its slot)
    * to their answer; one more is answered 429 at once, before its body is read. Default: the pool's capacity
    * (workers + maxQueue), the queue's maxDepth with a queue, or 16 with neither.
@@ -90,7 +135,7 @@ export interface InferenceNodeOptions {
   bodyLimit?: number;
   /** Time a client has to send a whole request (headers and body), in ms; then 408. Default 30,000. */
   requestTimeoutMs?: number;
-  /** `Retry-After` of 429 and 503 answers, in seconds. Default 1. */
+  /** `Retry-After` of 429 and 503 answers, in seconds (at least; backpressure may say more). Default 1. */
   retryAfterSeconds?: number;
   /** fastify's logger (pino); default off. */
   logger?: boolean;
@@ -104,13 +149,43 @@ export interface HealthResponse {
   inFlight: number;
   /** Most `POST /infer` requests held at once. */
   maxInFlight: number;
+  /** Jobs accepted and not finished. */
+  pendingJobs: number;
   pool?: ProverPool["stats"];
   queue?: Awaited<ReturnType<ProofQueue["stats"]>>;
+  /** With a queue: whether its Redis answered (within a second). */
+  redis?: "ok" | "unreachable";
+  /** "ok", or the code of the disk's fault (`STORAGE_FULL`, `STORAGE_READONLY`, …). */
+  disk: string;
+}
+
+/** Codes of a failure that a retry may cure: a job that failed so is run again on an Idempotency-Key retry. */
+const TRANSIENT = new Set([
+  "OVERLOADED",
+  "TIMEOUT",
+  "UNAVAILABLE",
+  "STORAGE_FULL",
+  "STORAGE_READONLY",
+  "STORAGE_DENIED",
+  "STORAGE_IO",
+]);
+
+/** Most ms a client may ask to wait with `Prefer: wait=N` (the node's budget bounds it too). */
+function preferredWaitMs(header: string | string[] | undefined, budget: number): number {
+  const text = Array.isArray(header) ? header.join(",") : (header ?? "");
+  if (/(^|[,;\s])respond-async\b/i.test(text)) return 0;
+  const wait = /(?:^|[,;\s])wait=(\d{1,6})\b/i.exec(text);
+  return wait ? Math.min(budget, Number(wait[1]) * 1_000) : budget;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /**
  * Builds the inference node's fastify instance; listening is the caller's (`app.listen({ host, port })`), and
- * so is closing the pool.
+ * so is closing the pool. Job records a previous run left in `jobsDir` are read back, and their unfinished zk
+ * proofs taken up again (re-submitted under the same job id to the queue, or proven again).
  *
  * @throws VerinferError `ARTIFACT_MISSING` / `ARTIFACT_CORRUPT` when a model id cannot be loaded.
  * @example
@@ -129,10 +204,31 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
     const pkg = typeof model === "string" ? await loadModelPackage(model, { cacheDir }) : model;
     models.set(pkg.id, pkg);
   }
-  const queueDepth = queue ? (await queue.stats()).maxDepth : undefined;
+  const budget = (value: number | undefined, name: string, fallback: number) => {
+    if (value === undefined) return fallback;
+    if (!Number.isFinite(value) || value < 0) throw new VerinferError("INVALID_OPTIONS", `${name} must be ≥ 0`);
+    return value;
+  };
+  const waitMs = budget(options.waitMs, "waitMs", 30_000);
+  const admitWaitMs = budget(options.admitWaitMs, "admitWaitMs", waitMs);
+  const redisTimeoutMs = budget(options.redisTimeoutMs, "redisTimeoutMs", 5_000);
+  const probeMs = Math.min(redisTimeoutMs, 800);
+  const minFreeBytes = budget(options.minFreeBytes, "minFreeBytes", 64 << 20);
+  const queueDepth = queue
+    ? await withinDeadline(queue.stats(), redisTimeoutMs).then(
+        (s) => s.maxDepth,
+        () => undefined,
+      )
+    : undefined;
   const maxInFlight = options.maxInFlight ?? (pool ? pool.stats.workers + pool.stats.maxQueue : (queueDepth ?? 16));
   const saltsDir = options.saltsDir === false ? undefined : (options.saltsDir ?? path.join(cacheDir, "salts"));
-  const retryAfter = String(options.retryAfterSeconds ?? 1);
+  const jobsDir = options.jobsDir === false ? undefined : (options.jobsDir ?? path.join(cacheDir, "node-jobs"));
+  const jobs: JobStore = await openJobStore({
+    ...(jobsDir ? { dir: jobsDir } : {}),
+    ...(options.maxJobs ? { maxJobs: options.maxJobs } : {}),
+  });
+  const retryAfterMin = options.retryAfterSeconds ?? 1;
+  const retryAfter = String(retryAfterMin);
   const largestInput = Math.max(0, ...[...models.values()].map((pkg) => pkg.network.inputSize));
   const bodyLimit = options.bodyLimit ?? Math.max(1 << 20, 64 * largestInput + (16 << 10));
   // Paths of this node that an error message could name (a storage error, a file system error): no client
@@ -140,6 +236,7 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
   const privatePaths = [
     cacheDir,
     saltsDir,
+    jobsDir,
     storage instanceof FsStorage ? storage.dir : undefined,
     packageRoot(),
     os.homedir(),
@@ -149,11 +246,55 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
     .map((p) => path.resolve(p))
     .sort((a, b) => b.length - a.length);
   let inFlight = 0;
+  /** Requests admitted whose proof is not handed to the pool or queue yet (counted as waiting by backpressure). */
+  let entering = 0;
+  /** zk proofs this node runs in its own thread (no pool, no queue). */
+  let provingHere = 0;
+  const estimate = new WaitEstimate();
   const metrics = createNodeMetrics({
     ...(pool ? { pool } : {}),
-    ...(queue ? { queue } : {}),
+    ...(queue ? { queue, timeoutMs: probeMs } : {}),
     inFlight: () => inFlight,
   });
+
+  // The queue's load, read at most every 250 ms (a flood must not cost a Redis round trip per request), and
+  // within the Redis bound: an unreachable Redis is a fast 503, not a hang.
+  let queueLoad: { at: number; load: Promise<{ depth: number; active: number }> } | undefined;
+  const readQueueLoad = () => {
+    if (!queue) return Promise.resolve({ depth: 0, active: 0 });
+    if (!queueLoad || Date.now() - queueLoad.at > 250) {
+      const load = withinDeadline(queue.stats(), Math.min(redisTimeoutMs, 1_000));
+      queueLoad = { at: Date.now(), load };
+      load.catch(() => {
+        queueLoad = undefined;
+      });
+    }
+    return queueLoad.load;
+  };
+  const proverLoad = async (): Promise<ProverLoad> => {
+    if (pool) {
+      const s = pool.stats;
+      return { waiting: s.queued + entering, running: s.running, slots: s.workers };
+    }
+    if (queue) {
+      const s = await readQueueLoad();
+      return { waiting: s.depth + entering, running: s.active, slots: Math.max(1, s.active) };
+    }
+    return { waiting: Math.max(0, provingHere - 1) + entering, running: Math.min(provingHere, 1), slots: 1 };
+  };
+
+  // Free space and writability of the directories a proof's result goes to, checked at most once a second.
+  const diskDirs = [storage instanceof FsStorage ? storage.dir : undefined, saltsDir, jobsDir].filter(
+    (d): d is string => d !== undefined,
+  );
+  let diskCheck: { at: number; result: Promise<void> } | undefined;
+  const checkDisk = (): Promise<void> => {
+    if (!diskCheck || Date.now() - diskCheck.at > 1_000) {
+      diskCheck = { at: Date.now(), result: diskFault(diskDirs, minFreeBytes) };
+      diskCheck.result.catch(() => undefined);
+    }
+    return diskCheck.result;
+  };
 
   // return503OnClosing: requests that reach a closing server (on a kept-alive socket) get a 503, not a hang.
   const app = fastify({
@@ -186,8 +327,11 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
       return reply.status(error.statusCode).send(body);
     }
     const { status, body } = errorResponse(error, { privatePaths });
-    if (status >= 500) request.log.error({ err: error }, "request failed");
-    if (status === 429 || status === 503) reply.header("retry-after", retryAfter);
+    if (status >= 500 && status !== 503 && status !== 507) request.log.error({ err: error }, "request failed");
+    if (status === 429 || status === 503) {
+      const after = isVerinferError(error) ? error.meta?.retryAfterSeconds : undefined;
+      reply.header("retry-after", typeof after === "number" ? String(after) : retryAfter);
+    }
     return reply.status(status).send(body);
   });
 
@@ -195,7 +339,7 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
     reply.status(404).send({ code: "NOT_FOUND", message: `no route ${request.method} ${request.url}` }),
   );
 
-  app.get("/health", async (): Promise<HealthResponse> => {
+  app.get("/health", async (_request, reply): Promise<HealthResponse> => {
     const health: HealthResponse = {
       ok: true,
       models: [...models.values()].map((pkg) => ({
@@ -206,9 +350,26 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
       })),
       inFlight,
       maxInFlight,
+      pendingJobs: jobs.all().filter((j) => j.state === "pending").length,
+      disk: "ok",
     };
     if (pool) health.pool = pool.stats;
-    if (queue) health.queue = await queue.stats();
+    const disk = checkDisk().then(
+      () => "ok",
+      (error: unknown) => (isVerinferError(error) ? error.code : "STORAGE_IO"),
+    );
+    if (queue) {
+      try {
+        health.queue = await withinDeadline(queue.stats(), probeMs);
+        health.redis = "ok";
+      } catch {
+        health.redis = "unreachable";
+        health.ok = false;
+      }
+    }
+    health.disk = await Promise.race([disk, sleep(probeMs).then(() => "STORAGE_IO")]);
+    if (health.disk !== "ok") health.ok = false;
+    if (!health.ok) reply.status(503);
     return health;
   });
 
@@ -217,24 +378,52 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
   );
 
   /** The slot each admitted request holds, and the work it started (the slot is freed when both are over). */
-  const slots = new WeakMap<FastifyRequest, { work?: Promise<unknown> }>();
+  const slots = new WeakMap<FastifyRequest, { work?: Promise<unknown>; entering: boolean }>();
 
   // Admission comes first: a full node refuses a request from its headers alone, before reading (let alone
-  // parsing or validating) its body, so a flood of large or malformed bodies costs it nothing.
+  // parsing or validating) its body, so a flood of large or malformed bodies costs it nothing. A retry of a job
+  // the node already holds (its Idempotency-Key is known) costs nothing and is always let in.
   const admit = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (inFlight >= maxInFlight) {
-      throw new VerinferError("OVERLOADED", "the inference node is at capacity", {
-        meta: { inFlight, maxInFlight },
-      });
+    const keyHash = idempotencyKeyHash(request.headers["idempotency-key"]);
+    const known = keyHash !== undefined && jobs.byKey(keyHash) !== undefined;
+    if (!known) {
+      if (inFlight >= maxInFlight) {
+        throw new VerinferError("OVERLOADED", "the inference node is at capacity", {
+          meta: { reason: "full", inFlight, maxInFlight },
+        });
+      }
+      const expected = estimate.expectedWaitMs(await proverLoad());
+      if (expected !== undefined && expected > admitWaitMs) {
+        const service = estimate.serviceMs ?? 1_000;
+        throw new VerinferError(
+          "OVERLOADED",
+          "the inference node's provers are behind: a new proof would take too long",
+          {
+            meta: {
+              reason: "slow",
+              expectedWaitMs: Math.round(expected),
+              retryAfterSeconds: Math.max(
+                retryAfterMin,
+                Math.min(300, Math.ceil((expected - admitWaitMs + service) / 1_000)),
+              ),
+            },
+          },
+        );
+      }
     }
     inFlight++;
-    const slot: { work?: Promise<unknown> } = {};
+    entering++;
+    const slot: { work?: Promise<unknown>; entering: boolean } = { entering: true };
     slots.set(request, slot);
     let freed = false;
     const free = () => {
       if (freed) return;
       freed = true;
       inFlight--;
+      if (slot.entering) {
+        slot.entering = false;
+        entering--;
+      }
     };
     // "close" comes once the answer is sent or the client is gone, whichever happens; a proof started for a
     // client that left still holds its slot until it ends.
@@ -244,36 +433,250 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
     });
   };
 
-  const infer = async (body: unknown): Promise<InferResponse> => {
-    const { modelId, input, mode } = parseInferRequest(body);
+  /** The request no longer counts as waiting for a prover (handed over, refused, or not a proof). */
+  const entered = (request: FastifyRequest) => {
+    const slot = slots.get(request);
+    if (slot?.entering) {
+      slot.entering = false;
+      entering--;
+    }
+  };
+
+  /** Each unfinished job's completion (record final), while this process drives it. */
+  const driving = new Map<string, Promise<void>>();
+
+  /** The package a job is proven under: the one served with the job's model id and key, or none. */
+  const packageOf = (job: NodeJob) => {
+    const pkg = models.get(job.modelId);
+    return pkg && pkg.vkeyCid === job.vkey ? pkg : undefined;
+  };
+
+  /** Stores a finished proof's receipt and salts, and marks its job done. */
+  const finish = async (job: NodeJob, receipt: Receipt): Promise<void> => {
+    if (receipt.mode === "zk" && typeof receipt.timings.proveMs === "number") {
+      metrics.proved(receipt.timings.proveMs);
+      estimate.observe(receipt.timings.proveMs);
+    }
+    const cid = await storeReceipt(storage, receipt);
+    if (saltsDir && job.salts) await atomicWrite(path.join(saltsDir, `${cid}.json`), JSON.stringify(job.salts), 0o600);
+    const { input: _i, salts: _s, statement: _st, ...kept } = job;
+    await jobs.put({ ...kept, state: "done", cid, finishedAt: new Date().toISOString() });
+  };
+
+  const fail = async (job: NodeJob, error: unknown): Promise<void> => {
+    const e = isVerinferError(error) ? error : new VerinferError("INTERNAL", "the node failed to prove this job");
+    const { status, body } = errorResponse(asNodeFault(e), { privatePaths });
+    const reason = body.reason;
+    const failed: NodeJob = {
+      ...job,
+      state: "failed",
+      finishedAt: new Date().toISOString(),
+      error: { code: status === 500 ? "INTERNAL" : e.code, message: body.message, ...(reason ? { reason } : {}) },
+    };
+    // A transient failure keeps what re-running the job needs; a final one drops the salts and input.
+    if (!TRANSIENT.has(failed.error?.code ?? "")) {
+      delete failed.input;
+      delete failed.salts;
+      delete failed.statement;
+    }
+    await jobs.put(failed).catch(() => undefined);
+  };
+
+  /**
+   * Hands a pending zk job to its prover (the queue: a submission that joins the job already there, or adds it
+   * again under the same id if Redis lost it; else the pool or this thread) and resolves once it is handed over;
+   * the job's completion goes on in the background (see `driving`).
+   *
+   * @throws the refusal of the hand-over (`OVERLOADED`, `UNAVAILABLE`): the job stays pending, not driven.
+   */
+  const drive = async (job: NodeJob): Promise<void> => {
+    if (driving.has(job.id)) return;
+    const pkg = packageOf(job);
+    if (!pkg || !job.input || !job.salts || !job.statement) {
+      await fail(
+        job,
+        new VerinferError("ARTIFACT_MISSING", "the package this job was accepted for is not served any more"),
+      );
+      return;
+    }
+    const input = job.input.map(BigInt);
+    const salts = { input: BigInt(job.salts.input), output: BigInt(job.salts.output) };
+    let receipt: Promise<Receipt>;
+    if (queue) {
+      const handle = await withinDeadline(queue.submit({ pkg, input, salts, receipt: job.statement }), redisTimeoutMs);
+      receipt = handle.receipt;
+    } else {
+      if (!pool) provingHere++;
+      const base: Receipt = { ...job.statement, mode: "zk" };
+      receipt = proveReceipt({ pkg, input, salts, base, ...(pool ? { pool } : {}) });
+      if (!pool) {
+        receipt.then(
+          () => provingHere--,
+          () => provingHere--,
+        );
+      }
+    }
+    const done = receipt
+      .then(
+        (r) => finish(job, r),
+        // A queue closed under the job (the node shutting down) leaves it pending: the job goes on in Redis, and
+        // the next run of the node collects it.
+        (error: unknown) =>
+          isVerinferError(error, "OVERLOADED") && error.meta?.reason === "closed"
+            ? undefined
+            : fail(job, queueFault(error)),
+      )
+      .catch((error: unknown) => fail(job, error))
+      .finally(() => driving.delete(job.id));
+    driving.set(job.id, done);
+  };
+
+  /** The answer for a job: 200 with its receipt, 202 with its handle, or its failure thrown. */
+  const answer = async (
+    job: NodeJob,
+    reply: FastifyReply,
+    waitFor: number,
+  ): Promise<InferResponse | PendingResponse> => {
+    const running = driving.get(job.id);
+    if (running && waitFor > 0) await Promise.race([running, sleep(waitFor)]);
+    const now = jobs.get(job.id) ?? job;
+    if (now.state === "done" && now.cid) {
+      return { jobId: now.id, cid: now.cid, receipt: await loadReceipt(storage, now.cid) };
+    }
+    if (now.state === "failed") {
+      const error = now.error ?? { code: "INTERNAL", message: "the job failed" };
+      const code = (ERROR_CODES as readonly string[]).includes(error.code) ? (error.code as ErrorCode) : "INTERNAL";
+      throw new VerinferError(code, error.message, {
+        meta: { jobId: now.id, ...(error.reason ? { reason: error.reason } : {}) },
+      });
+    }
+    const statusUrl = `/jobs/${now.id}`;
+    reply
+      .status(202)
+      .header("location", statusUrl)
+      .header("retry-after", String(Math.max(retryAfterMin, Math.ceil((estimate.serviceMs ?? 1_000) / 1_000))));
+    return { jobId: now.id, status: "pending", statusUrl };
+  };
+
+  /** Concurrent requests of one Idempotency-Key: the first creates the job, the others wait for it. */
+  const creating = new Map<string, Promise<unknown>>();
+
+  const infer = async (request: FastifyRequest, reply: FastifyReply): Promise<InferResponse | PendingResponse> => {
+    const keyHash = idempotencyKeyHash(request.headers["idempotency-key"]);
+    const waitFor = preferredWaitMs(request.headers.prefer, waitMs);
+    const { modelId, input, mode } = parseInferRequest(request.body);
     const pkg = models.get(modelId);
     if (!pkg) throw new VerinferError("ARTIFACT_MISSING", `model ${modelId} is not served by this node`);
     if (mode === "attest" && !signer) {
       throw new VerinferError("UNSUPPORTED_MODE", 'this node has no signing key: mode "attest" is off');
     }
-    try {
-      // verifiableInfer validates the input before any work (INVALID_INPUT naming the index); the body's
-      // input is whatever the client sent, hence the cast.
-      const { receipt, salts } = await verifiableInfer(pkg, input as ModelInput, {
-        mode,
+    // Checked (INVALID_INPUT naming the index) and flattened before anything is hashed or stored: the body's
+    // input is whatever the client sent.
+    const flat = flattenInput(pkg.network, input);
+    const hash = requestHash({ modelId, input: flat, mode });
+    if (keyHash !== undefined) {
+      await creating.get(keyHash)?.catch(() => undefined);
+      const held = jobs.byKey(keyHash);
+      if (held) {
+        if (held.request !== hash) {
+          throw new VerinferError("INVALID_INPUT", "this Idempotency-Key was sent with another request", {
+            details: "a key names one request: send a new key for a new request",
+          });
+        }
+        if (held.state !== "failed" || !TRANSIENT.has(held.error?.code ?? "")) {
+          entered(request);
+          if (held.state === "pending") await drive(held);
+          return answer(held, reply, waitFor);
+        }
+        // Failed for a reason that may have passed (Redis was down, the disk was full): run it again below.
+      }
+    }
+    const work = (async () => {
+      // verifiableInfer checks the values before any work (INVALID_INPUT naming the index). A zk request gets
+      // its statement here (mode "none"), and the proof is its job.
+      const { receipt, salts } = await verifiableInfer(pkg, flat, {
+        mode: mode === "attest" ? "attest" : "none",
         ...(mode === "attest" && signer ? { signer } : {}),
-        ...(mode === "zk" && pool ? { pool } : {}),
-        ...(mode === "zk" && queue ? { queue } : {}),
       });
-      if (receipt.mode === "zk" && typeof receipt.timings.proveMs === "number") metrics.proved(receipt.timings.proveMs);
-      const cid = await storeReceipt(storage, receipt);
-      if (saltsDir) await atomicWrite(path.join(saltsDir, `${cid}.json`), JSON.stringify(salts), 0o600);
-      return { cid, receipt };
+      const id = proofJobId({ modelId, inputCommitment: receipt.input.commitment, outputSalt: salts.output });
+      const job: NodeJob = {
+        format: "verinfer/node-job@1",
+        id,
+        ...(keyHash ? { key: keyHash } : {}),
+        request: hash,
+        modelId,
+        vkey: pkg.vkeyCid,
+        mode,
+        state: "pending",
+        createdAt: new Date().toISOString(),
+      };
+      if (mode !== "zk") {
+        entered(request);
+        await checkDisk();
+        await finish({ ...job, salts }, receipt);
+        return job;
+      }
+      // Before a proof is spent: the disk must take its result, the job record must be on disk.
+      await checkDisk();
+      const pending: NodeJob = {
+        ...job,
+        input: quantizeInput(pkg.network, flat).map(String),
+        salts,
+        statement: receipt,
+      };
+      await jobs.put(pending);
+      try {
+        await drive(pending);
+      } catch (error) {
+        // Not accepted (the queue refused or did not answer): no record of it stays.
+        await jobs.remove(pending.id).catch(() => undefined);
+        throw error;
+      } finally {
+        entered(request);
+      }
+      return pending;
+    })();
+    if (keyHash !== undefined) {
+      creating.set(keyHash, work);
+      work
+        .catch(() => undefined)
+        .finally(() => {
+          if (creating.get(keyHash) === work) creating.delete(keyHash);
+        });
+    }
+    try {
+      return await answer(await work, reply, waitFor);
     } catch (error) {
       throw asNodeFault(error);
     }
   };
 
-  app.post("/infer", { onRequest: admit }, (request): Promise<InferResponse> => {
-    const work = infer(request.body);
+  app.post("/infer", { onRequest: admit }, (request, reply): Promise<InferResponse | PendingResponse> => {
+    const work = infer(request, reply);
     const slot = slots.get(request);
     if (slot) slot.work = work;
     return work;
+  });
+
+  app.get<{ Params: { id: string } }>("/jobs/:id", async (request): Promise<JobResponse> => {
+    const { id } = request.params;
+    if (!/^vi1-[0-9a-f]{64}$/.test(id))
+      throw new VerinferError("INVALID_INPUT", "not a job id (vi1- and 64 hex digits)");
+    const job = jobs.get(id);
+    if (!job) throw new VerinferError("NOT_FOUND", "this node holds no such job");
+    // A pending job nobody drives (Redis was down when the node restarted): hand it over again.
+    if (job.state === "pending" && !driving.has(id))
+      await drive(job).catch((error: unknown) => {
+        throw asNodeFault(error);
+      });
+    const now = jobs.get(id) ?? job;
+    const body: JobResponse = { jobId: id, status: now.state };
+    if (now.state === "done" && now.cid) {
+      body.cid = now.cid;
+      body.receipt = await loadReceipt(storage, now.cid);
+    }
+    if (now.state === "failed" && now.error) body.error = now.error;
+    return body;
   });
 
   app.get<{ Params: { cid: string } }>("/receipts/:cid", async (request, reply) => {
@@ -287,9 +690,46 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
       .send(canonicalJson(receipt));
   });
 
+  // Jobs a previous run accepted and did not finish: taken up again in the background (a queue that does not
+  // answer now is tried again when a client asks for the job).
+  for (const job of jobs.all()) {
+    if (job.state === "pending") drive(job).catch(() => undefined);
+  }
+
   return app;
 }
 
+/**
+ * Why the node's disk cannot take a proof's result: a directory (or its nearest existing parent) that is not
+ * writable (`STORAGE_READONLY`, `STORAGE_DENIED`) or has less than `minFreeBytes` free (`STORAGE_FULL`).
+ */
+async function diskFault(dirs: readonly string[], minFreeBytes: number): Promise<void> {
+  for (const dir of dirs) {
+    let existing = path.resolve(dir);
+    for (;;) {
+      try {
+        await access(existing, constants.F_OK);
+        break;
+      } catch {
+        const parent = path.dirname(existing);
+        if (parent === existing) break;
+        existing = parent;
+      }
+    }
+    try {
+      await access(existing, constants.W_OK);
+    } catch (error) {
+      throw storageError(error, { op: "write to the node's storage", path: existing });
+    }
+    const info = await statfs(existing);
+    const free = info.bavail * info.bsize;
+    if (free < minFreeBytes) {
+      throw new VerinferError("STORAGE_FULL", "the node's storage is (nearly) full: no proof is started", {
+        meta: { reason: "disk-full", freeBytes: free, minFreeBytes, path: existing },
+      });
+    }
+  }
+}
 /** Options of {@link handleShutdownSignals}. */
 export interface ShutdownOptions {
   /** Closed after the server, once its requests are done. */
@@ -367,6 +807,7 @@ export async function main(): Promise<FastifyInstance> {
           ...(maxInFlight ? { maxQueue: Math.max(0, maxInFlight - workers) } : {}),
         })
       : undefined;
+  const waitMs = process.env.VERINFER_WAIT_MS ? Number(process.env.VERINFER_WAIT_MS) : undefined;
   const queue = redisUrl
     ? createProofQueue({
         connection: redisUrl,
@@ -385,6 +826,8 @@ export async function main(): Promise<FastifyInstance> {
     signer,
     logger: process.env.VERINFER_LOG !== "off",
     ...(maxInFlight ? { maxInFlight } : {}),
+    ...(waitMs !== undefined ? { waitMs } : {}),
+    ...(process.env.VERINFER_JOBS ? { jobsDir: process.env.VERINFER_JOBS } : {}),
   });
   handleShutdownSignals(app, { ...(pool ? { pool } : {}), ...(queue ? { queue } : {}) });
   await app.listen({ host: "127.0.0.1", port: Number(process.env.PORT ?? 8787) });

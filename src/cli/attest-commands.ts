@@ -84,15 +84,18 @@ export async function reexecuteCommand(
 export async function resumeProofsCommand(flags: { cacheDir?: string }): Promise<number> {
   const jobs = await resumePendingProofs(flags.cacheDir ? { cacheDir: flags.cacheDir } : {});
   let failed = 0;
-  for (const job of jobs) {
-    try {
-      const receipt = await job.promise;
-      out(`proved  ${job.id} (input ${receipt.input.commitment.slice(0, 12)}…)`);
-    } catch (error) {
-      failed++;
-      out(`failed  ${job.id}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
-    }
-  }
+  // Reported as each settles: a job waiting out its backoff does not hold back the lines of the others.
+  await Promise.all(
+    jobs.map(async (job) => {
+      try {
+        const receipt = await job.promise;
+        out(`proved  ${job.id} (input ${receipt.input.commitment.slice(0, 12)}…)`);
+      } catch (error) {
+        failed++;
+        out(`failed  ${job.id}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+      }
+    }),
+  );
   out(`${jobs.length - failed} of ${jobs.length} pending proof(s) done`);
   return failed === 0 ? EXIT.ok : EXIT.invalid;
 }

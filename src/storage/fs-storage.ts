@@ -6,6 +6,7 @@ import { atomicWrite } from "./atomic-write.js";
 import { resolveCacheDir } from "./cache-dir.js";
 import { cidOf, parseCid } from "./cid.js";
 import type { Storage } from "./storage.js";
+import { isStorageFault, storageError } from "./storage-error.js";
 
 const SHARD = /^[a-z2-7]{2}$/;
 
@@ -40,7 +41,12 @@ export class FsStorage implements Storage {
     return path.join(this.dir, name.slice(-3, -1), name);
   }
 
-  /** Stores bytes under their CID; a no-op when an intact copy exists, a repair when a damaged one does. */
+  /**
+   * Stores bytes under their CID; a no-op when an intact copy exists, a repair when a damaged one does.
+   *
+   * @throws VerinferError `STORAGE_FULL`, `STORAGE_READONLY`, `STORAGE_DENIED`, `STORAGE_IO` when the file
+   *   system refuses the write (no path in the message).
+   */
   async put(bytes: Uint8Array): Promise<string> {
     if (!(bytes instanceof Uint8Array)) throw new VerinferError("INVALID_INPUT", "put takes a Uint8Array");
     const cid = cidOf(bytes);
@@ -56,9 +62,9 @@ export class FsStorage implements Storage {
   /**
    * Reads an object and checks its hash against the CID.
    *
-   * @throws VerinferError `INVALID_INPUT` (malformed CID), `ARTIFACT_MISSING`, `ARTIFACT_CORRUPT`; `INTERNAL`
-   *   when the file system refuses the read (permissions, too many open files). Messages never name a path
-   *   (`meta.path` holds the file's).
+   * @throws VerinferError `INVALID_INPUT` (malformed CID), `ARTIFACT_MISSING`, `ARTIFACT_CORRUPT`;
+   *   `STORAGE_DENIED` / `STORAGE_IO` when the file system refuses the read or fails; `INTERNAL` for another
+   *   refusal (too many open files). Messages never name a path (`meta.path` holds the file's).
    */
   async get(cid: string): Promise<Uint8Array> {
     const parsed = parseCid(cid);
@@ -76,6 +82,8 @@ export class FsStorage implements Storage {
       if (code === "EISDIR") {
         throw new VerinferError("ARTIFACT_CORRUPT", `object ${parsed} is a directory`, { cause, meta });
       }
+      const typed = storageError(cause, { op: "read", what: `object ${parsed}`, path: file });
+      if (isStorageFault(typed)) throw typed;
       throw new VerinferError("INTERNAL", `cannot read object ${parsed} (${code ?? "read error"})`, { cause, meta });
     }
     const actual = createHash("sha256").update(data).digest();

@@ -51,4 +51,5 @@ export {
   VERIFIER_ARTIFACTS,
 } from "./put-model-package.js";
 export type { Storage, StorageGetOptions } from "./storage.js";
+export { isStorageFault, type StorageErrorContext, storageError } from "./storage-error.js";
 export { loadReceipt, storeReceipt } from "./store-receipt.js";
