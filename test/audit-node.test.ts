@@ -6,8 +6,9 @@
 //   - "a known Idempotency-Key with another body is refused before its body is read" (admission bypass)
 //   - "an idle node whose last proofs were slow still admits requests"       (backpressure self-locks)
 // HELD (pass): key reuse with another body is refused (status 400, not 409/422: see the report).
-import net from "node:net";
+
 import type { AddressInfo } from "node:net";
+import net from "node:net";
 import type { FastifyInstance } from "fastify";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,7 +44,13 @@ async function node(options: Partial<Parameters<typeof buildServer>[0]> = {}): P
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: bodies are checked field by field.
-async function post(base: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+type Body = any;
+
+async function post(
+  base: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Body }> {
   const r = await fetch(`${base}/infer`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
@@ -79,7 +86,9 @@ describe("audit: job handles and Idempotency-Keys", () => {
 
   it("HELD: the same key with another request is refused (400 today; IETF draft says 422)", async () => {
     const base = await node();
-    expect((await post(base, { modelId: tiny.id, input: x(0), mode: "none" }, { "idempotency-key": "k-1" })).status).toBe(200);
+    expect(
+      (await post(base, { modelId: tiny.id, input: x(0), mode: "none" }, { "idempotency-key": "k-1" })).status,
+    ).toBe(200);
     const other = await post(base, { modelId: tiny.id, input: x(1), mode: "none" }, { "idempotency-key": "k-1" });
     expect(other.status).toBe(400);
     expect(other.body.code).toBe("INVALID_INPUT");
@@ -89,12 +98,16 @@ describe("audit: job handles and Idempotency-Keys", () => {
 describe("audit: backpressure", () => {
   it("FINDING: a known Idempotency-Key with another body is refused before its body is read when the node is full", async () => {
     const base = await node({ maxInFlight: 1 });
-    expect((await post(base, { modelId: tiny.id, input: x(0), mode: "none" }, { "idempotency-key": "mine" })).status).toBe(200);
+    expect(
+      (await post(base, { modelId: tiny.id, input: x(0), mode: "none" }, { "idempotency-key": "mine" })).status,
+    ).toBe(200);
     // Hold the one slot: a request whose body never finishes.
     const { port } = new URL(base);
     const holder = net.connect(Number(port), "127.0.0.1");
     await new Promise<void>((resolve) => holder.once("connect", () => resolve()));
-    holder.write("POST /infer HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{");
+    holder.write(
+      "POST /infer HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{",
+    );
     await new Promise((r) => setTimeout(r, 300));
     try {
       // Sanity: a request without a key is refused at once (held).
