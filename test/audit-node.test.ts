@@ -5,10 +5,13 @@
 //   - "a flood of cheap requests does not take a client's handle"            (job records evicted by count)
 //   - "a known Idempotency-Key with another body is refused before its body is read" (admission bypass)
 //   - "an idle node whose last proofs were slow still admits requests"       (backpressure self-locks)
+//   - "a FIFO in jobsDir does not hang the node's start"                     (record files not bounded/regular)
 // HELD (pass): key reuse with another body is refused (status 400, not 409/422: see the report).
 
+import { execFileSync } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import net from "node:net";
+import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -134,5 +137,29 @@ describe("audit: backpressure", () => {
     // Nothing is running or waiting now; a mode "none" request needs no prover at all.
     const after = await post(base, { modelId: tiny.id, input: x(1), mode: "none" });
     expect(after.status).toBe(200);
+  });
+});
+
+describe("audit: the node's job records are untrusted input", () => {
+  it("FINDING: a FIFO in jobsDir does not hang the node's start", async () => {
+    const jobsDir = await tempDir();
+    // Any non-regular file under a record's name (a FIFO; a symlink to /dev/zero would exhaust memory instead).
+    execFileSync("mkfifo", [path.join(jobsDir, `vi1-${"0".repeat(64)}.json`)]);
+    const started = buildServer({
+      models: [tiny],
+      cacheDir: await tempDir(),
+      storage: new MemoryStorage(),
+      jobsDir,
+      saltsDir: false,
+    });
+    started.then((app) => apps.push(app)).catch(() => undefined);
+    const outcome = await Promise.race([
+      started.then(
+        () => "started",
+        () => "refused",
+      ),
+      new Promise((r) => setTimeout(() => r("hung"), 5_000)),
+    ]);
+    expect(outcome).toBe("started");
   });
 });
