@@ -1,5 +1,5 @@
 import path from "node:path";
-import { Queue } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isVerinferError } from "../src/errors.js";
@@ -95,13 +95,20 @@ describe("proof queue admission (maxDepth) under concurrent producers", () => {
     const b = producer("refill", maxDepth);
     const first = await storm([a, b], 12);
     expect(first.admitted).toHaveLength(maxDepth);
-    // Two jobs leave the waiting state (as a prover taking them would): two more are admitted, no more.
-    const raw = new Queue("refill", { connection: { host: "127.0.0.1", port: redis.port } });
-    await raw.remove(first.admitted[0]?.jobId as string);
-    await raw.remove(first.admitted[1]?.jobId as string);
-    await raw.close();
-    const second = await storm([a, b], 12);
-    expect(second.admitted).toHaveLength(2);
-    expect((await waitingIds("refill")).length).toBe(maxDepth);
+    // A prover takes two jobs (and holds them): they leave the waiting state, two more are admitted, no more.
+    // (Removing them from Redis instead would not do: their producers would add them again from their records.)
+    const taker = new Worker("refill", () => new Promise(() => undefined), {
+      connection: { host: "127.0.0.1", port: redis.port, maxRetriesPerRequest: null },
+      concurrency: 2,
+    });
+    try {
+      for (let i = 0; i < 200 && (await a.stats()).active < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      expect((await a.stats()).active).toBe(2);
+      const second = await storm([a, b], 12);
+      expect(second.admitted).toHaveLength(2);
+      expect((await waitingIds("refill")).length).toBe(maxDepth);
+    } finally {
+      await taker.close(true);
+    }
   });
 });

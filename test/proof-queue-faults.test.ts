@@ -4,7 +4,6 @@ import { Redis } from "ioredis";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Receipt } from "../src/attest/receipt.js";
-import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
 import { compileModel } from "../src/compile-model.js";
 import { isVerinferError, type VerinferError } from "../src/errors.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
@@ -14,6 +13,7 @@ import { createProofQueue, type ProofQueue, type ProofQueueOptions } from "../sr
 import { type QueueJob, queueResult } from "../src/queue/queue-job.js";
 import { redisOptionsFromUrl } from "../src/queue/redis-connection.js";
 import { type Prover, startProver } from "../src/queue/start-prover.js";
+import { ensureDevPtau } from "../src/setup/dev-ptau.js";
 import { FsStorage } from "../src/storage/fs-storage.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
 import { putModelPackage } from "../src/storage/put-model-package.js";
@@ -292,7 +292,7 @@ describe("what Redis must be", () => {
     expect(unknown.warnings.map((w) => w.code)).toEqual(["REDIS_SETTINGS_UNKNOWN"]);
   });
 
-  it("answers REDIS_UNAVAILABLE within its bound while Redis is down, and OVERLOADED when Redis is out of memory", async () => {
+  it("answers UNAVAILABLE within its bound while Redis is down, and OVERLOADED when Redis is out of memory", async () => {
     let redis = await redisServer({ persistent: true });
     const recordDir = await tempDir();
     const q = queue(redis.url, "down", { recordDir, redisTimeoutMs: 1_000 });
@@ -301,13 +301,13 @@ describe("what Redis must be", () => {
     await redis.stop();
     let t = Date.now();
     const down = await errorOf(q.submit(s));
-    expect(isVerinferError(down, "REDIS_UNAVAILABLE"), String(down)).toBe(true);
-    expect((down as VerinferError).meta).toMatchObject({ retryable: true });
+    expect(isVerinferError(down, "UNAVAILABLE"), String(down)).toBe(true);
+    expect((down as VerinferError).meta).toMatchObject({ reason: "redis-unreachable", retryable: true });
     expect(Date.now() - t).toBeLessThan(5_000);
     t = Date.now();
     expect(await q.redisHealth({ timeoutMs: 500 })).toMatchObject({ reachable: false });
     expect(Date.now() - t).toBeLessThan(2_000);
-    expect(isVerinferError(await errorOf(q.stats()), "REDIS_UNAVAILABLE")).toBe(true);
+    expect(isVerinferError(await errorOf(q.stats()), "UNAVAILABLE")).toBe(true);
     // Refused, so not accepted: no record kept.
     expect(await readdir(recordDir)).toEqual([]);
 

@@ -166,13 +166,13 @@ export async function checkRedis(params: CheckRedisParams): Promise<RedisHealth>
 
 /**
  * The typed refusal of an evicting Redis, unless the caller opted in; an unreachable Redis is
- * `REDIS_UNAVAILABLE`. Internal to src/queue.
+ * `UNAVAILABLE`. Internal to src/queue.
  */
 export function assertRedisUsable(health: RedisHealth, allowEviction: boolean): void {
   if (!health.reachable) {
-    throw new VerinferError("REDIS_UNAVAILABLE", "Redis is unreachable", {
+    throw new VerinferError("UNAVAILABLE", "Redis is unreachable", {
       ...(health.error ? { details: health.error } : {}),
-      meta: { retryable: true },
+      meta: { reason: "redis-unreachable", retryable: true },
     });
   }
   if (health.evicting && !allowEviction) {

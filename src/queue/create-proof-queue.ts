@@ -2,9 +2,9 @@ import path from "node:path";
 import { Job, Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Receipt, ReceiptSchema } from "../attest/receipt.js";
-import { verifySnarkProof } from "../circuits/verify-snark-proof.js";
 import { ERROR_CODES, isVerinferError, VerinferError } from "../errors.js";
 import { FIELD_PRIME } from "../field.js";
+import { verifySnarkProof } from "../proof-systems/verify-snark-proof.js";
 import { zkReceiptOf } from "../prove-receipt.js";
 import { resolveCacheDir } from "../storage/cache-dir.js";
 import { loadModelPackage, ModelPackage } from "../storage/model-package.js";
@@ -78,7 +78,7 @@ export interface ProofQueueOptions {
    */
   allowEvictingRedis?: boolean;
   /**
-   * How long `submit`, `get` and `stats` wait for an unreachable Redis before rejecting with `REDIS_UNAVAILABLE`
+   * How long `submit`, `get` and `stats` wait for an unreachable Redis before rejecting with `UNAVAILABLE`
    * (retryable; `meta.retryAfterS`), ms. Awaited receipts wait across an outage. Default 5,000.
    */
   redisTimeoutMs?: number;
@@ -165,7 +165,7 @@ export interface ProofQueue {
    *   (it must match the record), else a package submitted here, else loaded by the record's model id and vkey
    *   CID (from `storage` by its manifest CID, or the cache). Never the package the job in Redis names.
    * @throws VerinferError `NOT_FOUND` when neither Redis nor this producer's records hold the job;
-   *   `REDIS_UNAVAILABLE` when Redis does not answer within `redisTimeoutMs`; `REDIS_UNSAFE` (see `ready`).
+   *   `UNAVAILABLE` when Redis does not answer within `redisTimeoutMs`; `REDIS_UNSAFE` (see `ready`).
    */
   get(jobId: string, options?: { pkg?: ModelPackage }): Promise<ProofHandle>;
   /**
@@ -173,7 +173,7 @@ export interface ProofQueue {
    * refuses an evicting Redis (unless `allowEvictingRedis`), warns of one without the append-only file, then adds
    * again every recorded job Redis no longer holds. `submit` and `get` await it.
    *
-   * @throws VerinferError `REDIS_UNSAFE` for an evicting Redis; `REDIS_UNAVAILABLE` when Redis does not answer
+   * @throws VerinferError `REDIS_UNSAFE` for an evicting Redis; `UNAVAILABLE` when Redis does not answer
    *   within `redisTimeoutMs` (the next call checks again).
    */
   ready(): Promise<RedisHealth>;
@@ -369,7 +369,7 @@ class BullProofQueue implements ProofQueue {
     const starting = this.starting;
     // An unreachable Redis is not a verdict: the next call checks again.
     starting.catch((error) => {
-      if (isVerinferError(error, "REDIS_UNAVAILABLE") && this.starting === starting) this.starting = undefined;
+      if (isVerinferError(error, "UNAVAILABLE") && this.starting === starting) this.starting = undefined;
     });
     return starting;
   }

@@ -1,7 +1,7 @@
 /**
  * Redis trouble as typed, retryable errors within a bounded wait. The queue's clients wait for a lost Redis to
  * come back (BullMQ requires `maxRetriesPerRequest: null`), so a command sent while Redis is down would hang until
- * it returns: a producer bounds each operation instead, and answers `REDIS_UNAVAILABLE`; a Redis out of memory
+ * it returns: a producer bounds each operation instead, and answers `UNAVAILABLE`; a Redis out of memory
  * (`maxmemory` reached under `noeviction`) answers `OVERLOADED`. Internal to src/queue.
  *
  * @module
@@ -9,18 +9,18 @@
 import type { Redis } from "ioredis";
 import { isVerinferError, VerinferError } from "../errors.js";
 
-/** Seconds a client should wait before retrying after `REDIS_UNAVAILABLE` or a Redis OOM. */
+/** Seconds a client should wait before retrying after `UNAVAILABLE` or a Redis OOM. */
 export const REDIS_RETRY_AFTER_S = 5;
 
 function unavailable(what: string, waitedMs: number, cause?: unknown): VerinferError {
-  return new VerinferError("REDIS_UNAVAILABLE", `Redis did not answer ${what} within ${waitedMs} ms`, {
+  return new VerinferError("UNAVAILABLE", `Redis did not answer ${what} within ${waitedMs} ms`, {
     details: "the queue's Redis is down or unreachable; the operation can be retried once it is back",
-    meta: { retryable: true, retryAfterS: REDIS_RETRY_AFTER_S },
+    meta: { reason: "redis-unreachable", retryable: true, retryAfterS: REDIS_RETRY_AFTER_S },
     ...(cause === undefined ? {} : { cause }),
   });
 }
 
-/** A Redis error as a verinfer error: OOM → `OVERLOADED`, a lost connection → `REDIS_UNAVAILABLE`; else as is. */
+/** A Redis error as a verinfer error: OOM → `OVERLOADED`, a lost connection → `UNAVAILABLE`; else as is. */
 export function redisFailure(error: unknown, what: string, waitedMs: number): unknown {
   if (isVerinferError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
@@ -37,15 +37,32 @@ export function redisFailure(error: unknown, what: string, waitedMs: number): un
   return error;
 }
 
+const readyWaits = new WeakMap<object, Promise<void>>();
+
+/** Resolves when the client is ready again; one listener per client however many operations wait. */
+function whenReady(client: Pick<Redis, "once">): Promise<void> {
+  let ready = readyWaits.get(client);
+  if (!ready) {
+    ready = new Promise<void>((resolve) =>
+      client.once("ready", () => {
+        readyWaits.delete(client);
+        resolve();
+      }),
+    );
+    readyWaits.set(client, ready);
+  }
+  return ready;
+}
+
 /**
  * Runs `run` against Redis, giving up after `timeoutMs`: waits for the client to be ready first (within the same
  * budget), and turns Redis's own errors into typed ones. A command still queued when the deadline passes may run
  * later, when Redis returns: callers only use this for operations that are safe to repeat.
  *
- * @throws VerinferError `REDIS_UNAVAILABLE` (retryable) past the deadline; `OVERLOADED` for a Redis OOM.
+ * @throws VerinferError `UNAVAILABLE` (retryable) past the deadline; `OVERLOADED` for a Redis OOM.
  */
 export async function withRedisDeadline<T>(
-  client: Pick<Redis, "status" | "once" | "off">,
+  client: Pick<Redis, "status" | "once">,
   what: string,
   timeoutMs: number,
   run: () => Promise<T>,
@@ -57,18 +74,7 @@ export async function withRedisDeadline<T>(
   });
   deadline.catch(() => undefined);
   try {
-    if (client.status !== "ready") {
-      let onReady: (() => void) | undefined;
-      const ready = new Promise<void>((resolve) => {
-        onReady = resolve;
-        client.once("ready", resolve);
-      });
-      try {
-        await Promise.race([ready, deadline]);
-      } finally {
-        if (onReady) client.off("ready", onReady);
-      }
-    }
+    if (client.status !== "ready") await Promise.race([whenReady(client), deadline]);
     const work = run();
     work.catch(() => undefined);
     return await Promise.race([work, deadline]);

@@ -54,7 +54,7 @@ export interface StartProverOptions {
    * `warning` event, not a refusal.
    */
   allowEvictingRedis?: boolean;
-  /** How long the start-up check waits for Redis before `REDIS_UNAVAILABLE`, ms. Default 10,000. */
+  /** How long the start-up check waits for Redis before `UNAVAILABLE`, ms. Default 10,000. */
   redisTimeoutMs?: number;
   /**
    * Told of every job this prover starts and ends, and of connection errors — ids, model ids, codes and times,
@@ -111,7 +111,7 @@ function positiveInt(value: number | undefined, name: string, fallback: number, 
  * Redis is refused unless `allowEvictingRedis`; one without the append-only file is a `warning` event.
  *
  * @throws VerinferError `INVALID_OPTIONS` for a bad option or connection URL; `REDIS_UNSAFE` for an evicting
- *   Redis; `REDIS_UNAVAILABLE` when Redis does not answer within `redisTimeoutMs`.
+ *   Redis; `UNAVAILABLE` when Redis does not answer within `redisTimeoutMs`.
  */
 export async function startProver(options: StartProverOptions): Promise<Prover> {
   if (typeof options !== "object" || options === null) {
