@@ -133,6 +133,20 @@ function options() {
 }
 type Options = ReturnType<typeof options>;
 
+/** Polls `GET /jobs/:id` until the job is no longer pending (or the deadline); → its receipt, or why not. */
+async function collectJob(
+  url: string,
+  deadline: AbortSignal,
+): Promise<{ cid?: string; receipt?: Receipt; why?: string }> {
+  while (!deadline.aborted) {
+    const body = (await (await fetch(url)).json()) as { status?: string; cid?: string; receipt?: Receipt };
+    if (body.status === "done" && body.cid && body.receipt) return { cid: body.cid, receipt: body.receipt };
+    if (body.status !== "pending") return { why: JSON.stringify(body).slice(0, 200) };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { why: "deadline" };
+}
+
 interface NodeProcess {
   child: ChildProcess;
   base: string;
@@ -232,13 +246,19 @@ async function load(base: string, pkg: ModelPackage, inputs: number[][], opts: O
         const response = await post(base, body0, deadline.signal);
         const text = response.text;
         const ms = performance.now() - start;
-        let body: { cid?: string; receipt?: Receipt; code?: unknown } | undefined;
+        let body: { cid?: string; receipt?: Receipt; code?: unknown; statusUrl?: string } | undefined;
         try {
           body = JSON.parse(text);
         } catch {
           body = undefined;
         }
-        if (response.status === 200 && body?.cid && body.receipt) {
+        if (response.status === 202 && typeof body?.statusUrl === "string") {
+          // Past the node's wait budget: the client holds the job's handle and collects the receipt by it.
+          const job = await collectJob(`${base}${body.statusUrl}`, deadline.signal);
+          const done = performance.now() - start;
+          if (job.cid && job.receipt) outcomes.push({ kind: "ok", ms: done, cid: job.cid, receipt: job.receipt });
+          else outcomes.push({ kind: "lost", ms: done, why: `job ${body.statusUrl}: ${job.why}` });
+        } else if (response.status === 200 && body?.cid && body.receipt) {
           outcomes.push({ kind: "ok", ms, cid: body.cid, receipt: body.receipt });
         } else if (response.status === 429 && body?.code === "OVERLOADED") {
           outcomes.push({ kind: "rejected", ms });

@@ -10,7 +10,9 @@
  * salts the node kept.
  *
  * Prints a table, or with --json one line: `{ requests, ok, rejected, errors, lost, verified, p50Ms, p99Ms,
- * proofsPerSec, peakRssMb, … }`. `rejected` are 429s with `Retry-After` and code OVERLOADED; `errors` are
+ * proofsPerSec, peakRssMb, … }`. A 202 (the proof outlasted the node's wait budget) is followed by polling
+ * `GET /jobs/:id` and counts as ok once collected (`handles` counts them). `rejected` are 429s with `Retry-After`
+ * and code OVERLOADED; `errors` are
  * other answers with a typed error code; `lost` is everything else — no answer, an untyped failure, or a 200
  * whose receipt does not verify — and must be 0 (the exit code is 1 otherwise). Latencies are of the 200
  * answers; `peakRssMb` is this process's peak, which holds the server, its prover threads and the client.
@@ -43,6 +45,8 @@ export interface LoadTestResult {
   requests: number;
   ok: number;
   rejected: number;
+  /** Requests answered 202 (the proof outlasted the node's wait budget) and collected by their job id. */
+  handles: number;
   errors: number;
   lost: number;
   verified: number;
@@ -69,10 +73,26 @@ export interface LoadTestResult {
 interface Outcome {
   kind: "ok" | "rejected" | "error" | "lost";
   ms: number;
+  /** The node answered 202 with the job's handle first; the receipt came from `GET /jobs/:id`. */
+  handle?: boolean;
   cid?: string;
   receipt?: Receipt;
   index: number;
   why?: string;
+}
+
+/** Polls `GET /jobs/:id` until the job is no longer pending (or the deadline); → its receipt, or why not. */
+async function collectJob(
+  url: string,
+  deadline: AbortSignal,
+): Promise<{ cid?: string; receipt?: Receipt; why?: string }> {
+  while (!deadline.aborted) {
+    const body = (await (await fetch(url)).json()) as { status?: string; cid?: string; receipt?: Receipt };
+    if (body.status === "done" && body.cid && body.receipt) return { cid: body.cid, receipt: body.receipt };
+    if (body.status !== "pending") return { why: JSON.stringify(body).slice(0, 200) };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { why: "deadline" };
 }
 
 function percentile(xs: number[], p: number): number {
@@ -189,13 +209,20 @@ export async function runLoadTest(opts: ReturnType<typeof options>): Promise<Loa
             deadline.signal.removeEventListener("abort", abort);
           }
           const ms = performance.now() - start;
-          let body: { cid?: string; receipt?: Receipt; code?: unknown } | undefined;
+          let body: { cid?: string; receipt?: Receipt; code?: unknown; statusUrl?: string } | undefined;
           try {
             body = JSON.parse(text);
           } catch {
             body = undefined;
           }
-          if (response.status === 200 && body?.cid && body.receipt) {
+          if (response.status === 202 && typeof body?.statusUrl === "string") {
+            // Accepted past the node's wait budget: the client holds the job's handle and collects it.
+            const job = await collectJob(`${base}${body.statusUrl}`, deadline.signal);
+            const done = performance.now() - start;
+            if (job.cid && job.receipt) {
+              outcomes.push({ kind: "ok", ms: done, cid: job.cid, receipt: job.receipt, index: i, handle: true });
+            } else outcomes.push({ kind: "lost", ms: done, index: i, why: `job ${body.statusUrl}: ${job.why}` });
+          } else if (response.status === 200 && body?.cid && body.receipt) {
             outcomes.push({ kind: "ok", ms, cid: body.cid, receipt: body.receipt, index: i });
           } else if (response.status === 429 && response.headers.get("retry-after") && body?.code === "OVERLOADED") {
             outcomes.push({ kind: "rejected", ms, index: i });
@@ -254,6 +281,7 @@ export async function runLoadTest(opts: ReturnType<typeof options>): Promise<Loa
       requests: opts.requests,
       ok: ok.length,
       rejected: count("rejected"),
+      handles: outcomes.filter((o) => o.handle).length,
       errors: count("error"),
       lost: opts.requests - verified - count("rejected") - count("error"),
       verified,

@@ -7,7 +7,6 @@ import { promisify } from "node:util";
 import { Wallet } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Receipt, ReceiptSchema } from "../src/attest/receipt.js";
-import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
 import { compileModel } from "../src/compile-model.js";
 import {
   configureProofRetry,
@@ -18,6 +17,7 @@ import {
 } from "../src/deferred-proofs.js";
 import { isVerinferError } from "../src/errors.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
+import { ensureDevPtau } from "../src/setup/dev-ptau.js";
 import { canonicalJson } from "../src/storage/json-objects.js";
 import { loadModelPackage, type ModelPackage } from "../src/storage/model-package.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";

@@ -5,7 +5,7 @@ import { withinDeadline } from "./queue-faults.js";
 /** Options of {@link createNodeMetrics}. */
 export interface NodeMetricsOptions {
   queue?: ProofQueue;
-  /** Longest wait for the queue's Redis in a scrape (ms); then `verinfer_redis_up 0` and the queue gauges keep their last values. Default 800. */
+  /** Longest wait for the queue's Redis in a scrape (ms); then `verinfer_redis_up 0` and the queue gauges keep their last values. Default 500. */
   timeoutMs?: number;
   pool?: ProverPool;
   /** Requests of `POST /infer` being served now. */
@@ -86,7 +86,7 @@ export function createNodeMetrics(options: NodeMetricsOptions): NodeMetrics {
   if (queue) {
     // One Redis round trip per scrape, shared by every queue metric, and bounded: undefined when it timed out.
     type Stats = Awaited<ReturnType<ProofQueue["stats"]>>;
-    const timeoutMs = options.timeoutMs ?? 800;
+    const timeoutMs = options.timeoutMs ?? 500;
     let snapshot: Promise<Stats | undefined> | undefined;
     const stats = () => {
       snapshot ??= withinDeadline(queue.stats(), timeoutMs)

@@ -170,6 +170,9 @@ const TRANSIENT = new Set([
   "STORAGE_IO",
 ]);
 
+/** Re-submissions of one job that Redis lost, before the job fails. */
+const MAX_READDS = 5;
+
 /** Most ms a client may ask to wait with `Prefer: wait=N` (the node's budget bounds it too). */
 function preferredWaitMs(header: string | string[] | undefined, budget: number): number {
   const text = Array.isArray(header) ? header.join(",") : (header ?? "");
@@ -212,7 +215,7 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
   const waitMs = budget(options.waitMs, "waitMs", 30_000);
   const admitWaitMs = budget(options.admitWaitMs, "admitWaitMs", waitMs);
   const redisTimeoutMs = budget(options.redisTimeoutMs, "redisTimeoutMs", 5_000);
-  const probeMs = Math.min(redisTimeoutMs, 800);
+  const probeMs = Math.min(redisTimeoutMs, 500);
   const minFreeBytes = budget(options.minFreeBytes, "minFreeBytes", 64 << 20);
   const queueDepth = queue
     ? await withinDeadline(queue.stats(), redisTimeoutMs).then(
@@ -444,6 +447,10 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
 
   /** Each unfinished job's completion (record final), while this process drives it. */
   const driving = new Map<string, Promise<void>>();
+  /** Hand-overs to the prover in progress. */
+  const handing = new Map<string, Promise<void>>();
+  /** Times each job was added to the queue again after Redis lost it. */
+  const readded = new Map<string, number>();
 
   /** The package a job is proven under: the one served with the job's model id and key, or none. */
   const packageOf = (job: NodeJob) => {
@@ -489,8 +496,17 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
    *
    * @throws the refusal of the hand-over (`OVERLOADED`, `UNAVAILABLE`): the job stays pending, not driven.
    */
-  const drive = async (job: NodeJob): Promise<void> => {
-    if (driving.has(job.id)) return;
+  const drive = (job: NodeJob): Promise<void> => {
+    // One hand-over per job at a time: two requests of one key, or a GET during a submission, share it.
+    const already = handing.get(job.id);
+    if (already) return already;
+    if (driving.has(job.id)) return Promise.resolve();
+    const handover = handOver(job).finally(() => handing.delete(job.id));
+    handing.set(job.id, handover);
+    return handover;
+  };
+
+  const handOver = async (job: NodeJob): Promise<void> => {
     const pkg = packageOf(job);
     if (!pkg || !job.input || !job.salts || !job.statement) {
       await fail(
@@ -516,18 +532,32 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
         );
       }
     }
+    let lost = false;
     const done = receipt
       .then(
         (r) => finish(job, r),
-        // A queue closed under the job (the node shutting down) leaves it pending: the job goes on in Redis, and
-        // the next run of the node collects it.
-        (error: unknown) =>
-          isVerinferError(error, "OVERLOADED") && error.meta?.reason === "closed"
-            ? undefined
-            : fail(job, queueFault(error)),
+        (error: unknown) => {
+          // A queue closed under the job (the node shutting down) leaves it pending: the job goes on in Redis, and
+          // the next run of the node collects it.
+          if (isVerinferError(error, "OVERLOADED") && error.meta?.reason === "closed") return;
+          // Redis lost the job (restarted without persistence, evicted): the node holds what it needs, and adds
+          // it again under the same id — a few times, then the job fails.
+          const readds = readded.get(job.id) ?? 0;
+          if (queue && isVerinferError(error, "NOT_FOUND") && readds < MAX_READDS) {
+            readded.set(job.id, readds + 1);
+            lost = true;
+            return;
+          }
+          return fail(job, queueFault(error));
+        },
       )
       .catch((error: unknown) => fail(job, error))
-      .finally(() => driving.delete(job.id));
+      .finally(() => {
+        driving.delete(job.id);
+        if (!lost) return;
+        const again = jobs.get(job.id);
+        if (again?.state === "pending") drive(again).catch(() => undefined);
+      });
     driving.set(job.id, done);
   };
 
