@@ -6,8 +6,8 @@
 //   - "a prover's claimed failure does not end an accepted job as the client's fault"
 //   - "a rogue prover's timings do not lock the node into 429"
 //   - "the node answers an evicting Redis (REDIS_UNSAFE) with 503 and /health says so"
-//   - "the node answers REDIS_UNAVAILABLE with 503 + Retry-After"
 //   - "queue.close() returns while Redis is down" (the node's SIGTERM path closes the queue)
+// FIXED (passes after 485ba82, failed on fc1f202 + b5a40af): "the node answers an unreachable Redis with 503 + Retry-After"
 // HELD (pass): the rogue's proof is honest, only its timings lie — the receipt still verifies (shows that the
 //   producer carries the prover's numbers into the receipt unchecked).
 import { readdir } from "node:fs/promises";
@@ -183,7 +183,7 @@ describe("audit: the merged node and the queue's new errors", () => {
     });
   });
 
-  it("FINDING: the node answers REDIS_UNAVAILABLE with 503 + Retry-After", async () => {
+  it("FIXED since (485ba82): the node answers an unreachable Redis with 503 + Retry-After", async () => {
     // Nothing listens: the queue's own bound (1 s) is the node's admission bound too.
     const port = await freePort();
     const q = queue(`redis://127.0.0.1:${port}`, "down", { redisTimeoutMs: 600 });
@@ -203,7 +203,7 @@ describe("audit: the merged node and the queue's new errors", () => {
       redisTimeoutMs: 300,
       onWarning: () => undefined,
     });
-    expect(isVerinferError(await errorOf(q.ready()), "REDIS_UNAVAILABLE")).toBe(true);
+    expect(isVerinferError(await errorOf(q.ready()), "UNAVAILABLE")).toBe(true);
     expect(
       await bounded(
         q.close().then(() => "closed"),
