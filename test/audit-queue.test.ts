@@ -6,13 +6,14 @@
 //   - "a prover's claimed failure does not end an accepted job as the client's fault"
 //   - "a rogue prover's timings do not lock the node into 429"
 //   - "the node answers an evicting Redis (REDIS_UNSAFE) with 503 and /health says so"
+//   - "a job whose outcome was delivered is not proven again by a restarted producer" (records leak)
 //   - "queue.close() returns while Redis is down" (the node's SIGTERM path closes the queue)
 // FIXED (passes after 485ba82, failed on fc1f202 + b5a40af): "the node answers an unreachable Redis with 503 + Retry-After"
 // HELD (pass): the rogue's proof is honest, only its timings lie — the receipt still verifies (shows that the
 //   producer carries the prover's numbers into the receipt unchecked).
 import { readdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { type Job, Worker } from "bullmq";
+import { type Job, Queue, Worker } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -164,6 +165,36 @@ describe("audit: what a rogue prover still controls", () => {
     // Idle queue, idle node: a request that needs no proof at all.
     const after = await post(base, { modelId: tiny.id, input: x(1), mode: "none" });
     expect({ status: after.status, reason: after.body.reason }).toEqual({ status: 200, reason: undefined });
+  });
+});
+
+describe("audit: the producer's records", () => {
+  it("FINDING: a job whose outcome was delivered is not proven again by a restarted producer", async () => {
+    const redis = await redisServer({ persistent: true });
+    const recordDir = await tempDir();
+    const q = queue(redis.url, "delivered", { recordDir, attempts: 1 });
+    // A prover whose result is refused (malformed here; a proof of another key is refused the same way).
+    const w = worker(redis.port, "delivered", async () => ({}));
+    const handle = await q.submit(await statement(3));
+    const error = (await errorOf(handle.receipt)) as VerinferError;
+    expect(error.meta).toMatchObject({ refused: true });
+    await w.close();
+    await q.close();
+    // keepSeconds (a day by default) or keepCount later, Redis drops the finished job.
+    const raw = new Queue("delivered", {
+      connection: { host: "127.0.0.1", port: redis.port, maxRetriesPerRequest: null },
+    });
+    closers.push(() => raw.close());
+    await raw.remove(handle.jobId);
+    // The caller was told (the node marked its job failed for good and dropped its salts); a restarted producer
+    // still holds the record (with the salts) and adds the job again: proven again, collected by nobody, and
+    // again after every restart once Redis drops it.
+    const again = queue(redis.url, "delivered", { recordDir });
+    await again.ready();
+    expect({ readded: (await again.stats()).readded, records: await readdir(recordDir) }).toEqual({
+      readded: 0,
+      records: [],
+    });
   });
 });
 
