@@ -235,6 +235,22 @@ describe("Redis losing what it held", () => {
     for (const id of ids) await expectValid(await (await second.get(id)).receipt);
     expect(await readdir(recordDir)).toEqual([]);
   });
+
+  it("drops, not re-adds, the record of a lost job nobody collected within keepSeconds", async () => {
+    const redis = await redisServer();
+    const recordDir = await tempDir();
+    const first = queue(redis.url, "expired", { recordDir, keepSeconds: 1 });
+    await first.submit(await statement(0));
+    await first.close();
+    const raw = new Redis({ ...redisOptionsFromUrl(redis.url), maxRetriesPerRequest: 1 });
+    closers.push(async () => raw.disconnect());
+    await raw.flushall();
+    await new Promise((r) => setTimeout(r, 1_100));
+    const second = queue(redis.url, "expired", { recordDir, keepSeconds: 1 });
+    await second.ready();
+    expect(await readdir(recordDir)).toEqual([]);
+    expect((await second.stats()).depth).toBe(0);
+  });
 });
 
 describe("what Redis must be", () => {

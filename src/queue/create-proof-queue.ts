@@ -67,7 +67,9 @@ export interface ProofQueueOptions {
    * Where this producer keeps its durable record of every job it accepted, until the job's outcome is collected:
    * the input, salts and statement (to add the job again under the same id when Redis lost it) and the package
    * by model id and vkey CID (the one key a result may verify against). One file per job, mode 0600 (it holds
-   * the salts), written atomically. One producer process per directory. Default
+   * the salts), written atomically. One producer process per directory. The recovery scan drops, rather than
+   * re-adds, the record of a job Redis lost that was submitted more than `keepSeconds` ago and never collected
+   * (`get` of it still re-adds it). Default
    * `<cacheDir>/queue-records/<name>`. `false`: no records — a Redis restart without persistence then loses the
    * jobs it held, and `get` collects only with `{ pkg }` or a package submitted in this process.
    */
@@ -203,6 +205,8 @@ export interface RecoveryReport {
   /** Records that could not be read (left in place, named in `malformedIds`). */
   malformed: number;
   malformedIds: string[];
+  /** Records of jobs Redis no longer held, submitted longer than `keepSeconds` ago: removed, not re-added. */
+  expired: number;
 }
 
 interface Waiter {
@@ -437,7 +441,7 @@ class BullProofQueue implements ProofQueue {
   }
 
   private async scan(): Promise<RecoveryReport> {
-    const report: RecoveryReport = { records: 0, readded: 0, malformed: 0, malformedIds: [] };
+    const report: RecoveryReport = { records: 0, readded: 0, malformed: 0, malformedIds: [], expired: 0 };
     if (!this.records) return report;
     for (const jobId of await this.records.list()) {
       if (this.closing) break;
@@ -458,6 +462,12 @@ class BullProofQueue implements ProofQueue {
         continue;
       }
       if (!record) continue;
+      if (Date.now() - Date.parse(record.submittedAt) > this.jobOptions.removeOnComplete.age * 1_000) {
+        // Nobody collected it within keepSeconds (a finished job's lifetime in Redis): not proven again forever.
+        await this.forget(jobId);
+        report.expired++;
+        continue;
+      }
       await this.readd(record);
       report.readded++;
     }
