@@ -173,6 +173,48 @@ describe("inference node killed -9 with requests in flight", () => {
   });
 });
 
+describe("inference node whose Redis restarts without persistence", () => {
+  it("adds a job Redis lost again under its id, and the client collects its receipt by job id", async () => {
+    const redis = await startRedisServer();
+    cleanup.push(() => redis.destroy());
+    const storage = new FsStorage(await tempDir());
+    const queue = createProofQueue({ connection: redis.url, name: "node-lost", storage, pollMs: 250 });
+    cleanup.push(() => queue.close());
+    const app = await buildServer({
+      models: [pkg],
+      storage: new MemoryStorage(),
+      saltsDir: false,
+      jobsDir: await tempDir(),
+      queue,
+    });
+    cleanup.push(() => app.close());
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const accepted = await infer(base, 2, { prefer: "respond-async" });
+    expect(accepted.status).toBe(202);
+    // Redis as the test harness starts it (no AOF, no snapshots): a restart loses every job.
+    await redis.stop();
+    const again = await startRedisServer({ dir: redis.dir, port: redis.port });
+    cleanup.push(() => again.destroy());
+    const prover = await startProver({
+      connection: redis.url,
+      storage,
+      cacheDir: await tempDir(),
+      queueName: "node-lost",
+    });
+    cleanup.push(() => prover.close());
+    const done = await until(
+      () => call(`${base}${accepted.body.statusUrl}`),
+      (a) => a.body.status !== "pending",
+      "the job is done",
+    );
+    expect(done.body).toMatchObject({ jobId: accepted.body.jobId, status: "done" });
+    expect(await verifyReceipt(done.body.receipt, { modelPackage: pkg, requireMode: "zk" })).toMatchObject({
+      valid: true,
+    });
+  });
+});
+
 describe("inference node while its Redis fails", () => {
   let redis: RedisServer;
   let queue: ProofQueue;

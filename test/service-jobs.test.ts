@@ -1,5 +1,6 @@
 // The inference node's job handles (issue 18): 202 + GET /jobs/:id past the wait budget, Idempotency-Key
 // retries, backpressure from measured proving time, and its disk checked before a proof is spent.
+import { readdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import type { FastifyInstance } from "fastify";
@@ -152,5 +153,27 @@ describe("inference node job handles", () => {
     const refused = await infer(failing, 6, {}, "none");
     expect(refused.status).toBe(507);
     expect(refused.body).toMatchObject({ code: "STORAGE_FULL" });
+  });
+
+  it("runs the same job again when a keyed retry follows a failure that has passed (the disk filled up, then not)", async () => {
+    const jobsDir = await tempDir();
+    const storage = new MemoryStorage();
+    const put = storage.put.bind(storage);
+    let full = true;
+    storage.put = async (bytes) => {
+      if (full) throw new VerinferError("STORAGE_FULL", "the storage is full: cannot write a file (ENOSPC)");
+      return put(bytes);
+    };
+    const base = await node({ jobsDir, storage });
+    const first = await infer(base, 7, { "idempotency-key": "disk-was-full" });
+    expect(first.status).toBe(507);
+    full = false;
+    const again = await infer(base, 7, { "idempotency-key": "disk-was-full" });
+    expect(again.status).toBe(200);
+    expect(await verifyReceipt(again.body.receipt, { modelPackage: pkg, requireMode: "zk" })).toMatchObject({
+      valid: true,
+    });
+    // One job, not a second one under new salts: the job id handed out for the key stays the key's.
+    expect((await readdir(jobsDir)).filter((f) => f.endsWith(".json"))).toEqual([`${again.body.jobId}.json`]);
   });
 });

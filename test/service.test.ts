@@ -141,6 +141,9 @@ describe("inference-node service", () => {
       saltsDir,
       jobsDir: await tempDir(),
       maxInFlight: 64,
+      // These tests are about what the node answers, not about its wait budget: on a loaded machine a burst of
+      // 20 proofs outlasts the default 30 s (then 202s, and backpressure 429s for the requests after).
+      waitMs: 600_000,
     });
     base = await listen(app);
   });
@@ -347,6 +350,7 @@ describe("inference-node service", () => {
       jobsDir: false,
       maxInFlight: 1,
       retryAfterSeconds: 2,
+      waitMs: 600_000,
     });
     const url = await listen(small);
     try {
@@ -436,6 +440,7 @@ describe("inference-node service", () => {
       jobsDir: false,
       pool,
       maxInFlight: 50,
+      waitMs: 600_000,
     });
     const url = await listen(pooled);
     try {
@@ -475,6 +480,7 @@ describe("inference-node service", () => {
       saltsDir: false,
       jobsDir: false,
       pool,
+      waitMs: 600_000,
     });
     const url = await listen(closing);
     // A signal nothing else in this process listens to: emitting SIGTERM here would reach vitest's own handlers.

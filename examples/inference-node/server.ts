@@ -613,12 +613,27 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
             details: "a key names one request: send a new key for a new request",
           });
         }
-        if (held.state !== "failed" || !TRANSIENT.has(held.error?.code ?? "")) {
+        const transient = held.state === "failed" && TRANSIENT.has(held.error?.code ?? "");
+        if (!transient) {
           entered(request);
           if (held.state === "pending") await drive(held);
           return answer(held, reply, waitFor);
         }
-        // Failed for a reason that may have passed (Redis was down, the disk was full): run it again below.
+        if (held.mode === "zk" && held.input && held.salts && held.statement) {
+          // Failed for a reason that may have passed (Redis was down, the disk was full): the same job again —
+          // the queue still holds a proof it finished, and a job id handed out stays valid.
+          const { error: _e, finishedAt: _f, ...rest } = held;
+          const revived: NodeJob = { ...rest, state: "pending" };
+          await checkDisk();
+          await jobs.put(revived);
+          try {
+            await drive(revived);
+          } finally {
+            entered(request);
+          }
+          return answer(revived, reply, waitFor);
+        }
+        // A plain or attested request that failed so is simply run again below.
       }
     }
     const work = (async () => {
