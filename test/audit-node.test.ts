@@ -1,7 +1,7 @@
 // Security/operations audit of issue 18 (branch faults-node): attacks on the inference node's job handles,
 // Idempotency-Keys and backpressure. No Redis: the node proves the tiny model in its own thread.
 //
-// FINDINGS (these tests FAIL on faults-node @ b5a40af; each states the behaviour the fix must give):
+// FINDINGS (these tests FAIL on faults-node @ 29f5621 (and b5a40af); each states the behaviour the fix must give):
 //   - "a flood of cheap requests does not take a client's handle"            (job records evicted by count)
 //   - "a known Idempotency-Key with another body is refused before its body is read" (admission bypass)
 //   - "an idle node whose last proofs were slow still admits requests"       (backpressure self-locks)

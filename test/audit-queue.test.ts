@@ -2,7 +2,7 @@
 // queue through what a rogue prover (anyone who can take jobs from, or write to, the queue's Redis) still controls,
 // and the merged node's answers to the queue's new errors. Real redis-server processes, the tiny model.
 //
-// FINDINGS (these tests FAIL on faults-queue @ fc1f202 merged with faults-node @ b5a40af):
+// FINDINGS (these tests FAIL on faults-queue @ bb5bce1 merged with faults-node @ 29f5621 (and on fc1f202 + b5a40af)):
 //   - "a prover's claimed failure does not end an accepted job as the client's fault"
 //   - "a rogue prover's timings do not lock the node into 429"
 //   - "the node answers an evicting Redis (REDIS_UNSAFE) with 503 and /health says so"
