@@ -1,7 +1,7 @@
 // Security/operations audit of issue 18 (branch faults-node): attacks on the inference node's job handles,
 // Idempotency-Keys and backpressure. No Redis: the node proves the tiny model in its own thread.
 //
-// FINDINGS (these tests FAIL on faults-node @ 29f5621 (and b5a40af); each states the behaviour the fix must give):
+// FIXED (these tests failed on faults-node @ 29f5621 (and b5a40af); they pass on faults-fix):
 //   - "a flood of cheap requests does not take a client's handle"            (job records evicted by count)
 //   - "a known Idempotency-Key with another body is refused before its body is read" (admission bypass)
 //   - "an idle node whose last proofs were slow still admits requests"       (backpressure self-locks)
@@ -66,7 +66,7 @@ async function post(
 const x = (i: number) => tinyCalibration[i % tinyCalibration.length] as number[];
 
 describe("audit: job handles and Idempotency-Keys", () => {
-  it("FINDING: a flood of cheap requests does not take a client's handle (GET /jobs/:id, its key)", async () => {
+  it("a flood of cheap requests does not take a client's handle (GET /jobs/:id, its key)", async () => {
     // maxJobs stands in for the default 10,000: mode "none" requests are cheap (no proof), each one takes a record,
     // and the oldest finished records are dropped to make room — whoever they belonged to.
     const base = await node({ maxJobs: 3 });
@@ -99,7 +99,7 @@ describe("audit: job handles and Idempotency-Keys", () => {
 });
 
 describe("audit: backpressure", () => {
-  it("FINDING: a known Idempotency-Key with another body is refused before its body is read when the node is full", async () => {
+  it("a known Idempotency-Key with another body is refused before its body is read when the node is full", async () => {
     const base = await node({ maxInFlight: 1 });
     expect(
       (await post(base, { modelId: tiny.id, input: x(0), mode: "none" }, { "idempotency-key": "mine" })).status,
@@ -125,7 +125,7 @@ describe("audit: backpressure", () => {
     }
   });
 
-  it("FINDING: an idle node whose last proofs were slow still admits requests (the estimate never decays)", async () => {
+  it("an idle node whose last proofs were slow still admits requests (attack: a slow proof locks admission)", async () => {
     // admitWaitMs below one tiny proof stands in for a model whose proof takes longer than the 30 s default
     // budget, for one slow outlier among the last 32 proofs, or for a prover that reports a huge proveMs
     // (see audit-queue.test.ts): after it, the node refuses everything, forever.
@@ -141,7 +141,7 @@ describe("audit: backpressure", () => {
 });
 
 describe("audit: the node's job records are untrusted input", () => {
-  it("FINDING: a FIFO in jobsDir does not hang the node's start", async () => {
+  it("a FIFO in jobsDir does not hang the node's start", async () => {
     const jobsDir = await tempDir();
     // Any non-regular file under a record's name (a FIFO; a symlink to /dev/zero would exhaust memory instead).
     execFileSync("mkfifo", [path.join(jobsDir, `vi1-${"0".repeat(64)}.json`)]);
