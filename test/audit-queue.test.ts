@@ -2,7 +2,8 @@
 // queue through what a rogue prover (anyone who can take jobs from, or write to, the queue's Redis) still controls,
 // and the merged node's answers to the queue's new errors. Real redis-server processes, the tiny model.
 //
-// FINDINGS (these tests FAIL on faults-queue @ bb5bce1 merged with faults-node @ 29f5621 (and on fc1f202 + b5a40af)):
+// FIXED on faults-fix (these tests failed on faults-queue @ bb5bce1 merged with faults-node @ 29f5621 (and on
+// fc1f202 + b5a40af)):
 //   - "a prover's claimed failure does not end an accepted job as the client's fault"
 //   - "a rogue prover's timings do not lock the node into 429"
 //   - "the node answers an evicting Redis (REDIS_UNSAFE) with 503 and /health says so"
@@ -112,7 +113,7 @@ async function statement(i: number) {
 }
 
 describe("audit: what a rogue prover still controls", () => {
-  it("FINDING: a prover's claimed failure does not end an accepted job as the client's fault", async () => {
+  it("a prover's claimed failure does not end an accepted job as the client's fault", async () => {
     const redis = await redisServer({ persistent: true });
     const recordDir = await tempDir();
     const q = queue(redis.url, "claimed-failure", { recordDir, attempts: 2 });
@@ -131,7 +132,7 @@ describe("audit: what a rogue prover still controls", () => {
     });
   });
 
-  it("FINDING: a rogue prover's timings do not lock the node into 429", async () => {
+  it("a rogue prover's timings do not lock the node into 429", async () => {
     const redis = await redisServer({ persistent: true });
     const q = queue(redis.url, "rogue-timings", { recordDir: await tempDir() });
     // An honest proof, a lying report: proveMs of 10^12 ms.
@@ -169,7 +170,7 @@ describe("audit: what a rogue prover still controls", () => {
 });
 
 describe("audit: the producer's records", () => {
-  it("FINDING: a job whose outcome was delivered is not proven again by a restarted producer", async () => {
+  it("a job whose outcome was delivered is not proven again by a restarted producer", async () => {
     const redis = await redisServer({ persistent: true });
     const recordDir = await tempDir();
     const q = queue(redis.url, "delivered", { recordDir, attempts: 1 });
@@ -199,7 +200,7 @@ describe("audit: the producer's records", () => {
 });
 
 describe("audit: the merged node and the queue's new errors", () => {
-  it("FINDING: the node answers an evicting Redis (REDIS_UNSAFE) with 503 and /health says so", async () => {
+  it("the node answers an evicting Redis (REDIS_UNSAFE) with 503 and /health says so", async () => {
     const redis = await redisServer({ maxmemoryPolicy: "allkeys-lru", maxmemory: "64mb" });
     const q = queue(redis.url, "evicting");
     const error = await errorOf(q.ready());
@@ -207,11 +208,13 @@ describe("audit: the merged node and the queue's new errors", () => {
     const base = await node({ queue: q });
     const health = await fetch(`${base}/health`);
     const answer = await post(base, { modelId: tiny.id, input: x(0) });
-    expect({ health: health.status, infer: answer.status, code: answer.body.code }).toEqual({
-      health: 503,
-      infer: 503,
-      code: "REDIS_UNSAFE",
-    });
+    expect({
+      health: health.status,
+      infer: answer.status,
+      code: answer.body.code,
+      reason: answer.body.reason,
+      retryAfter: answer.headers.get("retry-after") !== null,
+    }).toEqual({ health: 503, infer: 503, code: "REDIS_UNSAFE", reason: "redis-unsafe", retryAfter: true });
   });
 
   it("FIXED since (485ba82): the node answers an unreachable Redis with 503 + Retry-After", async () => {
@@ -226,7 +229,7 @@ describe("audit: the merged node and the queue's new errors", () => {
     });
   });
 
-  it("FINDING: queue.close() returns while Redis is down (the node's SIGTERM path closes the queue)", async () => {
+  it("queue.close() returns while Redis is down (the node's SIGTERM path closes the queue)", async () => {
     const port = await freePort();
     const q = createProofQueue({
       connection: `redis://127.0.0.1:${port}`,

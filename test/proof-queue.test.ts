@@ -217,7 +217,8 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     await writeFile(own.pathOf(zkey), "not a zkey");
     const p = await prover("corrupt", { storage: own });
     const error = await errorOf(bad.receipt);
-    expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
+    // A prover's failure is its (unverified) claim: PROVE_FAILED, the claimed code in meta.
+    expect(isVerinferError(error, "PROVE_FAILED") && error.meta?.claimed).toBe("ARTIFACT_CORRUPT");
     expect((error as Error).message).toContain(zkey);
     expect((error as Error).message).toMatch(/hash to/);
     const next = await (await q.submit(await statement(6))).receipt;
@@ -244,7 +245,8 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     const cacheDir = await tempDir();
     await prover("wrong-manifest", { cacheDir });
     const error = await errorOf((await q.get(jobId)).receipt);
-    expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
+    // A prover's failure is its (unverified) claim: PROVE_FAILED, the claimed code in meta.
+    expect(isVerinferError(error, "PROVE_FAILED") && error.meta?.claimed).toBe("ARTIFACT_CORRUPT");
     expect((error as Error).message).toContain(`is of model ${tiny.id}, not ${pkg.id}`);
     // The manifest was refused before any of the other model's artifacts came into the prover's cache.
     expect(await readdir(cacheDir)).toEqual([]);
