@@ -1,11 +1,12 @@
 // Security/operations audit of issue 18 (branch faults-node): the deferred proofs' per-job lock (tryFileLock).
 //
-// FINDING (FAILS on faults-node @ b5a40af):
-//   - "a live holder on this host is not taken over because its refresh came late": a holder whose event loop
+// FIXED (failed on faults-node @ b5a40af; passes on faults-fix):
+//   - "a live holder on this host keeps its lock however late its refresh": a holder whose event loop
 //     stalls past staleMs (a long synchronous witness computation, SIGSTOP, a swapped-out process on a loaded
 //     machine) loses its lock while it is still proving; deferred-proofs never reads `lock.lost`, so the old
 //     holder finishes its proof too and both write jobs/done/<id>.json (two proofs of one job, the caller of the
-//     first holding a receipt the file no longer has).
+//     first holding a receipt the file no longer has). Now a live pid of the lock's host (same start time) holds,
+//     and a holder checks the lock (`stillHeld`) before writing an outcome.
 // HELD (pass): a lock whose holder is a dead pid of this host is taken over at once, and only once.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -28,7 +29,7 @@ async function staleLiveLock(file: string, pid: number, ageMs: number): Promise<
 }
 
 describe("audit: the deferred proofs' lock", () => {
-  it("FINDING: a live holder on this host is not taken over because its refresh came late", async () => {
+  it("a live holder on this host keeps its lock however late its refresh (attack: stale mtime)", async () => {
     // The holder: a live process of this host (here a sleeping child), stalled past staleMs.
     const holder = spawn("sleep", ["30"], { stdio: "ignore" });
     try {
@@ -36,8 +37,8 @@ describe("audit: the deferred proofs' lock", () => {
       await staleLiveLock(file, holder.pid as number, 5_000);
       const taker = await tryFileLock(file, { staleMs: 1_000 });
       await taker?.release();
-      // Fix: on the lock's own host a live pid (checked with its start time, against pid reuse) holds the lock;
-      // staleness decides only for another host's holder — and a holder checks `lost` before writing its outcome.
+      // On the lock's own host a live pid (checked with its start time, against pid reuse) holds the lock;
+      // staleness decides only for another host's holder — and a holder checks the lock before writing its outcome.
       expect(taker).toBeUndefined();
     } finally {
       holder.kill("SIGKILL");
