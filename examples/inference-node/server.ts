@@ -10,9 +10,10 @@
  *   characters) a retry of the same request — after a timeout, a lost connection, a node restart — gets the same
  *   job and receipt; the same key with another request is a 400.
  *   Refusals: `400 { code, message }` for a bad body (`INVALID_INPUT` names the offending index), `404` for a
- *   model it does not serve, `413` for a body over the limit, `429` + `Retry-After` when full or when a new proof
- *   is expected to take longer than the wait budget (decided from the headers, before the body is read), `503`
- *   + `Retry-After` while Redis is unreachable or out of memory (after at most `redisTimeoutMs`), `507` when its
+ *   model it does not serve, `413` for a body over the limit, `429` + `Retry-After` when full (decided from the
+ *   headers, before the body is read) or when a zk request's proof is expected to take longer than the wait
+ *   budget, `503` + `Retry-After` while Redis is unreachable, out of memory or evicting (after at most
+ *   `redisTimeoutMs`), `507` when its
  *   disk has less than `minFreeBytes` free (checked before a proof is spent) or fills up.
  * - `GET /jobs/:id` → `{ jobId, status: "pending" | "done" | "failed", cid?, receipt?, error? }`; jobs are kept
  *   on disk (`jobsDir`), so a restarted node finds them, and takes up the unfinished ones again.
@@ -115,8 +116,10 @@ export interface InferenceNodeOptions {
    */
   waitMs?: number;
   /**
-   * Backpressure: a request is refused (429 + Retry-After) when a new proof is expected to take longer than
-   * this, from the measured proving time and the jobs ahead. Default `waitMs`.
+   * Backpressure: a zk request is refused (429 + Retry-After) when its proof is expected to take longer than
+   * this, from the proving time this node measured (never a prover's report; each sample capped at 10× this,
+   * aged out after 10 minutes) and the jobs ahead; with nothing waiting and a prover free it is admitted.
+   * Default `waitMs`.
    */
   admitWaitMs?: number;
   /** Longest wait for the proof queue's Redis in a request (ms); then 503 "redis unreachable". Default 5,000. */
