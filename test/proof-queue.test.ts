@@ -205,7 +205,7 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     expect(await q.stats()).toMatchObject({ depth: 2, rejected: 1, submitted: 2 });
   });
 
-  it("fails a job whose artifact is corrupted with ARTIFACT_CORRUPT and the reason, then runs the next job", async () => {
+  it("fails a job whose artifact is corrupted with PROVE_FAILED (the prover's claim: ARTIFACT_CORRUPT) and the reason, then runs the next job", async () => {
     const ownDir = await tempDir();
     const own = new FsStorage(ownDir);
     const tiny = await tinyPackage();
@@ -226,7 +226,7 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     expect(p.stats).toMatchObject({ jobsFailed: 2, jobsCompleted: 1 });
   });
 
-  it("fails a job whose manifest is of another model than the job's with ARTIFACT_CORRUPT, fetching nothing", async () => {
+  it("fails a job whose manifest is of another model than the job's (the prover's claim: ARTIFACT_CORRUPT), fetching nothing", async () => {
     const tiny = await tinyPackage();
     const { manifestCid } = await putModelPackage(storage, tiny);
     const s = await statement(1);
