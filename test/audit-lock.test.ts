@@ -45,6 +45,16 @@ describe("audit: the deferred proofs' lock", () => {
     }
   });
 
+  it("a holder whose lock was taken over learns it before writing an outcome (stillHeld)", async () => {
+    const file = path.join(await tempDir(), "job.lock");
+    const lock = await tryFileLock(file, { staleMs: 60_000 });
+    expect(await lock?.stillHeld()).toBe(true);
+    // Another process's lock under the name now (a takeover between two refreshes).
+    await staleLiveLock(file, process.pid, 0);
+    expect({ held: await lock?.stillHeld(), lost: lock?.lost }).toEqual({ held: false, lost: true });
+    await lock?.release();
+  });
+
   it("HELD: a dead holder's lock is taken over at once, by one of two takers", async () => {
     const dead = spawn("true", [], { stdio: "ignore" });
     await new Promise((r) => dead.once("exit", r));
