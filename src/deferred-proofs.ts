@@ -11,7 +11,7 @@ import { receiptStatement } from "./receipt-statement.js";
 import { ArtifactStore } from "./storage/artifact-store.js";
 import { atomicWrite } from "./storage/atomic-write.js";
 import { resolveCacheDir } from "./storage/cache-dir.js";
-import { tryFileLock } from "./storage/file-lock.js";
+import { type FileLock, tryFileLock } from "./storage/file-lock.js";
 import { canonicalJson } from "./storage/json-objects.js";
 import { findModelPackage, ModelPackage } from "./storage/model-package.js";
 
@@ -257,7 +257,16 @@ async function rebuildBase(
   };
 }
 
-async function writeFailure(cacheDir: string, failure: ProofFailure): Promise<void> {
+/** Thrown when this process lost its job's lock before writing the outcome: the new holder records it. */
+class LockLost extends Error {}
+
+/** Throws {@link LockLost} unless the lock is still this process's. */
+async function stillHeld(lock: FileLock | undefined): Promise<void> {
+  if (lock && !(await lock.stillHeld())) throw new LockLost("the job's lock was taken over");
+}
+
+async function writeFailure(cacheDir: string, failure: ProofFailure, lock?: FileLock): Promise<void> {
+  await stillHeld(lock);
   // The record first, then the pending file: a crash in between leaves both, and resume then drops the pending one.
   await atomicWrite(jobFile(cacheDir, "failed", failure.id), JSON.stringify(failure, null, 2), 0o600);
   await rm(jobFile(cacheDir, "pending", failure.id), { force: true });
@@ -308,7 +317,13 @@ function backoffMs(policy: ProofRetryPolicy, attempts: number): number {
 }
 
 /** Attempts a job until it is proven, fails permanently, or runs out of attempts; every step is on disk first. */
-async function attempt(start: ProofJob, cacheDir: string, policy: ProofRetryPolicy, given?: ModelPackage) {
+async function attempt(
+  start: ProofJob,
+  cacheDir: string,
+  policy: ProofRetryPolicy,
+  given?: ModelPackage,
+  lock?: FileLock,
+) {
   let job = start;
   let pkg = given;
   let lastError: unknown;
@@ -327,7 +342,7 @@ async function attempt(start: ProofJob, cacheDir: string, policy: ProofRetryPoli
         attempts: job.attempts,
         job,
       };
-      await writeFailure(cacheDir, failure);
+      await writeFailure(cacheDir, failure, lock);
       throw failureError(failure, lastError);
     }
     // A notBefore further away than the policy's longest delay was not set by it (a clock set back, an edited
@@ -347,10 +362,13 @@ async function attempt(start: ProofJob, cacheDir: string, policy: ProofRetryPoli
         return proveReceipt({ pkg, input, salts, base: await rebuildBase(current, pkg, input, salts) });
       });
       // The receipt first, then the pending file: a crash in between leaves both, and resume keeps the receipt.
+      // Not if another process took the job over meanwhile (this one stalled past staleMs): its outcome stands.
+      await stillHeld(lock);
       await atomicWrite(jobFile(cacheDir, "done", current.id), JSON.stringify(receipt, null, 2));
       await rm(jobFile(cacheDir, "pending", current.id), { force: true });
       return receipt;
     } catch (error) {
+      if (error instanceof LockLost) throw error;
       lastError = error;
       const reason = reasonOf(error);
       const permanent = isPermanent(error);
@@ -363,7 +381,7 @@ async function attempt(start: ProofJob, cacheDir: string, policy: ProofRetryPoli
           attempts: job.attempts,
           job,
         };
-        await writeFailure(cacheDir, failure);
+        await writeFailure(cacheDir, failure, lock);
         throw failureError(failure, error);
       }
       const delay = backoffMs(policy, job.attempts);
@@ -392,7 +410,10 @@ async function locked(job: ProofJob, cacheDir: string, policy: ProofRetryPolicy,
         if (after) throw failureError(after.failure);
         const parsed = ProofJobSchema.safeParse(await readJson(jobFile(cacheDir, "pending", job.id)));
         const latest = parsed.success && parsed.data.id === job.id ? parsed.data : job;
-        return await attempt(latest.attempts >= job.attempts ? latest : job, cacheDir, policy, pkg);
+        return await attempt(latest.attempts >= job.attempts ? latest : job, cacheDir, policy, pkg, lock);
+      } catch (error) {
+        // Taken over while proving: wait for the outcome the new holder records.
+        if (!(error instanceof LockLost)) throw error;
       } finally {
         await lock.release();
       }

@@ -173,18 +173,20 @@ describe("a rogue prover with write access to Redis", () => {
     expect((await q.stats()).refused).toBe(2);
     await q.close();
 
-    // A restarted producer collecting by job id (no package in memory): refused again, against its record.
+    // The refusal was delivered: the record is gone, so no restarted producer proves the job again on its own.
+    expect(await readdir(recordDir)).toEqual([]);
+    // A restarted producer collecting by job id, with the package it was submitted for: refused again.
     const again = queue(redis.url, "rogue", { recordDir, cacheDir: await tempDir(), attempts: 2 });
-    const second = (await errorOf((await again.get(handle.jobId)).receipt)) as VerinferError;
+    const second = (await errorOf((await again.get(handle.jobId, { pkg: tiny })).receipt)) as VerinferError;
     expect(second.meta).toMatchObject({ refused: true });
     await worker.close();
     await again.close();
 
-    // The rogue is gone: the stored forgery is refused once more, the job re-run from the record (the true
-    // package's manifest), and an honest prover's proof is accepted.
+    // The rogue is gone: the statement submitted again finds the stored forgery, refuses it once more, re-runs
+    // the job from its new record (the true package's manifest), and an honest prover's proof is accepted.
     await prover(redis.url, "rogue");
     const last = queue(redis.url, "rogue", { recordDir, cacheDir: await tempDir(), attempts: 2 });
-    const receipt = await (await last.get(handle.jobId)).receipt;
+    const receipt = await (await last.submit(s)).receipt;
     await expectValid(receipt);
     expect(receipt.model.vkey ?? tiny.vkeyCid).toBe(tiny.vkeyCid);
     expect(await verifyReceipt(receipt, { modelPackage: rogue })).toMatchObject({ valid: false });

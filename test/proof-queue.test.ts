@@ -205,7 +205,7 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     expect(await q.stats()).toMatchObject({ depth: 2, rejected: 1, submitted: 2 });
   });
 
-  it("fails a job whose artifact is corrupted with ARTIFACT_CORRUPT and the reason, then runs the next job", async () => {
+  it("fails a job whose artifact is corrupted with PROVE_FAILED (the prover's claim: ARTIFACT_CORRUPT) and the reason, then runs the next job", async () => {
     const ownDir = await tempDir();
     const own = new FsStorage(ownDir);
     const tiny = await tinyPackage();
@@ -217,7 +217,8 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     await writeFile(own.pathOf(zkey), "not a zkey");
     const p = await prover("corrupt", { storage: own });
     const error = await errorOf(bad.receipt);
-    expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
+    // A prover's failure is its (unverified) claim: PROVE_FAILED, the claimed code in meta.
+    expect(isVerinferError(error, "PROVE_FAILED") && error.meta?.claimed).toBe("ARTIFACT_CORRUPT");
     expect((error as Error).message).toContain(zkey);
     expect((error as Error).message).toMatch(/hash to/);
     const next = await (await q.submit(await statement(6))).receipt;
@@ -225,7 +226,7 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     expect(p.stats).toMatchObject({ jobsFailed: 2, jobsCompleted: 1 });
   });
 
-  it("fails a job whose manifest is of another model than the job's with ARTIFACT_CORRUPT, fetching nothing", async () => {
+  it("fails a job whose manifest is of another model than the job's (the prover's claim: ARTIFACT_CORRUPT), fetching nothing", async () => {
     const tiny = await tinyPackage();
     const { manifestCid } = await putModelPackage(storage, tiny);
     const s = await statement(1);
@@ -244,7 +245,8 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     const cacheDir = await tempDir();
     await prover("wrong-manifest", { cacheDir });
     const error = await errorOf((await q.get(jobId)).receipt);
-    expect(isVerinferError(error, "ARTIFACT_CORRUPT")).toBe(true);
+    // A prover's failure is its (unverified) claim: PROVE_FAILED, the claimed code in meta.
+    expect(isVerinferError(error, "PROVE_FAILED") && error.meta?.claimed).toBe("ARTIFACT_CORRUPT");
     expect((error as Error).message).toContain(`is of model ${tiny.id}, not ${pkg.id}`);
     // The manifest was refused before any of the other model's artifacts came into the prover's cache.
     expect(await readdir(cacheDir)).toEqual([]);

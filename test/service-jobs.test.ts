@@ -120,20 +120,19 @@ describe("inference node job handles", () => {
     expect(later.body).toEqual(a.body);
   });
 
-  it("refuses with 429 + Retry-After, before reading the body, once a new proof would take longer than its budget", async () => {
+  it("refuses a zk request with 429 + Retry-After while a new proof would take longer than its budget", async () => {
     const base = await node({ jobsDir: false, admitWaitMs: 1 });
-    // Before any proof is measured only the count bound applies: the first request is admitted and measured.
+    // An idle node admits (before any measurement, and with a free prover however slow its last proofs were).
     const first = await infer(base, 4, { "idempotency-key": "first" });
     expect(first.status).toBe(200);
-    const refused = await call(`${base}/infer`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: "{ not even json",
-    });
+    // A proof running now (answered 202 at once): a new one would wait for it, past the 1 ms budget.
+    expect((await infer(base, 5, { prefer: "respond-async" })).status).toBe(202);
+    const refused = await infer(base, 6);
     expect(refused.status).toBe(429);
     expect(refused.body).toMatchObject({ code: "OVERLOADED", reason: "slow" });
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    // A retry of a job it holds costs nothing and is let in.
+    // The estimate is of proofs: a request that needs none is let in, and so is a retry of a job it holds.
+    expect((await infer(base, 7, {}, "none")).status).toBe(200);
     expect((await infer(base, 4, { "idempotency-key": "first" })).body.cid).toBe(first.body.cid);
   });
 

@@ -8,7 +8,7 @@ export interface ErrorBody {
   details?: string;
   /** For a bad input value: its index in the flattened input (client errors only). */
   index?: number;
-  /** Why the node refused (429, 503, 507): "full", "redis-unreachable", "redis-oom", "slow" (backpressure), … */
+  /** Why the node refused (429, 503, 507): "full", "redis-unreachable", "redis-oom", "redis-unsafe", "slow" (backpressure), … */
   reason?: string;
 }
 
@@ -23,6 +23,8 @@ const STATUS: Record<string, number> = {
   OVERLOADED: 429,
   TIMEOUT: 503,
   UNAVAILABLE: 503,
+  // The queue's Redis may evict jobs: the queue refuses it until its operator fixes it (the node's outage).
+  REDIS_UNSAFE: 503,
   // The node's disk: full is 507 Insufficient Storage; read-only, refused or failing is the node's outage (503).
   STORAGE_FULL: 507,
   STORAGE_READONLY: 503,

@@ -3,8 +3,8 @@
  * job, `<dir>/<jobId>.json` (owner-only: it holds the salts), written atomically before the job is handed to a
  * prover and again when it ends. After a restart the node reads them back: `GET /jobs/:id` answers for them,
  * an `Idempotency-Key` retry finds its job, and a job still pending is taken up again (re-submitted under the
- * same id to the queue, or proven again). Bounded: at most `maxJobs` records; the oldest finished ones make room,
- * and a node whose records are all unfinished refuses new jobs (`OVERLOADED`).
+ * same id to the queue, or proven again). Bounded: at most `maxJobs` records; the oldest finished ones older than
+ * `retainMs` make room, and a node with none refuses new jobs (`OVERLOADED`, 429).
  *
  * Idempotency keys are kept as their SHA-256 (a key may be a client's secret), each with the hash of the request
  * it came with: the same key with another request is refused.
@@ -12,11 +12,12 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { canonicalJson, ReceiptSchema, VerinferError } from "../../src/index.js";
 import { atomicWrite } from "../../src/storage/atomic-write.js";
+import { readUntrustedFile } from "../../src/storage/read-untrusted-file.js";
 
 /** Format tag of a node job record. */
 export const NODE_JOB_FORMAT = "verinfer/node-job@1";
@@ -90,6 +91,12 @@ export interface JobStoreOptions {
   dir?: string;
   /** Most records kept. Default 10,000. */
   maxJobs?: number;
+  /**
+   * How long a finished record is kept at least (ms) — a client's handle: only older ones make room for new
+   * records; with none old enough, a new record is refused (`OVERLOADED`, "jobs-full"). Default a day (the
+   * proof queue's `keepSeconds`).
+   */
+  retainMs?: number;
 }
 
 /** The node's job records; see the module's comment. */
@@ -122,6 +129,8 @@ export interface JobStore {
 export async function openJobStore(options: JobStoreOptions): Promise<JobStore> {
   const { dir } = options;
   const maxJobs = options.maxJobs ?? 10_000;
+  const retainMs = options.retainMs ?? 86_400_000;
+  if (dir) await mkdir(dir, { recursive: true, mode: 0o700 });
   if (!Number.isInteger(maxJobs) || maxJobs < 1) throw new VerinferError("INVALID_OPTIONS", "maxJobs must be ≥ 1");
   const jobs = new Map<string, NodeJob>();
   const keys = new Map<string, string>();
@@ -129,8 +138,10 @@ export async function openJobStore(options: JobStoreOptions): Promise<JobStore> 
   for (const name of names) {
     if (!dir || !/^vi1-[0-9a-f]{64}\.json$/.test(name)) continue;
     try {
-      const text = await readFile(path.join(dir, name), "utf8");
-      if (text.length > 64 << 20) continue;
+      // Only a regular file, not through a link, bounded: a FIFO or device under a record's name must not hang
+      // or exhaust the node's start.
+      const bytes = await readUntrustedFile(path.join(dir, name), "job record", { maxBytes: 64 << 20, root: dir });
+      const text = bytes.toString("utf8");
       const job = NodeJobSchema.parse(JSON.parse(text));
       if (`${job.id}.json` !== name) continue;
       jobs.set(job.id, job);
@@ -157,10 +168,14 @@ export async function openJobStore(options: JobStoreOptions): Promise<JobStore> 
     all: ordered,
     async put(job) {
       if (!jobs.has(job.id) && jobs.size >= maxJobs) {
-        const finished = ordered().filter((j) => j.state !== "pending");
+        // Only finished records past their retention make room: a young one is a client's handle.
+        const now = Date.now();
+        const finished = ordered().filter(
+          (j) => j.state !== "pending" && now - Date.parse(j.finishedAt ?? j.createdAt) >= retainMs,
+        );
         const excess = jobs.size - maxJobs + 1;
         if (finished.length < excess) {
-          throw new VerinferError("OVERLOADED", "the inference node holds as many unfinished jobs as it keeps", {
+          throw new VerinferError("OVERLOADED", "the inference node holds as many job records as it keeps", {
             meta: { reason: "jobs-full", maxJobs },
           });
         }

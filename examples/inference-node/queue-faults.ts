@@ -6,6 +6,8 @@
  *   not answer in time, or fails with a connection error, is `UNAVAILABLE` ("redis unreachable": 503 +
  *   Retry-After). ioredis queues the commands of a lost connection until it is back (BullMQ's setting), so
  *   without a bound a request would hang as long as Redis is down.
+ * - Redis that may evict jobs (`maxmemory-policy` other than `noeviction`): the queue refuses it with
+ *   `REDIS_UNSAFE`, answered 503 + Retry-After with `reason "redis-unsafe"` (an operator must fix Redis).
  * - Redis out of memory (`maxmemory` with `noeviction` refuses writes): `OVERLOADED` with `meta.reason
  *   "redis-oom"` (503: the whole queue is full, not this node).
  *
@@ -14,7 +16,7 @@
 import { isVerinferError, VerinferError } from "../../src/index.js";
 
 /** Why a queue call failed, as the node reports it (`meta.reason` of the error). */
-export type QueueFaultReason = "redis-unreachable" | "redis-oom";
+export type QueueFaultReason = "redis-unreachable" | "redis-oom" | "redis-unsafe";
 
 const CONNECTION_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND"]);
 
@@ -35,6 +37,13 @@ function unreachable(cause?: unknown): VerinferError {
  * ```
  */
 export function queueFault(error: unknown): unknown {
+  if (isVerinferError(error, "REDIS_UNSAFE") && error.meta?.reason === undefined) {
+    return new VerinferError("REDIS_UNSAFE", error.shortMessage, {
+      cause: error,
+      ...(error.details ? { details: error.details } : {}),
+      meta: { ...error.meta, reason: "redis-unsafe" satisfies QueueFaultReason },
+    });
+  }
   if (isVerinferError(error)) return error;
   const e = error as { message?: unknown; code?: unknown; name?: unknown } | undefined;
   const message = typeof e?.message === "string" ? e.message : "";

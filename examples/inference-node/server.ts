@@ -10,9 +10,10 @@
  *   characters) a retry of the same request — after a timeout, a lost connection, a node restart — gets the same
  *   job and receipt; the same key with another request is a 400.
  *   Refusals: `400 { code, message }` for a bad body (`INVALID_INPUT` names the offending index), `404` for a
- *   model it does not serve, `413` for a body over the limit, `429` + `Retry-After` when full or when a new proof
- *   is expected to take longer than the wait budget (decided from the headers, before the body is read), `503`
- *   + `Retry-After` while Redis is unreachable or out of memory (after at most `redisTimeoutMs`), `507` when its
+ *   model it does not serve, `413` for a body over the limit, `429` + `Retry-After` when full (decided from the
+ *   headers, before the body is read) or when a zk request's proof is expected to take longer than the wait
+ *   budget, `503` + `Retry-After` while Redis is unreachable, out of memory or evicting (after at most
+ *   `redisTimeoutMs`), `507` when its
  *   disk has less than `minFreeBytes` free (checked before a proof is spent) or fills up.
  * - `GET /jobs/:id` → `{ jobId, status: "pending" | "done" | "failed", cid?, receipt?, error? }`; jobs are kept
  *   on disk (`jobsDir`), so a restarted node finds them, and takes up the unfinished ones again.
@@ -115,8 +116,10 @@ export interface InferenceNodeOptions {
    */
   waitMs?: number;
   /**
-   * Backpressure: a request is refused (429 + Retry-After) when a new proof is expected to take longer than
-   * this, from the measured proving time and the jobs ahead. Default `waitMs`.
+   * Backpressure: a zk request is refused (429 + Retry-After) when its proof is expected to take longer than
+   * this, from the proving time this node measured (never a prover's report; each sample capped at 10× this,
+   * aged out after 10 minutes) and the jobs ahead; with nothing waiting and a prover free it is admitted.
+   * Default `waitMs`.
    */
   admitWaitMs?: number;
   /** Longest wait for the proof queue's Redis in a request (ms); then 503 "redis unreachable". Default 5,000. */
@@ -170,8 +173,8 @@ export interface HealthResponse {
   pendingJobs: number;
   pool?: ProverPool["stats"];
   queue?: Awaited<ReturnType<ProofQueue["stats"]>>;
-  /** With a queue: whether its Redis answered (within a second). */
-  redis?: "ok" | "unreachable";
+  /** With a queue: whether its Redis answered (within a second), and whether the queue refuses it (evicting). */
+  redis?: "ok" | "unreachable" | "unsafe";
   /** "ok", or the code of the disk's fault (`STORAGE_FULL`, `STORAGE_READONLY`, …). */
   disk: string;
 }
@@ -181,6 +184,9 @@ const TRANSIENT = new Set([
   "OVERLOADED",
   "TIMEOUT",
   "UNAVAILABLE",
+  "REDIS_UNSAFE",
+  // A prover's failure (a queue's prover is not trusted to say why): the job keeps its input and salts.
+  "PROVE_FAILED",
   "STORAGE_FULL",
   "STORAGE_READONLY",
   "STORAGE_DENIED",
@@ -276,7 +282,9 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
   let entering = 0;
   /** zk proofs this node runs in its own thread (no pool, no queue). */
   let provingHere = 0;
-  const estimate = new WaitEstimate();
+  // Fed only with what this node measures (hand-over to receipt), each sample capped: a prover's reported
+  // timings (a remote prover's word, unverified) never decide admission.
+  const estimate = new WaitEstimate({ capMs: 10 * admitWaitMs });
   const metrics = createNodeMetrics({
     ...(pool ? { pool } : {}),
     ...(queue ? { queue, timeoutMs: probeMs } : {}),
@@ -387,7 +395,8 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
     if (queue) {
       try {
         health.queue = await withinDeadline(queue.stats(), probeMs);
-        health.redis = "ok";
+        health.redis = health.queue.refusal ? "unsafe" : "ok";
+        if (health.queue.refusal) health.ok = false;
       } catch {
         health.redis = "unreachable";
         health.ok = false;
@@ -403,15 +412,26 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
     reply.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
-  /** The slot each admitted request holds, and the work it started (the slot is freed when both are over). */
-  const slots = new WeakMap<FastifyRequest, { work?: Promise<unknown>; entering: boolean }>();
+  /**
+   * The slot each admitted request holds, the work it started (the slot is freed when both are over), and the
+   * backpressure refusal that applies if it turns out to ask for a proof (`slow`).
+   */
+  const slots = new WeakMap<FastifyRequest, { work?: Promise<unknown>; entering: boolean; slow?: VerinferError }>();
 
   // Admission comes first: a full node refuses a request from its headers alone, before reading (let alone
-  // parsing or validating) its body, so a flood of large or malformed bodies costs it nothing. A retry of a job
-  // the node already holds (its Idempotency-Key is known) costs nothing and is always let in.
+  // parsing or validating) its body, so a flood of large or malformed bodies costs it nothing. maxInFlight holds
+  // for every request; a retry of a job the node already holds (its Idempotency-Key is known) skips only the
+  // quota and the "slow" estimate. The estimate applies to zk requests only (decided once the body is parsed,
+  // within maxInFlight): a mode "none" or "attest" request needs no prover.
   const admit = async (request: FastifyRequest, reply: FastifyReply) => {
     const keyHash = idempotencyKeyHash(request.headers["idempotency-key"]);
     const known = keyHash !== undefined && jobs.byKey(keyHash) !== undefined;
+    if (inFlight >= maxInFlight) {
+      throw new VerinferError("OVERLOADED", "the inference node is at capacity", {
+        meta: { reason: "full", inFlight, maxInFlight },
+      });
+    }
+    let slow: VerinferError | undefined;
     if (!known) {
       if (quota) {
         const client = await identify(request);
@@ -431,15 +451,15 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
         }
         u.count++;
       }
+      const expected = estimate.expectedWaitMs(await proverLoad());
       if (inFlight >= maxInFlight) {
         throw new VerinferError("OVERLOADED", "the inference node is at capacity", {
           meta: { reason: "full", inFlight, maxInFlight },
         });
       }
-      const expected = estimate.expectedWaitMs(await proverLoad());
       if (expected !== undefined && expected > admitWaitMs) {
         const service = estimate.serviceMs ?? 1_000;
-        throw new VerinferError(
+        slow = new VerinferError(
           "OVERLOADED",
           "the inference node's provers are behind: a new proof would take too long",
           {
@@ -457,7 +477,10 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
     }
     inFlight++;
     entering++;
-    const slot: { work?: Promise<unknown>; entering: boolean } = { entering: true };
+    const slot: { work?: Promise<unknown>; entering: boolean; slow?: VerinferError } = {
+      entering: true,
+      ...(slow ? { slow } : {}),
+    };
     slots.set(request, slot);
     let freed = false;
     const free = () => {
@@ -499,16 +522,21 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
     return pkg && pkg.vkeyCid === job.vkey ? pkg : undefined;
   };
 
-  /** Stores a finished proof's receipt and salts, and marks its job done. */
-  const finish = async (job: NodeJob, receipt: Receipt): Promise<void> => {
-    if (receipt.mode === "zk" && typeof receipt.timings.proveMs === "number") {
-      metrics.proved(receipt.timings.proveMs);
-      estimate.observe(receipt.timings.proveMs);
+  /**
+   * Stores a finished proof's receipt and salts, and marks its job done. `measuredMs`: the proof's time on this
+   * node's clock (hand-over to receipt) — the receipt's `timings.proveMs` is, with a queue, the prover's report.
+   */
+  const finish = async (job: NodeJob, receipt: Receipt, measuredMs?: number, record = true): Promise<NodeJob> => {
+    if (receipt.mode === "zk" && measuredMs !== undefined) {
+      metrics.proved(measuredMs);
+      estimate.observe(measuredMs);
     }
     const cid = await storeReceipt(storage, receipt);
     if (saltsDir && job.salts) await atomicWrite(path.join(saltsDir, `${cid}.json`), JSON.stringify(job.salts), 0o600);
     const { input: _i, salts: _s, statement: _st, ...kept } = job;
-    await jobs.put({ ...kept, state: "done", cid, finishedAt: new Date().toISOString() });
+    const done: NodeJob = { ...kept, state: "done", cid, finishedAt: new Date().toISOString() };
+    if (record) await jobs.put(done);
+    return done;
   };
 
   const fail = async (job: NodeJob, error: unknown): Promise<void> => {
@@ -559,6 +587,7 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
     const input = job.input.map(BigInt);
     const salts = { input: BigInt(job.salts.input), output: BigInt(job.salts.output) };
     let receipt: Promise<Receipt>;
+    const handedAt = performance.now();
     if (queue) {
       const handle = await withinDeadline(queue.submit({ pkg, input, salts, receipt: job.statement }), redisTimeoutMs);
       receipt = handle.receipt;
@@ -576,7 +605,9 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
     let lost = false;
     const done = receipt
       .then(
-        (r) => finish(job, r),
+        async (r) => {
+          await finish(job, r, performance.now() - handedAt);
+        },
         (error: unknown) => {
           // A queue closed under the job (the node shutting down) leaves it pending: the job goes on in Redis, and
           // the next run of the node collects it.
@@ -643,6 +674,8 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
     }
     // Checked (INVALID_INPUT naming the index) and flattened before anything is hashed or stored: the body's
     // input is whatever the client sent.
+    const slow = slots.get(request)?.slow;
+    if (mode === "zk" && slow) throw slow;
     const flat = flattenInput(pkg.network, input);
     const hash = requestHash({ modelId, input: flat, mode });
     if (keyHash !== undefined) {
@@ -699,8 +732,9 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
       if (mode !== "zk") {
         entered(request);
         await checkDisk();
-        await finish({ ...job, salts }, receipt);
-        return job;
+        // Answered at once: only a request with an Idempotency-Key (a client that may retry it) takes a record
+        // — a flood of cheap keyless requests must not fill the records other clients' handles live in.
+        return finish({ ...job, salts }, receipt, undefined, keyHash !== undefined);
       }
       // Before a proof is spent: the disk must take its result, the job record must be on disk.
       await checkDisk();

@@ -143,6 +143,8 @@ export interface ProofQueueStats {
   records: number;
   /** The latest check of Redis (at start, after a reconnection, or `redisHealth()`). */
   redis: RedisHealth | undefined;
+  /** The code submissions are refused with now (`REDIS_UNSAFE`: an evicting Redis), if they are. */
+  refusal?: "REDIS_UNSAFE";
   /** The provers' witness + proving time of the receipts resolved here. */
   proveMs: LatencySummary;
   /** From submission to receipt, per receipt resolved here. */
@@ -656,6 +658,7 @@ class BullProofQueue implements ProofQueue {
       ...this.counts,
       records: this.pending.size,
       redis: this.lastHealth,
+      ...(this.refusal ? { refusal: "REDIS_UNSAFE" as const } : {}),
       proveMs: this.proveMs.summary(),
       turnaroundMs: this.turnaroundMs.summary(),
     };
@@ -676,8 +679,15 @@ class BullProofQueue implements ProofQueue {
       }
       this.waiters.clear();
       await this.recovering?.catch(() => undefined);
-      await Promise.allSettled([this.events.close(), this.queue.close()]);
-      await Promise.allSettled(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
+      // While Redis is down, BullMQ's close and ioredis's QUIT wait for a connection that may never come back:
+      // each is given a short bound, then the connections are dropped.
+      const bound = Math.min(this.redisTimeoutMs, 2_000);
+      await settledWithin([this.events.close(), this.queue.close()], bound);
+      await settledWithin(
+        this.connections.map((c) => (c.status === "ready" ? c.quit() : Promise.reject(new Error("not ready")))),
+        bound,
+      );
+      for (const c of this.connections) if (c.status !== "end") c.disconnect();
     })();
     return this.closing;
   }
@@ -741,8 +751,11 @@ class BullProofQueue implements ProofQueue {
     if (!PERMANENT_STATES.has(state)) return;
     if (state === "failed") {
       this.counts.failures += this.waiters.get(jobId)?.size ?? 0;
+      // A prover's failure (its claim, unverified) keeps the record: what re-submitting the job needs stays until
+      // the caller settles it (submits it again, or drops it with its own records).
       this.rejectAll(jobId, decodeFailure(job.failedReason, jobId, ERROR_CODES));
-      await this.forget(jobId);
+      this.reruns.delete(jobId);
+      this.pending.delete(jobId);
       return;
     }
     const set = this.waiters.get(jobId);
@@ -766,6 +779,8 @@ class BullProofQueue implements ProofQueue {
       this.reruns.delete(jobId);
       this.counts.failures += set.size;
       this.rejectAll(jobId, error);
+      // Refused on every attempt: that outcome is delivered, and a restarted producer must not prove it again.
+      if (isVerinferError(error) && error.meta?.refused === true) await this.forget(jobId);
       return;
     }
     this.waiters.delete(jobId);
@@ -908,6 +923,18 @@ class BullProofQueue implements ProofQueue {
     this.packages.set(key, pkg);
     return pkg;
   }
+}
+
+/** Waits for the calls to settle, at most `ms` (they go on, their late failures ignored). */
+async function settledWithin(calls: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(calls),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 function packageKey(modelId: string, vkey: string): string {

@@ -227,18 +227,31 @@ export function encodeFailure(error: VerinferError): string {
   })}`;
 }
 
-/** The failure a failedReason states: a prover's own, or BullMQ's (stalled too often, …) as `PROVE_FAILED`. */
+/**
+ * The failure a failedReason states, always as `PROVE_FAILED`: the producer checked the job's input itself at
+ * submit, so a prover's claim (`verinfer:{code,…}`, possibly a rogue's) is reported as what it is — the prover's
+ * word, in `details` and `meta.claimed` — never as the caller's fault (`INVALID_INPUT`, …). BullMQ's own reasons
+ * (stalled too often, …) are reported as their text.
+ */
 export function decodeFailure(reason: string | undefined, jobId: string, codes: readonly string[]): VerinferError {
   if (reason?.startsWith(FAILURE_PREFIX)) {
     try {
       const parsed = z
         .object({ code: z.string(), message: z.string(), details: z.string().optional() })
         .parse(parseStrictJson(reason.slice(FAILURE_PREFIX.length)));
-      const code = codes.includes(parsed.code) ? (parsed.code as VerinferError["code"]) : "INTERNAL";
-      return new VerinferError(code, `proof job ${jobId} failed: ${parsed.message}`, {
-        ...(parsed.details ? { details: parsed.details } : {}),
-        meta: { jobId },
-      });
+      const claimed = codes.includes(parsed.code) ? parsed.code : "INTERNAL";
+      // The claim stays in the message (the prover's own words, e.g. which artifact did not hash right).
+      return new VerinferError(
+        "PROVE_FAILED",
+        `proof job ${jobId} failed at its prover, which reports (unverified) ${claimed}: ${parsed.message}`.slice(
+          0,
+          2_000,
+        ),
+        {
+          ...(parsed.details ? { details: parsed.details.slice(0, 2_000) } : {}),
+          meta: { jobId, claimed },
+        },
+      );
     } catch {
       // fall through: report the text as it is
     }

@@ -1,16 +1,27 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { link, mkdir, open, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 
-/** What a lock file holds: who holds it (pid on which host) and a token only its holder knows. */
-const LockSchema = z.object({ pid: z.number().int().positive(), host: z.string(), token: z.string() });
+/**
+ * What a lock file holds: who holds it (pid on which host, and the process's start time where the host tells it,
+ * against pid reuse) and a token only its holder knows.
+ */
+const LockSchema = z.object({
+  pid: z.number().int().positive(),
+  host: z.string(),
+  token: z.string(),
+  start: z.string().optional(),
+});
 
 /** A lock held by this process; see {@link tryFileLock}. */
 export interface FileLock {
-  /** Whether another process took the lock over (this one looked dead or stale to it). */
+  /** Whether another process took the lock over (this one looked dead or stale to it), as of the last refresh. */
   readonly lost: boolean;
+  /** Reads the lock file now: → whether it is still this holder's (check it before writing an outcome). */
+  stillHeld(): Promise<boolean>;
   /** Removes the lock file if it is still this holder's. */
   release(): Promise<void>;
 }
@@ -18,8 +29,10 @@ export interface FileLock {
 /** Options of {@link tryFileLock}. */
 export interface FileLockOptions {
   /**
-   * A lock whose file was not touched for this long is taken over, whoever holds it (its holder refreshes it
-   * every `staleMs / 4`); on this host a lock whose holder's pid is gone is taken over at once. Default 120,000.
+   * A lock of another host whose file was not touched for this long is taken over (its holder refreshes it every
+   * `staleMs / 4`). On this host the holder's process decides, not the file's age: a live pid (of the same start
+   * time, where /proc tells it) keeps its lock however late its refresh, a gone one loses it at once. Default
+   * 120,000.
    */
   staleMs?: number;
 }
@@ -31,6 +44,26 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** A process's start time (clock ticks since boot, /proc/<pid>/stat field 22), or `undefined` where unknown. */
+function startOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the holder of a lock of this host is the live process that wrote it. */
+function holderAlive(holder: z.infer<typeof LockSchema>): boolean {
+  if (!isAlive(holder.pid)) return false;
+  if (holder.start === undefined) return true;
+  const now = startOf(holder.pid);
+  return now === undefined || now === holder.start;
 }
 
 async function readLock(file: string): Promise<{ holder?: z.infer<typeof LockSchema>; mtimeMs: number } | undefined> {
@@ -62,7 +95,8 @@ async function readLock(file: string): Promise<{ holder?: z.infer<typeof LockSch
 export async function tryFileLock(file: string, options: FileLockOptions = {}): Promise<FileLock | undefined> {
   const staleMs = options.staleMs ?? 120_000;
   const token = randomBytes(16).toString("hex");
-  const body = JSON.stringify({ pid: process.pid, host: os.hostname(), token });
+  const start = startOf(process.pid);
+  const body = JSON.stringify({ pid: process.pid, host: os.hostname(), token, ...(start ? { start } : {}) });
   await mkdir(path.dirname(file), { recursive: true });
   for (let tries = 0; tries < 3; tries++) {
     try {
@@ -79,8 +113,9 @@ export async function tryFileLock(file: string, options: FileLockOptions = {}): 
     const seen = await readLock(file);
     if (!seen) continue;
     const { holder } = seen;
-    const dead = holder !== undefined && holder.host === os.hostname() && !isAlive(holder.pid);
-    if (!dead && Date.now() - seen.mtimeMs <= staleMs) return undefined;
+    const local = holder !== undefined && holder.host === os.hostname();
+    if (local && holderAlive(holder)) return undefined;
+    if (!local && Date.now() - seen.mtimeMs <= staleMs) return undefined;
     // Stale: move it aside (atomic: one taker wins) and check we moved the lock we judged.
     const aside = `${file}.stale-${token}`;
     try {
@@ -121,6 +156,10 @@ function held(file: string, token: string, staleMs: number): FileLock {
   return {
     get lost() {
       return lost;
+    },
+    async stillHeld() {
+      if (!lost && !(await mine())) lost = true;
+      return !lost;
     },
     async release() {
       clearInterval(beat);
