@@ -2,7 +2,7 @@
 // solver (test/audit-backend-solver.ts) enumerates EVERY witness of a tiny circuit over the BN254 field with the
 // private inputs fixed: a sound gadget has exactly one, whose public outputs are the integer semantics; an input
 // outside its range has none. The solver is itself tested on circuits that are wrong on purpose.
-import { buildPoseidon, buildPoseidonReference } from "circomlibjs";
+import * as circomlibjs from "circomlibjs";
 import { describe, expect, it } from "vitest";
 import { commitValues } from "../src/attest/commitments.js";
 import { modelCommitment } from "../src/attest/model-commitment.js";
@@ -13,12 +13,14 @@ import { argmaxGadget, maxGadget, type RescaleUnit, rangeBits, rescaleGadget } f
 import { poseidonChainGadget, poseidonGadget } from "../src/circuits/direct/poseidon-gadget.js";
 import { writeR1cs } from "../src/circuits/direct/write-r1cs.js";
 import { FIELD_PRIME, toField } from "../src/field.js";
+import { LAYER_MODULES } from "../src/layers/registry.js";
 import { integerForward } from "../src/models/integer-forward.js";
-import { argmaxForward } from "../src/models/layers/argmax.js";
-import { activationForward } from "../src/models/layers/rescale.js";
+import { argmaxBits, argmaxForward } from "../src/models/layers/argmax.js";
+import { maxPoolBounds } from "../src/models/layers/max-pool2d.js";
+import { activationForward, type QuantizedRescale, rescaleQBounds, signedBits } from "../src/models/layers/rescale.js";
 import type { Network } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
-import type { QuantizedNetwork } from "../src/models/quantized-network.js";
+import type { QuantizedLayer, QuantizedNetwork } from "../src/models/quantized-network.js";
 import { publicVectors, solveAll } from "./audit-backend-solver.js";
 import { checkR1cs, constraintsByWire, parseR1cs, type R1cs } from "./r1cs-check.js";
 
@@ -180,8 +182,11 @@ describe("audit: max and argmax", () => {
 
 describe("audit: Poseidon written directly", () => {
   it("equals circomlibjs (wasm) and circomlibjs's reference Poseidon on full-width random inputs, widths 1..16", async () => {
-    const wasm = await buildPoseidon();
-    const ref = await buildPoseidonReference();
+    const wasm = await circomlibjs.buildPoseidon();
+    // circomlibjs's reference implementation (its own, unoptimized constants file); absent from verinfer's typings.
+    const ref = await (
+      circomlibjs as unknown as { buildPoseidonReference(): ReturnType<typeof circomlibjs.buildPoseidon> }
+    ).buildPoseidonReference();
     const rnd = () => {
       let v = 0n;
       for (let i = 0; i < 4; i++)
@@ -326,5 +331,202 @@ describe("audit: a whole tiny network circuit (commitments, conv, max pooling, d
       ]);
       expect(solveAll(r1cs, fixed).witnesses.length, `shifted input ${bad}`).toBe(0);
     }
+  }, 300_000);
+});
+
+/** Every witness of a network's circuit, for each input: exactly one, the honest one, in circom's signal order. */
+async function expectNetworkSound(qnet: QuantizedNetwork, inputs: bigint[][], label: string): Promise<void> {
+  const mc = await modelCommitment(qnet);
+  const r1cs = parseR1cs(writeR1cs(buildModelCircuit({ network: qnet, modelCommitment: mc, track: true })));
+  const byWire = constraintsByWire(r1cs);
+  expect(
+    byWire.flatMap((c, w) => (w > 0 && c.length === 0 ? [w] : [])),
+    `${label}: wires in no constraint`,
+  ).toEqual([]);
+  const first = 1 + r1cs.nOutputs;
+  const salts = { inputSalt: 42n, outputSalt: 43n };
+  for (const input of inputs) {
+    const w = buildModelCircuit({
+      network: qnet,
+      modelCommitment: mc,
+      track: false,
+      inputs: { input, ...salts },
+    }).witness();
+    const ref = integerForward(qnet, input);
+    const half = 1n << BigInt(qnet.outputWidth - 1);
+    expect(w.slice(1, first), `${label} ${input}`).toEqual([
+      mc,
+      await commitValues({ values: input, lo: qnet.input.lo, width: qnet.input.bits, salt: salts.inputSalt }),
+      await commitValues({ values: ref.output, lo: -half, width: qnet.outputWidth, salt: salts.outputSalt }),
+      ...ref.output.map(toField),
+      ...(qnet.head ? [BigInt(ref.class as number)] : []),
+    ]);
+    const fixed = new Map<number, bigint>([
+      ...input.map((v, i) => [first + i, v - qnet.input.lo] as const),
+      [first + input.length, salts.inputSalt],
+      [first + input.length + 1, salts.outputSalt],
+    ]);
+    const s = solveAll(r1cs, fixed);
+    expect(s.stuck, `${label} ${input}: free wires`).toBeUndefined();
+    expect(s.witnesses.length, `${label} ${input}: witnesses`).toBe(1);
+    expect(s.witnesses[0], `${label} ${input}`).toEqual(w);
+  }
+}
+
+/**
+ * A hand-made network: dense (integer weights) → one rescale → optional max pooling over pairs → optional argmax
+ * head, with every width (qBits, diffBits, head bits) the tightest the modules' interval analysis allows.
+ */
+function handNetwork(p: {
+  inputBits: number;
+  lo: bigint;
+  weights: bigint[][];
+  bias: bigint[];
+  rescale: Pick<QuantizedRescale, "multiplier" | "shift" | "activation" | "leakShift" | "outFracBits">;
+  maxPairs?: boolean;
+  head?: boolean;
+}): QuantizedNetwork {
+  const nIn = (p.weights[0] as bigint[]).length;
+  const nOut = p.weights.length;
+  const input = { bits: p.inputBits, fracBits: 0, lo: p.lo, hi: p.lo + (1n << BigInt(p.inputBits)) - 1n };
+  const dense: QuantizedLayer = {
+    kind: "dense",
+    name: "d",
+    nIn,
+    nOut,
+    weightBits: 4,
+    weightFracBits: 0,
+    inFracBits: 0,
+    weights: p.weights,
+    bias: p.bias,
+  };
+  const inB = { lo: Array(nIn).fill(input.lo), hi: Array(nIn).fill(input.hi) };
+  const acc = LAYER_MODULES.dense.bounds(dense as never, inB);
+  const q = rescaleQBounds(p.rescale.multiplier, p.rescale.shift, acc.lo, acc.hi);
+  const rescale: QuantizedRescale = {
+    kind: "rescale",
+    name: "r",
+    size: nOut,
+    ...p.rescale,
+    qBits: q.lo.map((l, j) => signedBits(l, q.hi[j] as bigint)),
+  };
+  if (rescale.leakShift === undefined) delete rescale.leakShift;
+  let out = LAYER_MODULES.rescale.bounds(rescale, acc);
+  const layers: QuantizedLayer[] = [dense, rescale];
+  if (p.maxPairs) {
+    const shape = {
+      inShape: [1, nOut, 1] as [number, number, number],
+      outShape: [1, nOut / 2, 1] as [number, number, number],
+      poolSize: [1, 2] as [number, number],
+      strides: [1, 2] as [number, number],
+    };
+    const mp = maxPoolBounds(shape, out.lo, out.hi);
+    layers.push({ kind: "maxPool2d", name: "m", ...shape, diffBits: mp.diffBits });
+    out = { ...mp, peak: 0n };
+  }
+  return {
+    inputShape: [nIn],
+    inputSize: nIn,
+    input,
+    layers,
+    outputShape: [out.lo.length],
+    outputFracBits: p.rescale.outFracBits,
+    outputWidth: Math.max(...rescale.qBits),
+    ...(p.head ? { head: { kind: "argmax" as const, bits: argmaxBits(out.lo, out.hi) } } : {}),
+  };
+}
+
+describe("audit: hand-made networks whose outputs come from every kind of last gadget", () => {
+  it("relu6 (clamping) then max pooling as the outputs, with a head: one witness per input", async () => {
+    const qnet = handNetwork({
+      inputBits: 2,
+      lo: -2n,
+      weights: [
+        [3n, -2n, 1n, 4n],
+        [-3n, 2n, 2n, 1n],
+        [1n, 1n, 1n, 1n],
+        [4n, 3n, -1n, -4n],
+      ],
+      bias: [1n, 0n, 2n, -1n],
+      rescale: { multiplier: 1n, shift: 1, activation: "relu6", outFracBits: 0 },
+      maxPairs: true,
+      head: true,
+    });
+    const r = qnet.layers[1] as QuantizedRescale;
+    expect(6n < (1n << BigInt(Math.max(...r.qBits) - 1)) - 1n).toBe(true); // the clamp is in the circuit
+    await expectNetworkSound(
+      qnet,
+      [
+        [-2n, -2n, -2n, -2n],
+        [1n, 1n, 1n, 1n],
+        [1n, -2n, 0n, 1n],
+        [-1n, 1n, -2n, 0n],
+      ],
+      "relu6+max",
+    );
+  }, 300_000);
+
+  it("a linear rescale (shift 2, multiplier 3: the quotient wire is the output) with a head", async () => {
+    const qnet = handNetwork({
+      inputBits: 2,
+      lo: 0n,
+      weights: [
+        [3n, -2n, 1n],
+        [-1n, 2n, 2n],
+      ],
+      bias: [1n, -3n],
+      rescale: { multiplier: 3n, shift: 2, activation: "linear", outFracBits: 0 },
+      head: true,
+    });
+    await expectNetworkSound(
+      qnet,
+      [
+        [0n, 0n, 0n],
+        [3n, 3n, 3n],
+        [2n, 0n, 1n],
+        [0n, 3n, 1n],
+      ],
+      "linear",
+    );
+  }, 300_000);
+
+  it("leakyRelu outputs, no head; and one relu6 output with a head (its constant class 0)", async () => {
+    const leaky = handNetwork({
+      inputBits: 3,
+      lo: -4n,
+      weights: [
+        [2n, -1n],
+        [-2n, 3n],
+      ],
+      bias: [0n, 1n],
+      rescale: { multiplier: 1n, shift: 1, activation: "leakyRelu", leakShift: 1, outFracBits: 0 },
+    });
+    await expectNetworkSound(
+      leaky,
+      [
+        [-4n, -4n],
+        [3n, -4n],
+        [-4n, 3n],
+        [0n, 1n],
+      ],
+      "leaky",
+    );
+    const one = handNetwork({
+      inputBits: 2,
+      lo: -2n,
+      weights: [[4n, 3n]],
+      bias: [2n],
+      rescale: { multiplier: 1n, shift: 0, activation: "relu6", outFracBits: 0 },
+      head: true,
+    });
+    await expectNetworkSound(
+      one,
+      [
+        [-2n, -2n],
+        [1n, 1n],
+        [1n, -1n],
+      ],
+      "one output",
+    );
   }, 300_000);
 });
