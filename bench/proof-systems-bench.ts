@@ -27,11 +27,12 @@ import {
 } from "../src/chain/index.js";
 import { generateCircuit } from "../src/circuits/codegen.js";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
-import { plonkGateCount, requiredPtauPowerFor } from "../src/circuits/plonk-gates.js";
-import { PROOF_SYSTEMS, type ProofSystem } from "../src/circuits/proof-system.js";
-import { verifySnarkProof } from "../src/circuits/verify-snark-proof.js";
 import { compileModel } from "../src/compile-model.js";
 import { packageRoot } from "../src/package-root.js";
+import { plonkGateCount } from "../src/proof-systems/plonk-gates.js";
+import { PROOF_SYSTEMS, type ProofSystem } from "../src/proof-systems/proof-system.js";
+import { requiredPtauPowerFor } from "../src/proof-systems/systems.js";
+import { verifySnarkProof } from "../src/proof-systems/verify-snark-proof.js";
 import { quantizeModel } from "../src/quantize-model.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";

@@ -5,13 +5,7 @@ import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } 
 import { vkeyCid } from "./attest/vkey-cid.js";
 import { generateCircuit } from "./circuits/codegen.js";
 import { compileCircuit } from "./circuits/compile-circuit.js";
-import { ensureDevPtau } from "./circuits/dev-ptau.js";
 import { writeDirectCircuit } from "./circuits/direct/write-direct-circuit.js";
-import { inspectPtau } from "./circuits/inspect-ptau.js";
-import { plonkGateCount, requiredPtauPowerFor } from "./circuits/plonk-gates.js";
-import { type ProofSystem, parseProofSystem } from "./circuits/proof-system.js";
-import { setupForSystem } from "./circuits/setup-for-system.js";
-import { setupGroth16 } from "./circuits/setup-groth16.js";
 import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "./errors.js";
 import { fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js";
@@ -19,7 +13,10 @@ import type { QuantizeOptions } from "./models/quantize.js";
 import { quantizedNetworkToJson } from "./models/quantized-network.js";
 import type { OnProgress } from "./progress.js";
 import { withHeartbeat } from "./progress-heartbeat.js";
+import { type ProofSystem, parseProofSystem } from "./proof-systems/proof-system.js";
+import { proofSystemModule } from "./proof-systems/systems.js";
 import { type ModelSource, quantizeModel } from "./quantize-model.js";
+import { inspectPtau } from "./setup/inspect-ptau.js";
 import { ArtifactStore } from "./storage/artifact-store.js";
 import { recordAudit } from "./storage/audit-record.js";
 import { resolveCacheDir } from "./storage/cache-dir.js";
@@ -168,13 +165,14 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
     unrefIdleCurveWorkers();
     const info = await snarkjs.r1cs.info({ type: "mem", data: compiled.r1cs });
     const nPublic = info.nOutputs + info.nPubInputs;
-    const count = proofSystem === "groth16" ? undefined : plonkGateCount(compiled.r1cs);
+    const system = proofSystemModule(proofSystem);
+    const size = system.circuitSize(compiled.r1cs);
     onProgress?.({
       stage: "compile",
-      message: `${info.nConstraints} constraints${count ? `, ${count.gates} ${proofSystem} gates` : ""}`,
+      message: `${info.nConstraints} constraints${size.gates !== undefined ? `, ${size.gates} ${proofSystem} gates` : ""}`,
       done: true,
     });
-    const power = count ? requiredPtauPowerFor(proofSystem, count) : requiredPtauPower(info.nConstraints, nPublic);
+    const power = system.requiredPtauPower(size);
 
     const kind: SetupKind = ptau ? (ptau.ceremony ? "ceremony" : "unrecognized") : "dev";
     if (kind === "unrecognized" && !options.quiet) {
@@ -191,11 +189,6 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
         );
       }
     }
-    // PLONK and FFLONK set up from the ptau alone: a dev one is the cached dev ptau of the power they need.
-    if (!ptau && proofSystem !== "groth16") {
-      const dev = await ensureDevPtau({ power, cacheDir, ...(onProgress ? { onProgress } : {}) });
-      ptau = await inspectPtau(dev.file);
-    }
     if (ptau && ptau.power < power) {
       throw new VerinferError(
         "SETUP_REQUIRED",
@@ -205,25 +198,18 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
         },
       );
     }
-    // A Groth16 dev setup writes its own dev ptau (same secrets as the zkey, so `zkey verify` holds) into the cache.
-    const setup =
-      proofSystem === "groth16"
-        ? await setupGroth16({
-            r1cs: compiled.r1cs,
-            ...(ptau ? { ptauFile: ptau.file } : { devPtauDir: path.join(cacheDir, "ptau") }),
-            ...(onProgress ? { onProgress } : {}),
-          })
-        : await setupForSystem({
-            system: proofSystem,
-            r1cs: compiled.r1cs,
-            ptauFile: (ptau as NonNullable<typeof ptau>).file,
-            ...(onProgress ? { onProgress } : {}),
-          });
+    // Without a ptau, the system's dev setup: Groth16 writes its own dev ptau (same secrets as the zkey, so `zkey
+    // verify` holds) into the cache; PLONK and FFLONK set up from the cached dev ptau of the power they need.
+    const setup = await system.setup({
+      r1cs: compiled.r1cs,
+      ...(ptau ? { ptauFile: ptau.file } : { devCacheDir: cacheDir }),
+      ...(onProgress ? { onProgress } : {}),
+    });
     // The count the manifest states (and loading recomputes) must be the one snarkjs's setup made.
-    if (count && "gates" in setup && setup.gates !== undefined && setup.gates !== count.gates) {
-      throw new VerinferError("INTERNAL", `snarkjs made ${setup.gates} gates, ${count.gates} were counted`);
+    if (size.gates !== undefined && setup.gates !== undefined && setup.gates !== size.gates) {
+      throw new VerinferError("INTERNAL", `snarkjs made ${setup.gates} gates, ${size.gates} were counted`);
     }
-    ptau ??= "devPtau" in setup ? setup.devPtau : undefined;
+    ptau ??= setup.devPtau;
     if (!ptau) throw new VerinferError("INTERNAL", "the dev setup returned no ptau");
 
     const store = new ArtifactStore(cacheDir);
@@ -252,7 +238,7 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
         constraints: info.nConstraints,
         publicSignals: nPublic,
         power,
-        ...(count ? { gates: count.gates } : {}),
+        ...(size.gates !== undefined ? { gates: size.gates } : {}),
         inspectWarnings: compiled.warnings,
         ...(backend === "direct" ? { backend } : {}),
       },

@@ -1,11 +1,12 @@
 import * as snarkjs from "snarkjs";
 import { vkeyCid } from "./attest/vkey-cid.js";
-import { assertContributionName, contributeZkey } from "./circuits/contribute-zkey.js";
-import { verifyZkey } from "./circuits/verify-zkey.js";
 import { compileCacheKey } from "./compile-model.js";
 import { VerinferError } from "./errors.js";
 import { packagePtau } from "./package-ptau.js";
 import type { OnProgress } from "./progress.js";
+import { hasPhase2 } from "./proof-systems/systems.js";
+import { assertContributionName, contributeZkey } from "./setup/contribute-zkey.js";
+import { verifyZkey } from "./setup/verify-zkey.js";
 import { findAuditRecord, recordAudit } from "./storage/audit-record.js";
 import type { ModelManifest } from "./storage/model-manifest.js";
 import { indexModelPackage, ModelPackage } from "./storage/model-package.js";
@@ -42,7 +43,7 @@ export async function contributeSetup(pkg: ModelPackage, options: ContributeSetu
   const { onProgress } = options;
   assertContributionName(options.name);
   const { manifest, store } = pkg;
-  if (manifest.proofSystem !== "groth16") {
+  if (!hasPhase2(manifest.proofSystem)) {
     throw new VerinferError("UNSUPPORTED_MODE", `a ${manifest.proofSystem} setup has no phase 2 to contribute to`, {
       details: "its zkey follows from the r1cs and the ptau alone: there is no circuit-specific secret",
     });

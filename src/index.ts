@@ -31,14 +31,6 @@ export {
 } from "./attest/receipt.js";
 export { vkeyCid } from "./attest/vkey-cid.js";
 export {
-  CEREMONY_PTAU_SOURCE,
-  CEREMONY_PTAUS,
-  type CeremonyPtau,
-  ceremonyPtau,
-} from "./circuits/ceremony-ptau.js";
-export { inspectPtau, type PtauInfo } from "./circuits/inspect-ptau.js";
-export { PROOF_SYSTEMS, type ProofSystem } from "./circuits/proof-system.js";
-export {
   createProverPool,
   type ProverPool,
   type ProverPoolJob,
@@ -46,7 +38,6 @@ export {
   type ProverPoolProof,
   type ProverPoolStats,
 } from "./circuits/prover-pool.js";
-export type { ZkeyContribution } from "./circuits/verify-zkey.js";
 export { type CompileModelOptions, compileModel, type ModelSource, requiredPtauPower } from "./compile-model.js";
 export { type ContributeSetupOptions, contributeSetup } from "./contribute-setup.js";
 export {
@@ -74,10 +65,19 @@ export { nchwToHwc } from "./models/onnx/nchw-to-hwc.js";
 export type { ModelInput, NestedInput, NumericTypedArray, TensorInput } from "./models/quantize-input.js";
 export { directorySaveHandler, saveModel } from "./models/save-model.js";
 export type { OnProgress, ProgressEvent, ProgressStage } from "./progress.js";
+export { PROOF_SYSTEMS, type ProofSystem } from "./proof-systems/proof-system.js";
 export { type QuantizeModelOptions, quantizeModel } from "./quantize-model.js";
 // The queue itself is in "verinfer/queue" (it loads BullMQ and ioredis); its type is what verifiableInfer takes.
 export type { ProofHandle, ProofQueue } from "./queue/create-proof-queue.js";
 export { type ReexecuteOptions, type ReexecuteResult, reexecute } from "./reexecute.js";
+export {
+  CEREMONY_PTAU_SOURCE,
+  CEREMONY_PTAUS,
+  type CeremonyPtau,
+  ceremonyPtau,
+} from "./setup/ceremony-ptau.js";
+export { inspectPtau, type PtauInfo } from "./setup/inspect-ptau.js";
+export type { ZkeyContribution } from "./setup/verify-zkey.js";
 export { CEREMONY_CHECK_LIMITS, setupTrustCheck, type TrustCheck } from "./setup-trust-check.js";
 export {
   AUDIT_FORMAT,

@@ -1,8 +1,8 @@
 import { access } from "node:fs/promises";
 import path from "node:path";
-import { ceremonyPtau } from "./circuits/ceremony-ptau.js";
-import { findPtauByHash, inspectPtau, type PtauInfo } from "./circuits/inspect-ptau.js";
 import { VerinferError } from "./errors.js";
+import { ceremonyPtau } from "./setup/ceremony-ptau.js";
+import { findPtauByHash, inspectPtau, type PtauInfo } from "./setup/inspect-ptau.js";
 import type { ModelPackage } from "./storage/model-package.js";
 
 /**

@@ -1,10 +1,10 @@
 import { performance } from "node:perf_hooks";
 import type { Receipt, ReceiptProof } from "./attest/receipt.js";
-import type { ProofSystem } from "./circuits/proof-system.js";
-import { proveCircuit, type SnarkProofBundle } from "./circuits/prove-circuit.js";
 import type { ProverPool } from "./circuits/prover-pool.js";
 import { VerinferError } from "./errors.js";
 import { toField } from "./field.js";
+import type { ProofSystem } from "./proof-systems/proof-system.js";
+import { proveCircuit, type SnarkProofBundle } from "./proof-systems/prove-circuit.js";
 import type { ModelPackage } from "./storage/model-package.js";
 
 /** Parameters of {@link proveReceipt}. */

@@ -1,4 +1,5 @@
-import { ceremonyPtau } from "./circuits/ceremony-ptau.js";
+import { hasPhase2 } from "./proof-systems/systems.js";
+import { ceremonyPtau } from "./setup/ceremony-ptau.js";
 import { type AuditRecord, findAuditRecord } from "./storage/audit-record.js";
 import type { ModelPackage } from "./storage/model-package.js";
 
@@ -63,7 +64,7 @@ export async function setupTrustCheck(pkg: ModelPackage | undefined): Promise<Tr
         `run verifyPackage(pkg, { ptau }) or \`verinfer audit ${pkg.id} --ptau ${ceremony.file}\``,
     );
   }
-  if (pkg.manifest.proofSystem !== "groth16") {
+  if (!hasPhase2(pkg.manifest.proofSystem)) {
     return {
       name: "setup",
       ok: true,

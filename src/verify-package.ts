@@ -2,15 +2,16 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { modelCommitment, modelIdFromCommitment } from "./attest/model-commitment.js";
-import { ceremonyPtau } from "./circuits/ceremony-ptau.js";
 import { generateCircuit } from "./circuits/codegen.js";
 import { type CompiledCircuit, compileCircuit } from "./circuits/compile-circuit.js";
 import { writeDirectCircuit } from "./circuits/direct/write-direct-circuit.js";
-import { setupForSystem } from "./circuits/setup-for-system.js";
-import { verifyZkey } from "./circuits/verify-zkey.js";
 import { packagePtau } from "./package-ptau.js";
 import type { OnProgress } from "./progress.js";
 import { withHeartbeat } from "./progress-heartbeat.js";
+import { setupForSystem } from "./proof-systems/setup-for-system.js";
+import { hasPhase2 } from "./proof-systems/systems.js";
+import { ceremonyPtau } from "./setup/ceremony-ptau.js";
+import { verifyZkey } from "./setup/verify-zkey.js";
 import type { TrustCheck } from "./setup-trust-check.js";
 import { recordAudit } from "./storage/audit-record.js";
 import { canonicalJson } from "./storage/json-objects.js";
@@ -199,7 +200,7 @@ export async function verifyPackage(
     pinned ? `ceremony: ${pinned.file}` : setup.kind,
   );
 
-  if (manifest.proofSystem !== "groth16") {
+  if (!hasPhase2(manifest.proofSystem)) {
     // A PLONK/FFLONK zkey is a function of the r1cs and the ptau: regenerate it and compare, byte for byte.
     step(`regenerating the ${manifest.proofSystem} zkey from the r1cs and the ptau`);
     let regenerated: string | undefined;

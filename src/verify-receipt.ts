@@ -10,13 +10,12 @@ import { type ModelIo, modelCommitmentOf, modelIdFromCommitment } from "./attest
 import { outputHash } from "./attest/output-hash.js";
 import { RECEIPT_FORMAT, type Receipt, type ReceiptMode, ReceiptSchema } from "./attest/receipt.js";
 import { vkeyCid } from "./attest/vkey-cid.js";
-import { Groth16VkeySchema } from "./chain/groth16-verifier-source.js";
-import { FflonkVkeySchema, PlonkVkeySchema } from "./chain/universal-verifier-source.js";
-import { PROOF_SYSTEMS } from "./circuits/proof-system.js";
 import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
-import { verifySnarkProof } from "./circuits/verify-snark-proof.js";
 import { VerinferError } from "./errors.js";
 import { FIELD_PRIME, fromField } from "./field.js";
+import { PROOF_SYSTEMS } from "./proof-systems/proof-system.js";
+import { PROOF_SYSTEM_MODULES, proofSystemModule } from "./proof-systems/systems.js";
+import { verifySnarkProof } from "./proof-systems/verify-snark-proof.js";
 import { setupTrustCheck } from "./setup-trust-check.js";
 import { findAuditRecord } from "./storage/audit-record.js";
 import type { ModelPackage } from "./storage/model-package.js";
@@ -404,14 +403,15 @@ export async function verifyReceipt(receipt: unknown, options: VerifyReceiptOpti
         },
       );
     // The key's shape for its own protocol: a Groth16 key relabelled "plonk" is no PLONK key.
-    const schema =
-      vkey.protocol === "plonk" ? PlonkVkeySchema : vkey.protocol === "fflonk" ? FflonkVkeySchema : Groth16VkeySchema;
-    const shape = schema.safeParse(vkey);
-    if (!shape.success) {
+    // An unknown protocol is refused here, never checked against another system's shape.
+    const shape = Object.hasOwn(PROOF_SYSTEM_MODULES, String(vkey.protocol))
+      ? proofSystemModule(vkey.protocol).vkeySchema.safeParse(vkey)
+      : undefined;
+    if (!shape?.success) {
       throw new VerinferError(
         "INVALID_OPTIONS",
         `vkey is not a snarkjs verification key of ${PROOF_SYSTEMS.join(", ")} (bn128)`,
-        { details: shape.error.message },
+        { details: shape ? shape.error.message : `unknown protocol ${String(vkey.protocol)}` },
       );
     }
   }

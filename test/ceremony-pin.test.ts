@@ -3,8 +3,6 @@ import { readFileSync } from "node:fs";
 import { cp, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import type * as CeremonyPtauModule from "../src/circuits/ceremony-ptau.js";
-import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
 import { contributeSetup } from "../src/contribute-setup.js";
 import {
   compileModel,
@@ -14,6 +12,8 @@ import {
   verifiableInfer,
   verifyReceipt,
 } from "../src/index.js";
+import type * as CeremonyPtauModule from "../src/setup/ceremony-ptau.js";
+import { ensureDevPtau } from "../src/setup/dev-ptau.js";
 import { CEREMONY_CHECK_LIMITS } from "../src/setup-trust-check.js";
 import { verifyPackage } from "../src/verify-package.js";
 import { asZk, TEST_CACHE, tempDirs, tinyCalibration, tinyNetwork, type ZkReceipt } from "./fixtures.js";
@@ -21,7 +21,7 @@ import { asZk, TEST_CACHE, tempDirs, tinyCalibration, tinyNetwork, type ZkReceip
 // No real ceremony file can be fetched here, so this file pins the test cache's dev ptau as if it were one:
 // everything else (compile, audit, requireCeremony) runs unchanged.
 const pinned = vi.hoisted(() => ({ blake2b: "" }));
-vi.mock("../src/circuits/ceremony-ptau.js", async (importOriginal) => {
+vi.mock("../src/setup/ceremony-ptau.js", async (importOriginal) => {
   const real = await importOriginal<typeof CeremonyPtauModule>();
   return {
     ...real,

@@ -26,14 +26,14 @@ import {
 import { sendChecked } from "../src/chain/send-transaction.js";
 import { generateCircuit } from "../src/circuits/codegen.js";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
-import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
 import { type Groth16ProofBundle, proveGroth16 } from "../src/circuits/prove-groth16.js";
-import { setupGroth16 } from "../src/circuits/setup-groth16.js";
 import { requiredPtauPower } from "../src/compile-model.js";
 import { FIELD_PRIME } from "../src/field.js";
 import { isVerinferError, type ModelPackage, type Receipt, verifiableInfer } from "../src/index.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import type { QuantizedNetwork } from "../src/models/quantized-network.js";
+import { setupGroth16 } from "../src/proof-systems/setup-groth16.js";
+import { ensureDevPtau } from "../src/setup/dev-ptau.js";
 import {
   asZk,
   demoPackage,

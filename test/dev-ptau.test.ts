@@ -6,10 +6,10 @@ import os from "node:os";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { devPtauNeeds, ensureDevPtau, MAX_DEV_PTAU_POWER } from "../src/circuits/dev-ptau.js";
-import { DEV_CONTRIBUTION_NAME, writeDevPtau } from "../src/circuits/ptau-writer.js";
 import { isVerinferError } from "../src/errors.js";
 import type { ProgressEvent } from "../src/progress.js";
+import { devPtauNeeds, ensureDevPtau, MAX_DEV_PTAU_POWER } from "../src/setup/dev-ptau.js";
+import { DEV_CONTRIBUTION_NAME, writeDevPtau } from "../src/setup/ptau-writer.js";
 import { errorOf, tempDirs } from "./fixtures.js";
 import { compileTestCircuit, type TestCircuit } from "./r1cs-check.js";
 

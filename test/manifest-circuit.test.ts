@@ -1,8 +1,9 @@
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { plonkGateCount, requiredPtauPowerFor } from "../src/circuits/plonk-gates.js";
 import { compileModel } from "../src/compile-model.js";
 import { isVerinferError, type ModelPackage } from "../src/index.js";
+import { plonkGateCount } from "../src/proof-systems/plonk-gates.js";
+import { requiredPtauPowerFor } from "../src/proof-systems/systems.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
 import type { ModelManifest } from "../src/storage/model-manifest.js";
 import { ModelPackage as PackageClass } from "../src/storage/model-package.js";

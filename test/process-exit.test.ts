@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
+import { ensureDevPtau } from "../src/setup/dev-ptau.js";
 import { DEMO_MODEL_DIR, demoSamples, ROOT, TEST_CACHE, tempDirs, tinyCalibration, tinyNetwork } from "./fixtures.js";
 
 const tempDir = tempDirs("verinfer-exit-");

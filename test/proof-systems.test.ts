@@ -17,14 +17,15 @@ import {
   submitReceipt,
   verifierMatchesVkey,
 } from "../src/chain/index.js";
-import type * as CeremonyPtauModule from "../src/circuits/ceremony-ptau.js";
-import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
-import { plonkGateCount, requiredPtauPowerFor } from "../src/circuits/plonk-gates.js";
 import { createProverPool } from "../src/circuits/prover-pool.js";
-import { setupPlonk } from "../src/circuits/setup-plonk.js";
 import { compileModel } from "../src/compile-model.js";
 import { contributeSetup } from "../src/contribute-setup.js";
 import { isVerinferError, type ModelPackage, type Receipt, verifiableInfer } from "../src/index.js";
+import { plonkGateCount } from "../src/proof-systems/plonk-gates.js";
+import { setupPlonk } from "../src/proof-systems/setup-plonk.js";
+import { requiredPtauPowerFor } from "../src/proof-systems/systems.js";
+import type * as CeremonyPtauModule from "../src/setup/ceremony-ptau.js";
+import { ensureDevPtau } from "../src/setup/dev-ptau.js";
 import { UNIVERSAL_CEREMONY_CHECK_LIMITS } from "../src/setup-trust-check.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
 import { ModelPackage as PackageClass } from "../src/storage/model-package.js";
@@ -44,7 +45,7 @@ import {
 // No real ceremony file can be fetched here: one test pins this file's dev ptau as if it were one (see
 // ceremony-pin.test.ts); everything else sees the real pins.
 const pinned = vi.hoisted(() => ({ blake2b: "" }));
-vi.mock("../src/circuits/ceremony-ptau.js", async (importOriginal) => {
+vi.mock("../src/setup/ceremony-ptau.js", async (importOriginal) => {
   const real = await importOriginal<typeof CeremonyPtauModule>();
   return {
     ...real,

@@ -12,12 +12,9 @@ import { commitOutput } from "../src/attest/io-commitments.js";
 import { modelIdFromCommitment } from "../src/attest/model-commitment.js";
 import type { Receipt } from "../src/attest/receipt.js";
 import { vkeyCid } from "../src/attest/vkey-cid.js";
-import { CEREMONY_PTAUS } from "../src/circuits/ceremony-ptau.js";
 import { generateCircuit } from "../src/circuits/codegen.js";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
-import { ensureDevPtau } from "../src/circuits/dev-ptau.js";
 import { proveGroth16 } from "../src/circuits/prove-groth16.js";
-import { setupGroth16 } from "../src/circuits/setup-groth16.js";
 import { isVerinferError } from "../src/errors.js";
 import { FIELD_PRIME, toField } from "../src/field.js";
 import { integerForward } from "../src/models/integer-forward.js";
@@ -27,7 +24,10 @@ import {
   type QuantizedRescale,
   quantizedNetworkFromJson,
 } from "../src/models/quantized-network.js";
+import { setupGroth16 } from "../src/proof-systems/setup-groth16.js";
 import { reexecute } from "../src/reexecute.js";
+import { CEREMONY_PTAUS } from "../src/setup/ceremony-ptau.js";
+import { ensureDevPtau } from "../src/setup/dev-ptau.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
 import { manifestSha256 } from "../src/storage/audit-record.js";
 import { exportModelPackage } from "../src/storage/export-model-package.js";

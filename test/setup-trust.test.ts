@@ -3,9 +3,6 @@ import { readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CEREMONY_PTAUS, ceremonyPtau } from "../src/circuits/ceremony-ptau.js";
-import { DEV_CONTRIBUTION_NAME } from "../src/circuits/ptau-writer.js";
-import { devSetupPtauName } from "../src/circuits/setup-groth16.js";
 import {
   compileModel,
   isVerinferError,
@@ -15,6 +12,9 @@ import {
   verifiableInfer,
   verifyReceipt,
 } from "../src/index.js";
+import { devSetupPtauName } from "../src/proof-systems/setup-groth16.js";
+import { CEREMONY_PTAUS, ceremonyPtau } from "../src/setup/ceremony-ptau.js";
+import { DEV_CONTRIBUTION_NAME } from "../src/setup/ptau-writer.js";
 import { findAuditRecord, recordAudit } from "../src/storage/audit-record.js";
 import { PACKAGE_CHECKS, verifyPackage } from "../src/verify-package.js";
 import {

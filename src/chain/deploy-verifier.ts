@@ -1,12 +1,11 @@
 import type { ContractRunner } from "ethers";
-import type { ProofSystem } from "../circuits/proof-system.js";
 import { VerinferError } from "../errors.js";
+import { PROOF_SYSTEMS, type ProofSystem } from "../proof-systems/proof-system.js";
+import { proofSystemModule } from "../proof-systems/systems.js";
 import { ModelPackage } from "../storage/model-package.js";
 import { type Deployed, deployCompiled } from "./deploy-compiled.js";
 import { exportSolidityVerifier, verifierContractName } from "./export-solidity-verifier.js";
-import { groth16VerifierSource } from "./groth16-verifier-source.js";
 import { type CompiledContract, compileSolidity } from "./solc-compile.js";
-import { universalVerifierSource } from "./universal-verifier-source.js";
 
 /** What a verifier is generated from: a model package (its zkey) or a bare verification key (any system). */
 export type VerifierSource = ModelPackage | { vkey: unknown };
@@ -16,7 +15,7 @@ export type VerifierSource = ModelPackage | { vkey: unknown };
  * FFLONK template, solc-js, optimizer on), from its zkey, or for a bare verification key.
  *
  * @throws VerinferError `CHAIN_ERROR` when the deployment fails, `COMPILE_FAILED` when solc does, `INVALID_INPUT`
- *   for a vkey that is not a Groth16 bn128 key.
+ *   for a vkey that is not a bn128 key of one of `PROOF_SYSTEMS`.
  * @example
  * ```ts
  * const verifier = await deployVerifier(signer, pkg);
@@ -34,14 +33,19 @@ export async function deployVerifier(signer: ContractRunner, from: VerifierSourc
 function sourceSystem(from: VerifierSource): ProofSystem {
   if (from instanceof ModelPackage) return from.manifest.proofSystem;
   const protocol = (from.vkey as { protocol?: unknown } | null)?.protocol;
-  if (protocol === "plonk" || protocol === "fflonk") return protocol;
-  return "groth16";
+  // A key names its own system; one that names none is refused, never taken for Groth16.
+  if (typeof protocol === "string" && (PROOF_SYSTEMS as readonly string[]).includes(protocol)) {
+    return protocol as ProofSystem;
+  }
+  throw new VerinferError("INVALID_INPUT", `not a verification key of ${PROOF_SYSTEMS.join(", ")}`, {
+    meta: { protocol },
+  });
 }
 
 /** The verifier's Solidity source, from a package's zkey or from a bare vkey. */
 export function verifierSolidity(from: VerifierSource): Promise<string> {
   if (from instanceof ModelPackage) return exportSolidityVerifier(from);
-  return sourceSystem(from) === "groth16" ? groth16VerifierSource(from.vkey) : universalVerifierSource(from.vkey);
+  return proofSystemModule(sourceSystem(from)).solidityVerifier(from.vkey);
 }
 
 /** Renders and compiles the verifier of a package or vkey (what {@link deployVerifier} deploys). */

@@ -1,10 +1,6 @@
-import * as snarkjs from "snarkjs";
-import type { ProofSystem } from "../circuits/proof-system.js";
-import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
-import { VerinferError } from "../errors.js";
+import type { ProofSystem } from "../proof-systems/proof-system.js";
+import { proofSystemModule } from "../proof-systems/systems.js";
 import type { ModelPackage } from "../storage/model-package.js";
-import { groth16VerifierSource } from "./groth16-verifier-source.js";
-import { universalVerifierSource } from "./universal-verifier-source.js";
 
 /**
  * The Solidity source of a model's verifier, generated from its zkey with snarkjs's own template of the
@@ -19,18 +15,14 @@ import { universalVerifierSource } from "./universal-verifier-source.js";
  * ```
  */
 export async function exportSolidityVerifier(modelPackage: ModelPackage): Promise<string> {
-  const system = modelPackage.manifest.proofSystem;
+  const system = proofSystemModule(modelPackage.manifest.proofSystem);
   const zkey = await modelPackage.artifact("zkey");
-  unrefIdleCurveWorkers();
   // The key is read from the zkey, not from the package's vkey.json: the zkey is what the prover proves with.
-  const vkey = await snarkjs.zKey.exportVerificationKey({ type: "mem", data: new Uint8Array(zkey) });
-  if (vkey.protocol !== system) {
-    throw new VerinferError("ARTIFACT_CORRUPT", `the package's zkey is ${String(vkey.protocol)}, not ${system}`);
-  }
-  return system === "groth16" ? groth16VerifierSource(vkey) : universalVerifierSource(vkey);
+  const vkey = await system.exportVerificationKey(new Uint8Array(zkey));
+  return system.solidityVerifier(vkey);
 }
 
 /** The contract snarkjs's verifier template of a proof system declares. */
 export function verifierContractName(system: ProofSystem): string {
-  return { groth16: "Groth16Verifier", plonk: "PlonkVerifier", fflonk: "FflonkVerifier" }[system];
+  return proofSystemModule(system).verifierContract;
 }

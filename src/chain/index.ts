@@ -4,6 +4,20 @@
  *
  * @packageDocumentation
  */
+
+export { Groth16VkeySchema, groth16VerifierSource } from "../proof-systems/groth16-verifier-source.js";
+export {
+  fflonkCalldata,
+  type Groth16Calldata,
+  groth16Calldata,
+  plonkCalldata,
+  type UniversalCalldata,
+} from "../proof-systems/proof-calldata.js";
+export {
+  FflonkVkeySchema,
+  PlonkVkeySchema,
+  universalVerifierSource,
+} from "../proof-systems/universal-verifier-source.js";
 export { ANVIL_MNEMONIC, type AnvilNode, anvilBinary, type StartAnvilOptions, startAnvil } from "./anvil.js";
 export { type ChainErrorMeta, chainError } from "./chain-error.js";
 export { type CompiledContracts, compileContracts } from "./compile-contracts.js";
@@ -13,16 +27,8 @@ export { compileVerifier, deployVerifier, type VerifierSource } from "./deploy-v
 export { exportSolidityVerifier, verifierContractName } from "./export-solidity-verifier.js";
 export { getInference, type InferenceRecord, type InferenceStatement } from "./get-inference.js";
 export { getModel, type RegisteredModelInfo } from "./get-model.js";
-export { Groth16VkeySchema, groth16VerifierSource } from "./groth16-verifier-source.js";
 export { type ModelKeyParams, modelKey } from "./model-key.js";
 export { type InferenceEvent, type OnInferenceOptions, onInference } from "./on-inference.js";
-export {
-  fflonkCalldata,
-  type Groth16Calldata,
-  groth16Calldata,
-  plonkCalldata,
-  type UniversalCalldata,
-} from "./proof-calldata.js";
 export {
   REGISTRY_PROOF_SYSTEMS,
   type RegisteredModel,
@@ -34,5 +40,4 @@ export type { SendOptions, SentTransaction } from "./send-transaction.js";
 export { type SetAttesterParams, setAttester } from "./set-attester.js";
 export { type CompiledContract, SOLC_SETTINGS, solcVersion } from "./solc-compile.js";
 export { type SubmitReceiptParams, type SubmitReceiptResult, submitReceipt } from "./submit-receipt.js";
-export { FflonkVkeySchema, PlonkVkeySchema, universalVerifierSource } from "./universal-verifier-source.js";
 export { type VerifierMatch, type VerifierMatchesVkeyParams, verifierMatchesVkey } from "./verifier-matches-vkey.js";

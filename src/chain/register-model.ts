@@ -1,11 +1,18 @@
 import { isAddress, ZeroAddress } from "ethers";
 import { VerinferError } from "../errors.js";
+import type { ProofSystem } from "../proof-systems/proof-system.js";
 import { parseModelCommitment } from "./model-key.js";
 import type { InferenceRegistryContract } from "./registry-contract.js";
 import { type SendOptions, type SentTransaction, sendChecked } from "./send-transaction.js";
 
-/** Proof systems the registry knows; `"none"` registers a model for attestations only. */
-export const REGISTRY_PROOF_SYSTEMS = { none: 0, groth16: 1, plonk: 2, fflonk: 3 } as const;
+/**
+ * Proof systems the registry knows (its `proofSystem` enum; every one of `PROOF_SYSTEMS` must have a number here);
+ * `"none"` registers a model for attestations only.
+ */
+export const REGISTRY_PROOF_SYSTEMS = { none: 0, groth16: 1, plonk: 2, fflonk: 3 } as const satisfies Record<
+  ProofSystem | "none",
+  number
+>;
 
 /** Parameters of {@link registerModel}. */
 export interface RegisterModelParams {

@@ -2,7 +2,7 @@ import { isHexString } from "ethers";
 import { SharedAttestationSchema } from "../attest/eas-offchain.js";
 import { type Receipt, ReceiptSchema } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
-import { fflonkCalldata, groth16Calldata, plonkCalldata } from "./proof-calldata.js";
+import { proofSystemModule } from "../proof-systems/systems.js";
 import type { InferenceRegistryContract } from "./registry-contract.js";
 import { type SendOptions, sendChecked } from "./send-transaction.js";
 
@@ -58,14 +58,8 @@ export async function submitReceipt(
   }
   const r = parsed.data;
   if (r.mode === "zk" && r.proof) {
-    let sent: Awaited<ReturnType<typeof sendChecked<string>>>;
-    if (r.proof.system === "groth16") {
-      const { a, b, c, publicSignals } = groth16Calldata(r.proof);
-      sent = await sendChecked<string>(registry, "submitProof", [modelKey, a, b, c, publicSignals], options);
-    } else {
-      const { proof, publicSignals } = r.proof.system === "plonk" ? plonkCalldata(r.proof) : fflonkCalldata(r.proof);
-      sent = await sendChecked<string>(registry, "submitUniversalProof", [modelKey, proof, publicSignals], options);
-    }
+    const call = proofSystemModule(r.proof.system).registryCall(r.proof);
+    const sent = await sendChecked<string>(registry, call.method, [modelKey, ...call.args], options);
     return {
       key: sent.result,
       kind: "verified",

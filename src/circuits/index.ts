@@ -1,18 +1,41 @@
-export { CEREMONY_PTAU_SOURCE, CEREMONY_PTAUS, type CeremonyPtau, ceremonyPtau } from "./ceremony-ptau.js";
-export { GADGET_FILE, type GenerateCircuitParams, generateCircuit } from "./codegen.js";
-export { type CompileCircuitParams, type CompiledCircuit, compileCircuit, GADGETS_DIR } from "./compile-circuit.js";
+export { type PlonkGateCount, plonkGateCount } from "../proof-systems/plonk-gates.js";
+export { PROOF_SYSTEMS, type ProofSystem, parseProofSystem } from "../proof-systems/proof-system.js";
+export { type ProveCircuitParams, proveCircuit, type SnarkProofBundle } from "../proof-systems/prove-circuit.js";
+export { setupFflonk } from "../proof-systems/setup-fflonk.js";
+export { type SetupForSystemParams, type SystemSetup, setupForSystem } from "../proof-systems/setup-for-system.js";
+export {
+  devSetupPtauName,
+  type Groth16Setup,
+  type SetupGroth16Params,
+  setupGroth16,
+} from "../proof-systems/setup-groth16.js";
+export { setupPlonk } from "../proof-systems/setup-plonk.js";
+export { hasPhase2, requiredPtauPowerFor } from "../proof-systems/systems.js";
+export type { SetupUniversalParams, UniversalSetup } from "../proof-systems/universal-setup.js";
+export { CEREMONY_PTAU_SOURCE, CEREMONY_PTAUS, type CeremonyPtau, ceremonyPtau } from "../setup/ceremony-ptau.js";
 export {
   type ContributedZkey,
   type ContributeZkeyParams,
   contributeZkey,
   MAX_CONTRIBUTION_NAME,
-} from "./contribute-zkey.js";
-export { type EnsureDevPtauParams, ensureDevPtau, MAX_DEV_PTAU_POWER } from "./dev-ptau.js";
-export { type DevZkey, type WriteDevZkeyParams, writeDevZkey } from "./dev-zkey.js";
-export { findPtauByHash, inspectPtau, type PtauInfo } from "./inspect-ptau.js";
-export { type PlonkGateCount, plonkGateCount, requiredPtauPowerFor } from "./plonk-gates.js";
-export { hasPhase2, PROOF_SYSTEMS, type ProofSystem, parseProofSystem } from "./proof-system.js";
-export { type ProveCircuitParams, proveCircuit, type SnarkProofBundle } from "./prove-circuit.js";
+} from "../setup/contribute-zkey.js";
+export { type EnsureDevPtauParams, ensureDevPtau, MAX_DEV_PTAU_POWER } from "../setup/dev-ptau.js";
+export { type DevZkey, type WriteDevZkeyParams, writeDevZkey } from "../setup/dev-zkey.js";
+export { findPtauByHash, inspectPtau, type PtauInfo } from "../setup/inspect-ptau.js";
+export {
+  DEV_CONTRIBUTION_NAME,
+  type WriteDevPtauParams,
+  type WriteDevPtauResult,
+  writeDevPtau,
+} from "../setup/ptau-writer.js";
+export {
+  type VerifyZkeyParams,
+  verifyZkey,
+  type ZkeyContribution,
+  type ZkeyVerification,
+} from "../setup/verify-zkey.js";
+export { GADGET_FILE, type GenerateCircuitParams, generateCircuit } from "./codegen.js";
+export { type CompileCircuitParams, type CompiledCircuit, compileCircuit, GADGETS_DIR } from "./compile-circuit.js";
 export {
   type CircuitInputs,
   circuitInputJson,
@@ -30,20 +53,3 @@ export {
   type ProverPoolProof,
   type ProverPoolStats,
 } from "./prover-pool.js";
-export {
-  DEV_CONTRIBUTION_NAME,
-  type WriteDevPtauParams,
-  type WriteDevPtauResult,
-  writeDevPtau,
-} from "./ptau-writer.js";
-export { setupFflonk } from "./setup-fflonk.js";
-export { type SetupForSystemParams, type SystemSetup, setupForSystem } from "./setup-for-system.js";
-export { devSetupPtauName, type Groth16Setup, type SetupGroth16Params, setupGroth16 } from "./setup-groth16.js";
-export { setupPlonk } from "./setup-plonk.js";
-export type { SetupUniversalParams, UniversalSetup } from "./universal-setup.js";
-export {
-  type VerifyZkeyParams,
-  verifyZkey,
-  type ZkeyContribution,
-  type ZkeyVerification,
-} from "./verify-zkey.js";

@@ -9,9 +9,9 @@ import { performance } from "node:perf_hooks";
 import { parentPort } from "node:worker_threads";
 import * as snarkjs from "snarkjs";
 import { type ErrorCode, VerinferError } from "../errors.js";
+import type { ProofSystem } from "../proof-systems/proof-system.js";
+import { proveCircuit, type SnarkProofBundle } from "../proof-systems/prove-circuit.js";
 import { type ArtifactRef, ArtifactStore } from "../storage/artifact-store.js";
-import type { ProofSystem } from "./proof-system.js";
-import { proveCircuit, type SnarkProofBundle } from "./prove-circuit.js";
 import { WitnessGenerator } from "./prove-groth16.js";
 
 /** What the pool sends a worker: references into an artifact store, never the artifacts themselves. */

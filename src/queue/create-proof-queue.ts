@@ -1,9 +1,9 @@
 import { Job, Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Receipt, ReceiptSchema } from "../attest/receipt.js";
-import { verifySnarkProof } from "../circuits/verify-snark-proof.js";
 import { ERROR_CODES, VerinferError } from "../errors.js";
 import { FIELD_PRIME } from "../field.js";
+import { verifySnarkProof } from "../proof-systems/verify-snark-proof.js";
 import { zkReceiptOf } from "../prove-receipt.js";
 import { resolveCacheDir } from "../storage/cache-dir.js";
 import { ModelPackage } from "../storage/model-package.js";

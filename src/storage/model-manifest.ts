@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { PROOF_SYSTEMS } from "../circuits/proof-system.js";
 import { ACTIVATIONS } from "../models/network.js";
+import { PROOF_SYSTEMS } from "../proof-systems/proof-system.js";
+import { hasPhase2 } from "../proof-systems/systems.js";
 import { cidFromSha256 } from "./cid.js";
 
 /**
@@ -152,8 +153,9 @@ export const ModelManifestSchema = z
     }),
     toolchain: z.record(z.string(), z.string()),
   })
-  .refine((m) => (m.proofSystem === "groth16") === m.setup.contributions.length > 0, {
-    message: "groth16 needs at least one phase-2 contribution; plonk and fflonk have none",
+  .refine((m) => hasPhase2(m.proofSystem) === m.setup.contributions.length > 0, {
+    message:
+      "a phase-2 system (groth16) needs at least one phase-2 contribution; universal ones (plonk, fflonk) have none",
     path: ["setup", "contributions"],
   });
 

@@ -2,11 +2,11 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } from "../attest/model-commitment.js";
 import { vkeyCid } from "../attest/vkey-cid.js";
-import { plonkGateCount, readR1csHeader, requiredPtauPowerFor } from "../circuits/plonk-gates.js";
 import { WitnessGenerator } from "../circuits/prove-groth16.js";
 import { VerinferError } from "../errors.js";
 import { type DenseNetwork, DenseNetworkSchema } from "../models/network.js";
 import { type QuantizedNetwork, quantizedNetworkFromJson } from "../models/quantized-network.js";
+import { proofSystemModule } from "../proof-systems/systems.js";
 import { ArtifactStore } from "./artifact-store.js";
 import { atomicWrite } from "./atomic-write.js";
 import { resolveCacheDir } from "./cache-dir.js";
@@ -168,18 +168,19 @@ function checkCircuitSizes(manifest: ModelManifest, r1cs: Uint8Array): void {
     });
   const system = manifest.proofSystem;
   const stated = manifest.circuit;
-  const count = system === "groth16" ? { ...readR1csHeader(r1cs), gates: undefined } : plonkGateCount(r1cs);
+  const sizing = proofSystemModule(system);
+  const count = sizing.circuitSize(r1cs);
   if (stated.constraints !== count.constraints)
     throw corrupt(`${stated.constraints} constraints stated, r1cs has ${count.constraints}`);
   if (stated.publicSignals !== count.nPublic) throw corrupt("public-signal count differs from the r1cs's");
   if (stated.gates !== count.gates) {
     throw corrupt(
       count.gates === undefined
-        ? "a Groth16 manifest states PLONK gates"
+        ? `a ${system} manifest states PLONK gates`
         : `${String(stated.gates)} ${system} gates stated, the r1cs makes ${count.gates}`,
     );
   }
-  const power = requiredPtauPowerFor(system, { ...count, gates: count.gates ?? 0 });
+  const power = sizing.requiredPtauPower(count);
   if (stated.power !== power) throw corrupt(`ptau power 2^${stated.power} stated, the circuit needs 2^${power}`);
 }
 

@@ -130,7 +130,8 @@ export class ConstraintSystem {
       if (k === 0n) continue;
       for (const [w, c] of lc.terms) {
         const prev = terms.get(w);
-        const next = prev === undefined ? modP(k * c) : modP(prev + k * c);
+        const x = prev === undefined ? k * c : prev + k * c;
+        const next = x >= 0n && x < FIELD_PRIME ? x : modP(x);
         if (next === 0n) terms.delete(w);
         else terms.set(w, next);
       }

@@ -4,12 +4,14 @@ import type { ConstraintSystem, Terms } from "./constraint-system.js";
 
 const N8 = 32;
 
+/** Writes v (in [0, 2^256)) as 32 little-endian bytes: through its hex digits, far faster than byte-wise shifts. */
 function writeLE(out: Uint8Array, offset: number, v: bigint): void {
-  let x = v;
-  for (let i = 0; i < N8; i++) {
-    out[offset + i] = Number(x & 0xffn);
-    x >>= 8n;
+  if (v < 256n) {
+    out[offset] = Number(v);
+    return;
   }
+  const hex = v.toString(16).padStart(2 * N8, "0");
+  for (let i = 0; i < N8; i++) out[offset + i] = Number.parseInt(hex.slice(2 * (N8 - 1 - i), 2 * (N8 - i)), 16);
 }
 
 function termsSize(t: Terms): number {

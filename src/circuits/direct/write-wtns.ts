@@ -20,11 +20,12 @@ export function writeWtns(witness: readonly bigint[]): Uint8Array {
   view.setUint32(4, 2, true);
   view.setUint32(8, 2, true);
   const writeLE = (offset: number, v: bigint) => {
-    let x = v;
-    for (let i = 0; i < n8; i++) {
-      out[offset + i] = Number(x & 0xffn);
-      x >>= 8n;
+    if (v < 256n) {
+      out[offset] = Number(v);
+      return;
     }
+    const hex = v.toString(16).padStart(2 * n8, "0");
+    for (let i = 0; i < n8; i++) out[offset + i] = Number.parseInt(hex.slice(2 * (n8 - 1 - i), 2 * (n8 - i)), 16);
   };
   let pos = 12;
   view.setUint32(pos, 1, true);

@@ -14,11 +14,6 @@ export const PROOF_SYSTEMS = ["groth16", "plonk", "fflonk"] as const;
 /** One of {@link PROOF_SYSTEMS}. */
 export type ProofSystem = (typeof PROOF_SYSTEMS)[number];
 
-/** Whether a setup of this system has circuit-specific (phase-2) contributors that must be trusted. */
-export function hasPhase2(system: ProofSystem): boolean {
-  return system === "groth16";
-}
-
 /**
  * Validates a proof-system option.
  *

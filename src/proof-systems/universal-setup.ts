@@ -1,7 +1,10 @@
 import * as snarkjs from "snarkjs";
+import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "../errors.js";
 import type { OnProgress } from "../progress.js";
-import { unrefIdleCurveWorkers } from "./unref-idle-curve-workers.js";
+import { ensureDevPtau } from "../setup/dev-ptau.js";
+import { inspectPtau, type PtauInfo } from "../setup/inspect-ptau.js";
+import type { ProofSystemModule, ProofSystemSetup, ProofSystemSetupParams } from "./proof-system-module.js";
 
 /** Parameters of {@link setupPlonk} and {@link setupFflonk}. */
 export interface SetupUniversalParams {
@@ -68,4 +71,37 @@ export async function universalSetup(
   }
   params.onProgress?.({ stage: "setup", message: "setup done", done: true });
   return { zkey: zkey.data, vkey, gates };
+}
+
+/**
+ * A universal (PLONK-family) setup of `system` from a given ptau, or from the cached dev ptau of the power the
+ * circuit needs (`devCacheDir`): the setup itself takes nothing but the r1cs and the ptau.
+ *
+ * @throws VerinferError `INVALID_OPTIONS` unless exactly one of `ptauFile` and `devCacheDir` is given;
+ *   `SETUP_REQUIRED` as the setup.
+ */
+export async function setupFromPtau(
+  params: ProofSystemSetupParams,
+  system: Pick<ProofSystemModule, "name" | "circuitSize" | "requiredPtauPower">,
+  run: (params: SetupUniversalParams) => Promise<UniversalSetup>,
+): Promise<ProofSystemSetup> {
+  const { r1cs, ptauFile, devCacheDir, onProgress } = params;
+  if ((ptauFile === undefined) === (devCacheDir === undefined)) {
+    throw new VerinferError("INVALID_OPTIONS", `a ${system.name} setup takes exactly one of ptauFile and devCacheDir`);
+  }
+  let devPtau: PtauInfo | undefined;
+  if (devCacheDir !== undefined) {
+    const power = system.requiredPtauPower(system.circuitSize(r1cs));
+    const dev = await ensureDevPtau({ power, cacheDir: devCacheDir, ...(onProgress ? { onProgress } : {}) });
+    devPtau = await inspectPtau(dev.file);
+  }
+  const file = devPtau?.file ?? (ptauFile as string);
+  const setup = await run({ r1cs, ptauFile: file, ...(onProgress ? { onProgress } : {}) });
+  return {
+    zkey: setup.zkey,
+    vkey: setup.vkey,
+    contributions: [],
+    ...(setup.gates !== undefined ? { gates: setup.gates } : {}),
+    ...(devPtau ? { devPtau } : {}),
+  };
 }

@@ -1,6 +1,5 @@
 import { VerinferError } from "../errors.js";
 import { FIELD_PRIME } from "../field.js";
-import type { ProofSystem } from "./proof-system.js";
 
 /** What {@link plonkGateCount} finds in an r1cs. */
 export interface PlonkGateCount {
@@ -148,27 +147,4 @@ export function plonkGateCount(r1cs: Uint8Array): PlonkGateCount {
     }
   }
   return { constraints: nConstraints, nPublic, gates };
-}
-
-const bits = (n: number) => Math.max(1, n).toString(2).length;
-
-/**
- * The smallest ptau power a setup of `system` accepts for a circuit (snarkjs's own size checks):
- * - groth16: `2^power ≥ constraints + public signals`;
- * - plonk: a domain of `2^c ≥ gates` (c ≥ 3), and the ptau's power at least c;
- * - fflonk: a domain of `2^c > gates + 1` (c ≥ 3), and at least `9·2^c + 18` G1 powers of tau, which a ptau of
- *   power p holds from `2^(p+1) − 1 ≥ 9·2^c + 18`: three powers more than the domain.
- *
- * @example
- * ```ts
- * const power = requiredPtauPowerFor("plonk", plonkGateCount(r1cs));
- * ```
- */
-export function requiredPtauPowerFor(system: ProofSystem, count: PlonkGateCount): number {
-  if (system === "groth16") return bits(count.constraints + count.nPublic);
-  if (system === "plonk") return Math.max(3, bits(count.gates - 1));
-  const c = Math.max(3, bits(count.gates + 1));
-  let p = c;
-  while (2 ** (p + 1) - 1 < 9 * 2 ** c + 18) p++;
-  return p;
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import * as snarkjs from "snarkjs";
+import { snarkLogger } from "../circuits/snark-logger.js";
 import { VerinferError } from "../errors.js";
 import type { OnProgress } from "../progress.js";
-import { snarkLogger } from "./snark-logger.js";
 
 /** Longest contribution name snarkjs stores (it cuts names at 64 characters). */
 export const MAX_CONTRIBUTION_NAME = 64;

@@ -2,15 +2,15 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
+import { snarkLogger } from "../circuits/snark-logger.js";
+import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "../errors.js";
 import type { OnProgress } from "../progress.js";
-import { MAX_DEV_PTAU_POWER } from "./dev-ptau.js";
-import { writeDevZkey } from "./dev-zkey.js";
-import { inspectPtau, type PtauInfo } from "./inspect-ptau.js";
-import { DEV_CONTRIBUTION_NAME } from "./ptau-writer.js";
-import { snarkLogger } from "./snark-logger.js";
-import { unrefIdleCurveWorkers } from "./unref-idle-curve-workers.js";
-import type { ZkeyContribution } from "./verify-zkey.js";
+import { MAX_DEV_PTAU_POWER } from "../setup/dev-ptau.js";
+import { writeDevZkey } from "../setup/dev-zkey.js";
+import { inspectPtau, type PtauInfo } from "../setup/inspect-ptau.js";
+import { DEV_CONTRIBUTION_NAME } from "../setup/ptau-writer.js";
+import type { ZkeyContribution } from "../setup/verify-zkey.js";
 
 /** Parameters of {@link setupGroth16}: exactly one of `ptauFile` and `devPtauDir`. */
 export interface SetupGroth16Params {
