@@ -20,15 +20,19 @@ const run = promisify(execFile);
 let direct: ModelPackage;
 let circom: ModelPackage;
 let dir: string;
+let circomCache: string;
 
 beforeAll(async () => {
-  const common = { calibration: demoSamples.calibration, cacheDir: TEST_CACHE, quiet: true };
-  direct = await compileModel(DEMO_MODEL_DIR, common);
-  circom = await compileModel(DEMO_MODEL_DIR, { ...common, circuitBackend: "circom" });
+  const common = { calibration: demoSamples.calibration, quiet: true };
+  direct = await compileModel(DEMO_MODEL_DIR, { ...common, cacheDir: TEST_CACHE });
+  // Its own cache: the two packages share the model id, and a cache finds a package by id (the prover pool does).
+  circomCache = await mkdtemp(path.join(os.tmpdir(), "verinfer-circom-"));
+  circom = await compileModel(DEMO_MODEL_DIR, { ...common, cacheDir: circomCache, circuitBackend: "circom" });
   dir = await mkdtemp(path.join(os.tmpdir(), "verinfer-direct-"));
 }, 600_000);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
+  await rm(circomCache, { recursive: true, force: true });
 });
 
 describe("packages written by the direct backend", () => {
