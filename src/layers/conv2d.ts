@@ -1,9 +1,8 @@
 import { packValues } from "../attest/commitments.js";
-import { toField } from "../field.js";
 import { conv2dTerms, type QuantizedConv2d } from "../models/layers/conv2d.js";
 import { linearBounds, linearForward } from "../models/layers/linear.js";
 import type { LayerModule } from "./layer-module.js";
-import { emitLinear, fieldInts, peakOf } from "./linear-module.js";
+import { biasField, emitLinear, fieldInts, peakOf } from "./linear-module.js";
 
 const size = (s: readonly number[]) => (s[0] as number) * (s[1] as number) * (s[2] as number);
 
@@ -31,7 +30,7 @@ export const conv2dModule: LayerModule<QuantizedConv2d> = {
           l.weights.flat().map((w) => w + offset),
           l.weightBits,
         ),
-        ...l.bias.map(toField),
+        ...l.bias.map(biasField),
       ],
     };
   },

@@ -1,9 +1,8 @@
 import { packValues } from "../attest/commitments.js";
-import { toField } from "../field.js";
 import { denseTerms, type QuantizedDense } from "../models/layers/dense.js";
 import { linearBounds, linearForward } from "../models/layers/linear.js";
 import type { LayerModule } from "./layer-module.js";
-import { emitLinear, fieldInts, peakOf } from "./linear-module.js";
+import { biasField, emitLinear, fieldInts, peakOf } from "./linear-module.js";
 
 /** Dense layers: `acc_j = bias_j + Σ_i W[j][i]·a_i`, a linear combination (no constraint). */
 export const denseModule: LayerModule<QuantizedDense> = {
@@ -25,7 +24,7 @@ export const denseModule: LayerModule<QuantizedDense> = {
           l.weights.flat().map((w) => w + offset),
           l.weightBits,
         ),
-        ...l.bias.map(toField),
+        ...l.bias.map(biasField),
       ],
     };
   },

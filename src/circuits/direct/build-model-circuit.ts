@@ -14,6 +14,43 @@ import { argmaxGadget, rangeBits } from "./gadgets.js";
 /** Largest magnitude any value of a circuit may reach: far below p/2 (p > 2^253), so nothing wraps the field. */
 export const FIELD_SAFE_BOUND = 1n << 251n;
 
+/**
+ * Most values one layer of a circuit may hold, and most constraints a circuit may have (2^28: the largest
+ * powers-of-tau snarkjs proves with). Checked from the declared shapes before anything is allocated, so a network
+ * read from an untrusted package cannot make the backend allocate or compute in proportion to sizes it merely states.
+ */
+export const MAX_LAYER_VALUES = 1 << 24;
+export const MAX_CIRCUIT_CONSTRAINTS = 2 ** 28;
+
+/**
+ * Checks a network's declared sizes against {@link MAX_LAYER_VALUES} and {@link MAX_CIRCUIT_CONSTRAINTS} from its
+ * shapes alone (no allocation proportional to them).
+ *
+ * @throws VerinferError `INVALID_MODEL` naming the layer and the size.
+ */
+export function checkNetworkSize(net: QuantizedNetwork): void {
+  if (!(net.inputSize <= MAX_LAYER_VALUES)) {
+    throw new VerinferError("INVALID_MODEL", `the network declares ${net.inputSize} inputs`, {
+      details: `at most ${MAX_LAYER_VALUES} values per layer`,
+    });
+  }
+  for (const [l, layer] of net.layers.entries()) {
+    const m = moduleOf(layer);
+    const size = Math.max(m.inputSize(layer), m.outputSize(layer));
+    if (!(size <= MAX_LAYER_VALUES)) {
+      throw new VerinferError("INVALID_MODEL", `layer ${l} ("${layer.name}") declares ${size} values`, {
+        details: `at most ${MAX_LAYER_VALUES} values per layer`,
+      });
+    }
+  }
+  const constraints = estimateConstraints(net);
+  if (!(constraints <= MAX_CIRCUIT_CONSTRAINTS)) {
+    throw new VerinferError("INVALID_MODEL", `the network's circuit would have ${constraints} constraints`, {
+      details: `at most 2^28 (the largest powers of tau)`,
+    });
+  }
+}
+
 /** Parameters of {@link buildModelCircuit}. */
 export interface BuildModelCircuitParams {
   network: QuantizedNetwork;
@@ -99,15 +136,21 @@ export function estimateConstraints(net: QuantizedNetwork): number {
  */
 export function buildModelCircuit(params: BuildModelCircuitParams): ConstraintSystem {
   const { network: net, track } = params;
+  // The given input's length first: the work a witness costs is chosen by the input a prover was given, never by
+  // sizes a network merely states.
+  if (params.inputs && params.inputs.input.length !== net.inputSize) {
+    throw new VerinferError(
+      "INVALID_INPUT",
+      `expected ${net.inputSize} quantized values, got ${params.inputs.input.length}`,
+    );
+  }
+  checkNetworkSize(net);
   checkNetworkForCircuit(net);
   const inputs = params.inputs ?? {
     input: Array.from({ length: net.inputSize }, () => net.input.lo),
     inputSalt: 0n,
     outputSalt: 0n,
   };
-  if (inputs.input.length !== net.inputSize) {
-    throw new VerinferError("INVALID_INPUT", `expected ${net.inputSize} quantized values, got ${inputs.input.length}`);
-  }
   for (const [i, v] of inputs.input.entries()) {
     if (v < net.input.lo || v > net.input.hi) {
       throw new VerinferError("INVALID_INPUT", `quantized input ${v} at index ${i} is outside its range`);

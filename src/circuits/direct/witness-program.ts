@@ -6,7 +6,7 @@ import {
   quantizedNetworkToJson,
 } from "../../models/quantized-network.js";
 import type { CircuitInputs } from "../prove-groth16.js";
-import { buildModelCircuit } from "./build-model-circuit.js";
+import { buildModelCircuit, checkNetworkSize } from "./build-model-circuit.js";
 import { writeWtns } from "./write-wtns.js";
 
 /** Format tag of a direct-backend witness program. */
@@ -47,7 +47,8 @@ export function isDirectWitnessProgram(bytes: Uint8Array): boolean {
 /**
  * Reads a direct-backend witness program and returns its witness function (inputs → `.wtns` bytes).
  *
- * @throws VerinferError `ARTIFACT_CORRUPT` when the program does not parse.
+ * @throws VerinferError `ARTIFACT_CORRUPT` when the program does not parse or declares a network over the backend's
+ *   size limits (`checkNetworkSize`).
  */
 export function directWitness(bytes: Uint8Array): (inputs: CircuitInputs) => Uint8Array {
   let network: QuantizedNetwork;
@@ -56,6 +57,7 @@ export function directWitness(bytes: Uint8Array): (inputs: CircuitInputs) => Uin
     const program = DirectWitnessProgramSchema.parse(JSON.parse(new TextDecoder().decode(bytes)));
     network = QuantizedNetworkSchema.parse(program.network) as QuantizedNetwork;
     modelCommitment = BigInt(program.modelCommitment);
+    checkNetworkSize(network);
   } catch (cause) {
     throw new VerinferError("ARTIFACT_CORRUPT", "the witness program does not parse", {
       details: cause instanceof Error ? cause.message : String(cause),
