@@ -118,6 +118,14 @@ export const ERROR_CODE_MEANINGS: Readonly<Record<ErrorCode, ErrorCodeMeaning>> 
   OVERLOADED: { retryable: true, usage: false },
   TIMEOUT: { retryable: true, usage: false },
   NOT_FOUND: { retryable: true, usage: false },
+  // Redis unreachable, or refused as unsafe (an evicting policy) until its operator fixes it: the work is sound.
+  UNAVAILABLE: { retryable: true, usage: false },
+  REDIS_UNSAFE: { retryable: true, usage: false },
+  // Disk faults lie in the machine, not the work: another try (after space is freed, a remount) may succeed.
+  STORAGE_FULL: { retryable: true, usage: false },
+  STORAGE_READONLY: { retryable: true, usage: false },
+  STORAGE_DENIED: { retryable: true, usage: false },
+  STORAGE_IO: { retryable: true, usage: false },
   INTERNAL: { retryable: true, usage: false },
 });
 
