@@ -164,7 +164,9 @@ describe("what Redis sees", () => {
       await startProver({ connection: redis.url, storage, cacheDir: await tempDir(), queueName: "nokey", workers: 1 }),
     );
     const handle = await q.submit(await statement(2));
-    expect(isVerinferError(await errorOf(handle.receipt), "INVALID_OPTIONS")).toBe(true);
+    // A prover's failure is its (unverified) claim: PROVE_FAILED, the code it claims in meta.
+    const failure = await errorOf(handle.receipt);
+    expect(isVerinferError(failure, "PROVE_FAILED") && failure.meta?.claimed).toBe("INVALID_OPTIONS");
 
     const other = createProofQueue({
       connection: redis.url,

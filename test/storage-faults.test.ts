@@ -92,7 +92,8 @@ describe("storage faults", () => {
     const storage = new FsStorage(dir);
     const cid = await storage.put(new TextEncoder().encode("stored"));
     fault.errno = errno;
-    fault.on = "readFile";
+    // FsStorage.get opens the file itself (a regular file, no link: readUntrustedFile), then reads the handle.
+    fault.on = "open";
     const error = await storage.get(cid).then(
       () => undefined,
       (e: unknown) => e,
