@@ -308,7 +308,10 @@ describe("on-chain registry (anvil)", () => {
     });
     // Outputs other than the recorded ones are not a duplicate: refused, record unchanged.
     const otherOutputs = clone(receipt);
-    otherOutputs.proof.publicSignals[3] = ((BigInt(receipt.proof.publicSignals[3] as string) + 1n) % FIELD_PRIME).toString();
+    otherOutputs.proof.publicSignals[3] = (
+      (BigInt(receipt.proof.publicSignals[3] as string) + 1n) %
+      FIELD_PRIME
+    ).toString();
     expect(await revertReason(submitReceipt(as(stranger), { modelKey: demoKey, receipt: otherOutputs }))).toBe(
       "AlreadyRecorded",
     );
