@@ -225,7 +225,8 @@ contract InferenceRegistry {
 
     /// @notice Records an inference proven by a Groth16 proof, in snarkjs's Solidity calldata layout (pi_b with
     /// each coordinate pair swapped). Public signals: model commitment, input commitment, output commitment,
-    /// quantized outputs. Reverts (never returns false) when the proof does not verify.
+    /// quantized outputs. Reverts (never returns false) when the proof does not verify; a duplicate of a Verified
+    /// statement is not verified again (see below).
     /// The proof is checked by the model key's own verifier and recorded under that key only: a proof of another
     /// circuit that emits the same commitment is rejected here (`ProofRejected`) and can only ever be recorded
     /// under a key naming its own verifier.
