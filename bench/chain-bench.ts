@@ -3,7 +3,8 @@
  * model (7 public signals) and mlp-784-56-10 (13); `--only demo-glyphs` skips the larger model's compile.
  * One line per proof system and case: deploying the model's verifier, recording a verified inference through
  * `InferenceRegistry.submitProof`, and calling the bare verifier with the same proof in a transaction of its own
- * (both include the 21,000 base cost and calldata). Gas is deterministic; nothing is timed.
+ * (both include the 21,000 base cost and calldata), and submitting the same receipt a second time (the registry's
+ * `AlreadyVerified` no-op). Gas is deterministic; nothing is timed.
  */
 
 import { readFileSync } from "node:fs";
@@ -37,6 +38,8 @@ export interface ChainBenchResult {
   verifierOnlyGas: number;
   /** submitGas - verifierOnlyGas; the target is at most 60,000. */
   overheadGas: number;
+  /** Gas of submitting the same receipt again: the `AlreadyVerified` no-op (no verifier call). */
+  duplicateGas: number;
 }
 
 const MODELS = [
@@ -78,6 +81,8 @@ export async function main(only?: string): Promise<ChainBenchResult[]> {
         const tx = await verifyProof.send(a, b, c, publicSignals, { gasLimit: 1_000_000n });
         const verifierOnlyGas = Number((await tx.wait())?.gasUsed ?? 0n);
         const submitGas = Number((await submitReceipt(registry, { modelKey, receipt })).gasUsed);
+        const duplicate = await submitReceipt(registry, { modelKey, receipt });
+        if (!duplicate.alreadyRecorded) throw new Error("the second submission was not reported as a duplicate");
         results.push({
           system: "groth16",
           case: `${model.name} input ${i}`,
@@ -87,6 +92,7 @@ export async function main(only?: string): Promise<ChainBenchResult[]> {
           submitGas,
           verifierOnlyGas,
           overheadGas: submitGas - verifierOnlyGas,
+          duplicateGas: Number(duplicate.gasUsed),
         });
       }
     }

@@ -132,6 +132,11 @@ contract InferenceRegistry {
         bytes32 outputHash,
         bytes32 attestationDigest
     );
+    /// @notice A proof was submitted for a statement that is already Verified, with the recorded outputs: nothing
+    /// changed (the record keeps its first relayer as `submitter`). The submitted proof was not checked: the record
+    /// already proves the statement. Emitted instead of reverting so that a relayer whose transaction was
+    /// front-run (or raced) sees success and the reason, not a failure.
+    event AlreadyVerified(bytes32 indexed modelKey, bytes32 indexed key, address indexed relayer);
 
     error ModelAlreadyRegistered(bytes32 modelKey);
     error ModelNotRegistered(bytes32 modelKey);
@@ -220,13 +225,16 @@ contract InferenceRegistry {
 
     /// @notice Records an inference proven by a Groth16 proof, in snarkjs's Solidity calldata layout (pi_b with
     /// each coordinate pair swapped). Public signals: model commitment, input commitment, output commitment,
-    /// quantized outputs. Reverts (never returns false) when the proof does not verify.
+    /// quantized outputs. Reverts (never returns false) when the proof does not verify; a duplicate of a Verified
+    /// statement is not verified again (see below).
     /// The proof is checked by the model key's own verifier and recorded under that key only: a proof of another
     /// circuit that emits the same commitment is rejected here (`ProofRejected`) and can only ever be recorded
     /// under a key naming its own verifier.
     /// @dev A proof for a statement that is only Attested (under the same model key) upgrades the record to
-    /// Verified; a second proof of a Verified statement reverts with AlreadyRecorded, so replays cost the replayer
-    /// and change nothing.
+    /// Verified. A second submission of a Verified statement with the recorded outputs is a successful no-op that
+    /// emits `AlreadyVerified` and returns the key: the proof is not verified again (the record already proves the
+    /// statement) and the record, its `submitter` included, does not change. One whose outputs differ from the
+    /// record's reverts with AlreadyRecorded (a sound circuit cannot prove two outputs for one output commitment).
     function submitProof(
         bytes32 modelKey,
         uint256[2] calldata a,
@@ -236,6 +244,7 @@ contract InferenceRegistry {
     ) external returns (bytes32 key) {
         address verifier;
         (verifier,, key) = _beginProof(modelKey, publicSignals, false);
+        if (verifier == address(0)) return key;
         (uint256 answer, bytes32 outputHash) = _verifyGroth16(verifier, a, publicSignals);
         _endProof(modelKey, key, verifier, answer, outputHash, publicSignals);
     }
@@ -250,15 +259,17 @@ contract InferenceRegistry {
         address verifier;
         ProofSystem system;
         (verifier, system, key) = _beginProof(modelKey, publicSignals, true);
+        if (verifier == address(0)) return key;
         (uint256 answer, bytes32 outputHash) = _verifyUniversal(verifier, system, proof, publicSignals);
         _endProof(modelKey, key, verifier, answer, outputHash, publicSignals);
     }
 
     /// @dev What every proof needs before its verifier runs: a registered verifier of the submission's kind
-    /// (`universal`: PLONK or FFLONK, else Groth16), canonical signals, the key's commitment, no Verified record.
+    /// (`universal`: PLONK or FFLONK, else Groth16), canonical signals, the key's commitment. For a statement
+    /// already Verified it handles the duplicate (see `submitProof`) and returns verifier address(0): the caller
+    /// returns the key without calling the verifier.
     function _beginProof(bytes32 modelKey, uint256[] calldata publicSignals, bool universal)
         internal
-        view
         returns (address verifier, ProofSystem system, bytes32 key)
     {
         Model storage model = models[modelKey];
@@ -281,7 +292,23 @@ contract InferenceRegistry {
         if (publicSignals[0] != commitment) revert WrongModelCommitment(commitment, publicSignals[0]);
 
         key = recordKey(modelKey, publicSignals[1], publicSignals[2]);
-        if (records[key].kind == Kind.Verified) revert AlreadyRecorded(key, Kind.Verified);
+        Record storage record = records[key];
+        if (record.kind == Kind.Verified) {
+            if (_outputHash(publicSignals) != record.outputHash) revert AlreadyRecorded(key, Kind.Verified);
+            emit AlreadyVerified(modelKey, key, msg.sender);
+            verifier = address(0);
+        }
+    }
+
+    /// @dev keccak256(abi.encodePacked(publicSignals[3:])), the Verified record's output hash, for a duplicate
+    /// (a first proof hashes the verifier call's copy instead). Needs publicSignals.length >= 3.
+    function _outputHash(uint256[] calldata publicSignals) internal pure returns (bytes32 outputHash) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            let size := shl(5, sub(publicSignals.length, 3))
+            calldatacopy(m, add(publicSignals.offset, 0x60), size)
+            outputHash := keccak256(m, size)
+        }
     }
 
     /// @dev Stores a Verified record once the verifier accepted.

@@ -41,7 +41,7 @@ describe("verinfer chain CLI on a real anvil node", () => {
     await anvil?.stop();
   });
 
-  it("records a zk receipt under the printed model key, reads it back, and refuses a replay", async () => {
+  it("records a zk receipt under the printed model key, reads it back, and reports a replay as unchanged", async () => {
     const { receipt } = await verifiableInfer(pkg, demoSamples.inputs[6]);
     const receiptFile = path.join(dir, "receipt.json");
     await writeFile(receiptFile, JSON.stringify(receipt));
@@ -56,10 +56,13 @@ describe("verinfer chain CLI on a real anvil node", () => {
     const byId = [receipt.model.id, receipt.input.commitment, receipt.output.commitment];
     expect((await runCli(["chain", "get", ...byId, ...read])).code).toBe(1);
 
+    // A replay succeeds and says it changed nothing (the registry's AlreadyVerified no-op); the record is the first.
+    const before = (await runCli(["chain", "get", ...statement, ...read])).stdout;
+    expect(before).toContain(`"kind":"verified"`);
     const replay = await runCli(submit);
-    expect(replay.code).toBe(1);
-    expect(replay.stderr).toContain("CHAIN_ERROR");
-    expect(replay.stderr).toContain("AlreadyRecorded");
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toMatch(/^verified already \(unchanged\) 0x[0-9a-f]{64} \(tx 0x/m);
+    expect((await runCli(["chain", "get", ...statement, ...read])).stdout).toBe(before);
   });
 
   it("audits a registration against a package: exit 0 for the model's own, 1 for another model", async () => {

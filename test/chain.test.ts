@@ -247,7 +247,7 @@ describe("on-chain registry (anvil)", () => {
     const stop = await onInference(registry, (e) => events.push(e), { modelKey: demoKey });
     const receipt = zk[0] as ZkReceipt;
     const result = await submitReceipt(as(submitter), { modelKey: demoKey, receipt });
-    expect(result.kind).toBe("verified");
+    expect(result).toMatchObject({ kind: "verified", alreadyRecorded: false });
 
     const record = await getInference(registry, statement(demoKey, receipt));
     const signals = receipt.proof.publicSignals.map(BigInt);
@@ -278,11 +278,47 @@ describe("on-chain registry (anvil)", () => {
     });
   });
 
-  it("rejects a replay of the same statement, and leaves the record as it was", async () => {
+  it("makes a duplicate of a verified statement a no-op with an event: the first relayer stays the submitter", async () => {
     const receipt = zk[0] as ZkReceipt;
     const before = await getInference(registry, statement(demoKey, receipt));
-    expect(await revertReason(submitReceipt(as(stranger), { modelKey: demoKey, receipt }))).toBe("AlreadyRecorded");
+    expect(before).toMatchObject({ kind: "verified", submitter: submitter.address });
+    const events: InferenceEvent[] = [];
+    const stop = await onInference(registry, (e) => events.push(e), { modelKey: demoKey });
+
+    // The front-run owner's (here: a stranger's) copy succeeds, says it changed nothing, and changes nothing.
+    const dup = await submitReceipt(as(stranger), { modelKey: demoKey, receipt });
+    expect(dup).toMatchObject({ kind: "verified", alreadyRecorded: true });
+    expect(dup.key).toBe(await call("recordKey", demoKey, receipt.input.commitment, receipt.output.commitment));
+    const inBlock = async (name: string) =>
+      (await registry.queryFilter(name, dup.blockNumber, dup.blockNumber)) as unknown as {
+        transactionHash: string;
+        args: unknown[];
+      }[];
+    const already = (await inBlock("AlreadyVerified")).filter((l) => l.transactionHash === dup.hash);
+    expect(already.map((l) => [...l.args])).toEqual([[demoKey, dup.key, stranger.address]]);
+    expect(await inBlock("InferenceVerified")).toEqual([]);
     expect(await getInference(registry, statement(demoKey, receipt))).toEqual(before);
+
+    // The duplicate's proof is not checked (the record already proves the statement): another statement's proof
+    // under these signals is the same no-op, and still changes nothing.
+    const wrongProof = clone(receipt);
+    wrongProof.proof.proof = structuredClone((zk[1] as ZkReceipt).proof.proof);
+    expect(await submitReceipt(as(stranger), { modelKey: demoKey, receipt: wrongProof })).toMatchObject({
+      alreadyRecorded: true,
+    });
+    // Outputs other than the recorded ones are not a duplicate: refused, record unchanged.
+    const otherOutputs = clone(receipt);
+    otherOutputs.proof.publicSignals[3] = (
+      (BigInt(receipt.proof.publicSignals[3] as string) + 1n) %
+      FIELD_PRIME
+    ).toString();
+    expect(await revertReason(submitReceipt(as(stranger), { modelKey: demoKey, receipt: otherOutputs }))).toBe(
+      "AlreadyRecorded",
+    );
+    expect(await getInference(registry, statement(demoKey, receipt))).toEqual(before);
+    await new Promise((r) => setTimeout(r, 500));
+    await stop();
+    expect(events).toEqual([]);
   });
 
   it("rejects a proof whose public output signal was changed", async () => {

@@ -9,6 +9,7 @@ import {
   deployVerifier,
   exportSolidityVerifier,
   fflonkCalldata,
+  getInference,
   getModel,
   type InferenceRegistryContract,
   plonkCalldata,
@@ -293,7 +294,7 @@ describe("plonk and fflonk on chain (anvil)", () => {
   });
 
   it.each(SYSTEMS)(
-    "%s: calldata is snarkjs's, the exported verifier accepts it, the registry records it once",
+    "%s: calldata is snarkjs's, the exported verifier accepts it, the registry records it once (a duplicate is a no-op)",
     async (system) => {
       const pkg = await demoPackageOf(system);
       const receipt = asAnyZk(await receiptOf(system));
@@ -350,7 +351,24 @@ describe("plonk and fflonk on chain (anvil)", () => {
       expect(recorded.kind).toBe("verified");
       const isVerified = registry.getFunction("isVerified");
       expect(await isVerified(modelKey, receipt.input.commitment, receipt.output.commitment)).toBe(true);
-      expect(await reason(receipt)).toBe("AlreadyRecorded");
+      // Once recorded, the same receipt again is the AlreadyVerified no-op on the universal path too.
+      const before = await getInference(registry, {
+        modelKey,
+        inputCommitment: receipt.input.commitment,
+        outputCommitment: receipt.output.commitment,
+      });
+      expect(await submitReceipt(registry, { modelKey, receipt })).toMatchObject({
+        kind: "verified",
+        alreadyRecorded: true,
+        key: recorded.key,
+      });
+      expect(
+        await getInference(registry, {
+          modelKey,
+          inputCommitment: receipt.input.commitment,
+          outputCommitment: receipt.output.commitment,
+        }),
+      ).toEqual(before);
       expect(vkeyCid(pkg.vkey)).toBe(pkg.vkeyCid);
     },
     SLOW,

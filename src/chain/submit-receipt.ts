@@ -1,4 +1,4 @@
-import { isHexString } from "ethers";
+import { type ContractTransactionReceipt, isHexString } from "ethers";
 import { SharedAttestationSchema } from "../attest/eas-offchain.js";
 import { type Receipt, ReceiptSchema } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
@@ -23,6 +23,14 @@ export interface SubmitReceiptResult {
   key: string;
   /** `"verified"` for a zk receipt (proof checked on-chain), `"attested"` for an attest receipt. */
   kind: "verified" | "attested";
+  /**
+   * `true` when the statement was already Verified before this transaction (the registry's `AlreadyVerified`
+   * event, read from the mined transaction): the transaction succeeded but changed nothing — the record, its
+   * `submitter` (the first relayer) included, is the earlier one, and this receipt's proof was not checked. The
+   * statement is verified either way (`isVerified`). Always `false` for an attest receipt (a second attestation of
+   * a recorded statement reverts with `AlreadyRecorded`).
+   */
+  alreadyRecorded: boolean;
   hash: string;
   gasUsed: bigint;
   blockNumber: number;
@@ -32,12 +40,14 @@ export interface SubmitReceiptResult {
  * Records a receipt in an `InferenceRegistry` under a model key: a zk receipt through `submitProof` (Groth16) or
  * `submitUniversalProof` (PLONK, FFLONK) — the proof is verified on-chain by the key's verifier — an attest receipt through `submitAttestation` (the EAS signature is
  * recovered on-chain and its signer must be a trusted attester of the key). A static call runs first, then the
- * transaction is sent with an explicit gas limit (see {@link SendOptions}).
+ * transaction is sent with an explicit gas limit (see {@link SendOptions}). A zk receipt of a statement that is
+ * already Verified (someone relayed it first, or raced this transaction) succeeds with `alreadyRecorded: true`.
  *
  * @throws VerinferError `INVALID_INPUT` for a malformed model key, `MALFORMED_RECEIPT` for a receipt that does not
  *   parse, `UNSUPPORTED_MODE` for a `none` receipt, `CHAIN_ERROR` with `meta.reason` the registry's custom error
- *   (`ProofRejected`, `WrongProofSystem`, `WrongModelCommitment`, `AlreadyRecorded`, `UntrustedAttester`, `SignalOutOfField`, …) when
- *   the registry refuses.
+ *   (`ProofRejected`, `WrongProofSystem`, `WrongModelCommitment`, `UntrustedAttester`, `SignalOutOfField`, …) when
+ *   the registry refuses; `AlreadyRecorded` for an attestation of a recorded statement, or a proof whose outputs
+ *   differ from a Verified record's.
  * @example
  * ```ts
  * const { key, gasUsed } = await submitReceipt(registry, { modelKey, receipt });
@@ -63,6 +73,7 @@ export async function submitReceipt(
     return {
       key: sent.result,
       kind: "verified",
+      alreadyRecorded: emittedAlreadyVerified(registry, sent.receipt, sent.result),
       hash: sent.hash,
       gasUsed: sent.gasUsed,
       blockNumber: sent.blockNumber,
@@ -99,10 +110,29 @@ export async function submitReceipt(
     return {
       key: sent.result,
       kind: "attested",
+      alreadyRecorded: false,
       hash: sent.hash,
       gasUsed: sent.gasUsed,
       blockNumber: sent.blockNumber,
     };
   }
   throw new VerinferError("UNSUPPORTED_MODE", `a "${r.mode}" receipt carries nothing the registry can check`);
+}
+
+/**
+ * Whether the mined transaction's registry logs hold `AlreadyVerified` for `key`. Read from the receipt, not the
+ * static call: a transaction raced by another relayer's becomes the duplicate after the static call saw none.
+ */
+function emittedAlreadyVerified(
+  registry: InferenceRegistryContract,
+  receipt: ContractTransactionReceipt,
+  key: string,
+): boolean {
+  const address = receipt.to?.toLowerCase();
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== address) continue;
+    const parsed = registry.interface.parseLog(log);
+    if (parsed?.name === "AlreadyVerified" && parsed.args[1] === key) return true;
+  }
+  return false;
 }

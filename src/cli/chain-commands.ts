@@ -130,7 +130,10 @@ export function registerChainCommands(program: Command, setExit: (code: number) 
             flags.gasLimit !== undefined ? { gasLimit: flags.gasLimit } : {},
           ),
         );
-        out(`${result.kind} ${result.key} (tx ${result.hash}, block ${result.blockNumber}, gas ${result.gasUsed})`);
+        // A duplicate of a Verified statement is a success that changed nothing: say so, so that no one reads it as
+        // this transaction's record (the record's submitter is the first relayer).
+        const what = result.alreadyRecorded ? `${result.kind} already (unchanged)` : result.kind;
+        out(`${what} ${result.key} (tx ${result.hash}, block ${result.blockNumber}, gas ${result.gasUsed})`);
         setExit(EXIT.ok);
       },
     );
