@@ -68,8 +68,20 @@ export async function main(options: { cacheDir?: string; workDir?: string } = {}
   const train = blobs(300, 1);
   const model = tf.sequential({
     layers: [
-      tf.layers.dense({ inputShape: [2], units: 8, activation: "relu", name: "hidden" }),
-      tf.layers.dense({ units: 3, activation: "linear", name: "logits" }),
+      // Seeded initial weights: the example trains the same model on every run.
+      tf.layers.dense({
+        inputShape: [2],
+        units: 8,
+        activation: "relu",
+        name: "hidden",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }),
+      }),
+      tf.layers.dense({
+        units: 3,
+        activation: "linear",
+        name: "logits",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 11 }),
+      }),
     ],
   });
   model.compile({ optimizer: tf.train.adam(0.05), loss: "sparseCategoricalCrossentropy" });
