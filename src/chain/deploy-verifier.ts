@@ -1,6 +1,6 @@
 import type { ContractRunner } from "ethers";
 import { VerinferError } from "../errors.js";
-import { PROOF_SYSTEMS, type ProofSystem } from "../proof-systems/proof-system.js";
+import { isProofSystem, PROOF_SYSTEMS, type ProofSystem } from "../proof-systems/proof-system.js";
 import { proofSystemModule } from "../proof-systems/systems.js";
 import { ModelPackage } from "../storage/model-package.js";
 import { type Deployed, deployCompiled } from "./deploy-compiled.js";
@@ -34,9 +34,7 @@ function sourceSystem(from: VerifierSource): ProofSystem {
   if (from instanceof ModelPackage) return from.manifest.proofSystem;
   const protocol = (from.vkey as { protocol?: unknown } | null)?.protocol;
   // A key names its own system; one that names none is refused, never taken for Groth16.
-  if (typeof protocol === "string" && (PROOF_SYSTEMS as readonly string[]).includes(protocol)) {
-    return protocol as ProofSystem;
-  }
+  if (isProofSystem(protocol)) return protocol;
   throw new VerinferError("INVALID_INPUT", `not a verification key of ${PROOF_SYSTEMS.join(", ")}`, {
     meta: { protocol },
   });

@@ -14,6 +14,11 @@ export const PROOF_SYSTEMS = ["groth16", "plonk", "fflonk"] as const;
 /** One of {@link PROOF_SYSTEMS}. */
 export type ProofSystem = (typeof PROOF_SYSTEMS)[number];
 
+/** Whether `value` names one of {@link PROOF_SYSTEMS} (the one membership test of a name read from outside). */
+export function isProofSystem(value: unknown): value is ProofSystem {
+  return typeof value === "string" && (PROOF_SYSTEMS as readonly string[]).includes(value);
+}
+
 /**
  * Validates a proof-system option.
  *
@@ -24,7 +29,7 @@ export type ProofSystem = (typeof PROOF_SYSTEMS)[number];
  * ```
  */
 export function parseProofSystem(value: unknown): ProofSystem {
-  if (typeof value === "string" && (PROOF_SYSTEMS as readonly string[]).includes(value)) return value as ProofSystem;
+  if (isProofSystem(value)) return value;
   throw new VerinferError("INVALID_OPTIONS", `proofSystem must be one of ${PROOF_SYSTEMS.join(", ")}`, {
     meta: { proofSystem: value },
   });

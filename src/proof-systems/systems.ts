@@ -2,7 +2,7 @@ import { VerinferError } from "../errors.js";
 import { fflonk } from "./fflonk.js";
 import { groth16 } from "./groth16.js";
 import { plonk } from "./plonk.js";
-import { PROOF_SYSTEMS, type ProofSystem } from "./proof-system.js";
+import { isProofSystem, PROOF_SYSTEMS, type ProofSystem } from "./proof-system.js";
 import type { CircuitSize, ProofSystemModule } from "./proof-system-module.js";
 
 /**
@@ -26,9 +26,7 @@ export const PROOF_SYSTEM_MODULES: Readonly<Record<ProofSystem, ProofSystemModul
  * ```
  */
 export function proofSystemModule(system: unknown): ProofSystemModule {
-  if (typeof system === "string" && Object.hasOwn(PROOF_SYSTEM_MODULES, system)) {
-    return PROOF_SYSTEM_MODULES[system as ProofSystem];
-  }
+  if (isProofSystem(system)) return PROOF_SYSTEM_MODULES[system];
   throw new VerinferError("UNSUPPORTED_MODE", `unknown proof system ${JSON.stringify(system) ?? String(system)}`, {
     details: `verinfer knows ${PROOF_SYSTEMS.join(", ")}`,
   });
