@@ -227,13 +227,23 @@ export async function writeDevZkey(params: WriteDevZkeyParams): Promise<DevZkey>
     const pOne = vm.small(1);
     const pT = vm.alloc(FR);
     const pT2 = vm.alloc(FR);
+    /** Writes x_i = x0·step^i and 1/(τ - x_i), i < count, to pX and pInv (one batch inversion; pT is scratch). */
+    const pointsAndInverses = (pX0: number, pStep: number, count: number, pX: number, pInv: number) => {
+      const pD = vm.alloc(FR * count);
+      ex.frm_copy(pX0, pT);
+      for (let i = 0; i < count; i++) {
+        ex.frm_copy(pT, pX + FR * i);
+        ex.frm_sub(pTau, pT, pD + FR * i);
+        ex.frm_mul(pT, pStep, pT);
+      }
+      ex.frm_batchInverse(pD, FR, count, pInv, FR);
+    };
 
     // Lagrange basis at τ over the domain of n: L_c = ω^c (τ^n - 1) / (n (τ - ω^c)), for the constraints and the
     // nPublic + 1 rows zkey new adds (A gets signal s at row nConstraints + s, pinning the public inputs).
     const rows = nConstraints + nPublic + 1;
     const pL = vm.alloc(FR * rows);
     {
-      const pD = vm.alloc(FR * rows);
       const pX = vm.alloc(FR * rows);
       const pOmega = vm.put(Fr.w[power] as Elem);
       const pK = vm.alloc(FR);
@@ -242,13 +252,7 @@ export async function writeDevZkey(params: WriteDevZkeyParams): Promise<DevZkey>
       ex.frm_sub(pK, pOne, pK);
       ex.frm_inverse(vm.small(n), pT);
       ex.frm_mul(pK, pT, pK);
-      ex.frm_copy(pOne, pT);
-      for (let c = 0; c < rows; c++) {
-        ex.frm_copy(pT, pX + FR * c);
-        ex.frm_sub(pTau, pT, pD + FR * c);
-        ex.frm_mul(pT, pOmega, pT);
-      }
-      ex.frm_batchInverse(pD, FR, rows, pL, FR);
+      pointsAndInverses(pOne, pOmega, rows, pX, pL);
       for (let c = 0; c < rows; c++) {
         const l = pL + FR * c;
         ex.frm_mul(l, pX + FR * c, l);
@@ -326,7 +330,6 @@ export async function writeDevZkey(params: WriteDevZkeyParams): Promise<DevZkey>
     // H_i = x_i ((τ^2n - 1) / (2n (τ - x_i)) - τ^(2n-1) / (2n)) / δ, x_i = ω_2n^(2i+1).
     const pH = vm.alloc(FR * n);
     {
-      const pD = vm.alloc(FR * n);
       const pX = vm.alloc(FR * n);
       const pInv = vm.alloc(FR * n);
       const pStep = vm.put(Fr.w[power] as Elem);
@@ -342,13 +345,7 @@ export async function writeDevZkey(params: WriteDevZkeyParams): Promise<DevZkey>
       ex.frm_inverse(vm.small(2 * n), pT2);
       ex.frm_mul(pC, pT2, pC);
       ex.frm_mul(pE, pT2, pE);
-      ex.frm_copy(vm.put(Fr.w[power + 1] as Elem), pT);
-      for (let i = 0; i < n; i++) {
-        ex.frm_copy(pT, pX + FR * i);
-        ex.frm_sub(pTau, pT, pD + FR * i);
-        ex.frm_mul(pT, pStep, pT);
-      }
-      ex.frm_batchInverse(pD, FR, n, pInv, FR);
+      pointsAndInverses(vm.put(Fr.w[power + 1] as Elem), pStep, n, pX, pInv);
       for (let i = 0; i < n; i++) {
         const h = pH + FR * i;
         ex.frm_mul(pInv + FR * i, pC, h);
