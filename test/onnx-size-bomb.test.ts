@@ -169,6 +169,27 @@ describe("ONNX import bounds every tensor before allocating it", () => {
     });
   }, 150_000);
 
+  it("refuses a Concat whose inputs disagree off the axis (their output dims would understate what is copied)", async () => {
+    // [1] with 2048 × [1, 2^16] on axis 0: dims say [2049], the copy would be 2^27 elements.
+    const nodes: Node[] = [
+      constant("s1", [1]),
+      constant("s2", [1, 2 ** 16]),
+      fill("a", "s1"),
+      fill("b", "s2"),
+      {
+        name: "skew",
+        opType: "Concat",
+        input: ["a", ...Array(2048).fill("b")],
+        output: ["o"],
+        attribute: [{ name: "axis", type: 2, i: 0 }],
+      },
+    ];
+    const [result] = await importInChild([model(nodes)]);
+    expect(result?.code).toBe("INVALID_MODEL");
+    expect(result?.message).toContain('"skew"');
+    expect(result?.message).toContain("cannot concatenate");
+  }, 150_000);
+
   it("fuzz: random shape arithmetic imports or fails with a typed error, never exhausting a small heap", async () => {
     const dim = fc.oneof(fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 2 ** 31 }), fc.constant(-1));
     const op = fc.constantFrom("Add", "Mul", "Concat", "Gather", "Transpose", "Cast", "Unsqueeze", "Reshape");

@@ -218,15 +218,21 @@ export function foldConstant(node: OnnxNode, inputs: (ConstTensor | undefined)[]
       const first = parts[0];
       if (!first) throw bad(node, "has no inputs");
       const axis = normAxis(node, intAttr(node, "axis", 0), first.dims.length);
+      // Every input has the first's dims off the axis: the output's dims (bounded below) then bound what is copied.
+      for (const p of parts) {
+        if (p.dims.length !== first.dims.length || p.dims.some((d, i) => i !== axis && d !== first.dims[i])) {
+          throw bad(node, `cannot concatenate [${p.dims}] with [${first.dims}] on axis ${axis}`);
+        }
+      }
       const dims = first.dims.slice();
       dims[axis] = parts.reduce((s, p) => s + (p.dims[axis] as number), 0);
-      limit(node, dims);
+      const data = new Array<number>(limit(node, dims));
       const outer = sizeOf(first.dims.slice(0, axis));
-      const data: number[] = [];
+      let k = 0;
       for (let o = 0; o < outer; o++) {
         for (const p of parts) {
           const inner = sizeOf(p.dims.slice(axis));
-          data.push(...p.data.slice(o * inner, (o + 1) * inner));
+          for (let i = o * inner; i < (o + 1) * inner; i++) data[k++] = p.data[i] as number;
         }
       }
       return { dims, data, kind: parts.some((p) => p.kind === "float") ? "float" : "int" };
