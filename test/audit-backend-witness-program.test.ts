@@ -121,4 +121,17 @@ describe("audit: the direct witness program", () => {
       expect.objectContaining({ code: "ARTIFACT_CORRUPT", message: expect.stringContaining("too large") }),
     );
   });
+
+  // The network's interval analysis is a property of the (immutable) program, not of a witness: run once.
+  it("checks the program's network on its first witness only", async () => {
+    const bounds = vi.spyOn(LAYER_MODULES.maxPool2d, "bounds");
+    const generator = await WitnessGenerator.create(hostileProgram(4));
+    const inputs = { input: [0n, 1n, 2n, 3n], inputSalt: 1n, outputSalt: 2n };
+    const first = await generator.compute(inputs);
+    expect(bounds).toHaveBeenCalledTimes(1);
+    expect(await generator.compute(inputs)).toEqual(first);
+    expect(await generator.compute({ ...inputs, input: [3n, 2n, 1n, 0n] })).not.toEqual(first);
+    expect(bounds).toHaveBeenCalledTimes(1);
+    await expect(generator.compute({ ...inputs, input: [0n, 1n, 2n, 4n] })).rejects.toThrow();
+  });
 });

@@ -81,5 +81,12 @@ export function directWitness(bytes: Uint8Array): (inputs: CircuitInputs) => Uin
       cause,
     });
   }
-  return (inputs) => writeWtns(buildModelCircuit({ network, modelCommitment, inputs, track: false }).witness());
+  // The network is this closure's own, so it is checked once (on the first witness, after that witness's input
+  // length is: see buildModelCircuit), not on every proof.
+  let checked = false;
+  return (inputs) => {
+    const cs = buildModelCircuit({ network, modelCommitment, inputs, track: false, checked });
+    checked = true;
+    return writeWtns(cs.witness());
+  };
 }
