@@ -100,6 +100,17 @@ describe("the constraint system files", () => {
     expect(await snarkjsCheck(c.bytes, bad)).toBe(false);
   });
 
+  it("refuses to write a public output that took the place of a wire no constraint reads (it would be free)", () => {
+    const cs = new ConstraintSystem({ track: true, nPublic: 1 });
+    cs.privateInputs([3n]);
+    cs.setPublic(0, cs.wire(7n));
+    expect(() => writeR1cs(cs)).toThrow(expect.objectContaining({ code: "INTERNAL" }));
+    const pinned = new ConstraintSystem({ track: true, nPublic: 1 });
+    const [x] = pinned.privateInputs([3n]) as [Lc];
+    pinned.setPublic(0, pinned.mul(x, x));
+    expect(checkR1cs(parseR1cs(writeR1cs(pinned)), pinned.witness()).ok).toBe(true);
+  });
+
   it("writes field elements as 32 little-endian bytes and refuses what does not fit them", () => {
     const out = new Uint8Array(N8);
     writeLE(out, 0, (1n << 256n) - 2n);
