@@ -1,5 +1,6 @@
 /** Helpers shared by the benchmarks. */
 import { performance } from "node:perf_hooks";
+import type { CircuitBackend } from "../src/compile-model.js";
 import type { ProgressEvent } from "../src/progress.js";
 
 /** The median of a non-empty list (mean of the two middle values for an even count). */
@@ -13,6 +14,13 @@ export function median(xs: readonly number[]): number {
 export function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** `--circuit-backend direct|circom` (default `direct`). */
+export function circuitBackendArg(): CircuitBackend {
+  const backend = argValue("--circuit-backend") ?? "direct";
+  if (backend !== "direct" && backend !== "circom") throw new Error("--circuit-backend: direct | circom");
+  return backend;
 }
 
 /** When each progress stage was first and last reported (`performance.now()`), for splitting a compile's time. */

@@ -23,7 +23,7 @@ import { runFloat } from "../src/models/run-float.js";
 import { packageRoot } from "../src/package-root.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { argValue, median, splitSetup, stageMarks } from "./bench-util.js";
+import { argValue, circuitBackendArg, median, splitSetup, stageMarks } from "./bench-util.js";
 import { mnistDigits } from "./mnist-digits.js";
 import { type ProveProfile, profileProve } from "./prove-profile.js";
 import { evaluateQuantized, floatOutputs, loadLogitsModel } from "./quantized-eval.js";
@@ -186,8 +186,7 @@ async function main(): Promise<void> {
   const { train, test } = mnistDigits();
   const digits = { xs: test.xs.slice(0, n), labels: test.labels.slice(0, n) };
   const only = argValue("--models")?.split(",");
-  const circuitBackend = (argValue("--circuit-backend") ?? "direct") as CircuitBackend;
-  if (circuitBackend !== "direct" && circuitBackend !== "circom") throw new Error("--circuit-backend: direct | circom");
+  const circuitBackend = circuitBackendArg();
   const models = benchModels(train.xs).filter((m) => !only || only.includes(m.name));
   const results: LenetBenchResult[] = [];
   for (const model of models) {

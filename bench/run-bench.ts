@@ -11,7 +11,7 @@ import { packageRoot } from "../src/package-root.js";
 import type { ProgressEvent } from "../src/progress.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { argValue, median } from "./bench-util.js";
+import { argValue, circuitBackendArg, median } from "./bench-util.js";
 import { type ProveProfile, profileProve } from "./prove-profile.js";
 
 interface BenchModel {
@@ -117,8 +117,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(runs) || runs < 5) throw new Error("--runs must be an integer >= 5");
   const only = argValue("--models")?.split(",");
   const models = only ? MODELS.filter((m) => only.includes(m.name)) : MODELS;
-  const circuitBackend = (argValue("--circuit-backend") ?? "direct") as CircuitBackend;
-  if (circuitBackend !== "direct" && circuitBackend !== "circom") throw new Error("--circuit-backend: direct | circom");
+  const circuitBackend = circuitBackendArg();
   const results: BenchResult[] = [];
   for (const model of models) {
     const r = await benchModel(model, runs, circuitBackend);

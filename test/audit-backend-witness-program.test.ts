@@ -5,7 +5,11 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { directWitness, isDirectWitnessProgram } from "../src/circuits/direct/witness-program.js";
+import {
+  directWitness,
+  isDirectWitnessProgram,
+  MAX_WITNESS_PROGRAM_BYTES,
+} from "../src/circuits/direct/witness-program.js";
 import { WitnessGenerator } from "../src/circuits/prove-groth16.js";
 import { isVerinferError } from "../src/errors.js";
 import { LAYER_MODULES } from "../src/layers/registry.js";
@@ -92,5 +96,42 @@ describe("audit: the direct witness program", () => {
     await expect(generator.compute({ input: [0n, 1n, 2n, 3n], inputSalt: 1n, outputSalt: 2n })).rejects.toThrow();
     const window = bounds.mock.calls.map(([, input]) => input.lo.length);
     expect(window, "the max-pool bounds ran over the declared 2^20 inputs").toEqual([]);
+  });
+
+  // A program has one spelling: strict JSON (no key twice), no extra keys, the commitment in canonical decimal,
+  // and a size bound checked before the bytes are decoded.
+  it("refuses a second spelling of a program and an oversized one, with ARTIFACT_CORRUPT", () => {
+    const honest = new TextDecoder().decode(hostileProgram(4));
+    expect(() => directWitness(new TextEncoder().encode(honest))).not.toThrow();
+    const spellings = [
+      honest.replace('"modelCommitment":"1"', '"modelCommitment":"2","modelCommitment":"1"'),
+      honest.replace('"modelCommitment":"1"', '"modelCommitment":"01"'),
+      honest.replace('"modelCommitment":"1"', '"modelCommitment":"1","extra":0'),
+    ];
+    for (const text of spellings) {
+      expect(text).not.toBe(honest);
+      expect(() => directWitness(new TextEncoder().encode(text)), text).toThrow(
+        expect.objectContaining({ code: "ARTIFACT_CORRUPT" }),
+      );
+    }
+    const huge = new Uint8Array(MAX_WITNESS_PROGRAM_BYTES + 1);
+    huge[0] = 0x7b;
+    // Refused by its size, before the 256 MiB are decoded and parsed (which would also fail, later).
+    expect(() => directWitness(huge)).toThrow(
+      expect.objectContaining({ code: "ARTIFACT_CORRUPT", message: expect.stringContaining("too large") }),
+    );
+  });
+
+  // The network's interval analysis is a property of the (immutable) program, not of a witness: run once.
+  it("checks the program's network on its first witness only", async () => {
+    const bounds = vi.spyOn(LAYER_MODULES.maxPool2d, "bounds");
+    const generator = await WitnessGenerator.create(hostileProgram(4));
+    const inputs = { input: [0n, 1n, 2n, 3n], inputSalt: 1n, outputSalt: 2n };
+    const first = await generator.compute(inputs);
+    expect(bounds).toHaveBeenCalledTimes(1);
+    expect(await generator.compute(inputs)).toEqual(first);
+    expect(await generator.compute({ ...inputs, input: [3n, 2n, 1n, 0n] })).not.toEqual(first);
+    expect(bounds).toHaveBeenCalledTimes(1);
+    await expect(generator.compute({ ...inputs, input: [0n, 1n, 2n, 4n] })).rejects.toThrow();
   });
 });

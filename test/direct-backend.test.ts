@@ -20,6 +20,7 @@ import {
   rescaleGadget,
 } from "../src/circuits/direct/gadgets.js";
 import { poseidonConstraints, poseidonGadget } from "../src/circuits/direct/poseidon-gadget.js";
+import { N8, writeLE } from "../src/circuits/direct/write-le.js";
 import { writeR1cs } from "../src/circuits/direct/write-r1cs.js";
 import { writeWtns } from "../src/circuits/direct/write-wtns.js";
 import { isVerinferError } from "../src/errors.js";
@@ -97,6 +98,27 @@ describe("the constraint system files", () => {
     const bad = c.witness.slice();
     bad[1] = 46n;
     expect(await snarkjsCheck(c.bytes, bad)).toBe(false);
+  });
+
+  it("refuses to write a public output that took the place of a wire no constraint reads (it would be free)", () => {
+    const cs = new ConstraintSystem({ track: true, nPublic: 1 });
+    cs.privateInputs([3n]);
+    cs.setPublic(0, cs.wire(7n));
+    expect(() => writeR1cs(cs)).toThrow(expect.objectContaining({ code: "INTERNAL" }));
+    const pinned = new ConstraintSystem({ track: true, nPublic: 1 });
+    const [x] = pinned.privateInputs([3n]) as [Lc];
+    pinned.setPublic(0, pinned.mul(x, x));
+    expect(checkR1cs(parseR1cs(writeR1cs(pinned)), pinned.witness()).ok).toBe(true);
+  });
+
+  it("writes field elements as 32 little-endian bytes and refuses what does not fit them", () => {
+    const out = new Uint8Array(N8);
+    writeLE(out, 0, (1n << 256n) - 2n);
+    expect(out[0]).toBe(0xfe);
+    expect(out.subarray(1).every((b) => b === 0xff)).toBe(true);
+    for (const v of [-1n, 1n << 256n]) {
+      expect(() => writeLE(new Uint8Array(N8), 0, v)).toThrow(expect.objectContaining({ code: "INTERNAL" }));
+    }
   });
 });
 

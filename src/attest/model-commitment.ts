@@ -1,4 +1,5 @@
 import { toField } from "../field.js";
+import type { LayerCommitment } from "../layers/layer-module.js";
 import { LAYER_MODULES, moduleOf } from "../layers/registry.js";
 import type { QuantizedLayer, QuantizedNetwork } from "../models/quantized-network.js";
 import { poseidonChain } from "./poseidon.js";
@@ -62,14 +63,22 @@ export const LAYER_KIND_CODES: Record<QuantizedLayer["kind"], bigint> = Object.f
  * multipliers and range-check widths, and the softmax head — as field elements.
  */
 export function architectureDescriptor(net: QuantizedNetwork): bigint[] {
+  return descriptorOf(
+    net,
+    net.layers.map((l) => moduleOf(l).commitment(l)),
+  );
+}
+
+/** The architecture descriptor from the layers' commitments (each layer's descriptor comes from its module). */
+function descriptorOf(net: QuantizedNetwork, layers: readonly LayerCommitment[]): bigint[] {
   const d: bigint[] = [
     BigInt(net.inputSize),
     net.head ? 1n : 0n,
     BigInt(net.head?.bits ?? 0),
     BigInt(net.layers.length),
   ];
-  // Each layer's descriptor comes from its module (src/layers): kind code first, then a fixed number of fields.
-  for (const l of net.layers) d.push(...moduleOf(l).commitment(l).descriptor);
+  // Kind code first, then a fixed number of fields.
+  for (const l of layers) d.push(...l.descriptor);
   return d;
 }
 
@@ -89,9 +98,12 @@ function header(tag: bigint, count: number): bigint {
  * ```
  */
 export async function networkCommitment(net: QuantizedNetwork): Promise<bigint> {
-  const elements = architectureDescriptor(net);
-  // Every layer's constants, from its module: what a module computes with is what it commits to.
-  for (const l of net.layers) elements.push(...moduleOf(l).commitment(l).constants);
+  // Each layer's commitment computed once (its weights packed once), for its descriptor and its constants.
+  const layers = net.layers.map((l) => moduleOf(l).commitment(l));
+  const elements = descriptorOf(net, layers);
+  // Every layer's constants, from its module: what a module computes with is what it commits to. Appended one by
+  // one: a spread of a large layer's constants into push() would overflow the call stack.
+  for (const l of layers) for (const c of l.constants) elements.push(c);
   return poseidonChain([header(NETWORK_COMMITMENT_TAG, elements.length), ...elements]);
 }
 

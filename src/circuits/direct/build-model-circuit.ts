@@ -60,6 +60,11 @@ export interface BuildModelCircuitParams {
   inputs?: CircuitInputs;
   /** Record the constraints (to write the .r1cs); without it only the witness is computed. */
   track: boolean;
+  /**
+   * The network already passed {@link checkNetworkForCircuit} and cannot have changed since (a witness program's
+   * own network, checked on its first witness): skips the schema re-parse and the interval analysis.
+   */
+  checked?: boolean;
 }
 
 /** Number of public signals of a network's circuit: model, input and output commitments, outputs, [class]. */
@@ -144,8 +149,10 @@ export function buildModelCircuit(params: BuildModelCircuitParams): ConstraintSy
       `expected ${net.inputSize} quantized values, got ${params.inputs.input.length}`,
     );
   }
-  checkNetworkSize(net);
-  checkNetworkForCircuit(net);
+  if (!params.checked) {
+    checkNetworkSize(net);
+    checkNetworkForCircuit(net);
+  }
   const inputs = params.inputs ?? {
     input: Array.from({ length: net.inputSize }, () => net.input.lo),
     inputSalt: 0n,

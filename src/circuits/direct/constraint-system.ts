@@ -250,9 +250,15 @@ export class ConstraintSystem {
     return index;
   }
 
-  /** The constraints with the removed wires substituted (track mode), in the original wire numbering. */
+  /**
+   * The constraints with the removed wires substituted (track mode), in the original wire numbering.
+   *
+   * @throws VerinferError `INTERNAL` when a removed wire was read by no constraint: the public output that took its
+   *   place would then be pinned by nothing.
+   */
   finalConstraints(): Array<[Terms, Terms, Terms]> {
     if (this.substitutions.size === 0) return this.constraints;
+    const unused = new Set(this.substitutions.keys());
     const memo = new Map<Terms, Terms>();
     const subst = (t: Terms): Terms => {
       let out = memo.get(t);
@@ -261,6 +267,7 @@ export class ConstraintSystem {
       for (const [w, k] of t) {
         const by = this.substitutions.get(w);
         if (!by) continue;
+        unused.delete(w);
         if (out === t) out = new Map(t);
         out.delete(w);
         for (const [v, c] of by) {
@@ -272,7 +279,14 @@ export class ConstraintSystem {
       memo.set(t, out);
       return out;
     };
-    return this.constraints.map(([a, b, c]) => [subst(a), subst(b), subst(c)]);
+    const out = this.constraints.map(([a, b, c]): [Terms, Terms, Terms] => [subst(a), subst(b), subst(c)]);
+    if (unused.size > 0) {
+      throw new VerinferError(
+        "INTERNAL",
+        `a public output took the place of wire ${[...unused][0]}, which no constraint reads`,
+      );
+    }
+    return out;
   }
 
   /** The witness, reduced mod p (w[0] = 1). Throws `INTERNAL` when a public output was never set. */

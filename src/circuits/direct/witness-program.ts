@@ -2,9 +2,10 @@ import { z } from "zod";
 import { VerinferError } from "../../errors.js";
 import {
   type QuantizedNetwork,
-  QuantizedNetworkSchema,
+  quantizedNetworkFromJson,
   quantizedNetworkToJson,
 } from "../../models/quantized-network.js";
+import { parseStrictJson } from "../../parse-strict-json.js";
 import type { CircuitInputs } from "../prove-groth16.js";
 import { buildModelCircuit, checkNetworkSize } from "./build-model-circuit.js";
 import { writeWtns } from "./write-wtns.js";
@@ -12,12 +13,20 @@ import { writeWtns } from "./write-wtns.js";
 /** Format tag of a direct-backend witness program. */
 export const DIRECT_WITNESS_FORMAT = "verinfer/direct-witness@1";
 
+/**
+ * Largest witness program read (256 MiB): far above any network the backend's size limits let through in practice,
+ * and under V8's largest string, so a hostile program is refused before it is decoded.
+ */
+export const MAX_WITNESS_PROGRAM_BYTES = 256 * 1024 * 1024;
+
 /** zod schema of a direct-backend witness program. */
-export const DirectWitnessProgramSchema = z.object({
-  format: z.literal(DIRECT_WITNESS_FORMAT),
-  modelCommitment: z.string().regex(/^\d{1,80}$/),
-  network: z.unknown(),
-});
+export const DirectWitnessProgramSchema = z
+  .object({
+    format: z.literal(DIRECT_WITNESS_FORMAT),
+    modelCommitment: z.string().regex(/^(0|[1-9]\d{0,79})$/),
+    network: z.unknown(),
+  })
+  .strict();
 
 /**
  * The witness program of a circuit written by the direct backend — what a circom wasm is to a circom circuit: the
@@ -47,15 +56,23 @@ export function isDirectWitnessProgram(bytes: Uint8Array): boolean {
 /**
  * Reads a direct-backend witness program and returns its witness function (inputs → `.wtns` bytes).
  *
- * @throws VerinferError `ARTIFACT_CORRUPT` when the program does not parse or declares a network over the backend's
- *   size limits (`checkNetworkSize`).
+ * @throws VerinferError `ARTIFACT_CORRUPT` when the program is over {@link MAX_WITNESS_PROGRAM_BYTES}, is not strict
+ *   JSON (`parseStrictJson`: a key twice is refused), does not parse, or declares a network over the backend's size
+ *   limits (`checkNetworkSize`).
  */
 export function directWitness(bytes: Uint8Array): (inputs: CircuitInputs) => Uint8Array {
   let network: QuantizedNetwork;
   let modelCommitment: bigint;
+  if (bytes.byteLength > MAX_WITNESS_PROGRAM_BYTES) {
+    throw new VerinferError("ARTIFACT_CORRUPT", "the witness program is too large", {
+      details: `${bytes.byteLength} bytes; at most ${MAX_WITNESS_PROGRAM_BYTES}`,
+    });
+  }
   try {
-    const program = DirectWitnessProgramSchema.parse(JSON.parse(new TextDecoder().decode(bytes)));
-    network = QuantizedNetworkSchema.parse(program.network) as QuantizedNetwork;
+    const program = DirectWitnessProgramSchema.parse(
+      parseStrictJson(new TextDecoder("utf-8", { fatal: true }).decode(bytes)),
+    );
+    network = quantizedNetworkFromJson(program.network);
     modelCommitment = BigInt(program.modelCommitment);
     checkNetworkSize(network);
   } catch (cause) {
@@ -64,5 +81,12 @@ export function directWitness(bytes: Uint8Array): (inputs: CircuitInputs) => Uin
       cause,
     });
   }
-  return (inputs) => writeWtns(buildModelCircuit({ network, modelCommitment, inputs, track: false }).witness());
+  // The network is this closure's own, so it is checked once (on the first witness, after that witness's input
+  // length is: see buildModelCircuit), not on every proof.
+  let checked = false;
+  return (inputs) => {
+    const cs = buildModelCircuit({ network, modelCommitment, inputs, track: false, checked });
+    checked = true;
+    return writeWtns(cs.witness());
+  };
 }

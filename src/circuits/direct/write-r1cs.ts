@@ -1,18 +1,7 @@
 import { VerinferError } from "../../errors.js";
 import { FIELD_PRIME } from "../../field.js";
 import type { ConstraintSystem, Terms } from "./constraint-system.js";
-
-const N8 = 32;
-
-/** Writes v (in [0, 2^256)) as 32 little-endian bytes: through its hex digits, far faster than byte-wise shifts. */
-function writeLE(out: Uint8Array, offset: number, v: bigint): void {
-  if (v < 256n) {
-    out[offset] = Number(v);
-    return;
-  }
-  const hex = v.toString(16).padStart(2 * N8, "0");
-  for (let i = 0; i < N8; i++) out[offset + i] = Number.parseInt(hex.slice(2 * (N8 - 1 - i), 2 * (N8 - i)), 16);
-}
+import { N8, writeLE } from "./write-le.js";
 
 function termsSize(t: Terms): number {
   return 4 + t.size * (4 + N8);
