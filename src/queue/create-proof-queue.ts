@@ -3,7 +3,7 @@ import { Job, Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Receipt, ReceiptSchema } from "../attest/receipt.js";
 import { ERROR_CODES, isVerinferError, VerinferError } from "../errors.js";
-import { FIELD_PRIME } from "../field.js";
+import { FIELD_PRIME, isDecimalString } from "../field.js";
 import { verifySnarkProof } from "../proof-systems/verify-snark-proof.js";
 import { zkReceiptOf } from "../prove-receipt.js";
 import { resolveCacheDir } from "../storage/cache-dir.js";
@@ -229,8 +229,7 @@ function positiveInt(value: number | undefined, name: string, fallback: number, 
 }
 
 function salt(value: unknown, name: string): string {
-  const s =
-    typeof value === "bigint" ? value : typeof value === "string" && /^\d{1,78}$/.test(value) ? BigInt(value) : -1n;
+  const s = typeof value === "bigint" ? value : isDecimalString(value) ? BigInt(value) : -1n;
   if (s < 0n || s >= FIELD_PRIME) throw new VerinferError("INVALID_INPUT", `salts.${name} must be a field element`);
   return s.toString();
 }
