@@ -18,6 +18,7 @@ import {
   DEFAULT_QUEUE_NAME,
   decodeFailure,
   jobSecrets,
+  PROOF_JOB_ID,
   payloadKey,
   proofJobId,
   proofResult,
@@ -620,7 +621,7 @@ class BullProofQueue implements ProofQueue {
 
   async get(jobId: string, options: { pkg?: ModelPackage } = {}): Promise<ProofHandle> {
     if (this.closing) throw closedError();
-    if (typeof jobId !== "string" || !/^vi1-[0-9a-f]{64}$/.test(jobId)) {
+    if (typeof jobId !== "string" || !PROOF_JOB_ID.test(jobId)) {
       throw new VerinferError("INVALID_INPUT", "not a proof job id (vi1- and 64 hex digits)");
     }
     if (options.pkg !== undefined && !(options.pkg instanceof ModelPackage)) {

@@ -20,13 +20,12 @@ import { DECIMAL_STRING } from "../field.js";
 import { parseStrictJson } from "../parse-strict-json.js";
 import { atomicWrite } from "../storage/atomic-write.js";
 import { readUntrustedFile } from "../storage/read-untrusted-file.js";
-import { signedDecimal } from "./queue-job.js";
+import { PROOF_JOB_ID, signedDecimal } from "./queue-job.js";
 
 /** Format tag of a producer's job record. */
 export const QUEUE_RECORD_FORMAT = "verinfer/queue-record@1";
 
 const decimal = z.string().regex(DECIMAL_STRING);
-const JOB_ID = /^vi1-[0-9a-f]{64}$/;
 
 /** A record is a few KB (the input dominates); anything far larger is not one. */
 const MAX_RECORD_BYTES = 16 * 1024 * 1024;
@@ -35,7 +34,7 @@ const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 export const JobRecordSchema = z
   .object({
     format: z.literal(QUEUE_RECORD_FORMAT),
-    jobId: z.string().regex(JOB_ID),
+    jobId: z.string().regex(PROOF_JOB_ID),
     queue: z.string(),
     modelId: z.string().regex(/^0x[0-9a-f]{64}$/),
     /** CID of the package's verification key: the one key a result may verify against. */
@@ -64,7 +63,7 @@ export class JobRecords {
   constructor(readonly dir: string) {}
 
   private file(jobId: string): string {
-    if (!JOB_ID.test(jobId)) throw new VerinferError("INVALID_INPUT", "not a proof job id");
+    if (!PROOF_JOB_ID.test(jobId)) throw new VerinferError("INVALID_INPUT", "not a proof job id");
     return path.join(this.dir, `${jobId}.json`);
   }
 
@@ -137,7 +136,7 @@ export class JobRecords {
     return names
       .filter((n) => n.endsWith(".json"))
       .map((n) => n.slice(0, -5))
-      .filter((id) => JOB_ID.test(id))
+      .filter((id) => PROOF_JOB_ID.test(id))
       .sort();
   }
 }

@@ -97,6 +97,9 @@ export const QueueResultSchema = z
 /** A job's return value in Redis. */
 export type QueueResult = z.infer<typeof QueueResultSchema>;
 
+/** The form of a proof job id ({@link proofJobId}): `vi1-` and 64 hex digits. */
+export const PROOF_JOB_ID = /^vi1-[0-9a-f]{64}$/;
+
 /**
  * The job id of a statement: a hash of the model id, the input commitment and the output salt — what fixes
  * every public signal of the proof. Submitting the same statement twice (or a redelivery) names the same BullMQ
