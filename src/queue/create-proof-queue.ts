@@ -682,6 +682,9 @@ class BullProofQueue implements ProofQueue {
       // While Redis is down, BullMQ's close and ioredis's QUIT wait for a connection that may never come back:
       // each is given a short bound, then the connections are dropped.
       const bound = Math.min(this.redisTimeoutMs, 2_000);
+      // A check that delivered an outcome just before may still be removing its record: let it finish (bounded),
+      // so a producer started after close() does not find the record of an outcome already delivered.
+      await settledWithin([...this.checking.values()], bound);
       await settledWithin([this.events.close(), this.queue.close()], bound);
       await settledWithin(
         this.connections.map((c) => (c.status === "ready" ? c.quit() : Promise.reject(new Error("not ready")))),
