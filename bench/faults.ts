@@ -38,15 +38,14 @@ import { isVerinferError } from "../src/errors.js";
 import { type ModelPackage, type Receipt, verifyReceipt } from "../src/index.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import { packageRoot } from "../src/package-root.js";
-import { proveReceipt } from "../src/prove-receipt.js";
 import { createProofQueue, type ProofQueue } from "../src/queue/create-proof-queue.js";
-import { type QueueJob, queueResult } from "../src/queue/queue-job.js";
 import { ensureDevPtau } from "../src/setup/dev-ptau.js";
 import { resolveCacheDir } from "../src/storage/cache-dir.js";
 import { FsStorage } from "../src/storage/fs-storage.js";
 import { putModelPackage } from "../src/storage/put-model-package.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { type ProverProcess, spawnProver } from "../test/prover-process.js";
+import { rogueProve } from "../test/queue-fixtures.js";
 import { type RedisServer, startRedisServer } from "../test/redis-server.js";
 
 /** One scenario's line of the report. */
@@ -124,33 +123,9 @@ interface Tracked {
 
 /** A rogue prover (in this process): rewrites each job it takes to its own package and returns its own proof. */
 function rogueWorker(port: number, queueName: string, rogue: ModelPackage, rogueManifest: string): Worker {
-  const worker = new Worker(
-    queueName,
-    async (job: Job) => {
-      const data = structuredClone(job.data) as QueueJob;
-      const secrets = data.secrets;
-      if (!secrets) throw new Error("sealed job");
-      secrets.receipt.model.vkey = rogue.vkeyCid;
-      await job.updateData({ ...data, manifest: rogueManifest, secrets });
-      const proven = await proveReceipt({
-        pkg: rogue,
-        input: secrets.input.map(BigInt),
-        salts: { input: BigInt(secrets.salts.input), output: BigInt(secrets.salts.output) },
-        base: secrets.receipt,
-      });
-      return queueResult(
-        {
-          proof: proven.proof?.proof as never,
-          publicSignals: proven.proof?.publicSignals ?? [],
-          timings: { queueMs: 0, loadMs: 0, proveMs: 1 },
-          prover: "rogue",
-        },
-        undefined,
-        job.id as string,
-      );
-    },
-    { connection: { host: "127.0.0.1", port, maxRetriesPerRequest: null } },
-  );
+  const worker = new Worker(queueName, async (job: Job) => await rogueProve(job, rogue, rogueManifest), {
+    connection: { host: "127.0.0.1", port, maxRetriesPerRequest: null },
+  });
   worker.on("error", () => undefined);
   return worker;
 }

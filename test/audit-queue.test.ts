@@ -19,17 +19,15 @@ import type { FastifyInstance } from "fastify";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildServer } from "../examples/inference-node/server.js";
-import type { Receipt } from "../src/attest/receipt.js";
 import { isVerinferError, type VerinferError } from "../src/errors.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
-import { proveReceipt } from "../src/prove-receipt.js";
 import { createProofQueue, type ProofQueue, type ProofQueueOptions } from "../src/queue/create-proof-queue.js";
-import { type QueueJob, queueResult } from "../src/queue/queue-job.js";
 import { FsStorage } from "../src/storage/fs-storage.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
 import { errorOf, tempDirs, tinyCalibration, tinyPackage } from "./fixtures.js";
+import { clearSecrets, proveSecrets, resultOf, testQueue } from "./queue-fixtures.js";
 import { freePort, type RedisServer, startRedisServer } from "./redis-server.js";
 
 const tempDir = tempDirs("verinfer-audit-queue-");
@@ -59,15 +57,7 @@ async function redisServer(options: Parameters<typeof startRedisServer>[0] = {})
 }
 
 function queue(url: string, name: string, options: Partial<ProofQueueOptions> = {}): ProofQueue {
-  const q = createProofQueue({
-    connection: url,
-    name,
-    storage,
-    pollMs: 250,
-    backoffMs: 100,
-    onWarning: () => undefined,
-    ...options,
-  });
+  const q = testQueue(url, name, { storage, ...options });
   closers.push(() => q.close());
   return q;
 }
@@ -136,26 +126,9 @@ describe("audit: what a rogue prover still controls", () => {
     const redis = await redisServer({ persistent: true });
     const q = queue(redis.url, "rogue-timings", { recordDir: await tempDir() });
     // An honest proof, a lying report: proveMs of 10^12 ms.
-    worker(redis.port, "rogue-timings", async (job: Job) => {
-      const secrets = (job.data as QueueJob).secrets;
-      if (!secrets) throw new Error("expects a job without a payload key");
-      const proven = await proveReceipt({
-        pkg: tiny,
-        input: secrets.input.map(BigInt),
-        salts: { input: BigInt(secrets.salts.input), output: BigInt(secrets.salts.output) },
-        base: secrets.receipt as Receipt,
-      });
-      return queueResult(
-        {
-          proof: proven.proof?.proof as never,
-          publicSignals: proven.proof?.publicSignals ?? [],
-          timings: { queueMs: 0, loadMs: 0, proveMs: 1e12 },
-          prover: "rogue",
-        },
-        undefined,
-        job.id as string,
-      );
-    });
+    worker(redis.port, "rogue-timings", async (job: Job) =>
+      resultOf(await proveSecrets(tiny, clearSecrets(job)), job.id as string, "rogue", 1e12),
+    );
     const base = await node({ queue: q, waitMs: 60_000 });
     const first = await post(base, { modelId: tiny.id, input: x(0) });
     expect(first.status).toBe(200);

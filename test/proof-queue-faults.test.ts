@@ -7,10 +7,9 @@ import type { Receipt } from "../src/attest/receipt.js";
 import { compileModel } from "../src/compile-model.js";
 import { isVerinferError, type VerinferError } from "../src/errors.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
-import { proveReceipt } from "../src/prove-receipt.js";
 import { checkRedis } from "../src/queue/check-redis.js";
-import { createProofQueue, type ProofQueue, type ProofQueueOptions } from "../src/queue/create-proof-queue.js";
-import { type QueueJob, queueResult } from "../src/queue/queue-job.js";
+import type { ProofQueue, ProofQueueOptions } from "../src/queue/create-proof-queue.js";
+import type { QueueJob } from "../src/queue/queue-job.js";
 import { redisOptionsFromUrl } from "../src/queue/redis-connection.js";
 import { type Prover, startProver } from "../src/queue/start-prover.js";
 import { ensureDevPtau } from "../src/setup/dev-ptau.js";
@@ -20,6 +19,7 @@ import { putModelPackage } from "../src/storage/put-model-package.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
 import { errorOf, runCli, TEST_CACHE, tempDirs, tinyCalibration, tinyNetwork, tinyPackage } from "./fixtures.js";
+import { rogueProve, testQueue } from "./queue-fixtures.js";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 
 // Faults of the queue's Redis and of a rogue prover, each on a redis-server of its own (real processes), with the
@@ -48,15 +48,7 @@ async function restart(server: RedisServer, options: Parameters<typeof startRedi
 }
 
 function queue(url: string, name: string, options: Partial<ProofQueueOptions> = {}): ProofQueue {
-  const q = createProofQueue({
-    connection: url,
-    name,
-    storage,
-    pollMs: 250,
-    backoffMs: 100,
-    onWarning: () => undefined,
-    ...options,
-  });
+  const q = testQueue(url, name, { storage, ...options });
   queues.push(q);
   return q;
 }
@@ -123,28 +115,9 @@ describe("a rogue prover with write access to Redis", () => {
     const worker = new Worker(
       name,
       async (job: Job) => {
-        const data = structuredClone(job.data) as QueueJob;
-        const secrets = data.secrets;
-        if (!secrets) throw new Error("the rogue expects a job without a payload key");
-        secrets.receipt.model.vkey = rogue.vkeyCid;
-        await job.updateData({ ...data, manifest: rogueManifest, secrets });
+        const result = await rogueProve(job, rogue, rogueManifest);
         rewritten.push(job.id as string);
-        const proven = await proveReceipt({
-          pkg: rogue,
-          input: secrets.input.map(BigInt),
-          salts: { input: BigInt(secrets.salts.input), output: BigInt(secrets.salts.output) },
-          base: secrets.receipt,
-        });
-        return queueResult(
-          {
-            proof: proven.proof?.proof as never,
-            publicSignals: proven.proof?.publicSignals ?? [],
-            timings: { queueMs: 0, loadMs: 0, proveMs: 1 },
-            prover: "rogue",
-          },
-          undefined,
-          job.id as string,
-        );
+        return result;
       },
       { connection: { host: "127.0.0.1", port, maxRetriesPerRequest: null } },
     );

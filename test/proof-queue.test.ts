@@ -10,7 +10,7 @@ import { isVerinferError } from "../src/errors.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import { proveReceipt } from "../src/prove-receipt.js";
 import { createProofQueue, type ProofQueue, type ProofQueueOptions } from "../src/queue/create-proof-queue.js";
-import { proofJobId, queueJob, queueResult } from "../src/queue/queue-job.js";
+import { proofJobId, queueJob } from "../src/queue/queue-job.js";
 import { type Prover, type StartProverOptions, startProver } from "../src/queue/start-prover.js";
 import { FsStorage } from "../src/storage/fs-storage.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
@@ -28,6 +28,7 @@ import {
   tinyPackage,
 } from "./fixtures.js";
 import { type ProverProcess, spawnProver } from "./prover-process.js";
+import { resultOf } from "./queue-fixtures.js";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 
 // Each test has its own queue (name), its own provers and, where it matters, its own storage; they share one
@@ -309,21 +310,9 @@ describe("proof queue on BullMQ and a real redis-server", () => {
     expect(
       await snarkjs.groth16.verify(groth16.vkey, forged.proof?.publicSignals ?? [], forged.proof?.proof as never),
     ).toBe(true);
-    const evil = new Worker(
-      "plonk-forged",
-      async (job) =>
-        queueResult(
-          {
-            proof: forged.proof?.proof as never,
-            publicSignals: forged.proof?.publicSignals ?? [],
-            timings: { queueMs: 0, loadMs: 0, proveMs: 1 },
-            prover: "evil",
-          },
-          undefined,
-          job.id as string,
-        ),
-      { connection: { host: "127.0.0.1", port: redis.port } },
-    );
+    const evil = new Worker("plonk-forged", async (job) => resultOf(forged, job.id as string, "evil"), {
+      connection: { host: "127.0.0.1", port: redis.port },
+    });
     try {
       for (const verifyProofs of [true, false]) {
         const fq = queue("plonk-forged", { verifyProofs });

@@ -3,7 +3,7 @@ import { Job, Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Receipt, ReceiptSchema } from "../attest/receipt.js";
 import { ERROR_CODES, isVerinferError, VerinferError } from "../errors.js";
-import { FIELD_PRIME } from "../field.js";
+import { FIELD_PRIME, isDecimalString } from "../field.js";
 import { verifySnarkProof } from "../proof-systems/verify-snark-proof.js";
 import { zkReceiptOf } from "../prove-receipt.js";
 import { resolveCacheDir } from "../storage/cache-dir.js";
@@ -18,6 +18,7 @@ import {
   DEFAULT_QUEUE_NAME,
   decodeFailure,
   jobSecrets,
+  PROOF_JOB_ID,
   payloadKey,
   proofJobId,
   proofResult,
@@ -229,8 +230,7 @@ function positiveInt(value: number | undefined, name: string, fallback: number, 
 }
 
 function salt(value: unknown, name: string): string {
-  const s =
-    typeof value === "bigint" ? value : typeof value === "string" && /^\d{1,78}$/.test(value) ? BigInt(value) : -1n;
+  const s = typeof value === "bigint" ? value : isDecimalString(value) ? BigInt(value) : -1n;
   if (s < 0n || s >= FIELD_PRIME) throw new VerinferError("INVALID_INPUT", `salts.${name} must be a field element`);
   return s.toString();
 }
@@ -621,7 +621,7 @@ class BullProofQueue implements ProofQueue {
 
   async get(jobId: string, options: { pkg?: ModelPackage } = {}): Promise<ProofHandle> {
     if (this.closing) throw closedError();
-    if (typeof jobId !== "string" || !/^vi1-[0-9a-f]{64}$/.test(jobId)) {
+    if (typeof jobId !== "string" || !PROOF_JOB_ID.test(jobId)) {
       throw new VerinferError("INVALID_INPUT", "not a proof job id (vi1- and 64 hex digits)");
     }
     if (options.pkg !== undefined && !(options.pkg instanceof ModelPackage)) {
@@ -682,6 +682,9 @@ class BullProofQueue implements ProofQueue {
       // While Redis is down, BullMQ's close and ioredis's QUIT wait for a connection that may never come back:
       // each is given a short bound, then the connections are dropped.
       const bound = Math.min(this.redisTimeoutMs, 2_000);
+      // A check that delivered an outcome just before may still be removing its record: let it finish (bounded),
+      // so a producer started after close() does not find the record of an outcome already delivered.
+      await settledWithin([...this.checking.values()], bound);
       await settledWithin([this.events.close(), this.queue.close()], bound);
       await settledWithin(
         this.connections.map((c) => (c.status === "ready" ? c.quit() : Promise.reject(new Error("not ready")))),

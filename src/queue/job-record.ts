@@ -11,18 +11,21 @@
  *
  * @module
  */
-import { chmod, lstat, mkdir, open, readdir, rm } from "node:fs/promises";
+import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { ReceiptSchema } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
+import { DECIMAL_STRING } from "../field.js";
+import { parseStrictJson } from "../parse-strict-json.js";
 import { atomicWrite } from "../storage/atomic-write.js";
+import { readUntrustedFile } from "../storage/read-untrusted-file.js";
+import { PROOF_JOB_ID, signedDecimal } from "./queue-job.js";
 
 /** Format tag of a producer's job record. */
 export const QUEUE_RECORD_FORMAT = "verinfer/queue-record@1";
 
-const decimal = z.string().regex(/^(0|[1-9]\d{0,77})$/);
-const JOB_ID = /^vi1-[0-9a-f]{64}$/;
+const decimal = z.string().regex(DECIMAL_STRING);
 
 /** A record is a few KB (the input dominates); anything far larger is not one. */
 const MAX_RECORD_BYTES = 16 * 1024 * 1024;
@@ -31,7 +34,7 @@ const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 export const JobRecordSchema = z
   .object({
     format: z.literal(QUEUE_RECORD_FORMAT),
-    jobId: z.string().regex(JOB_ID),
+    jobId: z.string().regex(PROOF_JOB_ID),
     queue: z.string(),
     modelId: z.string().regex(/^0x[0-9a-f]{64}$/),
     /** CID of the package's verification key: the one key a result may verify against. */
@@ -42,7 +45,7 @@ export const JobRecordSchema = z
       .string()
       .regex(/^b[a-z2-7]{20,120}$/)
       .optional(),
-    input: z.array(z.string().regex(/^(0|-?[1-9]\d{0,77})$/)).min(1),
+    input: z.array(signedDecimal).min(1),
     salts: z.object({ input: decimal, output: decimal }).strict(),
     /** The statement submitted (mode "none"): the zk receipt is built from it, not from Redis's copy. */
     receipt: ReceiptSchema,
@@ -60,7 +63,7 @@ export class JobRecords {
   constructor(readonly dir: string) {}
 
   private file(jobId: string): string {
-    if (!JOB_ID.test(jobId)) throw new VerinferError("INVALID_INPUT", "not a proof job id");
+    if (!PROOF_JOB_ID.test(jobId)) throw new VerinferError("INVALID_INPUT", "not a proof job id");
     return path.join(this.dir, `${jobId}.json`);
   }
 
@@ -93,24 +96,26 @@ export class JobRecords {
    */
   async read(jobId: string): Promise<JobRecord | undefined> {
     const file = this.file(jobId);
-    const info = await lstat(file).catch(() => undefined);
-    if (!info) return undefined;
-    if (!info.isFile() || info.size > MAX_RECORD_BYTES) {
+    let text: string;
+    try {
+      // A regular file, opened without following a link and checked on its handle, at most MAX_RECORD_BYTES.
+      text = (
+        await readUntrustedFile(file, `the record of proof job ${jobId}`, { maxBytes: MAX_RECORD_BYTES })
+      ).toString("utf8");
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw new VerinferError(
         "MALFORMED_RECEIPT",
         `the record of proof job ${jobId} is not a regular file of a record`,
+        {
+          cause,
+        },
       );
-    }
-    const handle = await open(file, "r");
-    let text: string;
-    try {
-      text = await handle.readFile("utf8");
-    } finally {
-      await handle.close();
     }
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      // One spelling: a record with a key twice is not one.
+      json = parseStrictJson(text);
     } catch (cause) {
       throw new VerinferError("MALFORMED_RECEIPT", `the record of proof job ${jobId} is not JSON`, { cause });
     }
@@ -131,7 +136,7 @@ export class JobRecords {
     return names
       .filter((n) => n.endsWith(".json"))
       .map((n) => n.slice(0, -5))
-      .filter((id) => JOB_ID.test(id))
+      .filter((id) => PROOF_JOB_ID.test(id))
       .sort();
   }
 }

@@ -9,6 +9,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:
 import { z } from "zod";
 import { FflonkProofSchema, Groth16ProofSchema, PlonkProofSchema, ReceiptSchema } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
+import { DECIMAL_STRING } from "../field.js";
 import { parseStrictJson } from "../parse-strict-json.js";
 import { canonicalJson } from "../storage/json-objects.js";
 
@@ -21,7 +22,10 @@ export const QUEUE_RESULT_FORMAT = "verinfer/queue-result@1";
 /** Default BullMQ queue name. */
 export const DEFAULT_QUEUE_NAME = "verinfer-proofs";
 
-const decimal = z.string().regex(/^(0|-?[1-9]\d{0,77})$/);
+/** A quantized input value: a signed decimal integer, one spelling. */
+export const signedDecimal = z.string().regex(/^(0|-?[1-9]\d{0,77})$/);
+/** A salt or public signal: a field element's one spelling (see DECIMAL_STRING). */
+const decimal = z.string().regex(DECIMAL_STRING);
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
 
 /** AES-256-GCM ciphertext: 12-byte IV, data, 16-byte tag, base64. */
@@ -31,7 +35,7 @@ const SealedSchema = z.object({ iv: base64, data: base64, tag: base64 }).strict(
 export const JobSecretsSchema = z
   .object({
     /** Quantized input, decimal. */
-    input: z.array(decimal).min(1),
+    input: z.array(signedDecimal).min(1),
     salts: z.object({ input: decimal, output: decimal }).strict(),
     /** The receipt (any mode) whose statement the proof is for; the zk receipt keeps its fields. */
     receipt: ReceiptSchema,
@@ -92,6 +96,9 @@ export const QueueResultSchema = z
 
 /** A job's return value in Redis. */
 export type QueueResult = z.infer<typeof QueueResultSchema>;
+
+/** The form of a proof job id ({@link proofJobId}): `vi1-` and 64 hex digits. */
+export const PROOF_JOB_ID = /^vi1-[0-9a-f]{64}$/;
 
 /**
  * The job id of a statement: a hash of the model id, the input commitment and the output salt — what fixes
