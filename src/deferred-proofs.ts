@@ -11,7 +11,7 @@ import { receiptStatement } from "./receipt-statement.js";
 import { ArtifactStore } from "./storage/artifact-store.js";
 import { atomicWrite } from "./storage/atomic-write.js";
 import { resolveCacheDir } from "./storage/cache-dir.js";
-import { type FileLock, tryFileLock } from "./storage/file-lock.js";
+import { type FileLock, isAlive, tryFileLock } from "./storage/file-lock.js";
 import { canonicalJson } from "./storage/json-objects.js";
 import { findModelPackage, ModelPackage } from "./storage/model-package.js";
 
@@ -507,15 +507,6 @@ export interface ResumePendingProofsOptions {
 }
 
 const TEMP = /\.tmp(?:-(\d+)-[0-9a-f]+)?$/;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * Removes the temporary files an interrupted write left in the job folders: those of a process that is gone

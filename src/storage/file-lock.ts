@@ -37,7 +37,8 @@ export interface FileLockOptions {
   staleMs?: number;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this id runs on this host (one of another user's counts: `EPERM`). Internal. */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
