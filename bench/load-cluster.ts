@@ -37,6 +37,7 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { collectJob } from "../examples/inference-node/collect-job.js";
 import { demoModel } from "../examples/inference-node/server.js";
 import { cidOf, ERROR_CODES, type ModelPackage, type Receipt, verifyReceipt } from "../src/index.js";
 import { packageRoot } from "../src/package-root.js";
@@ -132,20 +133,6 @@ function options() {
   };
 }
 type Options = ReturnType<typeof options>;
-
-/** Polls `GET /jobs/:id` until the job is no longer pending (or the deadline); → its receipt, or why not. */
-async function collectJob(
-  url: string,
-  deadline: AbortSignal,
-): Promise<{ cid?: string; receipt?: Receipt; why?: string }> {
-  while (!deadline.aborted) {
-    const body = (await (await fetch(url)).json()) as { status?: string; cid?: string; receipt?: Receipt };
-    if (body.status === "done" && body.cid && body.receipt) return { cid: body.cid, receipt: body.receipt };
-    if (body.status !== "pending") return { why: JSON.stringify(body).slice(0, 200) };
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return { why: "deadline" };
-}
 
 interface NodeProcess {
   child: ChildProcess;

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { type Receipt, ReceiptSchema, type Salts } from "./attest/receipt.js";
@@ -11,9 +11,10 @@ import { receiptStatement } from "./receipt-statement.js";
 import { ArtifactStore } from "./storage/artifact-store.js";
 import { atomicWrite } from "./storage/atomic-write.js";
 import { resolveCacheDir } from "./storage/cache-dir.js";
-import { type FileLock, tryFileLock } from "./storage/file-lock.js";
+import { type FileLock, isAlive, tryFileLock } from "./storage/file-lock.js";
 import { canonicalJson } from "./storage/json-objects.js";
 import { findModelPackage, ModelPackage } from "./storage/model-package.js";
+import { readUntrustedFile } from "./storage/read-untrusted-file.js";
 
 /** Format tag of persisted proof jobs. */
 export const PROOF_JOB_FORMAT = "verinfer/proof-job@1";
@@ -506,16 +507,10 @@ export interface ResumePendingProofsOptions {
   staleTempMs?: number;
 }
 
-const TEMP = /\.tmp(?:-(\d+)-[0-9a-f]+)?$/;
+/** Largest job, outcome or failure file read back (a job holds its input and statement): past it, unreadable. */
+const MAX_JOB_FILE_BYTES = 64 << 20;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+const TEMP = /\.tmp(?:-(\d+)-[0-9a-f]+)?$/;
 
 /**
  * Removes the temporary files an interrupted write left in the job folders: those of a process that is gone
@@ -545,7 +540,9 @@ async function removeTempFiles(cacheDir: string, staleMs: number): Promise<void>
 /** A JSON file's content; `undefined` when it is absent or not JSON. */
 async function readJson(file: string): Promise<unknown> {
   try {
-    return parseStrictJson(await readFile(file, "utf8"));
+    return parseStrictJson(
+      (await readUntrustedFile(file, "proof job file", { maxBytes: MAX_JOB_FILE_BYTES })).toString("utf8"),
+    );
   } catch {
     return undefined;
   }
@@ -600,7 +597,11 @@ export async function resumePendingProofs(options: ResumePendingProofsOptions = 
     if (outcome && "receipt" in outcome) promise = Promise.resolve(outcome.receipt);
     else if (outcome) promise = Promise.reject(failureError(outcome.failure));
     else {
-      const text = await readFile(path.join(dir, f), "utf8").catch((cause: unknown) => cause);
+      // Bounded, a regular file only: a FIFO or a huge file under a job's name must not hang or flood the resume.
+      const text = await readUntrustedFile(path.join(dir, f), "proof job file", { maxBytes: MAX_JOB_FILE_BYTES }).then(
+        (bytes) => bytes.toString("utf8"),
+        (cause: unknown) => cause,
+      );
       let job: ProofJob | undefined;
       let cause: unknown = text;
       if (typeof text === "string") {

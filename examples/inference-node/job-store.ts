@@ -16,6 +16,7 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { canonicalJson, ReceiptSchema, VerinferError } from "../../src/index.js";
+import { parseStrictJson } from "../../src/parse-strict-json.js";
 import { atomicWrite } from "../../src/storage/atomic-write.js";
 import { readUntrustedFile } from "../../src/storage/read-untrusted-file.js";
 
@@ -142,7 +143,7 @@ export async function openJobStore(options: JobStoreOptions): Promise<JobStore> 
       // or exhaust the node's start.
       const bytes = await readUntrustedFile(path.join(dir, name), "job record", { maxBytes: 64 << 20, root: dir });
       const text = bytes.toString("utf8");
-      const job = NodeJobSchema.parse(JSON.parse(text));
+      const job = NodeJobSchema.parse(parseStrictJson(text));
       if (`${job.id}.json` !== name) continue;
       jobs.set(job.id, job);
     } catch {

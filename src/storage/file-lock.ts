@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { link, mkdir, open, readFile, rename, rm, stat, utimes } from "node:fs/promises";
+import { link, mkdir, open, rename, rm, stat, utimes } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { readUntrustedFile } from "./read-untrusted-file.js";
 
 /**
  * What a lock file holds: who holds it (pid on which host, and the process's start time where the host tells it,
@@ -37,7 +38,8 @@ export interface FileLockOptions {
   staleMs?: number;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this id runs on this host (one of another user's counts: `EPERM`). Internal. */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -68,7 +70,9 @@ function holderAlive(holder: z.infer<typeof LockSchema>): boolean {
 
 async function readLock(file: string): Promise<{ holder?: z.infer<typeof LockSchema>; mtimeMs: number } | undefined> {
   try {
-    const [text, info] = await Promise.all([readFile(file, "utf8"), stat(file)]);
+    // Bounded, a regular file only: a FIFO or a huge file under the lock's name must not hang or flood the taker.
+    const [bytes, info] = await Promise.all([readUntrustedFile(file, "lock file", { maxBytes: 64 << 10 }), stat(file)]);
+    const text = bytes.toString("utf8");
     const parsed = LockSchema.safeParse(JSON.parse(text));
     return { ...(parsed.success ? { holder: parsed.data } : {}), mtimeMs: info.mtimeMs };
   } catch (error) {
