@@ -8,11 +8,12 @@
  *   signed range check of the layer's `diffBits` (one width for the whole layer, committed in its descriptor) and
  *   one product;
  * - `runningMaxPerWindow`: the same with each step's width from that window's own input bounds;
- * - `pairwiseExact`: the same again with each difference bounded exactly, as a linear form of the layer before
- *   (a_i − a_j of a conv2d is one linear combination of its inputs: the bias cancels and weights may): the narrowest
- *   width any interval analysis of the running maximum can give;
+ * - `pairwiseExact`: the same again with each difference bounded through the layer before: a_i − m is
+ *   min_j (a_i − a_j) over the earlier values, and each a_i − a_j of a conv2d is one linear combination of its inputs
+ *   (the bias cancels and weights may), bounded exactly;
  * - `direct`: out one of the window's values (Π (out − a_i) = 0, k − 1 products) and out − a_i >= 0 for every i,
- *   each an unsigned range check of that window's width (hi of the window − lo_i).
+ *   each an unsigned range check of that window's width (hi of the window − lo_i); `directPairwise` the same with
+ *   out − a_i = max_j (a_j − a_i) bounded through the layer before.
  *
  * Also the witness's share of values >= 2^64 (what makes snarkjs's MSMs dear) and the number of private wires that
  * hold a negative integer (the scalar p − |x|), from one witness computed directly on the first test digit.
@@ -62,6 +63,7 @@ interface PoolCost {
   runningMaxPerWindow: number;
   pairwiseExact: number | null;
   direct: number;
+  directPairwise: number | null;
 }
 
 function poolCost(l: QuantizedMaxPool2d, input: Bounds, before: { layer: QuantizedLayer; input: Bounds } | null) {
@@ -71,6 +73,7 @@ function poolCost(l: QuantizedMaxPool2d, input: Bounds, before: { layer: Quantiz
   let perWindow = 0;
   let pairwise = 0;
   let direct = 0;
+  let directPairwise = 0;
   for (const w of windows) {
     let mLo = input.lo[w[0] as number] as bigint;
     let mHi = input.hi[w[0] as number] as bigint;
@@ -82,13 +85,22 @@ function poolCost(l: QuantizedMaxPool2d, input: Bounds, before: { layer: Quantiz
       if (aLo > mLo) mLo = aLo;
       if (aHi > mHi) mHi = aHi;
       if (terms && before) {
-        // a_i − m with m one of the earlier values of the window: the union of the exact pairwise bounds.
+        // a_i − m with m the largest earlier value of the window: a_i − m = min_j (a_i − a_j), so it lies in
+        // [min_j lo(a_i − a_j), min_j hi(a_i − a_j)], each pairwise difference bounded exactly as one linear form.
         const d = w.slice(0, s).map((j) => differenceBounds(terms, before.input, i, j));
-        pairwise += signedBits(minOf(d.map((x) => x[0])), maxOf(d.map((x) => x[1]))) + 1;
+        pairwise += signedBits(minOf(d.map((x) => x[0])), minOf(d.map((x) => x[1]))) + 1;
       }
     }
     const hi = maxOf(w.map((i) => input.hi[i] as bigint));
     direct += w.reduce((n, i) => n + unsignedBits(hi - (input.lo[i] as bigint)), 0) + (w.length - 1);
+    if (terms && before) {
+      // out − a_i = max_j (a_j − a_i) <= max_j hi(a_j − a_i).
+      for (const i of w) {
+        const his = w.filter((j) => j !== i).map((j) => differenceBounds(terms, before.input, j, i)[1]);
+        directPairwise += unsignedBits(maxOf(his));
+      }
+      directPairwise += w.length - 1;
+    }
   }
   return {
     layer: l.name,
@@ -99,6 +111,7 @@ function poolCost(l: QuantizedMaxPool2d, input: Bounds, before: { layer: Quantiz
     runningMaxPerWindow: perWindow,
     pairwiseExact: terms ? pairwise : null,
     direct,
+    directPairwise: terms ? directPairwise : null,
   } satisfies PoolCost;
 }
 
