@@ -182,6 +182,11 @@ describe("random networks through the direct backend", () => {
           ...(qnet.head ? [BigInt(ref.class as number)] : []),
         ]);
         if (t > 0) continue;
+        // Witness shaping (issue 22 item 3): no private input or internal wire holds a negative integer (it would
+        // be the full-width scalar p − |x| in the MSMs); only public outputs may be signed.
+        const firstPrivate = 1 + witnessCs.nPublic;
+        const negative = witnessCs.values.findIndex((v, i) => i >= firstPrivate && v < 0n);
+        expect(negative, `network ${n}: wire ${negative} holds a negative value`).toBe(-1);
         if (n < 3) expect(await snarkjsCheck(bytes, w)).toBe(true);
         expect(await wtnsToBigints(writeWtns(w))).toEqual(w);
         // Every wire but the constant, alone, +1: some constraint that reads it must fail.
