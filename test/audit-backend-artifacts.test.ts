@@ -12,11 +12,11 @@ import { buildModelCircuit, estimateConstraints } from "../src/circuits/direct/b
 import { ConstraintSystem, type Lc } from "../src/circuits/direct/constraint-system.js";
 import { writeR1cs } from "../src/circuits/direct/write-r1cs.js";
 import { writeWtns } from "../src/circuits/direct/write-wtns.js";
-import { FIELD_PRIME, toField } from "../src/field.js";
 import { LAYER_MODULES } from "../src/layers/registry.js";
 import type { QuantizedRescale } from "../src/models/layers/rescale.js";
 import type { Network } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
+import { FIELD_PRIME, toField } from "../src/util/field.js";
 import { ROOT } from "./fixtures.js";
 import { checkR1cs, parseR1cs, violatedConstraints } from "./r1cs-check.js";
 

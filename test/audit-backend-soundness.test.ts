@@ -12,7 +12,6 @@ import { ConstraintSystem, type Lc } from "../src/circuits/direct/constraint-sys
 import { argmaxGadget, maxGadget, type RescaleUnit, rangeBits, rescaleGadget } from "../src/circuits/direct/gadgets.js";
 import { poseidonChainGadget, poseidonGadget } from "../src/circuits/direct/poseidon-gadget.js";
 import { writeR1cs } from "../src/circuits/direct/write-r1cs.js";
-import { FIELD_PRIME, toField } from "../src/field.js";
 import { LAYER_MODULES } from "../src/layers/registry.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import { argmaxBits, argmaxForward } from "../src/models/layers/argmax.js";
@@ -21,6 +20,7 @@ import { activationForward, type QuantizedRescale, rescaleQBounds, signedBits } 
 import type { Network } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
 import type { QuantizedLayer, QuantizedNetwork } from "../src/models/quantized-network.js";
+import { FIELD_PRIME, toField } from "../src/util/field.js";
 import { publicVectors, solveAll } from "./audit-backend-solver.js";
 import { checkR1cs, constraintsByWire, parseR1cs, type R1cs } from "./r1cs-check.js";
 

@@ -16,8 +16,8 @@ import {
 import { WitnessGenerator } from "../src/circuits/prove-groth16.js";
 import { isVerinferError } from "../src/errors.js";
 import { LAYER_MODULES } from "../src/layers/registry.js";
+import { ModelPackage } from "../src/package/model-package.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
-import { ModelPackage } from "../src/storage/model-package.js";
 import { errorOf, ROOT, tinyPackage } from "./fixtures.js";
 
 /** A witness program of a few hundred bytes whose network reads `n` inputs through one max-pool window. */

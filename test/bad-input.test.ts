@@ -3,7 +3,6 @@ import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FIELD_PRIME } from "../src/field.js";
 import {
   compileModel,
   isVerinferError,
@@ -18,6 +17,7 @@ import {
 } from "../src/index.js";
 import { flattenInput } from "../src/models/quantize-input.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
+import { FIELD_PRIME } from "../src/util/field.js";
 import { DEMO_MODEL_DIR, demoPackage, demoSamples, errorOf, TEST_CACHE } from "./fixtures.js";
 
 /** Awaits a rejection with this VerinferError code and returns the error, for its `meta`. */

@@ -6,14 +6,14 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BASE_FIELD_MODULUS } from "../src/attest/canonical-proof.js";
 import { ReceiptSchema } from "../src/attest/receipt.js";
-import { compileModel } from "../src/compile-model.js";
 import { isVerinferError } from "../src/errors.js";
-import { FIELD_PRIME } from "../src/field.js";
 import type { DenseNetwork } from "../src/models/network.js";
+import type { ModelPackage } from "../src/package/model-package.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
 import { verifySnarkProof } from "../src/proof-systems/verify-snark-proof.js";
-import type { ModelPackage } from "../src/storage/model-package.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
+import { FIELD_PRIME } from "../src/util/field.js";
 import {
   type AnyZkReceipt,
   asAnyZk,

@@ -3,7 +3,6 @@ import { readFileSync } from "node:fs";
 import { cp, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { contributeSetup } from "../src/contribute-setup.js";
 import {
   compileModel,
   loadModelPackage,
@@ -12,10 +11,11 @@ import {
   verifiableInfer,
   verifyReceipt,
 } from "../src/index.js";
+import { CEREMONY_CHECK_LIMITS } from "../src/package/setup-trust-check.js";
+import { verifyPackage } from "../src/package/verify-package.js";
+import { contributeSetup } from "../src/pipeline/contribute-setup.js";
 import type * as CeremonyPtauModule from "../src/setup/ceremony-ptau.js";
 import { ensureDevPtau } from "../src/setup/dev-ptau.js";
-import { CEREMONY_CHECK_LIMITS } from "../src/setup-trust-check.js";
-import { verifyPackage } from "../src/verify-package.js";
 import { asZk, TEST_CACHE, tempDirs, tinyCalibration, tinyNetwork, type ZkReceipt } from "./fixtures.js";
 
 // No real ceremony file can be fetched here, so this file pins the test cache's dev ptau as if it were one:

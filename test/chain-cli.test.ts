@@ -3,8 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AnvilNode, startAnvil } from "../src/chain/anvil.js";
-import type { ModelPackage } from "../src/storage/model-package.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
+import type { ModelPackage } from "../src/package/model-package.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
 import { demoPackage, demoSamples, runCli, tinyPackage } from "./fixtures.js";
 
 describe("verinfer chain CLI on a real anvil node", () => {

@@ -27,13 +27,13 @@ import { sendChecked } from "../src/chain/send-transaction.js";
 import { generateCircuit } from "../src/circuits/codegen.js";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
 import { type Groth16ProofBundle, proveGroth16 } from "../src/circuits/prove-groth16.js";
-import { requiredPtauPower } from "../src/compile-model.js";
-import { FIELD_PRIME } from "../src/field.js";
 import { isVerinferError, type ModelPackage, type Receipt, verifiableInfer } from "../src/index.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import type { QuantizedNetwork } from "../src/models/quantized-network.js";
+import { requiredPtauPower } from "../src/pipeline/compile-model.js";
 import { setupGroth16 } from "../src/proof-systems/setup-groth16.js";
 import { ensureDevPtau } from "../src/setup/dev-ptau.js";
+import { FIELD_PRIME } from "../src/util/field.js";
 import {
   asZk,
   demoPackage,

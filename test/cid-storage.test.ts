@@ -12,7 +12,13 @@ import {
   verifiableInfer,
   verifyReceipt,
 } from "../src/index.js";
-import type { ModelPackage } from "../src/storage/index.js";
+import {
+  getModelPackage,
+  loadReceipt,
+  type ModelPackage,
+  putModelPackage,
+  storeReceipt,
+} from "../src/package/index.js";
 import {
   canonicalJson,
   cidFromSha256,
@@ -20,15 +26,11 @@ import {
   defaultStorage,
   FsStorage,
   getJson,
-  getModelPackage,
-  loadReceipt,
   MemoryStorage,
   normalizeCid,
   putJson,
-  putModelPackage,
   sha256FromCid,
   sha256Hex,
-  storeReceipt,
 } from "../src/storage/index.js";
 import { demoPackage, demoSamples, errorOf, tempDirs } from "./fixtures.js";
 

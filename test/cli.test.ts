@@ -4,10 +4,10 @@ import path from "node:path";
 import { Wallet } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ReceiptSchema } from "../src/attest/receipt.js";
+import { getModelPackage } from "../src/package/get-model-package.js";
+import { putModelPackage } from "../src/package/put-model-package.js";
 import { FsStorage } from "../src/storage/fs-storage.js";
-import { getModelPackage } from "../src/storage/get-model-package.js";
 import { MemoryStorage } from "../src/storage/memory-storage.js";
-import { putModelPackage } from "../src/storage/put-model-package.js";
 import { DEMO_MODEL_DIR, demoPackage, demoSamples, runCli, TEST_CACHE } from "./fixtures.js";
 
 describe("verinfer CLI", () => {

@@ -13,7 +13,6 @@ import { generateCircuit } from "../src/circuits/codegen.js";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
 import { computeWitness } from "../src/circuits/prove-groth16.js";
 import { isVerinferError, VerinferError } from "../src/errors.js";
-import { FIELD_PRIME, fromField } from "../src/field.js";
 import { tf } from "../src/models/backend.js";
 import { extractNetwork } from "../src/models/extract-network.js";
 import { integerForward } from "../src/models/integer-forward.js";
@@ -26,6 +25,7 @@ import {
   quantizedNetworkToJson,
 } from "../src/models/quantized-network.js";
 import { runFloat, softmax, toTfModel } from "../src/models/run-float.js";
+import { FIELD_PRIME, fromField } from "../src/util/field.js";
 import { checkR1cs, parseR1cs, wtnsToBigints } from "./r1cs-check.js";
 
 const weight = fc.oneof(

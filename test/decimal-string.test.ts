@@ -1,8 +1,8 @@
 // One spelling of a number across the wire formats (issue 20): receipts, manifests, keys, calldata and salts
 // read decimals with one rule, DECIMAL_STRING, so none accepts a second spelling another refuses.
 import { describe, expect, it } from "vitest";
-import { DECIMAL_STRING, isDecimalString } from "../src/field.js";
 import { groth16Calldata } from "../src/proof-systems/proof-calldata.js";
+import { DECIMAL_STRING, isDecimalString } from "../src/util/field.js";
 
 describe("DECIMAL_STRING", () => {
   it("accepts canonical non-negative decimals up to 78 digits", () => {

@@ -7,21 +7,21 @@ import { promisify } from "node:util";
 import { Wallet } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Receipt, ReceiptSchema } from "../src/attest/receipt.js";
-import { compileModel } from "../src/compile-model.js";
+import { isVerinferError } from "../src/errors.js";
+import { quantizeInput } from "../src/models/quantize-input.js";
+import { loadModelPackage, type ModelPackage } from "../src/package/model-package.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
 import {
   configureProofRetry,
   PROOF_JOB_FORMAT,
   type ProofFailure,
   type ProofJob,
   resumePendingProofs,
-} from "../src/deferred-proofs.js";
-import { isVerinferError } from "../src/errors.js";
-import { quantizeInput } from "../src/models/quantize-input.js";
+} from "../src/receipts/deferred-proofs.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { ensureDevPtau } from "../src/setup/dev-ptau.js";
 import { canonicalJson } from "../src/storage/json-objects.js";
-import { loadModelPackage, type ModelPackage } from "../src/storage/model-package.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
 import {
   demoPackage,
   demoSamples,

@@ -8,9 +8,9 @@ import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { binfileSections } from "../src/circuits/snark-binfile.js";
 import { isVerinferError } from "../src/errors.js";
-import type { ProgressEvent } from "../src/progress.js";
 import { devPtauNeeds, ensureDevPtau, MAX_DEV_PTAU_POWER } from "../src/setup/dev-ptau.js";
 import { DEV_CONTRIBUTION_NAME, writeDevPtau } from "../src/setup/ptau-writer.js";
+import type { ProgressEvent } from "../src/util/progress.js";
 import { errorOf, tempDirs } from "./fixtures.js";
 import { compileTestCircuit, type TestCircuit } from "./r1cs-check.js";
 

@@ -5,14 +5,14 @@ import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { binfileSections } from "../src/circuits/snark-binfile.js";
-import { compileModel } from "../src/compile-model.js";
 import { isVerinferError } from "../src/errors.js";
+import { verifyPackage } from "../src/package/verify-package.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
 import { devSetupPtauName } from "../src/proof-systems/setup-groth16.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { writeDevZkey } from "../src/setup/dev-zkey.js";
 import { DEV_CONTRIBUTION_NAME } from "../src/setup/ptau-writer.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { verifyPackage } from "../src/verify-package.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
 import { errorOf, tempDirs, tinyCalibration, tinyNetwork } from "./fixtures.js";
 import { compileTestCircuit, type TestCircuit } from "./r1cs-check.js";
 

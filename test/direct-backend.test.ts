@@ -24,12 +24,12 @@ import { N8, writeLE } from "../src/circuits/direct/write-le.js";
 import { writeR1cs } from "../src/circuits/direct/write-r1cs.js";
 import { writeWtns } from "../src/circuits/direct/write-wtns.js";
 import { isVerinferError } from "../src/errors.js";
-import { toField } from "../src/field.js";
 import { LAYER_MODULES } from "../src/layers/registry.js";
 import { argmaxForward } from "../src/models/layers/argmax.js";
 import { activationForward } from "../src/models/layers/rescale.js";
 import type { QuantizedLayer, QuantizedNetwork } from "../src/models/quantized-network.js";
-import { quantizeModel } from "../src/quantize-model.js";
+import { quantizeModel } from "../src/pipeline/quantize-model.js";
+import { toField } from "../src/util/field.js";
 import { ROOT } from "./fixtures.js";
 import {
   checkR1cs,

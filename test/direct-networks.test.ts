@@ -18,12 +18,12 @@ import { writeR1cs } from "../src/circuits/direct/write-r1cs.js";
 import { writeWtns } from "../src/circuits/direct/write-wtns.js";
 import { computeWitness } from "../src/circuits/prove-groth16.js";
 import { isVerinferError } from "../src/errors.js";
-import { toField } from "../src/field.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import type { ActivationLayer, Layer, LayerActivation, Network } from "../src/models/network.js";
 import { networkShapes } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
 import type { QuantizedNetwork } from "../src/models/quantized-network.js";
+import { toField } from "../src/util/field.js";
 import {
   checkR1cs,
   constraintsByWire,

@@ -8,12 +8,12 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomSalt } from "../src/attest/commitments.js";
-import { compileModel } from "../src/compile-model.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
-import type { ModelPackage } from "../src/storage/model-package.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { verifyPackage } from "../src/verify-package.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
+import type { ModelPackage } from "../src/package/model-package.js";
+import { verifyPackage } from "../src/package/verify-package.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { asZk, DEMO_MODEL_DIR, demoSamples, ROOT, TEST_CACHE } from "./fixtures.js";
 
 const run = promisify(execFile);

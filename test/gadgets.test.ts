@@ -5,7 +5,7 @@ import { rm } from "node:fs/promises";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { commitValues, packValues } from "../src/attest/commitments.js";
-import { FIELD_PRIME, fromField, toField } from "../src/field.js";
+import { FIELD_PRIME, fromField, toField } from "../src/util/field.js";
 import {
   bitsOf,
   type CircuitInput,

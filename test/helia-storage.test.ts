@@ -6,13 +6,13 @@ import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isVerinferError, verifiableInfer, verifyReceipt } from "../src/index.js";
-import { findAuditRecord } from "../src/storage/audit-record.js";
+import { findAuditRecord } from "../src/package/audit-record.js";
+import { getModelPackage } from "../src/package/get-model-package.js";
+import { loadModelPackage, type ModelPackage } from "../src/package/model-package.js";
+import { putModelPackage } from "../src/package/put-model-package.js";
 import { cidOf } from "../src/storage/cid.js";
-import { getModelPackage } from "../src/storage/get-model-package.js";
 import { createHeliaStorage, type HeliaStorage } from "../src/storage/helia-storage.js";
 import { MemoryStorage } from "../src/storage/memory-storage.js";
-import { loadModelPackage, type ModelPackage } from "../src/storage/model-package.js";
-import { putModelPackage } from "../src/storage/put-model-package.js";
 import { demoPackage, demoSamples, errorOf, tempDirs } from "./fixtures.js";
 
 const tempDir = tempDirs("verinfer-helia-");

@@ -5,7 +5,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { commitValues, packValues } from "../src/attest/commitments.js";
 import { computeWitness } from "../src/circuits/prove-groth16.js";
 import { isVerinferError } from "../src/errors.js";
-import { FIELD_PRIME, fromField } from "../src/field.js";
 import type { DenseLayer, DenseNetwork } from "../src/models/dense-network.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
@@ -14,7 +13,8 @@ import {
   quantizedNetworkFromJson,
   quantizedNetworkToJson,
 } from "../src/models/quantized-network.js";
-import type { ModelPackage } from "../src/storage/model-package.js";
+import type { ModelPackage } from "../src/package/model-package.js";
+import { FIELD_PRIME, fromField } from "../src/util/field.js";
 import { demoPackage } from "./fixtures.js";
 import { checkR1cs, parseR1cs, type R1cs, wtnsToBigints } from "./r1cs-check.js";
 

@@ -7,11 +7,11 @@ import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { modelCommitment } from "../src/attest/model-commitment.js";
 import { generateCircuit } from "../src/circuits/codegen.js";
-import { fromField } from "../src/field.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import { argmaxBits, argmaxForward } from "../src/models/layers/argmax.js";
 import type { Network } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
+import { fromField } from "../src/util/field.js";
 import {
   bitsOf,
   calculateWitness,

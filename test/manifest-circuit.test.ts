@@ -1,12 +1,12 @@
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { compileModel } from "../src/compile-model.js";
 import { isVerinferError, type ModelPackage } from "../src/index.js";
+import type { ModelManifest } from "../src/package/model-manifest.js";
+import { ModelPackage as PackageClass } from "../src/package/model-package.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
 import { plonkGateCount } from "../src/proof-systems/plonk-gates.js";
 import { requiredPtauPowerFor } from "../src/proof-systems/systems.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
-import type { ModelManifest } from "../src/storage/model-manifest.js";
-import { ModelPackage as PackageClass } from "../src/storage/model-package.js";
 import { errorOf, ROOT, TEST_CACHE, tinyCalibration, tinyNetwork, tinyPackage } from "./fixtures.js";
 
 /** A cache of its own: the tiny model's PLONK package has the tiny model's id, which TEST_CACHE's index keeps. */

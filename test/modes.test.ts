@@ -5,10 +5,10 @@ import { signOffchainAttestation } from "../src/attest/eas-offchain.js";
 import { encodeInferenceData, INFERENCE_SCHEMA_UID } from "../src/attest/eas-schemas.js";
 import type { Receipt, Salts } from "../src/attest/receipt.js";
 import { isVerinferError } from "../src/errors.js";
-import { reexecute } from "../src/reexecute.js";
-import type { ModelPackage } from "../src/storage/model-package.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
+import type { ModelPackage } from "../src/package/model-package.js";
+import { reexecute } from "../src/pipeline/reexecute.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { DEMO_MODEL_DIR, demoPackage, demoSamples, errorOf } from "./fixtures.js";
 
 const inferenceNode = new Wallet(`0x${"11".repeat(32)}`);

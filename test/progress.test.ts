@@ -6,10 +6,10 @@ import { generateCircuit } from "../src/circuits/codegen.js";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
 import { snarkLogger } from "../src/circuits/snark-logger.js";
 import { describeProgress, fitLine, formatDuration } from "../src/cli/progress-bar.js";
-import { requiredPtauPower } from "../src/compile-model.js";
-import type { ProgressEvent } from "../src/progress.js";
-import { withHeartbeat } from "../src/progress-heartbeat.js";
+import { requiredPtauPower } from "../src/pipeline/compile-model.js";
 import { ensureDevPtau } from "../src/setup/dev-ptau.js";
+import type { ProgressEvent } from "../src/util/progress.js";
+import { withHeartbeat } from "../src/util/progress-heartbeat.js";
 import { TEST_CACHE, tempDirs, tinyPackage } from "./fixtures.js";
 
 const tempDir = tempDirs("verinfer-progress-");

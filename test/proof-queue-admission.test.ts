@@ -5,11 +5,11 @@ import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isVerinferError } from "../src/errors.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
+import type { ModelPackage } from "../src/package/model-package.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
 import { createProofQueue, type ProofHandle, type ProofQueue } from "../src/queue/create-proof-queue.js";
 import { JobAdmission } from "../src/queue/job-admission.js";
 import { FsStorage } from "../src/storage/fs-storage.js";
-import type { ModelPackage } from "../src/storage/model-package.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
 import { demoPackage, demoSamples, tempDirs } from "./fixtures.js";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 

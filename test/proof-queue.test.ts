@@ -5,18 +5,18 @@ import { Wallet } from "ethers";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Receipt } from "../src/attest/receipt.js";
-import { compileModel } from "../src/compile-model.js";
 import { isVerinferError } from "../src/errors.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
-import { proveReceipt } from "../src/prove-receipt.js";
+import type { ModelPackage } from "../src/package/model-package.js";
+import { putModelPackage } from "../src/package/put-model-package.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
 import { createProofQueue, type ProofQueue, type ProofQueueOptions } from "../src/queue/create-proof-queue.js";
 import { proofJobId, queueJob } from "../src/queue/queue-job.js";
 import { type Prover, type StartProverOptions, startProver } from "../src/queue/start-prover.js";
+import { proveReceipt } from "../src/receipts/prove-receipt.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { FsStorage } from "../src/storage/fs-storage.js";
-import type { ModelPackage } from "../src/storage/model-package.js";
-import { putModelPackage } from "../src/storage/put-model-package.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
 import {
   demoPackage,
   demoSamples,

@@ -19,19 +19,19 @@ import {
   verifierMatchesVkey,
 } from "../src/chain/index.js";
 import { createProverPool } from "../src/circuits/prover-pool.js";
-import { compileModel } from "../src/compile-model.js";
-import { contributeSetup } from "../src/contribute-setup.js";
 import { isVerinferError, type ModelPackage, type Receipt, verifiableInfer } from "../src/index.js";
+import { ModelPackage as PackageClass } from "../src/package/model-package.js";
+import { UNIVERSAL_CEREMONY_CHECK_LIMITS } from "../src/package/setup-trust-check.js";
+import { verifyPackage } from "../src/package/verify-package.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { contributeSetup } from "../src/pipeline/contribute-setup.js";
 import { plonkGateCount } from "../src/proof-systems/plonk-gates.js";
 import { setupPlonk } from "../src/proof-systems/setup-plonk.js";
 import { requiredPtauPowerFor } from "../src/proof-systems/systems.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import type * as CeremonyPtauModule from "../src/setup/ceremony-ptau.js";
 import { ensureDevPtau } from "../src/setup/dev-ptau.js";
-import { UNIVERSAL_CEREMONY_CHECK_LIMITS } from "../src/setup-trust-check.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
-import { ModelPackage as PackageClass } from "../src/storage/model-package.js";
-import { verifyPackage } from "../src/verify-package.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
 import {
   type AnyZkReceipt,
   asAnyZk,

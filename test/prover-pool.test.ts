@@ -9,10 +9,10 @@ import { createProverPool, type ProverPool, type ProverPoolJob } from "../src/ci
 import { isVerinferError } from "../src/errors.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
+import type { ModelPackage } from "../src/package/model-package.js";
+import { verifiableInfer, verifiableInferBatch } from "../src/pipeline/verifiable-infer.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
-import type { ModelPackage } from "../src/storage/model-package.js";
-import { verifiableInfer, verifiableInferBatch } from "../src/verifiable-infer.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
 import { demoPackage, demoSamples, errorOf, TEST_CACHE } from "./fixtures.js";
 
 // The pool runs the worker built into dist/ (`npm test` builds before vitest runs). Workers copy this

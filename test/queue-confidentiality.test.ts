@@ -3,13 +3,13 @@ import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isVerinferError } from "../src/errors.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
+import type { ModelPackage } from "../src/package/model-package.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
 import { createProofQueue, type ProofQueue } from "../src/queue/create-proof-queue.js";
 import { redisOptionsFromUrl } from "../src/queue/redis-connection.js";
 import { type Prover, type ProverEvent, startProver } from "../src/queue/start-prover.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { FsStorage } from "../src/storage/fs-storage.js";
-import type { ModelPackage } from "../src/storage/model-package.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
 import { demoPackage, demoSamples, errorOf, runCli, tempDirs } from "./fixtures.js";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 

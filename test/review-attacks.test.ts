@@ -16,7 +16,6 @@ import { generateCircuit } from "../src/circuits/codegen.js";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
 import { proveGroth16 } from "../src/circuits/prove-groth16.js";
 import { isVerinferError } from "../src/errors.js";
-import { FIELD_PRIME, toField } from "../src/field.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import {
@@ -24,16 +23,17 @@ import {
   type QuantizedRescale,
   quantizedNetworkFromJson,
 } from "../src/models/quantized-network.js";
+import { manifestSha256 } from "../src/package/audit-record.js";
+import { exportModelPackage } from "../src/package/export-model-package.js";
+import { loadModelPackage, type ModelPackage } from "../src/package/model-package.js";
+import { reexecute } from "../src/pipeline/reexecute.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
 import { setupGroth16 } from "../src/proof-systems/setup-groth16.js";
-import { reexecute } from "../src/reexecute.js";
+import { type VerifyResult, verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { CEREMONY_PTAUS } from "../src/setup/ceremony-ptau.js";
 import { ensureDevPtau } from "../src/setup/dev-ptau.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
-import { manifestSha256 } from "../src/storage/audit-record.js";
-import { exportModelPackage } from "../src/storage/export-model-package.js";
-import { loadModelPackage, type ModelPackage } from "../src/storage/model-package.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { type VerifyResult, verifyReceipt } from "../src/verify-receipt.js";
+import { FIELD_PRIME, toField } from "../src/util/field.js";
 import {
   asZk,
   demoPackage,

@@ -2,7 +2,6 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { contributeSetup } from "../src/contribute-setup.js";
 import {
   compileModel,
   isVerinferError,
@@ -11,10 +10,11 @@ import {
   verifiableInfer,
   verifyReceipt,
 } from "../src/index.js";
+import { findAuditRecord } from "../src/package/audit-record.js";
+import { verifyPackage } from "../src/package/verify-package.js";
+import { contributeSetup } from "../src/pipeline/contribute-setup.js";
 import { ensureDevPtau } from "../src/setup/dev-ptau.js";
 import { DEV_CONTRIBUTION_NAME } from "../src/setup/ptau-writer.js";
-import { findAuditRecord } from "../src/storage/audit-record.js";
-import { verifyPackage } from "../src/verify-package.js";
 import { asZk, errorOf, runCli, tempDirs, tinyCalibration, tinyNetwork } from "./fixtures.js";
 
 const tempDir = tempDirs("verinfer-contribute-");

@@ -12,11 +12,11 @@ import {
   verifiableInfer,
   verifyReceipt,
 } from "../src/index.js";
+import { findAuditRecord, recordAudit } from "../src/package/audit-record.js";
+import { PACKAGE_CHECKS, verifyPackage } from "../src/package/verify-package.js";
 import { devSetupPtauName } from "../src/proof-systems/setup-groth16.js";
 import { CEREMONY_PTAUS, ceremonyPtau } from "../src/setup/ceremony-ptau.js";
 import { DEV_CONTRIBUTION_NAME } from "../src/setup/ptau-writer.js";
-import { findAuditRecord, recordAudit } from "../src/storage/audit-record.js";
-import { PACKAGE_CHECKS, verifyPackage } from "../src/verify-package.js";
 import {
   asZk,
   demoPackage,

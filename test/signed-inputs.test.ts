@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { compileModel } from "../src/compile-model.js";
 import type { DenseNetwork } from "../src/models/dense-network.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
-import { verifiableInferBatch } from "../src/verifiable-infer.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { verifiableInferBatch } from "../src/pipeline/verifiable-infer.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { TEST_CACHE } from "./fixtures.js";
 
 // Inputs in [-1, 1] exercise the signed input range (lo = -2^(bits-1)), negative accumulators in both layers,

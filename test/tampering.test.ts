@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { modelIdFromCommitment } from "../src/attest/model-commitment.js";
-import { FIELD_PRIME, toField } from "../src/field.js";
 import {
   isVerinferError,
   type ModelPackage,
@@ -10,6 +9,7 @@ import {
   verifiableInferBatch,
   verifyReceipt,
 } from "../src/index.js";
+import { FIELD_PRIME, toField } from "../src/util/field.js";
 import { asZk, demoPackage, demoSamples, errorOf, tinyPackage, type ZkReceipt } from "./fixtures.js";
 
 const clone = (r: Receipt): ZkReceipt => asZk(structuredClone(r));

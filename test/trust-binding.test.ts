@@ -11,15 +11,15 @@ import { poseidonChain } from "../src/attest/poseidon.js";
 import type { Receipt } from "../src/attest/receipt.js";
 import { vkeyCid } from "../src/attest/vkey-cid.js";
 import { generateCircuit } from "../src/circuits/codegen.js";
-import { compileModel } from "../src/compile-model.js";
 import { isVerinferError } from "../src/errors.js";
 import type { DenseNetwork } from "../src/models/dense-network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
+import { loadModelPackage, type ModelPackage } from "../src/package/model-package.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
+import { type VerifyResult, verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { ensureDevPtau } from "../src/setup/dev-ptau.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
-import { loadModelPackage, type ModelPackage } from "../src/storage/model-package.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { type VerifyResult, verifyReceipt } from "../src/verify-receipt.js";
 import {
   asZk,
   demoPackage,

@@ -8,10 +8,10 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { isVerinferError } from "../src/errors.js";
 import { loadModel } from "../src/models/load-model.js";
+import { loadModelPackage } from "../src/package/model-package.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
 import { cidOf } from "../src/storage/cid.js";
 import { FsStorage } from "../src/storage/fs-storage.js";
-import { loadModelPackage } from "../src/storage/model-package.js";
 import { sha256Hex } from "../src/storage/sha256-hex.js";
 import { DEMO_MODEL_DIR, errorOf, tempDirs } from "./fixtures.js";
 

@@ -21,13 +21,13 @@ import { modelCommitment } from "../src/attest/model-commitment.js";
 import { generateCircuit } from "../src/circuits/codegen.js";
 import { circuitInputJson } from "../src/circuits/prove-groth16.js";
 import { isVerinferError } from "../src/errors.js";
-import { FIELD_PRIME, toField } from "../src/field.js";
 import type { DenseLayer, DenseNetwork } from "../src/models/dense-network.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import type { QuantizedRescale } from "../src/models/layers/rescale.js";
 import type { LayerActivation } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
 import type { QuantizedLayer, QuantizedNetwork } from "../src/models/quantized-network.js";
+import { FIELD_PRIME, toField } from "../src/util/field.js";
 import {
   bitsOf,
   checkR1cs,

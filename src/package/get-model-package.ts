@@ -1,14 +1,14 @@
 import { isVerinferError, VerinferError } from "../errors.js";
-import { parseStrictJson } from "../parse-strict-json.js";
-import { ArtifactStore } from "./artifact-store.js";
-import { resolveCacheDir } from "./cache-dir.js";
-import { normalizeCid } from "./cid.js";
-import { canonicalJson } from "./json-objects.js";
+import { ArtifactStore } from "../storage/artifact-store.js";
+import { resolveCacheDir } from "../storage/cache-dir.js";
+import { normalizeCid } from "../storage/cid.js";
+import { canonicalJson } from "../storage/json-objects.js";
+import { sha256Hex } from "../storage/sha256-hex.js";
+import type { Storage } from "../storage/storage.js";
+import { parseStrictJson } from "../util/parse-strict-json.js";
 import { type ArtifactName, MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./model-manifest.js";
 import { indexModelPackage, loadModelPackage, ModelPackage } from "./model-package.js";
 import { PROVER_ARTIFACTS, VERIFIER_ARTIFACTS } from "./put-model-package.js";
-import { sha256Hex } from "./sha256-hex.js";
-import type { Storage } from "./storage.js";
 
 /** Options of {@link getModelPackage}. */
 export interface GetModelPackageOptions {

@@ -1,8 +1,8 @@
-import { commitInput, commitOutput } from "./attest/io-commitments.js";
-import { RECEIPT_FORMAT, type Receipt } from "./attest/receipt.js";
-import { dequantizeOutput, integerForward } from "./models/integer-forward.js";
-import { softmax } from "./models/run-float.js";
-import type { ModelPackage } from "./storage/model-package.js";
+import { commitInput, commitOutput } from "../attest/io-commitments.js";
+import { RECEIPT_FORMAT, type Receipt } from "../attest/receipt.js";
+import { dequantizeOutput, integerForward } from "../models/integer-forward.js";
+import { softmax } from "../models/run-float.js";
+import type { ModelPackage } from "../package/model-package.js";
 
 /** Parameters of {@link receiptStatement}. */
 export interface ReceiptStatementParams {

@@ -1,8 +1,8 @@
 import { VerinferError } from "../errors.js";
-import { canonicalJson } from "./json-objects.js";
+import { canonicalJson } from "../storage/json-objects.js";
+import type { Storage } from "../storage/storage.js";
 import type { ArtifactName } from "./model-manifest.js";
 import type { ModelPackage } from "./model-package.js";
-import type { Storage } from "./storage.js";
 
 /** Artifacts a verifier needs (and an auditor: circuit source and r1cs). */
 export const VERIFIER_ARTIFACTS: readonly ArtifactName[] = ["network", "floatNetwork", "circuit", "r1cs", "vkey"];

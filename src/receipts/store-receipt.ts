@@ -1,7 +1,7 @@
 import { type Receipt, ReceiptSchema } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
-import { getJson, putJson } from "./json-objects.js";
-import type { Storage } from "./storage.js";
+import { getJson, putJson } from "../storage/json-objects.js";
+import type { Storage } from "../storage/storage.js";
 
 /**
  * Stores a receipt as canonical JSON and returns its CID. The same receipt always gets the same CID, and a

@@ -1,15 +1,15 @@
 import * as snarkjs from "snarkjs";
-import { vkeyCid } from "./attest/vkey-cid.js";
+import { vkeyCid } from "../attest/vkey-cid.js";
+import { VerinferError } from "../errors.js";
+import { findAuditRecord, recordAudit } from "../package/audit-record.js";
+import type { ModelManifest } from "../package/model-manifest.js";
+import { indexModelPackage, ModelPackage } from "../package/model-package.js";
+import { packagePtau } from "../package/package-ptau.js";
+import { hasPhase2 } from "../proof-systems/systems.js";
+import { assertContributionName, contributeZkey } from "../setup/contribute-zkey.js";
+import { verifyZkey } from "../setup/verify-zkey.js";
+import type { OnProgress } from "../util/progress.js";
 import { compileCacheKey } from "./compile-model.js";
-import { VerinferError } from "./errors.js";
-import { packagePtau } from "./package-ptau.js";
-import type { OnProgress } from "./progress.js";
-import { hasPhase2 } from "./proof-systems/systems.js";
-import { assertContributionName, contributeZkey } from "./setup/contribute-zkey.js";
-import { verifyZkey } from "./setup/verify-zkey.js";
-import { findAuditRecord, recordAudit } from "./storage/audit-record.js";
-import type { ModelManifest } from "./storage/model-manifest.js";
-import { indexModelPackage, ModelPackage } from "./storage/model-package.js";
 
 /** Options of {@link contributeSetup}. */
 export interface ContributeSetupOptions {

@@ -1,12 +1,12 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { parseStrictJson } from "../parse-strict-json.js";
-import { atomicWrite } from "./atomic-write.js";
-import { canonicalJson } from "./json-objects.js";
+import { atomicWrite } from "../storage/atomic-write.js";
+import { canonicalJson } from "../storage/json-objects.js";
+import { sha256Hex } from "../storage/sha256-hex.js";
+import { parseStrictJson } from "../util/parse-strict-json.js";
 import type { ModelManifest } from "./model-manifest.js";
 import type { ModelPackage } from "./model-package.js";
-import { sha256Hex } from "./sha256-hex.js";
 
 /** Format tag of audit records. */
 export const AUDIT_FORMAT = "verinfer/audit@1";

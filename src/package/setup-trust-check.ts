@@ -1,7 +1,7 @@
-import { hasPhase2 } from "./proof-systems/systems.js";
-import { ceremonyPtau } from "./setup/ceremony-ptau.js";
-import { type AuditRecord, findAuditRecord } from "./storage/audit-record.js";
-import type { ModelPackage } from "./storage/model-package.js";
+import { hasPhase2 } from "../proof-systems/systems.js";
+import { ceremonyPtau } from "../setup/ceremony-ptau.js";
+import { type AuditRecord, findAuditRecord } from "./audit-record.js";
+import type { ModelPackage } from "./model-package.js";
 
 /** A named check with its outcome, as `verifyReceipt` and `verifyPackage` list them. */
 export interface TrustCheck {

@@ -1,14 +1,14 @@
-import { commitInput, commitOutput } from "./attest/io-commitments.js";
-import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } from "./attest/model-commitment.js";
-import { RECEIPT_FORMAT, ReceiptSchema, type Salts } from "./attest/receipt.js";
-import { VerinferError } from "./errors.js";
-import { FIELD_PRIME, isDecimalString } from "./field.js";
-import { dequantizeOutput, integerForward } from "./models/integer-forward.js";
-import type { QuantizeOptions } from "./models/quantize.js";
-import { quantizeInput } from "./models/quantize-input.js";
-import type { QuantizedNetwork } from "./models/quantized-network.js";
+import { commitInput, commitOutput } from "../attest/io-commitments.js";
+import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } from "../attest/model-commitment.js";
+import { RECEIPT_FORMAT, ReceiptSchema, type Salts } from "../attest/receipt.js";
+import { VerinferError } from "../errors.js";
+import { dequantizeOutput, integerForward } from "../models/integer-forward.js";
+import type { QuantizeOptions } from "../models/quantize.js";
+import { quantizeInput } from "../models/quantize-input.js";
+import type { QuantizedNetwork } from "../models/quantized-network.js";
+import { ModelPackage } from "../package/model-package.js";
+import { FIELD_PRIME, isDecimalString } from "../util/field.js";
 import { type ModelSource, quantizeModel } from "./quantize-model.js";
-import { ModelPackage } from "./storage/model-package.js";
 
 /** Options of {@link reexecute}. */
 export interface ReexecuteOptions {

@@ -1,24 +1,24 @@
 import { performance } from "node:perf_hooks";
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Signer } from "ethers";
-import { quantizationHash } from "./attest/attest-data.js";
-import { randomSalt } from "./attest/commitments.js";
-import { type EasDomainOptions, SharedAttestationSchema, signOffchainAttestation } from "./attest/eas-offchain.js";
-import { decodeDataAttestationData, encodeInferenceData, INFERENCE_SCHEMA_UID } from "./attest/eas-schemas.js";
-import { outputHash } from "./attest/output-hash.js";
-import type { Receipt, ReceiptAttestation, ReceiptMode, Salts } from "./attest/receipt.js";
-import type { ProverPool } from "./circuits/prover-pool.js";
+import { quantizationHash } from "../attest/attest-data.js";
+import { randomSalt } from "../attest/commitments.js";
+import { type EasDomainOptions, SharedAttestationSchema, signOffchainAttestation } from "../attest/eas-offchain.js";
+import { decodeDataAttestationData, encodeInferenceData, INFERENCE_SCHEMA_UID } from "../attest/eas-schemas.js";
+import { outputHash } from "../attest/output-hash.js";
+import type { Receipt, ReceiptAttestation, ReceiptMode, Salts } from "../attest/receipt.js";
+import type { ProverPool } from "../circuits/prover-pool.js";
+import { VerinferError } from "../errors.js";
+import type { BackendName } from "../models/backend.js";
+import { flattenInput, type ModelInput, quantizeInput } from "../models/quantize-input.js";
+import { runFloat } from "../models/run-float.js";
+import { ModelPackage } from "../package/model-package.js";
+import type { ProofQueue } from "../queue/create-proof-queue.js";
+import { type DeferredProof, deferProof } from "../receipts/deferred-proofs.js";
+import { proveReceipt } from "../receipts/prove-receipt.js";
+import { receiptStatement } from "../receipts/receipt-statement.js";
+import { FIELD_PRIME } from "../util/field.js";
 import { type CompileModelOptions, compileModel, type ModelSource } from "./compile-model.js";
-import { type DeferredProof, deferProof } from "./deferred-proofs.js";
-import { VerinferError } from "./errors.js";
-import { FIELD_PRIME } from "./field.js";
-import type { BackendName } from "./models/backend.js";
-import { flattenInput, type ModelInput, quantizeInput } from "./models/quantize-input.js";
-import { runFloat } from "./models/run-float.js";
-import { proveReceipt } from "./prove-receipt.js";
-import type { ProofQueue } from "./queue/create-proof-queue.js";
-import { receiptStatement } from "./receipt-statement.js";
-import { ModelPackage } from "./storage/model-package.js";
 
 /**
  * Receipt modes: `"zk"` (a proof in the package's system: Groth16, PLONK or FFLONK), `"attest"` (signed EAS

@@ -1,25 +1,25 @@
-import { quantizationHash } from "./attest/attest-data.js";
-import { type EasDomainOptions, SharedAttestationSchema, verifyOffchainAttestation } from "./attest/eas-offchain.js";
+import { quantizationHash } from "../attest/attest-data.js";
+import { type EasDomainOptions, SharedAttestationSchema, verifyOffchainAttestation } from "../attest/eas-offchain.js";
 import {
   DATA_SCHEMA_UID,
   decodeDataAttestationData,
   decodeInferenceData,
   INFERENCE_SCHEMA_UID,
-} from "./attest/eas-schemas.js";
-import { type ModelIo, modelCommitmentOf, modelIdFromCommitment } from "./attest/model-commitment.js";
-import { outputHash } from "./attest/output-hash.js";
-import { RECEIPT_FORMAT, type Receipt, type ReceiptMode, ReceiptSchema } from "./attest/receipt.js";
-import { vkeyCid } from "./attest/vkey-cid.js";
-import { unrefIdleCurveWorkers } from "./circuits/unref-idle-curve-workers.js";
-import { VerinferError } from "./errors.js";
-import { FIELD_PRIME, fromField } from "./field.js";
-import { parseStrictJson } from "./parse-strict-json.js";
-import { PROOF_SYSTEMS } from "./proof-systems/proof-system.js";
-import { PROOF_SYSTEM_MODULES, proofSystemModule } from "./proof-systems/systems.js";
-import { verifySnarkProof } from "./proof-systems/verify-snark-proof.js";
-import { setupTrustCheck } from "./setup-trust-check.js";
-import { findAuditRecord } from "./storage/audit-record.js";
-import type { ModelPackage } from "./storage/model-package.js";
+} from "../attest/eas-schemas.js";
+import { type ModelIo, modelCommitmentOf, modelIdFromCommitment } from "../attest/model-commitment.js";
+import { outputHash } from "../attest/output-hash.js";
+import { RECEIPT_FORMAT, type Receipt, type ReceiptMode, ReceiptSchema } from "../attest/receipt.js";
+import { vkeyCid } from "../attest/vkey-cid.js";
+import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
+import { VerinferError } from "../errors.js";
+import { findAuditRecord } from "../package/audit-record.js";
+import type { ModelPackage } from "../package/model-package.js";
+import { setupTrustCheck } from "../package/setup-trust-check.js";
+import { PROOF_SYSTEMS } from "../proof-systems/proof-system.js";
+import { PROOF_SYSTEM_MODULES, proofSystemModule } from "../proof-systems/systems.js";
+import { verifySnarkProof } from "../proof-systems/verify-snark-proof.js";
+import { FIELD_PRIME, fromField } from "../util/field.js";
+import { parseStrictJson } from "../util/parse-strict-json.js";
 
 /** Options of {@link verifyReceipt}. */
 export interface VerifyReceiptOptions {

@@ -1,8 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { VerinferError } from "../errors.js";
-import { ArtifactStore } from "./artifact-store.js";
-import { atomicWrite } from "./atomic-write.js";
+import { ArtifactStore } from "../storage/artifact-store.js";
+import { atomicWrite } from "../storage/atomic-write.js";
 import type { ArtifactName } from "./model-manifest.js";
 import type { ModelPackage } from "./model-package.js";
 import { PROVER_ARTIFACTS, VERIFIER_ARTIFACTS } from "./put-model-package.js";

@@ -1,10 +1,10 @@
 import type * as tfTypes from "@tensorflow/tfjs";
-import { extractNetwork } from "./models/extract-network.js";
-import { loadModel } from "./models/load-model.js";
-import type { DenseNetwork } from "./models/network.js";
-import { type QuantizeOptions, quantizeNetwork } from "./models/quantize.js";
-import type { QuantizedNetwork } from "./models/quantized-network.js";
-import type { OnProgress } from "./progress.js";
+import { extractNetwork } from "../models/extract-network.js";
+import { loadModel } from "../models/load-model.js";
+import type { DenseNetwork } from "../models/network.js";
+import { type QuantizeOptions, quantizeNetwork } from "../models/quantize.js";
+import type { QuantizedNetwork } from "../models/quantized-network.js";
+import type { OnProgress } from "../util/progress.js";
 
 /** What verinfer accepts as a model: a model directory, an in-memory tfjs LayersModel, or a DenseNetwork. */
 export type ModelSource = string | tfTypes.LayersModel | DenseNetwork;

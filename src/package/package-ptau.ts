@@ -1,9 +1,9 @@
 import { access } from "node:fs/promises";
 import path from "node:path";
-import { VerinferError } from "./errors.js";
-import { ceremonyPtau } from "./setup/ceremony-ptau.js";
-import { findPtauByHash, inspectPtau, type PtauInfo } from "./setup/inspect-ptau.js";
-import type { ModelPackage } from "./storage/model-package.js";
+import { VerinferError } from "../errors.js";
+import { ceremonyPtau } from "../setup/ceremony-ptau.js";
+import { findPtauByHash, inspectPtau, type PtauInfo } from "../setup/inspect-ptau.js";
+import type { ModelPackage } from "./model-package.js";
 
 /**
  * The ptau file to check a package's zkey against: `file` when given (inspected, not trusted: callers compare

@@ -1,22 +1,22 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
-import { modelCommitment, modelIdFromCommitment } from "./attest/model-commitment.js";
-import { generateCircuit } from "./circuits/codegen.js";
-import { type CompiledCircuit, compileCircuit } from "./circuits/compile-circuit.js";
-import { writeDirectCircuit } from "./circuits/direct/write-direct-circuit.js";
+import { modelCommitment, modelIdFromCommitment } from "../attest/model-commitment.js";
+import { generateCircuit } from "../circuits/codegen.js";
+import { type CompiledCircuit, compileCircuit } from "../circuits/compile-circuit.js";
+import { writeDirectCircuit } from "../circuits/direct/write-direct-circuit.js";
+import { setupForSystem } from "../proof-systems/setup-for-system.js";
+import { hasPhase2 } from "../proof-systems/systems.js";
+import { ceremonyPtau } from "../setup/ceremony-ptau.js";
+import { verifyZkey } from "../setup/verify-zkey.js";
+import { canonicalJson } from "../storage/json-objects.js";
+import { sha256Hex } from "../storage/sha256-hex.js";
+import type { OnProgress } from "../util/progress.js";
+import { withHeartbeat } from "../util/progress-heartbeat.js";
+import { recordAudit } from "./audit-record.js";
+import type { ModelPackage } from "./model-package.js";
 import { packagePtau } from "./package-ptau.js";
-import type { OnProgress } from "./progress.js";
-import { withHeartbeat } from "./progress-heartbeat.js";
-import { setupForSystem } from "./proof-systems/setup-for-system.js";
-import { hasPhase2 } from "./proof-systems/systems.js";
-import { ceremonyPtau } from "./setup/ceremony-ptau.js";
-import { verifyZkey } from "./setup/verify-zkey.js";
 import type { TrustCheck } from "./setup-trust-check.js";
-import { recordAudit } from "./storage/audit-record.js";
-import { canonicalJson } from "./storage/json-objects.js";
-import type { ModelPackage } from "./storage/model-package.js";
-import { sha256Hex } from "./storage/sha256-hex.js";
 
 /** The checks {@link verifyPackage} runs, by name, in order. */
 export const PACKAGE_CHECKS = [

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { DECIMAL_STRING } from "../field.js";
 import { ACTIVATIONS } from "../models/network.js";
 import { PROOF_SYSTEMS } from "../proof-systems/proof-system.js";
 import { hasPhase2 } from "../proof-systems/systems.js";
-import { cidFromSha256 } from "./cid.js";
+import { cidFromSha256 } from "../storage/cid.js";
+import { DECIMAL_STRING } from "../util/field.js";
 
 /**
  * Format tag of model package manifests. `@3` names every artifact by its CIDv1 beside its sha256 (`@2` had the

@@ -6,16 +6,16 @@ import { WitnessGenerator } from "../circuits/prove-groth16.js";
 import { isVerinferError, VerinferError } from "../errors.js";
 import { type DenseNetwork, DenseNetworkSchema } from "../models/network.js";
 import { type QuantizedNetwork, quantizedNetworkFromJson } from "../models/quantized-network.js";
-import { parseStrictJson } from "../parse-strict-json.js";
 import { proofSystemModule } from "../proof-systems/systems.js";
-import { ArtifactStore } from "./artifact-store.js";
-import { atomicWrite } from "./atomic-write.js";
-import { resolveCacheDir } from "./cache-dir.js";
-import { canonicalJson } from "./json-objects.js";
+import { ArtifactStore } from "../storage/artifact-store.js";
+import { atomicWrite } from "../storage/atomic-write.js";
+import { resolveCacheDir } from "../storage/cache-dir.js";
+import { canonicalJson } from "../storage/json-objects.js";
+import { readUntrustedFile } from "../storage/read-untrusted-file.js";
+import { sha256Hex } from "../storage/sha256-hex.js";
+import { parseStrictJson } from "../util/parse-strict-json.js";
 import { manifestArchitecture, manifestQuantization } from "./manifest-quantization.js";
 import { type ArtifactName, MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./model-manifest.js";
-import { readUntrustedFile } from "./read-untrusted-file.js";
-import { sha256Hex } from "./sha256-hex.js";
 
 /**
  * A compiled model: its manifest, quantized and float networks, verification key, and lazy, hash-checked
