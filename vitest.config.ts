@@ -18,7 +18,10 @@ export default defineConfig({
       exclude: ["src/types/**", "**/*.d.ts"],
       reporter: ["text-summary", "json-summary"],
       reportsDirectory: "coverage",
-      thresholds: { statements: 0, branches: 0, functions: 0, lines: 0 },
+      // Set under what a subset reaches (the fast tier + pipeline, tampering and cid-storage tests: 28.47 % statements,
+      // 22.77 % branches, 34.16 % functions, 29.83 % lines), so they hold for the whole suite, which runs that subset
+      // and more; raise them to just under the whole suite's figure.
+      thresholds: { statements: 27, branches: 21, functions: 32, lines: 28 },
     },
   },
 });
