@@ -9,14 +9,14 @@
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { estimateConstraints } from "../src/circuits/direct/build-model-circuit.js";
-import { compileModel } from "../src/compile-model.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import type { Layer, LayerActivation, Network } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
-import { packageRoot } from "../src/package-root.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
+import { packageRoot } from "../src/util/package-root.js";
 import { argValue, splitSetup, stageMarks } from "./bench-util.js";
 
 let seed = 424242;

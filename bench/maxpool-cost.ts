@@ -29,8 +29,8 @@ import { maxPoolWindows, type QuantizedMaxPool2d } from "../src/models/layers/ma
 import { signedBits } from "../src/models/layers/rescale.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import type { QuantizedLayer, QuantizedNetwork } from "../src/models/quantized-network.js";
-import { packageRoot } from "../src/package-root.js";
-import { quantizeModel } from "../src/quantize-model.js";
+import { quantizeModel } from "../src/pipeline/quantize-model.js";
+import { packageRoot } from "../src/util/package-root.js";
 import { mnistDigits } from "./mnist-digits.js";
 
 /** Bits of an unsigned value in [0, x]. */
