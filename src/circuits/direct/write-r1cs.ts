@@ -53,17 +53,31 @@ export function writeR1cs(cs: ConstraintSystem): Uint8Array {
   pos += 28;
 
   section(2, constraintsSize);
+  // The wires of one list, ascending: most lists are built in wire order, so a list is sorted only when it is not.
+  let keys = new Float64Array(64);
   const writeTerms = (t: Terms) => {
     view.setUint32(pos, t.size, true);
     pos += 4;
-    const wires = [...t.keys()].sort((x, y) => x - y);
-    for (const w of wires) {
-      const i = index[w] as number;
-      if (i < 0) throw new VerinferError("INTERNAL", `removed wire ${w} is still read by a constraint`);
-      view.setUint32(pos, i, true);
-      writeLE(out, pos + 4, t.get(w) as bigint);
-      pos += 4 + N8;
+    if (keys.length < t.size) keys = new Float64Array(2 * t.size);
+    let n = 0;
+    let sorted = true;
+    for (const w of t.keys()) {
+      if (n > 0 && w < (keys[n - 1] as number)) sorted = false;
+      keys[n++] = w;
     }
+    if (sorted) {
+      for (const [w, c] of t) writeTerm(w, c);
+    } else {
+      const order = keys.subarray(0, n).sort();
+      for (const w of order) writeTerm(w, t.get(w) as bigint);
+    }
+  };
+  const writeTerm = (w: number, c: bigint) => {
+    const i = index[w] as number;
+    if (i < 0) throw new VerinferError("INTERNAL", `removed wire ${w} is still read by a constraint`);
+    view.setUint32(pos, i, true);
+    writeLE(out, pos + 4, c);
+    pos += 4 + N8;
   };
   for (const [a, b, c] of constraints) {
     writeTerms(a);
