@@ -6,6 +6,13 @@ export type Terms = Map<number, bigint>;
 
 const EMPTY: Terms = new Map();
 
+/**
+ * A constraint A·B = C as recorded. B is `null` for a booleanity constraint a·(a − 1) = 0: B = A − 1 is derived
+ * when the constraint is written (`writeR1cs`), not stored — a range check's linear combination can hold
+ * hundreds of terms, and a second copy of each would double the live memory of a compile.
+ */
+export type Constraint = [a: Terms, b: Terms | null, c: Terms];
+
 /** x mod p in [0, p). */
 export function modP(x: bigint): bigint {
   const r = x % FIELD_PRIME;
@@ -67,7 +74,7 @@ export class ConstraintSystem {
   nPrivateInputs = 0;
   /** Value of each wire (exact integers; reduced mod p when written). */
   readonly values: bigint[];
-  readonly constraints: Array<[Terms, Terms, Terms]> = [];
+  readonly constraints: Constraint[] = [];
   private readonly publicSet: boolean[];
   /** The constant 1. */
   readonly one: Lc;
@@ -186,7 +193,7 @@ export class ConstraintSystem {
 
   /** Constrains a to 0 or 1: a·(a − 1) = 0. */
   assertBoolean(a: Lc): void {
-    this.enforce(a, this.affine(a, 1n, -1n), this.constant(0n));
+    if (this.track) this.constraints.push([a.terms, null, EMPTY]);
   }
 
   /** A new wire proven boolean. */
@@ -251,24 +258,34 @@ export class ConstraintSystem {
   }
 
   /**
-   * The constraints with the removed wires substituted (track mode), in the original wire numbering.
+   * The constraints with the removed wires substituted (track mode), in the original wire numbering; a booleanity
+   * constraint's B stays `null` (derived: A − 1).
    *
    * @throws VerinferError `INTERNAL` when a removed wire was read by no constraint: the public output that took its
    *   place would then be pinned by nothing.
    */
-  finalConstraints(): Array<[Terms, Terms, Terms]> {
+  finalConstraints(): Constraint[] {
     if (this.substitutions.size === 0) return this.constraints;
     const unused = new Set(this.substitutions.keys());
+    const isRemoved = new Uint8Array(this.values.length);
+    for (const w of this.substitutions.keys()) isRemoved[w] = 1;
     const memo = new Map<Terms, Terms>();
     const subst = (t: Terms): Terms => {
+      let reads = false;
+      for (const w of t.keys()) {
+        if (isRemoved[w] === 1) {
+          reads = true;
+          break;
+        }
+      }
+      if (!reads) return t;
       let out = memo.get(t);
       if (out) return out;
-      out = t;
+      out = new Map(t);
       for (const [w, k] of t) {
         const by = this.substitutions.get(w);
         if (!by) continue;
         unused.delete(w);
-        if (out === t) out = new Map(t);
         out.delete(w);
         for (const [v, c] of by) {
           const next = modP((out.get(v) ?? 0n) + k * c);
@@ -279,7 +296,8 @@ export class ConstraintSystem {
       memo.set(t, out);
       return out;
     };
-    const out = this.constraints.map(([a, b, c]): [Terms, Terms, Terms] => [subst(a), subst(b), subst(c)]);
+    // A derived B (null) stays derived: (A − 1) with its wires substituted is subst(A) − 1.
+    const out = this.constraints.map(([a, b, c]): Constraint => [subst(a), b === null ? null : subst(b), subst(c)]);
     if (unused.size > 0) {
       throw new VerinferError(
         "INTERNAL",

@@ -3,8 +3,15 @@ import { FIELD_PRIME } from "../../util/field.js";
 import type { ConstraintSystem, Terms } from "./constraint-system.js";
 import { N8, writeLE } from "./write-le.js";
 
-function termsSize(t: Terms): number {
-  return 4 + t.size * (4 + N8);
+/** Terms in t, or in t − 1 when `less1` (a booleanity constraint's derived B). */
+function termCount(t: Terms, less1: boolean): number {
+  if (!less1) return t.size;
+  const c0 = t.get(0);
+  return t.size + (c0 === undefined ? 1 : c0 === 1n ? -1 : 0);
+}
+
+function termsSize(t: Terms, less1 = false): number {
+  return 4 + termCount(t, less1) * (4 + N8);
 }
 
 /**
@@ -25,7 +32,9 @@ export function writeR1cs(cs: ConstraintSystem): Uint8Array {
   const constraints = cs.finalConstraints();
   const headerSize = 4 + N8 + 4 * 4 + 8 + 4;
   let constraintsSize = 0;
-  for (const [a, b, c] of constraints) constraintsSize += termsSize(a) + termsSize(b) + termsSize(c);
+  for (const [a, b, c] of constraints) {
+    constraintsSize += termsSize(a) + (b === null ? termsSize(a, true) : termsSize(b)) + termsSize(c);
+  }
   const mapSize = nWires * 8;
   const total = 12 + 3 * 12 + headerSize + constraintsSize + mapSize;
   const out = new Uint8Array(total);
@@ -55,9 +64,11 @@ export function writeR1cs(cs: ConstraintSystem): Uint8Array {
   section(2, constraintsSize);
   // The wires of one list, ascending: most lists are built in wire order, so a list is sorted only when it is not.
   let keys = new Float64Array(64);
-  const writeTerms = (t: Terms) => {
-    view.setUint32(pos, t.size, true);
+  // less1: write t − 1 (wire 0 comes first in ascending order, so only its coefficient changes, or it appears).
+  const writeTerms = (t: Terms, less1 = false) => {
+    view.setUint32(pos, termCount(t, less1), true);
     pos += 4;
+    if (less1 && !t.has(0)) writeTerm(0, FIELD_PRIME - 1n);
     if (keys.length < t.size) keys = new Float64Array(2 * t.size);
     let n = 0;
     let sorted = true;
@@ -66,13 +77,17 @@ export function writeR1cs(cs: ConstraintSystem): Uint8Array {
       keys[n++] = w;
     }
     if (sorted) {
-      for (const [w, c] of t) writeTerm(w, c);
+      for (const [w, c] of t) writeTerm(w, c, less1);
     } else {
       const order = keys.subarray(0, n).sort();
-      for (const w of order) writeTerm(w, t.get(w) as bigint);
+      for (const w of order) writeTerm(w, t.get(w) as bigint, less1);
     }
   };
-  const writeTerm = (w: number, c: bigint) => {
+  const writeTerm = (w: number, c: bigint, less1 = false) => {
+    if (less1 && w === 0) {
+      if (c === 1n) return;
+      c -= 1n;
+    }
     const i = index[w] as number;
     if (i < 0) throw new VerinferError("INTERNAL", `removed wire ${w} is still read by a constraint`);
     view.setUint32(pos, i, true);
@@ -81,7 +96,8 @@ export function writeR1cs(cs: ConstraintSystem): Uint8Array {
   };
   for (const [a, b, c] of constraints) {
     writeTerms(a);
-    writeTerms(b);
+    if (b === null) writeTerms(a, true);
+    else writeTerms(b);
     writeTerms(c);
   }
 
