@@ -29,7 +29,7 @@ import { argmaxForward } from "../../src/models/layers/argmax.js";
 import { activationForward } from "../../src/models/layers/rescale.js";
 import type { QuantizedLayer, QuantizedNetwork } from "../../src/models/quantized-network.js";
 import { quantizeModel } from "../../src/pipeline/quantize-model.js";
-import { toField } from "../../src/util/field.js";
+import { FIELD_PRIME, toField } from "../../src/util/field.js";
 import { ROOT } from "../fixtures.js";
 import {
   checkR1cs,
@@ -111,11 +111,65 @@ describe("the constraint system files", () => {
     expect(checkR1cs(parseR1cs(writeR1cs(pinned)), pinned.witness()).ok).toBe(true);
   });
 
+  it("writes a booleanity constraint's derived B = A − 1 and unsorted term lists as the maps they stand for", () => {
+    const cs = new ConstraintSystem({ track: true, nPublic: 1 });
+    const [x, y] = cs.privateInputs([1n, 0n]) as [Lc, Lc];
+    const p = cs.wire(0n);
+    // A without a constant, with constant 1 (B loses it), with another constant; terms in descending wire order.
+    const forms = [
+      cs.lin([[p, 1n]]),
+      cs.lin([[y, 1n]], 1n),
+      cs.lin(
+        [
+          [p, 3n],
+          [x, -1n],
+          [y, 2n],
+        ],
+        5n,
+      ),
+    ];
+    const want: Array<Map<number, bigint>> = [];
+    for (const a of forms) {
+      cs.assertBoolean(a);
+      want.push(new Map([...a.terms].map(([w, c]) => [w, c])));
+    }
+    cs.setPublic(0, cs.lin([[p, 1n]], 9n)); // p is substituted in the first and third constraint: pub − 9
+    const r1cs = parseR1cs(writeR1cs(cs));
+    expect(r1cs.constraints).toHaveLength(3);
+    const mod = (v: bigint) => ((v % FIELD_PRIME) + FIELD_PRIME) % FIELD_PRIME;
+    for (const [i, [a, b, c]] of r1cs.constraints.entries()) {
+      expect(c).toEqual([]);
+      for (const lc of [a, b]) expect(lc.map(([w]) => w)).toEqual(lc.map(([w]) => w).sort((u, v) => u - v));
+      const bMap = new Map(b);
+      const aMap = new Map(a);
+      aMap.set(0, mod((aMap.get(0) ?? 0n) - 1n));
+      for (const [w, k] of aMap) if (k === 0n) aMap.delete(w);
+      expect(bMap).toEqual(aMap);
+      if (i === 1) expect(new Map(a)).toEqual(want[1]);
+    }
+    // p (wire 4) took the public wire 1's place: 3·p − x + 2·y + 5 = 3·pub − x + 2·y − 22.
+    expect(new Map(r1cs.constraints[2]?.[0])).toEqual(
+      new Map([
+        [0, mod(-22n)],
+        [1, 3n],
+        [2, mod(-1n)],
+        [3, 2n],
+      ]),
+    );
+  });
+
   it("writes field elements as 32 little-endian bytes and refuses what does not fit them", () => {
     const out = new Uint8Array(N8);
     writeLE(out, 0, (1n << 256n) - 2n);
     expect(out[0]).toBe(0xfe);
     expect(out.subarray(1).every((b) => b === 0xff)).toBe(true);
+    for (const v of [0x1234n, (1n << 53n) - 1n, 1n << 53n, 0xabcn << 200n, FIELD_PRIME - 1n]) {
+      const bytes = new Uint8Array(N8 + 2);
+      writeLE(bytes, 1, v);
+      let back = 0n;
+      for (let i = N8; i >= 1; i--) back = (back << 8n) | BigInt(bytes[i] as number);
+      expect([back, bytes[0], bytes[N8 + 1]]).toEqual([v, 0, 0]);
+    }
     for (const v of [-1n, 1n << 256n]) {
       expect(() => writeLE(new Uint8Array(N8), 0, v)).toThrow(expect.objectContaining({ code: "INTERNAL" }));
     }

@@ -1,17 +1,11 @@
 import { VerinferError } from "../../errors.js";
 import { FIELD_PRIME } from "../../util/field.js";
+import { ConstraintStore } from "./constraint-store.js";
 
 /** Coefficients of a linear combination by wire (wire 0 is the constant 1), each in [1, p). */
 export type Terms = Map<number, bigint>;
 
 const EMPTY: Terms = new Map();
-
-/**
- * A constraint A·B = C as recorded. B is `null` for a booleanity constraint a·(a − 1) = 0: B = A − 1 is derived
- * when the constraint is written (`writeR1cs`), not stored — a range check's linear combination can hold
- * hundreds of terms, and a second copy of each would double the live memory of a compile.
- */
-export type Constraint = [a: Terms, b: Terms | null, c: Terms];
 
 /** x mod p in [0, p). */
 export function modP(x: bigint): bigint {
@@ -74,7 +68,8 @@ export class ConstraintSystem {
   nPrivateInputs = 0;
   /** Value of each wire (exact integers; reduced mod p when written). */
   readonly values: bigint[];
-  readonly constraints: Constraint[] = [];
+  /** The recorded constraints, encoded (track mode). */
+  readonly store = new ConstraintStore();
   private readonly publicSet: boolean[];
   /** The constant 1. */
   readonly one: Lc;
@@ -174,7 +169,7 @@ export class ConstraintSystem {
 
   /** Records the constraint a·b = c. */
   enforce(a: Lc, b: Lc, c: Lc): void {
-    if (this.track) this.constraints.push([a.terms, b.terms, c.terms]);
+    if (this.track) this.store.add(a.terms, b.terms, c.terms);
   }
 
   /**
@@ -193,7 +188,8 @@ export class ConstraintSystem {
 
   /** Constrains a to 0 or 1: a·(a − 1) = 0. */
   assertBoolean(a: Lc): void {
-    if (this.track) this.constraints.push([a.terms, null, EMPTY]);
+    // B = A − 1 is derived when encoded: a range check's combination can hold hundreds of terms.
+    if (this.track) this.store.add(a.terms, null, EMPTY);
   }
 
   /** A new wire proven boolean. */
@@ -257,54 +253,41 @@ export class ConstraintSystem {
     return index;
   }
 
+  /** Number of constraints recorded (track mode). */
+  get nConstraints(): number {
+    return this.store.count;
+  }
+
   /**
-   * The constraints with the removed wires substituted (track mode), in the original wire numbering; a booleanity
-   * constraint's B stays `null` (derived: A − 1).
-   *
-   * @throws VerinferError `INTERNAL` when a removed wire was read by no constraint: the public output that took its
-   *   place would then be pinned by nothing.
+   * Substitutes the removed wires t reads (see {@link setPublic}), in the original wire numbering; `read` collects
+   * the removed wires substituted.
    */
-  finalConstraints(): Constraint[] {
-    if (this.substitutions.size === 0) return this.constraints;
-    const unused = new Set(this.substitutions.keys());
-    const isRemoved = new Uint8Array(this.values.length);
-    for (const w of this.substitutions.keys()) isRemoved[w] = 1;
-    const memo = new Map<Terms, Terms>();
-    const subst = (t: Terms): Terms => {
-      let reads = false;
-      for (const w of t.keys()) {
-        if (isRemoved[w] === 1) {
-          reads = true;
-          break;
-        }
+  substitute(t: Terms, read: Set<number>): Terms {
+    const out = new Map(t);
+    for (const [w, k] of t) {
+      const by = this.substitutions.get(w);
+      if (!by) continue;
+      read.add(w);
+      out.delete(w);
+      for (const [v, c] of by) {
+        const next = modP((out.get(v) ?? 0n) + k * c);
+        if (next === 0n) out.delete(v);
+        else out.set(v, next);
       }
-      if (!reads) return t;
-      let out = memo.get(t);
-      if (out) return out;
-      out = new Map(t);
-      for (const [w, k] of t) {
-        const by = this.substitutions.get(w);
-        if (!by) continue;
-        unused.delete(w);
-        out.delete(w);
-        for (const [v, c] of by) {
-          const next = modP((out.get(v) ?? 0n) + k * c);
-          if (next === 0n) out.delete(v);
-          else out.set(v, next);
-        }
-      }
-      memo.set(t, out);
-      return out;
-    };
-    // A derived B (null) stays derived: (A − 1) with its wires substituted is subst(A) − 1.
-    const out = this.constraints.map(([a, b, c]): Constraint => [subst(a), b === null ? null : subst(b), subst(c)]);
-    if (unused.size > 0) {
-      throw new VerinferError(
-        "INTERNAL",
-        `a public output took the place of wire ${[...unused][0]}, which no constraint reads`,
-      );
     }
     return out;
+  }
+
+  /**
+   * Throws `INTERNAL` when a removed wire is not in `read`: the public output that took its place would then be
+   * pinned by no constraint.
+   */
+  assertRemovedRead(read: ReadonlySet<number>): void {
+    for (const w of this.substitutions.keys()) {
+      if (!read.has(w)) {
+        throw new VerinferError("INTERNAL", `a public output took the place of wire ${w}, which no constraint reads`);
+      }
+    }
   }
 
   /** The witness, reduced mod p (w[0] = 1). Throws `INTERNAL` when a public output was never set. */

@@ -1,17 +1,32 @@
 import { VerinferError } from "../../errors.js";
 import { FIELD_PRIME } from "../../util/field.js";
-import type { ConstraintSystem, Terms } from "./constraint-system.js";
+import type { ConstraintStore } from "./constraint-store.js";
+import { decodeTerms, encodeTerms, TERM_BYTES, WireScratch } from "./constraint-store.js";
+import type { ConstraintSystem } from "./constraint-system.js";
 import { N8, writeLE } from "./write-le.js";
 
-/** Terms in t, or in t − 1 when `less1` (a booleanity constraint's derived B). */
-function termCount(t: Terms, less1: boolean): number {
-  if (!less1) return t.size;
-  const c0 = t.get(0);
-  return t.size + (c0 === undefined ? 1 : c0 === 1n ? -1 : 0);
-}
-
-function termsSize(t: Terms, less1 = false): number {
-  return 4 + termCount(t, less1) * (4 + N8);
+/** Calls `visit` with each recorded constraint's bytes (a view on the store's segment) and whether it reads a removed wire. */
+function eachConstraint(
+  store: ConstraintStore,
+  index: Int32Array,
+  visit: (bytes: Uint8Array, view: DataView, readsRemoved: boolean) => void,
+): void {
+  for (const seg of store.segments()) {
+    const view = new DataView(seg.buffer, seg.byteOffset, seg.byteLength);
+    let pos = 0;
+    while (pos < seg.length) {
+      const start = pos;
+      let readsRemoved = false;
+      for (let list = 0; list < 3; list++) {
+        const n = view.getUint32(pos, true);
+        pos += 4;
+        for (let k = 0; k < n; k++, pos += TERM_BYTES) {
+          if ((index[view.getUint32(pos, true)] as number) < 0) readsRemoved = true;
+        }
+      }
+      visit(seg.subarray(start, pos), new DataView(seg.buffer, seg.byteOffset + start, pos - start), readsRemoved);
+    }
+  }
 }
 
 /**
@@ -29,12 +44,34 @@ function termsSize(t: Terms, less1 = false): number {
 export function writeR1cs(cs: ConstraintSystem): Uint8Array {
   const nWires = cs.nWires;
   const index = cs.wireIndex();
-  const constraints = cs.finalConstraints();
-  const headerSize = 4 + N8 + 4 * 4 + 8 + 4;
+  const store = cs.store;
+  // The few constraints that read a removed wire (where public outputs took internal wires' places), substituted and
+  // re-encoded; every other constraint is copied as recorded, its wires renumbered.
+  const substituted: Uint8Array[] = [];
+  const read = new Set<number>();
   let constraintsSize = 0;
-  for (const [a, b, c] of constraints) {
-    constraintsSize += termsSize(a) + (b === null ? termsSize(a, true) : termsSize(b)) + termsSize(c);
-  }
+  const scratch = new WireScratch();
+  eachConstraint(store, index, (bytes, view, readsRemoved) => {
+    if (!readsRemoved) {
+      constraintsSize += bytes.length;
+      return;
+    }
+    const lists = [];
+    for (let list = 0, pos = 0; list < 3; list++) {
+      const { terms, end } = decodeTerms(view, pos);
+      lists.push(cs.substitute(terms, read));
+      pos = end;
+    }
+    const size = 12 + lists.reduce((n, t) => n + t.size, 0) * TERM_BYTES;
+    const enc = new Uint8Array(size);
+    const encView = new DataView(enc.buffer);
+    let pos = 0;
+    for (const t of lists) pos = encodeTerms(enc, encView, pos, t, false, scratch);
+    substituted.push(enc);
+    constraintsSize += size;
+  });
+  cs.assertRemovedRead(read);
+  const headerSize = 4 + N8 + 4 * 4 + 8 + 4;
   const mapSize = nWires * 8;
   const total = 12 + 3 * 12 + headerSize + constraintsSize + mapSize;
   const out = new Uint8Array(total);
@@ -58,48 +95,25 @@ export function writeR1cs(cs: ConstraintSystem): Uint8Array {
   view.setUint32(pos + 8, 0, true);
   view.setUint32(pos + 12, cs.nPrivateInputs, true);
   view.setBigUint64(pos + 16, BigInt(nWires), true);
-  view.setUint32(pos + 24, constraints.length, true);
+  view.setUint32(pos + 24, store.count, true);
   pos += 28;
 
   section(2, constraintsSize);
-  // The wires of one list, ascending: most lists are built in wire order, so a list is sorted only when it is not.
-  let keys = new Float64Array(64);
-  // less1: write t − 1 (wire 0 comes first in ascending order, so only its coefficient changes, or it appears).
-  const writeTerms = (t: Terms, less1 = false) => {
-    view.setUint32(pos, termCount(t, less1), true);
-    pos += 4;
-    if (less1 && !t.has(0)) writeTerm(0, FIELD_PRIME - 1n);
-    if (keys.length < t.size) keys = new Float64Array(2 * t.size);
-    let n = 0;
-    let sorted = true;
-    for (const w of t.keys()) {
-      if (n > 0 && w < (keys[n - 1] as number)) sorted = false;
-      keys[n++] = w;
+  let next = 0;
+  eachConstraint(store, index, (recorded, _view, readsRemoved) => {
+    const bytes = readsRemoved ? (substituted[next++] as Uint8Array) : recorded;
+    out.set(bytes, pos);
+    // Renumber the wires (removed wires dropped; the order of the others is unchanged, so the terms stay sorted).
+    for (let list = 0; list < 3; list++) {
+      const n = view.getUint32(pos, true);
+      pos += 4;
+      for (let k = 0; k < n; k++, pos += TERM_BYTES) {
+        const i = index[view.getUint32(pos, true)] as number;
+        if (i < 0) throw new VerinferError("INTERNAL", "a removed wire is still read by a constraint");
+        view.setUint32(pos, i, true);
+      }
     }
-    if (sorted) {
-      for (const [w, c] of t) writeTerm(w, c, less1);
-    } else {
-      const order = keys.subarray(0, n).sort();
-      for (const w of order) writeTerm(w, t.get(w) as bigint, less1);
-    }
-  };
-  const writeTerm = (w: number, c: bigint, less1 = false) => {
-    if (less1 && w === 0) {
-      if (c === 1n) return;
-      c -= 1n;
-    }
-    const i = index[w] as number;
-    if (i < 0) throw new VerinferError("INTERNAL", `removed wire ${w} is still read by a constraint`);
-    view.setUint32(pos, i, true);
-    writeLE(out, pos + 4, c);
-    pos += 4 + N8;
-  };
-  for (const [a, b, c] of constraints) {
-    writeTerms(a);
-    if (b === null) writeTerms(a, true);
-    else writeTerms(b);
-    writeTerms(c);
-  }
+  });
 
   section(3, mapSize);
   for (let w = 0; w < nWires; w++) {
