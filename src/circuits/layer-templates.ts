@@ -344,7 +344,8 @@ export function groupTemplate(index: number, group: readonly QuantizedLayer[]): 
     parts.push(`    var ${dst}[${layerOutputSize(l)}];\n`);
     if (l.kind === "dense") parts.push(dense(l, src, dst, t));
     else if (l.kind === "conv2d") parts.push(conv2d(l, src, dst, t));
-    else parts.push(sumPool2d(l, src, dst));
+    else if (l.kind === "sumPool2d") parts.push(sumPool2d(l, src, dst));
+    else throw new VerinferError("UNSUPPORTED_LAYER", `the circom backend has no template for "${l.kind}"`);
     src = dst;
   });
   // A trailing linear run (never produced by quantizeNetwork, whose outputs come from a rescale) is wired out.

@@ -36,6 +36,9 @@ function layerQuantization(l: QuantizedLayer): ModelManifest["quantization"]["la
     case "maxPool2d":
       return { kind: l.kind, diffBits: l.diffBits };
     case "sumPool2d":
+    case "add":
+    case "concat":
+    case "mul":
       return { kind: l.kind };
   }
 }
@@ -70,6 +73,11 @@ function layerSummary(l: QuantizedLayer): ModelManifest["architecture"]["layers"
         activation: l.activation,
         ...(l.leakShift === undefined ? {} : { leakShift: l.leakShift }),
       };
+    case "add":
+    case "mul":
+      return { kind: l.kind, name: l.name, outputShape: [l.size] };
+    case "concat":
+      return { kind: l.kind, name: l.name, outputShape: [l.outer, l.parts.reduce((a, b) => a + b, 0)] };
   }
 }
 
@@ -80,6 +88,6 @@ export function manifestArchitecture(network: QuantizedNetwork): ModelManifest["
     inputSize: network.inputSize,
     outputShape: network.outputShape.slice(),
     head: network.head ? "softmax" : "none",
-    layers: network.layers.map(layerSummary),
+    layers: network.layers.map((l) => ({ ...layerSummary(l), ...(l.inputs ? { inputs: l.inputs.slice() } : {}) })),
   };
 }
