@@ -35,9 +35,13 @@ function refuseGraphs(net: QuantizedNetwork): void {
     .map((l, i) => ({ l, i }))
     .filter(({ l, i }) => !chainKinds.has(l.kind) || layerInputTensors(l, i).join() !== String(i));
   if (bad.length > 0) {
-    throw new VerinferError("UNSUPPORTED_LAYER", "the circom backend proves chains of dense, conv and pooling layers only", {
-      details: `not a chain step: ${bad.map(({ l, i }) => `layer ${i} "${l.name}" (${l.kind})`).join(", ")}; use the direct backend`,
-    });
+    throw new VerinferError(
+      "UNSUPPORTED_LAYER",
+      "the circom backend proves chains of dense, conv and pooling layers only",
+      {
+        details: `not a chain step: ${bad.map(({ l, i }) => `layer ${i} "${l.name}" (${l.kind})`).join(", ")}; use the direct backend`,
+      },
+    );
   }
 }
 

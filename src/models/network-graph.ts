@@ -44,7 +44,8 @@ export function walkNetwork<T>(
     const ids = layerInputTensors(layer, l);
     const parts = ids.map((t) => {
       const v = t <= l && Number.isInteger(t) ? tensors[t] : undefined;
-      if (v === undefined) throw new VerinferError("INVALID_MODEL", `layer ${l} reads tensor ${t}, which is not an earlier one`);
+      if (v === undefined)
+        throw new VerinferError("INVALID_MODEL", `layer ${l} reads tensor ${t}, which is not an earlier one`);
       return v;
     });
     out = step(layer, parts.length === 1 ? (parts[0] as T) : join(parts), l);

@@ -96,8 +96,35 @@ export interface ActivationLayer {
   alpha?: number;
 }
 
+/**
+ * A merge of earlier tensors (a layer with two or more {@link LayerWiring.inputs}): `add` and `mul` elementwise
+ * (inputs of one shape: a residual sum, a gating product), `concat` along the last axis (channels of a
+ * channels-last image, or features).
+ */
+export interface MergeLayer {
+  kind: "add" | "concat" | "mul";
+  name: string;
+}
+
+/**
+ * Where a float layer reads from: the tensors it reads, by index (0: the network's input, t ≥ 1: the output of
+ * layer t − 1). Absent: the previous layer's output, so a chain states no wiring. A merge reads two or more.
+ */
+export interface LayerWiring {
+  inputs?: number[];
+}
+
 /** One layer of verinfer's float IR (what the tfjs and ONNX loaders produce). */
-export type Layer = DenseLayer | Conv2dLayer | Pool2dLayer | GlobalAvgPool2dLayer | ReshapeLayer | ActivationLayer;
+export type Layer = (
+  | DenseLayer
+  | Conv2dLayer
+  | Pool2dLayer
+  | GlobalAvgPool2dLayer
+  | ReshapeLayer
+  | ActivationLayer
+  | MergeLayer
+) &
+  LayerWiring;
 
 /** The kind of a {@link Layer} (`dense` when omitted). */
 export type LayerKind = NonNullable<Layer["kind"]>;
@@ -136,11 +163,15 @@ const finite = z.number().refine(Number.isFinite, "must be finite");
 const positive = z.number().int().positive();
 const pair = z.tuple([positive, positive]);
 
+const wiring = { inputs: z.array(z.number().int().nonnegative()).min(1).optional() };
+
 /** zod schema of one {@link Layer}. */
 export const LayerSchema = z.union([
+  z.object({ kind: z.enum(["add", "concat", "mul"]), name: z.string(), ...wiring }),
   z.object({
     kind: z.literal("dense").optional(),
     name: z.string(),
+    ...wiring,
     units: positive,
     activation: z.enum(LAYER_ACTIVATIONS),
     kernel: z.array(z.array(finite)),
@@ -149,6 +180,7 @@ export const LayerSchema = z.union([
   z.object({
     kind: z.literal("conv2d"),
     name: z.string(),
+    ...wiring,
     filters: positive,
     kernelSize: pair,
     strides: pair,
@@ -160,16 +192,18 @@ export const LayerSchema = z.union([
   z.object({
     kind: z.enum(["avgPool2d", "maxPool2d"]),
     name: z.string(),
+    ...wiring,
     poolSize: pair,
     strides: pair,
     padding: z.enum(PADDINGS),
   }),
-  z.object({ kind: z.literal("globalAvgPool2d"), name: z.string() }),
-  z.object({ kind: z.literal("reshape"), name: z.string(), shape: z.array(positive).min(1) }),
+  z.object({ kind: z.literal("globalAvgPool2d"), name: z.string(), ...wiring }),
+  z.object({ kind: z.literal("reshape"), name: z.string(), shape: z.array(positive).min(1), ...wiring }),
   z
     .object({
       kind: z.literal("activation"),
       name: z.string(),
+      ...wiring,
       activation: z.enum(ACTIVATIONS),
       alpha: z.number().optional(),
     })
@@ -289,6 +323,11 @@ export function layerOutputShape(layer: Layer, inShape: readonly number[]): numb
         throw invalid(layer, "states a slope but is not a leakyRelu");
       }
       return inShape.slice();
+    case "add":
+    case "concat":
+    case "mul":
+      // A merge of one tensor is no merge: networkShapes gives a merge all its inputs.
+      throw invalid(layer, "merges a single tensor");
   }
 }
 
@@ -305,6 +344,50 @@ export function networkShapes(net: Network): number[][] {
     );
   }
   const shapes = [net.inputShape.slice()];
-  for (const layer of net.layers) shapes.push(layerOutputShape(layer, shapes[shapes.length - 1] as number[]));
+  net.layers.forEach((layer, l) => {
+    const from = floatInputTensors(layer, l);
+    if (from.some((t) => !(Number.isInteger(t) && t >= 0 && t <= l))) {
+      throw invalid(layer, `reads tensor ${from.join(", ")}: a layer reads the input or earlier layers' outputs`);
+    }
+    const ins = from.map((t) => shapes[t] as number[]);
+    const merge = layer.kind === "add" || layer.kind === "concat" || layer.kind === "mul";
+    if (merge !== ins.length > 1 || (layer.kind === "mul" && ins.length !== 2)) {
+      throw invalid(layer, `reads ${ins.length} tensors`);
+    }
+    shapes.push(merge ? mergeOutputShape(layer, ins) : layerOutputShape(layer, ins[0] as number[]));
+  });
   return shapes;
+}
+
+/** The float tensors a layer reads (0: the input, t: layer t − 1's output); the previous one by default. */
+export function floatInputTensors(layer: Layer, l: number): number[] {
+  return layer.inputs ? layer.inputs.slice() : [l];
+}
+
+/** Whether every layer of a float network reads the previous one's output only. */
+export function isChainNetwork(net: Pick<Network, "layers">): boolean {
+  return net.layers.every((layer, l) => {
+    const t = floatInputTensors(layer, l);
+    return t.length === 1 && t[0] === l;
+  });
+}
+
+/**
+ * The output shape of a merge: `add` and `mul` need inputs of one shape, `concat` inputs that differ in their last
+ * axis only (which it sums).
+ *
+ * @throws VerinferError `INVALID_MODEL` when the shapes do not fit.
+ */
+export function mergeOutputShape(layer: Layer, ins: readonly (readonly number[])[]): number[] {
+  const [first] = ins as [readonly number[]];
+  const show = ins.map((s) => `[${s.join(", ")}]`).join(" and ");
+  if (layer.kind === "concat") {
+    const lead = (s: readonly number[]) => s.slice(0, -1).join();
+    if (ins.some((s) => s.length !== first.length || lead(s) !== lead(first))) {
+      throw invalid(layer, `cannot concatenate ${show} along the last axis`);
+    }
+    return [...first.slice(0, -1), ins.reduce((a, s) => a + (s[s.length - 1] as number), 0)];
+  }
+  if (ins.some((s) => s.join() !== first.join())) throw invalid(layer, `cannot merge ${show}: shapes differ`);
+  return first.slice();
 }

@@ -15,6 +15,7 @@ import {
 import { type QuantizedSumPool2d, sumPool2dTerms, visitPool } from "./layers/sum-pool2d.js";
 import {
   type Activation,
+  isChainNetwork,
   isDenseLayer,
   type Layer,
   leakShiftOf,
@@ -22,7 +23,13 @@ import {
   networkShapes,
   windowAxis,
 } from "./network.js";
-import type { InputQuantization, QuantizedLayer, QuantizedNetwork } from "./quantized-network.js";
+import { quantizeGraph } from "./quantize-graph.js";
+import {
+  type InputQuantization,
+  lastRescale,
+  type QuantizedLayer,
+  type QuantizedNetwork,
+} from "./quantized-network.js";
 
 /** Options of {@link quantizeNetwork}. */
 export interface QuantizeOptions {
@@ -95,7 +102,7 @@ function quantizeInput(
  * accumulators of a linear chain, worth `value · 2^pow2 · divisor` (divisor: an average's window size that is not
  * a power of two, still to divide by).
  */
-type Scale =
+export type Scale =
   | { rescaled: true; fracBits: number }
   | {
       rescaled: false;
@@ -106,12 +113,12 @@ type Scale =
     };
 
 /** An activation as a rescale applies it: the name, and k of a leakyRelu's slope 2^-k. */
-interface ActivationStep {
+export interface ActivationStep {
   activation: Activation;
   leakShift?: number;
 }
 
-const LINEAR: ActivationStep = { activation: "linear" };
+export const LINEAR: ActivationStep = { activation: "linear" };
 
 /** The activation a layer states, as a step (its LeakyReLU slope as a shift). */
 function stepOf(layer: { activation: Activation; alpha?: number }): ActivationStep {
@@ -135,7 +142,8 @@ function floatActivation(step: ActivationStep, v: number): number {
   }
 }
 
-class Quantizer {
+/** The quantizer's state as it walks a network (exported for the graph walk, src/models/quantize-graph.ts). */
+export class Quantizer {
   readonly layers: QuantizedLayer[] = [];
   scale: Scale;
   lo: bigint[];
@@ -144,6 +152,15 @@ class Quantizer {
   real: Float64Array[];
   /** An activation deferred past a max pooling (max, every activation and rescale are monotone: they commute). */
   pending: ActivationStep | undefined;
+  /** The quantized tensor the state describes (0: the input, t: layer t − 1's output); see {@link push}. */
+  cur = 0;
+
+  /** Appends a layer that reads the current tensor (stating it when that is not the previous layer's output). */
+  push(op: QuantizedLayer): void {
+    if (this.cur !== this.layers.length) op.inputs = [this.cur];
+    this.layers.push(op);
+    this.cur = this.layers.length;
+  }
 
   constructor(
     readonly weightBits: number,
@@ -159,7 +176,7 @@ class Quantizer {
   }
 
   linear(op: QuantizedLayer, terms: LinearTerms, real: (x: Float64Array) => Float64Array): void {
-    this.layers.push(op);
+    this.push(op);
     ({ lo: this.lo, hi: this.hi } = linearBounds(terms, this.lo, this.hi));
     this.real = this.real.map(real);
   }
@@ -203,13 +220,7 @@ class Quantizer {
     this.emitRescale(name, step, multiplier, pow2 + extra - outFracBits, outFracBits);
   }
 
-  private emitRescale(
-    name: string,
-    step: ActivationStep,
-    multiplier: bigint,
-    shift: number,
-    outFracBits: number,
-  ): void {
+  emitRescale(name: string, step: ActivationStep, multiplier: bigint, shift: number, outFracBits: number): void {
     const q = rescaleQBounds(multiplier, shift, this.lo, this.hi);
     const qBits = q.lo.map((l, j) => signedBits(l, q.hi[j] as bigint));
     const widest = Math.max(...qBits);
@@ -234,7 +245,7 @@ class Quantizer {
         details: "its inputs are too large for activationBits; raise activationBits",
       });
     }
-    this.layers.push(op);
+    this.push(op);
     // Every activation is monotone, so it maps the bounds of q to the bounds of its output.
     this.lo = q.lo.map((v) => activationForward(op, v));
     this.hi = q.hi.map((v) => activationForward(op, v));
@@ -286,7 +297,14 @@ function activate(q: Quantizer, name: string, step: ActivationStep, next: Layer 
   else q.rescale(name, step);
 }
 
-function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: number[], next: Layer | undefined) {
+/** Quantizes one float layer that reads the quantizer's current tensor. */
+export function quantizeLayer(
+  q: Quantizer,
+  layer: Layer,
+  inShape: number[],
+  outShape: number[],
+  next: Layer | undefined,
+) {
   if (isDenseLayer(layer)) {
     const rows = layer.kernel[0]?.map((_v, j) => layer.kernel.map((r) => r[j] as number)) ?? [];
     const op: QuantizedDense = {
@@ -375,7 +393,7 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
         );
       }
       const op: QuantizedMaxPool2d = { kind: "maxPool2d", name: layer.name, ...geometry, diffBits: bounds.diffBits };
-      q.layers.push(op);
+      q.push(op);
       q.lo = bounds.lo;
       q.hi = bounds.hi;
       const windows = maxPoolWindows(geometry);
@@ -426,15 +444,19 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
   }
   const input = quantizeInput(calibration, options.inputRange, inputBits);
   const q = new Quantizer(weightBits, activationBits, input, calibration, net.inputSize);
-  net.layers.forEach((layer, l) => {
-    quantizeLayer(q, layer, shapes[l] as number[], shapes[l + 1] as number[], net.layers[l + 1]);
-  });
+  if (isChainNetwork(net)) {
+    net.layers.forEach((layer, l) => {
+      quantizeLayer(q, layer, shapes[l] as number[], shapes[l + 1] as number[], net.layers[l + 1]);
+    });
+  } else {
+    quantizeGraph(q, net, shapes);
+  }
   const lastName = net.layers[net.layers.length - 1]?.name ?? "output";
   if (!q.scale.rescaled) q.rescale(lastName, LINEAR);
   const layers = q.layers;
-  let last: QuantizedRescale | undefined;
-  for (const l of layers) if (l.kind === "rescale") last = l;
-  const rescale = last as QuantizedRescale;
+  // A graph may end in a concat (or max pooling of one): its outputs are range-proven by a rescale of their own.
+  if (!lastRescale({ layers }) && q.scale.rescaled) q.emitRescale(lastName, LINEAR, 1n, 0, q.scale.fracBits);
+  const rescale = lastRescale({ layers }) as QuantizedRescale;
   const outputWidth = Math.max(...rescale.qBits);
   if (outputWidth > MAX_OUTPUT_WIDTH) {
     throw new VerinferError("QUANTIZATION_OVERFLOW", `the outputs need ${outputWidth} bits`, {
