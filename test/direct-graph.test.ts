@@ -57,7 +57,7 @@ function dense(name: string, nIn: number, units: number, r: () => number, extra:
 }
 
 /** x → conv(relu) → conv(linear) → add(x-branch, conv) → relu → flatten → dense, softmax. */
-export function residualNetwork(seed = 1): Network {
+function residualNetwork(seed = 1): Network {
   const r = rng(seed);
   return {
     inputShape: [4, 4, 2],
@@ -228,7 +228,7 @@ describe("graph networks", () => {
 });
 
 /** A plain-JS float forward pass of a graph network (the float semantics of the IR). */
-export function floatForward(net: Network, x: readonly number[]): number[] {
+function floatForward(net: Network, x: readonly number[]): number[] {
   const tensors: { v: number[]; shape: number[] }[] = [{ v: x.slice(), shape: net.inputShape.slice() }];
   const act = (a: string, v: number) =>
     a === "relu" ? Math.max(v, 0) : a === "relu6" ? Math.min(Math.max(v, 0), 6) : v;
