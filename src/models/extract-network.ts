@@ -6,13 +6,13 @@ import {
   LAYER_ACTIVATIONS,
   type Layer,
   type LayerActivation,
-  layerOutputShape,
   leakShiftOf,
   MAX_LEAK_SHIFT,
   type Network,
   type Padding,
   type Pair,
 } from "./network.js";
+import { TFJS_MERGES, TfjsGraph } from "./tfjs-graph.js";
 
 /** tfjs layer classes verinfer accepts; anything else is an `UNSUPPORTED_LAYER` error naming every such layer. */
 export const SUPPORTED_LAYERS = [
@@ -29,6 +29,9 @@ export const SUPPORTED_LAYERS = [
   "LeakyReLU",
   "BatchNormalization",
   "Dropout",
+  "Add",
+  "Concatenate",
+  "Multiply",
 ] as const;
 
 /** One layer a model cannot be proven with, and why. */
@@ -109,7 +112,32 @@ function affineLayer(name: string, shape: readonly number[], a: readonly number[
 }
 
 /**
- * Reads a tfjs LayersModel (Sequential or a single-chain functional model) into verinfer's float IR
+ * A tfjs merge (Add, Concatenate on the last axis, Multiply of two tensors) as a float merge layer, or undefined
+ * (refused) when it is another form.
+ */
+function mergeLayer(
+  layer: tfTypes.layers.Layer,
+  from: readonly number[],
+  shape: readonly number[],
+  refuse: (layer: tfTypes.layers.Layer, why: string) => void,
+): Layer | undefined {
+  const cls = layer.getClassName();
+  const kind = TFJS_MERGES[cls] as "add" | "concat" | "mul";
+  const axis = Number((layer.getConfig() as Config).axis ?? -1);
+  if (kind === "concat" && axis !== -1 && axis !== shape.length) {
+    refuse(layer, `concatenates along axis ${axis}; verinfer concatenates along the last (channels) axis`);
+    return undefined;
+  }
+  if (kind === "mul" && from.length !== 2) {
+    refuse(layer, `multiplies ${from.length} tensors; verinfer proves products of two`);
+    return undefined;
+  }
+  return { kind, name: layer.name };
+}
+
+/**
+ * Reads a tfjs LayersModel (Sequential, or functional with branches and Add / Concatenate / Multiply merges) into
+ * verinfer's float IR
  * ({@link Network}), refusing anything it cannot prove before any compilation starts: every unsupported layer at
  * once. Dropout and linear activations are dropped, BatchNormalization is folded into the Dense/Conv2D before it
  * (or kept as a per-channel affine), a softmax on the last layer becomes the network's softmax head.
@@ -136,14 +164,19 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
     unsupported.push({ layer: layer.name, className: layer.getClassName(), why });
   const layers: Layer[] = [];
   let shape: number[] = dims.slice();
+  const graph = new TfjsGraph(dims);
+  let from: number[] = [0];
   let head: "softmax" | undefined;
   const all = model.layers.filter((l) => l.getClassName() !== "InputLayer");
   const step = (index: number, layer: tfTypes.layers.Layer): Layer | undefined => {
     const cls = layer.getClassName();
     const config = layer.getConfig() as Config;
     const isLast = index === all.length - 1;
-    if (layer.inboundNodes.length > 1 || (layer.inboundNodes[0]?.inboundLayers.length ?? 1) > 1) {
-      refuse(layer, "is not part of a single chain (it has several inputs or is shared)");
+    if (
+      layer.inboundNodes.length > 1 ||
+      ((layer.inboundNodes[0]?.inboundLayers.length ?? 1) > 1 && TFJS_MERGES[cls] === undefined)
+    ) {
+      refuse(layer, "is applied more than once (shared weights) or reads several tensors");
       return undefined;
     }
     // An activation: relu/relu6/linear, or softmax as the last layer's (the head).
@@ -292,6 +325,7 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         const prev = layers[layers.length - 1];
         const foldable =
           prev &&
+          graph.foldsIntoPrevious(layer, layers.length) &&
           (prev.kind === undefined || prev.kind === "dense" || prev.kind === "conv2d") &&
           prev.activation === "linear";
         if (foldable) {
@@ -301,12 +335,18 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         out = affineLayer(layer.name, shape, a, c);
         break;
       }
+      case "Add":
+      case "Concatenate":
+      case "Multiply":
+        out = mergeLayer(layer, from, shape, refuse);
+        if (!out) return undefined;
+        break;
       default:
         refuse(layer, "is not supported");
         return undefined;
     }
     try {
-      layerOutputShape(out, shape);
+      graph.outputShape(out, from);
     } catch (e) {
       if (e instanceof VerinferError && e.code === "UNSUPPORTED_LAYER") {
         refuse(layer, e.details ?? e.shortMessage);
@@ -318,13 +358,22 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
   };
   for (const [index, layer] of all.entries()) {
     const refused = unsupported.length;
+    // A functional model is a graph: each layer reads the tensors of its inbound layers (by default the last one).
+    from = graph.inputsOf(layer);
+    shape = (graph.shapes[from[0] ?? 0] ?? shape).slice();
     const out = step(index, layer);
     if (out) {
+      if (!(from.length === 1 && from[0] === layers.length)) out.inputs = from.slice();
       layers.push(out);
-      shape = layerOutputShape(out, shape);
+      graph.added(layer, graph.outputShape(out, from));
     } else if (unsupported.length > refused) {
       // Past a refused layer, read on from the shape tfjs gives its output, to find every other refusal too.
-      shape = (layer.outputShape as (number | null)[]).slice(1).map((d) => d ?? 0);
+      graph.added(
+        layer,
+        (layer.outputShape as (number | null)[]).slice(1).map((d) => d ?? 0),
+      );
+    } else {
+      graph.passed(layer, from[0] ?? layers.length);
     }
   }
   if (unsupported.length > 0) {
@@ -334,11 +383,14 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
       unsupported.map((u) => `layer "${u.layer}" (${u.className}) ${u.why}`).join("; "),
       {
         details:
-          `verinfer proves single-chain models of ${SUPPORTED_LAYERS.join(", ")}, with ${LAYER_ACTIVATIONS.join(", ")} ` +
+          `verinfer proves models (chains, or graphs with merges) of ${SUPPORTED_LAYERS.join(", ")}, with ${LAYER_ACTIVATIONS.join(", ")} ` +
           "activations, LeakyReLU slopes 2^-k, and a softmax on the last layer only.",
         meta: { layer: first.layer, className: first.className, unsupported, supported: [...SUPPORTED_LAYERS] },
       },
     );
+  }
+  if (!graph.isOutput(model.outputs[0]?.sourceLayer, layers.length)) {
+    throw new VerinferError("INVALID_MODEL", "the model's output is not its last layer's output");
   }
   if (!layers.some((l) => l.kind === undefined || l.kind === "dense" || l.kind === "conv2d")) {
     throw new VerinferError("INVALID_MODEL", "model has no Dense or Conv2D layer");
