@@ -1,6 +1,8 @@
 // tfjs functional models with branches and merges (issue 21, items 1 and 8): read as graphs (a tensor read by two
 // layers is a branch, never a misread shape), the rebuilt float graph equals tfjs, the integer network agrees with
 // it, refusals name every unsupported merge at once, and a residual CNN compiles, proves and verifies end to end.
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import type * as tfTypes from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import { compileModel } from "../src/compile-model.js";
@@ -8,13 +10,15 @@ import { isVerinferError } from "../src/errors.js";
 import { tf } from "../src/models/backend.js";
 import { extractNetwork } from "../src/models/extract-network.js";
 import { integerForward } from "../src/models/integer-forward.js";
+import { loadOnnxModel } from "../src/models/onnx/load-onnx-model.js";
+import { nchwToHwc } from "../src/models/onnx/nchw-to-hwc.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import { runFloat } from "../src/models/run-float.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyPackage } from "../src/verify-package.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { asZk, TEST_CACHE } from "./fixtures.js";
+import { asZk, ROOT, TEST_CACHE } from "./fixtures.js";
 
 function seeded(model: tfTypes.LayersModel, seed: number): tfTypes.LayersModel {
   let s = seed;
@@ -156,4 +160,38 @@ describe("tfjs functional models with merges", () => {
     // The package's audit rebuilds the R1CS and witness program from the network and finds them equal.
     expect((await verifyPackage(pkg, { persist: false })).ok).toBe(true);
   }, 300_000);
+});
+
+describe("ONNX graphs with merges (PyTorch 1.13 exports)", () => {
+  // Goldens: PyTorch's own outputs for seeded inputs (make-fixtures.py), onnxruntime not being installed here.
+  for (const [name, kind] of [
+    ["residual-cnn-opset13", "add"],
+    ["concat-cnn-opset13", "concat"],
+  ] as const) {
+    it(`imports ${name} as a graph with a ${kind}: float equals PyTorch, integer classes agree`, async () => {
+      const dir = path.join(ROOT, "test", "fixtures", "onnx");
+      const g = JSON.parse(readFileSync(path.join(dir, `${name}.golden.json`), "utf8")) as {
+        inputShape: [number, number, number];
+        inputs: number[][];
+        golden: { outputs: number[][] };
+      };
+      const model = await loadOnnxModel(path.join(dir, `${name}.onnx`));
+      const net = extractNetwork(model);
+      expect(net.layers.map((l) => l.kind)).toContain(kind);
+      const xs = g.inputs.map((x) => Array.from(nchwToHwc({ data: x, shape: g.inputShape })));
+      const shape = [g.inputShape[1], g.inputShape[2], g.inputShape[0]];
+      const got = await floatOf(net, xs, shape);
+      for (const [i, row] of got.entries())
+        for (const [j, v] of row.entries())
+          expect(Math.abs(v - (g.golden.outputs[i]?.[j] as number))).toBeLessThan(1e-4);
+      const qnet = quantizeNetwork(net, { calibration: xs });
+      const range = Math.max(...got.flat().map(Math.abs));
+      for (const [i, x] of xs.entries()) {
+        const out = integerForward(qnet, quantizeInput(qnet, x)).output.map(
+          (v) => Number(v) / 2 ** qnet.outputFracBits,
+        );
+        for (const [j, v] of out.entries()) expect(Math.abs(v - (got[i]?.[j] as number))).toBeLessThan(0.05 * range);
+      }
+    });
+  }
 });

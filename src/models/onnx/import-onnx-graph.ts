@@ -47,8 +47,16 @@ export const ONNX_OPSETS = { min: 9, max: 18 } as const;
 /** Zero padding of the height and width axes: `[[top, bottom], [left, right]]`. */
 export type Pads2d = [[number, number], [number, number]];
 
-/** One layer of the imported chain, channels-last, in the form tfjs builds. */
-export type OnnxStep =
+/**
+ * One layer of the imported graph, channels-last, in the form tfjs builds. `from`: the tensors it reads (0: the
+ * input, k: step k − 1's output) when not the previous step's; merges (`add`, `multiply`, `concatenate` on the
+ * channel axis) read two or more.
+ */
+export type OnnxStep = OnnxStepKind & { from?: number[] };
+
+/** The layer kinds of {@link OnnxStep}. */
+export type OnnxStepKind =
+  | { kind: "add" | "multiply" | "concatenate"; name: string }
   | {
       kind: "conv2d";
       name: string;
@@ -191,6 +199,77 @@ interface Live {
   chw?: { c: number; h: number; w: number; step: number };
 }
 
+/** What the importer knows of a tensor of the graph: its layout, the step that made it, a Pad still to apply. */
+interface TensorState {
+  live: Live;
+  curStep: number;
+  pendingPad: Pads2d | undefined;
+}
+
+/** ONNX merges of variable tensors, and the tfjs merge each becomes. */
+const ONNX_MERGES: Record<string, "add" | "multiply" | "concatenate"> = {
+  Add: "add",
+  Mul: "multiply",
+  Sum: "add",
+  Concat: "concatenate",
+};
+
+/** How many nodes (and the graph output) read each tensor. */
+function onnxReaders(nodes: readonly OnnxNode[], output: string | undefined): Map<string, number> {
+  const readers = new Map<string, number>();
+  const read = (t: string) => readers.set(t, (readers.get(t) ?? 0) + 1);
+  for (const node of nodes) for (const t of new Set(node.input)) if (t) read(t);
+  if (output) read(output);
+  return readers;
+}
+
+/**
+ * A merge of variable tensors: `Add`/`Sum`/`Mul` of tensors of one shape (no broadcasting), `Concat` on the channel
+ * axis of NCHW tensors or the feature axis of [batch, features] ones. Inputs in a layout the channels-last graph
+ * cannot merge as they are (features flattened from CHW order, a pending Pad) are refused.
+ */
+function mergeStep(
+  node: OnnxNode,
+  states: readonly (TensorState | undefined)[],
+  opset: number,
+  structural: (node: OnnxNode, why: string) => VerinferError,
+): { step: OnnxStep; live: Live } {
+  const kind = ONNX_MERGES[node.opType] as "add" | "multiply" | "concatenate";
+  if (states.some((s) => !s)) throw structural(node, "reads a tensor computed after it");
+  const ins = states as TensorState[];
+  const [first] = ins as [TensorState];
+  if (kind === "multiply" && ins.length !== 2) throw structural(node, "multiplies more than two tensors");
+  if (ins.some((s) => s.pendingPad)) throw structural(node, "merges a tensor that a Pad node pads");
+  const layout = first.live.layout;
+  if (ins.some((s) => s.live.layout !== layout) || layout === "flatChw" || layout === "pooled") {
+    throw structural(node, "merges tensors of different layouts (flatten both the same way first)");
+  }
+  const shapes = ins.map((s) => s.live.shape);
+  const rank = first.live.shape.length;
+  let shape: number[];
+  if (kind === "concatenate") {
+    const raw = intAttr(node, "axis", opset < 4 ? 1 : Number.NaN);
+    const axis = raw < 0 ? raw + rank : raw;
+    if (axis !== 1)
+      throw structural(node, `concatenates along axis ${raw}; only the channel/feature axis 1 is supported`);
+    const rest = (sh: number[]) => sh.filter((_d, i) => i !== 1).join();
+    if (shapes.some((sh) => sh.length !== rank || rest(sh) !== rest(first.live.shape))) {
+      throw structural(node, "concatenates tensors whose other axes differ");
+    }
+    shape = first.live.shape.slice();
+    shape[1] = shapes.reduce((a, sh) => a + (sh[1] as number), 0);
+  } else {
+    if (shapes.some((sh) => sh.join() !== first.live.shape.join())) {
+      throw structural(node, "merges tensors of different shapes (broadcasting is not supported)");
+    }
+    shape = first.live.shape.slice();
+  }
+  return {
+    step: { kind, name: node.name, from: ins.map((s) => s.curStep) },
+    live: { name: node.output[0] as string, shape, layout },
+  };
+}
+
 function f32(t: ConstTensor): Float32Array {
   return Float32Array.from(t.data);
 }
@@ -306,7 +385,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     );
   const flushPad = (node: OnnxNode) => {
     if (pendingPad) {
-      steps.push({ kind: "zeroPadding2d", name: `${node.name}_pad`, padding: pendingPad });
+      pushStep({ kind: "zeroPadding2d", name: `${node.name}_pad`, padding: pendingPad });
       const [[t, b], [l, r]] = pendingPad;
       live.shape = [
         live.shape[0] as number,
@@ -340,6 +419,11 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
   const setActivation = (node: OnnxNode, activation: "relu" | "relu6" | "softmax") => {
     const prev = lastStep();
     // relu6 after relu is relu6 (PyTorch's F.relu6 exports as Relu then Clip(0, 6)): one activation, one rescale.
+    if (!fusable()) {
+      flushPad(node);
+      pushStep({ kind: "activation", name: node.name, activation });
+      return;
+    }
     if (!pendingPad && activation === "relu6" && prev && "activation" in prev && prev.activation === "relu") {
       prev.activation = "relu6";
       return;
@@ -353,8 +437,21 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       return;
     }
     flushPad(node);
-    steps.push({ kind: "activation", name: node.name, activation });
+    pushStep({ kind: "activation", name: node.name, activation });
   };
+
+  // The graph: what each tensor is (its layout, the step that made it, a Pad still to apply) and how many nodes
+  // read it. A tensor read by several nodes is a branch; nothing is folded into the step that made it.
+  let curStep = 0;
+  const pushStep = (step: OnnxStep) => {
+    if (curStep !== steps.length) step.from = [curStep];
+    steps.push(step);
+    curStep = steps.length;
+  };
+  const readers = onnxReaders(graph.node, graph.output[0]?.name);
+  const saved = new Map<string, TensorState>([[input.name, { live: { ...live }, curStep, pendingPad }]]);
+  /** Whether the live tensor is the last step's output and read by this node only: an activation may fuse in. */
+  const fusable = () => curStep === steps.length && (readers.get(live.name) ?? 0) <= 1;
 
   for (const node of graph.node) {
     // What the previous node made of the live tensor is bounded before this one builds on it.
@@ -378,8 +475,30 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       setConst(node.output[0] as string, { dims: [part.length], data: part, kind: "int" }, `ONNX node "${node.name}"`);
       continue;
     }
-    if (liveIns.length !== 1 || liveIns[0] !== live.name) {
-      throw structural(node, "is not on a single chain (branches and merges are not supported)");
+    if (liveIns.length > 1 && ONNX_MERGES[node.opType]) {
+      lastLiveNode = node;
+      const merged = mergeStep(
+        node,
+        liveIns.map((t) => saved.get(t)),
+        opset,
+        structural,
+      );
+      steps.push(merged.step);
+      live = merged.live;
+      curStep = steps.length;
+      pendingPad = undefined;
+      shapes.set(node.output[0] as string, live.shape.slice());
+      saved.set(live.name, { live: { ...live }, curStep, pendingPad });
+      continue;
+    }
+    if (liveIns.length !== 1) throw structural(node, "reads several variable tensors and is not a merge");
+    if (liveIns[0] !== live.name) {
+      // A branch: this node reads an earlier tensor.
+      const state = saved.get(liveIns[0] as string);
+      if (!state) throw structural(node, "reads a tensor computed after it");
+      live = { ...state.live };
+      curStep = state.curStep;
+      pendingPad = state.pendingPad;
     }
     lastLiveNode = node;
     const out = node.output[0] as string;
@@ -411,7 +530,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       }
       case "LeakyRelu":
         flushPad(node);
-        steps.push({ kind: "leakyRelu", name: node.name, alpha: floatAttr(node, "alpha", 0.01) });
+        pushStep({ kind: "leakyRelu", name: node.name, alpha: floatAttr(node, "alpha", 0.01) });
         break;
       case "Pad": {
         if (live.layout !== "nchw") throw structural(node, "pads a tensor that is not NCHW");
@@ -462,7 +581,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
             for (let y = 0; y < kh; y++)
               for (let x = 0; x < kw; x++)
                 kernel[((y * kw + x) * i + ic) * o + oc] = weight.data[((oc * i + ic) * kh + y) * kw + x] as number;
-        steps.push({
+        pushStep({
           kind: "conv2d",
           name: node.name,
           filters: o,
@@ -501,7 +620,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
           throw structural(node, "ceil_mode changes the output size");
         }
         flushPad(node);
-        steps.push({
+        pushStep({
           kind: node.opType === "MaxPool" ? "maxPooling2d" : "averagePooling2d",
           name: node.name,
           poolSize: k,
@@ -514,7 +633,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       case "GlobalAveragePool":
         if (live.layout !== "nchw") throw structural(node, "pools a tensor that is not NCHW");
         flushPad(node);
-        steps.push({ kind: "globalAveragePooling2d", name: node.name });
+        pushStep({ kind: "globalAveragePooling2d", name: node.name });
         live = { name: live.name, shape: [n, c, 1, 1], layout: "pooled" };
         break;
       case "BatchNormalization": {
@@ -527,7 +646,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         const order = featureOrder();
         const arrange = (t: ConstTensor) => (order ? Float32Array.from(order, (r) => t.data[r] as number) : f32(t));
         flushPad(node);
-        steps.push({
+        pushStep({
           kind: "batchNormalization",
           name: node.name,
           epsilon: floatAttr(node, "epsilon", 1e-5),
@@ -568,7 +687,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         flushPad(node);
         if (live.layout === "nchw") {
           const step = steps.length;
-          steps.push({ kind: "flatten", name: node.name, chwOrder: false });
+          pushStep({ kind: "flatten", name: node.name, chwOrder: false });
           // With one channel, or a 1×1 plane, CHW and HWC orders coincide.
           const layout: Layout = c === 1 || h * w === 1 ? "flat" : "flatChw";
           live = {
@@ -614,7 +733,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
             (_, u) => beta * (cT.data[cT.data.length === 1 ? 0 : u] as number),
           );
         }
-        steps.push({ kind: "dense", name: node.name, units, inputs: kIn, kernel, bias, activation: "linear" });
+        pushStep({ kind: "dense", name: node.name, units, inputs: kIn, kernel, bias, activation: "linear" });
         live = { name: live.name, shape: [n, units], layout: "flat" };
         break;
       }
@@ -625,6 +744,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         if (
           !cT ||
           !prev ||
+          !fusable() ||
           (prev.kind !== "dense" && prev.kind !== "conv2d") ||
           prev.activation !== "linear" ||
           pendingPad
@@ -664,8 +784,18 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     }
     shapes.set(out, live.shape.slice());
     live.name = out;
+    saved.set(out, { live: { ...live }, curStep, pendingPad });
   }
   const outputName = graph.output[0]?.name;
+  const outState = outputName === undefined ? undefined : saved.get(outputName);
+  if (outState && outputName !== live.name) {
+    live = { ...outState.live };
+    curStep = outState.curStep;
+    pendingPad = outState.pendingPad;
+  }
+  if (curStep !== steps.length) {
+    throw new VerinferError("INVALID_MODEL", `the ONNX graph output "${outputName}" is not its last layer's output`);
+  }
   if (outputName !== live.name) {
     throw new VerinferError(
       "INVALID_MODEL",
