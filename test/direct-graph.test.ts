@@ -145,7 +145,54 @@ async function checkProven(qnet: QuantizedNetwork): Promise<void> {
   }
 }
 
+/** A random small graph: a dense stem, two branches of it merged by add, concat or mul, maybe twice, then a head. */
+function randomGraph(seed: number): {
+  net: Network;
+  bits: { inputBits: number; weightBits: number; activationBits: number };
+} {
+  const r = rng(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(((r() + 1) / 2) * xs.length) % xs.length] as T;
+  const n = 2 + Math.floor(((r() + 1) / 2) * 3);
+  const act = () => pick(["linear", "relu", "relu6"] as const);
+  const layers: Layer[] = [dense("stem", 4, n, r, { activation: act() })];
+  let width = n;
+  for (const [b, merge] of [
+    pick(["add", "concat", "mul"] as const),
+    pick(["add", "concat", "mul", "none"] as const),
+  ].entries()) {
+    if (merge === "none") break;
+    const t = layers.length; // the tensor both branches read
+    layers.push(dense(`a${b}`, width, n, r, { activation: act() }));
+    layers.push(dense(`b${b}`, width, n, r, { activation: act(), inputs: [t] }));
+    // Either branch with the merge's other input: a branch output or the shared tensor itself (when sizes match).
+    const other = width === n && r() > 0 ? t : t + 1;
+    layers.push({ kind: merge, name: `m${b}`, inputs: [other, t + 2] });
+    if (r() > 0) layers.push({ kind: "activation", name: `act${b}`, activation: "relu" });
+    width = merge === "concat" ? 2 * n : n;
+  }
+  layers.push(dense("head", width, 2, r));
+  return {
+    net: { inputShape: [4], inputSize: 4, layers },
+    bits: {
+      inputBits: pick([3, 6, 8]),
+      weightBits: pick([3, 5, 8]),
+      activationBits: pick([6, 10, 16]),
+    },
+  };
+}
+
 describe("graph networks", () => {
+  it("random graphs of add, concat and mul: proven = integerForward, every wire pinned", async () => {
+    const kinds = new Set<string>();
+    for (let seed = 1; seed <= 16; seed++) {
+      const { net, bits } = randomGraph(seed);
+      const qnet = quantizeNetwork(net, { calibration: calibration(net, 3, seed), ...bits });
+      for (const l of qnet.layers) kinds.add(l.kind);
+      await checkProven(qnet);
+    }
+    for (const k of ["add", "concat", "mul"]) expect(kinds).toContain(k);
+  });
+
   it("quantizes a residual CNN: the add aligns its inputs by shifts, the proof equals integerForward, every wire pinned", async () => {
     const net = residualNetwork();
     const qnet = quantizeNetwork(net, { calibration: calibration(net, 4, 3) });
