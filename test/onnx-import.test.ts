@@ -337,14 +337,26 @@ describe("ONNX import: hand-built graphs", () => {
     }
   });
 
-  it("refuses a graph that branches (a residual Add of two variable tensors)", async () => {
+  it("reads a graph that branches as a graph (a residual Add of two variable tensors), and refuses broadcast merges", async () => {
     const bytes = onnxBytes({
       nodes: [
         { name: "relu", opType: "Relu", input: ["x"], output: ["r"] },
         { name: "residual", opType: "Add", input: ["r", "x"], output: ["y"] },
       ],
     });
-    const e = await errorOf(loadOnnxModel(bytes));
+    const model = await loadOnnxModel(bytes);
+    expect(layerClasses(model)).toEqual(["Activation", "Add"]);
+    const y = tf.tidy(() => (model.predict(tf.tensor([[-1, 0.5, 2]])) as tfTypes.Tensor).arraySync()) as number[][];
+    expect(y).toEqual([[-1, 1, 4]]);
+    // x·W is [N, 2]: adding it to x ([N, 3]) would broadcast or fail; the merge is refused, naming the node.
+    const broadcast = onnxBytes({
+      nodes: [
+        { name: "mm", opType: "MatMul", input: ["x", "w"], output: ["h"] },
+        { name: "residual", opType: "Add", input: ["h", "x"], output: ["y"] },
+      ],
+      initializers: [W],
+    });
+    const e = await errorOf(loadOnnxModel(broadcast));
     expect(isVerinferError(e, "UNSUPPORTED_LAYER")).toBe(true);
     expect(unsupportedNodes(e)).toEqual(["residual:Add"]);
   });
