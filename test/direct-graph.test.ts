@@ -8,7 +8,6 @@ import { generateCircuit } from "../src/circuits/codegen.js";
 import { buildModelCircuit, estimateConstraints } from "../src/circuits/direct/build-model-circuit.js";
 import { writeR1cs } from "../src/circuits/direct/write-r1cs.js";
 import { isVerinferError } from "../src/errors.js";
-import { toField } from "../src/field.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import type { Layer, Network } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
@@ -17,6 +16,7 @@ import {
   quantizedNetworkFromJson,
   quantizedNetworkToJson,
 } from "../src/models/quantized-network.js";
+import { toField } from "../src/util/field.js";
 import { checkR1cs, constraintsByWire, parseR1cs, violatedConstraints } from "./r1cs-check.js";
 
 /** Deterministic pseudo-random weights in [-1, 1]. */

@@ -5,7 +5,6 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type * as tfTypes from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { compileModel } from "../src/compile-model.js";
 import { isVerinferError } from "../src/errors.js";
 import { tf } from "../src/models/backend.js";
 import { extractNetwork } from "../src/models/extract-network.js";
@@ -15,9 +14,10 @@ import { nchwToHwc } from "../src/models/onnx/nchw-to-hwc.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import { runFloat } from "../src/models/run-float.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { verifyPackage } from "../src/verify-package.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
+import { verifyPackage } from "../src/package/verify-package.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { asZk, ROOT, TEST_CACHE } from "./fixtures.js";
 
 function seeded(model: tfTypes.LayersModel, seed: number): tfTypes.LayersModel {
