@@ -2,22 +2,22 @@
 // layers, quantized, proven by the direct backend equal to integerForward, every wire pinned, and the wiring bound
 // by the model commitment.
 import { describe, expect, it } from "vitest";
-import { commitValues } from "../src/attest/commitments.js";
-import { modelCommitment, networkCommitment } from "../src/attest/model-commitment.js";
-import { generateCircuit } from "../src/circuits/codegen.js";
-import { buildModelCircuit, estimateConstraints } from "../src/circuits/direct/build-model-circuit.js";
-import { writeR1cs } from "../src/circuits/direct/write-r1cs.js";
-import { isVerinferError } from "../src/errors.js";
-import { integerForward } from "../src/models/integer-forward.js";
-import type { Layer, Network } from "../src/models/network.js";
-import { quantizeNetwork } from "../src/models/quantize.js";
+import { commitValues } from "../../src/attest/commitments.js";
+import { modelCommitment, networkCommitment } from "../../src/attest/model-commitment.js";
+import { generateCircuit } from "../../src/circuits/codegen.js";
+import { buildModelCircuit, estimateConstraints } from "../../src/circuits/direct/build-model-circuit.js";
+import { writeR1cs } from "../../src/circuits/direct/write-r1cs.js";
+import { isVerinferError } from "../../src/errors.js";
+import { integerForward } from "../../src/models/integer-forward.js";
+import type { Layer, Network } from "../../src/models/network.js";
+import { quantizeNetwork } from "../../src/models/quantize.js";
 import {
   type QuantizedNetwork,
   quantizedNetworkFromJson,
   quantizedNetworkToJson,
-} from "../src/models/quantized-network.js";
-import { toField } from "../src/util/field.js";
-import { checkR1cs, constraintsByWire, parseR1cs, violatedConstraints } from "./r1cs-check.js";
+} from "../../src/models/quantized-network.js";
+import { toField } from "../../src/util/field.js";
+import { checkR1cs, constraintsByWire, parseR1cs, violatedConstraints } from "../r1cs-check.js";
 
 /** Deterministic pseudo-random weights in [-1, 1]. */
 function rng(seed: number): () => number {
