@@ -1,5 +1,5 @@
 import { layerOutputSize, type QuantizedNetwork } from "../models/quantized-network.js";
-import { groupTemplate, templateGroups } from "./layer-templates.js";
+import { checkCircomLayers, groupTemplate, templateGroups } from "./layer-templates.js";
 
 /** Name of the hand-written gadget library every generated circuit includes (in /circuits). */
 export const GADGET_FILE = "verinfer.circom";
@@ -33,6 +33,7 @@ function argmax(n: number, bits: number): string {
  */
 export function generateCircuit(params: GenerateCircuitParams): string {
   const { network: net, modelCommitment } = params;
+  checkCircomLayers(net.layers);
   const nOut = layerOutputSize(net.layers[net.layers.length - 1] as QuantizedNetwork["layers"][number]);
   const half = 1n << BigInt(net.outputWidth - 1);
   const groups = templateGroups(net.layers);

@@ -1,6 +1,7 @@
 import type { QuantizedLayer, QuantizedLayerKind } from "../models/quantized-network.js";
 import { conv2dModule } from "./conv2d.js";
 import { denseModule } from "./dense.js";
+import { embeddingModule } from "./embedding.js";
 import type { LayerModule, LayerModuleOf } from "./layer-module.js";
 import { maxPool2dModule } from "./max-pool2d.js";
 import { rescaleModule } from "./rescale.js";
@@ -13,6 +14,7 @@ export const LAYER_MODULES: { readonly [K in QuantizedLayerKind]: LayerModuleOf<
   sumPool2d: sumPool2dModule,
   rescale: rescaleModule,
   maxPool2d: maxPool2dModule,
+  embedding: embeddingModule,
 };
 
 /** The module of a layer. */

@@ -1,4 +1,5 @@
 import type * as tfTypes from "@tensorflow/tfjs";
+import { VerinferError } from "../errors.js";
 import { type BackendName, initBackend, tf } from "./backend.js";
 import { isDenseLayer, type Network, networkShapes } from "./network.js";
 
@@ -25,6 +26,7 @@ export function toTfModel(net: Network): tfTypes.Sequential {
       }
       switch (layer.kind) {
         case "conv2d": {
+          if (layer.pads) m.add(tf.layers.zeroPadding2d({ padding: layer.pads }));
           const c = tf.layers.conv2d({
             filters: layer.filters,
             kernelSize: layer.kernelSize,
@@ -38,6 +40,17 @@ export function toTfModel(net: Network): tfTypes.Sequential {
         }
         case "avgPool2d":
         case "maxPool2d": {
+          if (layer.pads) {
+            // Explicit pads rebuild as zeros only where zeros are what they mean: a counted average's padding.
+            if (layer.kind !== "avgPool2d" || !layer.countIncludePad) {
+              throw new VerinferError("UNSUPPORTED_LAYER", `layer "${layer.name}" cannot be rebuilt in tfjs`, {
+                details: "tfjs pools pad with zeros or by Keras \"same\" only; run the original model instead",
+              });
+            }
+            m.add(tf.layers.zeroPadding2d({ padding: layer.pads }));
+            m.add(tf.layers.averagePooling2d({ poolSize: layer.poolSize, strides: layer.strides, padding: "valid" }));
+            return;
+          }
           const config = { poolSize: layer.poolSize, strides: layer.strides, padding: layer.padding };
           m.add(layer.kind === "avgPool2d" ? tf.layers.averagePooling2d(config) : tf.layers.maxPooling2d(config));
           return;
@@ -45,6 +58,13 @@ export function toTfModel(net: Network): tfTypes.Sequential {
         case "globalAvgPool2d":
           m.add(tf.layers.globalAveragePooling2d({}));
           return;
+        case "embedding": {
+          const e = tf.layers.embedding({ inputDim: layer.inputDim, outputDim: layer.outputDim });
+          m.add(e);
+          m.add(tf.layers.reshape({ targetShape: (shapes[l + 1] as number[]).slice() }));
+          weights.push([e, [tf.tensor2d(layer.table)]]);
+          return;
+        }
         case "reshape":
           m.add(tf.layers.reshape({ targetShape: (shapes[l + 1] as number[]).slice() }));
           return;

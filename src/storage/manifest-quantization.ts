@@ -37,6 +37,8 @@ function layerQuantization(l: QuantizedLayer): ModelManifest["quantization"]["la
       return { kind: l.kind, diffBits: l.diffBits };
     case "sumPool2d":
       return { kind: l.kind };
+    case "embedding":
+      return { kind: l.kind, weightBits: l.weightBits, weightFracBits: l.weightFracBits };
   }
 }
 
@@ -61,7 +63,10 @@ function layerSummary(l: QuantizedLayer): ModelManifest["architecture"]["layers"
         outputShape: [...l.outShape],
         poolSize: [...l.poolSize],
         strides: [...l.strides],
+        ...(l.padding ? { padding: [...l.padding] as [number, number] } : {}),
       };
+    case "embedding":
+      return { kind: l.kind, name: l.name, outputShape: [1, l.length, l.dim] };
     case "rescale":
       return {
         kind: l.kind,

@@ -30,7 +30,7 @@ export const SETUP_KINDS = ["dev", "ceremony", "unrecognized"] as const;
 export type SetupKind = (typeof SETUP_KINDS)[number];
 
 /** Kinds of quantized layers a manifest lists. */
-export const QUANTIZED_LAYER_KINDS = ["dense", "conv2d", "sumPool2d", "rescale", "maxPool2d"] as const;
+export const QUANTIZED_LAYER_KINDS = ["dense", "conv2d", "sumPool2d", "rescale", "maxPool2d", "embedding"] as const;
 
 const dims = z.array(z.number().int().positive());
 const pair = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]);
