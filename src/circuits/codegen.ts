@@ -1,3 +1,4 @@
+import { isVerinferError } from "../errors.js";
 import { layerOutputSize, type QuantizedNetwork } from "../models/quantized-network.js";
 import { checkCircomLayers, groupTemplate, templateGroups } from "./layer-templates.js";
 
@@ -86,4 +87,19 @@ ${net.head ? argmax(nOut, net.head.bits) : ""}}
 
 component main = VerinferModel();
 `;
+}
+
+/**
+ * The `circuit` artifact of a package: the circom source where the circom templates cover the network (every
+ * package before issue 21's kinds), else, for a network only the direct backend proves (embeddings, padded pooling),
+ * a fixed note naming why — regenerated the same way by the audit, so the artifact is still checked.
+ */
+export function circuitSource(params: GenerateCircuitParams): string {
+  try {
+    checkCircomLayers(params.network.layers);
+  } catch (e) {
+    if (!isVerinferError(e, "UNSUPPORTED_LAYER")) throw e;
+    return `// verinfer: no circom source; this network is proven by the direct backend only (${e.shortMessage}).\n`;
+  }
+  return generateCircuit(params);
 }

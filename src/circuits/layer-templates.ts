@@ -314,7 +314,7 @@ function rescale(l: QuantizedRescale, src: string): string {
  */
 export function circomRefusal(l: QuantizedLayer): VerinferError {
   return new VerinferError("UNSUPPORTED_LAYER", `the circom backend does not generate layer "${l.name}" (${l.kind})`, {
-    details: "embeddings and padded pooling are proven by the direct backend only (backend: \"direct\")",
+    details: 'embeddings and padded pooling are proven by the direct backend only (backend: "direct")',
     meta: { layer: l.name, kind: l.kind },
   });
 }

@@ -1,11 +1,6 @@
 import { packValues } from "../attest/commitments.js";
 import type { Lc } from "../circuits/direct/constraint-system.js";
-import {
-  embeddingBounds,
-  embeddingForward,
-  type QuantizedEmbedding,
-  tokenId,
-} from "../models/layers/embedding.js";
+import { embeddingBounds, embeddingForward, type QuantizedEmbedding, tokenId } from "../models/layers/embedding.js";
 import type { LayerModule } from "./layer-module.js";
 import { fieldInts, peakOf } from "./linear-module.js";
 

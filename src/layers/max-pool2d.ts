@@ -27,7 +27,8 @@ export const maxPool2dModule: LayerModule<QuantizedMaxPool2d> = {
   commitment(l) {
     const fields = [...l.inShape, ...l.outShape, ...l.poolSize, ...l.strides, l.diffBits];
     // Padded (windows reaching outside the input, positions skipped): its own code and the padding after.
-    if (poolIsPadded(l)) return { descriptor: [PADDED_MAX_POOL_CODE, ...fieldInts([...fields, ...(l.padding ?? [0, 0])])], constants: [] };
+    if (poolIsPadded(l))
+      return { descriptor: [PADDED_MAX_POOL_CODE, ...fieldInts([...fields, ...(l.padding ?? [0, 0])])], constants: [] };
     return { descriptor: [this.code, ...fieldInts(fields)], constants: [] };
   },
   emit: (cs, l, input) =>

@@ -222,8 +222,9 @@ function sequenceLayer(p: SequenceLayerParams): Layer[] | undefined {
         refuse(layer, "is a dilated convolution");
         return undefined;
       }
-      if (!["valid", "same", "causal"].includes(padding)) {
-        refuse(layer, `has unsupported padding "${padding}"`);
+      if (!["valid", "same"].includes(padding)) {
+        // tfjs cannot run a causal Conv1D (its float reference): refused rather than proven unchecked.
+        refuse(layer, `has unsupported padding "${padding}" (tfjs does not run causal convolutions)`);
         return undefined;
       }
       const activation = p.activationOf(config.activation);
@@ -239,16 +240,11 @@ function sequenceLayer(p: SequenceLayerParams): Layer[] | undefined {
         filters,
         kernelSize: [1, k],
         strides: [1, one(config.strides, 1)],
-        padding: padding === "same" ? "same" : "valid",
+        padding: padding as Padding,
         activation,
         kernel: [kernel],
         bias: b,
       };
-      // Causal: k − 1 zeros before the sequence, none after.
-      if (padding === "causal") conv.pads = [
-        [0, 0],
-        [k - 1, 0],
-      ];
       return [...pre, conv];
     }
     case "MaxPooling1D":
@@ -347,7 +343,8 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
       return undefined;
     }
     if (pendingPad) {
-      const foldable = cls === "Conv2D" || (cls === "AveragePooling2D" && String(config.padding ?? "valid") === "valid");
+      const foldable =
+        cls === "Conv2D" || (cls === "AveragePooling2D" && String(config.padding ?? "valid") === "valid");
       if (!foldable) {
         refuse(
           pendingPad.layer,

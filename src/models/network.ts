@@ -267,7 +267,10 @@ export function windowGeometry(
 ): { out: number; pads: [number, number] } {
   if (layer.pads) {
     const [before, after] = layer.pads[a];
-    return { out: Math.max(0, Math.floor((size + before + after - window) / layer.strides[a]) + 1), pads: [before, after] };
+    return {
+      out: Math.max(0, Math.floor((size + before + after - window) / layer.strides[a]) + 1),
+      pads: [before, after],
+    };
   }
   const k = windowAxis(size, window, layer.strides[a], layer.padding);
   return { out: k.out, pads: [k.padBefore, k.padTotal - k.padBefore] };
@@ -331,10 +334,14 @@ export function layerOutputShape(layer: Layer, inShape: readonly number[]): numb
       const x = windowGeometry(layer, w, pw, 1);
       if (y.out <= 0 || x.out <= 0) throw invalid(layer, "has a window larger than its input");
       if (y.pads[0] >= ph || x.pads[0] >= pw || y.pads[1] >= ph || x.pads[1] >= pw) {
-        throw new VerinferError("UNSUPPORTED_LAYER", `layer "${layer.name}" (${layer.kind}) pads as much as its window`, {
-          details: "a pooling window must hold at least one input position: pad less than the window size",
-          meta: { layer: layer.name, className: layer.kind },
-        });
+        throw new VerinferError(
+          "UNSUPPORTED_LAYER",
+          `layer "${layer.name}" (${layer.kind}) pads as much as its window`,
+          {
+            details: "a pooling window must hold at least one input position: pad less than the window size",
+            meta: { layer: layer.name, className: layer.kind },
+          },
+        );
       }
       return [y.out, x.out, c];
     }

@@ -289,7 +289,14 @@ function pads(
  */
 function poolPadding(
   inShape: Shape3,
-  layer: { kind: string; poolSize: [number, number]; strides: [number, number]; padding: "valid" | "same"; pads?: Pads; countIncludePad?: boolean },
+  layer: {
+    kind: string;
+    poolSize: [number, number];
+    strides: [number, number];
+    padding: "valid" | "same";
+    pads?: Pads;
+    countIncludePad?: boolean;
+  },
 ): { padding?: [number, number]; countIncludePad?: boolean } {
   const g = pads(inShape, { ...layer, kernelSize: layer.poolSize });
   const padded = poolIsPadded({

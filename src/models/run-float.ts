@@ -44,7 +44,7 @@ export function toTfModel(net: Network): tfTypes.Sequential {
             // Explicit pads rebuild as zeros only where zeros are what they mean: a counted average's padding.
             if (layer.kind !== "avgPool2d" || !layer.countIncludePad) {
               throw new VerinferError("UNSUPPORTED_LAYER", `layer "${layer.name}" cannot be rebuilt in tfjs`, {
-                details: "tfjs pools pad with zeros or by Keras \"same\" only; run the original model instead",
+                details: 'tfjs pools pad with zeros or by Keras "same" only; run the original model instead',
               });
             }
             m.add(tf.layers.zeroPadding2d({ padding: layer.pads }));
