@@ -4,6 +4,8 @@
 // table). For each: float (tfjs) vs integer agreement, proven outputs = integerForward with every wire pinned, the
 // commitment moves with the padding while old ids stay (test/direct-backend.test.ts holds the golden ids), the circom
 // oracle refuses the new kinds, and an end-to-end compile + prove + verify.
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import type * as tfTypes from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import { commitValues } from "../src/attest/commitments.js";
@@ -22,12 +24,15 @@ import { extractNetwork } from "../src/models/extract-network.js";
 import { dequantizeOutput, integerForward } from "../src/models/integer-forward.js";
 import type { QuantizedEmbedding } from "../src/models/layers/embedding.js";
 import type { Network } from "../src/models/network.js";
+import { loadOnnxModel } from "../src/models/onnx/load-onnx-model.js";
+import { nchwToHwc } from "../src/models/onnx/nchw-to-hwc.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import type { QuantizedNetwork } from "../src/models/quantized-network.js";
+import { toTfModel } from "../src/models/run-float.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { errorOf, TEST_CACHE } from "./fixtures.js";
+import { errorOf, ROOT, TEST_CACHE } from "./fixtures.js";
 import { checkR1cs, constraintsByWire, parseR1cs, violatedConstraints } from "./r1cs-check.js";
 
 /** A deterministic pseudo-random stream in [0, 1). */
@@ -118,6 +123,13 @@ function floatLogits(model: tfTypes.LayersModel, net: Network, inputs: number[][
   const out = h.matMul(k).add(b).arraySync() as number[][];
   tf.dispose([x, h]);
   return out;
+}
+
+/** The float outputs of a network's own tfjs rebuild. */
+function runFloatOf(net: Network, inputs: number[][]): number[][] {
+  const model = toTfModel(net);
+  const y = model.predict(tf.tensor(inputs.flat(), [inputs.length, net.inputSize])) as tfTypes.Tensor;
+  return y.arraySync() as number[][];
 }
 
 /** Proves a network's circuit on inputs: R1CS satisfied, public outputs = integerForward, every wire pinned. */
@@ -305,6 +317,56 @@ describe("padding: conv pads at any stride, ZeroPadding2D, padded max and averag
       expect.objectContaining({ code: "UNSUPPORTED_LAYER" }),
     );
   });
+});
+
+describe("ONNX padding: a PyTorch ResNet-style stem (Conv s2 p1, MaxPool(3, 2, 1), AvgPool(3, 2, 1) uncounted)", () => {
+  const dir = path.join(ROOT, "test", "fixtures", "onnx");
+  const g = JSON.parse(readFileSync(path.join(dir, "padded-stem-opset13.golden.json"), "utf8")) as {
+    inputShape: [number, number, number];
+    inputs: number[][];
+    golden: { outputs: number[][] };
+  };
+  const hwc = g.inputs.map((x) => Array.from(nchwToHwc({ data: x, shape: g.inputShape })));
+
+  it("imports the explicit pooling pads, runs within 1e-5 of PyTorch, and proves its integer outputs", async () => {
+    const model = await loadOnnxModel(path.join(dir, "padded-stem-opset13.onnx"));
+    expect(model.layers.filter((l) => l.getClassName() === "VerinferPaddedPool2D").length).toBe(2);
+    const y = model.predict(tf.tensor(hwc.flat(), [hwc.length, 16, 16, 3])) as tfTypes.Tensor;
+    const out = y.arraySync() as number[][];
+    out.forEach((row, i) =>
+      row.forEach((v, j) => expect(Math.abs(v - (g.golden.outputs[i]?.[j] as number))).toBeLessThan(1e-5)),
+    );
+    const net = extractNetwork(model);
+    expect(net.layers.filter((l) => l.kind === "maxPool2d" || l.kind === "avgPool2d")).toMatchObject([
+      {
+        kind: "maxPool2d",
+        pads: [
+          [1, 1],
+          [1, 1],
+        ],
+      },
+      {
+        kind: "avgPool2d",
+        pads: [
+          [1, 1],
+          [1, 1],
+        ],
+        countIncludePad: false,
+      },
+    ]);
+    // The network's own tfjs rebuild (what a package runs) is the same float function.
+    const rebuilt = runFloatOf(net, hwc);
+    rebuilt.forEach((row, i) =>
+      row.forEach((v, j) => expect(Math.abs(v - (out[i]?.[j] as number))).toBeLessThan(1e-5)),
+    );
+    const fine = quantizeNetwork(net, { calibration: hwc, inputBits: 12, weightBits: 12, activationBits: 20 });
+    for (const [i, x] of hwc.entries()) {
+      const q = dequantizeOutput(fine, integerForward(fine, quantizeInput(fine, x)).output);
+      q.forEach((v, j) => expect(Math.abs(v - (out[i]?.[j] as number))).toBeLessThan(0.01));
+    }
+    const coarse = quantizeNetwork(net, { calibration: hwc, inputBits: 4, weightBits: 4, activationBits: 8 });
+    await checkProven(coarse, [quantizeInput(coarse, hwc[0])]);
+  }, 120_000);
 });
 
 describe("1-D and text: Conv1D, 1-D pooling, Embedding as a one-hot lookup", () => {

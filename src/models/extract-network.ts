@@ -1,5 +1,6 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { VerinferError } from "../errors.js";
+import { PaddedPool2D, type PaddedPool2DArgs } from "./padded-pool-layer.js";
 import {
   type Conv2dLayer,
   type DenseLayer,
@@ -151,6 +152,23 @@ function foldPadsInto(conv: Conv2dLayer, before: Pads, shape: readonly number[])
   ) as Pads;
   conv.pads = addPads(before, own);
   conv.padding = "valid";
+}
+
+/** A {@link PaddedPool2D} (ONNX pooling with explicit pads) as a pooling layer with explicit pads. */
+function paddedPoolLayer(name: string, config: Config): Layer {
+  const c = config as unknown as PaddedPool2DArgs;
+  return {
+    kind: c.pool === "max" ? "maxPool2d" : "avgPool2d",
+    name,
+    poolSize: [c.poolSize[0], c.poolSize[1]],
+    strides: [c.strides[0], c.strides[1]],
+    padding: "valid",
+    pads: [
+      [c.pads[0][0], c.pads[0][1]],
+      [c.pads[1][0], c.pads[1][1]],
+    ],
+    ...(c.pool === "avg" ? { countIncludePad: c.countIncludePad === true } : {}),
+  };
 }
 
 /** tfjs 1-D layers, read as 2-D ones on a height-1 image `[1, length, channels]`. */
@@ -479,6 +497,9 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
       }
       case "GlobalAveragePooling2D":
         out = { kind: "globalAvgPool2d", name: layer.name };
+        break;
+      case PaddedPool2D.className:
+        out = paddedPoolLayer(layer.name, config);
         break;
       case "BatchNormalization": {
         const axis = Array.isArray(config.axis) ? config.axis : [config.axis ?? -1];

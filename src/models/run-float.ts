@@ -1,6 +1,6 @@
 import type * as tfTypes from "@tensorflow/tfjs";
-import { VerinferError } from "../errors.js";
 import { type BackendName, initBackend, tf } from "./backend.js";
+import { PaddedPool2D } from "./padded-pool-layer.js";
 import { isDenseLayer, type Network, networkShapes } from "./network.js";
 
 const rebuilt = new WeakMap<Network, tfTypes.Sequential>();
@@ -41,14 +41,16 @@ export function toTfModel(net: Network): tfTypes.Sequential {
         case "avgPool2d":
         case "maxPool2d": {
           if (layer.pads) {
-            // Explicit pads rebuild as zeros only where zeros are what they mean: a counted average's padding.
-            if (layer.kind !== "avgPool2d" || !layer.countIncludePad) {
-              throw new VerinferError("UNSUPPORTED_LAYER", `layer "${layer.name}" cannot be rebuilt in tfjs`, {
-                details: 'tfjs pools pad with zeros or by Keras "same" only; run the original model instead',
-              });
-            }
-            m.add(tf.layers.zeroPadding2d({ padding: layer.pads }));
-            m.add(tf.layers.averagePooling2d({ poolSize: layer.poolSize, strides: layer.strides, padding: "valid" }));
+            const pool = layer.kind === "maxPool2d" ? "max" : "avg";
+            m.add(
+              new PaddedPool2D({
+                pool,
+                poolSize: layer.poolSize,
+                strides: layer.strides,
+                pads: layer.pads,
+                ...(layer.countIncludePad ? { countIncludePad: true } : {}),
+              }),
+            );
             return;
           }
           const config = { poolSize: layer.poolSize, strides: layer.strides, padding: layer.padding };

@@ -70,6 +70,15 @@ export type OnnxStep =
       strides: [number, number];
       padding: "valid" | "same";
     }
+  /** A pooling with explicit pads neither valid nor same: max skips them, average leaves them out of the count. */
+  | {
+      kind: "paddedPool2d";
+      name: string;
+      pool: "max" | "avg";
+      poolSize: [number, number];
+      strides: [number, number];
+      pads: Pads2d;
+    }
   | { kind: "globalAveragePooling2d"; name: string }
   | {
       kind: "batchNormalization";
@@ -489,7 +498,11 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         flushPad(node);
         const [H, W] = [live.shape[2] as number, live.shape[3] as number];
         const own = windowPadding(node, [H, W], k, s, undefined);
-        if (own.zeroPad && !includePad) throw structural(node, "has pads that match neither valid nor same padding");
+        if (own.zeroPad && !includePad) {
+          steps.push(paddedPoolStep(node, k, s, own.zeroPad));
+          live.shape = [n, c, ...windowOut([H, W], k, s, own.zeroPad)];
+          break;
+        }
         if (own.padding === "same" && includePad) {
           pendingPad = own.pads;
           own.padding = "valid";
@@ -688,6 +701,27 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     opset,
     producer: `${model.producerName} ${model.producerVersion}`.trim(),
   };
+}
+
+/** A MaxPool / AveragePool (count_include_pad = 0) whose own pads are neither valid nor Keras "same". */
+function paddedPoolStep(
+  node: OnnxNode,
+  poolSize: [number, number],
+  strides: [number, number],
+  pads: Pads2d,
+): OnnxStep {
+  if (intAttr(node, "ceil_mode", 0) === 1) {
+    throw unsupportedError([{ node: node.name, opType: node.opType, why: "ceil_mode with explicit pads" }]);
+  }
+  return { kind: "paddedPool2d", name: node.name, pool: node.opType === "MaxPool" ? "max" : "avg", poolSize, strides, pads };
+}
+
+/** The output height and width of a window over a padded plane (ONNX floors). */
+function windowOut(size: [number, number], k: [number, number], s: [number, number], pads: Pads2d): [number, number] {
+  return [
+    Math.floor((size[0] + pads[0][0] + pads[0][1] - k[0]) / s[0]) + 1,
+    Math.floor((size[1] + pads[1][0] + pads[1][1] - k[1]) / s[1]) + 1,
+  ];
 }
 
 function ownPads(node: OnnxNode): Pads2d | undefined {
