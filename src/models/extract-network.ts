@@ -1,6 +1,5 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { VerinferError } from "../errors.js";
-import { PaddedPool2D, type PaddedPool2DArgs } from "./padded-pool-layer.js";
 import {
   type Conv2dLayer,
   type DenseLayer,
@@ -16,6 +15,7 @@ import {
   type Pair,
   windowGeometry,
 } from "./network.js";
+import { PaddedPool2D, type PaddedPool2DArgs } from "./padded-pool-layer.js";
 
 /** tfjs layer classes verinfer accepts; anything else is an `UNSUPPORTED_LAYER` error naming every such layer. */
 export const SUPPORTED_LAYERS = [

@@ -1,7 +1,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { type BackendName, initBackend, tf } from "./backend.js";
-import { PaddedPool2D } from "./padded-pool-layer.js";
 import { isDenseLayer, type Network, networkShapes } from "./network.js";
+import { PaddedPool2D } from "./padded-pool-layer.js";
 
 const rebuilt = new WeakMap<Network, tfTypes.Sequential>();
 

@@ -49,7 +49,13 @@ function layerOf(step: OnnxStep, name: string): { layer: tfTypes.layers.Layer; w
     }
     case "paddedPool2d":
       return {
-        layer: new PaddedPool2D({ name, pool: step.pool, poolSize: step.poolSize, strides: step.strides, pads: step.pads }),
+        layer: new PaddedPool2D({
+          name,
+          pool: step.pool,
+          poolSize: step.poolSize,
+          strides: step.strides,
+          pads: step.pads,
+        }),
         weights: [],
       };
     case "globalAveragePooling2d":

@@ -704,16 +704,18 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
 }
 
 /** A MaxPool / AveragePool (count_include_pad = 0) whose own pads are neither valid nor Keras "same". */
-function paddedPoolStep(
-  node: OnnxNode,
-  poolSize: [number, number],
-  strides: [number, number],
-  pads: Pads2d,
-): OnnxStep {
+function paddedPoolStep(node: OnnxNode, poolSize: [number, number], strides: [number, number], pads: Pads2d): OnnxStep {
   if (intAttr(node, "ceil_mode", 0) === 1) {
     throw unsupportedError([{ node: node.name, opType: node.opType, why: "ceil_mode with explicit pads" }]);
   }
-  return { kind: "paddedPool2d", name: node.name, pool: node.opType === "MaxPool" ? "max" : "avg", poolSize, strides, pads };
+  return {
+    kind: "paddedPool2d",
+    name: node.name,
+    pool: node.opType === "MaxPool" ? "max" : "avg",
+    poolSize,
+    strides,
+    pads,
+  };
 }
 
 /** The output height and width of a window over a padded plane (ONNX floors). */
