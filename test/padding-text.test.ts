@@ -371,6 +371,47 @@ describe("ONNX padding: a PyTorch ResNet-style stem (Conv s2 p1, MaxPool(3, 2, 1
   }, 120_000);
 });
 
+describe("ONNX 1-D: a PyTorch Conv1d(s2, p1) + MaxPool1d + AvgPool1d(3, 1, 1) + Linear on [N, C, L]", () => {
+  it("reads the sequence as a height-1 image, runs within 1e-5 of PyTorch, and proves its integer outputs", async () => {
+    const dir = path.join(ROOT, "test", "fixtures", "onnx");
+    const g = JSON.parse(readFileSync(path.join(dir, "seq1d-opset13.golden.json"), "utf8")) as {
+      inputShape: [number, number];
+      inputs: number[][];
+      golden: { outputs: number[][] };
+    };
+    const [c, len] = g.inputShape;
+    const hwc = g.inputs.map((x) => Array.from(nchwToHwc({ data: x, shape: [c, 1, len] })));
+    const model = await loadOnnxModel(path.join(dir, "seq1d-opset13.onnx"));
+    expect(model.inputs[0]?.shape).toEqual([null, 1, len, c]);
+    const y = model.predict(tf.tensor(hwc.flat(), [hwc.length, 1, len, c])) as tfTypes.Tensor;
+    const out = y.arraySync() as number[][];
+    expect(maxDiff(out, g.golden.outputs)).toBeLessThan(1e-5);
+    const net = extractNetwork(model);
+    // pad 1 at stride 2 on an even length is not Keras "same": explicit pads, folded from a ZeroPadding2D.
+    expect(net.layers[0]).toMatchObject({
+      kind: "conv2d",
+      kernelSize: [1, 3],
+      strides: [1, 2],
+      pads: [
+        [0, 0],
+        [1, 1],
+      ],
+    });
+    expect(net.layers.find((l) => l.kind === "avgPool2d")).toMatchObject({
+      pads: [
+        [0, 0],
+        [1, 1],
+      ],
+      countIncludePad: true,
+    });
+    const fine = quantizeNetwork(net, { calibration: hwc, inputBits: 12, weightBits: 12, activationBits: 20 });
+    const ints = hwc.map((x) => dequantizeOutput(fine, integerForward(fine, quantizeInput(fine, x)).output));
+    expect(maxDiff(ints, out)).toBeLessThan(0.01);
+    const coarse = quantizeNetwork(net, { calibration: hwc, inputBits: 4, weightBits: 4, activationBits: 8 });
+    await checkProven(coarse, [quantizeInput(coarse, hwc[0])]);
+  }, 120_000);
+});
+
 describe("1-D and text: Conv1D, 1-D pooling, Embedding as a one-hot lookup", () => {
   it("reads 1-D layers as height-1 2-D ones and the embedding as the first layer; integer tracks tfjs", () => {
     const model = textClassifier();

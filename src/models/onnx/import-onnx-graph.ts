@@ -2,6 +2,7 @@ import { VerinferError } from "../../errors.js";
 import { leakShiftOf, MAX_LEAK_SHIFT } from "../network.js";
 import { int64, type OnnxModelProto, type OnnxNode } from "./decode-onnx.js";
 import { FOLDABLE_OPS, foldConstant, reshapeTarget } from "./fold-constant.js";
+import { liftOneDGraph } from "./lift-1d.js";
 import {
   BATCH,
   type ConstTensor,
@@ -219,6 +220,7 @@ function f32(t: ConstTensor): Float32Array {
 export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
   const graph = model.graph;
   if (!graph) throw new VerinferError("INVALID_MODEL", "the ONNX model holds no graph");
+  liftOneDGraph(graph);
   const opsetEntry = model.opsetImport.find((o) => o.domain === "" || o.domain === "ai.onnx");
   const opset = opsetEntry ? int64(opsetEntry.version) : 0;
   if (opset < ONNX_OPSETS.min || opset > ONNX_OPSETS.max) {
