@@ -17,7 +17,7 @@ const WINDOW_OPS = new Set(["Conv", "MaxPool", "AveragePool"]);
 export function liftOneDGraph(graph: Graph): boolean {
   const input = graph.input.find((v) => !graph.initializer.some((t) => t.name === v.name));
   const dims = input?.type?.tensorType?.shape?.dim;
-  if (!dims || dims.length !== 3) return false;
+  if (dims?.length !== 3) return false;
   dims.splice(2, 0, { dimValue: 1 });
   const weights = new Set<string>();
   for (const node of graph.node) {
