@@ -1,7 +1,7 @@
 import { VerinferError } from "../errors.js";
 import { layerInputTensors } from "../models/network-graph.js";
 import { layerOutputSize, type QuantizedNetwork } from "../models/quantized-network.js";
-import { groupTemplate, templateGroups } from "./layer-templates.js";
+import { checkCircomLayers, groupTemplate, templateGroups } from "./layer-templates.js";
 
 /** Name of the hand-written gadget library every generated circuit includes (in /circuits). */
 export const GADGET_FILE = "verinfer.circom";
@@ -58,6 +58,7 @@ function refuseGraphs(net: QuantizedNetwork): void {
 export function generateCircuit(params: GenerateCircuitParams): string {
   const { network: net, modelCommitment } = params;
   refuseGraphs(net);
+  checkCircomLayers(net.layers);
   const nOut = layerOutputSize(net.layers[net.layers.length - 1] as QuantizedNetwork["layers"][number]);
   const half = 1n << BigInt(net.outputWidth - 1);
   const groups = templateGroups(net.layers);

@@ -1,4 +1,5 @@
 import { VerinferError } from "../errors.js";
+import { poolIsPadded } from "../models/layers/geometry.js";
 import { relu6Ceiling } from "../models/layers/rescale.js";
 import type {
   QuantizedConv2d,
@@ -308,6 +309,26 @@ function rescale(l: QuantizedRescale, src: string): string {
 }
 
 /**
+ * The typed refusal of a layer the circom backend (a test oracle for the kinds it had) does not generate: new kinds
+ * and new parameters (embeddings, padded pooling) are proven by the direct backend only.
+ */
+export function circomRefusal(l: QuantizedLayer): VerinferError {
+  return new VerinferError("UNSUPPORTED_LAYER", `the circom backend does not generate layer "${l.name}" (${l.kind})`, {
+    details: 'embeddings and padded pooling are proven by the direct backend only (backend: "direct")',
+    meta: { layer: l.name, kind: l.kind },
+  });
+}
+
+/** Refuses, before any generation, a network with a layer the circom templates do not cover. */
+export function checkCircomLayers(layers: readonly QuantizedLayer[]): void {
+  for (const l of layers) {
+    if (l.kind === "embedding" || ((l.kind === "sumPool2d" || l.kind === "maxPool2d") && poolIsPadded(l))) {
+      throw circomRefusal(l);
+    }
+  }
+}
+
+/**
  * Splits a network's layers into the groups that become one template each: a run of linear layers and the
  * rescale or max pooling that reads it (or that nonlinear layer alone).
  */
@@ -345,7 +366,7 @@ export function groupTemplate(index: number, group: readonly QuantizedLayer[]): 
     if (l.kind === "dense") parts.push(dense(l, src, dst, t));
     else if (l.kind === "conv2d") parts.push(conv2d(l, src, dst, t));
     else if (l.kind === "sumPool2d") parts.push(sumPool2d(l, src, dst));
-    else throw new VerinferError("UNSUPPORTED_LAYER", `the circom backend has no template for "${l.kind}"`);
+    else throw circomRefusal(l);
     src = dst;
   });
   // A trailing linear run (never produced by quantizeNetwork, whose outputs come from a rescale) is wired out.

@@ -3,6 +3,7 @@ import { addModule } from "./add.js";
 import { concatModule } from "./concat.js";
 import { conv2dModule } from "./conv2d.js";
 import { denseModule } from "./dense.js";
+import { embeddingModule } from "./embedding.js";
 import type { LayerModule, LayerModuleOf } from "./layer-module.js";
 import { maxPool2dModule } from "./max-pool2d.js";
 import { mulModule } from "./mul.js";
@@ -19,6 +20,7 @@ export const LAYER_MODULES: { readonly [K in QuantizedLayerKind]: LayerModuleOf<
   add: addModule,
   concat: concatModule,
   mul: mulModule,
+  embedding: embeddingModule,
 };
 
 /** The module of a layer. */

@@ -6,12 +6,16 @@ import {
   LAYER_ACTIVATIONS,
   type Layer,
   type LayerActivation,
+  layerOutputShape,
   leakShiftOf,
   MAX_LEAK_SHIFT,
   type Network,
   type Padding,
+  type Pads,
   type Pair,
+  windowGeometry,
 } from "./network.js";
+import { PaddedPool2D, type PaddedPool2DArgs } from "./padded-pool-layer.js";
 import { TFJS_MERGES, TfjsGraph } from "./tfjs-graph.js";
 
 /** tfjs layer classes verinfer accepts; anything else is an `UNSUPPORTED_LAYER` error naming every such layer. */
@@ -22,6 +26,14 @@ export const SUPPORTED_LAYERS = [
   "AveragePooling2D",
   "MaxPooling2D",
   "GlobalAveragePooling2D",
+  "GlobalMaxPooling2D",
+  "ZeroPadding2D",
+  "Conv1D",
+  "MaxPooling1D",
+  "AveragePooling1D",
+  "GlobalAveragePooling1D",
+  "GlobalMaxPooling1D",
+  "Embedding",
   "Flatten",
   "Reshape",
   "Activation",
@@ -111,6 +123,184 @@ function affineLayer(name: string, shape: readonly number[], a: readonly number[
   };
 }
 
+/** A ZeroPadding2D's `[[top, bottom], [left, right]]` (tfjs normalizes its config to this form). */
+function zeroPaddingOf(config: Config): Pads {
+  const p = config.padding;
+  const pair = (v: unknown): [number, number] =>
+    Array.isArray(v) ? [Number(v[0] ?? 0), Number(v[1] ?? v[0] ?? 0)] : [Number(v ?? 1), Number(v ?? 1)];
+  if (Array.isArray(p)) return [pair(p[0]), pair(p[1] ?? p[0])];
+  return [pair(p), pair(p)];
+}
+
+function addPads(a: Pads | undefined, b: Pads): Pads {
+  if (!a) return b;
+  return [
+    [a[0][0] + b[0][0], a[0][1] + b[0][1]],
+    [a[1][0] + b[1][0], a[1][1] + b[1][1]],
+  ];
+}
+
+function paddedShape(shape: readonly number[], pads: Pads): number[] {
+  const [h, w, c] = shape as [number, number, number];
+  return [h + pads[0][0] + pads[0][1], w + pads[1][0] + pads[1][1], c];
+}
+
+/**
+ * Folds a ZeroPadding2D's zeros into the convolution after it: its own padding ("same" on the padded size) plus
+ * the ZeroPadding2D's, as explicit pads on the unpadded input — the same output, one layer.
+ */
+function foldPadsInto(conv: Conv2dLayer, before: Pads, shape: readonly number[]): void {
+  const padded = paddedShape(shape, before);
+  const own = ([0, 1] as const).map(
+    (a) => windowGeometry(conv, padded[a] as number, conv.kernelSize[a], a).pads,
+  ) as Pads;
+  conv.pads = addPads(before, own);
+  conv.padding = "valid";
+}
+
+/** A {@link PaddedPool2D} (ONNX pooling with explicit pads) as a pooling layer with explicit pads. */
+function paddedPoolLayer(name: string, config: Config): Layer {
+  const c = config as unknown as PaddedPool2DArgs;
+  return {
+    kind: c.pool === "max" ? "maxPool2d" : "avgPool2d",
+    name,
+    poolSize: [c.poolSize[0], c.poolSize[1]],
+    strides: [c.strides[0], c.strides[1]],
+    padding: "valid",
+    pads: [
+      [c.pads[0][0], c.pads[0][1]],
+      [c.pads[1][0], c.pads[1][1]],
+    ],
+    ...(c.pool === "avg" ? { countIncludePad: c.countIncludePad === true } : {}),
+  };
+}
+
+/** tfjs 1-D layers, read as 2-D ones on a height-1 image `[1, length, channels]`. */
+const ONE_D_LAYERS = new Set([
+  "Conv1D",
+  "MaxPooling1D",
+  "AveragePooling1D",
+  "GlobalAveragePooling1D",
+  "GlobalMaxPooling1D",
+]);
+
+/** Parameters of {@link sequenceLayer}. */
+interface SequenceLayerParams {
+  layer: tfTypes.layers.Layer;
+  /** verinfer's shape of the layer's input (`[length]` ids, `[length, channels]`, or `[1, length, channels]`). */
+  shape: readonly number[];
+  first: boolean;
+  refuse: (layer: tfTypes.layers.Layer, why: string) => void;
+  activationOf: (name: unknown) => LayerActivation | undefined;
+}
+
+/**
+ * The layers of a 1-D layer, an Embedding or a GlobalMaxPooling2D: a sequence `[length, channels]` is read as the
+ * height-1 image `[1, length, channels]` (a Reshape first, which costs nothing), so Conv1D/pooling run as the 2-D
+ * kinds with window height 1; an Embedding outputs `[1, length, dim]` itself; global max pooling is a max pooling
+ * over the whole plane, then a Reshape to `[channels]`.
+ */
+function sequenceLayer(p: SequenceLayerParams): Layer[] | undefined {
+  const { layer, refuse } = p;
+  const cls = layer.getClassName();
+  const config = layer.getConfig() as Config;
+  const name = layer.name;
+  if (cls === "Embedding") {
+    if (!p.first || p.shape.length !== 1) {
+      refuse(layer, "is not the model's first layer on its [length] input of token ids");
+      return undefined;
+    }
+    if (config.maskZero === true) {
+      refuse(layer, "masks zeros (maskZero); verinfer proves unmasked lookups");
+      return undefined;
+    }
+    const [table] = weightsOf(layer) as [number[][]];
+    assertFinite(name, table.flat());
+    return [
+      {
+        kind: "embedding",
+        name,
+        inputDim: Number(config.inputDim),
+        outputDim: Number(config.outputDim),
+        table,
+      },
+    ];
+  }
+  const pre: Layer[] = [];
+  let shape = p.shape.slice();
+  if (shape.length === 2) {
+    shape = [1, shape[0] as number, shape[1] as number];
+    pre.push({ kind: "reshape", name: `${name}_as_2d`, shape: shape.slice() });
+  }
+  if (shape.length !== 3 || (cls !== "GlobalMaxPooling2D" && shape[0] !== 1)) {
+    refuse(layer, `needs a [length, channels] input, got [${p.shape.join(", ")}]`);
+    return undefined;
+  }
+  const one = (v: unknown, fallback: number): number => Number(Array.isArray(v) ? (v[0] ?? fallback) : (v ?? fallback));
+  const padding = String(config.padding ?? "valid");
+  switch (cls) {
+    case "Conv1D": {
+      if (one(config.dilationRate, 1) !== 1) {
+        refuse(layer, "is a dilated convolution");
+        return undefined;
+      }
+      if (!["valid", "same"].includes(padding)) {
+        // tfjs cannot run a causal Conv1D (its float reference): refused rather than proven unchecked.
+        refuse(layer, `has unsupported padding "${padding}" (tfjs does not run causal convolutions)`);
+        return undefined;
+      }
+      const activation = p.activationOf(config.activation);
+      if (activation === undefined) return undefined;
+      const [kernel, bias] = weightsOf(layer) as [number[][][], number[] | undefined];
+      const filters = Number(config.filters);
+      const k = one(config.kernelSize, 1);
+      const b = config.useBias === false || !bias ? new Array<number>(filters).fill(0) : bias;
+      assertFinite(name, (kernel.flat(2) as number[]).concat(b));
+      const conv: Conv2dLayer = {
+        kind: "conv2d",
+        name,
+        filters,
+        kernelSize: [1, k],
+        strides: [1, one(config.strides, 1)],
+        padding: padding as Padding,
+        activation,
+        kernel: [kernel],
+        bias: b,
+      };
+      return [...pre, conv];
+    }
+    case "MaxPooling1D":
+    case "AveragePooling1D": {
+      if (!["valid", "same"].includes(padding)) {
+        refuse(layer, `has unsupported padding "${padding}"`);
+        return undefined;
+      }
+      const size = one(config.poolSize, 2);
+      return [
+        ...pre,
+        {
+          kind: cls === "MaxPooling1D" ? "maxPool2d" : "avgPool2d",
+          name,
+          poolSize: [1, size],
+          strides: [1, config.strides == null ? size : one(config.strides, size)],
+          padding: padding as Padding,
+        },
+      ];
+    }
+    case "GlobalAveragePooling1D":
+      return [...pre, { kind: "globalAvgPool2d", name }];
+    default: {
+      // GlobalMaxPooling1D / GlobalMaxPooling2D.
+      const [h, w, c] = shape as [number, number, number];
+      return [
+        ...pre,
+        { kind: "maxPool2d", name, poolSize: [h, w], strides: [h, w], padding: "valid" },
+        { kind: "reshape", name: `${name}_flat`, shape: [c] },
+      ];
+    }
+  }
+}
+
 /**
  * A tfjs merge (Add, Concatenate on the last axis, Multiply of two tensors) as a float merge layer, or undefined
  * (refused) when it is another form.
@@ -168,7 +358,9 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
   let from: number[] = [0];
   let head: "softmax" | undefined;
   const all = model.layers.filter((l) => l.getClassName() !== "InputLayer");
-  const step = (index: number, layer: tfTypes.layers.Layer): Layer | undefined => {
+  /** Zero padding of a ZeroPadding2D, waiting to fold into the Conv2D or AveragePooling2D after it. */
+  let pendingPad: { layer: tfTypes.layers.Layer; pads: Pads } | undefined;
+  const step = (index: number, layer: tfTypes.layers.Layer): Layer | Layer[] | undefined => {
     const cls = layer.getClassName();
     const config = layer.getConfig() as Config;
     const isLast = index === all.length - 1;
@@ -196,6 +388,28 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
     if (config.dataFormat === "channelsFirst" || config.data_format === "channels_first") {
       refuse(layer, "is channels-first; verinfer reads channels-last tensors");
       return undefined;
+    }
+    const padsBefore = pendingPad?.pads;
+    if (cls === "ZeroPadding2D") {
+      pendingPad = { layer, pads: addPads(padsBefore, zeroPaddingOf(config)) };
+      return undefined;
+    }
+    if (pendingPad) {
+      const foldable =
+        cls === "Conv2D" || (cls === "AveragePooling2D" && String(config.padding ?? "valid") === "valid");
+      if (!foldable) {
+        refuse(
+          pendingPad.layer,
+          `is followed by ${cls}: verinfer folds a ZeroPadding2D into the Conv2D or "valid" AveragePooling2D after it ` +
+            '(for a max pooling, padding "same" pads with −∞)',
+        );
+        shape = paddedShape(shape, pendingPad.pads);
+      }
+      pendingPad = undefined;
+      if (!foldable) return undefined;
+    }
+    if (ONE_D_LAYERS.has(cls) || cls === "Embedding" || cls === "GlobalMaxPooling2D") {
+      return sequenceLayer({ layer, shape, first: layers.length === 0, refuse, activationOf });
     }
     let out: Layer | undefined;
     switch (cls) {
@@ -293,6 +507,7 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
           refuse(layer, `has unsupported padding "${out.padding}"`);
           return undefined;
         }
+        if (padsBefore) foldPadsInto(out, padsBefore, shape);
         break;
       }
       case "AveragePooling2D":
@@ -310,10 +525,15 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
           strides: config.strides == null ? poolSize : pairOf(config.strides, 1),
           padding,
         };
+        // After a ZeroPadding2D (a "valid" average pooling only): the zeros count in the average.
+        if (padsBefore && out.kind === "avgPool2d") Object.assign(out, { pads: padsBefore, countIncludePad: true });
         break;
       }
       case "GlobalAveragePooling2D":
         out = { kind: "globalAvgPool2d", name: layer.name };
+        break;
+      case PaddedPool2D.className:
+        out = paddedPoolLayer(layer.name, config);
         break;
       case "BatchNormalization": {
         const axis = Array.isArray(config.axis) ? config.axis : [config.axis ?? -1];
@@ -363,9 +583,16 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
     shape = (graph.shapes[from[0] ?? 0] ?? shape).slice();
     const out = step(index, layer);
     if (out) {
-      if (!(from.length === 1 && from[0] === layers.length)) out.inputs = from.slice();
-      layers.push(out);
-      graph.added(layer, graph.outputShape(out, from));
+      // A tfjs layer may become several (a 1-D layer as its 2-D form between reshapes): the first reads the
+      // layer's inbound tensors, each next one the one before.
+      let outShape: number[] = [];
+      for (const [k, l] of (Array.isArray(out) ? out : [out]).entries()) {
+        if (k === 0 && !(from.length === 1 && from[0] === layers.length)) l.inputs = from.slice();
+        outShape = k === 0 ? graph.outputShape(l, from) : layerOutputShape(l, outShape);
+        layers.push(l);
+      }
+      shape = outShape;
+      graph.added(layer, outShape);
     } else if (unsupported.length > refused) {
       // Past a refused layer, read on from the shape tfjs gives its output, to find every other refusal too.
       graph.added(
@@ -376,6 +603,7 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
       graph.passed(layer, from[0] ?? layers.length);
     }
   }
+  if (pendingPad) refuse(pendingPad.layer, "pads the model's output; a ZeroPadding2D must be followed by a Conv2D");
   if (unsupported.length > 0) {
     const first = unsupported[0] as UnsupportedLayer;
     throw new VerinferError(

@@ -3,6 +3,7 @@ import { moduleOf } from "../layers/registry.js";
 import { argmaxForward } from "./layers/argmax.js";
 import { conv2dTerms } from "./layers/conv2d.js";
 import { denseTerms } from "./layers/dense.js";
+import { embeddingForward } from "./layers/embedding.js";
 import { linearForward } from "./layers/linear.js";
 import { maxPoolForward } from "./layers/max-pool2d.js";
 import { rescaleForward } from "./layers/rescale.js";
@@ -33,6 +34,8 @@ export function layerForward(layer: QuantizedLayer, a: readonly bigint[]): bigin
       return rescaleForward(layer, a);
     case "maxPool2d":
       return maxPoolForward(layer, a);
+    case "embedding":
+      return embeddingForward(layer, a);
     default:
       // Merges (add, concat, mul) and every later kind: the module's integer semantics.
       return moduleOf(layer).forward(layer, a);

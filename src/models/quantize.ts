@@ -2,7 +2,8 @@ import { VerinferError } from "../errors.js";
 import { argmaxBits } from "./layers/argmax.js";
 import { conv2dTerms, convKernelRows, floatConv2d, type QuantizedConv2d } from "./layers/conv2d.js";
 import { denseTerms, floatDense, type QuantizedDense } from "./layers/dense.js";
-import type { Shape3 } from "./layers/geometry.js";
+import { embeddingBounds, type QuantizedEmbedding } from "./layers/embedding.js";
+import { poolIsPadded, type Shape3 } from "./layers/geometry.js";
 import { type LinearTerms, linearBounds } from "./layers/linear.js";
 import { maxPoolBounds, maxPoolWindows, type QuantizedMaxPool2d } from "./layers/max-pool2d.js";
 import {
@@ -12,16 +13,18 @@ import {
   rescaleQBounds,
   signedBits,
 } from "./layers/rescale.js";
-import { type QuantizedSumPool2d, sumPool2dTerms, visitPool } from "./layers/sum-pool2d.js";
+import { type QuantizedSumPool2d, sumPool2dTerms, sumPoolScale, visitPool } from "./layers/sum-pool2d.js";
 import {
   type Activation,
+  type EmbeddingLayer,
   isChainNetwork,
   isDenseLayer,
   type Layer,
   leakShiftOf,
   type Network,
   networkShapes,
-  windowAxis,
+  type Pads,
+  windowGeometry,
 } from "./network.js";
 import { quantizeGraph } from "./quantize-graph.js";
 import {
@@ -281,13 +284,43 @@ export class Quantizer {
   }
 }
 
+/** Output size and (top, left) padding of a conv or pooling window on `inShape`, explicit pads included. */
 function pads(
   inShape: Shape3,
-  layer: { kernelSize: [number, number]; strides: [number, number]; padding: "valid" | "same" },
+  layer: { kernelSize: [number, number]; strides: [number, number]; padding: "valid" | "same"; pads?: Pads },
 ) {
-  const y = windowAxis(inShape[0], layer.kernelSize[0], layer.strides[0], layer.padding);
-  const x = windowAxis(inShape[1], layer.kernelSize[1], layer.strides[1], layer.padding);
-  return { outHW: [y.out, x.out] as [number, number], padding: [y.padBefore, x.padBefore] as [number, number] };
+  const y = windowGeometry(layer, inShape[0], layer.kernelSize[0], 0);
+  const x = windowGeometry(layer, inShape[1], layer.kernelSize[1], 1);
+  return { outHW: [y.out, x.out] as [number, number], padding: [y.pads[0], x.pads[0]] as [number, number] };
+}
+
+/**
+ * A pooling's padding as its quantized layer states it: absent when no window reaches outside the input (today's
+ * layers, unchanged), else the (top, left) padding and, for an average, whether padded positions count.
+ */
+function poolPadding(
+  inShape: Shape3,
+  layer: {
+    kind: string;
+    poolSize: [number, number];
+    strides: [number, number];
+    padding: "valid" | "same";
+    pads?: Pads;
+    countIncludePad?: boolean;
+  },
+): { padding?: [number, number]; countIncludePad?: boolean } {
+  const g = pads(inShape, { ...layer, kernelSize: layer.poolSize });
+  const padded = poolIsPadded({
+    inShape,
+    outShape: [g.outHW[0], g.outHW[1], inShape[2]],
+    poolSize: layer.poolSize,
+    strides: layer.strides,
+    padding: g.padding,
+  });
+  if (!padded) return {};
+  return layer.kind === "avgPool2d"
+    ? { padding: g.padding, countIncludePad: layer.countIncludePad === true }
+    : { padding: g.padding };
 }
 
 /** A weighted layer's activation: one right before a max pooling waits for the pooled outputs. */
@@ -350,8 +383,12 @@ export function quantizeLayer(
         outShape: layer.kind === "avgPool2d" ? (outShape as Shape3) : [1, 1, c],
         poolSize,
         strides,
+        ...(layer.kind === "avgPool2d" ? poolPadding(inShape as Shape3, layer) : {}),
       };
-      const k = poolSize[0] * poolSize[1];
+      // The divisor of the average (window size, or lcm of the windows' input counts with uncounted padding), and
+      // each output's integer weight: the float average is the weighted sum over the divisor.
+      const { divisor, weights } = sumPoolScale(op);
+      const k = Number(divisor);
       const n = op.outShape[0] * op.outShape[1] * c;
       q.linear(op, sumPool2dTerms(op), (x) => {
         const y = new Float64Array(n);
@@ -360,7 +397,7 @@ export function quantizeLayer(
           visitPool(op, j, (i) => {
             s += x[i] as number;
           });
-          y[j] = s / k;
+          y[j] = (s * Number(weights[j])) / k;
         }
         return y;
       });
@@ -380,6 +417,7 @@ export function quantizeLayer(
         outShape: outShape as Shape3,
         poolSize: layer.poolSize,
         strides: layer.strides,
+        ...poolPadding(inShape as Shape3, layer),
       };
       if (q.scale.rescaled && actNext) q.rescale(layer.name, actNext);
       const bounds = maxPoolBounds(geometry, q.lo, q.hi);
@@ -404,9 +442,53 @@ export function quantizeLayer(
     case "activation":
       q.rescale(layer.name, stepOf(layer));
       return;
+    case "embedding":
+      quantizeEmbedding(q, layer, inShape[0] as number);
+      return;
     case "reshape":
       return;
   }
+}
+
+/** An embedding's table at the most fractional bits that fit weightBits; its outputs are exact (rescaled) values. */
+function quantizeEmbedding(q: Quantizer, layer: EmbeddingLayer, length: number): void {
+  let maxW = 0;
+  for (const r of layer.table) for (const w of r) maxW = Math.max(maxW, Math.abs(w));
+  const wMax = 2 ** (q.weightBits - 1) - 1;
+  const weightFracBits = maxW === 0 ? 0 : Math.min(48, log2Floor(wMax / maxW));
+  const op: QuantizedEmbedding = {
+    kind: "embedding",
+    name: layer.name,
+    vocab: layer.inputDim,
+    dim: layer.outputDim,
+    length,
+    weightBits: q.weightBits,
+    weightFracBits,
+    table: layer.table.map((r) => r.map((w) => roundHalfUp(w * 2 ** weightFracBits))),
+  };
+  q.layers.push(op);
+  ({ lo: q.lo, hi: q.hi } = embeddingBounds(op));
+  q.real = q.real.map((ids) => Float64Array.from(Array.from(ids).flatMap((id) => layer.table[id] as number[])));
+  q.scale = { rescaled: true, fracBits: weightFracBits };
+}
+
+/**
+ * The input quantization of token ids: integers in [0, 2^bits) with 2^bits >= vocabulary (fracBits 0), every
+ * calibration value an id of the vocabulary. `inputBits` and `inputRange` do not apply (the ids are exact).
+ *
+ * @throws VerinferError `INVALID_OPTIONS` for a calibration value that is not an id in [0, vocab).
+ */
+function idInput(layer: EmbeddingLayer, calibration: readonly (readonly number[])[]): InputQuantization {
+  for (const [k, x] of calibration.entries()) {
+    if (!x.every((v) => Number.isInteger(v) && v >= 0 && v < layer.inputDim)) {
+      throw new VerinferError(
+        "INVALID_OPTIONS",
+        `calibration sample ${k} holds a value that is not a token id in [0, ${layer.inputDim})`,
+      );
+    }
+  }
+  const bits = Math.max(1, Math.ceil(Math.log2(layer.inputDim)));
+  return { bits, fracBits: 0, lo: 0n, hi: (1n << BigInt(bits)) - 1n };
 }
 
 /**
@@ -442,7 +524,11 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
   if (!net.layers.some((l) => isDenseLayer(l) || l.kind === "conv2d")) {
     throw new VerinferError("INVALID_MODEL", "model has no Dense or Conv2D layer");
   }
-  const input = quantizeInput(calibration, options.inputRange, inputBits);
+  const first = net.layers[0];
+  const input =
+    first?.kind === "embedding"
+      ? idInput(first, calibration)
+      : quantizeInput(calibration, options.inputRange, inputBits);
   const q = new Quantizer(weightBits, activationBits, input, calibration, net.inputSize);
   if (isChainNetwork(net)) {
     net.layers.forEach((layer, l) => {

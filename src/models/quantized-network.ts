@@ -3,6 +3,7 @@ import { type QuantizedAdd, QuantizedAddSchema } from "./layers/add.js";
 import { concatSize, type QuantizedConcat, QuantizedConcatSchema } from "./layers/concat.js";
 import { type QuantizedConv2d, QuantizedConv2dSchema } from "./layers/conv2d.js";
 import { type QuantizedDense, QuantizedDenseSchema } from "./layers/dense.js";
+import { type QuantizedEmbedding, QuantizedEmbeddingSchema } from "./layers/embedding.js";
 import { type QuantizedMaxPool2d, QuantizedMaxPool2dSchema } from "./layers/max-pool2d.js";
 import { type QuantizedMul, QuantizedMulSchema } from "./layers/mul.js";
 import { type QuantizedRescale, QuantizedRescaleSchema } from "./layers/rescale.js";
@@ -15,6 +16,7 @@ export type {
   QuantizedConcat,
   QuantizedConv2d,
   QuantizedDense,
+  QuantizedEmbedding,
   QuantizedMaxPool2d,
   QuantizedMul,
   QuantizedRescale,
@@ -52,6 +54,7 @@ export type QuantizedLayer = (
   | QuantizedAdd
   | QuantizedConcat
   | QuantizedMul
+  | QuantizedEmbedding
 ) &
   LayerWiring;
 
@@ -93,6 +96,8 @@ export function layerInputSize(l: QuantizedLayer): number {
       return l.size * l.shifts.length;
     case "concat":
       return concatSize(l);
+    case "embedding":
+      return l.length;
     default:
       return l.inShape[0] * l.inShape[1] * l.inShape[2];
   }
@@ -109,6 +114,8 @@ export function layerOutputSize(l: QuantizedLayer): number {
       return l.size;
     case "concat":
       return concatSize(l);
+    case "embedding":
+      return l.length * l.dim;
     default:
       return l.outShape[0] * l.outShape[1] * l.outShape[2];
   }
@@ -133,6 +140,39 @@ export function lastRescale(net: Pick<QuantizedNetwork, "layers">): QuantizedRes
 }
 
 const wiring = { inputs: z.array(int.min(0)).min(1).optional() };
+/**
+ * What an embedding needs: to be the first layer, reading ids (input lo = 0, fracBits = 0), and a `[vocab][dim]`
+ * table of weightBits-bit signed integers (what its commitment packs).
+ */
+function embeddingIssues(
+  input: { lo: bigint; fracBits: number },
+  layer: QuantizedEmbedding,
+  l: number,
+  issue: (message: string, path: (string | number)[]) => void,
+): void {
+  const at = ["layers", l];
+  if (l !== 0) issue(`layer ${l} is an embedding but not the first layer`, at);
+  if (input.lo !== 0n || input.fracBits !== 0) issue("an embedding's input (token ids) needs lo = 0, fracBits = 0", at);
+  const half = 1n << BigInt(layer.weightBits - 1);
+  if (layer.table.length !== layer.vocab || layer.table.some((r) => r.length !== layer.dim)) {
+    issue(`layer ${l}'s table must be ${layer.vocab} rows of ${layer.dim}`, at);
+  } else if (layer.table.some((r) => r.some((v) => v < -half || v >= half))) {
+    issue(`layer ${l}'s table entries must fit ${layer.weightBits} signed bits`, at);
+  }
+}
+
+/**
+ * Whether a pooling's windows fit its input: without padding each lies inside it; with padding (pt, pl) each holds
+ * at least one input position (pad before < window, and the last window starts inside the input).
+ */
+function poolWindowsFit(layer: QuantizedSumPool2d | QuantizedMaxPool2d): boolean {
+  if (layer.outShape[2] !== layer.inShape[2]) return false;
+  const pad = layer.padding ?? [0, 0];
+  // Unpadded: every window inside (poolIsPadded is false). Padded: none of padding only.
+  return ([0, 1] as const).every(
+    (a) => pad[a] < layer.poolSize[a] && (layer.outShape[a] - 1) * layer.strides[a] - pad[a] <= layer.inShape[a] - 1,
+  );
+}
 
 /** zod schema of a serialized {@link QuantizedNetwork} (bigints as decimal strings). */
 export const QuantizedNetworkSchema = z
@@ -151,6 +191,7 @@ export const QuantizedNetworkSchema = z
           QuantizedAddSchema.extend(wiring),
           QuantizedConcatSchema.extend(wiring),
           QuantizedMulSchema.extend(wiring),
+          QuantizedEmbeddingSchema.extend(wiring),
         ]),
       )
       .min(1),
@@ -217,15 +258,14 @@ export const QuantizedNetworkSchema = z
         }
         case "sumPool2d":
         case "maxPool2d": {
-          const [h, w] = layer.inShape;
-          const fits =
-            layer.outShape[2] === layer.inShape[2] &&
-            (layer.outShape[0] - 1) * layer.strides[0] + layer.poolSize[0] <= h &&
-            (layer.outShape[1] - 1) * layer.strides[1] + layer.poolSize[1] <= w;
-          if (!fits) issue(`layer ${l}'s windows must lie inside its input`, at);
+          if (!poolWindowsFit(layer)) issue(`layer ${l}'s windows must lie inside its (padded) input`, at);
           if (layer.kind === "sumPool2d" && state === "rescaled") state = "pooled";
           break;
         }
+        case "embedding":
+          embeddingIssues(net.input, layer, l, issue);
+          state = "rescaled";
+          break;
         case "rescale":
           if (layer.qBits.length !== layer.size) issue(`layer ${l} needs ${layer.size} qBits`, at);
           if (layer.qBits.some((b) => b + layer.shift > 250)) issue(`layer ${l} needs shift + qBits <= 250`, at);

@@ -1,6 +1,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { type BackendName, initBackend, tf } from "./backend.js";
 import { floatInputTensors, isChainNetwork, isDenseLayer, type Layer, type Network, networkShapes } from "./network.js";
+import { PaddedPool2D } from "./padded-pool-layer.js";
 
 const rebuilt = new WeakMap<Network, tfTypes.LayersModel>();
 
@@ -26,16 +27,37 @@ function tfLayersOf(
         padding: layer.padding,
         activation: layer.activation,
       });
-      return { layers: [c], weights: [[c, [tf.tensor4d(layer.kernel), tf.tensor1d(layer.bias)]]] };
+      return {
+        layers: [...(layer.pads ? [tf.layers.zeroPadding2d({ padding: layer.pads })] : []), c],
+        weights: [[c, [tf.tensor4d(layer.kernel), tf.tensor1d(layer.bias)]]],
+      };
     }
     case "avgPool2d":
     case "maxPool2d": {
+      if (layer.pads) {
+        const pool = layer.kind === "maxPool2d" ? "max" : "avg";
+        const padded = new PaddedPool2D({
+          pool,
+          poolSize: layer.poolSize,
+          strides: layer.strides,
+          pads: layer.pads,
+          ...(layer.countIncludePad ? { countIncludePad: true } : {}),
+        });
+        return { layers: [padded], weights: [] };
+      }
       const config = { poolSize: layer.poolSize, strides: layer.strides, padding: layer.padding };
       const p = layer.kind === "avgPool2d" ? tf.layers.averagePooling2d(config) : tf.layers.maxPooling2d(config);
       return { layers: [p], weights: [] };
     }
     case "globalAvgPool2d":
       return { layers: [tf.layers.globalAveragePooling2d({})], weights: [] };
+    case "embedding": {
+      const e = tf.layers.embedding({ inputDim: layer.inputDim, outputDim: layer.outputDim });
+      return {
+        layers: [e, tf.layers.reshape({ targetShape: outShape.slice() })],
+        weights: [[e, [tf.tensor2d(layer.table)]]],
+      };
+    }
     case "reshape":
       return { layers: [tf.layers.reshape({ targetShape: outShape.slice() })], weights: [] };
     case "activation":

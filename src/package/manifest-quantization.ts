@@ -40,6 +40,8 @@ function layerQuantization(l: QuantizedLayer): ModelManifest["quantization"]["la
     case "concat":
     case "mul":
       return { kind: l.kind };
+    case "embedding":
+      return { kind: l.kind, weightBits: l.weightBits, weightFracBits: l.weightFracBits };
   }
 }
 
@@ -64,7 +66,10 @@ function layerSummary(l: QuantizedLayer): ModelManifest["architecture"]["layers"
         outputShape: [...l.outShape],
         poolSize: [...l.poolSize],
         strides: [...l.strides],
+        ...(l.padding ? { padding: [...l.padding] as [number, number] } : {}),
       };
+    case "embedding":
+      return { kind: l.kind, name: l.name, outputShape: [1, l.length, l.dim] };
     case "rescale":
       return {
         kind: l.kind,

@@ -39,6 +39,7 @@ export const QUANTIZED_LAYER_KINDS = [
   "add",
   "concat",
   "mul",
+  "embedding",
 ] as const;
 
 const dims = z.array(z.number().int().positive());

@@ -1,5 +1,6 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { tf } from "../backend.js";
+import { PaddedPool2D } from "../padded-pool-layer.js";
 import type { OnnxChain, OnnxStep } from "./import-onnx-graph.js";
 
 /** A tfjs layer name from an ONNX node name (`/conv1/Conv` → `onnx_conv1_Conv`), unique within the model. */
@@ -52,6 +53,17 @@ function layerOf(step: OnnxStep, name: string): { layer: tfTypes.layers.Layer; w
       const layer = step.kind === "maxPooling2d" ? tf.layers.maxPooling2d(args) : tf.layers.averagePooling2d(args);
       return { layer, weights: [] };
     }
+    case "paddedPool2d":
+      return {
+        layer: new PaddedPool2D({
+          name,
+          pool: step.pool,
+          poolSize: step.poolSize,
+          strides: step.strides,
+          pads: step.pads,
+        }),
+        weights: [],
+      };
     case "globalAveragePooling2d":
       return { layer: tf.layers.globalAveragePooling2d({ name, dataFormat: "channelsLast" }), weights: [] };
     case "batchNormalization":

@@ -2,6 +2,7 @@ import { VerinferError } from "../../errors.js";
 import { leakShiftOf, MAX_LEAK_SHIFT } from "../network.js";
 import { int64, type OnnxModelProto, type OnnxNode } from "./decode-onnx.js";
 import { FOLDABLE_OPS, foldConstant, reshapeTarget } from "./fold-constant.js";
+import { liftOneDGraph } from "./lift-1d.js";
 import {
   BATCH,
   type ConstTensor,
@@ -77,6 +78,15 @@ export type OnnxStepKind =
       poolSize: [number, number];
       strides: [number, number];
       padding: "valid" | "same";
+    }
+  /** A pooling with explicit pads neither valid nor same: max skips them, average leaves them out of the count. */
+  | {
+      kind: "paddedPool2d";
+      name: string;
+      pool: "max" | "avg";
+      poolSize: [number, number];
+      strides: [number, number];
+      pads: Pads2d;
     }
   | { kind: "globalAveragePooling2d"; name: string }
   | {
@@ -289,6 +299,7 @@ function f32(t: ConstTensor): Float32Array {
 export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
   const graph = model.graph;
   if (!graph) throw new VerinferError("INVALID_MODEL", "the ONNX model holds no graph");
+  liftOneDGraph(graph);
   const opsetEntry = model.opsetImport.find((o) => o.domain === "" || o.domain === "ai.onnx");
   const opset = opsetEntry ? int64(opsetEntry.version) : 0;
   if (opset < ONNX_OPSETS.min || opset > ONNX_OPSETS.max) {
@@ -608,7 +619,11 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         flushPad(node);
         const [H, W] = [live.shape[2] as number, live.shape[3] as number];
         const own = windowPadding(node, [H, W], k, s, undefined);
-        if (own.zeroPad && !includePad) throw structural(node, "has pads that match neither valid nor same padding");
+        if (own.zeroPad && !includePad) {
+          steps.push(paddedPoolStep(node, k, s, own.zeroPad));
+          live.shape = [n, c, ...windowOut([H, W], k, s, own.zeroPad)];
+          break;
+        }
         if (own.padding === "same" && includePad) {
           pendingPad = own.pads;
           own.padding = "valid";
@@ -818,6 +833,29 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     opset,
     producer: `${model.producerName} ${model.producerVersion}`.trim(),
   };
+}
+
+/** A MaxPool / AveragePool (count_include_pad = 0) whose own pads are neither valid nor Keras "same". */
+function paddedPoolStep(node: OnnxNode, poolSize: [number, number], strides: [number, number], pads: Pads2d): OnnxStep {
+  if (intAttr(node, "ceil_mode", 0) === 1) {
+    throw unsupportedError([{ node: node.name, opType: node.opType, why: "ceil_mode with explicit pads" }]);
+  }
+  return {
+    kind: "paddedPool2d",
+    name: node.name,
+    pool: node.opType === "MaxPool" ? "max" : "avg",
+    poolSize,
+    strides,
+    pads,
+  };
+}
+
+/** The output height and width of a window over a padded plane (ONNX floors). */
+function windowOut(size: [number, number], k: [number, number], s: [number, number], pads: Pads2d): [number, number] {
+  return [
+    Math.floor((size[0] + pads[0][0] + pads[0][1] - k[0]) / s[0]) + 1,
+    Math.floor((size[1] + pads[1][0] + pads[1][1] - k[1]) / s[1]) + 1,
+  ];
 }
 
 function ownPads(node: OnnxNode): Pads2d | undefined {
