@@ -155,7 +155,7 @@ function localProblem(node: OnnxNode): string | undefined {
   const dil = intsAttr(node, "dilations");
   switch (node.opType) {
     case "Conv": {
-      if (intAttr(node, "group", 1) !== 1) return "grouped (depthwise) convolution is not supported";
+      if (intAttr(node, "group", 1) < 1) return "has a group count below 1";
       if (dil?.some((d) => d !== 1)) return "dilated convolution is not supported";
       const k = intsAttr(node, "kernel_shape");
       if (k && k.length !== 2) return `${k.length}-D convolution is not supported (2-D only)`;
@@ -451,7 +451,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       }
       case "Conv": {
         if (live.layout !== "nchw") throw structural(node, "convolves a tensor that is not NCHW");
-        const weight = requireConst(node, 1, "the weight");
+        const weight = ungroupedWeight(node, requireConst(node, 1, "the weight"), c);
         const bias = ins[2] ? requireConst(node, 2, "the bias") : undefined;
         const [o, i, kh, kw] = weight.dims as [number, number, number, number];
         if (weight.dims.length !== 4 || i !== c)
@@ -703,6 +703,30 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     opset,
     producer: `${model.producerName} ${model.producerVersion}`.trim(),
   };
+}
+
+/**
+ * A grouped (or depthwise) Conv's `[O, C/g, kh, kw]` weight as the full `[O, C, kh, kw]` one, zero outside each output
+ * channel's group: the same convolution, and the zeros cost nothing in the circuit (weights are constants of its
+ * linear combinations). `group` = 1 returns the weight unchanged.
+ */
+function ungroupedWeight(node: OnnxNode, weight: ConstTensor, channels: number): ConstTensor {
+  const g = intAttr(node, "group", 1);
+  if (g === 1 || weight.dims.length !== 4) return weight;
+  const [o, ig, kh, kw] = weight.dims as [number, number, number, number];
+  if (ig * g !== channels || o % g !== 0) {
+    throw invalid(node, `has ${g} groups and weights [${weight.dims}] for ${channels} input channels`);
+  }
+  checkTensorSize(`ONNX node "${node.name}" (Conv) as an ungrouped convolution`, [o, channels, kh, kw]);
+  const data = new Array<number>(o * channels * kh * kw).fill(0);
+  const perGroup = o / g;
+  for (let oc = 0; oc < o; oc++) {
+    const first = Math.floor(oc / perGroup) * ig;
+    for (let j = 0; j < ig; j++)
+      for (let t = 0; t < kh * kw; t++)
+        data[(oc * channels + first + j) * kh * kw + t] = weight.data[(oc * ig + j) * kh * kw + t] as number;
+  }
+  return { dims: [o, channels, kh, kw], data, kind: weight.kind };
 }
 
 /** A MaxPool / AveragePool (count_include_pad = 0) whose own pads are neither valid nor Keras "same". */
