@@ -433,6 +433,25 @@ describe("item 6: depthwise and grouped convolutions as full convolutions with z
     await checkProven(coarse, [quantizeInput(coarse, hwc[0])]);
   }, 120_000);
 
+  it("reads ReduceMean over the spatial axes (PyTorch x.mean((2, 3))) as global average pooling", async () => {
+    const dir = path.join(ROOT, "test", "fixtures", "onnx");
+    const g = JSON.parse(readFileSync(path.join(dir, "mean-head-opset13.golden.json"), "utf8")) as {
+      inputShape: [number, number, number];
+      inputs: number[][];
+      golden: { outputs: number[][] };
+    };
+    const hwc = g.inputs.map((x) => Array.from(nchwToHwc({ data: x, shape: g.inputShape })));
+    const model = await loadOnnxModel(path.join(dir, "mean-head-opset13.onnx"));
+    const y = model.predict(tf.tensor(hwc.flat(), [hwc.length, 5, 5, 2])) as tfTypes.Tensor;
+    const out = y.arraySync() as number[][];
+    expect(maxDiff(out, g.golden.outputs)).toBeLessThan(1e-5);
+    const net = extractNetwork(model);
+    expect(net.layers.map((l) => l.kind)).toEqual(["conv2d", "globalAvgPool2d", "dense"]);
+    const fine = quantizeNetwork(net, { calibration: hwc, inputBits: 12, weightBits: 12, activationBits: 20 });
+    const ints = hwc.map((x) => dequantizeOutput(fine, integerForward(fine, quantizeInput(fine, x)).output));
+    expect(maxDiff(ints, out)).toBeLessThan(0.01);
+  });
+
   it("reads a tfjs DepthwiseConv2D (depth multiplier 2, after a ZeroPadding2D) with its float semantics", () => {
     const m = tf.sequential();
     m.add(

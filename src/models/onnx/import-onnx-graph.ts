@@ -29,6 +29,7 @@ export const SUPPORTED_ONNX_OPS = [
   "MaxPool",
   "AveragePool",
   "GlobalAveragePool",
+  "ReduceMean",
   "BatchNormalization",
   "Flatten",
   "Reshape",
@@ -532,6 +533,19 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         steps.push({ kind: "globalAveragePooling2d", name: node.name });
         live = { name: live.name, shape: [n, c, 1, 1], layout: "pooled" };
         break;
+      case "ReduceMean": {
+        // x.mean((2, 3)): global average pooling by another name.
+        if (live.layout !== "nchw" || !reducesPlane(node, opset, constOf(ins[1])?.data)) {
+          throw structural(node, "only a mean over the height and width axes (2, 3) of an NCHW tensor is supported");
+        }
+        flushPad(node);
+        steps.push({ kind: "globalAveragePooling2d", name: node.name });
+        const keep = intAttr(node, "keepdims", 1) === 1;
+        live = keep
+          ? { name: live.name, shape: [n, c, 1, 1], layout: "pooled" }
+          : { name: live.name, shape: [n, c], layout: "flat" };
+        break;
+      }
       case "BatchNormalization": {
         const [scale, b, mean, variance] = [1, 2, 3, 4].map((k) =>
           requireConst(node, k, "every statistic"),
@@ -703,6 +717,14 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     opset,
     producer: `${model.producerName} ${model.producerVersion}`.trim(),
   };
+}
+
+/** Whether a ReduceMean averages exactly the axes 2 and 3 (attribute before opset 18, input from 18). */
+function reducesPlane(node: OnnxNode, opset: number, axesInput: readonly number[] | undefined): boolean {
+  const axes = opset >= 18 ? axesInput : intsAttr(node, "axes");
+  if (!axes) return false;
+  const norm = [...new Set(axes.map((a) => (a < 0 ? a + 4 : a)))].sort();
+  return norm.length === 2 && norm[0] === 2 && norm[1] === 3;
 }
 
 /**
