@@ -23,6 +23,7 @@ export const SUPPORTED_LAYERS = [
   "InputLayer",
   "Dense",
   "Conv2D",
+  "DepthwiseConv2D",
   "AveragePooling2D",
   "MaxPooling2D",
   "GlobalAveragePooling2D",
@@ -156,6 +157,22 @@ function foldPadsInto(conv: Conv2dLayer, before: Pads, shape: readonly number[])
   ) as Pads;
   conv.pads = addPads(before, own);
   conv.padding = "valid";
+}
+
+/**
+ * A Keras depthwise kernel `[kh][kw][C][m]` as the equivalent full kernel `[kh][kw][C][C·m]`: output channel
+ * c·m + j reads input channel c only (Keras's channel order), every other weight 0.
+ */
+function depthwiseKernel(dk: number[][][][]): number[][][][] {
+  return dk.map((row) =>
+    row.map((cell) => {
+      const c = cell.length;
+      const m = cell[0]?.length ?? 0;
+      return cell.map((mult, ci) =>
+        Array.from({ length: c * m }, (_, co) => (Math.floor(co / m) === ci ? (mult[co % m] as number) : 0)),
+      );
+    }),
+  );
 }
 
 /** A {@link PaddedPool2D} (ONNX pooling with explicit pads) as a pooling layer with explicit pads. */
@@ -396,7 +413,9 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
     }
     if (pendingPad) {
       const foldable =
-        cls === "Conv2D" || (cls === "AveragePooling2D" && String(config.padding ?? "valid") === "valid");
+        cls === "Conv2D" ||
+        cls === "DepthwiseConv2D" ||
+        (cls === "AveragePooling2D" && String(config.padding ?? "valid") === "valid");
       if (!foldable) {
         refuse(
           pendingPad.layer,
@@ -477,6 +496,7 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         out = { kind: "dense", name: layer.name, units, activation, kernel, bias: b };
         break;
       }
+      case "DepthwiseConv2D":
       case "Conv2D": {
         if (pairOf(config.dilationRate, 1).some((d) => d !== 1)) {
           refuse(layer, "is a dilated convolution");
@@ -488,8 +508,10 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         }
         const activation = activationOf(config.activation);
         if (activation === undefined) return undefined;
-        const [kernel, bias] = weightsOf(layer) as [number[][][][], number[] | undefined];
-        const filters = Number(config.filters);
+        const [given, bias] = weightsOf(layer) as [number[][][][], number[] | undefined];
+        // A depthwise kernel [kh][kw][C][m] as the full [kh][kw][C][C·m] one (zeros across channels: free).
+        const kernel = cls === "DepthwiseConv2D" ? depthwiseKernel(given) : given;
+        const filters = cls === "DepthwiseConv2D" ? (kernel[0]?.[0]?.[0]?.length ?? 0) : Number(config.filters);
         const b = config.useBias === false || !bias ? new Array<number>(filters).fill(0) : bias;
         assertFinite(layer.name, (kernel.flat(3) as number[]).concat(b));
         out = {

@@ -412,6 +412,79 @@ describe("ONNX 1-D: a PyTorch Conv1d(s2, p1) + MaxPool1d + AvgPool1d(3, 1, 1) + 
   }, 120_000);
 });
 
+describe("item 6: depthwise and grouped convolutions as full convolutions with zero weights", () => {
+  it("reads PyTorch's Conv2d(groups=4) and Conv2d(groups=2) within 1e-5 of PyTorch, and proves them", async () => {
+    const dir = path.join(ROOT, "test", "fixtures", "onnx");
+    const g = JSON.parse(readFileSync(path.join(dir, "grouped-opset13.golden.json"), "utf8")) as {
+      inputShape: [number, number, number];
+      inputs: number[][];
+      golden: { outputs: number[][] };
+    };
+    const hwc = g.inputs.map((x) => Array.from(nchwToHwc({ data: x, shape: g.inputShape })));
+    const model = await loadOnnxModel(path.join(dir, "grouped-opset13.onnx"));
+    const y = model.predict(tf.tensor(hwc.flat(), [hwc.length, 6, 6, 4])) as tfTypes.Tensor;
+    const out = y.arraySync() as number[][];
+    expect(maxDiff(out, g.golden.outputs)).toBeLessThan(1e-5);
+    const net = extractNetwork(model);
+    const fine = quantizeNetwork(net, { calibration: hwc, inputBits: 12, weightBits: 12, activationBits: 20 });
+    const ints = hwc.map((x) => dequantizeOutput(fine, integerForward(fine, quantizeInput(fine, x)).output));
+    expect(maxDiff(ints, out)).toBeLessThan(0.01);
+    const coarse = quantizeNetwork(net, { calibration: hwc, inputBits: 4, weightBits: 4, activationBits: 8 });
+    await checkProven(coarse, [quantizeInput(coarse, hwc[0])]);
+  }, 120_000);
+
+  it("reads ReduceMean over the spatial axes (PyTorch x.mean((2, 3))) as global average pooling", async () => {
+    const dir = path.join(ROOT, "test", "fixtures", "onnx");
+    const g = JSON.parse(readFileSync(path.join(dir, "mean-head-opset13.golden.json"), "utf8")) as {
+      inputShape: [number, number, number];
+      inputs: number[][];
+      golden: { outputs: number[][] };
+    };
+    const hwc = g.inputs.map((x) => Array.from(nchwToHwc({ data: x, shape: g.inputShape })));
+    const model = await loadOnnxModel(path.join(dir, "mean-head-opset13.onnx"));
+    const y = model.predict(tf.tensor(hwc.flat(), [hwc.length, 5, 5, 2])) as tfTypes.Tensor;
+    const out = y.arraySync() as number[][];
+    expect(maxDiff(out, g.golden.outputs)).toBeLessThan(1e-5);
+    const net = extractNetwork(model);
+    expect(net.layers.map((l) => l.kind)).toEqual(["conv2d", "globalAvgPool2d", "dense"]);
+    const fine = quantizeNetwork(net, { calibration: hwc, inputBits: 12, weightBits: 12, activationBits: 20 });
+    const ints = hwc.map((x) => dequantizeOutput(fine, integerForward(fine, quantizeInput(fine, x)).output));
+    expect(maxDiff(ints, out)).toBeLessThan(0.01);
+  });
+
+  it("reads a tfjs DepthwiseConv2D (depth multiplier 2, after a ZeroPadding2D) with its float semantics", () => {
+    const m = tf.sequential();
+    m.add(
+      tf.layers.zeroPadding2d({
+        inputShape: [6, 6, 3],
+        padding: [
+          [1, 0],
+          [0, 1],
+        ],
+      }),
+    );
+    m.add(tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, strides: 2, activation: "relu" }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 2 }));
+    seedWeights(m, 17);
+    const net = extractNetwork(m);
+    expect(net.layers[0]).toMatchObject({
+      kind: "conv2d",
+      filters: 6,
+      pads: [
+        [1, 0],
+        [0, 1],
+      ],
+    });
+    const inputs = randomInputs(20, 108, 19);
+    const qnet = quantizeNetwork(net, { calibration: inputs, inputBits: 12, weightBits: 12, activationBits: 20 });
+    const x = tf.tensor(inputs.flat(), [inputs.length, 6, 6, 3]);
+    const float = (m.predict(x) as tfTypes.Tensor).arraySync() as number[][];
+    const ints = inputs.map((v) => dequantizeOutput(qnet, integerForward(qnet, quantizeInput(qnet, v)).output));
+    expect(maxDiff(ints, float)).toBeLessThan(0.01);
+  });
+});
+
 describe("1-D and text: Conv1D, 1-D pooling, Embedding as a one-hot lookup", () => {
   it("reads 1-D layers as height-1 2-D ones and the embedding as the first layer; integer tracks tfjs", () => {
     const model = textClassifier();

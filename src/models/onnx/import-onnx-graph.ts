@@ -29,6 +29,7 @@ export const SUPPORTED_ONNX_OPS = [
   "MaxPool",
   "AveragePool",
   "GlobalAveragePool",
+  "ReduceMean",
   "BatchNormalization",
   "Flatten",
   "Reshape",
@@ -163,7 +164,7 @@ function localProblem(node: OnnxNode): string | undefined {
   const dil = intsAttr(node, "dilations");
   switch (node.opType) {
     case "Conv": {
-      if (intAttr(node, "group", 1) !== 1) return "grouped (depthwise) convolution is not supported";
+      if (intAttr(node, "group", 1) < 1) return "has a group count below 1";
       if (dil?.some((d) => d !== 1)) return "dilated convolution is not supported";
       const k = intsAttr(node, "kernel_shape");
       if (k && k.length !== 2) return `${k.length}-D convolution is not supported (2-D only)`;
@@ -570,7 +571,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       }
       case "Conv": {
         if (live.layout !== "nchw") throw structural(node, "convolves a tensor that is not NCHW");
-        const weight = requireConst(node, 1, "the weight");
+        const weight = ungroupedWeight(node, requireConst(node, 1, "the weight"), c);
         const bias = ins[2] ? requireConst(node, 2, "the bias") : undefined;
         const [o, i, kh, kw] = weight.dims as [number, number, number, number];
         if (weight.dims.length !== 4 || i !== c)
@@ -651,6 +652,19 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         pushStep({ kind: "globalAveragePooling2d", name: node.name });
         live = { name: live.name, shape: [n, c, 1, 1], layout: "pooled" };
         break;
+      case "ReduceMean": {
+        // x.mean((2, 3)): global average pooling by another name.
+        if (live.layout !== "nchw" || !reducesPlane(node, opset, constOf(ins[1])?.data)) {
+          throw structural(node, "only a mean over the height and width axes (2, 3) of an NCHW tensor is supported");
+        }
+        flushPad(node);
+        steps.push({ kind: "globalAveragePooling2d", name: node.name });
+        const keep = intAttr(node, "keepdims", 1) === 1;
+        live = keep
+          ? { name: live.name, shape: [n, c, 1, 1], layout: "pooled" }
+          : { name: live.name, shape: [n, c], layout: "flat" };
+        break;
+      }
       case "BatchNormalization": {
         const [scale, b, mean, variance] = [1, 2, 3, 4].map((k) =>
           requireConst(node, k, "every statistic"),
@@ -833,6 +847,38 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     opset,
     producer: `${model.producerName} ${model.producerVersion}`.trim(),
   };
+}
+
+/** Whether a ReduceMean averages exactly the axes 2 and 3 (attribute before opset 18, input from 18). */
+function reducesPlane(node: OnnxNode, opset: number, axesInput: readonly number[] | undefined): boolean {
+  const axes = opset >= 18 ? axesInput : intsAttr(node, "axes");
+  if (!axes) return false;
+  const norm = [...new Set(axes.map((a) => (a < 0 ? a + 4 : a)))].sort();
+  return norm.length === 2 && norm[0] === 2 && norm[1] === 3;
+}
+
+/**
+ * A grouped (or depthwise) Conv's `[O, C/g, kh, kw]` weight as the full `[O, C, kh, kw]` one, zero outside each output
+ * channel's group: the same convolution, and the zeros cost nothing in the circuit (weights are constants of its
+ * linear combinations). `group` = 1 returns the weight unchanged.
+ */
+function ungroupedWeight(node: OnnxNode, weight: ConstTensor, channels: number): ConstTensor {
+  const g = intAttr(node, "group", 1);
+  if (g === 1 || weight.dims.length !== 4) return weight;
+  const [o, ig, kh, kw] = weight.dims as [number, number, number, number];
+  if (ig * g !== channels || o % g !== 0) {
+    throw invalid(node, `has ${g} groups and weights [${weight.dims}] for ${channels} input channels`);
+  }
+  checkTensorSize(`ONNX node "${node.name}" (Conv) as an ungrouped convolution`, [o, channels, kh, kw]);
+  const data = new Array<number>(o * channels * kh * kw).fill(0);
+  const perGroup = o / g;
+  for (let oc = 0; oc < o; oc++) {
+    const first = Math.floor(oc / perGroup) * ig;
+    for (let j = 0; j < ig; j++)
+      for (let t = 0; t < kh * kw; t++)
+        data[(oc * channels + first + j) * kh * kw + t] = weight.data[(oc * ig + j) * kh * kw + t] as number;
+  }
+  return { dims: [o, channels, kh, kw], data, kind: weight.kind };
 }
 
 /** A MaxPool / AveragePool (count_include_pad = 0) whose own pads are neither valid nor Keras "same". */

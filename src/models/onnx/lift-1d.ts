@@ -42,6 +42,11 @@ export function liftOneDGraph(graph: Graph): boolean {
     if (value) lift(value as unknown as { dims: unknown[] });
   }
   for (const node of graph.node) if (node.opType === "Pad") liftPad(graph, node);
+  // x.mean(-1) / x.mean(2) of a sequence: the mean over the (height-1) plane.
+  for (const node of graph.node) {
+    const axes = node.opType === "ReduceMean" ? node.attribute.find((a) => a.name === "axes") : undefined;
+    if (axes?.ints.length === 1 && [2, -1].includes(int64(axes.ints[0] as number))) axes.ints = [2, 3];
+  }
   return true;
 }
 
