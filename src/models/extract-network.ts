@@ -607,11 +607,13 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
     if (out) {
       // A tfjs layer may become several (a 1-D layer as its 2-D form between reshapes): the first reads the
       // layer's inbound tensors, each next one the one before.
+      const made = Array.isArray(out) ? out : [out];
       let outShape: number[] = [];
-      for (const [k, l] of (Array.isArray(out) ? out : [out]).entries()) {
+      for (const [k, l] of made.entries()) {
         if (k === 0 && !(from.length === 1 && from[0] === layers.length)) l.inputs = from.slice();
         outShape = k === 0 ? graph.outputShape(l, from) : layerOutputShape(l, outShape);
         layers.push(l);
+        if (k < made.length - 1) graph.addedInner(outShape);
       }
       shape = outShape;
       graph.added(layer, outShape);

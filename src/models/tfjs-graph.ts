@@ -52,6 +52,11 @@ export class TfjsGraph {
     return tfLayer !== undefined && this.tensorOf.get(tfLayer.name) === t;
   }
 
+  /** Records a float layer that is not a tfjs layer's last (one of several a tfjs layer becomes). */
+  addedInner(shape: readonly number[]): void {
+    this.shapes.push(shape.slice());
+  }
+
   /** Records a float layer made from a tfjs layer (its output is the next tensor). */
   added(tfLayer: tfTypes.layers.Layer, shape: readonly number[]): void {
     this.shapes.push(shape.slice());
