@@ -5,6 +5,7 @@ import { denseTerms, floatDense, type QuantizedDense } from "./layers/dense.js";
 import type { Shape3 } from "./layers/geometry.js";
 import { type LinearTerms, linearBounds } from "./layers/linear.js";
 import { maxPoolBounds, maxPoolWindows, type QuantizedMaxPool2d } from "./layers/max-pool2d.js";
+import { isSmoothActivation, piecewiseBounds, SMOOTH_FUNCTIONS, tablePiecewise } from "./layers/piecewise.js";
 import {
   activationForward,
   type QuantizedRescale,
@@ -36,6 +37,11 @@ export interface QuantizeOptions {
   weightBits?: number;
   /** Bits for the largest calibrated activation (default 16); sets the output precision of each rescale. */
   activationBits?: number;
+  /**
+   * Segments of the smooth activations' tables (sigmoid, tanh, gelu, swish, …): `"default"` keeps the error
+   * within 1/256 of the output range, `"high"` has 8× the segments (error near 2^-12, more constraints).
+   */
+  activationPrecision?: "default" | "high";
 }
 
 /** Keeps every rescale (shift + qBits) this far below the 253-bit field. */
@@ -123,6 +129,7 @@ function stepOf(layer: { activation: Activation; alpha?: number }): ActivationSt
 
 /** The float activation, for calibration values. */
 function floatActivation(step: ActivationStep, v: number): number {
+  if (isSmoothActivation(step.activation)) return SMOOTH_FUNCTIONS[step.activation](v);
   switch (step.activation) {
     case "linear":
       return v;
@@ -148,6 +155,7 @@ class Quantizer {
   constructor(
     readonly weightBits: number,
     readonly activationBits: number,
+    readonly activationPrecision: "default" | "high",
     input: InputQuantization,
     calibration: readonly (readonly number[])[],
     size: number,
@@ -177,7 +185,9 @@ class Quantizer {
       // keep both ends of a unit's bounds they keep every value between, and nothing needs proving.
       const op = { ...step, outFracBits: s.fracBits };
       const keeps = (v: bigint) => activationForward(op, v) === v;
-      if (step.activation === "linear" || this.lo.every((v, j) => keeps(v) && keeps(this.hi[j] as bigint))) return;
+      if (step.activation === "linear") return;
+      if (!isSmoothActivation(step.activation) && this.lo.every((v, j) => keeps(v) && keeps(this.hi[j] as bigint)))
+        return;
       this.emitRescale(name, step, 1n, 0, s.fracBits);
       return;
     }
@@ -203,15 +213,18 @@ class Quantizer {
     this.emitRescale(name, step, multiplier, pow2 + extra - outFracBits, outFracBits);
   }
 
-  private emitRescale(
-    name: string,
-    step: ActivationStep,
-    multiplier: bigint,
-    shift: number,
-    outFracBits: number,
-  ): void {
+  private emitRescale(name: string, step: ActivationStep, multiplier: bigint, shift: number, inFracBits: number): void {
+    let outFracBits = inFracBits;
     const q = rescaleQBounds(multiplier, shift, this.lo, this.hi);
-    const qBits = q.lo.map((l, j) => signedBits(l, q.hi[j] as bigint));
+    let qBits = q.lo.map((l, j) => signedBits(l, q.hi[j] as bigint));
+    const smooth = isSmoothActivation(step.activation)
+      ? tablePiecewise({ name: step.activation, inFracBits: outFracBits, precision: this.activationPrecision })
+      : undefined;
+    if (smooth) {
+      // The table reads the top bits of a window: wider units are range-checked to it (harmless, and exact).
+      qBits = qBits.map((b) => Math.max(b, smooth.piecewise.window));
+      outFracBits = smooth.outFracBits;
+    }
     const widest = Math.max(...qBits);
     if (widest + shift > MAX_RESCALE_BITS) {
       throw new VerinferError("QUANTIZATION_OVERFLOW", `layer "${name}" needs ${widest + shift} bits`, {
@@ -226,6 +239,7 @@ class Quantizer {
       shift,
       activation: step.activation,
       ...(step.leakShift === undefined ? {} : { leakShift: step.leakShift }),
+      ...(smooth ? { piecewise: smooth.piecewise } : {}),
       qBits,
       outFracBits,
     };
@@ -235,9 +249,10 @@ class Quantizer {
       });
     }
     this.layers.push(op);
-    // Every activation is monotone, so it maps the bounds of q to the bounds of its output.
-    this.lo = q.lo.map((v) => activationForward(op, v));
-    this.hi = q.hi.map((v) => activationForward(op, v));
+    // Every other activation is monotone, so it maps the bounds of q to the bounds of its output.
+    const smoothBounds = smooth && q.lo.map((v, j) => piecewiseBounds(smooth.piecewise, v, q.hi[j] as bigint));
+    this.lo = smoothBounds ? smoothBounds.map((b) => b.lo) : q.lo.map((v) => activationForward(op, v));
+    this.hi = smoothBounds ? smoothBounds.map((b) => b.hi) : q.hi.map((v) => activationForward(op, v));
     if (step.activation !== "linear") this.real = this.real.map((x) => x.map((v) => floatActivation(step, v)));
     this.scale = { rescaled: true, fracBits: outFracBits };
   }
@@ -282,7 +297,8 @@ function pads(
 /** A weighted layer's activation: one right before a max pooling waits for the pooled outputs. */
 function activate(q: Quantizer, name: string, step: ActivationStep, next: Layer | undefined): void {
   if (step.activation === "linear") return;
-  if (next?.kind === "maxPool2d") q.pending = step;
+  // A smooth activation is not monotone in general: it is never moved past a max pooling.
+  if (next?.kind === "maxPool2d" && !isSmoothActivation(step.activation)) q.pending = step;
   else q.rescale(name, step);
 }
 
@@ -356,7 +372,10 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
       // Rescale and ReLU are monotone, so they commute with max: pooling pending accumulators first and rescaling
       // only the pooled outputs is exact and costs k·(B + s + 1) per output of a k-window, against
       // k·(B + s + 1) + (k − 1)(B + 1) when every input is rescaled first.
-      const actNext = next?.kind === "activation" && next.activation !== "linear" ? stepOf(next) : undefined;
+      const actNext =
+        next?.kind === "activation" && next.activation !== "linear" && !isSmoothActivation(next.activation)
+          ? stepOf(next)
+          : undefined;
       const geometry = {
         inShape: inShape as Shape3,
         outShape: outShape as Shape3,
@@ -425,7 +444,14 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
     throw new VerinferError("INVALID_MODEL", "model has no Dense or Conv2D layer");
   }
   const input = quantizeInput(calibration, options.inputRange, inputBits);
-  const q = new Quantizer(weightBits, activationBits, input, calibration, net.inputSize);
+  const q = new Quantizer(
+    weightBits,
+    activationBits,
+    options.activationPrecision ?? "default",
+    input,
+    calibration,
+    net.inputSize,
+  );
   net.layers.forEach((layer, l) => {
     quantizeLayer(q, layer, shapes[l] as number[], shapes[l + 1] as number[], net.layers[l + 1]);
   });
