@@ -1,6 +1,8 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { VerinferError } from "../errors.js";
+import { isSmoothActivation, SMOOTH_ACTIVATIONS } from "./layers/piecewise.js";
 import {
+  type ActivationLayer,
   type Conv2dLayer,
   type DenseLayer,
   LAYER_ACTIVATIONS,
@@ -29,6 +31,7 @@ export const SUPPORTED_LAYERS = [
   "LeakyReLU",
   "BatchNormalization",
   "Dropout",
+  "Softmax",
 ] as const;
 
 /** One layer a model cannot be proven with, and why. */
@@ -137,6 +140,8 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
   const layers: Layer[] = [];
   let shape: number[] = dims.slice();
   let head: "softmax" | undefined;
+  /** A smooth activation a Dense or Conv2D states: proven as an activation layer after it. */
+  let trailing: ActivationLayer | undefined;
   const all = model.layers.filter((l) => l.getClassName() !== "InputLayer");
   const step = (index: number, layer: tfTypes.layers.Layer): Layer | undefined => {
     const cls = layer.getClassName();
@@ -150,6 +155,10 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
     const activationOf = (name: unknown): LayerActivation | undefined => {
       const a = String(name ?? "linear");
       if ((LAYER_ACTIVATIONS as readonly string[]).includes(a)) return a as LayerActivation;
+      if (isSmoothActivation(a)) {
+        trailing = { kind: "activation", name: `${layer.name}/${a}`, activation: a };
+        return "linear";
+      }
       if (a === "softmax" && isLast) {
         head = "softmax";
         return "linear";
@@ -179,9 +188,27 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         break;
       case "Activation": {
         const a = activationOf(config.activation);
+        if (trailing) {
+          out = { ...trailing, name: layer.name };
+          trailing = undefined;
+          break;
+        }
         if (a === undefined || a === "linear") return undefined;
         out = { kind: "activation", name: layer.name, activation: a };
         break;
+      }
+      case "Softmax": {
+        const axes = (Array.isArray(config.axis) ? config.axis : [config.axis ?? -1]).map(Number);
+        const lastAxis = axes.length === 1 && (axes[0] === -1 || axes[0] === shape.length);
+        if (!isLast || !lastAxis) {
+          refuse(
+            layer,
+            isLast ? "is a softmax over an axis other than the last" : "is a softmax that is not the last layer",
+          );
+          return undefined;
+        }
+        head = "softmax";
+        return undefined;
       }
       case "ReLU": {
         const maxValue = config.maxValue == null ? undefined : Number(config.maxValue);
@@ -318,10 +345,12 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
   };
   for (const [index, layer] of all.entries()) {
     const refused = unsupported.length;
+    trailing = undefined;
     const out = step(index, layer);
     if (out) {
       layers.push(out);
       shape = layerOutputShape(out, shape);
+      if (trailing) layers.push(trailing);
     } else if (unsupported.length > refused) {
       // Past a refused layer, read on from the shape tfjs gives its output, to find every other refusal too.
       shape = (layer.outputShape as (number | null)[]).slice(1).map((d) => d ?? 0);
@@ -334,7 +363,7 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
       unsupported.map((u) => `layer "${u.layer}" (${u.className}) ${u.why}`).join("; "),
       {
         details:
-          `verinfer proves single-chain models of ${SUPPORTED_LAYERS.join(", ")}, with ${LAYER_ACTIVATIONS.join(", ")} ` +
+          `verinfer proves single-chain models of ${SUPPORTED_LAYERS.join(", ")}, with ${[...LAYER_ACTIVATIONS, ...SMOOTH_ACTIVATIONS].join(", ")} ` +
           "activations, LeakyReLU slopes 2^-k, and a softmax on the last layer only.",
         meta: { layer: first.layer, className: first.className, unsupported, supported: [...SUPPORTED_LAYERS] },
       },

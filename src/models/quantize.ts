@@ -431,6 +431,13 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
   const weightBits = checkBits("weightBits", options.weightBits, 8, 2, 32);
   const activationBits = checkBits("activationBits", options.activationBits, 16, 2, 64);
   const calibration = options.calibration;
+  const precision = options.activationPrecision ?? "default";
+  if (precision !== "default" && precision !== "high") {
+    throw new VerinferError(
+      "INVALID_OPTIONS",
+      `activationPrecision must be "default" or "high", not ${String(precision)}`,
+    );
+  }
   if (calibration.length === 0 && !options.inputRange) {
     throw new VerinferError("INVALID_OPTIONS", "calibration needs at least one sample input (or an inputRange)");
   }
@@ -461,6 +468,13 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
   let last: QuantizedRescale | undefined;
   for (const l of layers) if (l.kind === "rescale") last = l;
   const rescale = last as QuantizedRescale;
+  if (rescale.piecewise) {
+    throw new VerinferError("UNSUPPORTED_LAYER", `the network ends in a ${rescale.activation} ("${rescale.name}")`, {
+      details:
+        "verinfer proves a smooth activation inside the network, not as its output; end the model with its logits " +
+        "(a softmax head is proven as the argmax of the logits)",
+    });
+  }
   const outputWidth = Math.max(...rescale.qBits);
   if (outputWidth > MAX_OUTPUT_WIDTH) {
     throw new VerinferError("QUANTIZATION_OVERFLOW", `the outputs need ${outputWidth} bits`, {
