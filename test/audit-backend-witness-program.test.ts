@@ -5,15 +5,20 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { modelCommitment } from "../src/attest/model-commitment.js";
 import {
   directWitness,
+  directWitnessOfModel,
   isDirectWitnessProgram,
   MAX_WITNESS_PROGRAM_BYTES,
+  writeWitnessProgram,
 } from "../src/circuits/direct/witness-program.js";
 import { WitnessGenerator } from "../src/circuits/prove-groth16.js";
 import { isVerinferError } from "../src/errors.js";
 import { LAYER_MODULES } from "../src/layers/registry.js";
-import { ROOT } from "./fixtures.js";
+import { ArtifactStore } from "../src/storage/artifact-store.js";
+import { ModelPackage } from "../src/storage/model-package.js";
+import { errorOf, ROOT, tinyPackage } from "./fixtures.js";
 
 /** A witness program of a few hundred bytes whose network reads `n` inputs through one max-pool window. */
 function hostileProgram(n: number): Uint8Array {
@@ -133,5 +138,30 @@ describe("audit: the direct witness program", () => {
     expect(await generator.compute({ ...inputs, input: [3n, 2n, 1n, 0n] })).not.toEqual(first);
     expect(bounds).toHaveBeenCalledTimes(1);
     await expect(generator.compute({ ...inputs, input: [0n, 1n, 2n, 4n] })).rejects.toThrow();
+  });
+});
+
+describe("audit: a package's witness program is its own model's", () => {
+  it("refuses (ARTIFACT_CORRUPT) a program of another network stored under an honest manifest, before any witness", async () => {
+    const honest = await tinyPackage();
+    // The same network with one bias moved: a program that computes another model under this model's name.
+    const other = structuredClone(honest.network);
+    const dense = other.layers.find((l) => l.kind === "dense");
+    if (dense?.kind !== "dense") throw new Error("the tiny network has a dense layer");
+    dense.bias[0] = (dense.bias[0] as bigint) + 1n;
+    const program = writeWitnessProgram({ network: other, modelCommitment: await modelCommitment(other) });
+    const store = new ArtifactStore(honest.store.cacheDir);
+    const manifest = structuredClone(honest.manifest);
+    manifest.artifacts.wasm = await store.put(program);
+    const pkg = await ModelPackage.fromManifest(manifest, store);
+    expect(pkg.id).toBe(honest.id);
+    const error = await errorOf(pkg.provingArtifacts());
+    expect(isVerinferError(error, "ARTIFACT_CORRUPT"), String(error)).toBe(true);
+    expect((error as Error).message).toContain(honest.id);
+    // And a program that states the honest commitment beside the other network is refused the same way.
+    const lying = writeWitnessProgram({ network: other, modelCommitment: BigInt(honest.id) });
+    await expect(directWitnessOfModel(lying, honest.id)).rejects.toThrow(/not the one of model/);
+    // The honest program passes the same check.
+    await expect(directWitnessOfModel(await honest.artifact("wasm"), honest.id)).resolves.toBeTypeOf("function");
   });
 });

@@ -87,6 +87,17 @@ describe("audit: job handles and Idempotency-Keys", () => {
     });
   });
 
+  it("jobRetainMs sets how long a finished handle is kept: at 0 the oldest finished record makes room", async () => {
+    const base = await node({ maxJobs: 2, jobRetainMs: 0 });
+    const first = await post(base, { modelId: tiny.id, input: x(0), mode: "none" });
+    expect(first.status).toBe(200);
+    for (let i = 1; i < 3; i++) {
+      expect((await post(base, { modelId: tiny.id, input: x(i), mode: "none" })).status).toBe(200);
+    }
+    // Three records through a store of two: the first one's handle made room (the default keeps it a day, see above).
+    expect((await fetch(`${base}/jobs/${(first.body as { jobId: string }).jobId}`)).status).toBe(404);
+  });
+
   it("HELD: the same key with another request is refused (400 today; IETF draft says 422)", async () => {
     const base = await node();
     expect(

@@ -1,10 +1,12 @@
 import path from "node:path";
 import { Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isVerinferError } from "../src/errors.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import { createProofQueue, type ProofHandle, type ProofQueue } from "../src/queue/create-proof-queue.js";
+import { JobAdmission } from "../src/queue/job-admission.js";
 import { FsStorage } from "../src/storage/fs-storage.js";
 import type { ModelPackage } from "../src/storage/model-package.js";
 import { verifiableInfer } from "../src/verifiable-infer.js";
@@ -109,6 +111,29 @@ describe("proof queue admission (maxDepth) under concurrent producers", () => {
       expect((await waitingIds("refill")).length).toBe(maxDepth);
     } finally {
       await taker.close(true);
+    }
+  });
+
+  it("counts a job once between its add and the release of its reservation (a second submission then is not refused early)", async () => {
+    // The moment the full-suite run of the node's 429 test hit: job a is in Redis but its reservation not yet
+    // dropped. Counting it twice refused b with one job waiting; counting it not at all would admit c past the bound.
+    const client = new Redis(redis.port, "127.0.0.1", { maxRetriesPerRequest: null });
+    const raw = new Queue("window", { connection: client });
+    const admission = new JobAdmission(raw, client);
+    try {
+      expect((await admission.reserve("a", 2)).reservation).toBe("a");
+      await raw.add("prove", {}, { jobId: "a" });
+      const b = await admission.reserve("b", 2);
+      expect(b).toEqual({ reservation: "b", depth: 1 });
+      const c = await admission.reserve("c", 2);
+      expect(c).toEqual({ reservation: undefined, depth: 2 });
+      await admission.release("a");
+      await admission.release("b");
+      // b was never added: with its reservation gone, a alone waits and there is room again.
+      expect(await admission.reserve("c", 2)).toEqual({ reservation: "c", depth: 1 });
+    } finally {
+      await raw.close();
+      client.disconnect();
     }
   });
 });

@@ -92,11 +92,8 @@ describe("inference node on a proof queue", () => {
     expect(text).not.toContain(receipt.input.commitment);
   });
 
-  // The two jobs that fill the queue are sent one after the other: the queue's admission counts a job twice for
-  // the moment between its add and the release of its reservation (src/queue/job-admission.ts), so a second
-  // submission landing in that moment is refused with the queue holding one job ("the proof queue is full", depth 2
-  // seen). That early refusal is the queue's (reported to its owner), not the node's; this test is about the node
-  // answering a full queue.
+  // The two jobs that fill the queue are sent at once: a submission that lands between the other's add and the
+  // release of its reservation must not see that job twice (job-admission.ts), or it is refused with one job queued.
   it("answers 429 OVERLOADED with Retry-After when the queue is at its maxDepth", async () => {
     // No prover on this queue: two jobs wait, the third is refused — by the queue, as the node admits 8.
     const queue = createProofQueue({
@@ -110,21 +107,19 @@ describe("inference node on a proof queue", () => {
     // node's Redis bound, and a submission would then be a 503 rather than a place in the queue.
     await queue.ready();
     const base = await node(queue, 8);
-    // Each request is in Redis before the next is sent. A request answered early (an error) would never be there:
-    // say so, with its answer, rather than wait.
-    const first: Promise<Response>[] = [];
+    const first = [infer(base, demoSamples.inputs[1]), infer(base, demoSamples.inputs[2])];
+    // Wait until both are in Redis, then the next one is over the bound. A request answered early (an error) would
+    // never be there: say so, with its answer, rather than wait.
     let early: string | undefined;
-    for (const input of [demoSamples.inputs[1], demoSamples.inputs[2]]) {
-      const sent = infer(base, input);
-      first.push(sent);
+    for (const sent of first) {
       void sent.then(async (res) => {
         early ??= `${res.status} ${await res.clone().text()}`;
       });
-      for (let i = 0; i < 600 && (await queue.stats()).depth < first.length && early === undefined; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(early, "a request queued before the bound was answered early").toBeUndefined();
     }
+    for (let i = 0; i < 600 && (await queue.stats()).depth < 2 && early === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(early, "a request queued before the bound was answered early").toBeUndefined();
     expect((await queue.stats()).depth).toBe(2);
     const refused = await infer(base, demoSamples.inputs[3]);
     expect(refused.status).toBe(429);

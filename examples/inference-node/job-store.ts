@@ -133,6 +133,9 @@ export async function openJobStore(options: JobStoreOptions): Promise<JobStore> 
   const retainMs = options.retainMs ?? 86_400_000;
   if (dir) await mkdir(dir, { recursive: true, mode: 0o700 });
   if (!Number.isInteger(maxJobs) || maxJobs < 1) throw new VerinferError("INVALID_OPTIONS", "maxJobs must be ≥ 1");
+  if (!Number.isSafeInteger(retainMs) || retainMs < 0) {
+    throw new VerinferError("INVALID_OPTIONS", "retainMs must be a whole number of ms ≥ 0");
+  }
   const jobs = new Map<string, NodeJob>();
   const keys = new Map<string, string>();
   const names = dir ? await readdir(dir).catch(() => [] as string[]) : [];

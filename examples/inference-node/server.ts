@@ -111,6 +111,11 @@ export interface InferenceNodeOptions {
   /** Most job records kept (the oldest finished ones make room). Default 10,000. */
   maxJobs?: number;
   /**
+   * How long a finished job record (a client's handle) is kept at least, ms: only older ones make room for new
+   * records, and with none old enough a new request is refused (429 OVERLOADED). Default a day.
+   */
+  jobRetainMs?: number;
+  /**
    * Wait budget of `POST /infer`, ms: a receipt ready within it is answered 200, else 202 with the job's handle.
    * Default 30,000.
    */
@@ -252,6 +257,7 @@ export async function buildServer(options: InferenceNodeOptions): Promise<Fastif
   const jobs: JobStore = await openJobStore({
     ...(jobsDir ? { dir: jobsDir } : {}),
     ...(options.maxJobs ? { maxJobs: options.maxJobs } : {}),
+    ...(options.jobRetainMs !== undefined ? { retainMs: options.jobRetainMs } : {}),
   });
   const retryAfterMin = options.retryAfterSeconds ?? 1;
   const retryAfter = String(retryAfterMin);

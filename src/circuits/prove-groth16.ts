@@ -2,7 +2,7 @@ import { WitnessCalculatorBuilder } from "circom_runtime";
 import * as snarkjs from "snarkjs";
 import { VerinferError } from "../errors.js";
 import { toField } from "../field.js";
-import { directWitness, isDirectWitnessProgram } from "./direct/witness-program.js";
+import { directWitness, directWitnessOfModel, isDirectWitnessProgram } from "./direct/witness-program.js";
 import { unrefIdleCurveWorkers } from "./unref-idle-curve-workers.js";
 
 /** Private inputs of a verinfer model circuit. */
@@ -55,9 +55,16 @@ export class WitnessGenerator {
 
   private constructor(private readonly calculate: (inputs: CircuitInputs) => Promise<Uint8Array> | Uint8Array) {}
 
-  /** Instantiates the witness program: a circom wasm, or a direct-backend program. */
-  static async create(program: Uint8Array): Promise<WitnessGenerator> {
-    if (isDirectWitnessProgram(program)) return new WitnessGenerator(directWitness(program));
+  /**
+   * Instantiates the witness program: a circom wasm, or a direct-backend program — with `modelId`, one that must
+   * be that model's (its network recomputed to that id: `ARTIFACT_CORRUPT` otherwise).
+   */
+  static async create(program: Uint8Array, options: { modelId?: string } = {}): Promise<WitnessGenerator> {
+    if (isDirectWitnessProgram(program)) {
+      return new WitnessGenerator(
+        options.modelId === undefined ? directWitness(program) : await directWitnessOfModel(program, options.modelId),
+      );
+    }
     const calculator = (await WitnessCalculatorBuilder(program)) as WitnessCalculator;
     return new WitnessGenerator((inputs) => calculator.calculateWTNSBin(circuitInputJson(inputs), 1));
   }

@@ -160,6 +160,7 @@ function checkJob(job: ProverPoolJob): void {
 interface PoolRefs {
   cacheDir: string;
   system: ProofSystem;
+  modelId: string;
   wasm: ArtifactRef;
   zkey: ArtifactRef;
 }
@@ -285,6 +286,7 @@ class PiscinaProverPool implements ProverPool {
       return Promise.resolve({
         cacheDir: job.pkg.store.cacheDir,
         system: job.pkg.manifest.proofSystem,
+        modelId: job.pkg.id,
         wasm: artifacts.wasm,
         zkey: artifacts.zkey,
       });
@@ -296,6 +298,7 @@ class PiscinaProverPool implements ProverPool {
         (pkg) => ({
           cacheDir: pkg.store.cacheDir,
           system: pkg.manifest.proofSystem,
+          modelId: pkg.id,
           wasm: pkg.manifest.artifacts.wasm,
           zkey: pkg.manifest.artifacts.zkey,
         }),

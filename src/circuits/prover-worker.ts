@@ -22,6 +22,8 @@ export interface ProverTask {
   cacheDir: string;
   /** The zkey's proof system. */
   system: ProofSystem;
+  /** The model whose witness program `wasm` must be (a direct program's network is recomputed to this id). */
+  modelId: string;
   wasm: ArtifactRef;
   zkey: ArtifactRef;
   /** Quantized input. */
@@ -76,7 +78,7 @@ const curveReady = initCurve();
 curveReady.catch(() => undefined);
 
 function loadModel(task: ProverTask): Promise<LoadedModel> {
-  const key = `${task.cacheDir}\n${task.zkey.sha256}\n${task.wasm.sha256}`;
+  const key = `${task.cacheDir}\n${task.modelId}\n${task.zkey.sha256}\n${task.wasm.sha256}`;
   let loaded = models.get(key);
   if (loaded) {
     models.delete(key);
@@ -85,7 +87,7 @@ function loadModel(task: ProverTask): Promise<LoadedModel> {
     loaded = Promise.all([store.get(task.wasm, "witness wasm"), store.get(task.zkey, "zkey")]).then(
       async ([wasm, zkey]) => ({
         zkey: new Uint8Array(zkey),
-        witness: await WitnessGenerator.create(new Uint8Array(wasm)),
+        witness: await WitnessGenerator.create(new Uint8Array(wasm), { modelId: task.modelId }),
       }),
     );
     loaded.catch(() => models.delete(key));

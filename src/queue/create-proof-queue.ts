@@ -564,7 +564,7 @@ class BullProofQueue implements ProofQueue {
       await withRedisDeadline(this.client, "a submission", this.redisTimeoutMs, async () => {
         // Counting and adding in two steps would let concurrent producers all see room: the place is reserved
         // atomically in Redis first (see job-admission.ts), and released once the job is in BullMQ's own states.
-        const { reservation, depth } = await this.admission.reserve(this.maxDepth);
+        const { reservation, depth } = await this.admission.reserve(jobId, this.maxDepth);
         if (reservation === undefined) {
           this.counts.rejected++;
           throw new VerinferError("OVERLOADED", "the proof queue is full", {

@@ -74,7 +74,7 @@ export class ModelPackage {
     this.proving ??= Promise.all([this.artifact("wasm"), this.artifact("zkey")]).then(async ([wasm, zkey]) => ({
       wasm: ownBytes(wasm),
       zkey: ownBytes(zkey),
-      witness: await WitnessGenerator.create(ownBytes(wasm)),
+      witness: await WitnessGenerator.create(ownBytes(wasm), { modelId: this.id }),
     }));
     this.proving.catch(() => {
       this.proving = undefined;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { modelCommitment, modelIdFromCommitment } from "../../attest/model-commitment.js";
 import { VerinferError } from "../../errors.js";
 import {
   type QuantizedNetwork,
@@ -61,8 +62,37 @@ export function isDirectWitnessProgram(bytes: Uint8Array): boolean {
  *   limits (`checkNetworkSize`).
  */
 export function directWitness(bytes: Uint8Array): (inputs: CircuitInputs) => Uint8Array {
-  let network: QuantizedNetwork;
-  let modelCommitment: bigint;
+  return witnessFunction(readWitnessProgram(bytes));
+}
+
+/**
+ * {@link directWitness} for the package of model `modelId`: the program's network must be the one that id commits
+ * to (its model commitment recomputed from the network) and the program's stated commitment that same one. A
+ * package's program is hash-checked against its manifest, but the manifest's id is recomputed from the package's
+ * network, not from the program: a program of another network would otherwise be run under this model's name.
+ *
+ * @throws VerinferError `ARTIFACT_CORRUPT` as {@link directWitness}, or when the program is another model's.
+ */
+export async function directWitnessOfModel(
+  bytes: Uint8Array,
+  modelId: string,
+): Promise<(inputs: CircuitInputs) => Uint8Array> {
+  const program = readWitnessProgram(bytes);
+  const recomputed = await modelCommitment(program.network);
+  if (recomputed !== program.modelCommitment || modelIdFromCommitment(recomputed) !== modelId) {
+    throw new VerinferError("ARTIFACT_CORRUPT", `the witness program is not the one of model ${modelId}`, {
+      details: `its network commits to ${modelIdFromCommitment(recomputed)}, and it states ${modelIdFromCommitment(program.modelCommitment)}`,
+    });
+  }
+  return witnessFunction(program);
+}
+
+interface WitnessProgram {
+  network: QuantizedNetwork;
+  modelCommitment: bigint;
+}
+
+function readWitnessProgram(bytes: Uint8Array): WitnessProgram {
   if (bytes.byteLength > MAX_WITNESS_PROGRAM_BYTES) {
     throw new VerinferError("ARTIFACT_CORRUPT", "the witness program is too large", {
       details: `${bytes.byteLength} bytes; at most ${MAX_WITNESS_PROGRAM_BYTES}`,
@@ -72,15 +102,18 @@ export function directWitness(bytes: Uint8Array): (inputs: CircuitInputs) => Uin
     const program = DirectWitnessProgramSchema.parse(
       parseStrictJson(new TextDecoder("utf-8", { fatal: true }).decode(bytes)),
     );
-    network = quantizedNetworkFromJson(program.network);
-    modelCommitment = BigInt(program.modelCommitment);
+    const network = quantizedNetworkFromJson(program.network);
     checkNetworkSize(network);
+    return { network, modelCommitment: BigInt(program.modelCommitment) };
   } catch (cause) {
     throw new VerinferError("ARTIFACT_CORRUPT", "the witness program does not parse", {
       details: cause instanceof Error ? cause.message : String(cause),
       cause,
     });
   }
+}
+
+function witnessFunction({ network, modelCommitment }: WitnessProgram): (inputs: CircuitInputs) => Uint8Array {
   // The network is this closure's own, so it is checked once (on the first witness, after that witness's input
   // length is: see buildModelCircuit), not on every proof.
   let checked = false;
