@@ -64,3 +64,19 @@ describe("an MLP with smooth activations", () => {
     expect(receipt.output.maxAbsError).toBeLessThan(0.1);
   }, 300_000);
 });
+
+describe("a Keras Rescaling before the first Dense", () => {
+  it("folds into the Dense's weights and bias: the network computes what tfjs computes", async () => {
+    const m = tf.sequential();
+    m.add(tf.layers.rescaling({ scale: 1 / 255, offset: -0.5, inputShape: [3] }));
+    m.add(tf.layers.dense({ units: 2, activation: "sigmoid" }));
+    m.add(tf.layers.dense({ units: 2 }));
+    const net = extractNetwork(m);
+    expect(net.layers.map((l) => l.kind ?? "dense")).toEqual(["dense", "activation", "dense"]);
+    const x = [[0, 128, 255]];
+    const { runFloat } = await import("../src/models/run-float.js");
+    const { outputs } = await runFloat({ model: net, inputs: x, inputShape: net.inputShape });
+    const want = (m.predict(tf.tensor(x)) as tf.Tensor).arraySync() as number[][];
+    for (const [j, v] of (outputs[0] ?? []).entries()) expect(v).toBeCloseTo(want[0]?.[j] as number, 5);
+  });
+});

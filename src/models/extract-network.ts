@@ -1,5 +1,6 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { VerinferError } from "../errors.js";
+import { composeRescaling, foldRescaling, type PendingRescaling } from "./fold-rescaling.js";
 import { isSmoothActivation, SMOOTH_ACTIVATIONS } from "./layers/piecewise.js";
 import {
   type ActivationLayer,
@@ -32,6 +33,7 @@ export const SUPPORTED_LAYERS = [
   "BatchNormalization",
   "Dropout",
   "Softmax",
+  "Rescaling",
 ] as const;
 
 /** One layer a model cannot be proven with, and why. */
@@ -142,6 +144,8 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
   let head: "softmax" | undefined;
   /** A smooth activation a Dense or Conv2D states: proven as an activation layer after it. */
   let trailing: ActivationLayer | undefined;
+  /** A Keras Rescaling, folded into the next Dense/Conv2D. */
+  let rescaling: PendingRescaling | undefined;
   const all = model.layers.filter((l) => l.getClassName() !== "InputLayer");
   const step = (index: number, layer: tfTypes.layers.Layer): Layer | undefined => {
     const cls = layer.getClassName();
@@ -196,6 +200,16 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         if (a === undefined || a === "linear") return undefined;
         out = { kind: "activation", name: layer.name, activation: a };
         break;
+      }
+      case "Rescaling": {
+        const scale = Number(config.scale ?? 1);
+        const offset = Number(config.offset ?? 0);
+        if (!Number.isFinite(scale) || !Number.isFinite(offset)) {
+          refuse(layer, "is a Rescaling by a scale or offset that is not a finite number");
+          return undefined;
+        }
+        rescaling = composeRescaling(rescaling, { scale, offset });
+        return undefined;
       }
       case "Softmax": {
         const axes = (Array.isArray(config.axis) ? config.axis : [config.axis ?? -1]).map(Number);
@@ -332,6 +346,15 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         refuse(layer, "is not supported");
         return undefined;
     }
+    if (rescaling && out.kind !== "reshape") {
+      const folded = foldRescaling(rescaling, out);
+      rescaling = undefined;
+      if (typeof folded === "string") {
+        refuse(layer, folded);
+        return undefined;
+      }
+      out = folded;
+    }
     try {
       layerOutputShape(out, shape);
     } catch (e) {
@@ -356,6 +379,8 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
       shape = (layer.outputShape as (number | null)[]).slice(1).map((d) => d ?? 0);
     }
   }
+  if (rescaling)
+    unsupported.push({ layer: "(end)", className: "Rescaling", why: "is not followed by a Dense or Conv2D" });
   if (unsupported.length > 0) {
     const first = unsupported[0] as UnsupportedLayer;
     throw new VerinferError(
