@@ -136,21 +136,24 @@ export const SMOOTH_FUNCTIONS: Record<SmoothActivation, (x: number) => number> =
  * the bump), `segmentBits` (2^segmentBits segments at default precision; chosen so that linear interpolation stays
  * within 1/256 of the output range).
  */
-export const SMOOTH_TABLING: Record<SmoothActivation, { radiusBits: number; relu: boolean; segmentBits: number }> = {
-  sigmoid: { radiusBits: 3, relu: false, segmentBits: 5 },
-  tanh: { radiusBits: 2, relu: false, segmentBits: 5 },
-  softplus: { radiusBits: 3, relu: true, segmentBits: 6 },
-  swish: { radiusBits: 3, relu: true, segmentBits: 6 },
-  gelu: { radiusBits: 2, relu: true, segmentBits: 5 },
-  gelu_new: { radiusBits: 2, relu: true, segmentBits: 5 },
-  hardSigmoid: { radiusBits: 2, relu: false, segmentBits: 4 },
+export const SMOOTH_TABLING: Record<
+  SmoothActivation,
+  { radiusBits: number; relu: boolean; segmentBits: number; highSegmentBits: number }
+> = {
+  sigmoid: { radiusBits: 3, relu: false, segmentBits: 5, highSegmentBits: 9 },
+  tanh: { radiusBits: 2, relu: false, segmentBits: 5, highSegmentBits: 9 },
+  softplus: { radiusBits: 3, relu: true, segmentBits: 5, highSegmentBits: 10 },
+  swish: { radiusBits: 3, relu: true, segmentBits: 5, highSegmentBits: 10 },
+  gelu: { radiusBits: 2, relu: true, segmentBits: 5, highSegmentBits: 9 },
+  gelu_new: { radiusBits: 2, relu: true, segmentBits: 5, highSegmentBits: 9 },
+  hardSigmoid: { radiusBits: 2, relu: false, segmentBits: 4, highSegmentBits: 5 },
 };
 
 /**
  * The `"high"` activation precision: a window twice as wide (the tails of sigmoid, softplus and swish reach 2^-12
- * only beyond |x| = 8) and 16× the segments (segments half as long again: ~64× less interpolation error).
+ * only beyond |x| = 8) and `highSegmentBits` segments (segments 8–16× shorter: 64–256× less interpolation error).
  */
-export const HIGH_PRECISION = { extraRadiusBits: 1, extraSegmentBits: 4 } as const;
+export const HIGH_PRECISION_EXTRA_RADIUS_BITS = 1;
 
 /** Table points' fractional bits beyond the input's: the table's rounding stays well below interpolation error. */
 export const TABLE_EXTRA_FRAC_BITS = 4;
@@ -168,8 +171,8 @@ export function tablePiecewise(params: {
   const { name, inFracBits: f } = params;
   const t = SMOOTH_TABLING[name];
   const high = params.precision === "high";
-  const window = f + t.radiusBits + (high ? HIGH_PRECISION.extraRadiusBits : 0) + 1;
-  const segmentBits = Math.min(t.segmentBits + (high ? HIGH_PRECISION.extraSegmentBits : 0), window - 1);
+  const window = f + t.radiusBits + (high ? HIGH_PRECISION_EXTRA_RADIUS_BITS : 0) + 1;
+  const segmentBits = Math.min(high ? t.highSegmentBits : t.segmentBits, window - 1);
   if (segmentBits < 1) {
     throw new VerinferError("QUANTIZATION_OVERFLOW", `a ${name} on inputs at scale 2^${-f} has no segments`, {
       details: "raise activationBits",
