@@ -3,11 +3,16 @@
 // of its range, every wire is pinned, forgeries of a wrong answer that keep the true input fail, the table and its
 // parameters are committed, and the integer function stays within its error bound of the float one.
 import { describe, expect, it } from "vitest";
+import { modelCommitment } from "../src/attest/model-commitment.js";
+import { circuitSource } from "../src/circuits/circuit-source.js";
+import { buildModelCircuit, estimateConstraints } from "../src/circuits/direct/build-model-circuit.js";
 import { ConstraintSystem, type Lc } from "../src/circuits/direct/constraint-system.js";
 import { type RescaleUnit, rescaleConstraints, rescaleGadget } from "../src/circuits/direct/gadgets.js";
 import { writeR1cs } from "../src/circuits/direct/write-r1cs.js";
+import { isVerinferError } from "../src/errors.js";
 import { toField } from "../src/field.js";
 import { LAYER_MODULES } from "../src/layers/registry.js";
+import { integerForward } from "../src/models/integer-forward.js";
 import {
   type PiecewiseActivation,
   piecewiseBounds,
@@ -17,6 +22,11 @@ import {
   tablePiecewise,
 } from "../src/models/layers/piecewise.js";
 import type { QuantizedRescale } from "../src/models/layers/rescale.js";
+import type { Layer, Network } from "../src/models/network.js";
+import { quantizeNetwork } from "../src/models/quantize.js";
+import { quantizeInput } from "../src/models/quantize-input.js";
+import type { QuantizedLayer } from "../src/models/quantized-network.js";
+import { errorOf } from "./fixtures.js";
 import { checkR1cs, constraintsByWire, parseR1cs, type R1cs, violatedConstraints } from "./r1cs-check.js";
 
 function unitCircuit(acc: bigint, unit: RescaleUnit): { r1cs: R1cs; witness: bigint[]; out: bigint } {
@@ -157,5 +167,113 @@ describe("error against the float function", () => {
   });
   it("stays within 2^-12 with the high precision setting", () => {
     for (const name of SMOOTH_ACTIVATIONS) expect(maxError(name, 11, "high"), name).toBeLessThanOrEqual(2 ** -12);
+  });
+});
+
+describe("networks with each smooth activation through the direct backend", () => {
+  it("dense → activation → dense: the witness satisfies the R1CS, its outputs are integerForward's, every wire pinned", async () => {
+    for (const name of SMOOTH_ACTIVATIONS) {
+      const net: Network = {
+        inputShape: [3],
+        inputSize: 3,
+        layers: [
+          {
+            name: "a",
+            units: 3,
+            activation: "linear",
+            kernel: [
+              [1, -0.5, 2],
+              [0.25, 1, -1],
+              [-2, 0.5, 1],
+            ],
+            bias: [0.1, -0.2, 0],
+          },
+          { kind: "activation", name: name, activation: name },
+          {
+            name: "b",
+            units: 2,
+            activation: "linear",
+            kernel: [
+              [1, -1],
+              [0.5, 2],
+              [-1, 1],
+            ],
+            bias: [0, 0.5],
+          },
+        ],
+      };
+      const calibration = [
+        [1, -1, 0.5],
+        [-2, 1.5, 1],
+        [0.3, 0.2, -1.8],
+      ];
+      const qnet = quantizeNetwork(net, { calibration, inputBits: 4, weightBits: 4, activationBits: 7 });
+      expect(qnet.layers.some((l) => l.kind === "rescale" && l.activation === name)).toBe(true);
+      const mc = await modelCommitment(qnet);
+      const r1cs = parseR1cs(writeR1cs(buildModelCircuit({ network: qnet, modelCommitment: mc, track: true })));
+      expect(r1cs.constraints.length, name).toBe(estimateConstraints(qnet));
+      const byWire = constraintsByWire(r1cs);
+      for (const input of [calibration[0], calibration[1], [2, 2, -2]].map((x) => quantizeInput(qnet, x))) {
+        const w = buildModelCircuit({
+          network: qnet,
+          modelCommitment: mc,
+          track: false,
+          inputs: { input, inputSalt: 3n, outputSalt: 5n },
+        }).witness();
+        expect(checkR1cs(r1cs, w).ok, name).toBe(true);
+        const ref = integerForward(qnet, input);
+        expect(w.slice(4, 4 + ref.output.length)).toEqual(ref.output.map(toField));
+        for (let i = 1; i < w.length; i++) {
+          const forged = w.slice();
+          forged[i] = toField((w[i] as bigint) + 1n);
+          expect(violatedConstraints(r1cs, forged, byWire[i] ?? []).length, `${name}: wire ${i}`).toBeGreaterThan(0);
+        }
+      }
+    }
+  });
+
+  it("refuses a network that ends in a smooth activation, and the circom backend, with UNSUPPORTED_LAYER", async () => {
+    const net: Network = {
+      inputShape: [2],
+      inputSize: 2,
+      layers: [
+        { name: "a", units: 1, activation: "linear", kernel: [[1], [-1]], bias: [0] },
+        { kind: "activation", name: "p", activation: "sigmoid" },
+      ],
+    };
+    const e = await errorOf(Promise.resolve().then(() => quantizeNetwork(net, { calibration: [[1, 0]] })));
+    expect(isVerinferError(e, "UNSUPPORTED_LAYER")).toBe(true);
+    const { piecewise, outFracBits } = tablePiecewise({ name: "tanh", inFracBits: 2 });
+    const qnet = quantizeNetwork(
+      {
+        ...net,
+        layers: [
+          { ...(net.layers[0] as Layer), units: 1 } as Layer,
+          { kind: "activation", name: "t", activation: "relu" },
+        ],
+      },
+      { calibration: [[1, 0]] },
+    );
+    const smooth = {
+      ...qnet,
+      layers: [
+        qnet.layers[0] as QuantizedLayer,
+        {
+          kind: "rescale",
+          name: "t",
+          size: 1,
+          multiplier: 1n,
+          shift: 0,
+          activation: "tanh",
+          piecewise,
+          qBits: [piecewise.window],
+          outFracBits,
+        } as QuantizedLayer,
+      ],
+    };
+    const c = await errorOf(
+      Promise.resolve().then(() => circuitSource({ network: smooth, modelCommitment: 1n, backend: "circom" })),
+    );
+    expect(isVerinferError(c, "UNSUPPORTED_LAYER")).toBe(true);
   });
 });
