@@ -11,12 +11,12 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import * as snarkjs from "snarkjs";
-import { compileModel } from "../src/compile-model.js";
-import { contributeSetup } from "../src/contribute-setup.js";
-import { packageRoot } from "../src/package-root.js";
+import type { ModelPackage } from "../src/package/model-package.js";
+import { verifyPackage } from "../src/package/verify-package.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { contributeSetup } from "../src/pipeline/contribute-setup.js";
 import { resolveCacheDir } from "../src/storage/cache-dir.js";
-import type { ModelPackage } from "../src/storage/model-package.js";
-import { verifyPackage } from "../src/verify-package.js";
+import { packageRoot } from "../src/util/package-root.js";
 import { argValue, median } from "./bench-util.js";
 
 const MODELS: Record<string, string> = {

@@ -1,7 +1,7 @@
 /** Helpers shared by the benchmarks. */
 import { performance } from "node:perf_hooks";
-import type { CircuitBackend } from "../src/compile-model.js";
-import type { ProgressEvent } from "../src/progress.js";
+import type { CircuitBackend } from "../src/pipeline/compile-model.js";
+import type { ProgressEvent } from "../src/util/progress.js";
 
 /** The median of a non-empty list (mean of the two middle values for an even count). */
 export function median(xs: readonly number[]): number {

@@ -18,9 +18,9 @@ import {
   startAnvil,
   submitReceipt,
 } from "../src/chain/index.js";
-import { compileModel } from "../src/compile-model.js";
-import { packageRoot } from "../src/package-root.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
+import { packageRoot } from "../src/util/package-root.js";
 import { argValue } from "./bench-util.js";
 
 /** One benchmark line. */

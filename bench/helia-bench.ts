@@ -11,12 +11,12 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import * as snarkjs from "snarkjs";
-import { compileModel } from "../src/compile-model.js";
-import { packageRoot } from "../src/package-root.js";
+import { getModelPackage } from "../src/package/get-model-package.js";
+import { putModelPackage } from "../src/package/put-model-package.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
 import { resolveCacheDir } from "../src/storage/cache-dir.js";
-import { getModelPackage } from "../src/storage/get-model-package.js";
 import { createHeliaStorage } from "../src/storage/helia-storage.js";
-import { putModelPackage } from "../src/storage/put-model-package.js";
+import { packageRoot } from "../src/util/package-root.js";
 import { argValue, median } from "./bench-util.js";
 
 const MODELS: Record<string, string> = {

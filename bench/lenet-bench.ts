@@ -16,13 +16,13 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { type CircuitBackend, compileModel } from "../src/compile-model.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import { runFloat } from "../src/models/run-float.js";
-import { packageRoot } from "../src/package-root.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
+import { type CircuitBackend, compileModel } from "../src/pipeline/compile-model.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
+import { packageRoot } from "../src/util/package-root.js";
 import { argValue, circuitBackendArg, median, splitSetup, stageMarks } from "./bench-util.js";
 import { mnistDigits } from "./mnist-digits.js";
 import { type ProveProfile, profileProve } from "./prove-profile.js";

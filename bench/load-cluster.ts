@@ -40,7 +40,7 @@ import { parseArgs } from "node:util";
 import { collectJob } from "../examples/inference-node/collect-job.js";
 import { demoModel } from "../examples/inference-node/server.js";
 import { cidOf, ERROR_CODES, type ModelPackage, type Receipt, verifyReceipt } from "../src/index.js";
-import { packageRoot } from "../src/package-root.js";
+import { packageRoot } from "../src/util/package-root.js";
 import { type ProverProcess, spawnProver } from "../test/prover-process.js";
 import { freePort, type RedisServer, startRedisServer } from "../test/redis-server.js";
 

@@ -39,7 +39,7 @@ import {
   reexecute,
   verifyReceipt,
 } from "../src/index.js";
-import { packageRoot } from "../src/package-root.js";
+import { packageRoot } from "../src/util/package-root.js";
 
 /** The JSON line `npm run load -- --json` prints. */
 export interface LoadTestResult {

@@ -9,8 +9,9 @@
  * from: `inputErr` is max |float(x) − float(x rounded to the input grid)|, the error input quantization alone
  * causes; `outLsb` is one step of the output grid (2^−outFracBits), which bounds the last rescale's rounding.
  *
- * `constraintsEstimate` counts the dense circuit's gadgets from the quantized network without compiling (within
- * 0.2 % of the compiled count: 9,343 vs 9,329 at 8/8/16, 9,987 vs 9,973 at 8/16/24); `--no-prove` prints it alone.
+ * `constraintsEstimate` is the direct backend's count from the quantized network without compiling
+ * (`estimateConstraints`: exact, but that a product with a constant folds), for every layer kind; `--no-prove` prints
+ * it alone.
  *
  * Compiling is the expensive part (the 784-56-10 MLP: ~45 s compile + ~60 s setup per setting on 2 cores); packages
  * are cached by their quantized network, so a rerun proves without recompiling.
@@ -19,17 +20,17 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { blobDataset } from "../examples/train-demo-model.js";
-import { compileModel } from "../src/compile-model.js";
+import { estimateConstraints } from "../src/circuits/direct/build-model-circuit.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import type { QuantizedNetwork } from "../src/models/quantized-network.js";
-import { packageRoot } from "../src/package-root.js";
-import type { ProgressEvent } from "../src/progress.js";
-import { quantizeModel } from "../src/quantize-model.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { quantizeModel } from "../src/pipeline/quantize-model.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
+import { packageRoot } from "../src/util/package-root.js";
+import type { ProgressEvent } from "../src/util/progress.js";
 import { argValue, median } from "./bench-util.js";
-import { estimateDenseConstraints } from "./constraint-estimate.js";
 import { mnistDigits } from "./mnist-digits.js";
 import { dequantizeInput, evaluateQuantized, floatOutputs, loadLogitsModel } from "./quantized-eval.js";
 
@@ -85,8 +86,8 @@ export interface SweepResult {
   outFracBits: number;
   /** Compiled count; undefined with --no-prove. */
   constraints: number | undefined;
-  /** {@link estimateDenseConstraints} (dense-only networks in the first IR; undefined otherwise). */
-  constraintsEstimate: number | undefined;
+  /** The direct backend's exact count from the quantized network (`estimateConstraints`), without compiling. */
+  constraintsEstimate: number;
   /** Seconds to compile and set up (0: package from the cache). */
   compileSetupS: number | undefined;
   proveMsMedian: number | undefined;
@@ -185,7 +186,7 @@ async function sweepModel(params: {
       inputFracBits: network.input.fracBits,
       outFracBits: lastOutFracBits(network),
       constraints,
-      constraintsEstimate: network.layers.every((l) => !("kind" in l)) ? estimateDenseConstraints(network) : undefined,
+      constraintsEstimate: estimateConstraints(network),
       compileSetupS,
       proveMsMedian,
       proofs,

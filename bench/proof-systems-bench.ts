@@ -27,16 +27,16 @@ import {
 } from "../src/chain/index.js";
 import { generateCircuit } from "../src/circuits/codegen.js";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
-import { compileModel } from "../src/compile-model.js";
-import { packageRoot } from "../src/package-root.js";
+import type { ModelPackage } from "../src/package/model-package.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { quantizeModel } from "../src/pipeline/quantize-model.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
 import { plonkGateCount } from "../src/proof-systems/plonk-gates.js";
 import { PROOF_SYSTEMS, type ProofSystem } from "../src/proof-systems/proof-system.js";
 import { requiredPtauPowerFor } from "../src/proof-systems/systems.js";
 import { verifySnarkProof } from "../src/proof-systems/verify-snark-proof.js";
-import { quantizeModel } from "../src/quantize-model.js";
-import type { ModelPackage } from "../src/storage/model-package.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
+import { packageRoot } from "../src/util/package-root.js";
 import { argValue, median, splitSetup, stageMarks } from "./bench-util.js";
 
 const MODELS: Record<string, string> = {

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import * as snarkjs from "snarkjs";
 import { randomSalt } from "../src/attest/commitments.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
-import type { ModelPackage } from "../src/storage/model-package.js";
+import type { ModelPackage } from "../src/package/model-package.js";
 
 /** Fraction of a `.wtns` file's values that are ≥ 2^64 (full-width scalars, the dear ones in snarkjs's MSMs). */
 export function largeScalarFraction(wtns: Uint8Array): number {

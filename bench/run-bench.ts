@@ -6,11 +6,11 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { type CircuitBackend, compileModel } from "../src/compile-model.js";
-import { packageRoot } from "../src/package-root.js";
-import type { ProgressEvent } from "../src/progress.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
+import { type CircuitBackend, compileModel } from "../src/pipeline/compile-model.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
+import { packageRoot } from "../src/util/package-root.js";
+import type { ProgressEvent } from "../src/util/progress.js";
 import { argValue, circuitBackendArg, median } from "./bench-util.js";
 import { type ProveProfile, profileProve } from "./prove-profile.js";
 

@@ -25,10 +25,10 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import * as snarkjs from "snarkjs";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
-import { packageRoot } from "../src/package-root.js";
 import { ensureDevPtau } from "../src/setup/dev-ptau.js";
 import { writeDevZkey } from "../src/setup/dev-zkey.js";
 import { writeDevPtau } from "../src/setup/ptau-writer.js";
+import { packageRoot } from "../src/util/package-root.js";
 import { argValue, median } from "./bench-util.js";
 
 /** One measured run, as a child reports it. */

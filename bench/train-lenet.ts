@@ -62,7 +62,7 @@ export function buildLenet(variant: LenetVariant, seed: number): tf.Sequential {
  * The wasm backend has no Conv2DBackpropFilter kernel (the filter gradient), but has Conv3DBackpropFilterV2: a 2-D
  * convolution is a 3-D one of depth 1, so the 2-D kernel views x, dy and the result as 5-D tensors of depth 1
  * (same buffers, no copy) and calls the 3-D one. Stride 1 only: with stride 2 the wasm 3-D kernel's result differs
- * from the cpu backend's (test/bench-lenet.test.ts), so other strides are refused, not trained wrongly.
+ * from the cpu backend's (test/models/bench-lenet.test.ts), so other strides are refused, not trained wrongly.
  */
 export function registerWasmConv2dFilterGradient(): void {
   const conv3d = tf.getKernel("Conv3DBackpropFilterV2", "wasm");

@@ -21,8 +21,8 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import * as snarkjs from "snarkjs";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
-import { packageRoot } from "../src/package-root.js";
 import { writeDevPtau } from "../src/setup/ptau-writer.js";
+import { packageRoot } from "../src/util/package-root.js";
 import { argValue } from "./bench-util.js";
 
 type System = "plonk" | "fflonk";

@@ -20,7 +20,7 @@ import {
   type SharedAttestation,
   verifiableInfer,
 } from "../src/index.js";
-import { packageRoot } from "../src/package-root.js";
+import { packageRoot } from "../src/util/package-root.js";
 
 /** Where the data node claims its reading came from. */
 export const SOURCE = "https://sensors.example/glyphs/42";

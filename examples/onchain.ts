@@ -24,7 +24,7 @@ import {
   verifierMatchesVkey,
 } from "../src/chain/index.js";
 import { compileModel, verifiableInfer } from "../src/index.js";
-import { packageRoot } from "../src/package-root.js";
+import { packageRoot } from "../src/util/package-root.js";
 
 /** What the example did, for tests. */
 export interface OnchainSummary {

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileModel, isVerinferError, type ModelInput, type Receipt, verifiableInfer } from "../src/index.js";
-import { packageRoot } from "../src/package-root.js";
+import { packageRoot } from "../src/util/package-root.js";
 
 /** What one request returns to the caller. */
 export interface ServiceResponse {

@@ -38,8 +38,68 @@ export {
   type ProverPoolProof,
   type ProverPoolStats,
 } from "./circuits/prover-pool.js";
-export { type CompileModelOptions, compileModel, type ModelSource, requiredPtauPower } from "./compile-model.js";
-export { type ContributeSetupOptions, contributeSetup } from "./contribute-setup.js";
+export { ERROR_CODES, type ErrorCode, isVerinferError, VerinferError, type VerinferErrorOptions } from "./errors.js";
+export type { BackendName } from "./models/backend.js";
+export { loadModel } from "./models/load-model.js";
+export { type Fidelity, fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js";
+export { loadOnnxModel } from "./models/onnx/load-onnx-model.js";
+export { nchwToHwc } from "./models/onnx/nchw-to-hwc.js";
+export type { ModelInput, NestedInput, NumericTypedArray, TensorInput } from "./models/quantize-input.js";
+export { directorySaveHandler, saveModel } from "./models/save-model.js";
+export {
+  AUDIT_FORMAT,
+  type AuditRecord,
+  AuditRecordSchema,
+  findAuditRecord,
+  manifestSha256,
+} from "./package/audit-record.js";
+export {
+  type ExportedModelPackage,
+  type ExportModelPackageOptions,
+  exportModelPackage,
+} from "./package/export-model-package.js";
+export { type GetModelPackageOptions, getModelPackage } from "./package/get-model-package.js";
+export {
+  ArtifactRefSchema,
+  MODEL_FORMAT,
+  type ModelManifest,
+  ModelManifestSchema,
+  SETUP_KINDS,
+  type SetupKind,
+} from "./package/model-manifest.js";
+export { loadModelPackage, ModelPackage } from "./package/model-package.js";
+export {
+  type PutModelPackageOptions,
+  type PutModelPackageResult,
+  putModelPackage,
+} from "./package/put-model-package.js";
+export { CEREMONY_CHECK_LIMITS, setupTrustCheck, type TrustCheck } from "./package/setup-trust-check.js";
+export {
+  PACKAGE_CHECKS,
+  type PackageCheckName,
+  type VerifyPackageOptions,
+  type VerifyPackageResult,
+  verifyPackage,
+} from "./package/verify-package.js";
+export {
+  type CompileModelOptions,
+  compileModel,
+  type ModelSource,
+  requiredPtauPower,
+} from "./pipeline/compile-model.js";
+export { type ContributeSetupOptions, contributeSetup } from "./pipeline/contribute-setup.js";
+export { type QuantizeModelOptions, quantizeModel } from "./pipeline/quantize-model.js";
+export { type ReexecuteOptions, type ReexecuteResult, reexecute } from "./pipeline/reexecute.js";
+export {
+  type InferMode,
+  type InferResult,
+  type VerifiableInferOptions,
+  verifiableInfer,
+  verifiableInferBatch,
+} from "./pipeline/verifiable-infer.js";
+export { PROOF_SYSTEMS, type ProofSystem } from "./proof-systems/proof-system.js";
+// The queue itself is in "verinfer/queue" (it loads BullMQ and ioredis); its type is what verifiableInfer takes.
+export type { ProofHandle, ProofQueue } from "./queue/create-proof-queue.js";
 export {
   configureProofRetry,
   DEFAULT_PROOF_RETRY,
@@ -54,22 +114,15 @@ export {
   type ProofRetryPolicy,
   type ResumePendingProofsOptions,
   resumePendingProofs,
-} from "./deferred-proofs.js";
-export { ERROR_CODES, type ErrorCode, isVerinferError, VerinferError, type VerinferErrorOptions } from "./errors.js";
-export { FIELD_PRIME } from "./field.js";
-export type { BackendName } from "./models/backend.js";
-export { loadModel } from "./models/load-model.js";
-export { type Fidelity, fidelityWarnings, measureFidelity } from "./models/measure-fidelity.js";
-export { loadOnnxModel } from "./models/onnx/load-onnx-model.js";
-export { nchwToHwc } from "./models/onnx/nchw-to-hwc.js";
-export type { ModelInput, NestedInput, NumericTypedArray, TensorInput } from "./models/quantize-input.js";
-export { directorySaveHandler, saveModel } from "./models/save-model.js";
-export type { OnProgress, ProgressEvent, ProgressStage } from "./progress.js";
-export { PROOF_SYSTEMS, type ProofSystem } from "./proof-systems/proof-system.js";
-export { type QuantizeModelOptions, quantizeModel } from "./quantize-model.js";
-// The queue itself is in "verinfer/queue" (it loads BullMQ and ioredis); its type is what verifiableInfer takes.
-export type { ProofHandle, ProofQueue } from "./queue/create-proof-queue.js";
-export { type ReexecuteOptions, type ReexecuteResult, reexecute } from "./reexecute.js";
+} from "./receipts/deferred-proofs.js";
+export { loadReceipt, storeReceipt } from "./receipts/store-receipt.js";
+export {
+  type UnverifiedField,
+  type VerifyCheck,
+  type VerifyReceiptOptions,
+  type VerifyResult,
+  verifyReceipt,
+} from "./receipts/verify-receipt.js";
 export {
   CEREMONY_PTAU_SOURCE,
   CEREMONY_PTAUS,
@@ -78,22 +131,8 @@ export {
 } from "./setup/ceremony-ptau.js";
 export { inspectPtau, type PtauInfo } from "./setup/inspect-ptau.js";
 export type { ZkeyContribution } from "./setup/verify-zkey.js";
-export { CEREMONY_CHECK_LIMITS, setupTrustCheck, type TrustCheck } from "./setup-trust-check.js";
-export {
-  AUDIT_FORMAT,
-  type AuditRecord,
-  AuditRecordSchema,
-  findAuditRecord,
-  manifestSha256,
-} from "./storage/audit-record.js";
 export { cidFromSha256, cidOf, sha256FromCid } from "./storage/cid.js";
-export {
-  type ExportedModelPackage,
-  type ExportModelPackageOptions,
-  exportModelPackage,
-} from "./storage/export-model-package.js";
 export { defaultStorage, FsStorage } from "./storage/fs-storage.js";
-export { type GetModelPackageOptions, getModelPackage } from "./storage/get-model-package.js";
 export {
   type CreateHeliaStorageParams,
   createHeliaStorage,
@@ -101,40 +140,6 @@ export {
 } from "./storage/helia-storage.js";
 export { canonicalJson, getJson, putJson } from "./storage/json-objects.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
-export {
-  ArtifactRefSchema,
-  MODEL_FORMAT,
-  type ModelManifest,
-  ModelManifestSchema,
-  SETUP_KINDS,
-  type SetupKind,
-} from "./storage/model-manifest.js";
-export { loadModelPackage, ModelPackage } from "./storage/model-package.js";
-export {
-  type PutModelPackageOptions,
-  type PutModelPackageResult,
-  putModelPackage,
-} from "./storage/put-model-package.js";
 export type { Storage, StorageGetOptions } from "./storage/storage.js";
-export { loadReceipt, storeReceipt } from "./storage/store-receipt.js";
-export {
-  type InferMode,
-  type InferResult,
-  type VerifiableInferOptions,
-  verifiableInfer,
-  verifiableInferBatch,
-} from "./verifiable-infer.js";
-export {
-  PACKAGE_CHECKS,
-  type PackageCheckName,
-  type VerifyPackageOptions,
-  type VerifyPackageResult,
-  verifyPackage,
-} from "./verify-package.js";
-export {
-  type UnverifiedField,
-  type VerifyCheck,
-  type VerifyReceiptOptions,
-  type VerifyResult,
-  verifyReceipt,
-} from "./verify-receipt.js";
+export { FIELD_PRIME } from "./util/field.js";
+export type { OnProgress, ProgressEvent, ProgressStage } from "./util/progress.js";

@@ -7,9 +7,9 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll } from "vitest";
 import type { Groth16ReceiptProof, Receipt, ReceiptProof } from "../src/attest/receipt.js";
-import { compileModel } from "../src/compile-model.js";
 import type { DenseNetwork } from "../src/models/dense-network.js";
-import type { ModelPackage } from "../src/storage/model-package.js";
+import type { ModelPackage } from "../src/package/model-package.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
 
 /** Repository root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

@@ -1,5 +1,5 @@
 import * as snarkjs from "snarkjs";
-import { compileModel } from "../src/compile-model.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
 import { DEMO_MODEL_DIR, demoSamples, TEST_CACHE, tinyPackage } from "./fixtures.js";
 
 /**

@@ -4,10 +4,10 @@
  */
 import type { Job } from "bullmq";
 import type { Receipt } from "../src/attest/receipt.js";
-import { proveReceipt } from "../src/prove-receipt.js";
+import type { ModelPackage } from "../src/package/model-package.js";
 import { createProofQueue, type ProofQueue, type ProofQueueOptions } from "../src/queue/create-proof-queue.js";
 import { type QueueJob, type QueueResult, queueResult } from "../src/queue/queue-job.js";
-import type { ModelPackage } from "../src/storage/model-package.js";
+import { proveReceipt } from "../src/receipts/prove-receipt.js";
 
 /** A clear (unsealed) job's secrets; throws for a sealed job (these helpers run without a payload key). */
 export function clearSecrets(job: Job): NonNullable<QueueJob["secrets"]> {

@@ -6,7 +6,7 @@ import { WitnessCalculatorBuilder } from "circom_runtime";
 import * as snarkjs from "snarkjs";
 import { type CompiledCircuit, compileCircuit } from "../src/circuits/compile-circuit.js";
 import { binfileSections } from "../src/circuits/snark-binfile.js";
-import { FIELD_PRIME, toField } from "../src/field.js";
+import { FIELD_PRIME, toField } from "../src/util/field.js";
 
 /** One linear combination: (wire index, coefficient) pairs. */
 export type LinearCombination = Array<[number, bigint]>;

@@ -10,7 +10,6 @@ import { ConstraintSystem, type Lc } from "../src/circuits/direct/constraint-sys
 import { type RescaleUnit, rescaleConstraints, rescaleGadget } from "../src/circuits/direct/gadgets.js";
 import { writeR1cs } from "../src/circuits/direct/write-r1cs.js";
 import { isVerinferError } from "../src/errors.js";
-import { toField } from "../src/field.js";
 import { LAYER_MODULES } from "../src/layers/registry.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import {
@@ -26,6 +25,7 @@ import type { Layer, Network } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import type { QuantizedLayer } from "../src/models/quantized-network.js";
+import { toField } from "../src/util/field.js";
 import { errorOf } from "./fixtures.js";
 import { checkR1cs, constraintsByWire, parseR1cs, type R1cs, violatedConstraints } from "./r1cs-check.js";
 

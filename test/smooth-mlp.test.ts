@@ -1,13 +1,13 @@
 // End to end: a tfjs MLP with tanh and swish (SiLU) hidden layers and a softmax layer compiles on the direct
 // backend, proves and verifies; the proven outputs and class are integerForward's, and the float answer agrees.
 import { describe, expect, it } from "vitest";
-import { compileModel } from "../src/compile-model.js";
 import { tf } from "../src/models/backend.js";
 import { extractNetwork } from "../src/models/extract-network.js";
 import { integerForward } from "../src/models/integer-forward.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
-import { verifiableInfer } from "../src/verifiable-infer.js";
-import { verifyReceipt } from "../src/verify-receipt.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { asZk, TEST_CACHE } from "./fixtures.js";
 
 function mlp() {

@@ -16,9 +16,9 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { canonicalJson, ReceiptSchema, VerinferError } from "../../src/index.js";
-import { parseStrictJson } from "../../src/parse-strict-json.js";
 import { atomicWrite } from "../../src/storage/atomic-write.js";
 import { readUntrustedFile } from "../../src/storage/read-untrusted-file.js";
+import { parseStrictJson } from "../../src/util/parse-strict-json.js";
 
 /** Format tag of a node job record. */
 export const NODE_JOB_FORMAT = "verinfer/node-job@1";

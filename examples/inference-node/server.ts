@@ -67,15 +67,15 @@ import {
   verifiableInfer,
 } from "../../src/index.js";
 import { flattenInput, quantizeInput } from "../../src/models/quantize-input.js";
-import { packageRoot } from "../../src/package-root.js";
-import { parseStrictJson } from "../../src/parse-strict-json.js";
-import { proveReceipt } from "../../src/prove-receipt.js";
 import { createProofQueue } from "../../src/queue/create-proof-queue.js";
 import { proofJobId } from "../../src/queue/queue-job.js";
+import { proveReceipt } from "../../src/receipts/prove-receipt.js";
 import { atomicWrite } from "../../src/storage/atomic-write.js";
 import { resolveCacheDir } from "../../src/storage/cache-dir.js";
 import { normalizeCid } from "../../src/storage/cid.js";
 import { storageError } from "../../src/storage/storage-error.js";
+import { packageRoot } from "../../src/util/package-root.js";
+import { parseStrictJson } from "../../src/util/parse-strict-json.js";
 import { asNodeFault, errorResponse, redactPaths } from "./http-errors.js";
 import { idempotencyKeyHash, type JobStore, type NodeJob, openJobStore, requestHash } from "./job-store.js";
 import { createNodeMetrics } from "./metrics.js";

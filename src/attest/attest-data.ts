@@ -2,7 +2,7 @@ import { AbiCoder, keccak256 } from "ethers";
 import { VerinferError } from "../errors.js";
 import { quantizeInput } from "../models/quantize-input.js";
 import type { QuantizedNetwork } from "../models/quantized-network.js";
-import { ModelPackage } from "../storage/model-package.js";
+import { ModelPackage } from "../package/model-package.js";
 import { randomSalt } from "./commitments.js";
 import {
   type EasDomainOptions,

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { FIELD_PRIME, PACK_BITS } from "../field.js";
+import { FIELD_PRIME, PACK_BITS } from "../util/field.js";
 import { poseidonChain } from "./poseidon.js";
 
 /**

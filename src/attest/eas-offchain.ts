@@ -16,7 +16,7 @@ import {
 } from "ethers";
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
-import { DECIMAL_STRING } from "../field.js";
+import { DECIMAL_STRING } from "../util/field.js";
 
 /** EIP-712 domain name of EAS off-chain attestations (not the contract's own "EAS" name). */
 export const EAS_EIP712_NAME = "EAS Attestation";

@@ -1,7 +1,7 @@
-import { toField } from "../field.js";
 import type { LayerCommitment } from "../layers/layer-module.js";
 import { LAYER_MODULES, moduleOf } from "../layers/registry.js";
 import type { QuantizedLayer, QuantizedNetwork } from "../models/quantized-network.js";
+import { toField } from "../util/field.js";
 import { poseidonChain } from "./poseidon.js";
 
 /** Domain tag of model commitments, format version 3 (ASCII "mdl3"). */

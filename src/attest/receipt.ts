@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { DECIMAL_STRING, FIELD_PRIME } from "../field.js";
 import { BACKEND_PREFERENCE, type BackendName } from "../models/backend.js";
+import { DECIMAL_STRING, FIELD_PRIME } from "../util/field.js";
 import { canonicalProofProblem, type ProofFields } from "./canonical-proof.js";
 
 /** Format tag of receipts. */

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { VerinferError } from "../errors.js";
-import { packageRoot } from "../package-root.js";
+import { packageRoot } from "../util/package-root.js";
 import { type CompiledContract, compileSolidity } from "./solc-compile.js";
 
 /** verinfer's own contracts, compiled. */

@@ -1,8 +1,8 @@
 import type { ContractRunner } from "ethers";
 import { VerinferError } from "../errors.js";
+import { ModelPackage } from "../package/model-package.js";
 import { isProofSystem, PROOF_SYSTEMS, type ProofSystem } from "../proof-systems/proof-system.js";
 import { proofSystemModule } from "../proof-systems/systems.js";
-import { ModelPackage } from "../storage/model-package.js";
 import { type Deployed, deployCompiled } from "./deploy-compiled.js";
 import { exportSolidityVerifier, verifierContractName } from "./export-solidity-verifier.js";
 import { type CompiledContract, compileSolidity } from "./solc-compile.js";

@@ -1,6 +1,6 @@
+import type { ModelPackage } from "../package/model-package.js";
 import type { ProofSystem } from "../proof-systems/proof-system.js";
 import { proofSystemModule } from "../proof-systems/systems.js";
-import type { ModelPackage } from "../storage/model-package.js";
 
 /**
  * The Solidity source of a model's verifier, generated from its zkey with snarkjs's own template of the

@@ -1,6 +1,6 @@
 import { AbiCoder, getAddress, isAddress, keccak256, ZeroAddress } from "ethers";
 import { VerinferError } from "../errors.js";
-import { FIELD_PRIME } from "../field.js";
+import { FIELD_PRIME } from "../util/field.js";
 
 /** What a model key hashes: who registered the model, which model, and which verifier checks its proofs. */
 export interface ModelKeyParams {

@@ -3,7 +3,7 @@ import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises"
 import { createRequire } from "node:module";
 import path from "node:path";
 import { VerinferError } from "../errors.js";
-import { packageRoot } from "../package-root.js";
+import { packageRoot } from "../util/package-root.js";
 
 const require = createRequire(import.meta.url);
 

@@ -1,7 +1,7 @@
 import { WitnessCalculatorBuilder } from "circom_runtime";
 import * as snarkjs from "snarkjs";
 import { VerinferError } from "../errors.js";
-import { toField } from "../field.js";
+import { toField } from "../util/field.js";
 import { directWitness, directWitnessOfModel, isDirectWitnessProgram } from "./direct/witness-program.js";
 import { unrefIdleCurveWorkers } from "./unref-idle-curve-workers.js";
 

@@ -5,11 +5,11 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
 import { VerinferError } from "../errors.js";
-import { packageRoot } from "../package-root.js";
+import { loadModelPackage, ModelPackage } from "../package/model-package.js";
 import type { ProofSystem } from "../proof-systems/proof-system.js";
 import type { SnarkProofBundle } from "../proof-systems/prove-circuit.js";
 import type { ArtifactRef } from "../storage/artifact-store.js";
-import { loadModelPackage, ModelPackage } from "../storage/model-package.js";
+import { packageRoot } from "../util/package-root.js";
 import type { ProverStartedMessage, ProverTask, ProverTaskResult } from "./prover-worker.js";
 
 /** Options of {@link createProverPool}. */

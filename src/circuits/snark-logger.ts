@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import type { OnProgress, ProgressStage } from "../progress.js";
+import type { OnProgress, ProgressStage } from "../util/progress.js";
 
 /** snarkjs/ffjavascript counters: "processing constraints: 20000/91233", "Multiexp start: A: 0/4096". */
 const COUNTER = /^(.*?)(\d+)\s*\/\s*(\d+)\s*$/;

@@ -1,10 +1,10 @@
 import { writeFile } from "node:fs/promises";
 import { attestData } from "../attest/attest-data.js";
 import type { Salts } from "../attest/receipt.js";
-import { resumePendingProofs } from "../deferred-proofs.js";
 import { VerinferError } from "../errors.js";
-import { quantizeModel } from "../quantize-model.js";
-import { reexecute } from "../reexecute.js";
+import { quantizeModel } from "../pipeline/quantize-model.js";
+import { reexecute } from "../pipeline/reexecute.js";
+import { resumePendingProofs } from "../receipts/deferred-proofs.js";
 import { atomicWrite } from "../storage/atomic-write.js";
 import { EXIT } from "./exit-codes.js";
 import { readJsonFile } from "./io.js";

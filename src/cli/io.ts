@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { VerinferError } from "../errors.js";
-import { parseStrictJson } from "../parse-strict-json.js";
+import { parseStrictJson } from "../util/parse-strict-json.js";
 
 /**
  * Reads and parses a JSON file (a key repeated in one object is refused); a missing or unparsable file is a typed

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import cliProgress from "cli-progress";
-import type { OnProgress, ProgressEvent, ProgressStage } from "../progress.js";
+import type { OnProgress, ProgressEvent, ProgressStage } from "../util/progress.js";
 
 /** On a pipe or CI log, a step that keeps reporting is printed at most this often (stage changes always print). */
 const LOG_INTERVAL_MS = 10_000;

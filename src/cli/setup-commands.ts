@@ -1,9 +1,9 @@
 import { performance } from "node:perf_hooks";
-import { contributeSetup } from "../contribute-setup.js";
-import type { ProgressStage } from "../progress.js";
-import { manifestSha256 } from "../storage/audit-record.js";
-import type { ModelPackage } from "../storage/model-package.js";
-import { verifyPackage } from "../verify-package.js";
+import { manifestSha256 } from "../package/audit-record.js";
+import type { ModelPackage } from "../package/model-package.js";
+import { verifyPackage } from "../package/verify-package.js";
+import { contributeSetup } from "../pipeline/contribute-setup.js";
+import type { ProgressStage } from "../util/progress.js";
 import { EXIT } from "./exit-codes.js";
 import { createProgress } from "./progress-bar.js";
 

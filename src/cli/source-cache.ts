@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { type CompileModelOptions, compileCacheKey } from "../compile-model.js";
 import { isVerinferError } from "../errors.js";
-import { parseStrictJson } from "../parse-strict-json.js";
+import { loadModelPackage, type ModelPackage } from "../package/model-package.js";
+import { type CompileModelOptions, compileCacheKey } from "../pipeline/compile-model.js";
 import { atomicWrite } from "../storage/atomic-write.js";
 import { resolveCacheDir } from "../storage/cache-dir.js";
-import { loadModelPackage, type ModelPackage } from "../storage/model-package.js";
-import { toolchainVersions } from "../toolchain.js";
+import { parseStrictJson } from "../util/parse-strict-json.js";
+import { toolchainVersions } from "../util/toolchain.js";
 
 /** What a source record holds: the id of the package compiled from that source with those options. */
 interface SourceRecord {

@@ -1,7 +1,7 @@
 import type { ConstraintSystem, Lc } from "../circuits/direct/constraint-system.js";
 import { VerinferError } from "../errors.js";
-import { toField } from "../field.js";
 import type { LinearTerms } from "../models/layers/linear.js";
+import { toField } from "../util/field.js";
 import type { Bounds } from "./layer-module.js";
 
 /** Small integers as field elements (negative ones as p − |v|), as the architecture descriptor holds them. */

@@ -4,7 +4,7 @@ import path from "node:path";
 import ejs from "ejs";
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
-import { DECIMAL_STRING } from "../field.js";
+import { DECIMAL_STRING } from "../util/field.js";
 
 let template: Promise<string> | undefined;
 

@@ -1,5 +1,5 @@
 import { r1csLayout } from "../circuits/snark-binfile.js";
-import { FIELD_PRIME } from "../field.js";
+import { FIELD_PRIME } from "../util/field.js";
 
 /** What {@link plonkGateCount} finds in an r1cs. */
 export interface PlonkGateCount {

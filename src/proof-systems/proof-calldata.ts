@@ -1,6 +1,6 @@
 import { FFLONK_EVALUATIONS, type ReceiptProof } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
-import { isDecimalString } from "../field.js";
+import { isDecimalString } from "../util/field.js";
 
 type G1 = [bigint, bigint];
 type G2 = [[bigint, bigint], [bigint, bigint]];

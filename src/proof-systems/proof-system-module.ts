@@ -1,9 +1,9 @@
 import type { z } from "zod";
 import type { ReceiptProof } from "../attest/receipt.js";
 import type { CircuitInputs, Groth16Proof, WitnessGenerator } from "../circuits/prove-groth16.js";
-import type { OnProgress } from "../progress.js";
 import type { PtauInfo } from "../setup/inspect-ptau.js";
 import type { ZkeyContribution } from "../setup/verify-zkey.js";
+import type { OnProgress } from "../util/progress.js";
 import type { ProofSystem } from "./proof-system.js";
 
 /** What a circuit costs a proof system: what sizes its ptau (see {@link ProofSystemModule.requiredPtauPower}). */

@@ -1,4 +1,4 @@
-import type { OnProgress } from "../progress.js";
+import type { OnProgress } from "../util/progress.js";
 import type { ProofSystem } from "./proof-system.js";
 import type { ProofSystemSetup } from "./proof-system-module.js";
 import { proofSystemModule } from "./systems.js";

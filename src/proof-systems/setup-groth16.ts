@@ -5,12 +5,12 @@ import * as snarkjs from "snarkjs";
 import { snarkLogger } from "../circuits/snark-logger.js";
 import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "../errors.js";
-import type { OnProgress } from "../progress.js";
 import { MAX_DEV_PTAU_POWER } from "../setup/dev-ptau.js";
 import { writeDevZkey } from "../setup/dev-zkey.js";
 import { inspectPtau, type PtauInfo } from "../setup/inspect-ptau.js";
 import { DEV_CONTRIBUTION_NAME } from "../setup/ptau-writer.js";
 import type { ZkeyContribution } from "../setup/verify-zkey.js";
+import type { OnProgress } from "../util/progress.js";
 
 /** Parameters of {@link setupGroth16}: exactly one of `ptauFile` and `devPtauDir`. */
 export interface SetupGroth16Params {

@@ -1,9 +1,9 @@
 import * as snarkjs from "snarkjs";
 import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "../errors.js";
-import type { OnProgress } from "../progress.js";
 import { ensureDevPtau } from "../setup/dev-ptau.js";
 import { inspectPtau, type PtauInfo } from "../setup/inspect-ptau.js";
+import type { OnProgress } from "../util/progress.js";
 import type { ProofSystemModule, ProofSystemSetup, ProofSystemSetupParams } from "./proof-system-module.js";
 
 /** Parameters of {@link setupPlonk} and {@link setupFflonk}. */

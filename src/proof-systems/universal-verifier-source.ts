@@ -6,7 +6,7 @@ import * as snarkjs from "snarkjs";
 import { z } from "zod";
 import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
 import { VerinferError } from "../errors.js";
-import { DECIMAL_STRING } from "../field.js";
+import { DECIMAL_STRING } from "../util/field.js";
 
 const templates = new Map<string, Promise<string>>();
 

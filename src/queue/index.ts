@@ -1,7 +1,7 @@
 /**
  * verinfer/queue — proof jobs past one machine: inference nodes submit to a BullMQ queue on Redis
  * (`createProofQueue`), prover processes take them (`startProver`, `verinfer prover`) and fetch model packages
- * by CID from a `Storage` (put there with `putModelPackage`, fetched with `getModelPackage`, from verinfer/storage).
+ * by CID from a `Storage` (put there with `putModelPackage`, fetched with `getModelPackage`, from verinfer/package).
  *
  * @packageDocumentation
  */

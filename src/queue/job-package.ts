@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { getModelPackage } from "../storage/get-model-package.js";
-import type { ModelPackage } from "../storage/model-package.js";
-import { putModelPackage } from "../storage/put-model-package.js";
+import { getModelPackage } from "../package/get-model-package.js";
+import type { ModelPackage } from "../package/model-package.js";
+import { putModelPackage } from "../package/put-model-package.js";
 import type { Storage } from "../storage/storage.js";
 
 const published = new WeakMap<Storage, Map<string, Promise<string>>>();

@@ -16,10 +16,10 @@ import path from "node:path";
 import { z } from "zod";
 import { ReceiptSchema } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
-import { DECIMAL_STRING } from "../field.js";
-import { parseStrictJson } from "../parse-strict-json.js";
 import { atomicWrite } from "../storage/atomic-write.js";
 import { readUntrustedFile } from "../storage/read-untrusted-file.js";
+import { DECIMAL_STRING } from "../util/field.js";
+import { parseStrictJson } from "../util/parse-strict-json.js";
 import { PROOF_JOB_ID, signedDecimal } from "./queue-job.js";
 
 /** Format tag of a producer's job record. */

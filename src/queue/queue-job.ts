@@ -9,9 +9,9 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:
 import { z } from "zod";
 import { FflonkProofSchema, Groth16ProofSchema, PlonkProofSchema, ReceiptSchema } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
-import { DECIMAL_STRING } from "../field.js";
-import { parseStrictJson } from "../parse-strict-json.js";
 import { canonicalJson } from "../storage/json-objects.js";
+import { DECIMAL_STRING } from "../util/field.js";
+import { parseStrictJson } from "../util/parse-strict-json.js";
 
 /** Format tag of a proof job's data in Redis. */
 export const QUEUE_JOB_FORMAT = "verinfer/queue-job@1";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import * as snarkjs from "snarkjs";
 import { snarkLogger } from "../circuits/snark-logger.js";
 import { VerinferError } from "../errors.js";
-import type { OnProgress } from "../progress.js";
+import type { OnProgress } from "../util/progress.js";
 
 /** Longest contribution name snarkjs stores (it cuts names at 64 characters). */
 export const MAX_CONTRIBUTION_NAME = 64;

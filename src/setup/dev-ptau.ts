@@ -3,7 +3,7 @@ import { link, mkdir, readdir, rename, rm, stat, statfs } from "node:fs/promises
 import os from "node:os";
 import path from "node:path";
 import { VerinferError } from "../errors.js";
-import type { OnProgress } from "../progress.js";
+import type { OnProgress } from "../util/progress.js";
 import { writeDevPtau } from "./ptau-writer.js";
 
 /**

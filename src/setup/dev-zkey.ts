@@ -3,7 +3,7 @@ import { open } from "node:fs/promises";
 import os from "node:os";
 import { binfileSectionsOfFile, r1csLayout } from "../circuits/snark-binfile.js";
 import { VerinferError } from "../errors.js";
-import type { OnProgress } from "../progress.js";
+import type { OnProgress } from "../util/progress.js";
 import type { PointsTask } from "./fixed-base-worker.js";
 import {
   chooseWindow,

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { VerinferError } from "../errors.js";
-import type { OnProgress } from "../progress.js";
+import type { OnProgress } from "../util/progress.js";
 import {
   type FixedBaseResult,
   type FixedBaseTask,

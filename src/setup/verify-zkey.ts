@@ -1,5 +1,5 @@
 import * as snarkjs from "snarkjs";
-import type { OnProgress } from "../progress.js";
+import type { OnProgress } from "../util/progress.js";
 
 /** One Groth16 phase-2 contribution, as the zkey records it. */
 export interface ZkeyContribution {

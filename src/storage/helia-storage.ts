@@ -5,7 +5,7 @@ import type { Helia } from "@helia/utils";
 import type { Libp2p, Stream } from "@libp2p/interface";
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
-import { parseStrictJson } from "../parse-strict-json.js";
+import { parseStrictJson } from "../util/parse-strict-json.js";
 import { atomicWrite } from "./atomic-write.js";
 import { cidOf, parseCid } from "./cid.js";
 import { installPromiseWithResolvers } from "./node20-shims.js";

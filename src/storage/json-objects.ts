@@ -1,5 +1,5 @@
 import { VerinferError } from "../errors.js";
-import { parseStrictJson } from "../parse-strict-json.js";
+import { parseStrictJson } from "../util/parse-strict-json.js";
 import type { Storage } from "./storage.js";
 
 function serialize(value: unknown, at: string): string {

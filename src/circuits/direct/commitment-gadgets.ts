@@ -1,5 +1,5 @@
 import { vectorCommitmentHeader } from "../../attest/commitments.js";
-import { PACK_BITS } from "../../field.js";
+import { PACK_BITS } from "../../util/field.js";
 import type { ConstraintSystem, Lc } from "./constraint-system.js";
 import { poseidonChainConstraints, poseidonChainGadget } from "./poseidon-gadget.js";
 

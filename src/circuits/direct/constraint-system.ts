@@ -1,5 +1,5 @@
 import { VerinferError } from "../../errors.js";
-import { FIELD_PRIME } from "../../field.js";
+import { FIELD_PRIME } from "../../util/field.js";
 
 /** Coefficients of a linear combination by wire (wire 0 is the constant 1), each in [1, p). */
 export type Terms = Map<number, bigint>;

@@ -6,7 +6,7 @@ import {
   quantizedNetworkFromJson,
   quantizedNetworkToJson,
 } from "../../models/quantized-network.js";
-import { parseStrictJson } from "../../parse-strict-json.js";
+import { parseStrictJson } from "../../util/parse-strict-json.js";
 import type { CircuitInputs } from "../prove-groth16.js";
 import { buildModelCircuit, checkNetworkSize } from "./build-model-circuit.js";
 import { writeWtns } from "./write-wtns.js";

@@ -1,5 +1,5 @@
 import { VerinferError } from "../../errors.js";
-import { FIELD_PRIME } from "../../field.js";
+import { FIELD_PRIME } from "../../util/field.js";
 import type { ConstraintSystem, Terms } from "./constraint-system.js";
 import { N8, writeLE } from "./write-le.js";
 

@@ -1,4 +1,4 @@
-import { FIELD_PRIME } from "../../field.js";
+import { FIELD_PRIME } from "../../util/field.js";
 import { N8, writeLE } from "./write-le.js";
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import protobuf from "protobufjs";
 import { VerinferError } from "../../errors.js";
-import { packageRoot } from "../../package-root.js";
+import { packageRoot } from "../../util/package-root.js";
 
 /** An int64 as protobufjs decodes it: a number, or a `Long` when the `long` package is present. */
 type Int64 = number | { toString(): string };

@@ -1,0 +1,128 @@
+/**
+ * `npm run bench:big-cnn [-- --json] [-- --no-prove] [-- --scale N]`: a CIFAR-shaped CNN (32×32×3 input, three
+ * 3×3 convolutions, average pooling, two dense layers; random weights) of about a million constraints with the
+ * direct backend — the size a circom compile could not reach (~1.5 ms of CPU per constraint: half an hour). Reports
+ * the constraints (estimated before, and the r1cs's), the circuit compile (quantize → .r1cs + witness program), the
+ * dev setup (ptau and zkey apart), one proof and its verification, and the process's peak RSS after each stage.
+ * `--scale` multiplies the convolutions' filters (default 1); `--no-prove` stops after the compile.
+ */
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { estimateConstraints } from "../src/circuits/direct/build-model-circuit.js";
+import { integerForward } from "../src/models/integer-forward.js";
+import type { Layer, LayerActivation, Network } from "../src/models/network.js";
+import { quantizeNetwork } from "../src/models/quantize.js";
+import { quantizeInput } from "../src/models/quantize-input.js";
+import { compileModel } from "../src/pipeline/compile-model.js";
+import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
+import { verifyReceipt } from "../src/receipts/verify-receipt.js";
+import { packageRoot } from "../src/util/package-root.js";
+import { argValue, splitSetup, stageMarks } from "./bench-util.js";
+
+let seed = 424242;
+function rand(): number {
+  seed = (seed * 1103515245 + 12345) % 2 ** 31;
+  return seed / 2 ** 31 - 0.5;
+}
+const arr = <T>(n: number, f: () => T): T[] => Array.from({ length: n }, f);
+
+function conv(name: string, cin: number, filters: number, activation: LayerActivation): Layer {
+  const scale = 1 / Math.sqrt(9 * cin);
+  return {
+    kind: "conv2d",
+    name,
+    filters,
+    kernelSize: [3, 3],
+    strides: [1, 1],
+    padding: "valid",
+    activation,
+    kernel: arr(3, () => arr(3, () => arr(cin, () => arr(filters, () => rand() * 2 * scale)))),
+    bias: arr(filters, () => rand() * 0.1),
+  };
+}
+
+function dense(name: string, nIn: number, units: number, activation: LayerActivation): Layer {
+  const scale = 1 / Math.sqrt(nIn);
+  return {
+    name,
+    units,
+    activation,
+    kernel: arr(nIn, () => arr(units, () => rand() * 2 * scale)),
+    bias: arr(units, () => rand() * 0.1),
+  };
+}
+
+/** 32×32×3 → conv 3×3 (16k) relu → conv 3×3 (32k) → avg 2×2 → relu → conv 3×3 (32k) relu → avg 2×2 → dense 64 → 10. */
+function bigCnn(k: number): Network {
+  const [f1, f2, f3] = [16 * k, 32 * k, 32 * k];
+  const flat = 6 * 6 * f3;
+  return {
+    inputShape: [32, 32, 3],
+    inputSize: 32 * 32 * 3,
+    head: "softmax",
+    layers: [
+      conv("c1", 3, f1, "relu"),
+      conv("c2", f1, f2, "linear"),
+      { kind: "avgPool2d", name: "p1", poolSize: [2, 2], strides: [2, 2], padding: "valid" },
+      { kind: "activation", name: "r1", activation: "relu" },
+      conv("c3", f2, f3, "relu"),
+      { kind: "avgPool2d", name: "p2", poolSize: [2, 2], strides: [2, 2], padding: "valid" },
+      { kind: "reshape", name: "flatten", shape: [flat] },
+      dense("d1", flat, 64, "relu"),
+      dense("d2", 64, 10, "linear"),
+    ],
+  };
+}
+
+const mib = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+async function main(): Promise<void> {
+  const json = process.argv.includes("--json");
+  const prove = !process.argv.includes("--no-prove");
+  const scale = Number(argValue("--scale") ?? "1");
+  if (!Number.isInteger(scale) || scale < 1) throw new Error(`--scale must be a whole number ≥ 1, got ${scale}`);
+  const net = bigCnn(scale);
+  const calibration = arr(16, () => arr(32 * 32 * 3, () => Math.min(1, Math.max(0, rand() + 0.5))));
+  const estimated = estimateConstraints(quantizeNetwork(net, { calibration, inputRange: [0, 1] }));
+  if (!json) console.error(`big CNN ×${scale}: ~${estimated.toLocaleString("en")} constraints (estimate)`);
+
+  const marks = stageMarks();
+  const t0 = performance.now();
+  const pkg = await compileModel(net, {
+    calibration,
+    inputRange: [0, 1],
+    force: true,
+    quiet: true,
+    name: `big-cnn-x${scale}`,
+    cacheDir: path.join(packageRoot(), ".verinfer-cache", "bench-big-cnn"),
+    onProgress: marks.onProgress,
+    circuitBackend: "direct",
+  });
+  const end = performance.now();
+  const { setupStart, ptauMs } = splitSetup(marks, end);
+  const row: Record<string, unknown> = {
+    model: `CIFAR-shaped CNN ×${scale} (random weights)`,
+    estimatedConstraints: estimated,
+    constraints: pkg.manifest.circuit.constraints,
+    compileMs: Math.round(setupStart - (marks.first.codegen ?? t0)),
+    ptauMs: Math.round(ptauMs),
+    setupMs: Math.round(end - setupStart - ptauMs),
+    peakRssAfterCompileMb: mib(),
+  };
+  if (prove) {
+    const input = calibration[0] as number[];
+    const { receipt } = await verifiableInfer(pkg, input);
+    const reference = integerForward(pkg.network, quantizeInput(pkg.network, input)).output.map(String);
+    if (receipt.output.quantized.join() !== reference.join()) throw new Error("the proven output differs");
+    const t = performance.now();
+    const verdict = await verifyReceipt(receipt, { modelPackage: pkg });
+    if (!verdict.valid) throw new Error(`the receipt did not verify: ${verdict.reason}`);
+    row.proveMs = receipt.timings.proveMs;
+    row.verifyMs = Math.round(performance.now() - t);
+    row.peakRssMb = mib();
+  }
+  if (json) console.log(JSON.stringify(row));
+  else console.table([row]);
+}
+
+await main();
