@@ -1,14 +1,14 @@
 // End to end: a tfjs MLP with tanh and swish (SiLU) hidden layers and a softmax layer compiles on the direct
 // backend, proves and verifies; the proven outputs and class are integerForward's, and the float answer agrees.
 import { describe, expect, it } from "vitest";
-import { tf } from "../src/models/backend.js";
-import { extractNetwork } from "../src/models/extract-network.js";
-import { integerForward } from "../src/models/integer-forward.js";
-import { quantizeInput } from "../src/models/quantize-input.js";
-import { compileModel } from "../src/pipeline/compile-model.js";
-import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
-import { verifyReceipt } from "../src/receipts/verify-receipt.js";
-import { asZk, TEST_CACHE } from "./fixtures.js";
+import { tf } from "../../src/models/backend.js";
+import { extractNetwork } from "../../src/models/extract-network.js";
+import { integerForward } from "../../src/models/integer-forward.js";
+import { quantizeInput } from "../../src/models/quantize-input.js";
+import { compileModel } from "../../src/pipeline/compile-model.js";
+import { verifiableInfer } from "../../src/pipeline/verifiable-infer.js";
+import { verifyReceipt } from "../../src/receipts/verify-receipt.js";
+import { asZk, TEST_CACHE } from "../fixtures.js";
 
 function mlp() {
   const m = tf.sequential();
@@ -74,7 +74,7 @@ describe("a Keras Rescaling before the first Dense", () => {
     const net = extractNetwork(m);
     expect(net.layers.map((l) => l.kind ?? "dense")).toEqual(["dense", "activation", "dense"]);
     const x = [[0, 128, 255]];
-    const { runFloat } = await import("../src/models/run-float.js");
+    const { runFloat } = await import("../../src/models/run-float.js");
     const { outputs } = await runFloat({ model: net, inputs: x, inputShape: net.inputShape });
     const want = (m.predict(tf.tensor(x)) as tf.Tensor).arraySync() as number[][];
     for (const [j, v] of (outputs[0] ?? []).entries()) expect(v).toBeCloseTo(want[0]?.[j] as number, 5);

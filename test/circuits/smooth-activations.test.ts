@@ -3,15 +3,15 @@
 // of its range, every wire is pinned, forgeries of a wrong answer that keep the true input fail, the table and its
 // parameters are committed, and the integer function stays within its error bound of the float one.
 import { describe, expect, it } from "vitest";
-import { modelCommitment } from "../src/attest/model-commitment.js";
-import { circuitSource } from "../src/circuits/circuit-source.js";
-import { buildModelCircuit, estimateConstraints } from "../src/circuits/direct/build-model-circuit.js";
-import { ConstraintSystem, type Lc } from "../src/circuits/direct/constraint-system.js";
-import { type RescaleUnit, rescaleConstraints, rescaleGadget } from "../src/circuits/direct/gadgets.js";
-import { writeR1cs } from "../src/circuits/direct/write-r1cs.js";
-import { isVerinferError } from "../src/errors.js";
-import { LAYER_MODULES } from "../src/layers/registry.js";
-import { integerForward } from "../src/models/integer-forward.js";
+import { modelCommitment } from "../../src/attest/model-commitment.js";
+import { circuitSource } from "../../src/circuits/circuit-source.js";
+import { buildModelCircuit, estimateConstraints } from "../../src/circuits/direct/build-model-circuit.js";
+import { ConstraintSystem, type Lc } from "../../src/circuits/direct/constraint-system.js";
+import { type RescaleUnit, rescaleConstraints, rescaleGadget } from "../../src/circuits/direct/gadgets.js";
+import { writeR1cs } from "../../src/circuits/direct/write-r1cs.js";
+import { isVerinferError } from "../../src/errors.js";
+import { LAYER_MODULES } from "../../src/layers/registry.js";
+import { integerForward } from "../../src/models/integer-forward.js";
 import {
   type PiecewiseActivation,
   piecewiseBounds,
@@ -19,15 +19,15 @@ import {
   SMOOTH_ACTIVATIONS,
   SMOOTH_FUNCTIONS,
   tablePiecewise,
-} from "../src/models/layers/piecewise.js";
-import type { QuantizedRescale } from "../src/models/layers/rescale.js";
-import type { Layer, Network } from "../src/models/network.js";
-import { quantizeNetwork } from "../src/models/quantize.js";
-import { quantizeInput } from "../src/models/quantize-input.js";
-import type { QuantizedLayer } from "../src/models/quantized-network.js";
-import { toField } from "../src/util/field.js";
-import { errorOf } from "./fixtures.js";
-import { checkR1cs, constraintsByWire, parseR1cs, type R1cs, violatedConstraints } from "./r1cs-check.js";
+} from "../../src/models/layers/piecewise.js";
+import type { QuantizedRescale } from "../../src/models/layers/rescale.js";
+import type { Layer, Network } from "../../src/models/network.js";
+import { quantizeNetwork } from "../../src/models/quantize.js";
+import { quantizeInput } from "../../src/models/quantize-input.js";
+import type { QuantizedLayer } from "../../src/models/quantized-network.js";
+import { toField } from "../../src/util/field.js";
+import { errorOf } from "../fixtures.js";
+import { checkR1cs, constraintsByWire, parseR1cs, type R1cs, violatedConstraints } from "../r1cs-check.js";
 
 function unitCircuit(acc: bigint, unit: RescaleUnit): { r1cs: R1cs; witness: bigint[]; out: bigint } {
   const cs = new ConstraintSystem({ track: true, nPublic: 1 });

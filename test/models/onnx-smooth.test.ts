@@ -6,14 +6,14 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type * as tfTypes from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { compileModel, isVerinferError, verifiableInfer, verifyReceipt } from "../src/index.js";
-import { tf } from "../src/models/backend.js";
-import { extractNetwork } from "../src/models/extract-network.js";
-import { integerForward } from "../src/models/integer-forward.js";
-import { onnxModelType } from "../src/models/onnx/decode-onnx.js";
-import { loadOnnxModel } from "../src/models/onnx/load-onnx-model.js";
-import { quantizeInput } from "../src/models/quantize-input.js";
-import { errorOf, ROOT, TEST_CACHE } from "./fixtures.js";
+import { compileModel, isVerinferError, verifiableInfer, verifyReceipt } from "../../src/index.js";
+import { tf } from "../../src/models/backend.js";
+import { extractNetwork } from "../../src/models/extract-network.js";
+import { integerForward } from "../../src/models/integer-forward.js";
+import { onnxModelType } from "../../src/models/onnx/decode-onnx.js";
+import { loadOnnxModel } from "../../src/models/onnx/load-onnx-model.js";
+import { quantizeInput } from "../../src/models/quantize-input.js";
+import { errorOf, ROOT, TEST_CACHE } from "../fixtures.js";
 
 const FIXTURES = path.join(ROOT, "test", "fixtures", "onnx");
 const golden = (name: string) =>
