@@ -24,7 +24,11 @@ import type { QuantizedRescale } from "../../src/models/layers/rescale.js";
 import type { Layer, Network } from "../../src/models/network.js";
 import { quantizeNetwork } from "../../src/models/quantize.js";
 import { quantizeInput } from "../../src/models/quantize-input.js";
-import type { QuantizedLayer } from "../../src/models/quantized-network.js";
+import {
+  type QuantizedLayer,
+  quantizedNetworkFromJson,
+  quantizedNetworkToJson,
+} from "../../src/models/quantized-network.js";
 import { toField } from "../../src/util/field.js";
 import { errorOf } from "../fixtures.js";
 import { checkR1cs, constraintsByWire, parseR1cs, type R1cs, violatedConstraints } from "../r1cs-check.js";
@@ -209,6 +213,8 @@ describe("networks with each smooth activation through the direct backend", () =
       ];
       const qnet = quantizeNetwork(net, { calibration, inputBits: 4, weightBits: 4, activationBits: 7 });
       expect(qnet.layers.some((l) => l.kind === "rescale" && l.activation === name)).toBe(true);
+      // A package stores the network as JSON and parses it back strictly (the table included).
+      expect(quantizedNetworkFromJson(quantizedNetworkToJson(qnet))).toEqual(qnet);
       const mc = await modelCommitment(qnet);
       const r1cs = parseR1cs(writeR1cs(buildModelCircuit({ network: qnet, modelCommitment: mc, track: true })));
       expect(r1cs.constraints.length, name).toBe(estimateConstraints(qnet));
