@@ -1,4 +1,5 @@
-import { isVerinferError } from "../errors.js";
+import { isVerinferError, VerinferError } from "../errors.js";
+import { isSmoothActivation } from "../models/layers/piecewise.js";
 import type { QuantizedNetwork } from "../models/quantized-network.js";
 import { generateCircuit } from "./codegen.js";
 
@@ -6,15 +7,24 @@ import { generateCircuit } from "./codegen.js";
 export interface CircuitSourceParams {
   network: QuantizedNetwork;
   modelCommitment: bigint;
+  /** The backend that compiles it: `"circom"` refuses a network only the direct backend proves. */
   backend: "direct" | "circom";
 }
 
+/** The smooth-activation layers of a network (only the direct backend proves them). */
+export function directOnlyLayers(network: QuantizedNetwork): string[] {
+  return network.layers.flatMap((l) =>
+    l.kind === "rescale" && isSmoothActivation(l.activation) ? [`${l.name} (${l.activation})`] : [],
+  );
+}
+
 /**
- * The circuit source a package stores: the circom source of the network where the circom backend (a test oracle for
- * chains of the first layer kinds) can express it; for a network only the direct backend proves (merges, any
- * wiring), a fixed note naming the model commitment, since its R1CS is written from network.json alone.
+ * The circuit source a package stores (and `verifyPackage` regenerates): the circom program of the network where
+ * the circom backend (a test oracle for chains of the first layer kinds) can express it; for a network only the
+ * direct backend proves (smooth activations, merges, any wiring, padded pooling, embeddings), a fixed note, since its
+ * R1CS is written from network.json by the layer modules.
  *
- * @throws VerinferError `UNSUPPORTED_LAYER` for such a network on the circom backend.
+ * @throws VerinferError `UNSUPPORTED_LAYER` for such a network when `backend` is `"circom"`.
  * @example
  * ```ts
  * const source = circuitSource({ network: qnet, modelCommitment: c, backend: "direct" });
@@ -22,6 +32,15 @@ export interface CircuitSourceParams {
  */
 export function circuitSource(params: CircuitSourceParams): string {
   const { network, modelCommitment, backend } = params;
+  const directOnly = directOnlyLayers(network);
+  if (directOnly.length > 0) {
+    if (backend === "circom") {
+      throw new VerinferError("UNSUPPORTED_LAYER", `the circom backend does not prove ${directOnly.join(", ")}`, {
+        details: 'compile with circuitBackend: "direct" (the default)',
+      });
+    }
+    return `// verinfer: this network has layers only the direct backend proves: ${directOnly.join(", ")}.\n// Its R1CS is written from the layer modules (src/layers); it has no circom form.\n`;
+  }
   try {
     return generateCircuit({ network, modelCommitment });
   } catch (e) {

@@ -1,5 +1,6 @@
 import { VerinferError } from "../errors.js";
 import { poolIsPadded } from "../models/layers/geometry.js";
+import { isSmoothActivation } from "../models/layers/piecewise.js";
 import { relu6Ceiling } from "../models/layers/rescale.js";
 import type {
   QuantizedConv2d,
@@ -174,6 +175,8 @@ function gadgetOf(l: QuantizedRescale): { gadget: string; args: string; unusedSi
     case "leakyRelu":
       if (!Number.isInteger(l.leakShift)) throw new VerinferError("INTERNAL", `rescale "${l.name}" has no leakShift`);
       return { gadget: "RescaleLeakyRelu", args: `, ${l.leakShift}`, unusedSign: false };
+    default:
+      throw new VerinferError("INTERNAL", `rescale "${l.name}" reached circom with ${l.activation}`);
   }
 }
 
@@ -208,6 +211,7 @@ function rescaleGadget(l: QuantizedRescale, src: string): string {
 function rescaleInline(l: QuantizedRescale, src: string): string {
   const s = l.shift;
   const act = l.activation;
+  if (isSmoothActivation(act)) throw new VerinferError("INTERNAL", `rescale "${l.name}" reached circom with ${act}`);
   const C = act === "relu6" ? relu6Ceiling(l.outFracBits) : 0n;
   // Units whose relu6 ceiling lies inside their range: only these need the cap.
   const capped = l.qBits.map((B) => act === "relu6" && C < 2n ** BigInt(B - 1) - 1n);
@@ -303,6 +307,17 @@ ${output[act]}${tail}        r0 * (r0 - 1) === 0;
 }
 
 function rescale(l: QuantizedRescale, src: string): string {
+  // Smooth activations (committed piecewise tables) exist in the direct backend only: circom is the oracle of the
+  // older kinds.
+  if (isSmoothActivation(l.activation)) {
+    throw new VerinferError(
+      "UNSUPPORTED_LAYER",
+      `rescale "${l.name}": the circom backend does not prove ${l.activation}`,
+      {
+        details: 'compile with circuitBackend: "direct" (the default)',
+      },
+    );
+  }
   // With s = 0 there is no remainder bit to carry the identity; such rescales are rare (a standalone activation on
   // rescaled values, whose input is a short sum), and the gadgets serve them.
   return l.shift > 0 ? rescaleInline(l, src) : rescaleGadget(l, src);

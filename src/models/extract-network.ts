@@ -1,6 +1,9 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { VerinferError } from "../errors.js";
+import { composeRescaling, foldRescaling, type PendingRescaling } from "./fold-rescaling.js";
+import { isSmoothActivation, SMOOTH_ACTIVATIONS } from "./layers/piecewise.js";
 import {
+  type ActivationLayer,
   type Conv2dLayer,
   type DenseLayer,
   LAYER_ACTIVATIONS,
@@ -45,6 +48,8 @@ export const SUPPORTED_LAYERS = [
   "Add",
   "Concatenate",
   "Multiply",
+  "Softmax",
+  "Rescaling",
 ] as const;
 
 /** One layer a model cannot be proven with, and why. */
@@ -374,6 +379,10 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
   const graph = new TfjsGraph(dims);
   let from: number[] = [0];
   let head: "softmax" | undefined;
+  /** A smooth activation a Dense or Conv2D states: proven as an activation layer after it. */
+  let trailing: ActivationLayer | undefined;
+  /** A Keras Rescaling, folded into the next Dense/Conv2D. */
+  let rescaling: PendingRescaling | undefined;
   const all = model.layers.filter((l) => l.getClassName() !== "InputLayer");
   /** Zero padding of a ZeroPadding2D, waiting to fold into the Conv2D or AveragePooling2D after it. */
   let pendingPad: { layer: tfTypes.layers.Layer; pads: Pads } | undefined;
@@ -392,6 +401,10 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
     const activationOf = (name: unknown): LayerActivation | undefined => {
       const a = String(name ?? "linear");
       if ((LAYER_ACTIVATIONS as readonly string[]).includes(a)) return a as LayerActivation;
+      if (isSmoothActivation(a)) {
+        trailing = { kind: "activation", name: `${layer.name}/${a}`, activation: a };
+        return "linear";
+      }
       if (a === "softmax" && isLast) {
         head = "softmax";
         return "linear";
@@ -445,9 +458,37 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         break;
       case "Activation": {
         const a = activationOf(config.activation);
+        if (trailing) {
+          out = { ...trailing, name: layer.name };
+          trailing = undefined;
+          break;
+        }
         if (a === undefined || a === "linear") return undefined;
         out = { kind: "activation", name: layer.name, activation: a };
         break;
+      }
+      case "Rescaling": {
+        const scale = Number(config.scale ?? 1);
+        const offset = Number(config.offset ?? 0);
+        if (!Number.isFinite(scale) || !Number.isFinite(offset)) {
+          refuse(layer, "is a Rescaling by a scale or offset that is not a finite number");
+          return undefined;
+        }
+        rescaling = composeRescaling(rescaling, { scale, offset });
+        return undefined;
+      }
+      case "Softmax": {
+        const axes = (Array.isArray(config.axis) ? config.axis : [config.axis ?? -1]).map(Number);
+        const lastAxis = axes.length === 1 && (axes[0] === -1 || axes[0] === shape.length);
+        if (!isLast || !lastAxis) {
+          refuse(
+            layer,
+            isLast ? "is a softmax over an axis other than the last" : "is a softmax that is not the last layer",
+          );
+          return undefined;
+        }
+        head = "softmax";
+        return undefined;
       }
       case "ReLU": {
         const maxValue = config.maxValue == null ? undefined : Number(config.maxValue);
@@ -587,6 +628,15 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         refuse(layer, "is not supported");
         return undefined;
     }
+    if (rescaling && out.kind !== "reshape") {
+      const folded = foldRescaling(rescaling, out);
+      rescaling = undefined;
+      if (typeof folded === "string") {
+        refuse(layer, folded);
+        return undefined;
+      }
+      out = folded;
+    }
     try {
       graph.outputShape(out, from);
     } catch (e) {
@@ -600,14 +650,15 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
   };
   for (const [index, layer] of all.entries()) {
     const refused = unsupported.length;
+    trailing = undefined;
     // A functional model is a graph: each layer reads the tensors of its inbound layers (by default the last one).
     from = graph.inputsOf(layer);
     shape = (graph.shapes[from[0] ?? 0] ?? shape).slice();
     const out = step(index, layer);
     if (out) {
-      // A tfjs layer may become several (a 1-D layer as its 2-D form between reshapes): the first reads the
-      // layer's inbound tensors, each next one the one before.
-      const made = Array.isArray(out) ? out : [out];
+      // A tfjs layer may become several (a 1-D layer as its 2-D form between reshapes, a smooth activation after
+      // its layer): the first reads the layer's inbound tensors, each next one the one before.
+      const made = [...(Array.isArray(out) ? out : [out]), ...(trailing ? [trailing] : [])];
       let outShape: number[] = [];
       for (const [k, l] of made.entries()) {
         if (k === 0 && !(from.length === 1 && from[0] === layers.length)) l.inputs = from.slice();
@@ -628,6 +679,8 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
     }
   }
   if (pendingPad) refuse(pendingPad.layer, "pads the model's output; a ZeroPadding2D must be followed by a Conv2D");
+  if (rescaling)
+    unsupported.push({ layer: "(end)", className: "Rescaling", why: "is not followed by a Dense or Conv2D" });
   if (unsupported.length > 0) {
     const first = unsupported[0] as UnsupportedLayer;
     throw new VerinferError(
@@ -635,7 +688,7 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
       unsupported.map((u) => `layer "${u.layer}" (${u.className}) ${u.why}`).join("; "),
       {
         details:
-          `verinfer proves models (chains, or graphs with merges) of ${SUPPORTED_LAYERS.join(", ")}, with ${LAYER_ACTIVATIONS.join(", ")} ` +
+          `verinfer proves models (chains, or graphs with merges) of ${SUPPORTED_LAYERS.join(", ")}, with ${[...LAYER_ACTIVATIONS, ...SMOOTH_ACTIVATIONS].join(", ")} ` +
           "activations, LeakyReLU slopes 2^-k, and a softmax on the last layer only.",
         meta: { layer: first.layer, className: first.className, unsupported, supported: [...SUPPORTED_LAYERS] },
       },

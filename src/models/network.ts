@@ -1,12 +1,14 @@
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
+import { SMOOTH_ACTIVATIONS } from "./layers/piecewise.js";
 
 /**
  * Activations verinfer proves inside the network (softmax is a head: see {@link Network.head}): `relu6` is
  * min(max(x, 0), 6); `leakyRelu` is x for x >= 0 and alpha·x below, with alpha = 2^-k (see
- * {@link ActivationLayer.alpha}), proven only as a standalone activation layer.
+ * {@link ActivationLayer.alpha}), proven only as a standalone activation layer; the smooth ones
+ * ({@link SMOOTH_ACTIVATIONS}, tfjs's names) are proven as committed piecewise-linear tables (`layers/piecewise.ts`).
  */
-export const ACTIVATIONS = ["relu", "linear", "relu6", "leakyRelu"] as const;
+export const ACTIVATIONS = ["relu", "linear", "relu6", "leakyRelu", ...SMOOTH_ACTIVATIONS] as const;
 /** One of {@link ACTIVATIONS}. */
 export type Activation = (typeof ACTIVATIONS)[number];
 /** Activations a Dense or Conv2D layer applies itself (tfjs's activation names). */

@@ -6,6 +6,7 @@ import { embeddingBounds, type QuantizedEmbedding } from "./layers/embedding.js"
 import { poolIsPadded, type Shape3 } from "./layers/geometry.js";
 import { type LinearTerms, linearBounds } from "./layers/linear.js";
 import { maxPoolBounds, maxPoolWindows, type QuantizedMaxPool2d } from "./layers/max-pool2d.js";
+import { isSmoothActivation, piecewiseBounds, SMOOTH_FUNCTIONS, tablePiecewise } from "./layers/piecewise.js";
 import {
   activationForward,
   type QuantizedRescale,
@@ -46,6 +47,11 @@ export interface QuantizeOptions {
   weightBits?: number;
   /** Bits for the largest calibrated activation (default 16); sets the output precision of each rescale. */
   activationBits?: number;
+  /**
+   * Segments of the smooth activations' tables (sigmoid, tanh, gelu, swish, …): `"default"` keeps the error
+   * within 1/256 of the output range, `"high"` has 8× the segments (error near 2^-12, more constraints).
+   */
+  activationPrecision?: "default" | "high";
 }
 
 /** Keeps every rescale (shift + qBits) this far below the 253-bit field. */
@@ -133,6 +139,7 @@ function stepOf(layer: { activation: Activation; alpha?: number }): ActivationSt
 
 /** The float activation, for calibration values. */
 function floatActivation(step: ActivationStep, v: number): number {
+  if (isSmoothActivation(step.activation)) return SMOOTH_FUNCTIONS[step.activation](v);
   switch (step.activation) {
     case "linear":
       return v;
@@ -168,6 +175,7 @@ export class Quantizer {
   constructor(
     readonly weightBits: number,
     readonly activationBits: number,
+    readonly activationPrecision: "default" | "high",
     input: InputQuantization,
     calibration: readonly (readonly number[])[],
     size: number,
@@ -197,7 +205,9 @@ export class Quantizer {
       // keep both ends of a unit's bounds they keep every value between, and nothing needs proving.
       const op = { ...step, outFracBits: s.fracBits };
       const keeps = (v: bigint) => activationForward(op, v) === v;
-      if (step.activation === "linear" || this.lo.every((v, j) => keeps(v) && keeps(this.hi[j] as bigint))) return;
+      if (step.activation === "linear") return;
+      if (!isSmoothActivation(step.activation) && this.lo.every((v, j) => keeps(v) && keeps(this.hi[j] as bigint)))
+        return;
       this.emitRescale(name, step, 1n, 0, s.fracBits);
       return;
     }
@@ -223,9 +233,18 @@ export class Quantizer {
     this.emitRescale(name, step, multiplier, pow2 + extra - outFracBits, outFracBits);
   }
 
-  emitRescale(name: string, step: ActivationStep, multiplier: bigint, shift: number, outFracBits: number): void {
+  emitRescale(name: string, step: ActivationStep, multiplier: bigint, shift: number, inFracBits: number): void {
+    let outFracBits = inFracBits;
     const q = rescaleQBounds(multiplier, shift, this.lo, this.hi);
-    const qBits = q.lo.map((l, j) => signedBits(l, q.hi[j] as bigint));
+    let qBits = q.lo.map((l, j) => signedBits(l, q.hi[j] as bigint));
+    const smooth = isSmoothActivation(step.activation)
+      ? tablePiecewise({ name: step.activation, inFracBits: outFracBits, precision: this.activationPrecision })
+      : undefined;
+    if (smooth) {
+      // The table reads the top bits of a window: wider units are range-checked to it (harmless, and exact).
+      qBits = qBits.map((b) => Math.max(b, smooth.piecewise.window));
+      outFracBits = smooth.outFracBits;
+    }
     const widest = Math.max(...qBits);
     if (widest + shift > MAX_RESCALE_BITS) {
       throw new VerinferError("QUANTIZATION_OVERFLOW", `layer "${name}" needs ${widest + shift} bits`, {
@@ -240,6 +259,7 @@ export class Quantizer {
       shift,
       activation: step.activation,
       ...(step.leakShift === undefined ? {} : { leakShift: step.leakShift }),
+      ...(smooth ? { piecewise: smooth.piecewise } : {}),
       qBits,
       outFracBits,
     };
@@ -249,9 +269,10 @@ export class Quantizer {
       });
     }
     this.push(op);
-    // Every activation is monotone, so it maps the bounds of q to the bounds of its output.
-    this.lo = q.lo.map((v) => activationForward(op, v));
-    this.hi = q.hi.map((v) => activationForward(op, v));
+    // Every other activation is monotone, so it maps the bounds of q to the bounds of its output.
+    const smoothBounds = smooth && q.lo.map((v, j) => piecewiseBounds(smooth.piecewise, v, q.hi[j] as bigint));
+    this.lo = smoothBounds ? smoothBounds.map((b) => b.lo) : q.lo.map((v) => activationForward(op, v));
+    this.hi = smoothBounds ? smoothBounds.map((b) => b.hi) : q.hi.map((v) => activationForward(op, v));
     if (step.activation !== "linear") this.real = this.real.map((x) => x.map((v) => floatActivation(step, v)));
     this.scale = { rescaled: true, fracBits: outFracBits };
   }
@@ -326,7 +347,8 @@ function poolPadding(
 /** A weighted layer's activation: one right before a max pooling waits for the pooled outputs. */
 function activate(q: Quantizer, name: string, step: ActivationStep, next: Layer | undefined): void {
   if (step.activation === "linear") return;
-  if (next?.kind === "maxPool2d") q.pending = step;
+  // A smooth activation is not monotone in general: it is never moved past a max pooling.
+  if (next?.kind === "maxPool2d" && !isSmoothActivation(step.activation)) q.pending = step;
   else q.rescale(name, step);
 }
 
@@ -411,7 +433,10 @@ export function quantizeLayer(
       // Rescale and ReLU are monotone, so they commute with max: pooling pending accumulators first and rescaling
       // only the pooled outputs is exact and costs k·(B + s + 1) per output of a k-window, against
       // k·(B + s + 1) + (k − 1)(B + 1) when every input is rescaled first.
-      const actNext = next?.kind === "activation" && next.activation !== "linear" ? stepOf(next) : undefined;
+      const actNext =
+        next?.kind === "activation" && next.activation !== "linear" && !isSmoothActivation(next.activation)
+          ? stepOf(next)
+          : undefined;
       const geometry = {
         inShape: inShape as Shape3,
         outShape: outShape as Shape3,
@@ -512,6 +537,13 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
   const weightBits = checkBits("weightBits", options.weightBits, 8, 2, 32);
   const activationBits = checkBits("activationBits", options.activationBits, 16, 2, 64);
   const calibration = options.calibration;
+  const precision = options.activationPrecision ?? "default";
+  if (precision !== "default" && precision !== "high") {
+    throw new VerinferError(
+      "INVALID_OPTIONS",
+      `activationPrecision must be "default" or "high", not ${String(precision)}`,
+    );
+  }
   if (calibration.length === 0 && !options.inputRange) {
     throw new VerinferError("INVALID_OPTIONS", "calibration needs at least one sample input (or an inputRange)");
   }
@@ -529,7 +561,14 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
     first?.kind === "embedding"
       ? idInput(first, calibration)
       : quantizeInput(calibration, options.inputRange, inputBits);
-  const q = new Quantizer(weightBits, activationBits, input, calibration, net.inputSize);
+  const q = new Quantizer(
+    weightBits,
+    activationBits,
+    options.activationPrecision ?? "default",
+    input,
+    calibration,
+    net.inputSize,
+  );
   if (isChainNetwork(net)) {
     net.layers.forEach((layer, l) => {
       quantizeLayer(q, layer, shapes[l] as number[], shapes[l + 1] as number[], net.layers[l + 1]);
@@ -543,6 +582,13 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
   // A graph may end in a concat (or max pooling of one): its outputs are range-proven by a rescale of their own.
   if (!lastRescale({ layers }) && q.scale.rescaled) q.emitRescale(lastName, LINEAR, 1n, 0, q.scale.fracBits);
   const rescale = lastRescale({ layers }) as QuantizedRescale;
+  if (rescale.piecewise) {
+    throw new VerinferError("UNSUPPORTED_LAYER", `the network ends in a ${rescale.activation} ("${rescale.name}")`, {
+      details:
+        "verinfer proves a smooth activation inside the network, not as its output; end the model with its logits " +
+        "(a softmax head is proven as the argmax of the logits)",
+    });
+  }
   const outputWidth = Math.max(...rescale.qBits);
   if (outputWidth > MAX_OUTPUT_WIDTH) {
     throw new VerinferError("QUANTIZATION_OVERFLOW", `the outputs need ${outputWidth} bits`, {

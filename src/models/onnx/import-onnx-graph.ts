@@ -1,7 +1,10 @@
 import { VerinferError } from "../../errors.js";
+import type { SmoothActivation } from "../layers/piecewise.js";
 import { leakShiftOf, MAX_LEAK_SHIFT } from "../network.js";
 import { int64, type OnnxModelProto, type OnnxNode } from "./decode-onnx.js";
 import { FOLDABLE_OPS, foldConstant, reshapeTarget } from "./fold-constant.js";
+import { FUSED_ACTIVATION_OPS, fuseActivations } from "./fuse-activations.js";
+import { foldInputAffine, INPUT_AFFINE_OPS, type InputAffine, inputAffineOf } from "./input-affine.js";
 import { liftOneDGraph } from "./lift-1d.js";
 import {
   BATCH,
@@ -35,6 +38,12 @@ export const SUPPORTED_ONNX_OPS = [
   "Reshape",
   "Squeeze",
   "Softmax",
+  "LogSoftmax",
+  "Sigmoid",
+  "Tanh",
+  "Softplus",
+  "HardSigmoid",
+  ...FUSED_ACTIVATION_OPS,
   "Dropout",
   "Identity",
   "Pad",
@@ -42,6 +51,15 @@ export const SUPPORTED_ONNX_OPS = [
   "Shape",
   ...FOLDABLE_OPS.filter((op) => op !== "Constant" && op !== "Identity" && op !== "Add" && op !== "Reshape"),
 ] as const;
+
+/** The smooth activation of each ONNX op that is one (Gelu reads its `approximate`). */
+const SMOOTH_OF: Record<string, SmoothActivation | undefined> = {
+  Sigmoid: "sigmoid",
+  Tanh: "tanh",
+  Softplus: "softplus",
+  HardSigmoid: "hardSigmoid",
+  Swish: "swish",
+};
 
 /** Opsets of the default ONNX domain the importer reads. */
 export const ONNX_OPSETS = { min: 9, max: 18 } as const;
@@ -70,7 +88,7 @@ export type OnnxStepKind =
       kernel: Float32Array;
       inChannels: number;
       bias: Float32Array | undefined;
-      activation: "linear" | "relu" | "relu6";
+      activation: "linear" | "relu" | "relu6" | SmoothActivation;
     }
   | { kind: "zeroPadding2d"; name: string; padding: Pads2d }
   | {
@@ -107,9 +125,9 @@ export type OnnxStepKind =
       /** `[in][out]` flattened row-major (tfjs/Keras). */
       kernel: Float32Array;
       bias: Float32Array | undefined;
-      activation: "linear" | "relu" | "relu6" | "softmax";
+      activation: "linear" | "relu" | "relu6" | "softmax" | SmoothActivation;
     }
-  | { kind: "activation"; name: string; activation: "relu" | "relu6" | "softmax" }
+  | { kind: "activation"; name: string; activation: "relu" | "relu6" | "softmax" | SmoothActivation }
   /** A LeakyReLU of slope alpha, a power of two (checked on import). */
   | { kind: "leakyRelu"; name: string; alpha: number }
   /** `chwOrder`: permute HWC back to ONNX's CHW order before flattening (tfjs Permute + Flatten). */
@@ -193,6 +211,16 @@ function localProblem(node: OnnxNode): string | undefined {
       }
       return undefined;
     }
+    case "HardSigmoid": {
+      const [alpha, beta] = [floatAttr(node, "alpha", 0.2), floatAttr(node, "beta", 0.5)];
+      if (Math.abs(alpha - 0.2) > 1e-6 || Math.abs(beta - 0.5) > 1e-6)
+        return `HardSigmoid(alpha ${alpha}, beta ${beta}) is not proven (only tfjs's 0.2·x + 0.5)`;
+      return undefined;
+    }
+    case "Gelu":
+      if (!["none", "tanh"].includes(stringAttr(node, "approximate", "none")))
+        return `approximate "${stringAttr(node, "approximate", "")}" is not supported`;
+      return undefined;
     case "Pad":
       if (stringAttr(node, "mode", "constant") !== "constant")
         return `mode "${stringAttr(node, "mode", "")}" is not supported`;
@@ -309,6 +337,8 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     });
   }
 
+  // GELU and SiLU as exporters spell them (Erf, Sigmoid·x subgraphs) become one node each, named as the user wrote.
+  fuseActivations(graph, opset);
   // 1. Every node checked before anything is built, so that one error names them all.
   const known = new Set<string>(SUPPORTED_ONNX_OPS);
   const problems: Problem[] = [];
@@ -316,6 +346,12 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     if (!node.name) node.name = `${node.opType}_${i}`;
     if (node.domain && node.domain !== "ai.onnx") {
       problems.push({ node: node.name, opType: `${node.domain}.${node.opType}`, why: "custom domain" });
+    } else if (node.opType === "Erf") {
+      problems.push({
+        node: node.name,
+        opType: "Erf",
+        why: "an Erf outside a GELU: verinfer proves GELU as exported, x·0.5·(1 + erf(x/√2)), and no Erf alone",
+      });
     } else if (!known.has(node.opType)) {
       problems.push({ node: node.name, opType: node.opType, why: "op not supported" });
     } else {
@@ -379,6 +415,8 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
   const shapes = new Map<string, number[]>([[input.name, dims]]);
   const steps: OnnxStep[] = [];
   let pendingPad: Pads2d | undefined;
+  /** An input normalization ((x − mean) / std) waiting for the Gemm/MatMul it folds into. */
+  let inputAffine: InputAffine | undefined;
   let lastLiveNode: OnnxNode | undefined;
 
   const constOf = (name: string | undefined) => (name ? consts.get(name) : undefined);
@@ -428,7 +466,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) order[(y * w + x) * c + ch] = ch * h * w + y * w + x;
     return order;
   };
-  const setActivation = (node: OnnxNode, activation: "relu" | "relu6" | "softmax") => {
+  const setActivation = (node: OnnxNode, activation: "relu" | "relu6" | "softmax" | SmoothActivation) => {
     const prev = lastStep();
     // relu6 after relu is relu6 (PyTorch's F.relu6 exports as Relu then Clip(0, 6)): one activation, one rescale.
     if (!fusable()) {
@@ -515,6 +553,33 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     lastLiveNode = node;
     const out = node.output[0] as string;
     const [n, c, h, w] = live.shape as [number, number, number, number];
+    const affineOp = (INPUT_AFFINE_OPS as readonly string[]).includes(node.opType);
+    const atInput = !steps.some((st) => st.kind === "dense" || st.kind === "conv2d");
+    if (affineOp && atInput) {
+      // Add/Sub/Mul/Div by a constant before the first weighted layer: an input normalization, folded into it.
+      if (live.layout !== "flat" || live.shape.length !== 2) {
+        throw structural(node, "normalizes a tensor that is not [batch, features]; only flat inputs are folded");
+      }
+      const k = ins.findIndex((x) => x !== undefined && x !== live.name);
+      const next = inputAffineOf({
+        prev: inputAffine,
+        op: node.opType as (typeof INPUT_AFFINE_OPS)[number],
+        constant: requireConst(node, k, "the other operand"),
+        constantFirst: k === 0,
+        features: live.shape[1] as number,
+      });
+      if (typeof next === "string") throw structural(node, next);
+      inputAffine = next;
+      shapes.set(out, live.shape.slice());
+      live.name = out;
+      continue;
+    }
+    if (inputAffine && node.opType !== "Gemm" && node.opType !== "MatMul" && node.opType !== "Identity") {
+      throw structural(
+        node,
+        "follows an input normalization; verinfer folds one only into a Gemm/MatMul right after it",
+      );
+    }
     switch (node.opType) {
       case "Identity":
         break;
@@ -540,6 +605,17 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
           throw structural(node, `Clip(${lo}, ${hi}) is not supported (only Clip(0, ∞) as ReLU, Clip(0, 6) as ReLU6)`);
         break;
       }
+      case "Sigmoid":
+      case "Tanh":
+      case "Softplus":
+      case "HardSigmoid":
+      case "Swish":
+      case "Gelu":
+        setActivation(
+          node,
+          SMOOTH_OF[node.opType] ?? (stringAttr(node, "approximate", "none") === "tanh" ? "gelu_new" : "gelu"),
+        );
+        break;
       case "LeakyRelu":
         flushPad(node);
         pushStep({ kind: "leakyRelu", name: node.name, alpha: floatAttr(node, "alpha", 0.01) });
@@ -762,7 +838,11 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
             (_, u) => beta * (cT.data[cT.data.length === 1 ? 0 : u] as number),
           );
         }
-        pushStep({ kind: "dense", name: node.name, units, inputs: kIn, kernel, bias, activation: "linear" });
+        if (inputAffine) {
+          const folded = foldInputAffine({ affine: inputAffine, kernel, bias, units });
+          inputAffine = undefined;
+          pushStep({ kind: "dense", name: node.name, units, inputs: kIn, ...folded, activation: "linear" });
+        } else pushStep({ kind: "dense", name: node.name, units, inputs: kIn, kernel, bias, activation: "linear" });
         live = { name: live.name, shape: [n, units], layout: "flat" };
         break;
       }
@@ -794,6 +874,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         prev.bias = prev.bias ? prev.bias.map((v, u) => v + (add[u] as number)) : add;
         break;
       }
+      case "LogSoftmax":
       case "Softmax": {
         if (live.layout === "nchw" || live.shape.length !== 2)
           throw structural(node, "is applied to a tensor that is not [batch, classes]");
@@ -832,6 +913,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     );
   }
   if (!lastLiveNode) throw new VerinferError("INVALID_MODEL", "the ONNX graph computes nothing from its input");
+  if (inputAffine) throw structural(lastLiveNode, "normalizes the input but no Gemm/MatMul reads it");
   checkLive(lastLiveNode);
   if (pendingPad) throw structural(lastLiveNode, "pads the output; a Pad must be followed by a layer");
   toOnnxOrder();
