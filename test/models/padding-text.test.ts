@@ -508,6 +508,12 @@ describe("1-D and text: Conv1D, 1-D pooling, Embedding as a one-hot lookup", () 
     expect(() => integerForward(qnet, [12n, 0n, 0n, 0n, 0n, 0n, 0n, 0n])).toThrow(
       expect.objectContaining({ code: "INVALID_INPUT" }),
     );
+    expect(() => quantizeInput(qnet, [0, 1, 2, 3, 4, 5, 6, 2.4])).toThrow(
+      expect.objectContaining({ code: "INVALID_INPUT" }),
+    );
+    expect(() => quantizeInput(qnet, [0, 1, 2, 3, 4, 5, 6, 16])).toThrow(
+      expect.objectContaining({ code: "INVALID_INPUT" }),
+    );
     expect(() => quantizeNetwork(net, { calibration: [[0, 1, 2, 3, 4, 5, 6, 12.5]] })).toThrow(
       expect.objectContaining({ code: "INVALID_OPTIONS" }),
     );
