@@ -16,7 +16,9 @@ import { ConstraintSystem, type Lc } from "../../src/circuits/direct/constraint-
 import { writeR1cs } from "../../src/circuits/direct/write-r1cs.js";
 import { isVerinferError } from "../../src/errors.js";
 import { embeddingModule } from "../../src/layers/embedding.js";
+import { PADDED_MAX_POOL_CODE } from "../../src/layers/max-pool2d.js";
 import { LAYER_MODULES } from "../../src/layers/registry.js";
+import { PADDED_SUM_POOL_CODE } from "../../src/layers/sum-pool2d.js";
 import { tf } from "../../src/models/backend.js";
 import { extractNetwork } from "../../src/models/extract-network.js";
 import { dequantizeOutput, integerForward } from "../../src/models/integer-forward.js";
@@ -260,6 +262,11 @@ describe("padding: conv pads at any stride, ZeroPadding2D, padded max and averag
     const s = (l: typeof sum) => LAYER_MODULES.sumPool2d.commitment(l).descriptor.join();
     expect(new Set([s(sum), s(sPadded), s({ ...sPadded, countIncludePad: true })]).size).toBe(3);
     expect(s({ ...sum, padding: [0, 0], countIncludePad: true })).toBe(s(sum));
+    // The padded forms' codes are no module's kind code (descriptors parse one way only).
+    const codes = Object.values(LAYER_MODULES).map((m) => m.code);
+    expect(codes).not.toContain(PADDED_MAX_POOL_CODE);
+    expect(codes).not.toContain(PADDED_SUM_POOL_CODE);
+    expect(new Set([...codes, PADDED_MAX_POOL_CODE, PADDED_SUM_POOL_CODE]).size).toBe(codes.length + 2);
     // Same weights, pads moved from top to bottom: another model.
     const net = (pads: [[number, number], [number, number]]): Network => ({
       inputShape: [4, 4, 1],
@@ -506,6 +513,12 @@ describe("1-D and text: Conv1D, 1-D pooling, Embedding as a one-hot lookup", () 
     expect(a).toBeGreaterThanOrEqual(0.95);
     // An id outside the vocabulary (but inside the 4-bit input range) is a typed refusal, in the reference too.
     expect(() => integerForward(qnet, [12n, 0n, 0n, 0n, 0n, 0n, 0n, 0n])).toThrow(
+      expect.objectContaining({ code: "INVALID_INPUT" }),
+    );
+    expect(() => quantizeInput(qnet, [0, 1, 2, 3, 4, 5, 6, 2.4])).toThrow(
+      expect.objectContaining({ code: "INVALID_INPUT" }),
+    );
+    expect(() => quantizeInput(qnet, [0, 1, 2, 3, 4, 5, 6, 16])).toThrow(
       expect.objectContaining({ code: "INVALID_INPUT" }),
     );
     expect(() => quantizeNetwork(net, { calibration: [[0, 1, 2, 3, 4, 5, 6, 12.5]] })).toThrow(
