@@ -491,7 +491,7 @@ function quantizeEmbedding(q: Quantizer, layer: EmbeddingLayer, length: number):
     weightFracBits,
     table: layer.table.map((r) => r.map((w) => roundHalfUp(w * 2 ** weightFracBits))),
   };
-  q.layers.push(op);
+  q.push(op);
   ({ lo: q.lo, hi: q.hi } = embeddingBounds(op));
   q.real = q.real.map((ids) => Float64Array.from(Array.from(ids).flatMap((id) => layer.table[id] as number[])));
   q.scale = { rescaled: true, fracBits: weightFracBits };

@@ -697,7 +697,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         const [H, W] = [live.shape[2] as number, live.shape[3] as number];
         const own = windowPadding(node, [H, W], k, s, undefined);
         if (own.zeroPad && !includePad) {
-          steps.push(paddedPoolStep(node, k, s, own.zeroPad));
+          pushStep(paddedPoolStep(node, k, s, own.zeroPad));
           live.shape = [n, c, ...windowOut([H, W], k, s, own.zeroPad)];
           break;
         }
@@ -734,7 +734,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
           throw structural(node, "only a mean over the height and width axes (2, 3) of an NCHW tensor is supported");
         }
         flushPad(node);
-        steps.push({ kind: "globalAveragePooling2d", name: node.name });
+        pushStep({ kind: "globalAveragePooling2d", name: node.name });
         const keep = intAttr(node, "keepdims", 1) === 1;
         live = keep
           ? { name: live.name, shape: [n, c, 1, 1], layout: "pooled" }
