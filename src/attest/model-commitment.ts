@@ -1,5 +1,6 @@
 import type { LayerCommitment } from "../layers/layer-module.js";
 import { LAYER_MODULES, moduleOf } from "../layers/registry.js";
+import { isChain, layerInputTensors } from "../models/network-graph.js";
 import type { QuantizedLayer, QuantizedNetwork } from "../models/quantized-network.js";
 import { toField } from "../util/field.js";
 import { poseidonChain } from "./poseidon.js";
@@ -8,6 +9,11 @@ import { poseidonChain } from "./poseidon.js";
 export const MODEL_COMMITMENT_TAG = 0x6d646c33n;
 /** Domain tag of network commitments (architecture + weights), format version 3 (ASCII "net3"). */
 export const NETWORK_COMMITMENT_TAG = 0x6e657433n;
+/**
+ * Domain tag of the commitments of networks that are not chains (ASCII "ngr3"): their descriptor states each
+ * layer's input tensors too. A chain keeps the "net3" form (and so its model id); no graph hashes like a chain.
+ */
+export const GRAPH_COMMITMENT_TAG = 0x6e677233n;
 
 /**
  * What a model's inputs and outputs mean: shapes and fixed-point formats. It is the part of a model's identity a
@@ -77,8 +83,16 @@ function descriptorOf(net: QuantizedNetwork, layers: readonly LayerCommitment[])
     BigInt(net.head?.bits ?? 0),
     BigInt(net.layers.length),
   ];
-  // Kind code first, then a fixed number of fields.
-  for (const l of layers) d.push(...l.descriptor);
+  const graph = !isChain(net);
+  for (const [i, l] of layers.entries()) {
+    // A graph's wiring: per layer the number of tensors it reads, then their indices, before its descriptor.
+    if (graph) {
+      const from = layerInputTensors(net.layers[i] as QuantizedLayer, i);
+      d.push(BigInt(from.length), ...from.map(BigInt));
+    }
+    // Kind code first, then a fixed number of fields.
+    d.push(...l.descriptor);
+  }
   return d;
 }
 
@@ -104,7 +118,8 @@ export async function networkCommitment(net: QuantizedNetwork): Promise<bigint> 
   // Every layer's constants, from its module: what a module computes with is what it commits to. Appended one by
   // one: a spread of a large layer's constants into push() would overflow the call stack.
   for (const l of layers) for (const c of l.constants) elements.push(c);
-  return poseidonChain([header(NETWORK_COMMITMENT_TAG, elements.length), ...elements]);
+  const tag = isChain(net) ? NETWORK_COMMITMENT_TAG : GRAPH_COMMITMENT_TAG;
+  return poseidonChain([header(tag, elements.length), ...elements]);
 }
 
 /** Parameters of {@link modelCommitmentOf}. */

@@ -1,5 +1,7 @@
+import { VerinferError } from "../errors.js";
+import { layerInputTensors } from "../models/network-graph.js";
 import { layerOutputSize, type QuantizedNetwork } from "../models/quantized-network.js";
-import { groupTemplate, templateGroups } from "./layer-templates.js";
+import { checkCircomLayers, groupTemplate, templateGroups } from "./layer-templates.js";
 
 /** Name of the hand-written gadget library every generated circuit includes (in /circuits). */
 export const GADGET_FILE = "verinfer.circom";
@@ -22,6 +24,28 @@ function argmax(n: number, bits: number): string {
 }
 
 /**
+ * The circom backend is a test oracle for chains of verinfer's first layer kinds: a network with merges or any
+ * other wiring is the direct backend's alone.
+ *
+ * @throws VerinferError `UNSUPPORTED_LAYER` listing every layer it cannot generate.
+ */
+function refuseGraphs(net: QuantizedNetwork): void {
+  const chainKinds = new Set(["dense", "conv2d", "sumPool2d", "rescale", "maxPool2d"]);
+  const bad = net.layers
+    .map((l, i) => ({ l, i }))
+    .filter(({ l, i }) => !chainKinds.has(l.kind) || layerInputTensors(l, i).join() !== String(i));
+  if (bad.length > 0) {
+    throw new VerinferError(
+      "UNSUPPORTED_LAYER",
+      "the circom backend proves chains of dense, conv and pooling layers only",
+      {
+        details: `not a chain step: ${bad.map(({ l, i }) => `layer ${i} "${l.name}" (${l.kind})`).join(", ")}; use the direct backend`,
+      },
+    );
+  }
+}
+
+/**
  * Generates the circom source of a quantized network. Public signals, in order: model commitment, input
  * commitment, output commitment, the quantized outputs, then (softmax head only) the proven class. Private
  * inputs: the quantized input and the two salts.
@@ -33,6 +57,8 @@ function argmax(n: number, bits: number): string {
  */
 export function generateCircuit(params: GenerateCircuitParams): string {
   const { network: net, modelCommitment } = params;
+  refuseGraphs(net);
+  checkCircomLayers(net.layers);
   const nOut = layerOutputSize(net.layers[net.layers.length - 1] as QuantizedNetwork["layers"][number]);
   const half = 1n << BigInt(net.outputWidth - 1);
   const groups = templateGroups(net.layers);

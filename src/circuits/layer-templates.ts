@@ -1,4 +1,6 @@
 import { VerinferError } from "../errors.js";
+import { poolIsPadded } from "../models/layers/geometry.js";
+import { isSmoothActivation } from "../models/layers/piecewise.js";
 import { relu6Ceiling } from "../models/layers/rescale.js";
 import type {
   QuantizedConv2d,
@@ -173,6 +175,8 @@ function gadgetOf(l: QuantizedRescale): { gadget: string; args: string; unusedSi
     case "leakyRelu":
       if (!Number.isInteger(l.leakShift)) throw new VerinferError("INTERNAL", `rescale "${l.name}" has no leakShift`);
       return { gadget: "RescaleLeakyRelu", args: `, ${l.leakShift}`, unusedSign: false };
+    default:
+      throw new VerinferError("INTERNAL", `rescale "${l.name}" reached circom with ${l.activation}`);
   }
 }
 
@@ -207,6 +211,7 @@ function rescaleGadget(l: QuantizedRescale, src: string): string {
 function rescaleInline(l: QuantizedRescale, src: string): string {
   const s = l.shift;
   const act = l.activation;
+  if (isSmoothActivation(act)) throw new VerinferError("INTERNAL", `rescale "${l.name}" reached circom with ${act}`);
   const C = act === "relu6" ? relu6Ceiling(l.outFracBits) : 0n;
   // Units whose relu6 ceiling lies inside their range: only these need the cap.
   const capped = l.qBits.map((B) => act === "relu6" && C < 2n ** BigInt(B - 1) - 1n);
@@ -302,9 +307,40 @@ ${output[act]}${tail}        r0 * (r0 - 1) === 0;
 }
 
 function rescale(l: QuantizedRescale, src: string): string {
+  // Smooth activations (committed piecewise tables) exist in the direct backend only: circom is the oracle of the
+  // older kinds.
+  if (isSmoothActivation(l.activation)) {
+    throw new VerinferError(
+      "UNSUPPORTED_LAYER",
+      `rescale "${l.name}": the circom backend does not prove ${l.activation}`,
+      {
+        details: 'compile with circuitBackend: "direct" (the default)',
+      },
+    );
+  }
   // With s = 0 there is no remainder bit to carry the identity; such rescales are rare (a standalone activation on
   // rescaled values, whose input is a short sum), and the gadgets serve them.
   return l.shift > 0 ? rescaleInline(l, src) : rescaleGadget(l, src);
+}
+
+/**
+ * The typed refusal of a layer the circom backend (a test oracle for the kinds it had) does not generate: new kinds
+ * and new parameters (embeddings, padded pooling) are proven by the direct backend only.
+ */
+export function circomRefusal(l: QuantizedLayer): VerinferError {
+  return new VerinferError("UNSUPPORTED_LAYER", `the circom backend does not generate layer "${l.name}" (${l.kind})`, {
+    details: 'embeddings and padded pooling are proven by the direct backend only (backend: "direct")',
+    meta: { layer: l.name, kind: l.kind },
+  });
+}
+
+/** Refuses, before any generation, a network with a layer the circom templates do not cover. */
+export function checkCircomLayers(layers: readonly QuantizedLayer[]): void {
+  for (const l of layers) {
+    if (l.kind === "embedding" || ((l.kind === "sumPool2d" || l.kind === "maxPool2d") && poolIsPadded(l))) {
+      throw circomRefusal(l);
+    }
+  }
 }
 
 /**
@@ -344,7 +380,8 @@ export function groupTemplate(index: number, group: readonly QuantizedLayer[]): 
     parts.push(`    var ${dst}[${layerOutputSize(l)}];\n`);
     if (l.kind === "dense") parts.push(dense(l, src, dst, t));
     else if (l.kind === "conv2d") parts.push(conv2d(l, src, dst, t));
-    else parts.push(sumPool2d(l, src, dst));
+    else if (l.kind === "sumPool2d") parts.push(sumPool2d(l, src, dst));
+    else throw circomRefusal(l);
     src = dst;
   });
   // A trailing linear run (never produced by quantizeNetwork, whose outputs come from a rescale) is wired out.

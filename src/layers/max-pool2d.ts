@@ -1,10 +1,14 @@
 import type { Lc } from "../circuits/direct/constraint-system.js";
 import { maxGadget } from "../circuits/direct/gadgets.js";
+import { poolIsPadded } from "../models/layers/geometry.js";
 import { maxPoolBounds, maxPoolForward, maxPoolWindows, type QuantizedMaxPool2d } from "../models/layers/max-pool2d.js";
 import type { LayerModule } from "./layer-module.js";
 import { fieldInts, peakOf } from "./linear-module.js";
 
 const size = (s: readonly number[]) => (s[0] as number) * (s[1] as number) * (s[2] as number);
+
+/** The descriptor code of a max pooling whose windows reach into padding. */
+export const PADDED_MAX_POOL_CODE = 42n;
 
 /**
  * Max pooling: a running maximum per window (see `maxGadget`), (k − 1)(diffBits + 1) constraints per output of a
@@ -21,10 +25,11 @@ export const maxPool2dModule: LayerModule<QuantizedMaxPool2d> = {
     return { lo: out.lo, hi: out.hi, peak: 2n * peakOf(input) + (1n << BigInt(l.diffBits)) };
   },
   commitment(l) {
-    return {
-      descriptor: [this.code, ...fieldInts([...l.inShape, ...l.outShape, ...l.poolSize, ...l.strides, l.diffBits])],
-      constants: [],
-    };
+    const fields = [...l.inShape, ...l.outShape, ...l.poolSize, ...l.strides, l.diffBits];
+    // Padded (windows reaching outside the input, positions skipped): its own code and the padding after.
+    if (poolIsPadded(l))
+      return { descriptor: [PADDED_MAX_POOL_CODE, ...fieldInts([...fields, ...(l.padding ?? [0, 0])])], constants: [] };
+    return { descriptor: [this.code, ...fieldInts(fields)], constants: [] };
   },
   emit: (cs, l, input) =>
     maxPoolWindows(l).map((w) =>
@@ -34,7 +39,10 @@ export const maxPool2dModule: LayerModule<QuantizedMaxPool2d> = {
         l.diffBits,
       ),
     ),
-  estimate: (l) => size(l.outShape) * (l.poolSize[0] * l.poolSize[1] - 1) * (l.diffBits + 1),
+  estimate: (l) =>
+    poolIsPadded(l)
+      ? maxPoolWindows(l).reduce((n, w) => n + (w.length - 1) * (l.diffBits + 1), 0)
+      : size(l.outShape) * (l.poolSize[0] * l.poolSize[1] - 1) * (l.diffBits + 1),
   sample: () => ({
     kind: "maxPool2d",
     name: "m",

@@ -1,7 +1,8 @@
 import { rescaleConstraints, rescaleGadget } from "../circuits/direct/gadgets.js";
+import { piecewiseBounds } from "../models/layers/piecewise.js";
 import { activationForward, type QuantizedRescale, rescaleForward, rescaleQBounds } from "../models/layers/rescale.js";
 import type { LayerModule } from "./layer-module.js";
-import { fieldInts, peakOf } from "./linear-module.js";
+import { biasField, fieldInts, peakOf } from "./linear-module.js";
 
 /** Activation codes in a rescale's descriptor (0 and 1 as in verinfer's first, relu-only networks). */
 const ACTIVATION_CODES: Record<QuantizedRescale["activation"], number> = {
@@ -9,6 +10,14 @@ const ACTIVATION_CODES: Record<QuantizedRescale["activation"], number> = {
   relu: 1,
   relu6: 2,
   leakyRelu: 3,
+  // Smooth activations: their committed table (the descriptor states window, segment bits and the relu part).
+  sigmoid: 4,
+  tanh: 5,
+  softplus: 6,
+  swish: 7,
+  gelu: 8,
+  gelu_new: 9,
+  hardSigmoid: 10,
 };
 
 const unit = (l: QuantizedRescale, j: number) => ({
@@ -17,6 +26,7 @@ const unit = (l: QuantizedRescale, j: number) => ({
   B: l.qBits[j] as number,
   activation: l.activation,
   leakShift: l.leakShift,
+  piecewise: l.piecewise,
   outFracBits: l.outFracBits,
 });
 
@@ -35,6 +45,17 @@ export const rescaleModule: LayerModule<QuantizedRescale> = {
       const p = m + (1n << BigInt(B + l.shift));
       if (p > peak) peak = p;
     }
+    const { piecewise } = l;
+    if (piecewise) {
+      // Not monotone (swish, gelu): the table's exact extremes over each unit's range. Inside the gadget nothing
+      // exceeds three table points at the output scale plus the relu part.
+      const b = q.lo.map((v, j) => piecewiseBounds(piecewise, v, q.hi[j] as bigint));
+      const S = 1n << BigInt(piecewise.window - piecewise.segmentBits);
+      const inner =
+        3n * S * peakOf({ lo: piecewise.table, hi: [] }) +
+        (piecewise.reluShift === undefined ? 0n : 1n << BigInt(Math.max(...l.qBits) - 1 + piecewise.reluShift));
+      return { lo: b.map((x) => x.lo), hi: b.map((x) => x.hi), peak: inner > peak ? inner : peak };
+    }
     return {
       lo: q.lo.map((v) => activationForward(l, v)),
       hi: q.hi.map((v) => activationForward(l, v)),
@@ -51,8 +72,12 @@ export const rescaleModule: LayerModule<QuantizedRescale> = {
         ...fieldInts([l.shift, ACTIVATION_CODES[l.activation], ...(l.leakShift === undefined ? [] : [l.leakShift])]),
         ...fieldInts([l.outFracBits]),
         ...fieldInts(l.qBits),
+        // A smooth activation (its code says so): window, segment bits, relu shift + 1 (0: none); then its table.
+        ...(l.piecewise
+          ? fieldInts([l.piecewise.window, l.piecewise.segmentBits, (l.piecewise.reluShift ?? -1) + 1])
+          : []),
       ],
-      constants: [],
+      constants: l.piecewise ? l.piecewise.table.map(biasField) : [],
     };
   },
   emit: (cs, l, input) => input.map((acc, j) => rescaleGadget(cs, acc, unit(l, j))),

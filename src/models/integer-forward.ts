@@ -1,11 +1,14 @@
 import { VerinferError } from "../errors.js";
+import { moduleOf } from "../layers/registry.js";
 import { argmaxForward } from "./layers/argmax.js";
 import { conv2dTerms } from "./layers/conv2d.js";
 import { denseTerms } from "./layers/dense.js";
+import { embeddingForward } from "./layers/embedding.js";
 import { linearForward } from "./layers/linear.js";
 import { maxPoolForward } from "./layers/max-pool2d.js";
 import { rescaleForward } from "./layers/rescale.js";
 import { sumPool2dTerms } from "./layers/sum-pool2d.js";
+import { walkNetwork } from "./network-graph.js";
 import type { QuantizedLayer, QuantizedNetwork } from "./quantized-network.js";
 
 /** Result of {@link integerForward}. */
@@ -31,13 +34,20 @@ export function layerForward(layer: QuantizedLayer, a: readonly bigint[]): bigin
       return rescaleForward(layer, a);
     case "maxPool2d":
       return maxPoolForward(layer, a);
+    case "embedding":
+      return embeddingForward(layer, a);
+    default:
+      // Merges (add, concat, mul) and every later kind: the module's integer semantics.
+      return moduleOf(layer).forward(layer, a);
   }
 }
 
 /**
  * verinfer's exact integer semantics — the reference the circuit reproduces bit for bit: linear layers
  * (`acc = bias + Σ w·a`, sum pooling), rescales (`q = floor(m·acc / 2^shift)`, `y = relu ? max(q, 0) : q`), max
- * pooling, and with a softmax head the argmax of the outputs.
+ * pooling, merges of earlier tensors (`add`: `Σ_k in_k · 2^shift_k`, exact left shifts aligning the inputs'
+ * scales; `concat` along the last axis; `mul`: `a_j · b_j`), and with a softmax head the argmax of the outputs. Each
+ * layer reads the tensors its `inputs` name (0: the input, t: layer t − 1's output), by default the previous one.
  *
  * @param xq - quantized input, each value in [input.lo, input.hi] (see {@link quantizeInput}).
  * @throws VerinferError `INVALID_INPUT` when a value is outside the input range, `INTERNAL` if a value ever
@@ -60,12 +70,17 @@ export function integerForward(net: QuantizedNetwork, xq: readonly bigint[]): In
     }
   }
   const layerOutputs: bigint[][] = [];
-  let a: readonly bigint[] = xq;
-  for (const layer of net.layers) {
-    const y = layerForward(layer, a);
-    layerOutputs.push(y);
-    a = y;
-  }
+  // Each layer reads the tensors its wiring names (the previous output in a chain), joined in order.
+  const a = walkNetwork<readonly bigint[]>(
+    net,
+    xq,
+    (parts) => parts.flat(),
+    (layer, input) => {
+      const y = layerForward(layer, input);
+      layerOutputs.push(y);
+      return y;
+    },
+  );
   const output = a.slice();
   return net.head ? { layerOutputs, output, class: argmaxForward(output) } : { layerOutputs, output };
 }

@@ -1,12 +1,14 @@
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
+import { SMOOTH_ACTIVATIONS } from "./layers/piecewise.js";
 
 /**
  * Activations verinfer proves inside the network (softmax is a head: see {@link Network.head}): `relu6` is
  * min(max(x, 0), 6); `leakyRelu` is x for x >= 0 and alpha·x below, with alpha = 2^-k (see
- * {@link ActivationLayer.alpha}), proven only as a standalone activation layer.
+ * {@link ActivationLayer.alpha}), proven only as a standalone activation layer; the smooth ones
+ * ({@link SMOOTH_ACTIVATIONS}, tfjs's names) are proven as committed piecewise-linear tables (`layers/piecewise.ts`).
  */
-export const ACTIVATIONS = ["relu", "linear", "relu6", "leakyRelu"] as const;
+export const ACTIVATIONS = ["relu", "linear", "relu6", "leakyRelu", ...SMOOTH_ACTIVATIONS] as const;
 /** One of {@link ACTIVATIONS}. */
 export type Activation = (typeof ACTIVATIONS)[number];
 /** Activations a Dense or Conv2D layer applies itself (tfjs's activation names). */
@@ -29,6 +31,12 @@ export type Padding = (typeof PADDINGS)[number];
 
 /** A pair of sizes along (height, width). */
 export type Pair = [number, number];
+
+/**
+ * Explicit padding of the height and width axes, `[[top, bottom], [left, right]]`: what a `ZeroPadding2D`, an ONNX
+ * `pads` attribute or asymmetric padding states. A layer that has it uses it instead of its `padding` ("valid").
+ */
+export type Pads = [[number, number], [number, number]];
 
 /**
  * A dense layer in float: `y = act(x · kernel + bias)`, kernel indexed `[in][out]` as in Keras, over its input
@@ -55,15 +63,18 @@ export interface Conv2dLayer {
   kernelSize: Pair;
   strides: Pair;
   padding: Padding;
+  /** Explicit zero padding (asymmetric allowed), in place of `padding`: see {@link Pads}. */
+  pads?: Pads;
   activation: LayerActivation;
   kernel: number[][][][];
   bias: number[];
 }
 
 /**
- * Average or max pooling over windows of a channels-last input. Only windows that lie wholly inside the input
- * are accepted ("same" padding only where it pads nothing), so every window has `poolSize[0] · poolSize[1]`
- * elements.
+ * Average or max pooling over windows of a channels-last input. Padding ("same", or explicit `pads`) adds positions
+ * no window value comes from: max pooling skips them (pads with −∞), average pooling divides by the number of
+ * input positions in the window (Keras "same", ONNX `count_include_pad = 0`) or, with `countIncludePad`, by the
+ * whole window size (the padded positions count as zeros). Every window holds at least one input position.
  */
 export interface Pool2dLayer {
   kind: "avgPool2d" | "maxPool2d";
@@ -71,6 +82,25 @@ export interface Pool2dLayer {
   poolSize: Pair;
   strides: Pair;
   padding: Padding;
+  /** Explicit padding, in place of `padding`: see {@link Pads}. */
+  pads?: Pads;
+  /** Average pooling only: padded positions count in the divisor (as zeros). */
+  countIncludePad?: boolean;
+}
+
+/**
+ * A lookup of token ids in a table (Keras `Embedding`, ONNX `Gather` on a constant table): input `[length]` of
+ * integer ids in [0, inputDim), output the rows `[1, length, outputDim]` (a 1-D sequence as a height-1 image, so
+ * that 1-D convolutions and poolings run as 2-D ones). Only as a network's first layer: its input is the ids.
+ */
+export interface EmbeddingLayer {
+  kind: "embedding";
+  name: string;
+  /** Vocabulary size. */
+  inputDim: number;
+  outputDim: number;
+  /** `[inputDim][outputDim]`. */
+  table: number[][];
 }
 
 /** The mean of each channel over the whole `[height, width]` plane; output `[channels]`. */
@@ -96,8 +126,36 @@ export interface ActivationLayer {
   alpha?: number;
 }
 
+/**
+ * A merge of earlier tensors (a layer with two or more {@link LayerWiring.inputs}): `add` and `mul` elementwise
+ * (inputs of one shape: a residual sum, a gating product), `concat` along the last axis (channels of a
+ * channels-last image, or features).
+ */
+export interface MergeLayer {
+  kind: "add" | "concat" | "mul";
+  name: string;
+}
+
+/**
+ * Where a float layer reads from: the tensors it reads, by index (0: the network's input, t ≥ 1: the output of
+ * layer t − 1). Absent: the previous layer's output, so a chain states no wiring. A merge reads two or more.
+ */
+export interface LayerWiring {
+  inputs?: number[];
+}
+
 /** One layer of verinfer's float IR (what the tfjs and ONNX loaders produce). */
-export type Layer = DenseLayer | Conv2dLayer | Pool2dLayer | GlobalAvgPool2dLayer | ReshapeLayer | ActivationLayer;
+export type Layer = (
+  | DenseLayer
+  | Conv2dLayer
+  | Pool2dLayer
+  | GlobalAvgPool2dLayer
+  | ReshapeLayer
+  | ActivationLayer
+  | MergeLayer
+  | EmbeddingLayer
+) &
+  LayerWiring;
 
 /** The kind of a {@link Layer} (`dense` when omitted). */
 export type LayerKind = NonNullable<Layer["kind"]>;
@@ -135,12 +193,18 @@ export function layerKind(layer: Layer): LayerKind {
 const finite = z.number().refine(Number.isFinite, "must be finite");
 const positive = z.number().int().positive();
 const pair = z.tuple([positive, positive]);
+const nonNegative = z.number().int().min(0);
+const padsSchema = z.tuple([z.tuple([nonNegative, nonNegative]), z.tuple([nonNegative, nonNegative])]);
+
+const wiring = { inputs: z.array(z.number().int().nonnegative()).min(1).optional() };
 
 /** zod schema of one {@link Layer}. */
 export const LayerSchema = z.union([
+  z.object({ kind: z.enum(["add", "concat", "mul"]), name: z.string(), ...wiring }),
   z.object({
     kind: z.literal("dense").optional(),
     name: z.string(),
+    ...wiring,
     units: positive,
     activation: z.enum(LAYER_ACTIVATIONS),
     kernel: z.array(z.array(finite)),
@@ -149,10 +213,12 @@ export const LayerSchema = z.union([
   z.object({
     kind: z.literal("conv2d"),
     name: z.string(),
+    ...wiring,
     filters: positive,
     kernelSize: pair,
     strides: pair,
     padding: z.enum(PADDINGS),
+    pads: padsSchema.optional(),
     activation: z.enum(LAYER_ACTIVATIONS),
     kernel: z.array(z.array(z.array(z.array(finite)))),
     bias: z.array(finite),
@@ -160,16 +226,27 @@ export const LayerSchema = z.union([
   z.object({
     kind: z.enum(["avgPool2d", "maxPool2d"]),
     name: z.string(),
+    ...wiring,
     poolSize: pair,
     strides: pair,
     padding: z.enum(PADDINGS),
+    pads: padsSchema.optional(),
+    countIncludePad: z.boolean().optional(),
   }),
-  z.object({ kind: z.literal("globalAvgPool2d"), name: z.string() }),
-  z.object({ kind: z.literal("reshape"), name: z.string(), shape: z.array(positive).min(1) }),
+  z.object({
+    kind: z.literal("embedding"),
+    name: z.string(),
+    inputDim: positive,
+    outputDim: positive,
+    table: z.array(z.array(finite)),
+  }),
+  z.object({ kind: z.literal("globalAvgPool2d"), name: z.string(), ...wiring }),
+  z.object({ kind: z.literal("reshape"), name: z.string(), shape: z.array(positive).min(1), ...wiring }),
   z
     .object({
       kind: z.literal("activation"),
       name: z.string(),
+      ...wiring,
       activation: z.enum(ACTIVATIONS),
       alpha: z.number().optional(),
     })
@@ -206,6 +283,27 @@ export function windowAxis(
   const out = Math.ceil(size / stride);
   const padTotal = Math.max((out - 1) * stride + window - size, 0);
   return { out, padBefore: Math.floor(padTotal / 2), padTotal };
+}
+
+/**
+ * Output size and padding `[before, after]` of a window sliding along axis `a` (0: height, 1: width) of a layer
+ * with explicit {@link Pads} or a Keras `padding`. `after` may exceed what the last window reads (ONNX floors).
+ */
+export function windowGeometry(
+  layer: { strides: Pair; padding: Padding; pads?: Pads },
+  size: number,
+  window: number,
+  a: 0 | 1,
+): { out: number; pads: [number, number] } {
+  if (layer.pads) {
+    const [before, after] = layer.pads[a];
+    return {
+      out: Math.max(0, Math.floor((size + before + after - window) / layer.strides[a]) + 1),
+      pads: [before, after],
+    };
+  }
+  const k = windowAxis(size, window, layer.strides[a], layer.padding);
+  return { out: k.out, pads: [k.padBefore, k.padTotal - k.padBefore] };
 }
 
 function invalid(layer: Layer, why: string): VerinferError {
@@ -245,27 +343,46 @@ export function layerOutputShape(layer: Layer, inShape: readonly number[]): numb
         k.every((r) => r.length === kw && r.every((s) => s.length === c && s.every((t) => t.length === layer.filters)));
       if (!shapeOk) throw invalid(layer, `needs a kernel of ${kh} × ${kw} × ${c} × ${layer.filters}`);
       if (layer.bias.length !== layer.filters) throw invalid(layer, `needs ${layer.filters} biases`);
-      const y = windowAxis(h, kh, layer.strides[0], layer.padding);
-      const x = windowAxis(w, kw, layer.strides[1], layer.padding);
+      if (layer.pads && layer.padding !== "valid") throw invalid(layer, 'states pads with padding "same"');
+      const y = windowGeometry(layer, h, kh, 0);
+      const x = windowGeometry(layer, w, kw, 1);
       if (y.out <= 0 || x.out <= 0) throw invalid(layer, "has a kernel larger than its input");
+      if (y.pads[0] >= kh || x.pads[0] >= kw || y.pads[1] >= kh || x.pads[1] >= kw) {
+        throw invalid(layer, "pads as much as its kernel or more (a window of padding only)");
+      }
       return [y.out, x.out, layer.filters];
     }
     case "avgPool2d":
     case "maxPool2d": {
       const [h, w, c] = rank3();
-      const y = windowAxis(h, layer.poolSize[0], layer.strides[0], layer.padding);
-      const x = windowAxis(w, layer.poolSize[1], layer.strides[1], layer.padding);
+      if (layer.pads && layer.padding !== "valid") throw invalid(layer, 'states pads with padding "same"');
+      if (layer.countIncludePad !== undefined && layer.kind !== "avgPool2d") {
+        throw invalid(layer, "states countIncludePad but is not an average pooling");
+      }
+      const [ph, pw] = layer.poolSize;
+      const y = windowGeometry(layer, h, ph, 0);
+      const x = windowGeometry(layer, w, pw, 1);
       if (y.out <= 0 || x.out <= 0) throw invalid(layer, "has a window larger than its input");
-      if (y.padTotal > 0 || x.padTotal > 0) {
-        throw new VerinferError("UNSUPPORTED_LAYER", `layer "${layer.name}" (${layer.kind}) pads its input`, {
-          details: 'pooling windows must lie inside the input ("valid", or "same" where it pads nothing)',
-          meta: { layer: layer.name, className: layer.kind },
-        });
+      if (y.pads[0] >= ph || x.pads[0] >= pw || y.pads[1] >= ph || x.pads[1] >= pw) {
+        throw new VerinferError(
+          "UNSUPPORTED_LAYER",
+          `layer "${layer.name}" (${layer.kind}) pads as much as its window`,
+          {
+            details: "a pooling window must hold at least one input position: pad less than the window size",
+            meta: { layer: layer.name, className: layer.kind },
+          },
+        );
       }
       return [y.out, x.out, c];
     }
     case "globalAvgPool2d":
       return [rank3()[2]];
+    case "embedding":
+      if (inShape.length !== 1) throw invalid(layer, `reads [length] token ids, got [${inShape.join(", ")}]`);
+      if (layer.table.length !== layer.inputDim || layer.table.some((r) => r.length !== layer.outputDim)) {
+        throw invalid(layer, `needs a table of ${layer.inputDim} × ${layer.outputDim}`);
+      }
+      return [1, inShape[0] as number, layer.outputDim];
     case "reshape":
       if (size(layer.shape) !== size(inShape)) {
         throw invalid(layer, `cannot reshape [${inShape.join(", ")}] to [${layer.shape.join(", ")}]`);
@@ -289,6 +406,11 @@ export function layerOutputShape(layer: Layer, inShape: readonly number[]): numb
         throw invalid(layer, "states a slope but is not a leakyRelu");
       }
       return inShape.slice();
+    case "add":
+    case "concat":
+    case "mul":
+      // A merge of one tensor is no merge: networkShapes gives a merge all its inputs.
+      throw invalid(layer, "merges a single tensor");
   }
 }
 
@@ -305,6 +427,51 @@ export function networkShapes(net: Network): number[][] {
     );
   }
   const shapes = [net.inputShape.slice()];
-  for (const layer of net.layers) shapes.push(layerOutputShape(layer, shapes[shapes.length - 1] as number[]));
+  net.layers.forEach((layer, l) => {
+    if (layer.kind === "embedding" && l !== 0) throw invalid(layer, "is not the first layer (it reads the input ids)");
+    const from = floatInputTensors(layer, l);
+    if (from.some((t) => !(Number.isInteger(t) && t >= 0 && t <= l))) {
+      throw invalid(layer, `reads tensor ${from.join(", ")}: a layer reads the input or earlier layers' outputs`);
+    }
+    const ins = from.map((t) => shapes[t] as number[]);
+    const merge = layer.kind === "add" || layer.kind === "concat" || layer.kind === "mul";
+    if (merge !== ins.length > 1 || (layer.kind === "mul" && ins.length !== 2)) {
+      throw invalid(layer, `reads ${ins.length} tensors`);
+    }
+    shapes.push(merge ? mergeOutputShape(layer, ins) : layerOutputShape(layer, ins[0] as number[]));
+  });
   return shapes;
+}
+
+/** The float tensors a layer reads (0: the input, t: layer t − 1's output); the previous one by default. */
+export function floatInputTensors(layer: Layer, l: number): number[] {
+  return layer.inputs ? layer.inputs.slice() : [l];
+}
+
+/** Whether every layer of a float network reads the previous one's output only. */
+export function isChainNetwork(net: Pick<Network, "layers">): boolean {
+  return net.layers.every((layer, l) => {
+    const t = floatInputTensors(layer, l);
+    return t.length === 1 && t[0] === l;
+  });
+}
+
+/**
+ * The output shape of a merge: `add` and `mul` need inputs of one shape, `concat` inputs that differ in their last
+ * axis only (which it sums).
+ *
+ * @throws VerinferError `INVALID_MODEL` when the shapes do not fit.
+ */
+export function mergeOutputShape(layer: Layer, ins: readonly (readonly number[])[]): number[] {
+  const [first] = ins as [readonly number[]];
+  const show = ins.map((s) => `[${s.join(", ")}]`).join(" and ");
+  if (layer.kind === "concat") {
+    const lead = (s: readonly number[]) => s.slice(0, -1).join();
+    if (ins.some((s) => s.length !== first.length || lead(s) !== lead(first))) {
+      throw invalid(layer, `cannot concatenate ${show} along the last axis`);
+    }
+    return [...first.slice(0, -1), ins.reduce((a, s) => a + (s[s.length - 1] as number), 0)];
+  }
+  if (ins.some((s) => s.join() !== first.join())) throw invalid(layer, `cannot merge ${show}: shapes differ`);
+  return first.slice();
 }

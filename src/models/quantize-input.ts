@@ -215,7 +215,14 @@ export function quantizeInput(net: QuantizedNetwork, input: unknown): bigint[] {
   // 1e308 · 2^fracBits (Infinity) is an out-of-range value, not a RangeError.
   const loF = Number(net.input.lo) - 1;
   const hiF = Number(net.input.hi) + 1;
+  // Token ids (an embedding's input) are exact: 2.4 is no id (tfjs would truncate it, the rounding below would not).
+  const ids = net.layers[0]?.kind === "embedding";
   return flat.map((x, i) => {
+    if (ids && !Number.isInteger(x)) {
+      throw new VerinferError("INVALID_INPUT", `input value ${x} at index ${i} is not a token id (an integer)`, {
+        meta: { index: i, value: x },
+      });
+    }
     const scaled = Math.floor(x * f + 0.5);
     const q = scaled >= loF && scaled <= hiF ? BigInt(scaled) : undefined;
     if (q === undefined || q < net.input.lo || q > net.input.hi) {

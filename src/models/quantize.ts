@@ -2,9 +2,11 @@ import { VerinferError } from "../errors.js";
 import { argmaxBits } from "./layers/argmax.js";
 import { conv2dTerms, convKernelRows, floatConv2d, type QuantizedConv2d } from "./layers/conv2d.js";
 import { denseTerms, floatDense, type QuantizedDense } from "./layers/dense.js";
-import type { Shape3 } from "./layers/geometry.js";
+import { embeddingBounds, type QuantizedEmbedding } from "./layers/embedding.js";
+import { poolIsPadded, type Shape3 } from "./layers/geometry.js";
 import { type LinearTerms, linearBounds } from "./layers/linear.js";
 import { maxPoolBounds, maxPoolWindows, type QuantizedMaxPool2d } from "./layers/max-pool2d.js";
+import { isSmoothActivation, piecewiseBounds, SMOOTH_FUNCTIONS, tablePiecewise } from "./layers/piecewise.js";
 import {
   activationForward,
   type QuantizedRescale,
@@ -12,17 +14,26 @@ import {
   rescaleQBounds,
   signedBits,
 } from "./layers/rescale.js";
-import { type QuantizedSumPool2d, sumPool2dTerms, visitPool } from "./layers/sum-pool2d.js";
+import { type QuantizedSumPool2d, sumPool2dTerms, sumPoolScale, visitPool } from "./layers/sum-pool2d.js";
 import {
   type Activation,
+  type EmbeddingLayer,
+  isChainNetwork,
   isDenseLayer,
   type Layer,
   leakShiftOf,
   type Network,
   networkShapes,
-  windowAxis,
+  type Pads,
+  windowGeometry,
 } from "./network.js";
-import type { InputQuantization, QuantizedLayer, QuantizedNetwork } from "./quantized-network.js";
+import { quantizeGraph } from "./quantize-graph.js";
+import {
+  type InputQuantization,
+  lastRescale,
+  type QuantizedLayer,
+  type QuantizedNetwork,
+} from "./quantized-network.js";
 
 /** Options of {@link quantizeNetwork}. */
 export interface QuantizeOptions {
@@ -36,6 +47,11 @@ export interface QuantizeOptions {
   weightBits?: number;
   /** Bits for the largest calibrated activation (default 16); sets the output precision of each rescale. */
   activationBits?: number;
+  /**
+   * Segments of the smooth activations' tables (sigmoid, tanh, gelu, swish, …): `"default"` keeps the error
+   * within 1/256 of the output range, `"high"` has 8× the segments (error near 2^-12, more constraints).
+   */
+  activationPrecision?: "default" | "high";
 }
 
 /** Keeps every rescale (shift + qBits) this far below the 253-bit field. */
@@ -95,7 +111,7 @@ function quantizeInput(
  * accumulators of a linear chain, worth `value · 2^pow2 · divisor` (divisor: an average's window size that is not
  * a power of two, still to divide by).
  */
-type Scale =
+export type Scale =
   | { rescaled: true; fracBits: number }
   | {
       rescaled: false;
@@ -106,12 +122,12 @@ type Scale =
     };
 
 /** An activation as a rescale applies it: the name, and k of a leakyRelu's slope 2^-k. */
-interface ActivationStep {
+export interface ActivationStep {
   activation: Activation;
   leakShift?: number;
 }
 
-const LINEAR: ActivationStep = { activation: "linear" };
+export const LINEAR: ActivationStep = { activation: "linear" };
 
 /** The activation a layer states, as a step (its LeakyReLU slope as a shift). */
 function stepOf(layer: { activation: Activation; alpha?: number }): ActivationStep {
@@ -123,6 +139,7 @@ function stepOf(layer: { activation: Activation; alpha?: number }): ActivationSt
 
 /** The float activation, for calibration values. */
 function floatActivation(step: ActivationStep, v: number): number {
+  if (isSmoothActivation(step.activation)) return SMOOTH_FUNCTIONS[step.activation](v);
   switch (step.activation) {
     case "linear":
       return v;
@@ -135,7 +152,8 @@ function floatActivation(step: ActivationStep, v: number): number {
   }
 }
 
-class Quantizer {
+/** The quantizer's state as it walks a network (exported for the graph walk, src/models/quantize-graph.ts). */
+export class Quantizer {
   readonly layers: QuantizedLayer[] = [];
   scale: Scale;
   lo: bigint[];
@@ -144,10 +162,20 @@ class Quantizer {
   real: Float64Array[];
   /** An activation deferred past a max pooling (max, every activation and rescale are monotone: they commute). */
   pending: ActivationStep | undefined;
+  /** The quantized tensor the state describes (0: the input, t: layer t − 1's output); see {@link push}. */
+  cur = 0;
+
+  /** Appends a layer that reads the current tensor (stating it when that is not the previous layer's output). */
+  push(op: QuantizedLayer): void {
+    if (this.cur !== this.layers.length) op.inputs = [this.cur];
+    this.layers.push(op);
+    this.cur = this.layers.length;
+  }
 
   constructor(
     readonly weightBits: number,
     readonly activationBits: number,
+    readonly activationPrecision: "default" | "high",
     input: InputQuantization,
     calibration: readonly (readonly number[])[],
     size: number,
@@ -159,7 +187,7 @@ class Quantizer {
   }
 
   linear(op: QuantizedLayer, terms: LinearTerms, real: (x: Float64Array) => Float64Array): void {
-    this.layers.push(op);
+    this.push(op);
     ({ lo: this.lo, hi: this.hi } = linearBounds(terms, this.lo, this.hi));
     this.real = this.real.map(real);
   }
@@ -177,7 +205,9 @@ class Quantizer {
       // keep both ends of a unit's bounds they keep every value between, and nothing needs proving.
       const op = { ...step, outFracBits: s.fracBits };
       const keeps = (v: bigint) => activationForward(op, v) === v;
-      if (step.activation === "linear" || this.lo.every((v, j) => keeps(v) && keeps(this.hi[j] as bigint))) return;
+      if (step.activation === "linear") return;
+      if (!isSmoothActivation(step.activation) && this.lo.every((v, j) => keeps(v) && keeps(this.hi[j] as bigint)))
+        return;
       this.emitRescale(name, step, 1n, 0, s.fracBits);
       return;
     }
@@ -203,15 +233,18 @@ class Quantizer {
     this.emitRescale(name, step, multiplier, pow2 + extra - outFracBits, outFracBits);
   }
 
-  private emitRescale(
-    name: string,
-    step: ActivationStep,
-    multiplier: bigint,
-    shift: number,
-    outFracBits: number,
-  ): void {
+  emitRescale(name: string, step: ActivationStep, multiplier: bigint, shift: number, inFracBits: number): void {
+    let outFracBits = inFracBits;
     const q = rescaleQBounds(multiplier, shift, this.lo, this.hi);
-    const qBits = q.lo.map((l, j) => signedBits(l, q.hi[j] as bigint));
+    let qBits = q.lo.map((l, j) => signedBits(l, q.hi[j] as bigint));
+    const smooth = isSmoothActivation(step.activation)
+      ? tablePiecewise({ name: step.activation, inFracBits: outFracBits, precision: this.activationPrecision })
+      : undefined;
+    if (smooth) {
+      // The table reads the top bits of a window: wider units are range-checked to it (harmless, and exact).
+      qBits = qBits.map((b) => Math.max(b, smooth.piecewise.window));
+      outFracBits = smooth.outFracBits;
+    }
     const widest = Math.max(...qBits);
     if (widest + shift > MAX_RESCALE_BITS) {
       throw new VerinferError("QUANTIZATION_OVERFLOW", `layer "${name}" needs ${widest + shift} bits`, {
@@ -226,6 +259,7 @@ class Quantizer {
       shift,
       activation: step.activation,
       ...(step.leakShift === undefined ? {} : { leakShift: step.leakShift }),
+      ...(smooth ? { piecewise: smooth.piecewise } : {}),
       qBits,
       outFracBits,
     };
@@ -234,10 +268,11 @@ class Quantizer {
         details: "its inputs are too large for activationBits; raise activationBits",
       });
     }
-    this.layers.push(op);
-    // Every activation is monotone, so it maps the bounds of q to the bounds of its output.
-    this.lo = q.lo.map((v) => activationForward(op, v));
-    this.hi = q.hi.map((v) => activationForward(op, v));
+    this.push(op);
+    // Every other activation is monotone, so it maps the bounds of q to the bounds of its output.
+    const smoothBounds = smooth && q.lo.map((v, j) => piecewiseBounds(smooth.piecewise, v, q.hi[j] as bigint));
+    this.lo = smoothBounds ? smoothBounds.map((b) => b.lo) : q.lo.map((v) => activationForward(op, v));
+    this.hi = smoothBounds ? smoothBounds.map((b) => b.hi) : q.hi.map((v) => activationForward(op, v));
     if (step.activation !== "linear") this.real = this.real.map((x) => x.map((v) => floatActivation(step, v)));
     this.scale = { rescaled: true, fracBits: outFracBits };
   }
@@ -270,23 +305,61 @@ class Quantizer {
   }
 }
 
+/** Output size and (top, left) padding of a conv or pooling window on `inShape`, explicit pads included. */
 function pads(
   inShape: Shape3,
-  layer: { kernelSize: [number, number]; strides: [number, number]; padding: "valid" | "same" },
+  layer: { kernelSize: [number, number]; strides: [number, number]; padding: "valid" | "same"; pads?: Pads },
 ) {
-  const y = windowAxis(inShape[0], layer.kernelSize[0], layer.strides[0], layer.padding);
-  const x = windowAxis(inShape[1], layer.kernelSize[1], layer.strides[1], layer.padding);
-  return { outHW: [y.out, x.out] as [number, number], padding: [y.padBefore, x.padBefore] as [number, number] };
+  const y = windowGeometry(layer, inShape[0], layer.kernelSize[0], 0);
+  const x = windowGeometry(layer, inShape[1], layer.kernelSize[1], 1);
+  return { outHW: [y.out, x.out] as [number, number], padding: [y.pads[0], x.pads[0]] as [number, number] };
+}
+
+/**
+ * A pooling's padding as its quantized layer states it: absent when no window reaches outside the input (today's
+ * layers, unchanged), else the (top, left) padding and, for an average, whether padded positions count.
+ */
+function poolPadding(
+  inShape: Shape3,
+  layer: {
+    kind: string;
+    poolSize: [number, number];
+    strides: [number, number];
+    padding: "valid" | "same";
+    pads?: Pads;
+    countIncludePad?: boolean;
+  },
+): { padding?: [number, number]; countIncludePad?: boolean } {
+  const g = pads(inShape, { ...layer, kernelSize: layer.poolSize });
+  const padded = poolIsPadded({
+    inShape,
+    outShape: [g.outHW[0], g.outHW[1], inShape[2]],
+    poolSize: layer.poolSize,
+    strides: layer.strides,
+    padding: g.padding,
+  });
+  if (!padded) return {};
+  return layer.kind === "avgPool2d"
+    ? { padding: g.padding, countIncludePad: layer.countIncludePad === true }
+    : { padding: g.padding };
 }
 
 /** A weighted layer's activation: one right before a max pooling waits for the pooled outputs. */
 function activate(q: Quantizer, name: string, step: ActivationStep, next: Layer | undefined): void {
   if (step.activation === "linear") return;
-  if (next?.kind === "maxPool2d") q.pending = step;
+  // A smooth activation is not monotone in general: it is never moved past a max pooling.
+  if (next?.kind === "maxPool2d" && !isSmoothActivation(step.activation)) q.pending = step;
   else q.rescale(name, step);
 }
 
-function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: number[], next: Layer | undefined) {
+/** Quantizes one float layer that reads the quantizer's current tensor. */
+export function quantizeLayer(
+  q: Quantizer,
+  layer: Layer,
+  inShape: number[],
+  outShape: number[],
+  next: Layer | undefined,
+) {
   if (isDenseLayer(layer)) {
     const rows = layer.kernel[0]?.map((_v, j) => layer.kernel.map((r) => r[j] as number)) ?? [];
     const op: QuantizedDense = {
@@ -332,8 +405,12 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
         outShape: layer.kind === "avgPool2d" ? (outShape as Shape3) : [1, 1, c],
         poolSize,
         strides,
+        ...(layer.kind === "avgPool2d" ? poolPadding(inShape as Shape3, layer) : {}),
       };
-      const k = poolSize[0] * poolSize[1];
+      // The divisor of the average (window size, or lcm of the windows' input counts with uncounted padding), and
+      // each output's integer weight: the float average is the weighted sum over the divisor.
+      const { divisor, weights } = sumPoolScale(op);
+      const k = Number(divisor);
       const n = op.outShape[0] * op.outShape[1] * c;
       q.linear(op, sumPool2dTerms(op), (x) => {
         const y = new Float64Array(n);
@@ -342,7 +419,7 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
           visitPool(op, j, (i) => {
             s += x[i] as number;
           });
-          y[j] = s / k;
+          y[j] = (s * Number(weights[j])) / k;
         }
         return y;
       });
@@ -356,12 +433,16 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
       // Rescale and ReLU are monotone, so they commute with max: pooling pending accumulators first and rescaling
       // only the pooled outputs is exact and costs k·(B + s + 1) per output of a k-window, against
       // k·(B + s + 1) + (k − 1)(B + 1) when every input is rescaled first.
-      const actNext = next?.kind === "activation" && next.activation !== "linear" ? stepOf(next) : undefined;
+      const actNext =
+        next?.kind === "activation" && next.activation !== "linear" && !isSmoothActivation(next.activation)
+          ? stepOf(next)
+          : undefined;
       const geometry = {
         inShape: inShape as Shape3,
         outShape: outShape as Shape3,
         poolSize: layer.poolSize,
         strides: layer.strides,
+        ...poolPadding(inShape as Shape3, layer),
       };
       if (q.scale.rescaled && actNext) q.rescale(layer.name, actNext);
       const bounds = maxPoolBounds(geometry, q.lo, q.hi);
@@ -375,7 +456,7 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
         );
       }
       const op: QuantizedMaxPool2d = { kind: "maxPool2d", name: layer.name, ...geometry, diffBits: bounds.diffBits };
-      q.layers.push(op);
+      q.push(op);
       q.lo = bounds.lo;
       q.hi = bounds.hi;
       const windows = maxPoolWindows(geometry);
@@ -386,9 +467,53 @@ function quantizeLayer(q: Quantizer, layer: Layer, inShape: number[], outShape: 
     case "activation":
       q.rescale(layer.name, stepOf(layer));
       return;
+    case "embedding":
+      quantizeEmbedding(q, layer, inShape[0] as number);
+      return;
     case "reshape":
       return;
   }
+}
+
+/** An embedding's table at the most fractional bits that fit weightBits; its outputs are exact (rescaled) values. */
+function quantizeEmbedding(q: Quantizer, layer: EmbeddingLayer, length: number): void {
+  let maxW = 0;
+  for (const r of layer.table) for (const w of r) maxW = Math.max(maxW, Math.abs(w));
+  const wMax = 2 ** (q.weightBits - 1) - 1;
+  const weightFracBits = maxW === 0 ? 0 : Math.min(48, log2Floor(wMax / maxW));
+  const op: QuantizedEmbedding = {
+    kind: "embedding",
+    name: layer.name,
+    vocab: layer.inputDim,
+    dim: layer.outputDim,
+    length,
+    weightBits: q.weightBits,
+    weightFracBits,
+    table: layer.table.map((r) => r.map((w) => roundHalfUp(w * 2 ** weightFracBits))),
+  };
+  q.push(op);
+  ({ lo: q.lo, hi: q.hi } = embeddingBounds(op));
+  q.real = q.real.map((ids) => Float64Array.from(Array.from(ids).flatMap((id) => layer.table[id] as number[])));
+  q.scale = { rescaled: true, fracBits: weightFracBits };
+}
+
+/**
+ * The input quantization of token ids: integers in [0, 2^bits) with 2^bits >= vocabulary (fracBits 0), every
+ * calibration value an id of the vocabulary. `inputBits` and `inputRange` do not apply (the ids are exact).
+ *
+ * @throws VerinferError `INVALID_OPTIONS` for a calibration value that is not an id in [0, vocab).
+ */
+function idInput(layer: EmbeddingLayer, calibration: readonly (readonly number[])[]): InputQuantization {
+  for (const [k, x] of calibration.entries()) {
+    if (!x.every((v) => Number.isInteger(v) && v >= 0 && v < layer.inputDim)) {
+      throw new VerinferError(
+        "INVALID_OPTIONS",
+        `calibration sample ${k} holds a value that is not a token id in [0, ${layer.inputDim})`,
+      );
+    }
+  }
+  const bits = Math.max(1, Math.ceil(Math.log2(layer.inputDim)));
+  return { bits, fracBits: 0, lo: 0n, hi: (1n << BigInt(bits)) - 1n };
 }
 
 /**
@@ -412,6 +537,13 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
   const weightBits = checkBits("weightBits", options.weightBits, 8, 2, 32);
   const activationBits = checkBits("activationBits", options.activationBits, 16, 2, 64);
   const calibration = options.calibration;
+  const precision = options.activationPrecision ?? "default";
+  if (precision !== "default" && precision !== "high") {
+    throw new VerinferError(
+      "INVALID_OPTIONS",
+      `activationPrecision must be "default" or "high", not ${String(precision)}`,
+    );
+  }
   if (calibration.length === 0 && !options.inputRange) {
     throw new VerinferError("INVALID_OPTIONS", "calibration needs at least one sample input (or an inputRange)");
   }
@@ -424,17 +556,39 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
   if (!net.layers.some((l) => isDenseLayer(l) || l.kind === "conv2d")) {
     throw new VerinferError("INVALID_MODEL", "model has no Dense or Conv2D layer");
   }
-  const input = quantizeInput(calibration, options.inputRange, inputBits);
-  const q = new Quantizer(weightBits, activationBits, input, calibration, net.inputSize);
-  net.layers.forEach((layer, l) => {
-    quantizeLayer(q, layer, shapes[l] as number[], shapes[l + 1] as number[], net.layers[l + 1]);
-  });
+  const first = net.layers[0];
+  const input =
+    first?.kind === "embedding"
+      ? idInput(first, calibration)
+      : quantizeInput(calibration, options.inputRange, inputBits);
+  const q = new Quantizer(
+    weightBits,
+    activationBits,
+    options.activationPrecision ?? "default",
+    input,
+    calibration,
+    net.inputSize,
+  );
+  if (isChainNetwork(net)) {
+    net.layers.forEach((layer, l) => {
+      quantizeLayer(q, layer, shapes[l] as number[], shapes[l + 1] as number[], net.layers[l + 1]);
+    });
+  } else {
+    quantizeGraph(q, net, shapes);
+  }
   const lastName = net.layers[net.layers.length - 1]?.name ?? "output";
   if (!q.scale.rescaled) q.rescale(lastName, LINEAR);
   const layers = q.layers;
-  let last: QuantizedRescale | undefined;
-  for (const l of layers) if (l.kind === "rescale") last = l;
-  const rescale = last as QuantizedRescale;
+  // A graph may end in a concat (or max pooling of one): its outputs are range-proven by a rescale of their own.
+  if (!lastRescale({ layers }) && q.scale.rescaled) q.emitRescale(lastName, LINEAR, 1n, 0, q.scale.fracBits);
+  const rescale = lastRescale({ layers }) as QuantizedRescale;
+  if (rescale.piecewise) {
+    throw new VerinferError("UNSUPPORTED_LAYER", `the network ends in a ${rescale.activation} ("${rescale.name}")`, {
+      details:
+        "verinfer proves a smooth activation inside the network, not as its output; end the model with its logits " +
+        "(a softmax head is proven as the argmax of the logits)",
+    });
+  }
   const outputWidth = Math.max(...rescale.qBits);
   if (outputWidth > MAX_OUTPUT_WIDTH) {
     throw new VerinferError("QUANTIZATION_OVERFLOW", `the outputs need ${outputWidth} bits`, {

@@ -1,12 +1,36 @@
 import { z } from "zod";
+import { type QuantizedAdd, QuantizedAddSchema } from "./layers/add.js";
+import { concatSize, type QuantizedConcat, QuantizedConcatSchema } from "./layers/concat.js";
 import { type QuantizedConv2d, QuantizedConv2dSchema } from "./layers/conv2d.js";
 import { type QuantizedDense, QuantizedDenseSchema } from "./layers/dense.js";
+import { type QuantizedEmbedding, QuantizedEmbeddingSchema } from "./layers/embedding.js";
 import { type QuantizedMaxPool2d, QuantizedMaxPool2dSchema } from "./layers/max-pool2d.js";
+import { type QuantizedMul, QuantizedMulSchema } from "./layers/mul.js";
 import { type QuantizedRescale, QuantizedRescaleSchema } from "./layers/rescale.js";
 import { bigintString, int } from "./layers/schema-parts.js";
 import { type QuantizedSumPool2d, QuantizedSumPool2dSchema } from "./layers/sum-pool2d.js";
+import { layerInputTensors } from "./network-graph.js";
 
-export type { QuantizedConv2d, QuantizedDense, QuantizedMaxPool2d, QuantizedRescale, QuantizedSumPool2d };
+export type {
+  QuantizedAdd,
+  QuantizedConcat,
+  QuantizedConv2d,
+  QuantizedDense,
+  QuantizedEmbedding,
+  QuantizedMaxPool2d,
+  QuantizedMul,
+  QuantizedRescale,
+  QuantizedSumPool2d,
+};
+
+/**
+ * Where a layer reads from: the tensors it reads, by index (0: the network's input, t ≥ 1: the output of layer
+ * t − 1), joined in this order. Absent: the previous layer's output (a chain). Merges (`add`, `concat`, `mul`)
+ * always state theirs; every other kind reads one tensor. The wiring is part of the model commitment.
+ */
+export interface LayerWiring {
+  inputs?: number[];
+}
 
 /** How one input scalar is represented: x ≈ xq / 2^fracBits with xq in [lo, hi] (hi = lo + 2^bits - 1). */
 export interface InputQuantization {
@@ -21,12 +45,18 @@ export interface InputQuantization {
  * that are linear in their inputs (free in the circuit); `rescale` (with its optional ReLU) and `maxPool2d` are
  * the only steps that cost constraints. Tensors are flat, channels-last.
  */
-export type QuantizedLayer =
+export type QuantizedLayer = (
   | QuantizedDense
   | QuantizedConv2d
   | QuantizedSumPool2d
   | QuantizedRescale
-  | QuantizedMaxPool2d;
+  | QuantizedMaxPool2d
+  | QuantizedAdd
+  | QuantizedConcat
+  | QuantizedMul
+  | QuantizedEmbedding
+) &
+  LayerWiring;
 
 /** The kind of a {@link QuantizedLayer}. */
 export type QuantizedLayerKind = QuantizedLayer["kind"];
@@ -60,7 +90,14 @@ export function layerInputSize(l: QuantizedLayer): number {
     case "dense":
       return l.nIn;
     case "rescale":
-      return l.size;
+    case "mul":
+      return l.kind === "mul" ? 2 * l.size : l.size;
+    case "add":
+      return l.size * l.shifts.length;
+    case "concat":
+      return concatSize(l);
+    case "embedding":
+      return l.length;
     default:
       return l.inShape[0] * l.inShape[1] * l.inShape[2];
   }
@@ -72,19 +109,69 @@ export function layerOutputSize(l: QuantizedLayer): number {
     case "dense":
       return l.nOut;
     case "rescale":
+    case "add":
+    case "mul":
       return l.size;
+    case "concat":
+      return concatSize(l);
+    case "embedding":
+      return l.length * l.dim;
     default:
       return l.outShape[0] * l.outShape[1] * l.outShape[2];
   }
 }
 
-/** The last rescale of a network: its outputs' scale and proven width. */
+/**
+ * The rescale the network's outputs come from: the last layer when it is a rescale, or the rescale a chain of max
+ * poolings ending at the last layer reads (followed through the wiring); undefined when the outputs come from
+ * anything else. Its qBits bound the outputs, which makes the output packing binding.
+ */
 export function lastRescale(net: Pick<QuantizedNetwork, "layers">): QuantizedRescale | undefined {
-  for (let l = net.layers.length - 1; l >= 0; l--) {
+  let l = net.layers.length - 1;
+  while (l >= 0) {
     const layer = net.layers[l] as QuantizedLayer;
     if (layer.kind === "rescale") return layer;
+    if (layer.kind !== "maxPool2d") return undefined;
+    const from = layerInputTensors(layer, l);
+    if (from.length !== 1) return undefined;
+    l = (from[0] as number) - 1;
   }
   return undefined;
+}
+
+const wiring = { inputs: z.array(int.min(0)).min(1).optional() };
+/**
+ * What an embedding needs: to be the first layer, reading ids (input lo = 0, fracBits = 0), and a `[vocab][dim]`
+ * table of weightBits-bit signed integers (what its commitment packs).
+ */
+function embeddingIssues(
+  input: { lo: bigint; fracBits: number },
+  layer: QuantizedEmbedding,
+  l: number,
+  issue: (message: string, path: (string | number)[]) => void,
+): void {
+  const at = ["layers", l];
+  if (l !== 0) issue(`layer ${l} is an embedding but not the first layer`, at);
+  if (input.lo !== 0n || input.fracBits !== 0) issue("an embedding's input (token ids) needs lo = 0, fracBits = 0", at);
+  const half = 1n << BigInt(layer.weightBits - 1);
+  if (layer.table.length !== layer.vocab || layer.table.some((r) => r.length !== layer.dim)) {
+    issue(`layer ${l}'s table must be ${layer.vocab} rows of ${layer.dim}`, at);
+  } else if (layer.table.some((r) => r.some((v) => v < -half || v >= half))) {
+    issue(`layer ${l}'s table entries must fit ${layer.weightBits} signed bits`, at);
+  }
+}
+
+/**
+ * Whether a pooling's windows fit its input: without padding each lies inside it; with padding (pt, pl) each holds
+ * at least one input position (pad before < window, and the last window starts inside the input).
+ */
+function poolWindowsFit(layer: QuantizedSumPool2d | QuantizedMaxPool2d): boolean {
+  if (layer.outShape[2] !== layer.inShape[2]) return false;
+  const pad = layer.padding ?? [0, 0];
+  // Unpadded: every window inside (poolIsPadded is false). Padded: none of padding only.
+  return ([0, 1] as const).every(
+    (a) => pad[a] < layer.poolSize[a] && (layer.outShape[a] - 1) * layer.strides[a] - pad[a] <= layer.inShape[a] - 1,
+  );
 }
 
 /** zod schema of a serialized {@link QuantizedNetwork} (bigints as decimal strings). */
@@ -96,11 +183,15 @@ export const QuantizedNetworkSchema = z
     layers: z
       .array(
         z.discriminatedUnion("kind", [
-          QuantizedDenseSchema,
-          QuantizedConv2dSchema,
-          QuantizedSumPool2dSchema,
-          QuantizedRescaleSchema,
-          QuantizedMaxPool2dSchema,
+          QuantizedDenseSchema.extend(wiring),
+          QuantizedConv2dSchema.extend(wiring),
+          QuantizedSumPool2dSchema.extend(wiring),
+          QuantizedRescaleSchema.extend(wiring),
+          QuantizedMaxPool2dSchema.extend(wiring),
+          QuantizedAddSchema.extend(wiring),
+          QuantizedConcatSchema.extend(wiring),
+          QuantizedMulSchema.extend(wiring),
+          QuantizedEmbeddingSchema.extend(wiring),
         ]),
       )
       .min(1),
@@ -116,14 +207,34 @@ export const QuantizedNetworkSchema = z
     if (net.input.hi !== net.input.lo + (1n << BigInt(net.input.bits)) - 1n) {
       issue("input.hi must be lo + 2^bits - 1 (what the circuit's range check accepts)", ["input", "hi"]);
     }
-    let n = net.inputSize;
-    // What the values between layers are: rescaled (range-proven), sums of rescaled values (sum pools after a
-    // rescale), or accumulators of a weighted layer. A weighted layer reads either of the first two.
-    let state: "rescaled" | "pooled" | "accumulated" = "rescaled";
+    // Per tensor (0: the input, t: layer t − 1's output), its size and what its values are: rescaled
+    // (range-proven), sums of rescaled values (sum pools after a rescale), or accumulators of a weighted layer or
+    // merge. A weighted layer reads either of the first two; a merge reads rescaled values only.
+    type State = "rescaled" | "pooled" | "accumulated";
+    const sizes = [net.inputSize];
+    const states: State[] = ["rescaled"];
+    let state: State = "rescaled";
     for (const [l, layer] of net.layers.entries()) {
       const at = ["layers", l];
+      const from = layerInputTensors(layer, l);
+      const merge = layer.kind === "add" || layer.kind === "concat" || layer.kind === "mul";
+      if (from.some((t) => t > l)) issue(`layer ${l} reads a tensor that is not computed before it`, at);
+      const wanted = layer.kind === "add" ? layer.shifts.length : layer.kind === "concat" ? layer.parts.length : 2;
+      if (merge ? from.length !== wanted : from.length !== 1) {
+        issue(`layer ${l} reads ${from.length} tensors, ${merge ? wanted : 1} expected`, at);
+      }
+      const inStates = from.map((t) => states[t] ?? "rescaled");
+      state = inStates[0] ?? "rescaled";
+      const n = from.reduce((a, t) => a + (sizes[t] ?? 0), 0);
       if (layerInputSize(layer) !== n)
         issue(`layer ${l} reads ${layerInputSize(layer)} values, its input has ${n}`, at);
+      if (merge && inStates.some((s) => s !== "rescaled")) issue(`layer ${l} merges values that are not rescaled`, at);
+      if (merge) {
+        // Each input exactly as large as the merge reads it.
+        const each = (k: number) =>
+          layer.kind === "concat" ? layer.outer * (layer.parts[k] as number) : (layer as { size: number }).size;
+        if (from.some((t, k) => sizes[t] !== each(k))) issue(`layer ${l}'s inputs do not have the sizes it reads`, at);
+      }
       switch (layer.kind) {
         case "dense":
           if (layer.bias.length !== layer.nOut) issue(`layer ${l} needs ${layer.nOut} biases`, at);
@@ -147,28 +258,36 @@ export const QuantizedNetworkSchema = z
         }
         case "sumPool2d":
         case "maxPool2d": {
-          const [h, w] = layer.inShape;
-          const fits =
-            layer.outShape[2] === layer.inShape[2] &&
-            (layer.outShape[0] - 1) * layer.strides[0] + layer.poolSize[0] <= h &&
-            (layer.outShape[1] - 1) * layer.strides[1] + layer.poolSize[1] <= w;
-          if (!fits) issue(`layer ${l}'s windows must lie inside its input`, at);
+          if (!poolWindowsFit(layer)) issue(`layer ${l}'s windows must lie inside its (padded) input`, at);
           if (layer.kind === "sumPool2d" && state === "rescaled") state = "pooled";
           break;
         }
+        case "embedding":
+          embeddingIssues(net.input, layer, l, issue);
+          state = "rescaled";
+          break;
         case "rescale":
           if (layer.qBits.length !== layer.size) issue(`layer ${l} needs ${layer.size} qBits`, at);
           if (layer.qBits.some((b) => b + layer.shift > 250)) issue(`layer ${l} needs shift + qBits <= 250`, at);
           state = "rescaled";
           break;
+        case "concat":
+          // A permutation of rescaled values: still rescaled.
+          state = "rescaled";
+          break;
+        case "add":
+        case "mul":
+          state = "accumulated";
+          break;
       }
-      n = layerOutputSize(layer);
+      sizes.push(layerOutputSize(layer));
+      states.push(state);
     }
+    const n = sizes[sizes.length - 1] as number;
     if (state !== "rescaled") issue("the network must end in rescaled values", ["layers"]);
     if (net.outputShape.reduce((a, b) => a * b, 1) !== n) issue(`outputShape must hold ${n} values`, ["outputShape"]);
     const last = lastRescale(net);
-    const tail = net.layers.slice(net.layers.lastIndexOf(last as QuantizedLayer) + 1);
-    if (!last || tail.some((l) => l.kind !== "maxPool2d")) {
+    if (!last) {
       issue("the outputs must come from a rescale (or max pooling of one)", ["layers"]);
     } else {
       if (net.outputWidth !== Math.max(...last.qBits))

@@ -1,68 +1,123 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { type BackendName, initBackend, tf } from "./backend.js";
-import { isDenseLayer, type Network, networkShapes } from "./network.js";
+import { floatInputTensors, isChainNetwork, isDenseLayer, type Layer, type Network, networkShapes } from "./network.js";
+import { PaddedPool2D } from "./padded-pool-layer.js";
 
-const rebuilt = new WeakMap<Network, tfTypes.Sequential>();
+const rebuilt = new WeakMap<Network, tfTypes.LayersModel>();
+
+/** The tfjs layers that compute one float layer (applied in order), and the weights to set on them. */
+function tfLayersOf(
+  layer: Layer,
+  inShape: readonly number[],
+  outShape: readonly number[],
+): { layers: tfTypes.layers.Layer[]; weights: [tfTypes.layers.Layer, tfTypes.Tensor[]][] } {
+  if (isDenseLayer(layer)) {
+    const d = tf.layers.dense({ units: layer.units, activation: layer.activation });
+    return {
+      layers: [...(inShape.length > 1 ? [tf.layers.flatten()] : []), d],
+      weights: [[d, [tf.tensor2d(layer.kernel), tf.tensor1d(layer.bias)]]],
+    };
+  }
+  switch (layer.kind) {
+    case "conv2d": {
+      const c = tf.layers.conv2d({
+        filters: layer.filters,
+        kernelSize: layer.kernelSize,
+        strides: layer.strides,
+        padding: layer.padding,
+        activation: layer.activation,
+      });
+      return {
+        layers: [...(layer.pads ? [tf.layers.zeroPadding2d({ padding: layer.pads })] : []), c],
+        weights: [[c, [tf.tensor4d(layer.kernel), tf.tensor1d(layer.bias)]]],
+      };
+    }
+    case "avgPool2d":
+    case "maxPool2d": {
+      if (layer.pads) {
+        const pool = layer.kind === "maxPool2d" ? "max" : "avg";
+        const padded = new PaddedPool2D({
+          pool,
+          poolSize: layer.poolSize,
+          strides: layer.strides,
+          pads: layer.pads,
+          ...(layer.countIncludePad ? { countIncludePad: true } : {}),
+        });
+        return { layers: [padded], weights: [] };
+      }
+      const config = { poolSize: layer.poolSize, strides: layer.strides, padding: layer.padding };
+      const p = layer.kind === "avgPool2d" ? tf.layers.averagePooling2d(config) : tf.layers.maxPooling2d(config);
+      return { layers: [p], weights: [] };
+    }
+    case "globalAvgPool2d":
+      return { layers: [tf.layers.globalAveragePooling2d({})], weights: [] };
+    case "embedding": {
+      const e = tf.layers.embedding({ inputDim: layer.inputDim, outputDim: layer.outputDim });
+      return {
+        layers: [e, tf.layers.reshape({ targetShape: outShape.slice() })],
+        weights: [[e, [tf.tensor2d(layer.table)]]],
+      };
+    }
+    case "reshape":
+      return { layers: [tf.layers.reshape({ targetShape: outShape.slice() })], weights: [] };
+    case "activation":
+      return {
+        layers: [
+          layer.activation === "leakyRelu"
+            ? tf.layers.leakyReLU({ alpha: layer.alpha as number })
+            : tf.layers.activation({ activation: layer.activation }),
+        ],
+        weights: [],
+      };
+    case "add":
+      return { layers: [tf.layers.add({})], weights: [] };
+    case "mul":
+      return { layers: [tf.layers.multiply({})], weights: [] };
+    case "concat":
+      return { layers: [tf.layers.concatenate({ axis: -1 })], weights: [] };
+  }
+}
 
 /**
- * Rebuilds a tfjs model (flat input) from a {@link Network}, once per network object. A softmax head is left
- * out: the rebuilt model outputs the logits, which is what the circuit proves.
+ * Rebuilds a tfjs model (flat input) from a {@link Network}, once per network object: a Sequential for a chain, a
+ * functional model for a graph. A softmax head is left out: the rebuilt model outputs the logits, which is what the
+ * circuit proves.
  */
-export function toTfModel(net: Network): tfTypes.Sequential {
+export function toTfModel(net: Network): tfTypes.LayersModel {
   let model = rebuilt.get(net);
   if (!model) {
     const shapes = networkShapes(net);
-    const m = tf.sequential();
-    m.add(tf.layers.reshape({ targetShape: net.inputShape, inputShape: [net.inputSize] }));
     const weights: [tfTypes.layers.Layer, tfTypes.Tensor[]][] = [];
-    net.layers.forEach((layer, l) => {
-      if (isDenseLayer(layer)) {
-        if ((shapes[l] as number[]).length > 1) m.add(tf.layers.flatten());
-        const d = tf.layers.dense({ units: layer.units, activation: layer.activation });
-        m.add(d);
-        weights.push([d, [tf.tensor2d(layer.kernel), tf.tensor1d(layer.bias)]]);
-        return;
-      }
-      switch (layer.kind) {
-        case "conv2d": {
-          const c = tf.layers.conv2d({
-            filters: layer.filters,
-            kernelSize: layer.kernelSize,
-            strides: layer.strides,
-            padding: layer.padding,
-            activation: layer.activation,
-          });
-          m.add(c);
-          weights.push([c, [tf.tensor4d(layer.kernel), tf.tensor1d(layer.bias)]]);
-          return;
-        }
-        case "avgPool2d":
-        case "maxPool2d": {
-          const config = { poolSize: layer.poolSize, strides: layer.strides, padding: layer.padding };
-          m.add(layer.kind === "avgPool2d" ? tf.layers.averagePooling2d(config) : tf.layers.maxPooling2d(config));
-          return;
-        }
-        case "globalAvgPool2d":
-          m.add(tf.layers.globalAveragePooling2d({}));
-          return;
-        case "reshape":
-          m.add(tf.layers.reshape({ targetShape: (shapes[l + 1] as number[]).slice() }));
-          return;
-        case "activation":
-          m.add(
-            layer.activation === "leakyRelu"
-              ? tf.layers.leakyReLU({ alpha: layer.alpha as number })
-              : tf.layers.activation({ activation: layer.activation }),
-          );
-          return;
-      }
-    });
+    if (isChainNetwork(net)) {
+      const m = tf.sequential();
+      m.add(tf.layers.reshape({ targetShape: net.inputShape, inputShape: [net.inputSize] }));
+      net.layers.forEach((layer, l) => {
+        const built = tfLayersOf(layer, shapes[l] as number[], shapes[l + 1] as number[]);
+        for (const t of built.layers) m.add(t);
+        weights.push(...built.weights);
+      });
+      model = m;
+    } else {
+      const input = tf.input({ shape: [net.inputSize] });
+      const tensors = [tf.layers.reshape({ targetShape: net.inputShape }).apply(input) as tfTypes.SymbolicTensor];
+      net.layers.forEach((layer, l) => {
+        const from = floatInputTensors(layer, l);
+        const built = tfLayersOf(layer, shapes[from[0] as number] as number[], shapes[l + 1] as number[]);
+        let y: tfTypes.SymbolicTensor | tfTypes.SymbolicTensor[] = from.map(
+          (t) => tensors[t] as tfTypes.SymbolicTensor,
+        );
+        if (y.length === 1) y = y[0] as tfTypes.SymbolicTensor;
+        for (const t of built.layers) y = t.apply(y) as tfTypes.SymbolicTensor;
+        weights.push(...built.weights);
+        tensors.push(y as tfTypes.SymbolicTensor);
+      });
+      model = tf.model({ inputs: input, outputs: tensors[tensors.length - 1] as tfTypes.SymbolicTensor });
+    }
     for (const [layer, w] of weights) {
       layer.setWeights(w);
       for (const t of w) t.dispose();
     }
-    model = m;
-    rebuilt.set(net, m);
+    rebuilt.set(net, model);
   }
   return model;
 }

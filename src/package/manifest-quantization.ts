@@ -36,7 +36,12 @@ function layerQuantization(l: QuantizedLayer): ModelManifest["quantization"]["la
     case "maxPool2d":
       return { kind: l.kind, diffBits: l.diffBits };
     case "sumPool2d":
+    case "add":
+    case "concat":
+    case "mul":
       return { kind: l.kind };
+    case "embedding":
+      return { kind: l.kind, weightBits: l.weightBits, weightFracBits: l.weightFracBits };
   }
 }
 
@@ -61,7 +66,10 @@ function layerSummary(l: QuantizedLayer): ModelManifest["architecture"]["layers"
         outputShape: [...l.outShape],
         poolSize: [...l.poolSize],
         strides: [...l.strides],
+        ...(l.padding ? { padding: [...l.padding] as [number, number] } : {}),
       };
+    case "embedding":
+      return { kind: l.kind, name: l.name, outputShape: [1, l.length, l.dim] };
     case "rescale":
       return {
         kind: l.kind,
@@ -70,6 +78,11 @@ function layerSummary(l: QuantizedLayer): ModelManifest["architecture"]["layers"
         activation: l.activation,
         ...(l.leakShift === undefined ? {} : { leakShift: l.leakShift }),
       };
+    case "add":
+    case "mul":
+      return { kind: l.kind, name: l.name, outputShape: [l.size] };
+    case "concat":
+      return { kind: l.kind, name: l.name, outputShape: [l.outer, l.parts.reduce((a, b) => a + b, 0)] };
   }
 }
 
@@ -80,6 +93,6 @@ export function manifestArchitecture(network: QuantizedNetwork): ModelManifest["
     inputSize: network.inputSize,
     outputShape: network.outputShape.slice(),
     head: network.head ? "softmax" : "none",
-    layers: network.layers.map(layerSummary),
+    layers: network.layers.map((l) => ({ ...layerSummary(l), ...(l.inputs ? { inputs: l.inputs.slice() } : {}) })),
   };
 }

@@ -30,7 +30,17 @@ export const SETUP_KINDS = ["dev", "ceremony", "unrecognized"] as const;
 export type SetupKind = (typeof SETUP_KINDS)[number];
 
 /** Kinds of quantized layers a manifest lists. */
-export const QUANTIZED_LAYER_KINDS = ["dense", "conv2d", "sumPool2d", "rescale", "maxPool2d"] as const;
+export const QUANTIZED_LAYER_KINDS = [
+  "dense",
+  "conv2d",
+  "sumPool2d",
+  "rescale",
+  "maxPool2d",
+  "add",
+  "concat",
+  "mul",
+  "embedding",
+] as const;
 
 const dims = z.array(z.number().int().positive());
 const pair = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]);
@@ -47,6 +57,8 @@ export const ManifestLayerSchema = z.object({
   strides: pair.optional(),
   padding: pair.optional(),
   poolSize: pair.optional(),
+  /** The tensors the layer reads (0: the input, t: layer t − 1's output), when not the previous layer's. */
+  inputs: z.array(z.number().int().nonnegative()).optional(),
 });
 
 const decimal = z.string().regex(DECIMAL_STRING, "must be a canonical non-negative decimal integer");

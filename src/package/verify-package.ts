@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { modelCommitment, modelIdFromCommitment } from "../attest/model-commitment.js";
-import { generateCircuit } from "../circuits/codegen.js";
+import { circuitSource } from "../circuits/circuit-source.js";
 import { type CompiledCircuit, compileCircuit } from "../circuits/compile-circuit.js";
 import { writeDirectCircuit } from "../circuits/direct/write-direct-circuit.js";
 import { setupForSystem } from "../proof-systems/setup-for-system.js";
@@ -120,7 +120,11 @@ export async function verifyPackage(
   let source: string | undefined;
   let sourceError: string | undefined;
   try {
-    source = generateCircuit({ network: pkg.network, modelCommitment: commitment });
+    source = circuitSource({
+      network: pkg.network,
+      modelCommitment: commitment,
+      backend: manifest.circuit.backend === "direct" ? "direct" : "circom",
+    });
   } catch (error) {
     sourceError = `no circuit can be generated from the network: ${error instanceof Error ? error.message : String(error)}`;
   }

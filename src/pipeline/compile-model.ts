@@ -3,7 +3,7 @@ import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { modelCommitmentOf, modelIdFromCommitment, modelIo, networkCommitment } from "../attest/model-commitment.js";
 import { vkeyCid } from "../attest/vkey-cid.js";
-import { generateCircuit } from "../circuits/codegen.js";
+import { circuitSource } from "../circuits/circuit-source.js";
 import { compileCircuit } from "../circuits/compile-circuit.js";
 import { writeDirectCircuit } from "../circuits/direct/write-direct-circuit.js";
 import { unrefIdleCurveWorkers } from "../circuits/unref-idle-curve-workers.js";
@@ -150,7 +150,7 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
   }
 
   onProgress?.({ stage: "codegen", message: "generating circuit" });
-  const source = generateCircuit({ network, modelCommitment: commitment });
+  const source = circuitSource({ network, modelCommitment: commitment, backend });
   await mkdir(path.join(cacheDir, "build"), { recursive: true });
   const workDir = await mkdtemp(path.join(cacheDir, "build", "compile-"));
   try {

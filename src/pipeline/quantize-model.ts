@@ -43,7 +43,7 @@ export async function quantizeModel(
   }
   onProgress?.({ stage: "quantize", message: "calibrating and quantizing" });
   const quantizeOptions: QuantizeOptions = { calibration: options.calibration ?? [] };
-  for (const k of ["inputRange", "inputBits", "weightBits", "activationBits"] as const) {
+  for (const k of ["inputRange", "inputBits", "weightBits", "activationBits", "activationPrecision"] as const) {
     if (options[k] !== undefined) Object.assign(quantizeOptions, { [k]: options[k] });
   }
   return { float, network: quantizeNetwork(float, quantizeOptions) };

@@ -381,7 +381,7 @@ describe("the model commitment, walked from the layer modules", () => {
         }
       };
       walk(sample, (f) => (l) => f(l));
-      expect(leaves.length).toBeGreaterThan(3);
+      expect(leaves.length).toBeGreaterThan(0);
       for (const perturb of leaves) {
         const changed = structuredClone(sample) as unknown as Record<string, unknown>;
         perturb(changed);

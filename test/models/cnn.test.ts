@@ -375,7 +375,7 @@ describe("extractNetwork on tfjs CNNs", () => {
         tf.layers.conv2d({ name: "dilated", inputShape: [8, 8, 1], filters: 1, kernelSize: 2, dilationRate: 2 }),
         tf.layers.upSampling2d({ name: "up" }),
         tf.layers.flatten({ name: "f" }),
-        tf.layers.dense({ name: "tanh_dense", units: 4, activation: "tanh" }),
+        tf.layers.dense({ name: "elu_dense", units: 4, activation: "elu" }),
         tf.layers.dense({ name: "ok", units: 2 }),
       ],
     });
@@ -387,7 +387,7 @@ describe("extractNetwork on tfjs CNNs", () => {
     }
     expect(isVerinferError(error, "UNSUPPORTED_LAYER")).toBe(true);
     const meta = (error as VerinferError).meta as { unsupported: { layer: string }[]; supported: string[] };
-    expect(meta.unsupported.map((u) => u.layer)).toEqual(["dilated", "up", "tanh_dense"]);
+    expect(meta.unsupported.map((u) => u.layer)).toEqual(["dilated", "up", "elu_dense"]);
     expect(meta.supported).toContain("Conv2D");
     expect((error as VerinferError).message).toContain("up");
   });

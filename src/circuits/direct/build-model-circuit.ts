@@ -1,6 +1,7 @@
 import { VerinferError } from "../../errors.js";
 import type { Bounds } from "../../layers/layer-module.js";
 import { moduleOf } from "../../layers/registry.js";
+import { walkNetwork } from "../../models/network-graph.js";
 import {
   type QuantizedNetwork,
   QuantizedNetworkSchema,
@@ -92,21 +93,27 @@ export function checkNetworkForCircuit(net: QuantizedNetwork): void {
       details: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
     });
   }
-  let bounds: Bounds = {
+  const input: Bounds = {
     lo: Array.from({ length: net.inputSize }, () => net.input.lo),
     hi: Array.from({ length: net.inputSize }, () => net.input.hi),
   };
-  for (const [l, layer] of net.layers.entries()) {
-    const out = moduleOf(layer).bounds(layer, bounds);
-    for (const v of [out.peak, ...out.lo, ...out.hi]) {
-      if (v >= FIELD_SAFE_BOUND || v <= -FIELD_SAFE_BOUND) {
-        throw new VerinferError("QUANTIZATION_OVERFLOW", `layer ${l} ("${layer.name}") can overflow the field`, {
-          details: `a value of magnitude up to 2^${v.toString(2).length} is possible; the circuit needs < 2^251`,
-        });
+  // The interval analysis follows the graph: a layer's input bounds are those of the tensors it reads, joined.
+  walkNetwork<Bounds>(
+    net,
+    input,
+    (parts) => ({ lo: parts.flatMap((b) => b.lo), hi: parts.flatMap((b) => b.hi) }),
+    (layer, bounds, l) => {
+      const out = moduleOf(layer).bounds(layer, bounds);
+      for (const v of [out.peak, ...out.lo, ...out.hi]) {
+        if (v >= FIELD_SAFE_BOUND || v <= -FIELD_SAFE_BOUND) {
+          throw new VerinferError("QUANTIZATION_OVERFLOW", `layer ${l} ("${layer.name}") can overflow the field`, {
+            details: `a value of magnitude up to 2^${v.toString(2).length} is possible; the circuit needs < 2^251`,
+          });
+        }
       }
-    }
-    bounds = out;
-  }
+      return { lo: out.lo, hi: out.hi };
+    },
+  );
 }
 
 /** The exact number of constraints {@link buildModelCircuit} emits for a network. */
@@ -175,8 +182,12 @@ export function buildModelCircuit(params: BuildModelCircuitParams): ConstraintSy
     packedCommitmentGadget(cs, { values: shifted, width: net.input.bits, lo: net.input.lo, salt: inputSalt }),
   );
 
-  let a: Lc[] = shifted.map((v) => cs.affine(v, 1n, net.input.lo));
-  for (const layer of net.layers) a = moduleOf(layer).emit(cs, layer, a);
+  const a = walkNetwork<Lc[]>(
+    net,
+    shifted.map((v) => cs.affine(v, 1n, net.input.lo)),
+    (parts) => parts.flat(),
+    (layer, input) => moduleOf(layer).emit(cs, layer, input),
+  );
 
   const out = a.map((v, j) => cs.setPublic(3 + j, v));
   const half = 1n << BigInt(net.outputWidth - 1);

@@ -3,9 +3,11 @@
 // the same constraint count, and keeps the wires the prover sees small and non-negative: quotients are held as
 // u = q + 2^(B-1), activation outputs as products with a sign bit, offsets stay in linear combinations.
 import { VerinferError } from "../../errors.js";
+import { isSmoothActivation, type PiecewiseActivation } from "../../models/layers/piecewise.js";
 import { relu6Ceiling } from "../../models/layers/rescale.js";
 import type { Activation } from "../../models/network.js";
 import type { ConstraintSystem, Lc } from "./constraint-system.js";
+import { piecewiseConstraints, piecewiseGadget } from "./piecewise-gadget.js";
 
 const pow2 = (k: number) => 1n << BigInt(k);
 
@@ -82,7 +84,15 @@ export interface RescaleUnit {
   B: number;
   activation: Activation;
   leakShift?: number | undefined;
+  /** The table of a smooth activation. */
+  piecewise?: PiecewiseActivation | undefined;
   outFracBits: number;
+}
+
+/** The table of a smooth activation's unit; INTERNAL when absent (a quantizer bug). */
+function tableOf(unit: Pick<RescaleUnit, "piecewise" | "activation">): PiecewiseActivation {
+  if (!unit.piecewise) throw new VerinferError("INTERNAL", `a ${unit.activation} rescale without its table`);
+  return unit.piecewise;
 }
 
 /**
@@ -102,6 +112,7 @@ export function rescaleGadget(cs: ConstraintSystem, acc: Lc, unit: RescaleUnit):
   const { u, bits } = decompose(cs, e, s, B, activation === "linear");
   const q = cs.affine(u, 1n, -pow2(B - 1));
   const sign = bits[B - 1] as Lc;
+  if (isSmoothActivation(activation)) return piecewiseGadget(cs, q, bits, B, tableOf(unit));
   switch (activation) {
     case "linear":
       return q;
@@ -145,6 +156,7 @@ export function rescaleGadget(cs: ConstraintSystem, acc: Lc, unit: RescaleUnit):
 export function rescaleConstraints(unit: Omit<RescaleUnit, "multiplier">): number {
   const { shift: s, B } = unit;
   const base = s === 0 && unit.activation === "linear" ? B + 1 : s + B;
+  if (isSmoothActivation(unit.activation)) return base + piecewiseConstraints(B, tableOf(unit));
   switch (unit.activation) {
     case "linear":
       return base;

@@ -38,3 +38,20 @@ export function hwcCoords(shape: Shape3, index: number): [number, number, number
   const yx = (index - c) / shape[2];
   return [Math.floor(yx / shape[1]), yx % shape[1], c];
 }
+
+/**
+ * Whether some window of a pooling reaches outside its input (padding before, or after where the windows run
+ * past the end): then windows hold different numbers of input positions.
+ */
+export function poolIsPadded(op: {
+  inShape: Shape3;
+  outShape: Shape3;
+  poolSize: readonly [number, number];
+  strides: readonly [number, number];
+  padding?: readonly [number, number];
+}): boolean {
+  const pad = op.padding ?? [0, 0];
+  return ([0, 1] as const).some(
+    (a) => pad[a] > 0 || (op.outShape[a] - 1) * op.strides[a] + op.poolSize[a] - pad[a] > op.inShape[a],
+  );
+}

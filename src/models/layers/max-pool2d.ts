@@ -18,6 +18,8 @@ export interface QuantizedMaxPool2d {
   outShape: Shape3;
   poolSize: [number, number];
   strides: [number, number];
+  /** Rows above and columns left of the input that windows start in; padded positions are skipped (−∞). */
+  padding?: [number, number];
   /** Signed width of every difference a − m the running maximum meets, from interval analysis. */
   diffBits: number;
 }
@@ -30,12 +32,13 @@ export const QuantizedMaxPool2dSchema = z.object({
   outShape: shape3Schema,
   poolSize: pairSchema,
   strides: pairSchema,
+  padding: z.tuple([int.min(0), int.min(0)]).optional(),
   diffBits: int.min(2).max(250),
 });
 
 /** The window of each output, as input indices in window order. */
 export function maxPoolWindows(
-  op: Pick<QuantizedMaxPool2d, "inShape" | "outShape" | "poolSize" | "strides">,
+  op: Pick<QuantizedMaxPool2d, "inShape" | "outShape" | "poolSize" | "strides" | "padding">,
 ): number[][] {
   const n = op.outShape[0] * op.outShape[1] * op.outShape[2];
   const windows: number[][] = [];
@@ -54,7 +57,7 @@ export function maxPoolForward(op: QuantizedMaxPool2d, a: readonly bigint[]): bi
 
 /** Output bounds and the width of every running-maximum difference, over inputs in [lo, hi]. */
 export function maxPoolBounds(
-  op: Pick<QuantizedMaxPool2d, "inShape" | "outShape" | "poolSize" | "strides">,
+  op: Pick<QuantizedMaxPool2d, "inShape" | "outShape" | "poolSize" | "strides" | "padding">,
   lo: readonly bigint[],
   hi: readonly bigint[],
 ): { lo: bigint[]; hi: bigint[]; diffBits: number } {

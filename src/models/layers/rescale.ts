@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { VerinferError } from "../../errors.js";
 import { ACTIVATIONS, type Activation, MAX_LEAK_SHIFT } from "../network.js";
+import {
+  isSmoothActivation,
+  type PiecewiseActivation,
+  PiecewiseActivationSchema,
+  piecewiseForward,
+} from "./piecewise.js";
 import { bigintString, int } from "./schema-parts.js";
 
 /**
@@ -19,6 +25,8 @@ export interface QuantizedRescale {
   activation: Activation;
   /** k of a `leakyRelu` whose slope is 2^-k; absent for every other activation. */
   leakShift?: number;
+  /** The committed table of a smooth activation ({@link PiecewiseActivation}); absent for every other activation. */
+  piecewise?: PiecewiseActivation;
   /** Signed bit width each q_j is range-checked to, from worst-case interval analysis. */
   qBits: number[];
   /** Scale of the output: y ≈ value · 2^outFracBits. */
@@ -35,16 +43,25 @@ export const QuantizedRescaleSchema = z
     shift: int.min(0),
     activation: z.enum(ACTIVATIONS),
     leakShift: int.min(1).max(MAX_LEAK_SHIFT).optional(),
+    piecewise: PiecewiseActivationSchema.optional(),
     qBits: z.array(int.min(2).max(250)),
     outFracBits: int,
   })
   .refine(
     (op) => (op.activation === "leakyRelu") === (op.leakShift !== undefined),
     "leakShift is stated exactly when the activation is leakyRelu",
+  )
+  .refine(
+    (op) => isSmoothActivation(op.activation) === (op.piecewise !== undefined),
+    "piecewise is stated exactly when the activation is a smooth one",
+  )
+  .refine(
+    (op) => op.piecewise === undefined || op.qBits.every((b) => b >= (op.piecewise as PiecewiseActivation).window),
+    "a smooth activation's units are range-checked to at least its window",
   );
 
 /** The activation of a rescale: what {@link activationForward} needs besides the value. */
-export type RescaleActivation = Pick<QuantizedRescale, "activation" | "leakShift" | "outFracBits">;
+export type RescaleActivation = Pick<QuantizedRescale, "activation" | "leakShift" | "outFracBits" | "piecewise">;
 
 /**
  * The ceiling of a `relu6` at output scale 2^outFracBits: floor(6 · 2^outFracBits), exactly 6 · 2^f for f >= 0.
@@ -55,10 +72,15 @@ export function relu6Ceiling(outFracBits: number): bigint {
 
 /**
  * An activation on one rescaled integer q: relu max(q, 0); relu6 min(max(q, 0), {@link relu6Ceiling}); leakyRelu
- * q for q >= 0 and floor(q / 2^leakShift) below; linear q. Monotone (non-decreasing) in q, every one of them: the
- * quantizer relies on that to carry bounds and to defer an activation past a max pooling.
+ * q for q >= 0 and floor(q / 2^leakShift) below; linear q: monotone (non-decreasing) in q, every one of them: the
+ * quantizer relies on that to carry bounds and to defer an activation past a max pooling. A smooth activation is
+ * its committed table ({@link piecewiseForward}), not monotone in general (swish, gelu).
  */
 export function activationForward(op: RescaleActivation, q: bigint): bigint {
+  if (isSmoothActivation(op.activation)) {
+    if (!op.piecewise) throw new VerinferError("INTERNAL", `a ${op.activation} rescale without its table`);
+    return piecewiseForward(op.piecewise, q);
+  }
   switch (op.activation) {
     case "linear":
       return q;

@@ -1,5 +1,6 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { tf } from "../backend.js";
+import { PaddedPool2D } from "../padded-pool-layer.js";
 import type { OnnxChain, OnnxStep } from "./import-onnx-graph.js";
 
 /** A tfjs layer name from an ONNX node name (`/conv1/Conv` → `onnx_conv1_Conv`), unique within the model. */
@@ -13,6 +14,12 @@ function layerName(onnxName: string, used: Set<string>): string {
 
 function layerOf(step: OnnxStep, name: string): { layer: tfTypes.layers.Layer; weights: tfTypes.Tensor[] } {
   switch (step.kind) {
+    case "add":
+      return { layer: tf.layers.add({ name }), weights: [] };
+    case "multiply":
+      return { layer: tf.layers.multiply({ name }), weights: [] };
+    case "concatenate":
+      return { layer: tf.layers.concatenate({ name, axis: -1 }), weights: [] };
     case "conv2d": {
       const [kh, kw] = step.kernelSize;
       const layer = tf.layers.conv2d({
@@ -46,6 +53,17 @@ function layerOf(step: OnnxStep, name: string): { layer: tfTypes.layers.Layer; w
       const layer = step.kind === "maxPooling2d" ? tf.layers.maxPooling2d(args) : tf.layers.averagePooling2d(args);
       return { layer, weights: [] };
     }
+    case "paddedPool2d":
+      return {
+        layer: new PaddedPool2D({
+          name,
+          pool: step.pool,
+          poolSize: step.poolSize,
+          strides: step.strides,
+          pads: step.pads,
+        }),
+        weights: [],
+      };
     case "globalAveragePooling2d":
       return { layer: tf.layers.globalAveragePooling2d({ name, dataFormat: "channelsLast" }), weights: [] };
     case "batchNormalization":
@@ -83,7 +101,8 @@ function layerOf(step: OnnxStep, name: string): { layer: tfTypes.layers.Layer; w
  * const model = buildTfjsModel(importOnnxGraph(decodeOnnx(bytes)));
  * ```
  */
-export function buildTfjsModel(chain: OnnxChain): tfTypes.Sequential {
+export function buildTfjsModel(chain: OnnxChain): tfTypes.LayersModel {
+  if (chain.steps.some((s) => s.from)) return buildTfjsGraphModel(chain);
   const model = tf.sequential();
   const used = new Set<string>();
   const pending: { layer: tfTypes.layers.Layer; weights: tfTypes.Tensor[] }[] = [];
@@ -101,6 +120,33 @@ export function buildTfjsModel(chain: OnnxChain): tfTypes.Sequential {
     const { layer, weights } = layerOf(step, layerName(step.name, used));
     add(layer, weights);
   }
+  for (const { layer, weights } of pending) {
+    if (weights.length > 0) layer.setWeights(weights);
+    for (const w of weights) w.dispose();
+  }
+  return model;
+}
+
+/** The functional tfjs model of an imported ONNX graph (branches and merges): each step applied to the tensors it reads. */
+function buildTfjsGraphModel(chain: OnnxChain): tfTypes.LayersModel {
+  const used = new Set<string>();
+  const input = tf.input({ shape: chain.inputShape, name: layerName("input", used) });
+  const tensors: tfTypes.SymbolicTensor[] = [input];
+  const pending: { layer: tfTypes.layers.Layer; weights: tfTypes.Tensor[] }[] = [];
+  chain.steps.forEach((step, k) => {
+    const from = (step.from ?? [k]).map((t) => tensors[t] as tfTypes.SymbolicTensor);
+    let x: tfTypes.SymbolicTensor | tfTypes.SymbolicTensor[] =
+      from.length === 1 ? (from[0] as tfTypes.SymbolicTensor) : from;
+    if (step.kind === "flatten" && step.chwOrder) {
+      x = tf.layers
+        .permute({ name: layerName(`${step.name}_to_chw`, used), dims: [3, 1, 2] })
+        .apply(x) as tfTypes.SymbolicTensor;
+    }
+    const { layer, weights } = layerOf(step, layerName(step.name, used));
+    tensors.push(layer.apply(x) as tfTypes.SymbolicTensor);
+    pending.push({ layer, weights });
+  });
+  const model = tf.model({ inputs: input, outputs: tensors[tensors.length - 1] as tfTypes.SymbolicTensor });
   for (const { layer, weights } of pending) {
     if (weights.length > 0) layer.setWeights(weights);
     for (const w of weights) w.dispose();

@@ -1,7 +1,11 @@
 import { VerinferError } from "../../errors.js";
+import type { SmoothActivation } from "../layers/piecewise.js";
 import { leakShiftOf, MAX_LEAK_SHIFT } from "../network.js";
 import { int64, type OnnxModelProto, type OnnxNode } from "./decode-onnx.js";
 import { FOLDABLE_OPS, foldConstant, reshapeTarget } from "./fold-constant.js";
+import { FUSED_ACTIVATION_OPS, fuseActivations } from "./fuse-activations.js";
+import { foldInputAffine, INPUT_AFFINE_OPS, type InputAffine, inputAffineOf } from "./input-affine.js";
+import { liftOneDGraph } from "./lift-1d.js";
 import {
   BATCH,
   type ConstTensor,
@@ -28,11 +32,18 @@ export const SUPPORTED_ONNX_OPS = [
   "MaxPool",
   "AveragePool",
   "GlobalAveragePool",
+  "ReduceMean",
   "BatchNormalization",
   "Flatten",
   "Reshape",
   "Squeeze",
   "Softmax",
+  "LogSoftmax",
+  "Sigmoid",
+  "Tanh",
+  "Softplus",
+  "HardSigmoid",
+  ...FUSED_ACTIVATION_OPS,
   "Dropout",
   "Identity",
   "Pad",
@@ -41,14 +52,31 @@ export const SUPPORTED_ONNX_OPS = [
   ...FOLDABLE_OPS.filter((op) => op !== "Constant" && op !== "Identity" && op !== "Add" && op !== "Reshape"),
 ] as const;
 
+/** The smooth activation of each ONNX op that is one (Gelu reads its `approximate`). */
+const SMOOTH_OF: Record<string, SmoothActivation | undefined> = {
+  Sigmoid: "sigmoid",
+  Tanh: "tanh",
+  Softplus: "softplus",
+  HardSigmoid: "hardSigmoid",
+  Swish: "swish",
+};
+
 /** Opsets of the default ONNX domain the importer reads. */
 export const ONNX_OPSETS = { min: 9, max: 18 } as const;
 
 /** Zero padding of the height and width axes: `[[top, bottom], [left, right]]`. */
 export type Pads2d = [[number, number], [number, number]];
 
-/** One layer of the imported chain, channels-last, in the form tfjs builds. */
-export type OnnxStep =
+/**
+ * One layer of the imported graph, channels-last, in the form tfjs builds. `from`: the tensors it reads (0: the
+ * input, k: step k − 1's output) when not the previous step's; merges (`add`, `multiply`, `concatenate` on the
+ * channel axis) read two or more.
+ */
+export type OnnxStep = OnnxStepKind & { from?: number[] };
+
+/** The layer kinds of {@link OnnxStep}. */
+export type OnnxStepKind =
+  | { kind: "add" | "multiply" | "concatenate"; name: string }
   | {
       kind: "conv2d";
       name: string;
@@ -60,7 +88,7 @@ export type OnnxStep =
       kernel: Float32Array;
       inChannels: number;
       bias: Float32Array | undefined;
-      activation: "linear" | "relu" | "relu6";
+      activation: "linear" | "relu" | "relu6" | SmoothActivation;
     }
   | { kind: "zeroPadding2d"; name: string; padding: Pads2d }
   | {
@@ -69,6 +97,15 @@ export type OnnxStep =
       poolSize: [number, number];
       strides: [number, number];
       padding: "valid" | "same";
+    }
+  /** A pooling with explicit pads neither valid nor same: max skips them, average leaves them out of the count. */
+  | {
+      kind: "paddedPool2d";
+      name: string;
+      pool: "max" | "avg";
+      poolSize: [number, number];
+      strides: [number, number];
+      pads: Pads2d;
     }
   | { kind: "globalAveragePooling2d"; name: string }
   | {
@@ -88,9 +125,9 @@ export type OnnxStep =
       /** `[in][out]` flattened row-major (tfjs/Keras). */
       kernel: Float32Array;
       bias: Float32Array | undefined;
-      activation: "linear" | "relu" | "relu6" | "softmax";
+      activation: "linear" | "relu" | "relu6" | "softmax" | SmoothActivation;
     }
-  | { kind: "activation"; name: string; activation: "relu" | "relu6" | "softmax" }
+  | { kind: "activation"; name: string; activation: "relu" | "relu6" | "softmax" | SmoothActivation }
   /** A LeakyReLU of slope alpha, a power of two (checked on import). */
   | { kind: "leakyRelu"; name: string; alpha: number }
   /** `chwOrder`: permute HWC back to ONNX's CHW order before flattening (tfjs Permute + Flatten). */
@@ -145,7 +182,7 @@ function localProblem(node: OnnxNode): string | undefined {
   const dil = intsAttr(node, "dilations");
   switch (node.opType) {
     case "Conv": {
-      if (intAttr(node, "group", 1) !== 1) return "grouped (depthwise) convolution is not supported";
+      if (intAttr(node, "group", 1) < 1) return "has a group count below 1";
       if (dil?.some((d) => d !== 1)) return "dilated convolution is not supported";
       const k = intsAttr(node, "kernel_shape");
       if (k && k.length !== 2) return `${k.length}-D convolution is not supported (2-D only)`;
@@ -174,6 +211,16 @@ function localProblem(node: OnnxNode): string | undefined {
       }
       return undefined;
     }
+    case "HardSigmoid": {
+      const [alpha, beta] = [floatAttr(node, "alpha", 0.2), floatAttr(node, "beta", 0.5)];
+      if (Math.abs(alpha - 0.2) > 1e-6 || Math.abs(beta - 0.5) > 1e-6)
+        return `HardSigmoid(alpha ${alpha}, beta ${beta}) is not proven (only tfjs's 0.2·x + 0.5)`;
+      return undefined;
+    }
+    case "Gelu":
+      if (!["none", "tanh"].includes(stringAttr(node, "approximate", "none")))
+        return `approximate "${stringAttr(node, "approximate", "")}" is not supported`;
+      return undefined;
     case "Pad":
       if (stringAttr(node, "mode", "constant") !== "constant")
         return `mode "${stringAttr(node, "mode", "")}" is not supported`;
@@ -189,6 +236,77 @@ interface Live {
   layout: Layout;
   /** For `flatChw`: the [C, H, W] the Flatten saw, and the index of its step. */
   chw?: { c: number; h: number; w: number; step: number };
+}
+
+/** What the importer knows of a tensor of the graph: its layout, the step that made it, a Pad still to apply. */
+interface TensorState {
+  live: Live;
+  curStep: number;
+  pendingPad: Pads2d | undefined;
+}
+
+/** ONNX merges of variable tensors, and the tfjs merge each becomes. */
+const ONNX_MERGES: Record<string, "add" | "multiply" | "concatenate"> = {
+  Add: "add",
+  Mul: "multiply",
+  Sum: "add",
+  Concat: "concatenate",
+};
+
+/** How many nodes (and the graph output) read each tensor. */
+function onnxReaders(nodes: readonly OnnxNode[], output: string | undefined): Map<string, number> {
+  const readers = new Map<string, number>();
+  const read = (t: string) => readers.set(t, (readers.get(t) ?? 0) + 1);
+  for (const node of nodes) for (const t of new Set(node.input)) if (t) read(t);
+  if (output) read(output);
+  return readers;
+}
+
+/**
+ * A merge of variable tensors: `Add`/`Sum`/`Mul` of tensors of one shape (no broadcasting), `Concat` on the channel
+ * axis of NCHW tensors or the feature axis of [batch, features] ones. Inputs in a layout the channels-last graph
+ * cannot merge as they are (features flattened from CHW order, a pending Pad) are refused.
+ */
+function mergeStep(
+  node: OnnxNode,
+  states: readonly (TensorState | undefined)[],
+  opset: number,
+  structural: (node: OnnxNode, why: string) => VerinferError,
+): { step: OnnxStep; live: Live } {
+  const kind = ONNX_MERGES[node.opType] as "add" | "multiply" | "concatenate";
+  if (states.some((s) => !s)) throw structural(node, "reads a tensor computed after it");
+  const ins = states as TensorState[];
+  const [first] = ins as [TensorState];
+  if (kind === "multiply" && ins.length !== 2) throw structural(node, "multiplies more than two tensors");
+  if (ins.some((s) => s.pendingPad)) throw structural(node, "merges a tensor that a Pad node pads");
+  const layout = first.live.layout;
+  if (ins.some((s) => s.live.layout !== layout) || layout === "flatChw" || layout === "pooled") {
+    throw structural(node, "merges tensors of different layouts (flatten both the same way first)");
+  }
+  const shapes = ins.map((s) => s.live.shape);
+  const rank = first.live.shape.length;
+  let shape: number[];
+  if (kind === "concatenate") {
+    const raw = intAttr(node, "axis", opset < 4 ? 1 : Number.NaN);
+    const axis = raw < 0 ? raw + rank : raw;
+    if (axis !== 1)
+      throw structural(node, `concatenates along axis ${raw}; only the channel/feature axis 1 is supported`);
+    const rest = (sh: number[]) => sh.filter((_d, i) => i !== 1).join();
+    if (shapes.some((sh) => sh.length !== rank || rest(sh) !== rest(first.live.shape))) {
+      throw structural(node, "concatenates tensors whose other axes differ");
+    }
+    shape = first.live.shape.slice();
+    shape[1] = shapes.reduce((a, sh) => a + (sh[1] as number), 0);
+  } else {
+    if (shapes.some((sh) => sh.join() !== first.live.shape.join())) {
+      throw structural(node, "merges tensors of different shapes (broadcasting is not supported)");
+    }
+    shape = first.live.shape.slice();
+  }
+  return {
+    step: { kind, name: node.name, from: ins.map((s) => s.curStep) },
+    live: { name: node.output[0] as string, shape, layout },
+  };
 }
 
 function f32(t: ConstTensor): Float32Array {
@@ -210,6 +328,7 @@ function f32(t: ConstTensor): Float32Array {
 export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
   const graph = model.graph;
   if (!graph) throw new VerinferError("INVALID_MODEL", "the ONNX model holds no graph");
+  liftOneDGraph(graph);
   const opsetEntry = model.opsetImport.find((o) => o.domain === "" || o.domain === "ai.onnx");
   const opset = opsetEntry ? int64(opsetEntry.version) : 0;
   if (opset < ONNX_OPSETS.min || opset > ONNX_OPSETS.max) {
@@ -218,6 +337,8 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     });
   }
 
+  // GELU and SiLU as exporters spell them (Erf, Sigmoid·x subgraphs) become one node each, named as the user wrote.
+  fuseActivations(graph, opset);
   // 1. Every node checked before anything is built, so that one error names them all.
   const known = new Set<string>(SUPPORTED_ONNX_OPS);
   const problems: Problem[] = [];
@@ -225,6 +346,12 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     if (!node.name) node.name = `${node.opType}_${i}`;
     if (node.domain && node.domain !== "ai.onnx") {
       problems.push({ node: node.name, opType: `${node.domain}.${node.opType}`, why: "custom domain" });
+    } else if (node.opType === "Erf") {
+      problems.push({
+        node: node.name,
+        opType: "Erf",
+        why: "an Erf outside a GELU: verinfer proves GELU as exported, x·0.5·(1 + erf(x/√2)), and no Erf alone",
+      });
     } else if (!known.has(node.opType)) {
       problems.push({ node: node.name, opType: node.opType, why: "op not supported" });
     } else {
@@ -288,6 +415,8 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
   const shapes = new Map<string, number[]>([[input.name, dims]]);
   const steps: OnnxStep[] = [];
   let pendingPad: Pads2d | undefined;
+  /** An input normalization ((x − mean) / std) waiting for the Gemm/MatMul it folds into. */
+  let inputAffine: InputAffine | undefined;
   let lastLiveNode: OnnxNode | undefined;
 
   const constOf = (name: string | undefined) => (name ? consts.get(name) : undefined);
@@ -306,7 +435,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     );
   const flushPad = (node: OnnxNode) => {
     if (pendingPad) {
-      steps.push({ kind: "zeroPadding2d", name: `${node.name}_pad`, padding: pendingPad });
+      pushStep({ kind: "zeroPadding2d", name: `${node.name}_pad`, padding: pendingPad });
       const [[t, b], [l, r]] = pendingPad;
       live.shape = [
         live.shape[0] as number,
@@ -337,9 +466,14 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) order[(y * w + x) * c + ch] = ch * h * w + y * w + x;
     return order;
   };
-  const setActivation = (node: OnnxNode, activation: "relu" | "relu6" | "softmax") => {
+  const setActivation = (node: OnnxNode, activation: "relu" | "relu6" | "softmax" | SmoothActivation) => {
     const prev = lastStep();
     // relu6 after relu is relu6 (PyTorch's F.relu6 exports as Relu then Clip(0, 6)): one activation, one rescale.
+    if (!fusable()) {
+      flushPad(node);
+      pushStep({ kind: "activation", name: node.name, activation });
+      return;
+    }
     if (!pendingPad && activation === "relu6" && prev && "activation" in prev && prev.activation === "relu") {
       prev.activation = "relu6";
       return;
@@ -353,8 +487,21 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       return;
     }
     flushPad(node);
-    steps.push({ kind: "activation", name: node.name, activation });
+    pushStep({ kind: "activation", name: node.name, activation });
   };
+
+  // The graph: what each tensor is (its layout, the step that made it, a Pad still to apply) and how many nodes
+  // read it. A tensor read by several nodes is a branch; nothing is folded into the step that made it.
+  let curStep = 0;
+  const pushStep = (step: OnnxStep) => {
+    if (curStep !== steps.length) step.from = [curStep];
+    steps.push(step);
+    curStep = steps.length;
+  };
+  const readers = onnxReaders(graph.node, graph.output[0]?.name);
+  const saved = new Map<string, TensorState>([[input.name, { live: { ...live }, curStep, pendingPad }]]);
+  /** Whether the live tensor is the last step's output and read by this node only: an activation may fuse in. */
+  const fusable = () => curStep === steps.length && (readers.get(live.name) ?? 0) <= 1;
 
   for (const node of graph.node) {
     // What the previous node made of the live tensor is bounded before this one builds on it.
@@ -378,12 +525,61 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       setConst(node.output[0] as string, { dims: [part.length], data: part, kind: "int" }, `ONNX node "${node.name}"`);
       continue;
     }
-    if (liveIns.length !== 1 || liveIns[0] !== live.name) {
-      throw structural(node, "is not on a single chain (branches and merges are not supported)");
+    if (liveIns.length > 1 && ONNX_MERGES[node.opType]) {
+      lastLiveNode = node;
+      const merged = mergeStep(
+        node,
+        liveIns.map((t) => saved.get(t)),
+        opset,
+        structural,
+      );
+      steps.push(merged.step);
+      live = merged.live;
+      curStep = steps.length;
+      pendingPad = undefined;
+      shapes.set(node.output[0] as string, live.shape.slice());
+      saved.set(live.name, { live: { ...live }, curStep, pendingPad });
+      continue;
+    }
+    if (liveIns.length !== 1) throw structural(node, "reads several variable tensors and is not a merge");
+    if (liveIns[0] !== live.name) {
+      // A branch: this node reads an earlier tensor.
+      const state = saved.get(liveIns[0] as string);
+      if (!state) throw structural(node, "reads a tensor computed after it");
+      live = { ...state.live };
+      curStep = state.curStep;
+      pendingPad = state.pendingPad;
     }
     lastLiveNode = node;
     const out = node.output[0] as string;
     const [n, c, h, w] = live.shape as [number, number, number, number];
+    const affineOp = (INPUT_AFFINE_OPS as readonly string[]).includes(node.opType);
+    const atInput = !steps.some((st) => st.kind === "dense" || st.kind === "conv2d");
+    if (affineOp && atInput) {
+      // Add/Sub/Mul/Div by a constant before the first weighted layer: an input normalization, folded into it.
+      if (live.layout !== "flat" || live.shape.length !== 2) {
+        throw structural(node, "normalizes a tensor that is not [batch, features]; only flat inputs are folded");
+      }
+      const k = ins.findIndex((x) => x !== undefined && x !== live.name);
+      const next = inputAffineOf({
+        prev: inputAffine,
+        op: node.opType as (typeof INPUT_AFFINE_OPS)[number],
+        constant: requireConst(node, k, "the other operand"),
+        constantFirst: k === 0,
+        features: live.shape[1] as number,
+      });
+      if (typeof next === "string") throw structural(node, next);
+      inputAffine = next;
+      shapes.set(out, live.shape.slice());
+      live.name = out;
+      continue;
+    }
+    if (inputAffine && node.opType !== "Gemm" && node.opType !== "MatMul" && node.opType !== "Identity") {
+      throw structural(
+        node,
+        "follows an input normalization; verinfer folds one only into a Gemm/MatMul right after it",
+      );
+    }
     switch (node.opType) {
       case "Identity":
         break;
@@ -409,9 +605,20 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
           throw structural(node, `Clip(${lo}, ${hi}) is not supported (only Clip(0, ∞) as ReLU, Clip(0, 6) as ReLU6)`);
         break;
       }
+      case "Sigmoid":
+      case "Tanh":
+      case "Softplus":
+      case "HardSigmoid":
+      case "Swish":
+      case "Gelu":
+        setActivation(
+          node,
+          SMOOTH_OF[node.opType] ?? (stringAttr(node, "approximate", "none") === "tanh" ? "gelu_new" : "gelu"),
+        );
+        break;
       case "LeakyRelu":
         flushPad(node);
-        steps.push({ kind: "leakyRelu", name: node.name, alpha: floatAttr(node, "alpha", 0.01) });
+        pushStep({ kind: "leakyRelu", name: node.name, alpha: floatAttr(node, "alpha", 0.01) });
         break;
       case "Pad": {
         if (live.layout !== "nchw") throw structural(node, "pads a tensor that is not NCHW");
@@ -440,7 +647,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       }
       case "Conv": {
         if (live.layout !== "nchw") throw structural(node, "convolves a tensor that is not NCHW");
-        const weight = requireConst(node, 1, "the weight");
+        const weight = ungroupedWeight(node, requireConst(node, 1, "the weight"), c);
         const bias = ins[2] ? requireConst(node, 2, "the bias") : undefined;
         const [o, i, kh, kw] = weight.dims as [number, number, number, number];
         if (weight.dims.length !== 4 || i !== c)
@@ -462,7 +669,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
             for (let y = 0; y < kh; y++)
               for (let x = 0; x < kw; x++)
                 kernel[((y * kw + x) * i + ic) * o + oc] = weight.data[((oc * i + ic) * kh + y) * kw + x] as number;
-        steps.push({
+        pushStep({
           kind: "conv2d",
           name: node.name,
           filters: o,
@@ -489,7 +696,11 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         flushPad(node);
         const [H, W] = [live.shape[2] as number, live.shape[3] as number];
         const own = windowPadding(node, [H, W], k, s, undefined);
-        if (own.zeroPad && !includePad) throw structural(node, "has pads that match neither valid nor same padding");
+        if (own.zeroPad && !includePad) {
+          pushStep(paddedPoolStep(node, k, s, own.zeroPad));
+          live.shape = [n, c, ...windowOut([H, W], k, s, own.zeroPad)];
+          break;
+        }
         if (own.padding === "same" && includePad) {
           pendingPad = own.pads;
           own.padding = "valid";
@@ -501,7 +712,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
           throw structural(node, "ceil_mode changes the output size");
         }
         flushPad(node);
-        steps.push({
+        pushStep({
           kind: node.opType === "MaxPool" ? "maxPooling2d" : "averagePooling2d",
           name: node.name,
           poolSize: k,
@@ -514,9 +725,22 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       case "GlobalAveragePool":
         if (live.layout !== "nchw") throw structural(node, "pools a tensor that is not NCHW");
         flushPad(node);
-        steps.push({ kind: "globalAveragePooling2d", name: node.name });
+        pushStep({ kind: "globalAveragePooling2d", name: node.name });
         live = { name: live.name, shape: [n, c, 1, 1], layout: "pooled" };
         break;
+      case "ReduceMean": {
+        // x.mean((2, 3)): global average pooling by another name.
+        if (live.layout !== "nchw" || !reducesPlane(node, opset, constOf(ins[1])?.data)) {
+          throw structural(node, "only a mean over the height and width axes (2, 3) of an NCHW tensor is supported");
+        }
+        flushPad(node);
+        pushStep({ kind: "globalAveragePooling2d", name: node.name });
+        const keep = intAttr(node, "keepdims", 1) === 1;
+        live = keep
+          ? { name: live.name, shape: [n, c, 1, 1], layout: "pooled" }
+          : { name: live.name, shape: [n, c], layout: "flat" };
+        break;
+      }
       case "BatchNormalization": {
         const [scale, b, mean, variance] = [1, 2, 3, 4].map((k) =>
           requireConst(node, k, "every statistic"),
@@ -527,7 +751,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         const order = featureOrder();
         const arrange = (t: ConstTensor) => (order ? Float32Array.from(order, (r) => t.data[r] as number) : f32(t));
         flushPad(node);
-        steps.push({
+        pushStep({
           kind: "batchNormalization",
           name: node.name,
           epsilon: floatAttr(node, "epsilon", 1e-5),
@@ -568,7 +792,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         flushPad(node);
         if (live.layout === "nchw") {
           const step = steps.length;
-          steps.push({ kind: "flatten", name: node.name, chwOrder: false });
+          pushStep({ kind: "flatten", name: node.name, chwOrder: false });
           // With one channel, or a 1×1 plane, CHW and HWC orders coincide.
           const layout: Layout = c === 1 || h * w === 1 ? "flat" : "flatChw";
           live = {
@@ -614,7 +838,11 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
             (_, u) => beta * (cT.data[cT.data.length === 1 ? 0 : u] as number),
           );
         }
-        steps.push({ kind: "dense", name: node.name, units, inputs: kIn, kernel, bias, activation: "linear" });
+        if (inputAffine) {
+          const folded = foldInputAffine({ affine: inputAffine, kernel, bias, units });
+          inputAffine = undefined;
+          pushStep({ kind: "dense", name: node.name, units, inputs: kIn, ...folded, activation: "linear" });
+        } else pushStep({ kind: "dense", name: node.name, units, inputs: kIn, kernel, bias, activation: "linear" });
         live = { name: live.name, shape: [n, units], layout: "flat" };
         break;
       }
@@ -625,6 +853,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         if (
           !cT ||
           !prev ||
+          !fusable() ||
           (prev.kind !== "dense" && prev.kind !== "conv2d") ||
           prev.activation !== "linear" ||
           pendingPad
@@ -645,6 +874,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
         prev.bias = prev.bias ? prev.bias.map((v, u) => v + (add[u] as number)) : add;
         break;
       }
+      case "LogSoftmax":
       case "Softmax": {
         if (live.layout === "nchw" || live.shape.length !== 2)
           throw structural(node, "is applied to a tensor that is not [batch, classes]");
@@ -664,8 +894,18 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     }
     shapes.set(out, live.shape.slice());
     live.name = out;
+    saved.set(out, { live: { ...live }, curStep, pendingPad });
   }
   const outputName = graph.output[0]?.name;
+  const outState = outputName === undefined ? undefined : saved.get(outputName);
+  if (outState && outputName !== live.name) {
+    live = { ...outState.live };
+    curStep = outState.curStep;
+    pendingPad = outState.pendingPad;
+  }
+  if (curStep !== steps.length) {
+    throw new VerinferError("INVALID_MODEL", `the ONNX graph output "${outputName}" is not its last layer's output`);
+  }
   if (outputName !== live.name) {
     throw new VerinferError(
       "INVALID_MODEL",
@@ -673,6 +913,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     );
   }
   if (!lastLiveNode) throw new VerinferError("INVALID_MODEL", "the ONNX graph computes nothing from its input");
+  if (inputAffine) throw structural(lastLiveNode, "normalizes the input but no Gemm/MatMul reads it");
   checkLive(lastLiveNode);
   if (pendingPad) throw structural(lastLiveNode, "pads the output; a Pad must be followed by a layer");
   toOnnxOrder();
@@ -688,6 +929,61 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     opset,
     producer: `${model.producerName} ${model.producerVersion}`.trim(),
   };
+}
+
+/** Whether a ReduceMean averages exactly the axes 2 and 3 (attribute before opset 18, input from 18). */
+function reducesPlane(node: OnnxNode, opset: number, axesInput: readonly number[] | undefined): boolean {
+  const axes = opset >= 18 ? axesInput : intsAttr(node, "axes");
+  if (!axes) return false;
+  const norm = [...new Set(axes.map((a) => (a < 0 ? a + 4 : a)))].sort();
+  return norm.length === 2 && norm[0] === 2 && norm[1] === 3;
+}
+
+/**
+ * A grouped (or depthwise) Conv's `[O, C/g, kh, kw]` weight as the full `[O, C, kh, kw]` one, zero outside each output
+ * channel's group: the same convolution, and the zeros cost nothing in the circuit (weights are constants of its
+ * linear combinations). `group` = 1 returns the weight unchanged.
+ */
+function ungroupedWeight(node: OnnxNode, weight: ConstTensor, channels: number): ConstTensor {
+  const g = intAttr(node, "group", 1);
+  if (g === 1 || weight.dims.length !== 4) return weight;
+  const [o, ig, kh, kw] = weight.dims as [number, number, number, number];
+  if (ig * g !== channels || o % g !== 0) {
+    throw invalid(node, `has ${g} groups and weights [${weight.dims}] for ${channels} input channels`);
+  }
+  checkTensorSize(`ONNX node "${node.name}" (Conv) as an ungrouped convolution`, [o, channels, kh, kw]);
+  const data = new Array<number>(o * channels * kh * kw).fill(0);
+  const perGroup = o / g;
+  for (let oc = 0; oc < o; oc++) {
+    const first = Math.floor(oc / perGroup) * ig;
+    for (let j = 0; j < ig; j++)
+      for (let t = 0; t < kh * kw; t++)
+        data[(oc * channels + first + j) * kh * kw + t] = weight.data[(oc * ig + j) * kh * kw + t] as number;
+  }
+  return { dims: [o, channels, kh, kw], data, kind: weight.kind };
+}
+
+/** A MaxPool / AveragePool (count_include_pad = 0) whose own pads are neither valid nor Keras "same". */
+function paddedPoolStep(node: OnnxNode, poolSize: [number, number], strides: [number, number], pads: Pads2d): OnnxStep {
+  if (intAttr(node, "ceil_mode", 0) === 1) {
+    throw unsupportedError([{ node: node.name, opType: node.opType, why: "ceil_mode with explicit pads" }]);
+  }
+  return {
+    kind: "paddedPool2d",
+    name: node.name,
+    pool: node.opType === "MaxPool" ? "max" : "avg",
+    poolSize,
+    strides,
+    pads,
+  };
+}
+
+/** The output height and width of a window over a padded plane (ONNX floors). */
+function windowOut(size: [number, number], k: [number, number], s: [number, number], pads: Pads2d): [number, number] {
+  return [
+    Math.floor((size[0] + pads[0][0] + pads[0][1] - k[0]) / s[0]) + 1,
+    Math.floor((size[1] + pads[1][0] + pads[1][1] - k[1]) / s[1]) + 1,
+  ];
 }
 
 function ownPads(node: OnnxNode): Pads2d | undefined {

@@ -1,0 +1,194 @@
+import { z } from "zod";
+import { VerinferError } from "../../errors.js";
+import { int } from "./schema-parts.js";
+
+/**
+ * The smooth activations verinfer proves, by their tfjs names: `gelu` is the exact (erf) form, `gelu_new` the tanh
+ * approximation, `swish` is SiLU (x·sigmoid(x)), `hardSigmoid` is tfjs's clip(0.2·x + 0.5, 0, 1).
+ */
+export const SMOOTH_ACTIVATIONS = ["sigmoid", "tanh", "softplus", "swish", "gelu", "gelu_new", "hardSigmoid"] as const;
+/** One of {@link SMOOTH_ACTIVATIONS}. */
+export type SmoothActivation = (typeof SMOOTH_ACTIVATIONS)[number];
+
+/** Whether an activation name is one of {@link SMOOTH_ACTIVATIONS}. */
+export function isSmoothActivation(a: string): a is SmoothActivation {
+  return (SMOOTH_ACTIVATIONS as readonly string[]).includes(a);
+}
+
+/**
+ * The integer function a smooth activation is proven as: on the rescaled input q (scale 2^-f), a table of
+ * 2^segmentBits + 1 points T over the window q ∈ [−2^(window−1), 2^(window−1)) (window = f + radius bits + 1),
+ * linearly interpolated between them, constant outside, plus `relu(q)·2^reluShift` when the function is relu plus a
+ * bounded bump (softplus, swish, gelu):
+ *
+ * - S = 2^(window − segmentBits); v = q + 2^(window−1); i = v >> (window − segmentBits); w = v mod S
+ * - inside: y = T[i]·S + (T[i+1] − T[i])·w; q ≥ 2^(window−1): y = T[2^k]·S; q < −2^(window−1): y = T[0]·S
+ * - plus relu(q)·2^reluShift where `reluShift` is stated.
+ *
+ * The output's scale is the table's (2^-tableFracBits) times S: `outFracBits = tableFracBits + window − segmentBits`.
+ */
+export interface PiecewiseActivation {
+  /** The window's signed width in bits: q in [−2^(window−1), 2^(window−1)) is interpolated, beyond it saturated. */
+  window: number;
+  /** 2^segmentBits segments over the window, selected by the top segmentBits bits of q + 2^(window−1). */
+  segmentBits: number;
+  /** relu(q) is added shifted left by this (to the output scale); absent for a bounded function. */
+  reluShift?: number;
+  /** 2^segmentBits + 1 table points, at the table's scale. */
+  table: bigint[];
+}
+
+/** zod schema of a serialized {@link PiecewiseActivation}. */
+export const PiecewiseActivationSchema = z
+  .object({
+    window: int.min(2).max(64),
+    segmentBits: int.min(1).max(12),
+    reluShift: int.min(0).max(128).optional(),
+    table: z.array(
+      z.union([
+        z.bigint(),
+        z
+          .string()
+          .regex(/^-?\d+$/)
+          .transform(BigInt),
+      ]),
+    ),
+  })
+  .refine((p) => p.segmentBits < p.window, "segmentBits must be below window")
+  .refine((p) => p.table.length === 2 ** p.segmentBits + 1, "the table holds 2^segmentBits + 1 points")
+  .refine((p) => p.table.every((t) => t < 1n << 200n && t > -(1n << 200n)), "table points are below 2^200");
+
+const pow2 = (k: number) => 1n << BigInt(k);
+
+/** The integer semantics of a {@link PiecewiseActivation} on one rescaled value q. */
+export function piecewiseForward(p: PiecewiseActivation, q: bigint): bigint {
+  const half = pow2(p.window - 1);
+  const low = p.window - p.segmentBits;
+  const S = pow2(low);
+  const relu = p.reluShift === undefined || q <= 0n ? 0n : q << BigInt(p.reluShift);
+  const T = (i: number) => p.table[i] as bigint;
+  if (q >= half) return relu + T(2 ** p.segmentBits) * S;
+  if (q < -half) return relu + T(0) * S;
+  const v = q + half;
+  const i = Number(v >> BigInt(low));
+  const w = v & (S - 1n);
+  return relu + T(i) * S + (T(i + 1) - T(i)) * w;
+}
+
+/**
+ * Exact bounds of {@link piecewiseForward} over q in [lo, hi]: the function is linear between consecutive segment
+ * ends (and relu's kink at 0 is one of them), so its extremes lie at lo, hi or a segment's first or last point.
+ */
+export function piecewiseBounds(p: PiecewiseActivation, lo: bigint, hi: bigint): { lo: bigint; hi: bigint } {
+  const half = pow2(p.window - 1);
+  const S = pow2(p.window - p.segmentBits);
+  const candidates = [lo, hi];
+  for (let i = 0; i <= 2 ** p.segmentBits; i++) {
+    for (const q of [-half + BigInt(i) * S, -half + BigInt(i) * S - 1n]) if (q > lo && q < hi) candidates.push(q);
+  }
+  let min = piecewiseForward(p, lo);
+  let max = min;
+  for (const q of candidates) {
+    const y = piecewiseForward(p, q);
+    if (y < min) min = y;
+    if (y > max) max = y;
+  }
+  return { lo: min, hi: max };
+}
+
+/** erf to ~1e-15 (a series near 0, a continued fraction beyond): the float GELU's. */
+export function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax > 6) return Math.sign(x);
+  if (ax < 2.5) {
+    // Maclaurin series: erf(x) = 2/√π Σ (−1)^n x^(2n+1) / (n! (2n+1)).
+    let term = x;
+    let sum = x;
+    for (let n = 1; n < 80; n++) {
+      term *= (-x * x) / n;
+      sum += term / (2 * n + 1);
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc by Lentz's continued fraction: erfc(x) = e^(−x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + …)))).
+  let f = ax;
+  for (let n = 60; n >= 1; n--) f = ax + n / 2 / f;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  return Math.sign(x) * (1 - erfc);
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** The float functions, as tfjs computes them. */
+export const SMOOTH_FUNCTIONS: Record<SmoothActivation, (x: number) => number> = {
+  sigmoid,
+  tanh: Math.tanh,
+  softplus: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
+  swish: (x) => x * sigmoid(x),
+  gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
+  gelu_new: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
+  hardSigmoid: (x) => Math.min(Math.max(0.2 * x + 0.5, 0), 1),
+};
+
+/**
+ * How each function is tabled: `radiusBits` (the window is |x| < 2^radiusBits: beyond it the function is within
+ * its error bound of its limit, or of relu(x)), `relu` (the function is relu(x) plus a bounded bump: the table holds
+ * the bump), `segmentBits` (2^segmentBits segments at default precision; chosen so that linear interpolation stays
+ * within 1/256 of the output range).
+ */
+export const SMOOTH_TABLING: Record<
+  SmoothActivation,
+  { radiusBits: number; relu: boolean; segmentBits: number; highSegmentBits: number }
+> = {
+  sigmoid: { radiusBits: 3, relu: false, segmentBits: 5, highSegmentBits: 9 },
+  tanh: { radiusBits: 2, relu: false, segmentBits: 5, highSegmentBits: 9 },
+  softplus: { radiusBits: 3, relu: true, segmentBits: 5, highSegmentBits: 10 },
+  swish: { radiusBits: 3, relu: true, segmentBits: 5, highSegmentBits: 10 },
+  gelu: { radiusBits: 2, relu: true, segmentBits: 5, highSegmentBits: 9 },
+  gelu_new: { radiusBits: 2, relu: true, segmentBits: 5, highSegmentBits: 9 },
+  hardSigmoid: { radiusBits: 2, relu: false, segmentBits: 4, highSegmentBits: 5 },
+};
+
+/**
+ * The `"high"` activation precision: a window twice as wide (the tails of sigmoid, softplus and swish reach 2^-12
+ * only beyond |x| = 8) and `highSegmentBits` segments (segments 8–16× shorter: 64–256× less interpolation error).
+ */
+export const HIGH_PRECISION_EXTRA_RADIUS_BITS = 1;
+
+/** Table points' fractional bits beyond the input's: the table's rounding stays well below interpolation error. */
+export const TABLE_EXTRA_FRAC_BITS = 4;
+
+/**
+ * The piecewise activation for `name` on inputs at scale 2^-inFracBits, and its output scale.
+ *
+ * @throws VerinferError `QUANTIZATION_OVERFLOW` when the input scale is too coarse for the window's segments.
+ */
+export function tablePiecewise(params: {
+  name: SmoothActivation;
+  inFracBits: number;
+  precision?: "default" | "high";
+}): { piecewise: PiecewiseActivation; outFracBits: number } {
+  const { name, inFracBits: f } = params;
+  const t = SMOOTH_TABLING[name];
+  const high = params.precision === "high";
+  const window = f + t.radiusBits + (high ? HIGH_PRECISION_EXTRA_RADIUS_BITS : 0) + 1;
+  const segmentBits = Math.min(high ? t.highSegmentBits : t.segmentBits, window - 1);
+  if (segmentBits < 1) {
+    throw new VerinferError("QUANTIZATION_OVERFLOW", `a ${name} on inputs at scale 2^${-f} has no segments`, {
+      details: "raise activationBits",
+    });
+  }
+  const tableFracBits = Math.max(f, 0) + TABLE_EXTRA_FRAC_BITS;
+  const fn = SMOOTH_FUNCTIONS[name];
+  const bump = t.relu ? (x: number) => fn(x) - Math.max(x, 0) : fn;
+  const S = window - segmentBits;
+  const table = Array.from({ length: 2 ** segmentBits + 1 }, (_, i) => {
+    const x = (-(2 ** (window - 1)) + i * 2 ** S) * 2 ** -f;
+    return BigInt(Math.round(bump(x) * 2 ** tableFracBits));
+  });
+  const outFracBits = tableFracBits + S;
+  return {
+    piecewise: { window, segmentBits, ...(t.relu ? { reluShift: outFracBits - f } : {}), table },
+    outFracBits,
+  };
+}
