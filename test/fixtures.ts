@@ -114,13 +114,16 @@ export function tinyPackage(): Promise<ModelPackage> {
  * Runs the CLI as users run it — the built dist/cli/main.js (`npm test` builds before vitest) — with the test
  * cache, and returns its exit code and output.
  */
-export async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  options: { cache?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
       [path.join(ROOT, "dist", "cli", "main.js"), ...args],
       {
-        env: { ...process.env, VERINFER_CACHE: TEST_CACHE },
+        env: { ...process.env, VERINFER_CACHE: options.cache ?? TEST_CACHE },
       },
     );
     return { code: 0, stdout, stderr };

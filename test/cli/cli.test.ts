@@ -51,8 +51,11 @@ describe("verinfer CLI", () => {
   it("a repeated infer on a model directory does not load or requantize it; changed weights compile anew", async () => {
     const model = path.join(dir, "model-copy");
     await cp(DEMO_MODEL_DIR, model, { recursive: true });
+    // A cache of its own: the shared test cache outlives a run, and a later run would find the changed model's
+    // package from the one before (no "[quantize]" then, although the weights did change).
+    const cache = path.join(dir, "cache-repeated-infer");
     const infer = (out: string) =>
-      runCli(["infer", model, "--input", path.join(dir, "input.json"), "--out", path.join(dir, out)]);
+      runCli(["infer", model, "--input", path.join(dir, "input.json"), "--out", path.join(dir, out)], { cache });
     const first = await infer("first.json");
     expect(first.code).toBe(0);
     const second = await infer("second.json");
@@ -61,7 +64,7 @@ describe("verinfer CLI", () => {
     expect(second.stderr).not.toContain("[quantize]");
     const id = (file: string) => readFile(path.join(dir, file), "utf8").then((t) => JSON.parse(t).model.id as string);
     expect(await id("second.json")).toBe(await id("first.json"));
-    expect((await runCli(["verify", path.join(dir, "second.json")])).code).toBe(0);
+    expect((await runCli(["verify", path.join(dir, "second.json")], { cache })).code).toBe(0);
 
     // One weight changed (enough to change its 8-bit quantized value): the recorded package no longer names this
     // source, so the model is quantized again.
