@@ -19,8 +19,9 @@ export default defineConfig({
       reporter: ["text-summary", "json-summary"],
       reportsDirectory: "coverage",
       // Set just under what the whole suite reached (`npm test`, 2026-12-06: 83.41 % statements, 74.70 % branches,
-      // 87.36 % functions, 85.74 % lines), so a change that drops coverage noticeably fails the suite.
-      thresholds: { statements: 82, branches: 73, functions: 86, lines: 84 },
+      // 87.36 % functions, 85.74 % lines), two points under (runs vary a little), so a change that drops coverage
+      // noticeably fails the suite.
+      thresholds: { statements: 81, branches: 72, functions: 85, lines: 83 },
     },
   },
 });
