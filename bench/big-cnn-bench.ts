@@ -18,39 +18,13 @@ import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
 import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { packageRoot } from "../src/util/package-root.js";
 import { argValue, splitSetup, stageMarks } from "./bench-util.js";
+import { arr, randomConv, randomDense, seededRandom } from "./random-layers.js";
 
-let seed = 424242;
-function rand(): number {
-  seed = (seed * 1103515245 + 12345) % 2 ** 31;
-  return seed / 2 ** 31 - 0.5;
-}
-const arr = <T>(n: number, f: () => T): T[] => Array.from({ length: n }, f);
-
-function conv(name: string, cin: number, filters: number, activation: LayerActivation): Layer {
-  const scale = 1 / Math.sqrt(9 * cin);
-  return {
-    kind: "conv2d",
-    name,
-    filters,
-    kernelSize: [3, 3],
-    strides: [1, 1],
-    padding: "valid",
-    activation,
-    kernel: arr(3, () => arr(3, () => arr(cin, () => arr(filters, () => rand() * 2 * scale)))),
-    bias: arr(filters, () => rand() * 0.1),
-  };
-}
-
-function dense(name: string, nIn: number, units: number, activation: LayerActivation): Layer {
-  const scale = 1 / Math.sqrt(nIn);
-  return {
-    name,
-    units,
-    activation,
-    kernel: arr(nIn, () => arr(units, () => rand() * 2 * scale)),
-    bias: arr(units, () => rand() * 0.1),
-  };
-}
+const rand = seededRandom(424242);
+const conv = (name: string, cin: number, filters: number, activation: LayerActivation): Layer =>
+  randomConv(rand, { name, cin, filters, k: 3, activation });
+const dense = (name: string, nIn: number, units: number, activation: LayerActivation): Layer =>
+  randomDense(rand, name, nIn, units, activation);
 
 /** 32×32×3 → conv 3×3 (16k) relu → conv 3×3 (32k) → avg 2×2 → relu → conv 3×3 (32k) relu → avg 2×2 → dense 64 → 10. */
 function bigCnn(k: number): Network {

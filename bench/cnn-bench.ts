@@ -10,39 +10,13 @@ import { generateCircuit } from "../src/circuits/codegen.js";
 import { compileCircuit } from "../src/circuits/compile-circuit.js";
 import type { Layer, LayerActivation, Network } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
+import { arr, randomConv, randomDense, seededRandom } from "./random-layers.js";
 
-let seed = 12345;
-function rand(): number {
-  seed = (seed * 1103515245 + 12345) % 2 ** 31;
-  return seed / 2 ** 31 - 0.5;
-}
-const arr = <T>(n: number, f: () => T): T[] => Array.from({ length: n }, f);
-
-function conv(name: string, cin: number, filters: number, activation: LayerActivation): Layer {
-  const scale = 1 / Math.sqrt(25 * cin);
-  return {
-    kind: "conv2d",
-    name,
-    filters,
-    kernelSize: [5, 5],
-    strides: [1, 1],
-    padding: "valid",
-    activation,
-    kernel: arr(5, () => arr(5, () => arr(cin, () => arr(filters, () => rand() * 2 * scale)))),
-    bias: arr(filters, () => rand() * 0.1),
-  };
-}
-
-function dense(name: string, nIn: number, units: number, activation: LayerActivation): Layer {
-  const scale = 1 / Math.sqrt(nIn);
-  return {
-    name,
-    units,
-    activation,
-    kernel: arr(nIn, () => arr(units, () => rand() * 2 * scale)),
-    bias: arr(units, () => rand() * 0.1),
-  };
-}
+const rand = seededRandom(12345);
+const conv = (name: string, cin: number, filters: number, activation: LayerActivation): Layer =>
+  randomConv(rand, { name, cin, filters, k: 5, activation });
+const dense = (name: string, nIn: number, units: number, activation: LayerActivation): Layer =>
+  randomDense(rand, name, nIn, units, activation);
 
 const VARIANTS = ["avg", "max", "relu6", "leaky"] as const;
 type Variant = (typeof VARIANTS)[number];
