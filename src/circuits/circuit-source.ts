@@ -1,5 +1,4 @@
-import { isVerinferError, VerinferError } from "../errors.js";
-import { isSmoothActivation } from "../models/layers/piecewise.js";
+import { isVerinferError } from "../errors.js";
 import type { QuantizedNetwork } from "../models/quantized-network.js";
 import { generateCircuit } from "./codegen.js";
 
@@ -9,13 +8,6 @@ export interface CircuitSourceParams {
   modelCommitment: bigint;
   /** The backend that compiles it: `"circom"` refuses a network only the direct backend proves. */
   backend: "direct" | "circom";
-}
-
-/** The smooth-activation layers of a network (only the direct backend proves them). */
-export function directOnlyLayers(network: QuantizedNetwork): string[] {
-  return network.layers.flatMap((l) =>
-    l.kind === "rescale" && isSmoothActivation(l.activation) ? [`${l.name} (${l.activation})`] : [],
-  );
 }
 
 /**
@@ -32,15 +24,6 @@ export function directOnlyLayers(network: QuantizedNetwork): string[] {
  */
 export function circuitSource(params: CircuitSourceParams): string {
   const { network, modelCommitment, backend } = params;
-  const directOnly = directOnlyLayers(network);
-  if (directOnly.length > 0) {
-    if (backend === "circom") {
-      throw new VerinferError("UNSUPPORTED_LAYER", `the circom backend does not prove ${directOnly.join(", ")}`, {
-        details: 'compile with circuitBackend: "direct" (the default)',
-      });
-    }
-    return `// verinfer: this network has layers only the direct backend proves: ${directOnly.join(", ")}.\n// Its R1CS is written from the layer modules (src/layers); it has no circom form.\n`;
-  }
   try {
     return generateCircuit({ network, modelCommitment });
   } catch (e) {

@@ -307,17 +307,6 @@ ${output[act]}${tail}        r0 * (r0 - 1) === 0;
 }
 
 function rescale(l: QuantizedRescale, src: string): string {
-  // Smooth activations (committed piecewise tables) exist in the direct backend only: circom is the oracle of the
-  // older kinds.
-  if (isSmoothActivation(l.activation)) {
-    throw new VerinferError(
-      "UNSUPPORTED_LAYER",
-      `rescale "${l.name}": the circom backend does not prove ${l.activation}`,
-      {
-        details: 'compile with circuitBackend: "direct" (the default)',
-      },
-    );
-  }
   // With s = 0 there is no remainder bit to carry the identity; such rescales are rare (a standalone activation on
   // rescaled values, whose input is a short sum), and the gadgets serve them.
   return l.shift > 0 ? rescaleInline(l, src) : rescaleGadget(l, src);
@@ -329,7 +318,8 @@ function rescale(l: QuantizedRescale, src: string): string {
  */
 export function circomRefusal(l: QuantizedLayer): VerinferError {
   return new VerinferError("UNSUPPORTED_LAYER", `the circom backend does not generate layer "${l.name}" (${l.kind})`, {
-    details: 'embeddings and padded pooling are proven by the direct backend only (backend: "direct")',
+    details:
+      'embeddings, padded pooling and smooth activations are proven by the direct backend only (backend: "direct")',
     meta: { layer: l.name, kind: l.kind },
   });
 }
@@ -337,7 +327,11 @@ export function circomRefusal(l: QuantizedLayer): VerinferError {
 /** Refuses, before any generation, a network with a layer the circom templates do not cover. */
 export function checkCircomLayers(layers: readonly QuantizedLayer[]): void {
   for (const l of layers) {
-    if (l.kind === "embedding" || ((l.kind === "sumPool2d" || l.kind === "maxPool2d") && poolIsPadded(l))) {
+    if (
+      l.kind === "embedding" ||
+      ((l.kind === "sumPool2d" || l.kind === "maxPool2d") && poolIsPadded(l)) ||
+      (l.kind === "rescale" && isSmoothActivation(l.activation))
+    ) {
       throw circomRefusal(l);
     }
   }
