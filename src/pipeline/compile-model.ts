@@ -60,7 +60,7 @@ export interface CompileModelOptions extends Partial<QuantizeOptions> {
 }
 
 /** Bump when what a compile writes into a package changes, so cached packages of older compilers are not reused. */
-const COMPILER_REVISION = 8;
+const COMPILER_REVISION = 9;
 
 /** The circuit backends of {@link compileModel}. */
 export type CircuitBackend = "direct" | "circom";

@@ -62,10 +62,26 @@ const F = 1;
 const SHIFT = 1;
 
 describe("smooth activations as piecewise tables", () => {
-  for (const name of SMOOTH_ACTIVATIONS) {
-    it(`${name}: the gadget equals the integer semantics on every input; every wire pinned; forgeries fail`, () => {
-      const { piecewise, outFracBits } = tablePiecewise({ name, inFracBits: F });
-      const B = piecewise.window + 2;
+  // Layout 2 (what quantization writes now) with saturation by running products (2 extra bits) and by the zero test
+  // (4); layout 1 (packages compiled before it) with 2.
+  // At inputs 2^-1 the tables have 2^4 segments (1 multiplexed bit); at 2^-2, 2^5 as at default bits (2).
+  const cases = [
+    ...SMOOTH_ACTIVATIONS.flatMap((name) => [
+      { name, layout: 2 as const, extra: 2, f: F },
+      { name, layout: 2 as const, extra: 4, f: F },
+      { name, layout: 1 as const, extra: 2, f: F },
+    ]),
+    { name: "sigmoid" as const, layout: 2 as const, extra: 3, f: 2 },
+    { name: "gelu" as const, layout: 2 as const, extra: 3, f: 2 },
+  ];
+  for (const { name, layout, extra, f } of cases) {
+    it(`${name} at 2^-${f}, layout ${layout}, ${extra} bits beyond the window: the gadget equals the integer semantics on every input; every wire pinned; forgeries fail`, () => {
+      const tabled = tablePiecewise({ name, inFracBits: f });
+      const { outFracBits } = tabled;
+      const { layout: _l, ...first } = tabled.piecewise;
+      const piecewise: PiecewiseActivation = layout === 1 ? first : tabled.piecewise;
+      expect(tabled.piecewise.layout).toBe(2);
+      const B = piecewise.window + extra;
       const unit: RescaleUnit = { multiplier: 1n, shift: SHIFT, B, activation: name, piecewise, outFracBits };
       const half = 1n << BigInt(B - 1 + SHIFT);
       const outs = new Map<bigint, bigint>();
@@ -79,11 +95,24 @@ describe("smooth activations as piecewise tables", () => {
       }
       // Saturated below and above, both window edges, inside: every wire pinned, every wrong answer's witness fails.
       const qHalf = 1n << BigInt(piecewise.window - 1);
-      for (const q of [-(qHalf * 2n), -qHalf - 1n, -qHalf, -1n, 0n, 3n, qHalf - 1n, qHalf, qHalf * 2n - 1n]) {
+      const qMax = 1n << BigInt(B - 1);
+      for (const q of [
+        -qMax,
+        -(qHalf * 2n),
+        -qHalf - 1n,
+        -qHalf,
+        -1n,
+        0n,
+        3n,
+        qHalf - 1n,
+        qHalf,
+        qHalf * 2n - 1n,
+        qMax - 1n,
+      ]) {
         const acc = q << BigInt(SHIFT);
         const c = unitCircuit(acc, unit);
         expectEveryWirePinned(c.r1cs, c.witness);
-        for (let other = -half; other < half; other += 3n) {
+        for (let other = -half; other < half; other += extra > 2 ? 13n : 3n) {
           if (outs.get(other) === c.out) continue;
           const forged = unitCircuit(other, unit).witness;
           forged[2] = toField(acc);
@@ -92,6 +121,32 @@ describe("smooth activations as piecewise tables", () => {
       }
     });
   }
+
+  it("layout 2 costs fewer constraints than layout 1 at the default tables, the same integer function", () => {
+    for (const name of SMOOTH_ACTIVATIONS) {
+      const { piecewise, outFracBits } = tablePiecewise({ name, inFracBits: 11 });
+      const { layout: _l, ...first } = piecewise;
+      const unit = { shift: 8, B: 20, outFracBits, activation: name };
+      expect(rescaleConstraints({ ...unit, piecewise }), name).toBeLessThan(
+        rescaleConstraints({ ...unit, piecewise: first }),
+      );
+      // Not committed: the same model id in either layout.
+      const layer: QuantizedRescale = {
+        kind: "rescale",
+        name: "a",
+        size: 1,
+        multiplier: 1n,
+        shift: 8,
+        activation: name,
+        piecewise,
+        qBits: [20],
+        outFracBits,
+      };
+      expect(LAYER_MODULES.rescale.commitment(layer)).toEqual(
+        LAYER_MODULES.rescale.commitment({ ...layer, piecewise: first }),
+      );
+    }
+  });
 
   it("bounds are the exact extremes of the table over a range", () => {
     const { piecewise } = tablePiecewise({ name: "swish", inFracBits: 2 });

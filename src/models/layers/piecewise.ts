@@ -36,7 +36,17 @@ export interface PiecewiseActivation {
   reluShift?: number;
   /** 2^segmentBits + 1 table points, at the table's scale. */
   table: bigint[];
+  /**
+   * The circuit layout that proves it (`piecewiseGadget`): absent = 1, the first (a monomial per subset of the index
+   * bits), which packages compiled before layout 2 use and still rebuild in; 2 = split index and zero-test
+   * saturation ({@link PIECEWISE_LAYOUT}). Not part of the integer function, so not committed: the model id is the
+   * same in either layout, and the verification key binds the circuit.
+   */
+  layout?: 2;
 }
+
+/** The layout {@link tablePiecewise} writes now. */
+export const PIECEWISE_LAYOUT = 2;
 
 /** zod schema of a serialized {@link PiecewiseActivation}. */
 export const PiecewiseActivationSchema = z
@@ -44,6 +54,7 @@ export const PiecewiseActivationSchema = z
     window: int.min(2).max(64),
     segmentBits: int.min(1).max(12),
     reluShift: int.min(0).max(128).optional(),
+    layout: z.literal(2).optional(),
     table: z.array(
       z.union([
         z.bigint(),
@@ -188,7 +199,13 @@ export function tablePiecewise(params: {
   });
   const outFracBits = tableFracBits + S;
   return {
-    piecewise: { window, segmentBits, ...(t.relu ? { reluShift: outFracBits - f } : {}), table },
+    piecewise: {
+      window,
+      segmentBits,
+      ...(t.relu ? { reluShift: outFracBits - f } : {}),
+      table,
+      layout: PIECEWISE_LAYOUT,
+    },
     outFracBits,
   };
 }
