@@ -18,6 +18,8 @@ const ACTIVATION_CODES: Record<QuantizedRescale["activation"], number> = {
   gelu: 8,
   gelu_new: 9,
   hardSigmoid: 10,
+  hardSwish: 11,
+  exp: 12,
 };
 
 const unit = (l: QuantizedRescale, j: number) => ({

@@ -6,7 +6,13 @@ import { embeddingBounds, type QuantizedEmbedding } from "./layers/embedding.js"
 import { poolIsPadded, type Shape3 } from "./layers/geometry.js";
 import { type LinearTerms, linearBounds } from "./layers/linear.js";
 import { maxPoolBounds, maxPoolWindows, type QuantizedMaxPool2d } from "./layers/max-pool2d.js";
-import { isSmoothActivation, piecewiseBounds, SMOOTH_FUNCTIONS, tablePiecewise } from "./layers/piecewise.js";
+import {
+  isSmoothActivation,
+  piecewiseBounds,
+  type SmoothParams,
+  smoothFunction,
+  tablePiecewise,
+} from "./layers/piecewise.js";
 import {
   activationForward,
   type QuantizedRescale,
@@ -125,12 +131,23 @@ export type Scale =
 export interface ActivationStep {
   activation: Activation;
   leakShift?: number;
+  /** A hardSigmoid's slope and offset, when stated. */
+  smooth?: SmoothParams;
 }
 
 export const LINEAR: ActivationStep = { activation: "linear" };
 
 /** The activation a layer states, as a step (its LeakyReLU slope as a shift). */
-function stepOf(layer: { activation: Activation; alpha?: number }): ActivationStep {
+function stepOf(layer: { activation: Activation; alpha?: number; beta?: number }): ActivationStep {
+  if (layer.activation === "hardSigmoid" && (layer.alpha !== undefined || layer.beta !== undefined)) {
+    return {
+      activation: "hardSigmoid",
+      smooth: {
+        ...(layer.alpha === undefined ? {} : { alpha: layer.alpha }),
+        ...(layer.beta === undefined ? {} : { beta: layer.beta }),
+      },
+    };
+  }
   if (layer.activation !== "leakyRelu") return { activation: layer.activation };
   const k = layer.alpha === undefined ? undefined : leakShiftOf(layer.alpha);
   if (k === undefined) throw new VerinferError("INTERNAL", "a leakyRelu without a power-of-two slope");
@@ -139,7 +156,7 @@ function stepOf(layer: { activation: Activation; alpha?: number }): ActivationSt
 
 /** The float activation, for calibration values. */
 function floatActivation(step: ActivationStep, v: number): number {
-  if (isSmoothActivation(step.activation)) return SMOOTH_FUNCTIONS[step.activation](v);
+  if (isSmoothActivation(step.activation)) return smoothFunction(step.activation, step.smooth)(v);
   switch (step.activation) {
     case "linear":
       return v;
@@ -233,12 +250,25 @@ export class Quantizer {
     this.emitRescale(name, step, multiplier, pow2 + extra - outFracBits, outFracBits);
   }
 
+  /** An exp's window: |x| < 2^r covering 1.25× the calibrated inputs (see `tablePiecewise`). */
+  expRadiusBits(): number {
+    let maxAbs = 0;
+    for (const x of this.real) for (const v of x) maxAbs = Math.max(maxAbs, Math.abs(v));
+    return maxAbs === 0 ? 1 : Math.max(1, Math.ceil(Math.log2(maxAbs * 1.25)));
+  }
+
   emitRescale(name: string, step: ActivationStep, multiplier: bigint, shift: number, inFracBits: number): void {
     let outFracBits = inFracBits;
     const q = rescaleQBounds(multiplier, shift, this.lo, this.hi);
     let qBits = q.lo.map((l, j) => signedBits(l, q.hi[j] as bigint));
     const smooth = isSmoothActivation(step.activation)
-      ? tablePiecewise({ name: step.activation, inFracBits: outFracBits, precision: this.activationPrecision })
+      ? tablePiecewise({
+          name: step.activation,
+          inFracBits: outFracBits,
+          precision: this.activationPrecision,
+          ...(step.smooth ? { smooth: step.smooth } : {}),
+          ...(step.activation === "exp" ? { expRadiusBits: this.expRadiusBits() } : {}),
+        })
       : undefined;
     if (smooth) {
       // The table reads the top bits of a window: wider units are range-checked to it (harmless, and exact).
