@@ -19,8 +19,8 @@ import {
   windowGeometry,
 } from "./network.js";
 import { PaddedPool2D, type PaddedPool2DArgs } from "./padded-pool-layer.js";
-import { VerinferActivation, type VerinferActivationArgs } from "./verinfer-activation-layer.js";
 import { TFJS_MERGES, TfjsGraph } from "./tfjs-graph.js";
+import { VerinferActivation, type VerinferActivationArgs } from "./verinfer-activation-layer.js";
 
 /** tfjs layer classes verinfer accepts; anything else is an `UNSUPPORTED_LAYER` error naming every such layer. */
 export const SUPPORTED_LAYERS = [

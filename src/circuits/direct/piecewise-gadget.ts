@@ -70,8 +70,7 @@ export function piecewiseGadget(
     const T0 = p.table[0] as bigint;
     const Tn = p.table[2 ** k] as bigint;
     const sat = cs.affine(sign, (Tn - T0) * S, T0 * S);
-    const g =
-      layout === 1 || n <= 2 ? saturateByRunningProducts(cs, bits, W, B) : saturateByZeroTest(cs, bits, W, B);
+    const g = layout === 1 || n <= 2 ? saturateByRunningProducts(cs, bits, W, B) : saturateByZeroTest(cs, bits, W, B);
     y = cs.add(y, cs.mul(g, cs.sub(sat, y)));
   }
   if (p.reluShift !== undefined) y = cs.add(y, cs.affine(cs.mul(q, sign), pow2(p.reluShift)));
