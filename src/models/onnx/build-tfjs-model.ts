@@ -1,6 +1,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { tf } from "../backend.js";
 import { PaddedPool2D } from "../padded-pool-layer.js";
+import { VerinferActivation } from "../verinfer-activation-layer.js";
 import type { OnnxChain, OnnxStep } from "./onnx-step.js";
 
 /** A tfjs layer name from an ONNX node name (`/conv1/Conv` → `onnx_conv1_Conv`), unique within the model. */
@@ -84,6 +85,10 @@ function layerOf(step: OnnxStep, name: string): { layer: tfTypes.layers.Layer; w
     }
     case "activation":
       return { layer: tf.layers.activation({ name, activation: step.activation }), weights: [] };
+    case "verinferActivation": {
+      const { kind: _k, ...args } = step;
+      return { layer: new VerinferActivation(args), weights: [] };
+    }
     case "leakyRelu":
       return { layer: tf.layers.leakyReLU({ name, alpha: step.alpha }), weights: [] };
     case "flatten":

@@ -66,6 +66,14 @@ export type OnnxStepKind =
   | { kind: "activation"; name: string; activation: "relu" | "relu6" | "softmax" | SmoothActivation }
   /** A LeakyReLU of slope alpha, a power of two (checked on import). */
   | { kind: "leakyRelu"; name: string; alpha: number }
+  /** An activation tfjs has no layer for (verinfer's own: `VerinferActivation`), with a hardSigmoid's parameters. */
+  | {
+      kind: "verinferActivation";
+      name: string;
+      activation: "hardSigmoid" | "hardSwish" | "exp";
+      alpha?: number;
+      beta?: number;
+    }
   /** `chwOrder`: permute HWC back to ONNX's CHW order before flattening (tfjs Permute + Flatten). */
   | { kind: "flatten"; name: string; chwOrder: boolean };
 

@@ -1,7 +1,9 @@
 import {
   clip,
+  exp,
   gelu,
   hardSigmoid,
+  hardSwish,
   leakyRelu,
   logSoftmax,
   relu,
@@ -47,6 +49,8 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpTranslator>> = Object.freez
   Tanh: tanh,
   Softplus: softplus,
   HardSigmoid: hardSigmoid,
+  HardSwish: hardSwish,
+  Exp: exp,
   Gelu: gelu,
   Swish: swish,
   Dropout: dropout,
