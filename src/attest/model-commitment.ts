@@ -27,8 +27,11 @@ export interface ModelIo {
   outputShape: readonly number[];
   /** Outputs are integers in [-2^(width-1), 2^(width-1)), read as q / 2^fracBits. */
   output: { width: number; fracBits: number };
-  /** `"argmax"`: the outputs are a softmax head's logits and the proof states their argmax too. */
-  head: "none" | "argmax";
+  /**
+   * `"argmax"`: the outputs are a softmax head's logits and the proof states their argmax too; `"sign"`: the output
+   * is a sigmoid of one logit and the proof states [logit >= 0] too.
+   */
+  head: "none" | "argmax" | "sign";
 }
 
 /** The I/O format of a quantized network. */
@@ -38,7 +41,7 @@ export function modelIo(net: QuantizedNetwork): ModelIo {
     input: { bits: net.input.bits, fracBits: net.input.fracBits, lo: net.input.lo },
     outputShape: net.outputShape,
     output: { width: net.outputWidth, fracBits: net.outputFracBits },
-    head: net.head ? "argmax" : "none",
+    head: net.head ? net.head.kind : "none",
   };
 }
 
@@ -54,7 +57,7 @@ export function ioDescriptor(io: ModelIo): bigint[] {
     ...io.outputShape.map(BigInt),
     BigInt(io.output.width),
     toField(BigInt(io.output.fracBits)),
-    io.head === "argmax" ? 1n : 0n,
+    io.head === "argmax" ? 1n : io.head === "sign" ? 2n : 0n,
   ];
 }
 
@@ -79,8 +82,8 @@ export function architectureDescriptor(net: QuantizedNetwork): bigint[] {
 function descriptorOf(net: QuantizedNetwork, layers: readonly LayerCommitment[]): bigint[] {
   const d: bigint[] = [
     BigInt(net.inputSize),
-    net.head ? 1n : 0n,
-    BigInt(net.head?.bits ?? 0),
+    net.head ? (net.head.kind === "sign" ? 2n : 1n) : 0n,
+    BigInt(net.head?.kind === "argmax" ? net.head.bits : 0),
     BigInt(net.layers.length),
   ];
   const graph = !isChain(net);

@@ -194,10 +194,16 @@ export const ReceiptSchema = z
       /** max |float[j] - values[j]|. */
       maxAbsError: z.number().nonnegative(),
       /**
-       * Softmax head only: the proven class, argmax of `quantized` with the lowest index winning ties — a public
-       * signal of the proof (its last), so a contract can act on it alone.
+       * The proven class, a public signal of the proof (its last), so a contract can act on it alone. Softmax head:
+       * argmax of `quantized` with the lowest index winning ties. Sigmoid head (`head: "sigmoid"`): 1 when the logit
+       * under the sigmoid is >= 0, else 0.
        */
       class: z.number().int().nonnegative().optional(),
+      /**
+       * `"sigmoid"`: a binary classifier's head — `quantized` is the proven sigmoid of one logit and `class` that
+       * logit's proven sign. Absent for a softmax head (and for no head). Part of the model commitment's I/O format.
+       */
+      head: z.literal("sigmoid").optional(),
       /** Softmax head only: softmax of `float` — the float probabilities, NOT proven. */
       probabilities: z.array(z.number()).optional(),
     }),

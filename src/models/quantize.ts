@@ -15,6 +15,7 @@ import {
 } from "./layers/piecewise.js";
 import {
   activationForward,
+  outputWidthOf,
   type QuantizedRescale,
   relu6Ceiling,
   rescaleQBounds,
@@ -612,14 +613,17 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
   // A graph may end in a concat (or max pooling of one): its outputs are range-proven by a rescale of their own.
   if (!lastRescale({ layers }) && q.scale.rescaled) q.emitRescale(lastName, LINEAR, 1n, 0, q.scale.fracBits);
   const rescale = lastRescale({ layers }) as QuantizedRescale;
-  if (rescale.piecewise) {
+  // A binary classifier: a sigmoid on one logit, the last layer. Its class is the logit's proven sign.
+  const signHead =
+    rescale.activation === "sigmoid" && rescale.size === 1 && layers[layers.length - 1] === rescale && !net.head;
+  if (rescale.piecewise && !signHead) {
     throw new VerinferError("UNSUPPORTED_LAYER", `the network ends in a ${rescale.activation} ("${rescale.name}")`, {
       details:
-        "verinfer proves a smooth activation inside the network, not as its output; end the model with its logits " +
-        "(a softmax head is proven as the argmax of the logits)",
+        "verinfer proves a smooth activation inside the network, not as its output (but a sigmoid on one logit: a " +
+        "binary classifier); end the model with its logits (a softmax head is proven as the argmax of the logits)",
     });
   }
-  const outputWidth = Math.max(...rescale.qBits);
+  const outputWidth = outputWidthOf(rescale, signHead);
   if (outputWidth > MAX_OUTPUT_WIDTH) {
     throw new VerinferError("QUANTIZATION_OVERFLOW", `the outputs need ${outputWidth} bits`, {
       details: `receipts and output commitments hold outputs of at most ${MAX_OUTPUT_WIDTH} bits; use fewer bits`,
@@ -638,5 +642,6 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
     outputFracBits: rescale.outFracBits,
     outputWidth,
     ...(net.head === "softmax" ? { head: { kind: "argmax" as const, bits: headBits } } : {}),
+    ...(signHead ? { head: { kind: "sign" as const } } : {}),
   };
 }

@@ -6,7 +6,7 @@ import { type QuantizedDense, QuantizedDenseSchema } from "./layers/dense.js";
 import { type QuantizedEmbedding, QuantizedEmbeddingSchema } from "./layers/embedding.js";
 import { type QuantizedMaxPool2d, QuantizedMaxPool2dSchema } from "./layers/max-pool2d.js";
 import { type QuantizedMul, QuantizedMulSchema } from "./layers/mul.js";
-import { type QuantizedRescale, QuantizedRescaleSchema } from "./layers/rescale.js";
+import { outputWidthOf, type QuantizedRescale, QuantizedRescaleSchema } from "./layers/rescale.js";
 import { bigintString, int } from "./layers/schema-parts.js";
 import { type QuantizedSumPool2d, QuantizedSumPool2dSchema } from "./layers/sum-pool2d.js";
 import { layerInputTensors } from "./network-graph.js";
@@ -68,6 +68,15 @@ export interface ArgmaxHead {
   bits: number;
 }
 
+/**
+ * The proven class of a binary classifier that ends in a sigmoid on one logit: 1 when the logit (the last rescale's
+ * q, before its sigmoid) is >= 0, else 0 — the sign bit that rescale already proves, a public signal beside the
+ * proven sigmoid output.
+ */
+export interface SignHead {
+  kind: "sign";
+}
+
 /** A whole network in verinfer's exact integer semantics: what the circuit computes and the model commitment covers. */
 export interface QuantizedNetwork {
   inputShape: number[];
@@ -81,7 +90,7 @@ export interface QuantizedNetwork {
   /** Output packing width: the widest qBits of the last rescale. */
   outputWidth: number;
   /** Present when the float model ends in a softmax. */
-  head?: ArgmaxHead;
+  head?: ArgmaxHead | SignHead;
 }
 
 /** Number of values a layer reads. */
@@ -198,7 +207,12 @@ export const QuantizedNetworkSchema = z
     outputShape: z.array(int.positive()),
     outputFracBits: int,
     outputWidth: int.min(2).max(250),
-    head: z.object({ kind: z.literal("argmax"), bits: int.min(2).max(250) }).optional(),
+    head: z
+      .union([
+        z.object({ kind: z.literal("argmax"), bits: int.min(2).max(250) }),
+        z.object({ kind: z.literal("sign") }).strict(),
+      ])
+      .optional(),
   })
   // The network commitment hashes kinds and sizes, then weights and biases flat, and not `input.hi`: these make
   // its parse unique and keep every field the integer reference reads determined by what is hashed.
@@ -290,8 +304,15 @@ export const QuantizedNetworkSchema = z
     if (!last) {
       issue("the outputs must come from a rescale (or max pooling of one)", ["layers"]);
     } else {
-      if (net.outputWidth !== Math.max(...last.qBits))
-        issue("outputWidth must be the widest qBits of the last rescale", ["outputWidth"]);
+      if (net.outputWidth !== outputWidthOf(last, net.head?.kind === "sign"))
+        issue("outputWidth must be the widest qBits of the last rescale (a sigmoid head: its table's)", [
+          "outputWidth",
+        ]);
+      if (
+        net.head?.kind === "sign" &&
+        (last !== net.layers[net.layers.length - 1] || last.activation !== "sigmoid" || last.size !== 1)
+      )
+        issue("a sign head reads the last layer: a one-unit sigmoid rescale", ["head"]);
       if (net.outputFracBits !== last.outFracBits)
         issue("outputFracBits must be the last rescale's", ["outputFracBits"]);
     }

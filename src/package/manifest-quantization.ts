@@ -92,7 +92,7 @@ export function manifestArchitecture(network: QuantizedNetwork): ModelManifest["
     inputShape: network.inputShape.slice(),
     inputSize: network.inputSize,
     outputShape: network.outputShape.slice(),
-    head: network.head ? "softmax" : "none",
+    head: network.head ? (network.head.kind === "sign" ? "sigmoid" : "softmax") : "none",
     layers: network.layers.map((l) => ({ ...layerSummary(l), ...(l.inputs ? { inputs: l.inputs.slice() } : {}) })),
   };
 }

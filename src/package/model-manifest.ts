@@ -76,7 +76,7 @@ export const ModelManifestSchema = z
       inputSize: z.number().int().positive(),
       outputShape: z.array(z.number().int().positive()),
       /** `"softmax"`: the outputs are logits and the proof also states their argmax (`predictedClass`). */
-      head: z.enum(["none", "softmax"]),
+      head: z.enum(["none", "softmax", "sigmoid"]),
       /** The quantized layers in order, as the circuit computes them (see `QuantizedLayer`). */
       layers: z.array(ManifestLayerSchema),
     }),

@@ -100,7 +100,7 @@ export async function reexecute(receipt: unknown, options: ReexecuteOptions): Pr
   if (BigInt(r.input.commitment) !== inputCommitment)
     return fail("input commitment does not open to this input and salt");
   if (r.output.quantized.join() !== output.join()) return fail("the integer forward pass gives other outputs");
-  if (r.output.class !== provenClass) return fail("the stated class is not the model's argmax of these outputs");
+  if (r.output.class !== provenClass) return fail("the stated class is not the model's proven class of these outputs");
   const outputCommitment = await commitOutput(net, output, salts.output);
   if (BigInt(r.output.commitment) !== outputCommitment)
     return fail("output commitment does not open to these outputs and salt");

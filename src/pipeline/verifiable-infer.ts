@@ -145,7 +145,7 @@ export async function verifiableInferBatch(
   options.onProgress?.({ stage: "infer", message: `float inference of ${inputs.length} input(s)` });
   // A softmax head's float answer is its logits (what the circuit proves): the rebuilt network leaves the softmax out.
   const tfModel =
-    typeof model === "object" && model !== null && "predict" in model && !net.head
+    typeof model === "object" && model !== null && "predict" in model && net.head?.kind !== "argmax"
       ? (model as tfTypes.LayersModel)
       : pkg.floatNetwork;
   const float = await runFloat({

@@ -56,7 +56,11 @@ export async function receiptStatement(params: ReceiptStatementParams): Promise<
       values,
       float,
       maxAbsError: Math.max(...values.map((v, j) => Math.abs(v - (float[j] as number)))),
-      ...(result.class === undefined ? {} : { class: result.class, probabilities: softmax(float) }),
+      ...(result.class === undefined
+        ? {}
+        : net.head?.kind === "sign"
+          ? { class: result.class, head: "sigmoid" as const }
+          : { class: result.class, probabilities: softmax(float) }),
     },
   };
 }
