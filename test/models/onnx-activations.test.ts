@@ -9,6 +9,7 @@ import { extractNetwork } from "../../src/models/extract-network.js";
 import { integerForward } from "../../src/models/integer-forward.js";
 import { onnxModelType } from "../../src/models/onnx/decode-onnx.js";
 import { loadOnnxModel } from "../../src/models/onnx/load-onnx-model.js";
+import { quantizeNetwork } from "../../src/models/quantize.js";
 import { quantizeInput } from "../../src/models/quantize-input.js";
 import { errorOf, TEST_CACHE } from "../fixtures.js";
 
@@ -112,5 +113,39 @@ describe("ONNX HardSwish, HardSigmoid (PyTorch's 1/6) and Exp", () => {
     const e = await errorOf(loadOnnxModel(onnxBytes([{ name: "alpha", type: 1, f: -0.5 }])));
     expect(isVerinferError(e, "UNSUPPORTED_LAYER")).toBe(true);
     expect(String((e as Error).message)).toContain("hsig");
+  });
+
+  it("reads a model ending in Sigmoid on one logit as a binary classifier: the sign head", async () => {
+    const type = onnxModelType();
+    const bytes = type
+      .encode(
+        type.fromObject({
+          irVersion: 8,
+          opsetImport: [{ domain: "", version: 13 }],
+          graph: {
+            name: "g",
+            node: [
+              { name: "gemm", opType: "Gemm", input: ["x", "w"], output: ["z"] },
+              { name: "p", opType: "Sigmoid", input: ["z"], output: ["y"] },
+            ],
+            initializer: [{ name: "w", dataType: 1, dims: [3, 1], floatData: [1, -1, 0.5] }],
+            input: [
+              {
+                name: "x",
+                type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: "N" }, { dimValue: 3 }] } } },
+              },
+            ],
+            output: [{ name: "y", type: { tensorType: { elemType: 1 } } }],
+          },
+        }),
+      )
+      .finish();
+    const net = extractNetwork(await loadOnnxModel(bytes));
+    const q = quantizeNetwork(net, { calibration: inputs });
+    expect(q.head).toEqual({ kind: "sign" });
+    for (const x of inputs) {
+      const z = (x[0] as number) - (x[1] as number) + 0.5 * (x[2] as number);
+      if (Math.abs(z) > 0.05) expect(integerForward(q, quantizeInput(q, x)).class).toBe(z >= 0 ? 1 : 0);
+    }
   });
 });

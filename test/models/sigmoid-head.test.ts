@@ -56,7 +56,7 @@ const logit = (x: readonly number[]) => {
       ),
     ),
   );
-  return h[0]! * 1 - h[1]! * 1.25 + h[2]! * 0.5 - 0.05;
+  return [1, -1.25, 0.5].reduce((s, w, j) => s + w * (h[j] as number), -0.05);
 };
 
 describe("a sigmoid binary-classifier head", () => {
