@@ -1,6 +1,7 @@
 import { VerinferError } from "../../errors.js";
 import type { Bounds } from "../../layers/layer-module.js";
 import { moduleOf } from "../../layers/registry.js";
+import { rescaleUnit } from "../../layers/rescale.js";
 import { walkNetwork } from "../../models/network-graph.js";
 import {
   type QuantizedNetwork,
@@ -10,7 +11,6 @@ import {
 import type { CircuitInputs } from "../prove-groth16.js";
 import { packedCommitmentConstraints, packedCommitmentGadget } from "./commitment-gadgets.js";
 import { ConstraintSystem, type Lc } from "./constraint-system.js";
-import { rescaleUnit } from "../../layers/rescale.js";
 import { argmaxGadget, rangeBits, rescaleGadgetWithSign } from "./gadgets.js";
 
 /** Largest magnitude any value of a circuit may reach: far below p/2 (p > 2^253), so nothing wraps the field. */
