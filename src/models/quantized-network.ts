@@ -204,6 +204,11 @@ export const QuantizedNetworkSchema = z
   // its parse unique and keep every field the integer reference reads determined by what is hashed.
   .superRefine((net, ctx) => {
     const issue = (message: string, path: (string | number)[]) => ctx.addIssue({ code: "custom", message, path });
+    // The model commitment hashes lo as a field element and the input commitment's header holds lo + 2^127 in
+    // 128 bits: outside [-2^127, 2^127), lo and lo + p would be two networks with one model id.
+    if (net.input.lo < -(1n << 127n) || net.input.lo >= 1n << 127n) {
+      issue("input.lo must lie in [-2^127, 2^127)", ["input", "lo"]);
+    }
     if (net.input.hi !== net.input.lo + (1n << BigInt(net.input.bits)) - 1n) {
       issue("input.hi must be lo + 2^bits - 1 (what the circuit's range check accepts)", ["input", "hi"]);
     }
@@ -290,6 +295,9 @@ export const QuantizedNetworkSchema = z
     if (!last) {
       issue("the outputs must come from a rescale (or max pooling of one)", ["layers"]);
     } else {
+      // A smooth activation's outputs are table values at their own scale, not within qBits: the output packing
+      // (outputWidth-bit slots) would not be binding.
+      if (last.piecewise) issue(`the outputs must not be a smooth activation's (${last.activation})`, ["layers"]);
       if (net.outputWidth !== Math.max(...last.qBits))
         issue("outputWidth must be the widest qBits of the last rescale", ["outputWidth"]);
       if (net.outputFracBits !== last.outFracBits)
