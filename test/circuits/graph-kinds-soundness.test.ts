@@ -2,12 +2,25 @@
 // commitment, every gadget of the new kinds (embedding lookups, gating products, merges, smooth activations,
 // padded pools) must have exactly one witness per input — the integer semantics — and the integer reference must
 // agree with the circuit at the extremes of the input range.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { commitValues } from "../../src/attest/commitments.js";
 import { modelCommitment } from "../../src/attest/model-commitment.js";
 import { buildModelCircuit } from "../../src/circuits/direct/build-model-circuit.js";
+import { ConstraintSystem, type Lc } from "../../src/circuits/direct/constraint-system.js";
+import { type RescaleUnit, rescaleGadget } from "../../src/circuits/direct/gadgets.js";
 import { writeR1cs } from "../../src/circuits/direct/write-r1cs.js";
-import { isVerinferError, VerinferError } from "../../src/errors.js";
+import { isVerinferError } from "../../src/errors.js";
+import { addModule } from "../../src/layers/add.js";
+import { concatModule } from "../../src/layers/concat.js";
+import { embeddingModule } from "../../src/layers/embedding.js";
+import { maxPool2dModule } from "../../src/layers/max-pool2d.js";
+import { mulModule } from "../../src/layers/mul.js";
+import { integerForward } from "../../src/models/integer-forward.js";
+import { embeddingForward } from "../../src/models/layers/embedding.js";
+import { maxPoolForward, type QuantizedMaxPool2d } from "../../src/models/layers/max-pool2d.js";
+import { mulForward } from "../../src/models/layers/mul.js";
+import { piecewiseForward, SMOOTH_ACTIVATIONS, tablePiecewise } from "../../src/models/layers/piecewise.js";
 import type { Network } from "../../src/models/network.js";
 import { quantizeNetwork } from "../../src/models/quantize.js";
 import {
@@ -16,7 +29,8 @@ import {
   quantizedNetworkToJson,
 } from "../../src/models/quantized-network.js";
 import { FIELD_PRIME, toField } from "../../src/util/field.js";
-import { checkR1cs, parseR1cs } from "../r1cs-check.js";
+import { solveAll } from "../audit-backend-solver.js";
+import { checkR1cs, parseR1cs, type R1cs } from "../r1cs-check.js";
 
 /** What a function threw (the test fails when it returns). */
 function thrown(f: () => unknown): unknown {
@@ -123,9 +137,224 @@ describe("model commitment: one spelling per network", () => {
   });
 });
 
-// Keep imports used while the file grows.
-void VerinferError;
-void writeR1cs;
-void parseR1cs;
-void checkR1cs;
-void toField;
+interface Gadget {
+  r1cs: R1cs;
+  witness: bigint[];
+  /** The private inputs' wires with their values: what the solver holds fixed. */
+  fixed: Map<number, bigint>;
+}
+
+/** A circuit of one gadget: private inputs `inputs`, the gadget's outputs public. */
+function gadget(inputs: readonly bigint[], body: (cs: ConstraintSystem, ins: Lc[]) => Lc[]): Gadget {
+  const probe = new ConstraintSystem({ track: false, nPublic: 0 });
+  const nOut = body(probe, probe.privateInputs(inputs)).length;
+  const cs = new ConstraintSystem({ track: true, nPublic: nOut });
+  const ins = cs.privateInputs(inputs);
+  for (const [i, o] of body(cs, ins).entries()) cs.setPublic(i, o);
+  const r1cs = parseR1cs(writeR1cs(cs));
+  return { r1cs, witness: cs.witness(), fixed: new Map(inputs.map((v, i) => [1 + nOut + i, toField(v)] as const)) };
+}
+
+/** The same circuit with other private input values held fixed. */
+function withInputs(g: Gadget, values: readonly bigint[]): Map<number, bigint> {
+  const first = 1 + g.r1cs.nOutputs;
+  return new Map(values.map((v, i) => [first + i, toField(v)] as const));
+}
+
+/** Every witness of the gadget (over the whole field, inputs fixed) is the honest one. */
+function expectUnique(g: Gadget, label: string): void {
+  const s = solveAll(g.r1cs, g.fixed);
+  expect(s.stuck, `${label}: wires the constraints leave free`).toBeUndefined();
+  expect(s.witnesses.length, `${label}: number of witnesses`).toBe(1);
+  expect(s.witnesses[0], label).toEqual(g.witness);
+}
+
+describe("every witness of the new kinds' gadgets is the integer semantics (exhaustive solver)", () => {
+  it("embedding: one witness per in-vocabulary id pair, none for an id past the vocabulary or negative", () => {
+    const layer = embeddingModule.sample();
+    const body = (cs: ConstraintSystem, ins: Lc[]) => embeddingModule.emit(cs, layer, ins);
+    for (let a = 0n; a < BigInt(layer.vocab); a++) {
+      for (let b = 0n; b < BigInt(layer.vocab); b++) {
+        const g = gadget([a, b], body);
+        expect(g.witness.slice(1, 1 + g.r1cs.nOutputs)).toEqual(embeddingForward(layer, [a, b]).map(toField));
+        expectUnique(g, `ids ${a}, ${b}`);
+      }
+    }
+    const g = gadget([0n, 0n], body);
+    for (const id of [BigInt(layer.vocab), BigInt(layer.vocab) + 1n, -1n, FIELD_PRIME - 1n, 1n << 200n]) {
+      expect(solveAll(g.r1cs, withInputs(g, [id, 0n])).witnesses.length, `id ${id}`).toBe(0);
+    }
+  });
+
+  it("embedding of a one-word vocabulary: the id is pinned to 0", () => {
+    const layer = { ...embeddingModule.sample(), vocab: 1, table: [[3n, -1n]] };
+    const body = (cs: ConstraintSystem, ins: Lc[]) => embeddingModule.emit(cs, layer, ins);
+    const g = gadget([0n, 0n], body);
+    expectUnique(g, "id 0");
+    expect(solveAll(g.r1cs, withInputs(g, [1n, 0n])).witnesses.length).toBe(0);
+  });
+
+  it("gating product, residual add with shifts, concat: one witness each", () => {
+    const mul = { ...mulModule.sample(), size: 2 };
+    const add = addModule.sample();
+    const cat = concatModule.sample();
+    for (const v of [
+      [0n, -7n, 5n, 3n],
+      [-8n, 7n, -8n, -1n],
+      [1n, 1n, 0n, 0n],
+    ]) {
+      const g = gadget(v, (cs, ins) => mulModule.emit(cs, mul, ins));
+      expect(g.witness.slice(1, 3)).toEqual(mulForward(mul, v).map(toField));
+      expectUnique(g, `mul ${v}`);
+      const h = gadget(v, (cs, ins) => addModule.emit(cs, add, ins).map((o) => cs.mul(o, cs.one)));
+      expectUnique(h, `add ${v}`);
+    }
+    const c = gadget([1n, 2n, 3n, 4n, 5n, 6n], (cs, ins) => concatModule.emit(cs, cat, ins));
+    expect(c.witness.slice(1, 7)).toEqual(concatModule.forward(cat, [1n, 2n, 3n, 4n, 5n, 6n]).map(toField));
+    expectUnique(c, "concat");
+  });
+
+  for (const name of SMOOTH_ACTIVATIONS) {
+    it(`${name}: one witness at the saturated tails, the window's edges and inside; none past the range`, () => {
+      const { piecewise, outFracBits } = tablePiecewise({ name, inFracBits: 0 });
+      const B = piecewise.window + 2;
+      const unit: RescaleUnit = { multiplier: 1n, shift: 1, B, activation: name, piecewise, outFracBits };
+      const body = (cs: ConstraintSystem, [a]: Lc[]) => [rescaleGadget(cs, a as Lc, unit)];
+      const qHalf = 1n << BigInt(piecewise.window - 1);
+      const bHalf = 1n << BigInt(B - 1);
+      for (const q of [-bHalf, -qHalf - 1n, -qHalf, -1n, 0n, 1n, qHalf - 1n, qHalf, bHalf - 1n]) {
+        const acc = 2n * q + (q & 1n);
+        const g = gadget([acc], body);
+        expect(g.witness[1]).toBe(toField(piecewiseForward(piecewise, acc >> 1n)));
+        expectUnique(g, `${name} acc ${acc}`);
+      }
+      const g = gadget([0n], body);
+      for (const acc of [-2n * bHalf - 1n, 2n * bHalf, FIELD_PRIME - 1n - 2n * bHalf]) {
+        expect(solveAll(g.r1cs, withInputs(g, [acc])).witnesses.length, `${name} acc ${acc}`).toBe(0);
+      }
+    });
+  }
+
+  it("padded max pooling (windows cut by the padding): one witness, the maximum over the real positions only", () => {
+    const layer: QuantizedMaxPool2d = {
+      kind: "maxPool2d",
+      name: "m",
+      inShape: [2, 3, 1],
+      outShape: [2, 2, 1],
+      poolSize: [2, 2],
+      strides: [1, 2],
+      padding: [1, 1],
+      diffBits: 5,
+    };
+    for (const v of [
+      [-8n, -8n, -8n, -8n, -8n, -8n],
+      [-3n, 7n, -8n, 0n, 2n, 7n],
+      [5n, -1n, -2n, -6n, 4n, 4n],
+    ]) {
+      const g = gadget(v, (cs, ins) => maxPool2dModule.emit(cs, layer, ins));
+      expect(g.witness.slice(1, 5)).toEqual(maxPoolForward(layer, v).map(toField));
+      expectUnique(g, `max pool ${v}`);
+    }
+  });
+});
+
+/** Deterministic pseudo-random weights in [-1, 1]. */
+function rng(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return (s / 2147483648) * 2 - 1;
+  };
+}
+
+const kernel = (kh: number, kw: number, c: number, f: number, r: () => number) =>
+  Array.from({ length: kh }, () =>
+    Array.from({ length: kw }, () => Array.from({ length: c }, () => Array.from({ length: f }, r))),
+  );
+const matrix = (n: number, m: number, r: () => number) => Array.from({ length: n }, () => Array.from({ length: m }, r));
+
+/**
+ * Every issue-21 kind on one wiring: a padded conv with GELU, a padded stride-2 max pooling, a strided branch from the
+ * input, a residual add, SiLU, a padded average pooling that does not count its padding, a concat, a tanh-gated
+ * product, a softmax head.
+ */
+function everythingNetwork(): Network {
+  const r = rng(11);
+  return {
+    inputShape: [4, 4, 1],
+    inputSize: 16,
+    layers: [
+      {
+        kind: "conv2d",
+        name: "a",
+        filters: 2,
+        kernelSize: [3, 3],
+        strides: [1, 1],
+        padding: "same",
+        activation: "gelu",
+        kernel: kernel(3, 3, 1, 2, r),
+        bias: [0.1, -0.1],
+      }, // 1: [4,4,2]
+      { kind: "maxPool2d", name: "mp", poolSize: [3, 3], strides: [2, 2], padding: "same" }, // 2: [2,2,2]
+      {
+        kind: "conv2d",
+        name: "b",
+        filters: 2,
+        kernelSize: [2, 2],
+        strides: [2, 2],
+        padding: "valid",
+        activation: "linear",
+        kernel: kernel(2, 2, 1, 2, r),
+        bias: [0, 0.2],
+        inputs: [0],
+      }, // 3: [2,2,2]
+      { kind: "add", name: "res", inputs: [2, 3] }, // 4
+      { kind: "activation", name: "silu", activation: "swish" }, // 5
+      { kind: "avgPool2d", name: "ap", poolSize: [2, 2], strides: [1, 1], padding: "same" }, // 6: [2,2,2]
+      { kind: "concat", name: "cat", inputs: [6, 3] }, // 7: [2,2,4]
+      { kind: "reshape", name: "flat", shape: [16] }, // 8
+      { name: "v", units: 3, activation: "linear", kernel: matrix(16, 3, r), bias: [0, 0.1, -0.1] }, // 9
+      { name: "g", units: 3, activation: "tanh", kernel: matrix(16, 3, r), bias: [0.2, 0, 0], inputs: [8] }, // 10
+      { kind: "mul", name: "gate", inputs: [9, 10] }, // 11
+      { name: "out", units: 2, activation: "linear", kernel: matrix(3, 2, r), bias: [0, 0] }, // 12
+    ],
+    head: "softmax",
+  };
+}
+
+describe("integerForward and the circuit agree at the extremes of the input range (fast-check)", () => {
+  it("a network of every new kind: the witness of every input satisfies the R1CS, its outputs integerForward's", async () => {
+    const float = everythingNetwork();
+    const r = rng(5);
+    const calibration = Array.from({ length: 6 }, () => Array.from({ length: 16 }, () => (r() + 1) / 2));
+    const qnet = quantizeNetwork(float, { calibration, inputBits: 4, weightBits: 5, activationBits: 8 });
+    const kinds = new Set(qnet.layers.map((l) => (l.kind === "rescale" ? l.activation : l.kind)));
+    for (const k of ["gelu", "swish", "tanh", "maxPool2d", "sumPool2d", "add", "concat", "mul"]) {
+      expect(kinds.has(k as never), k).toBe(true);
+    }
+    expect(qnet.layers.some((l) => (l.kind === "maxPool2d" || l.kind === "sumPool2d") && l.padding)).toBe(true);
+    const mc = await modelCommitment(qnet);
+    const r1cs = parseR1cs(writeR1cs(buildModelCircuit({ network: qnet, modelCommitment: mc, track: true })));
+    const { lo, hi } = qnet.input;
+    const value = fc.oneof(fc.constantFrom(lo, hi, lo + 1n, hi - 1n, 0n), fc.bigInt({ min: lo, max: hi }));
+    const witnessOf = (input: bigint[]) =>
+      buildModelCircuit({
+        network: qnet,
+        modelCommitment: mc,
+        track: false,
+        checked: true,
+        inputs: { input, inputSalt: 1n, outputSalt: 2n },
+      }).witness();
+    const check = (input: bigint[]) => {
+      const w = witnessOf(input);
+      expect(checkR1cs(r1cs, w).ok).toBe(true);
+      const ref = integerForward(qnet, input);
+      expect(w.slice(4, 4 + ref.output.length + 1)).toEqual([...ref.output.map(toField), BigInt(ref.class ?? -1)]);
+    };
+    // The corners first (every input at lo, at hi, alternating), then random mixes of extremes.
+    check(new Array<bigint>(16).fill(lo));
+    check(new Array<bigint>(16).fill(hi));
+    check(Array.from({ length: 16 }, (_, i) => (i % 2 ? hi : lo)));
+    fc.assert(fc.property(fc.array(value, { minLength: 16, maxLength: 16 }), check), { numRuns: 40, seed: 21 });
+  });
+});
