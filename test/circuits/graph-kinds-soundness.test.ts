@@ -291,11 +291,12 @@ function everythingNetwork(): Network {
         kernelSize: [3, 3],
         strides: [1, 1],
         padding: "same",
-        activation: "gelu",
+        activation: "linear",
         kernel: kernel(3, 3, 1, 2, r),
         bias: [0.1, -0.1],
       }, // 1: [4,4,2]
-      { kind: "maxPool2d", name: "mp", poolSize: [3, 3], strides: [2, 2], padding: "same" }, // 2: [2,2,2]
+      { kind: "activation", name: "gelu", activation: "gelu" }, // 2
+      { kind: "maxPool2d", name: "mp", poolSize: [3, 3], strides: [2, 2], padding: "same" }, // 3: [2,2,2]
       {
         kind: "conv2d",
         name: "b",
@@ -307,16 +308,17 @@ function everythingNetwork(): Network {
         kernel: kernel(2, 2, 1, 2, r),
         bias: [0, 0.2],
         inputs: [0],
-      }, // 3: [2,2,2]
-      { kind: "add", name: "res", inputs: [2, 3] }, // 4
-      { kind: "activation", name: "silu", activation: "swish" }, // 5
-      { kind: "avgPool2d", name: "ap", poolSize: [2, 2], strides: [1, 1], padding: "same" }, // 6: [2,2,2]
-      { kind: "concat", name: "cat", inputs: [6, 3] }, // 7: [2,2,4]
-      { kind: "reshape", name: "flat", shape: [16] }, // 8
-      { name: "v", units: 3, activation: "linear", kernel: matrix(16, 3, r), bias: [0, 0.1, -0.1] }, // 9
-      { name: "g", units: 3, activation: "tanh", kernel: matrix(16, 3, r), bias: [0.2, 0, 0], inputs: [8] }, // 10
-      { kind: "mul", name: "gate", inputs: [9, 10] }, // 11
-      { name: "out", units: 2, activation: "linear", kernel: matrix(3, 2, r), bias: [0, 0] }, // 12
+      }, // 4: [2,2,2]
+      { kind: "add", name: "res", inputs: [3, 4] }, // 5
+      { kind: "activation", name: "silu", activation: "swish" }, // 6
+      { kind: "avgPool2d", name: "ap", poolSize: [2, 2], strides: [1, 1], padding: "same" }, // 7: [2,2,2]
+      { kind: "concat", name: "cat", inputs: [7, 4] }, // 8: [2,2,4]
+      { kind: "reshape", name: "flat", shape: [16] }, // 9
+      { name: "v", units: 3, activation: "linear", kernel: matrix(16, 3, r), bias: [0, 0.1, -0.1] }, // 10
+      { name: "g", units: 3, activation: "linear", kernel: matrix(16, 3, r), bias: [0.2, 0, 0], inputs: [9] }, // 11
+      { kind: "activation", name: "tanh", activation: "tanh" }, // 12
+      { kind: "mul", name: "gate", inputs: [10, 12] }, // 13
+      { name: "out", units: 2, activation: "linear", kernel: matrix(3, 2, r), bias: [0, 0] }, // 14
     ],
     head: "softmax",
   };
