@@ -16,6 +16,7 @@ import { concatModule } from "../../src/layers/concat.js";
 import { embeddingModule } from "../../src/layers/embedding.js";
 import { maxPool2dModule } from "../../src/layers/max-pool2d.js";
 import { mulModule } from "../../src/layers/mul.js";
+import { moduleOf } from "../../src/layers/registry.js";
 import { integerForward } from "../../src/models/integer-forward.js";
 import { embeddingForward } from "../../src/models/layers/embedding.js";
 import { maxPoolForward, type QuantizedMaxPool2d } from "../../src/models/layers/max-pool2d.js";
@@ -24,7 +25,9 @@ import { piecewiseForward, SMOOTH_ACTIVATIONS, tablePiecewise } from "../../src/
 import type { Network } from "../../src/models/network.js";
 import { quantizeNetwork } from "../../src/models/quantize.js";
 import {
+  type QuantizedLayer,
   type QuantizedNetwork,
+  QuantizedNetworkSchema,
   quantizedNetworkFromJson,
   quantizedNetworkToJson,
 } from "../../src/models/quantized-network.js";
@@ -358,5 +361,109 @@ describe("integerForward and the circuit agree at the extremes of the input rang
     check(new Array<bigint>(16).fill(hi));
     check(Array.from({ length: 16 }, (_, i) => (i % 2 ? hi : lo)));
     fc.assert(fc.property(fc.array(value, { minLength: 16, maxLength: 16 }), check), { numRuns: 40, seed: 21 });
+  });
+});
+
+/** What a layer computes, as bytes: its R1CS over fixed private inputs, and its integer outputs on them. */
+function semantics(layer: QuantizedLayer, input: readonly bigint[]): string {
+  const mod = moduleOf(layer);
+  const cs = new ConstraintSystem({ track: true, nPublic: 0 });
+  const out = mod.emit(cs, layer, cs.privateInputs(input));
+  // Each output pinned to a constraint of its own, so that the R1CS holds the outputs' linear combinations too.
+  for (const o of out) cs.enforce(o, cs.one, o);
+  return `${Buffer.from(writeR1cs(cs)).toString("hex")}|${mod.forward(layer, input).join(",")}`;
+}
+
+/** Layers of one kind with equal commitments compute the same thing: constraints and integer outputs. */
+function expectCommitmentsSeparate(variants: readonly QuantizedLayer[], input: (l: QuantizedLayer) => bigint[]): void {
+  const json = (c: unknown) => JSON.stringify(c, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+  const byCommitment = new Map<string, { semantics: string; layer: QuantizedLayer }>();
+  let valid = 0;
+  for (const layer of variants) {
+    const probe = {
+      inputShape: [1],
+      inputSize: moduleOf(layer).inputSize(layer),
+      input: { bits: 4, fracBits: 0, lo: -8n, hi: 7n },
+      layers: [layer],
+    };
+    // Only layers the schema lets through (windows that fit their input).
+    const issues = QuantizedNetworkSchema.safeParse(quantizedNetworkToJson(probe as never));
+    if (!issues.success && issues.error.issues.some((i) => i.path[0] === "layers" && i.path.length === 2)) continue;
+    valid++;
+    const key = json(moduleOf(layer).commitment(layer));
+    const s = semantics(layer, input(layer));
+    const seen = byCommitment.get(key);
+    if (seen) expect(s, `${json(layer)} and ${json(seen.layer)} share a commitment`).toBe(seen.semantics);
+    else byCommitment.set(key, { semantics: s, layer });
+  }
+  expect(valid).toBeGreaterThan(4);
+}
+
+describe("every number a pooling or rescale computes with is committed (optional fields and flags included)", () => {
+  const inputOf = (l: QuantizedLayer) =>
+    Array.from({ length: moduleOf(l).inputSize(l) }, (_, i) => BigInt(((i * 7) % 13) - 6));
+  const pads: Array<[number, number] | undefined> = [undefined, [0, 0], [1, 0], [0, 1], [1, 1]];
+  const outs: Array<[number, number, number]> = [
+    [1, 1, 1],
+    [2, 2, 1],
+    [1, 2, 1],
+    [2, 1, 1],
+  ];
+
+  it("sum pooling: padded or not, its padding and whether padding counts", () => {
+    const variants: QuantizedLayer[] = [];
+    for (const padding of pads)
+      for (const outShape of outs)
+        for (const count of [undefined, false, true])
+          for (const strides of [
+            [2, 2],
+            [1, 2],
+          ] as Array<[number, number]>)
+            variants.push({
+              kind: "sumPool2d",
+              name: "p",
+              inShape: [3, 3, 1],
+              outShape,
+              poolSize: [2, 2],
+              strides,
+              ...(padding ? { padding } : {}),
+              ...(count === undefined ? {} : { countIncludePad: count }),
+            });
+    expectCommitmentsSeparate(variants, inputOf);
+  });
+
+  it("max pooling: padded or not, its padding", () => {
+    const variants: QuantizedLayer[] = [];
+    for (const padding of pads)
+      for (const outShape of outs)
+        for (const diffBits of [5, 6])
+          variants.push({
+            kind: "maxPool2d",
+            name: "m",
+            inShape: [3, 3, 1],
+            outShape,
+            poolSize: [2, 2],
+            strides: [2, 2],
+            diffBits,
+            ...(padding ? { padding } : {}),
+          });
+    expectCommitmentsSeparate(variants, inputOf);
+  });
+
+  it("rescale: every activation, its shift, its table and relu part", () => {
+    const variants: QuantizedLayer[] = [];
+    const base = { kind: "rescale" as const, name: "r", size: 2, multiplier: 3n, shift: 1, qBits: [6, 6] };
+    for (const outFracBits of [0, 1, 3]) {
+      for (const activation of ["linear", "relu", "relu6"] as const)
+        variants.push({ ...base, activation, outFracBits });
+      for (const leakShift of [1, 2, 5, 7]) variants.push({ ...base, activation: "leakyRelu", leakShift, outFracBits });
+    }
+    for (const name of SMOOTH_ACTIVATIONS) {
+      const { piecewise, outFracBits } = tablePiecewise({ name, inFracBits: 1 });
+      const { reluShift: _r, ...bounded } = piecewise;
+      for (const p of [piecewise, bounded, { ...piecewise, table: piecewise.table.map((t, i) => (i ? t : t + 1n)) }])
+        variants.push({ ...base, qBits: [p.window, p.window + 1], activation: name, piecewise: p, outFracBits });
+    }
+    expectCommitmentsSeparate(variants, () => [-5n, 10n]);
   });
 });
