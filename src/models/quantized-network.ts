@@ -161,6 +161,18 @@ function embeddingIssues(
   }
 }
 
+/** A weighted layer's weights must fit weightBits signed bits: its commitment packs them in slots of that width. */
+function weightRangeIssues(
+  layer: { weightBits: number; weights: bigint[][] },
+  l: number,
+  issue: (message: string, path: (string | number)[]) => void,
+): void {
+  const half = 1n << BigInt(layer.weightBits - 1);
+  if (layer.weights.some((r) => r.some((w) => w < -half || w >= half))) {
+    issue(`layer ${l}'s weights must fit ${layer.weightBits} signed bits`, ["layers", l]);
+  }
+}
+
 /**
  * Whether a pooling's windows fit its input: without padding each lies inside it; with padding (pt, pl) each holds
  * at least one input position (pad before < window, and the last window starts inside the input).
@@ -246,6 +258,7 @@ export const QuantizedNetworkSchema = z
           if (layer.weights.length !== layer.nOut || layer.weights.some((r) => r.length !== layer.nIn)) {
             issue(`layer ${l} weights must be ${layer.nOut} rows of ${layer.nIn}`, at);
           }
+          weightRangeIssues(layer, l, issue);
           if (state === "accumulated") issue(`layer ${l} is weighted but reads unrescaled accumulators`, at);
           state = "accumulated";
           break;
@@ -256,6 +269,7 @@ export const QuantizedNetworkSchema = z
           if (layer.weights.length !== layer.outShape[2] || layer.weights.some((r) => r.length !== row)) {
             issue(`layer ${l} weights must be ${layer.outShape[2]} rows of ${row}`, at);
           }
+          weightRangeIssues(layer, l, issue);
           if (layer.padding[0] >= kh || layer.padding[1] >= kw) issue(`layer ${l} pads more than its kernel`, at);
           if (state === "accumulated") issue(`layer ${l} is weighted but reads unrescaled accumulators`, at);
           state = "accumulated";

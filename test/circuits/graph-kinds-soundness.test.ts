@@ -140,6 +140,61 @@ describe("model commitment: one spelling per network", () => {
   });
 });
 
+describe("weights the commitment cannot pack are refused at the boundary", () => {
+  it("a dense or conv weight outside its weightBits signed bits: INVALID_MODEL, not an untyped RangeError", async () => {
+    const net = smoothNetwork();
+    const dense = net.layers[0];
+    if (dense?.kind !== "dense") throw new Error("expected a dense layer first");
+    const half = 1n << BigInt(dense.weightBits - 1);
+    for (const w of [half, -half - 1n]) {
+      const bad: QuantizedNetwork = {
+        ...net,
+        layers: [{ ...dense, weights: [[w, 0n], ...dense.weights.slice(1)] }, ...net.layers.slice(1)],
+      };
+      expect(thrown(() => quantizedNetworkFromJson(quantizedNetworkToJson(bad)))).toBeInstanceOf(Error);
+      const e = thrown(() => buildModelCircuit({ network: bad, modelCommitment: 1n, track: true }));
+      expect(isVerinferError(e, "INVALID_MODEL"), String(e)).toBe(true);
+    }
+    const conv: QuantizedNetwork = {
+      inputShape: [2, 2, 1],
+      inputSize: 4,
+      input: { bits: 3, fracBits: 0, lo: -4n, hi: 3n },
+      layers: [
+        {
+          kind: "conv2d",
+          name: "c",
+          inShape: [2, 2, 1],
+          outShape: [1, 1, 1],
+          kernelSize: [2, 2],
+          strides: [1, 1],
+          padding: [0, 0],
+          weightBits: 3,
+          weightFracBits: 0,
+          inFracBits: 0,
+          weights: [[1n, 2n, 3n, 4n]],
+          bias: [0n],
+        },
+        {
+          kind: "rescale",
+          name: "r",
+          size: 1,
+          multiplier: 1n,
+          shift: 0,
+          activation: "linear",
+          qBits: [8],
+          outFracBits: 0,
+        },
+      ],
+      outputShape: [1],
+      outputFracBits: 0,
+      outputWidth: 8,
+    };
+    expect(() => buildModelCircuit({ network: conv, modelCommitment: 1n, track: true })).toThrow(
+      expect.objectContaining({ code: "INVALID_MODEL" }),
+    );
+  });
+});
+
 interface Gadget {
   r1cs: R1cs;
   witness: bigint[];
