@@ -419,6 +419,64 @@ describe("integerForward and the circuit agree at the extremes of the input rang
   });
 });
 
+describe("an embedding network at the vocabulary's edges", () => {
+  it("ids 0 and V − 1 prove integerForward's outputs; an id in the input range but past the vocabulary is refused by both", async () => {
+    const r = rng(3);
+    const V = 5;
+    const float: Network = {
+      inputShape: [4],
+      inputSize: 4,
+      layers: [
+        { kind: "embedding", name: "emb", inputDim: V, outputDim: 3, table: matrix(V, 3, r) },
+        {
+          kind: "conv2d",
+          name: "c",
+          filters: 2,
+          kernelSize: [1, 2],
+          strides: [1, 1],
+          padding: "same",
+          activation: "relu",
+          kernel: kernel(1, 2, 3, 2, r),
+          bias: [0, 0.1],
+        },
+        { kind: "globalAvgPool2d", name: "gap" },
+        { name: "out", units: 2, activation: "linear", kernel: matrix(2, 2, r), bias: [0, 0] },
+      ],
+    };
+    const calibration = [
+      [0, 1, 2, 3],
+      [4, 4, 0, 1],
+    ];
+    const qnet = quantizeNetwork(float, { calibration, weightBits: 5, activationBits: 8 });
+    expect(qnet.input.hi).toBeGreaterThanOrEqual(BigInt(V));
+    const mc = await modelCommitment(qnet);
+    const r1cs = parseR1cs(writeR1cs(buildModelCircuit({ network: qnet, modelCommitment: mc, track: true })));
+    const witnessOf = (input: bigint[]) =>
+      buildModelCircuit({
+        network: qnet,
+        modelCommitment: mc,
+        track: false,
+        checked: true,
+        inputs: { input, inputSalt: 1n, outputSalt: 2n },
+      }).witness();
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(0n, BigInt(V - 1), 1n), { minLength: 4, maxLength: 4 }), (ids) => {
+        const w = witnessOf(ids);
+        expect(checkR1cs(r1cs, w).ok).toBe(true);
+        const ref = integerForward(qnet, ids);
+        expect(w.slice(4, 4 + ref.output.length)).toEqual(ref.output.map(toField));
+      }),
+      { numRuns: 20, seed: 4 },
+    );
+    for (const id of [BigInt(V), qnet.input.hi]) {
+      expect(thrown(() => integerForward(qnet, [0n, id, 0n, 0n]))).toSatisfy((e) =>
+        isVerinferError(e, "INVALID_INPUT"),
+      );
+      expect(thrown(() => witnessOf([0n, 0n, 0n, id]))).toSatisfy((e) => isVerinferError(e, "INVALID_INPUT"));
+    }
+  });
+});
+
 /** What a layer computes, as bytes: its R1CS over fixed private inputs, and its integer outputs on them. */
 function semantics(layer: QuantizedLayer, input: readonly bigint[]): string {
   const mod = moduleOf(layer);
