@@ -382,6 +382,28 @@ function everythingNetwork(): Network {
   };
 }
 
+describe("public outputs that are one value twice", () => {
+  it("a padded max pooling whose two windows hold the same one position: both outputs pinned, one witness", () => {
+    const pool: QuantizedMaxPool2d = {
+      kind: "maxPool2d",
+      name: "m",
+      inShape: [1, 1, 1],
+      outShape: [1, 2, 1],
+      poolSize: [1, 2],
+      strides: [1, 1],
+      padding: [0, 1],
+      diffBits: 4,
+    };
+    expect(maxPoolForward(pool, [5n])).toEqual([5n, 5n]);
+    const unit: RescaleUnit = { multiplier: 1n, shift: 1, B: 5, activation: "relu", outFracBits: 0 };
+    for (const acc of [-7n, 0n, 11n]) {
+      const g = gadget([acc], (cs, [a]) => maxPool2dModule.emit(cs, pool, [rescaleGadget(cs, a as Lc, unit)]));
+      expect(g.witness.slice(1, 3)).toEqual(maxPoolForward(pool, [acc < 0n ? 0n : acc >> 1n]));
+      expectUnique(g, `acc ${acc}`);
+    }
+  });
+});
+
 describe("integerForward and the circuit agree at the extremes of the input range (fast-check)", () => {
   it("a network of every new kind: the witness of every input satisfies the R1CS, its outputs integerForward's", async () => {
     const float = everythingNetwork();
