@@ -21,7 +21,12 @@ import { integerForward } from "../../src/models/integer-forward.js";
 import { embeddingForward } from "../../src/models/layers/embedding.js";
 import { maxPoolForward, type QuantizedMaxPool2d } from "../../src/models/layers/max-pool2d.js";
 import { mulForward } from "../../src/models/layers/mul.js";
-import { piecewiseForward, SMOOTH_ACTIVATIONS, tablePiecewise } from "../../src/models/layers/piecewise.js";
+import {
+  piecewiseBounds,
+  piecewiseForward,
+  SMOOTH_ACTIVATIONS,
+  tablePiecewise,
+} from "../../src/models/layers/piecewise.js";
 import type { Network } from "../../src/models/network.js";
 import { quantizeNetwork } from "../../src/models/quantize.js";
 import {
@@ -496,6 +501,28 @@ describe("an embedding network at the vocabulary's edges", () => {
       );
       expect(thrown(() => witnessOf([0n, 0n, 0n, id]))).toSatisfy((e) => isVerinferError(e, "INVALID_INPUT"));
     }
+  });
+});
+
+describe("smooth activations' bounds (what the next layer's range checks and the field check are sized from)", () => {
+  it("are the exact extremes of the table over any range of inputs, every activation (fast-check)", () => {
+    const tables = SMOOTH_ACTIVATIONS.map((name) => tablePiecewise({ name, inFracBits: 2 }).piecewise);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: tables.length - 1 }),
+        fc.integer({ min: -80, max: 80 }),
+        fc.integer({ min: 0, max: 60 }),
+        (t, lo, span) => {
+          const p = tables[t] as (typeof tables)[number];
+          const ys: bigint[] = [];
+          for (let q = lo; q <= lo + span; q++) ys.push(piecewiseForward(p, BigInt(q)));
+          const b = piecewiseBounds(p, BigInt(lo), BigInt(lo + span));
+          expect(b.lo).toBe(ys.reduce((a, v) => (v < a ? v : a)));
+          expect(b.hi).toBe(ys.reduce((a, v) => (v > a ? v : a)));
+        },
+      ),
+      { numRuns: 300, seed: 8 },
+    );
   });
 });
 
