@@ -5,10 +5,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { commitValues } from "../../src/attest/commitments.js";
-import { modelCommitment } from "../../src/attest/model-commitment.js";
+import { modelCommitment, modelIdFromCommitment } from "../../src/attest/model-commitment.js";
 import { buildModelCircuit } from "../../src/circuits/direct/build-model-circuit.js";
 import { ConstraintSystem, type Lc } from "../../src/circuits/direct/constraint-system.js";
 import { type RescaleUnit, rescaleGadget } from "../../src/circuits/direct/gadgets.js";
+import { directWitnessOfModel, writeWitnessProgram } from "../../src/circuits/direct/witness-program.js";
 import { writeR1cs } from "../../src/circuits/direct/write-r1cs.js";
 import { isVerinferError } from "../../src/errors.js";
 import { addModule } from "../../src/layers/add.js";
@@ -443,6 +444,38 @@ describe("integerForward and the circuit agree at the extremes of the input rang
     check(new Array<bigint>(16).fill(hi));
     check(Array.from({ length: 16 }, (_, i) => (i % 2 ? hi : lo)));
     fc.assert(fc.property(fc.array(value, { minLength: 16, maxLength: 16 }), check), { numRuns: 40, seed: 21 });
+  });
+});
+
+describe("a witness program is bound to its model's wiring", () => {
+  it("a program of the same graph with a merge's inputs swapped is refused under the first one's id (ARTIFACT_CORRUPT)", async () => {
+    const r = rng(5);
+    const calibration = Array.from({ length: 4 }, () => Array.from({ length: 16 }, () => (r() + 1) / 2));
+    const a = quantizeNetwork(everythingNetwork(), { calibration, inputBits: 4, weightBits: 5, activationBits: 8 });
+    const at = a.layers.findIndex((l) => l.kind === "concat");
+    const cat = a.layers[at];
+    if (cat?.kind !== "concat" || !cat.inputs || cat.parts[0] !== cat.parts[1])
+      throw new Error("expected a square concat");
+    const b: QuantizedNetwork = {
+      ...a,
+      layers: a.layers.map((l, i) => (i === at ? { ...cat, inputs: [...(cat.inputs as number[])].reverse() } : l)),
+    };
+    const [ca, cb] = [await modelCommitment(a), await modelCommitment(b)];
+    expect(ca).not.toBe(cb);
+    const idA = modelIdFromCommitment(ca);
+    for (const program of [
+      writeWitnessProgram({ network: b, modelCommitment: cb }),
+      writeWitnessProgram({ network: b, modelCommitment: ca }),
+    ]) {
+      const e = await directWitnessOfModel(program, idA).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(isVerinferError(e, "ARTIFACT_CORRUPT")).toBe(true);
+    }
+    await expect(
+      directWitnessOfModel(writeWitnessProgram({ network: a, modelCommitment: ca }), idA),
+    ).resolves.toBeTypeOf("function");
   });
 });
 
