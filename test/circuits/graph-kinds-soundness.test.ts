@@ -299,6 +299,19 @@ describe("every witness of the new kinds' gadgets is the integer semantics (exha
     });
   }
 
+  it("relu6 at coarse output scales (ceiling 6 >> k: 3, 1, 0): one witness, the clamp", () => {
+    for (const outFracBits of [-1, -2, -3]) {
+      const unit: RescaleUnit = { multiplier: 1n, shift: 1, B: 4, activation: "relu6", outFracBits };
+      const C = 6n >> BigInt(-outFracBits);
+      for (const acc of [-16n, -1n, 0n, 1n, 2n, 5n, 7n, 15n]) {
+        const g = gadget([acc], (cs, [a]) => [rescaleGadget(cs, a as Lc, unit)]);
+        const q = acc >> 1n;
+        expect(g.witness[1]).toBe(toField(q < 0n ? 0n : q > C ? C : q));
+        expectUnique(g, `relu6 ceiling ${C}, acc ${acc}`);
+      }
+    }
+  });
+
   it("padded max pooling (windows cut by the padding): one witness, the maximum over the real positions only", () => {
     const layer: QuantizedMaxPool2d = {
       kind: "maxPool2d",
