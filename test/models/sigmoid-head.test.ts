@@ -8,9 +8,11 @@ import { buildModelCircuit, estimateConstraints } from "../../src/circuits/direc
 import { writeR1cs } from "../../src/circuits/direct/write-r1cs.js";
 import { tf } from "../../src/models/backend.js";
 import { integerForward } from "../../src/models/integer-forward.js";
+import { piecewiseForward } from "../../src/models/layers/piecewise.js";
 import type { Network } from "../../src/models/network.js";
 import { quantizeNetwork } from "../../src/models/quantize.js";
 import { quantizeInput } from "../../src/models/quantize-input.js";
+import { quantizedNetworkFromJson, quantizedNetworkToJson } from "../../src/models/quantized-network.js";
 import { compileModel } from "../../src/pipeline/compile-model.js";
 import { verifiableInfer } from "../../src/pipeline/verifiable-infer.js";
 import { verifyReceipt } from "../../src/receipts/verify-receipt.js";
@@ -110,4 +112,24 @@ describe("a sigmoid binary-classifier head", () => {
     const { head: _h, ...noHead } = receipt.output;
     expect(await verifyReceipt({ ...receipt, output: noHead }, { modelPackage: pkg })).toMatchObject({ valid: false });
   }, 300_000);
+
+  it("commits the sigmoid output in slots of its own width: every output the gadget admits fits, a narrower width is refused", () => {
+    const q = quantizeNetwork(net, { calibration: inputs });
+    const last = q.layers[q.layers.length - 1];
+    if (last?.kind !== "rescale" || !last.piecewise) throw new Error("expected the sigmoid rescale");
+    // Every q the range check admits: the pinned output lies in [-2^(w-1), 2^(w-1)), so the packing is injective.
+    const B = last.qBits[0] as number;
+    const half = 1n << BigInt(q.outputWidth - 1);
+    for (let v = -(1n << BigInt(B - 1)); v < 1n << BigInt(B - 1); v++) {
+      const y = piecewiseForward(last.piecewise, v);
+      if (y < -half || y >= half) throw new Error(`output ${y} of q ${v} leaves ${q.outputWidth} bits`);
+    }
+    expect(q.outputWidth).toBeGreaterThan(B);
+    // The width of the logit (what a plain last rescale states) would let an output spill into the next slot.
+    expect(() => quantizedNetworkFromJson(quantizedNetworkToJson({ ...q, outputWidth: B }))).toThrow();
+    expect(quantizedNetworkFromJson(quantizedNetworkToJson(q))).toEqual(q);
+    // Without its sign head, a network ending in a sigmoid is refused (the review4 rule: no other table output).
+    const { head: _h, ...noHead } = q;
+    expect(() => quantizedNetworkFromJson(quantizedNetworkToJson(noHead))).toThrow();
+  });
 });
