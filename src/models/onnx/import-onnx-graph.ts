@@ -145,7 +145,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     if (state.inputAffine && !translator.takesInputAffine) {
       throw state.refuse(
         node,
-        "follows an input normalization; verinfer folds one only into a Gemm/MatMul right after it",
+        "follows an input normalization; verinfer folds one only into a Gemm/MatMul/Conv right after it",
       );
     }
     if (!translator.translate) throw state.refuse(node, "op not supported on the variable path");
@@ -187,7 +187,7 @@ function finish(params: {
   }
   const last = state.lastLiveNode;
   if (!last) throw new VerinferError("INVALID_MODEL", "the ONNX graph computes nothing from its input");
-  if (state.inputAffine) throw state.refuse(last, "normalizes the input but no Gemm/MatMul reads it");
+  if (state.inputAffine) throw state.refuse(last, "normalizes the input but no Gemm/MatMul/Conv reads it");
   state.checkLive(last);
   if (state.pendingPad) throw state.refuse(last, "pads the output; a Pad must be followed by a layer");
   state.toOnnxOrder();
