@@ -327,3 +327,140 @@ describe("per-channel input normalization before a Conv (issue 21 item 3)", () =
     expect(receipt.output.quantized).toEqual(q.output.map(String));
   }, 300_000);
 });
+
+const [VOCAB, DIM, LENGTH] = [6, 3, 4];
+
+/**
+ * PyTorch's `nn.Embedding` text classifier: int64 ids `[N, 4]` → `Gather(table [6, 3], ids)` → the mean over the
+ * positions (`ReduceMean(axes [1])`, or `Transpose(0, 2, 1)` + `GlobalAveragePool` + `Flatten`) → Gemm → 2 logits.
+ */
+function textModel(pool: "mean" | "transpose") {
+  const r = rng(23);
+  const [table, w, b] = [randoms(r, VOCAB * DIM), randoms(r, DIM * 2), randoms(r, 2)];
+  const head: Node[] =
+    pool === "mean"
+      ? [
+          {
+            name: "mean",
+            opType: "ReduceMean",
+            input: ["e"],
+            output: ["m"],
+            attribute: [
+              { name: "axes", type: 7, ints: [1] },
+              { name: "keepdims", type: 2, i: 0 },
+            ],
+          },
+        ]
+      : [
+          {
+            name: "swap",
+            opType: "Transpose",
+            input: ["e"],
+            output: ["t"],
+            attribute: [{ name: "perm", type: 7, ints: [0, 2, 1] }],
+          },
+          { name: "gap", opType: "GlobalAveragePool", input: ["t"], output: ["g"] },
+          { name: "flat", opType: "Flatten", input: ["g"], output: ["m"] },
+        ];
+  const bytes = onnxBytes({
+    nodes: [
+      { name: "embed", opType: "Gather", input: ["table", "x"], output: ["e"] },
+      ...head,
+      { name: "fc", opType: "Gemm", input: ["m", "w", "b"], output: ["y"] },
+    ],
+    initializers: [
+      { name: "table", dims: [VOCAB, DIM], floatData: table },
+      { name: "w", dims: [DIM, 2], floatData: w },
+      { name: "b", dims: [2], floatData: b },
+    ],
+    dims: [LENGTH],
+    elemType: 7,
+  });
+  const reference = (ids: number[]) => {
+    const mean = Array.from(
+      { length: DIM },
+      (_, d) => ids.reduce((acc, id) => acc + (table[id * DIM + d] as number), 0) / ids.length,
+    );
+    return affine(mean, w, 2, b);
+  };
+  const ids = Array.from({ length: 12 }, (_, i) =>
+    Array.from({ length: LENGTH }, (_, t) => Math.floor(((randoms(rng(500 + i * 7 + t), 1)[0] as number) + 1) * 3)),
+  );
+  return { bytes, reference, ids };
+}
+
+describe("ONNX Gather on a constant table as an embedding (issue 21 item 5)", () => {
+  for (const pool of ["mean", "transpose"] as const) {
+    it(`reads int64 ids → Gather → ${pool === "mean" ? "ReduceMean over the positions" : "Transpose + GlobalAveragePool"} → Gemm within 1e-5 of the float reference`, async () => {
+      const m = textModel(pool);
+      const model = await loadOnnxModel(m.bytes);
+      expect(model.layers.map((l) => l.getClassName()).filter((n) => n !== "InputLayer")).toEqual(
+        pool === "mean"
+          ? ["Embedding", "GlobalAveragePooling1D", "Dense"]
+          : ["Embedding", "GlobalAveragePooling1D", "Dense"],
+      );
+      expect(m.ids.flat().every((id) => id >= 0 && id < VOCAB)).toBe(true);
+      expect(maxDiff(predict(model, m.ids), m.ids.map(m.reference))).toBeLessThanOrEqual(1e-5);
+    });
+  }
+
+  it("refuses an integer input read by anything but a table lookup, and a lookup that is not the first layer", async () => {
+    const matmul = onnxBytes({
+      nodes: [{ name: "mm", opType: "MatMul", input: ["x", "w"], output: ["y"] }],
+      initializers: [{ name: "w", dims: [LENGTH, 2], floatData: new Array(LENGTH * 2).fill(1) }],
+      dims: [LENGTH],
+      elemType: 7,
+    });
+    expect(isVerinferError(await errorOf(loadOnnxModel(matmul)), "INVALID_MODEL")).toBe(true);
+    // A float input gathered by a constant index list: not token ids, refused by name.
+    const floatGather = onnxBytes({
+      nodes: [
+        {
+          name: "pick",
+          opType: "Gather",
+          input: ["x", "idx"],
+          output: ["h"],
+          attribute: [{ name: "axis", type: 2, i: 1 }],
+        },
+        { name: "mm", opType: "MatMul", input: ["h", "w"], output: ["y"] },
+      ],
+      initializers: [
+        { name: "idx", dims: [2], int64Data: [0, 1] },
+        { name: "w", dims: [2, 2], floatData: [1, 0, 0, 1] },
+      ],
+      dims: [LENGTH],
+    });
+    const e = await errorOf(loadOnnxModel(floatGather));
+    expect(isVerinferError(e, "UNSUPPORTED_LAYER")).toBe(true);
+    expect(unsupportedNodes(e)).toEqual(["pick:Gather"]);
+  });
+
+  it("compiles, proves and verifies: the committed input is the ids, and ids outside [0, vocab) are INVALID_INPUT", async () => {
+    const m = textModel("mean");
+    const model = await loadOnnxModel(m.bytes);
+    const pkg = await compileModel(model, {
+      calibration: m.ids,
+      cacheDir: TEST_CACHE,
+      quiet: true,
+      inputBits: 4,
+      weightBits: 6,
+      activationBits: 10,
+    });
+    expect(pkg.network.layers[0]?.kind).toBe("embedding");
+    const input = m.ids[1] as number[];
+    // The quantized (committed) input is the ids themselves: no fraction bits, no offset.
+    expect(quantizeInput(pkg.network, input)).toEqual(input.map(BigInt));
+    const { receipt } = await verifiableInfer(pkg, input);
+    expect(await verifyReceipt(receipt, { modelPackage: pkg })).toMatchObject({ valid: true });
+    const q = integerForward(pkg.network, quantizeInput(pkg.network, input));
+    expect(receipt.output.quantized).toEqual(q.output.map(String));
+    for (const bad of [
+      [VOCAB, 0, 0, 0],
+      [0, -1, 0, 0],
+      [0, 1.5, 0, 0],
+    ]) {
+      const err = await errorOf(verifiableInfer(pkg, bad));
+      expect(isVerinferError(err, "INVALID_INPUT"), `ids ${bad}`).toBe(true);
+    }
+  }, 300_000);
+});

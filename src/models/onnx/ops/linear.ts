@@ -175,6 +175,9 @@ export const batchNormalization: OnnxOpTranslator = {
     return undefined;
   },
   translate: (node, state) => {
+    if (!["nchw", "pooled", "flat", "flatChw"].includes(state.live.layout)) {
+      throw state.refuse(node, "normalizes a sequence; verinfer reads BatchNormalization of NCHW or flat tensors");
+    }
     const c = state.live.shape[1] as number;
     const [scale, b, mean, variance] = [1, 2, 3, 4].map((k) =>
       state.requireConst(node, k, "every statistic"),
