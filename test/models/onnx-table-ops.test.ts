@@ -464,3 +464,37 @@ describe("ONNX Gather on a constant table as an embedding (issue 21 item 5)", ()
     }
   }, 300_000);
 });
+
+describe("a pending input normalization belongs to the tensor it normalizes", () => {
+  const W = { name: "w", dims: [2, 2], floatData: [1, 2, 3, 4] };
+  const M = { name: "m", dims: [2], floatData: [0.5, -1] };
+  it("refuses a Gemm of the raw input beside it (it would fold x − m into W·x)", async () => {
+    const bytes = onnxBytes({
+      nodes: [
+        { name: "center", opType: "Sub", input: ["x", "m"], output: ["unused"] },
+        { name: "mm", opType: "MatMul", input: ["x", "w"], output: ["y"] },
+      ],
+      initializers: [W, M],
+      dims: [2],
+    });
+    const e = await errorOf(loadOnnxModel(bytes));
+    expect(isVerinferError(e, "UNSUPPORTED_LAYER")).toBe(true);
+    expect(unsupportedNodes(e)).toEqual(["mm:MatMul"]);
+  });
+
+  it("refuses a merge of the normalized tensor with the raw input (it would add x to itself)", async () => {
+    const bytes = onnxBytes({
+      nodes: [
+        { name: "center", opType: "Sub", input: ["x", "m"], output: ["c"] },
+        { name: "same", opType: "Identity", input: ["c"], output: ["i"] },
+        { name: "skip", opType: "Add", input: ["i", "x"], output: ["s"] },
+        { name: "mm", opType: "MatMul", input: ["s", "w"], output: ["y"] },
+      ],
+      initializers: [W, M],
+      dims: [2],
+    });
+    const e = await errorOf(loadOnnxModel(bytes));
+    expect(isVerinferError(e, "UNSUPPORTED_LAYER")).toBe(true);
+    expect(unsupportedNodes(e)).toEqual(["skip:Add"]);
+  });
+});

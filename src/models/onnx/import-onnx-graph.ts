@@ -133,6 +133,10 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       translator.constant(node, state);
       continue;
     }
+    // A pending input normalization belongs to the one tensor it normalizes: a merge or a branch beside it would
+    // read the raw input as if normalized (or fold the normalization into a layer of the raw one).
+    const besidePending = state.inputAffine !== undefined && (liveIns.length > 1 || liveIns[0] !== state.live.name);
+    if (besidePending) throw state.refuse(node, "reads the input beside a pending input normalization");
     if (liveIns.length > 1 && translator.merge) {
       state.lastLiveNode = node;
       translator.merge(node, state, liveIns);
