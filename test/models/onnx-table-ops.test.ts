@@ -498,3 +498,36 @@ describe("a pending input normalization belongs to the tensor it normalizes", ()
     expect(unsupportedNodes(e)).toEqual(["skip:Add"]);
   });
 });
+
+describe("a Flatten after a Pad", () => {
+  it("flattens the padded tensor (its zeros included), within 1e-5 of the float reference", async () => {
+    const r = rng(41);
+    const [c, h, w] = [2, 2, 2];
+    const features = c * (h + 2) * (w + 2);
+    const wts = randoms(r, features * 2);
+    const bytes = onnxBytes({
+      nodes: [
+        { name: "pad", opType: "Pad", input: ["x", "pads"], output: ["p"] },
+        { name: "flat", opType: "Flatten", input: ["p"], output: ["f"] },
+        { name: "fc", opType: "MatMul", input: ["f", "w"], output: ["y"] },
+      ],
+      initializers: [
+        { name: "pads", dims: [8], int64Data: [0, 0, 1, 1, 0, 0, 1, 1] },
+        { name: "w", dims: [features, 2], floatData: wts },
+      ],
+      dims: [c, h, w],
+    });
+    const model = await loadOnnxModel(bytes);
+    const samples = Array.from({ length: 6 }, (_, i) => randoms(rng(700 + i), c * h * w));
+    const reference = (x: number[]) => {
+      const padded: number[] = [];
+      for (let ch = 0; ch < c; ch++)
+        for (let y = -1; y <= h; y++)
+          for (let xx = -1; xx <= w; xx++)
+            padded.push(y < 0 || y >= h || xx < 0 || xx >= w ? 0 : (x[(ch * h + y) * w + xx] as number));
+      return affine(padded, wts, 2);
+    };
+    const hwc = samples.map((s) => Array.from(nchwToHwc({ data: s, shape: [c, h, w] })));
+    expect(maxDiff(predict(model, hwc), samples.map(reference))).toBeLessThanOrEqual(1e-5);
+  });
+});

@@ -39,9 +39,9 @@ export const shape: OnnxOpTranslator = {
   },
 };
 
-/** The dims a Flatten/Reshape/Squeeze of the live tensor gives. */
-function targetOf(node: OnnxNode, state: ImporterState): number[] {
-  const live = state.live;
+/** The dims a Flatten/Reshape/Squeeze of the live tensor (of ONNX shape `shape`) gives. */
+function targetOf(node: OnnxNode, state: ImporterState, shape: number[]): number[] {
+  const live = { shape };
   const n = live.shape[0] as number;
   if (node.opType === "Flatten") {
     const axis = intAttr(node, "axis", 1);
@@ -65,9 +65,14 @@ function targetOf(node: OnnxNode, state: ImporterState): number[] {
  * the next Dense's rows or a Permute put back in ONNX's CHW order).
  */
 function flattenLike(node: OnnxNode, state: ImporterState): undefined {
-  const [n, c, h, w] = state.live.shape as [number, number, number, number];
-  const target = targetOf(node, state);
-  const live = state.live;
+  // The tensor as ONNX holds it: with a pending Pad's zeros (flushed below before a flattening).
+  const pad = state.pendingPad;
+  const shape = pad
+    ? state.live.shape.map((d, a) => (a < 2 ? d : d + (pad[a - 2] as [number, number]).reduce((x, y) => x + y)))
+    : state.live.shape;
+  const [n, c, h, w] = shape as [number, number, number, number];
+  const target = targetOf(node, state, shape);
+  const live = { shape };
   const sameBatch = Object.is(target[0], n) || target[0] === n;
   if (target.length === live.shape.length && target.every((d, i) => Object.is(d, live.shape[i]))) return undefined;
   if (!sameBatch || target.length !== 2)
