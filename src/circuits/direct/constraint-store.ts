@@ -1,5 +1,5 @@
 import { FIELD_PRIME } from "../../util/field.js";
-import type { Terms } from "./constraint-system.js";
+import type { Terms } from "./linear-terms.js";
 import { N8, writeLE } from "./write-le.js";
 
 /** Bytes of one term: the wire (u32) and its coefficient (N8 bytes, little-endian). */
@@ -11,18 +11,31 @@ const LARGEST_CHUNK = 1 << 24;
 /** Terms in t, or in t − 1 when `less1` (a booleanity constraint's B, derived from its A). */
 export function termCount(t: Terms, less1: boolean): number {
   if (!less1) return t.size;
-  const c0 = t.get(0);
-  return t.size + (c0 === undefined ? 1 : c0 === 1n ? -1 : 0);
+  if (t.size === 0 || t.wires[0] !== 0) return t.size + 1;
+  return t.coeffs[0] === 1 ? t.size - 1 : t.size;
 }
 
-/** A reusable array for sorting the wires of a list. */
-export class WireScratch {
-  private keys = new Float64Array(64);
+/** p's 32 little-endian bytes, to write p − m for a small m by subtraction. */
+const P_BYTES = new Uint8Array(N8);
+writeLE(P_BYTES, 0, FIELD_PRIME);
 
-  /** An array of at least n entries. */
-  get(n: number): Float64Array {
-    if (this.keys.length < n) this.keys = new Float64Array(2 * n);
-    return this.keys;
+/** Writes the field element of the integer c (|c| ≤ 2^53 − 1, nonzero) at `at`; the bytes must be zero. */
+function writeSmall(out: Uint8Array, at: number, c: number): void {
+  if (c > 0) {
+    for (let i = at; c > 0; i++) {
+      out[i] = c % 256;
+      c = Math.floor(c / 256);
+    }
+    return;
+  }
+  // p − m, byte by byte with a borrow.
+  let m = -c;
+  let borrow = 0;
+  for (let i = 0; i < N8; i++) {
+    const d = (P_BYTES[i] as number) - (m % 256) - borrow;
+    m = Math.floor(m / 256);
+    borrow = d < 0 ? 1 : 0;
+    out[at + i] = d + 256 * borrow;
   }
 }
 
@@ -41,7 +54,6 @@ export class ConstraintStore {
   private chunk = new Uint8Array(0);
   private view = new DataView(this.chunk.buffer);
   private pos = 0;
-  private readonly scratch = new WireScratch();
 
   /** Records A·B = C; `b` null means B = A − 1 (a booleanity constraint). */
   add(a: Terms, b: Terms | null, c: Terms): void {
@@ -53,9 +65,9 @@ export class ConstraintStore {
       this.view = new DataView(this.chunk.buffer);
       this.pos = 0;
     }
-    this.pos = encodeTerms(this.chunk, this.view, this.pos, a, false, this.scratch);
-    this.pos = encodeTerms(this.chunk, this.view, this.pos, b ?? a, b === null, this.scratch);
-    this.pos = encodeTerms(this.chunk, this.view, this.pos, c, false, this.scratch);
+    this.pos = encodeTerms(this.chunk, this.view, this.pos, a, false);
+    this.pos = encodeTerms(this.chunk, this.view, this.pos, b ?? a, b === null);
+    this.pos = encodeTerms(this.chunk, this.view, this.pos, c, false);
     this.count++;
   }
 
@@ -66,49 +78,38 @@ export class ConstraintStore {
 }
 
 /**
- * Writes t (t − 1 when `less1`) at `pos`: the count, then the terms by ascending wire (most lists are built in
- * wire order; one that is not is sorted). Returns the position after it. The bytes must be zero.
+ * Writes t (t − 1 when `less1`) at `pos`: the count, then the terms by ascending wire (as {@link Terms} holds them).
+ * Returns the position after it. The bytes must be zero.
  */
-export function encodeTerms(
-  out: Uint8Array,
-  view: DataView,
-  pos: number,
-  t: Terms,
-  less1: boolean,
-  scratch: WireScratch,
-): number {
+export function encodeTerms(out: Uint8Array, view: DataView, pos: number, t: Terms, less1: boolean): number {
   view.setUint32(pos, termCount(t, less1), true);
   let at = pos + 4;
-  const put = (w: number, c: bigint) => {
-    if (less1 && w === 0) {
-      if (c === 1n) return;
-      c = c === 0n ? FIELD_PRIME - 1n : c - 1n;
+  const { wires, coeffs } = t;
+  let i = 0;
+  if (less1) {
+    // Wire 0 is the smallest: t − 1 changes (or adds, or drops) the first term.
+    const c0 = wires.length > 0 && wires[0] === 0 ? t.fieldAt(0) : 0n;
+    if (wires.length > 0 && wires[0] === 0) i = 1;
+    if (c0 !== 1n) {
+      view.setUint32(at, 0, true);
+      writeLE(out, at + 4, c0 === 0n ? FIELD_PRIME - 1n : c0 - 1n);
+      at += TERM_BYTES;
     }
-    view.setUint32(at, w, true);
-    writeLE(out, at + 4, c);
-    at += TERM_BYTES;
-  };
-  // Wire 0 is the smallest: t − 1 without a constant term starts with wire 0's p − 1 (put reads 0 as "absent").
-  if (less1 && !t.has(0)) put(0, 0n);
-  const keys = scratch.get(t.size);
-  let n = 0;
-  let sorted = true;
-  for (const w of t.keys()) {
-    if (n > 0 && w < (keys[n - 1] as number)) sorted = false;
-    keys[n++] = w;
   }
-  if (sorted) {
-    for (const [w, c] of t) put(w, c);
-  } else {
-    for (const w of keys.subarray(0, n).sort()) put(w, t.get(w) as bigint);
+  for (; i < wires.length; i++) {
+    view.setUint32(at, wires[i] as number, true);
+    const c = coeffs[i] as number;
+    if (Number.isNaN(c)) writeLE(out, at + 4, t.fieldAt(i));
+    else writeSmall(out, at + 4, c);
+    at += TERM_BYTES;
   }
   return at;
 }
 
 /** Reads back a list {@link encodeTerms} wrote at `pos`: its terms and the position after it. */
-export function decodeTerms(view: DataView, pos: number): { terms: Terms; end: number } {
+export function decodeTerms(view: DataView, pos: number): { terms: Map<number, bigint>; end: number } {
   const n = view.getUint32(pos, true);
-  const terms: Terms = new Map();
+  const terms = new Map<number, bigint>();
   let at = pos + 4;
   for (let k = 0; k < n; k++) {
     let c = 0n;

@@ -1,8 +1,9 @@
 import { VerinferError } from "../../errors.js";
 import { FIELD_PRIME } from "../../util/field.js";
 import type { ConstraintStore } from "./constraint-store.js";
-import { decodeTerms, encodeTerms, TERM_BYTES, WireScratch } from "./constraint-store.js";
+import { decodeTerms, encodeTerms, TERM_BYTES } from "./constraint-store.js";
 import type { ConstraintSystem } from "./constraint-system.js";
+import { Terms } from "./linear-terms.js";
 import { N8, writeLE } from "./write-le.js";
 
 /** Calls `visit` with each recorded constraint's bytes (a view on the store's segment) and whether it reads a removed wire. */
@@ -50,7 +51,6 @@ export function writeR1cs(cs: ConstraintSystem): Uint8Array {
   const substituted: Uint8Array[] = [];
   const read = new Set<number>();
   let constraintsSize = 0;
-  const scratch = new WireScratch();
   eachConstraint(store, index, (bytes, view, readsRemoved) => {
     if (!readsRemoved) {
       constraintsSize += bytes.length;
@@ -59,14 +59,14 @@ export function writeR1cs(cs: ConstraintSystem): Uint8Array {
     const lists = [];
     for (let list = 0, pos = 0; list < 3; list++) {
       const { terms, end } = decodeTerms(view, pos);
-      lists.push(cs.substitute(terms, read));
+      lists.push(Terms.fromMap(cs.substitute(terms, read)));
       pos = end;
     }
     const size = 12 + lists.reduce((n, t) => n + t.size, 0) * TERM_BYTES;
     const enc = new Uint8Array(size);
     const encView = new DataView(enc.buffer);
     let pos = 0;
-    for (const t of lists) pos = encodeTerms(enc, encView, pos, t, false, scratch);
+    for (const t of lists) pos = encodeTerms(enc, encView, pos, t, false);
     substituted.push(enc);
     constraintsSize += size;
   });
