@@ -15,28 +15,39 @@ export function termCount(t: Terms, less1: boolean): number {
   return t.coeffs[0] === 1 ? t.size - 1 : t.size;
 }
 
-/** p's 32 little-endian bytes, to write p − m for a small m by subtraction. */
+/** p's 32 little-endian bytes (to copy the high ones of p − m) and its 32-bit limbs. */
 const P_BYTES = new Uint8Array(N8);
 writeLE(P_BYTES, 0, FIELD_PRIME);
+const P_VIEW = new DataView(P_BYTES.buffer);
+const P_LIMBS = Array.from({ length: N8 / 4 }, (_, k) => P_VIEW.getUint32(4 * k, true));
+const TWO32 = 2 ** 32;
 
-/** Writes the field element of the integer c (|c| ≤ 2^53 − 1, nonzero) at `at`; the bytes must be zero. */
-function writeSmall(out: Uint8Array, at: number, c: number): void {
+/**
+ * Writes the field element of the integer c (|c| ≤ 2^53, nonzero) at `at`: c, or p − |c| for a negative c, as 32-bit
+ * limbs with a borrow until it is spent, then p's own bytes. The bytes must be zero.
+ */
+function writeSmall(out: Uint8Array, view: DataView, at: number, c: number): void {
+  const m = c < 0 ? -c : c;
+  const lo = m % TWO32;
+  const hi = (m - lo) / TWO32;
   if (c > 0) {
-    for (let i = at; c > 0; i++) {
-      out[i] = c % 256;
-      c = Math.floor(c / 256);
-    }
+    view.setUint32(at, lo, true);
+    if (hi > 0) view.setUint32(at + 4, hi, true);
     return;
   }
-  // p − m, byte by byte with a borrow.
-  let m = -c;
-  let borrow = 0;
-  for (let i = 0; i < N8; i++) {
-    const d = (P_BYTES[i] as number) - (m % 256) - borrow;
-    m = Math.floor(m / 256);
+  let d = (P_LIMBS[0] as number) - lo;
+  let borrow = d < 0 ? 1 : 0;
+  view.setUint32(at, d + borrow * TWO32, true);
+  d = (P_LIMBS[1] as number) - hi - borrow;
+  borrow = d < 0 ? 1 : 0;
+  view.setUint32(at + 4, d + borrow * TWO32, true);
+  let k = 2;
+  for (; borrow > 0 && k < P_LIMBS.length; k++) {
+    d = (P_LIMBS[k] as number) - 1;
     borrow = d < 0 ? 1 : 0;
-    out[at + i] = d + 256 * borrow;
+    view.setUint32(at + 4 * k, d + borrow * TWO32, true);
   }
+  out.set(P_BYTES.subarray(4 * k), at + 4 * k);
 }
 
 /**
@@ -51,6 +62,9 @@ export class ConstraintStore {
   /** Number of constraints recorded. */
   count = 0;
   private readonly full: Uint8Array[] = [];
+  /** The largest wire each full chunk's constraints read, and the current chunk's. */
+  private readonly fullMaxWire: number[] = [];
+  private maxWire = -1;
   private chunk = new Uint8Array(0);
   private view = new DataView(this.chunk.buffer);
   private pos = 0;
@@ -59,7 +73,11 @@ export class ConstraintStore {
   add(a: Terms, b: Terms | null, c: Terms): void {
     const size = 12 + (a.size + (b === null ? termCount(a, true) : b.size) + c.size) * TERM_BYTES;
     if (this.pos + size > this.chunk.length) {
-      if (this.pos > 0) this.full.push(this.chunk.subarray(0, this.pos));
+      if (this.pos > 0) {
+        this.full.push(this.chunk.subarray(0, this.pos));
+        this.fullMaxWire.push(this.maxWire);
+        this.maxWire = -1;
+      }
       const next = Math.min(Math.max(2 * this.chunk.length, FIRST_CHUNK), LARGEST_CHUNK);
       this.chunk = new Uint8Array(Math.max(next, size));
       this.view = new DataView(this.chunk.buffer);
@@ -69,11 +87,21 @@ export class ConstraintStore {
     this.pos = encodeTerms(this.chunk, this.view, this.pos, b ?? a, b === null);
     this.pos = encodeTerms(this.chunk, this.view, this.pos, c, false);
     this.count++;
+    // Terms are sorted: each list's last wire is its largest.
+    for (const t of [a, b, c]) {
+      const w = t === null || t.size === 0 ? -1 : (t.wires[t.size - 1] as number);
+      if (w > this.maxWire) this.maxWire = w;
+    }
   }
 
   /** The encoded constraints, in order (each constraint lies within one segment). */
   segments(): Uint8Array[] {
     return this.pos > 0 ? [...this.full, this.chunk.subarray(0, this.pos)] : [...this.full];
+  }
+
+  /** The largest wire the constraints of each of {@link segments} read (−1 for none). */
+  segmentMaxWires(): number[] {
+    return this.pos > 0 ? [...this.fullMaxWire, this.maxWire] : [...this.fullMaxWire];
   }
 }
 
@@ -88,11 +116,13 @@ export function encodeTerms(out: Uint8Array, view: DataView, pos: number, t: Ter
   let i = 0;
   if (less1) {
     // Wire 0 is the smallest: t − 1 changes (or adds, or drops) the first term.
-    const c0 = wires.length > 0 && wires[0] === 0 ? t.fieldAt(0) : 0n;
+    // Most are a bit's own: A = w, B = w − 1 (p − 1 on wire 0, written as the small integer −1).
+    const c0 = wires.length > 0 && wires[0] === 0 ? (coeffs[0] as number) : 0;
     if (wires.length > 0 && wires[0] === 0) i = 1;
-    if (c0 !== 1n) {
+    if (c0 !== 1) {
       view.setUint32(at, 0, true);
-      writeLE(out, at + 4, c0 === 0n ? FIELD_PRIME - 1n : c0 - 1n);
+      if (Number.isNaN(c0)) writeLE(out, at + 4, t.fieldAt(0) - 1n);
+      else writeSmall(out, view, at + 4, c0 - 1);
       at += TERM_BYTES;
     }
   }
@@ -100,7 +130,7 @@ export function encodeTerms(out: Uint8Array, view: DataView, pos: number, t: Ter
     view.setUint32(at, wires[i] as number, true);
     const c = coeffs[i] as number;
     if (Number.isNaN(c)) writeLE(out, at + 4, t.fieldAt(i));
-    else writeSmall(out, at + 4, c);
+    else writeSmall(out, view, at + 4, c);
     at += TERM_BYTES;
   }
   return at;
