@@ -4,7 +4,8 @@
  * direct backend — the size a circom compile could not reach (~1.5 ms of CPU per constraint: half an hour). Reports
  * the constraints (estimated before, and the r1cs's), the circuit compile (quantize → .r1cs + witness program), the
  * dev setup (ptau and zkey apart), one proof and its verification, and the process's peak RSS after each stage.
- * `--scale` multiplies the convolutions' filters (default 1); `--no-prove` stops after the compile. `--stages` runs
+ * `--scale` multiplies the convolutions' filters (default 1: 682,686 constraints; a multiple of 1/16: `--scale 1.5` is
+ * 24/48/48 filters, 1,001,363 constraints, inside a 2^20 ptau); `--no-prove` stops after the compile. `--stages` runs
  * instead the steps `compileModel` takes before the setup, one by one, and reports each one's wall time and CPU
  * seconds (`process.cpuUsage`), the r1cs's sha256 (byte-identical output is the backend's contract), the store
  * (hash + write of the artifacts, in a scratch cache) and the witness-only build a proof runs.
@@ -42,7 +43,7 @@ const dense = (name: string, nIn: number, units: number, activation: LayerActiva
 
 /** 32×32×3 → conv 3×3 (16k) relu → conv 3×3 (32k) → avg 2×2 → relu → conv 3×3 (32k) relu → avg 2×2 → dense 64 → 10. */
 function bigCnn(k: number): Network {
-  const [f1, f2, f3] = [16 * k, 32 * k, 32 * k];
+  const [f1, f2, f3] = [16 * k, 32 * k, 32 * k]; // whole numbers: 16·k is (see main)
   const flat = 6 * 6 * f3;
   return {
     inputShape: [32, 32, 3],
@@ -141,7 +142,9 @@ async function main(): Promise<void> {
   const json = process.argv.includes("--json");
   const prove = !process.argv.includes("--no-prove");
   const scale = Number(argValue("--scale") ?? "1");
-  if (!Number.isInteger(scale) || scale < 1) throw new Error(`--scale must be a whole number ≥ 1, got ${scale}`);
+  if (!(scale > 0) || !Number.isInteger(16 * scale)) {
+    throw new Error(`--scale must be a positive multiple of 1/16, got ${scale}`);
+  }
   const net = bigCnn(scale);
   const calibration = arr(16, () => arr(32 * 32 * 3, () => Math.min(1, Math.max(0, rand() + 0.5))));
   const estimated = estimateConstraints(quantizeNetwork(net, { calibration, inputRange: [0, 1] }));
