@@ -357,8 +357,11 @@ export function buildCli(setExit: (code: number) => void): Command {
         const f = pkg.manifest.fidelity;
         if (f) {
           out(
-            `fidelity on ${f.samples} calibration samples: max |float - proven| ${f.maxAbsError.toPrecision(3)}, ` +
-              `argmax agreement ${(f.argmaxAgreement * 100).toFixed(1)}%`,
+            `fidelity on ${f.samples} calibration samples: max |float - proven| ${f.maxAbsError.toPrecision(3)}` +
+              (f.maxRelativeError === undefined
+                ? ""
+                : ` (${(f.maxRelativeError * 100).toFixed(2)}% of output ${f.worstOutput}'s range)`) +
+              (f.argmaxAgreement === undefined ? "" : `, argmax agreement ${(f.argmaxAgreement * 100).toFixed(1)}%`),
           );
         }
         out(`cache   ${resolveCacheDir(flags.cacheDir)}`);

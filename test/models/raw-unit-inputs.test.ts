@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { modelCommitment } from "../../src/attest/model-commitment.js";
+import { dequantizeOutput, integerForward } from "../../src/models/integer-forward.js";
+import { fidelityWarnings, measureFidelity } from "../../src/models/measure-fidelity.js";
+import type { DenseNetwork } from "../../src/models/network.js";
+import { quantizeNetwork } from "../../src/models/quantize.js";
+import { quantizeInput } from "../../src/models/quantize-input.js";
+import { runFloat } from "../../src/models/run-float.js";
+import { tinyCalibration, tinyNetwork } from "../fixtures.js";
+
+/**
+ * A house-price regressor on raw units, as tabular models are often trained: square feet (500–3,500), a 0/1
+ * "has garage" flag, rooms (1–6) and a 0–1 condition score, price in thousands. The hidden layer's square-feet
+ * column is ~1e-3 next to the flag's ~10: one shared input scale (2^-3 for 8 bits over 3,500) rounds the flag and
+ * the score to 0, and one shared weight scale per layer rounds the square-feet weights to 0.
+ */
+const houses: DenseNetwork = {
+  inputShape: [4],
+  inputSize: 4,
+  layers: [
+    {
+      name: "hidden",
+      units: 3,
+      activation: "relu",
+      kernel: [
+        [0.0012, 0.0008, -0.0005],
+        [9, -4, 6],
+        [1.5, 2.5, 0.5],
+        [20, 5, -12],
+      ],
+      bias: [1, 2, 8],
+    },
+    { name: "price", units: 1, activation: "linear", kernel: [[40], [25], [30]], bias: [50] },
+  ],
+};
+
+/** Deterministic houses: a small linear congruential generator, so the test needs no seed library. */
+function sampleHouses(n: number, seed: number): number[][] {
+  let s = seed;
+  const next = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+  return Array.from({ length: n }, () => [
+    Math.round(500 + 3000 * next()),
+    next() < 0.5 ? 0 : 1,
+    1 + Math.floor(6 * next()),
+    Math.round(100 * next()) / 100,
+  ]);
+}
+
+describe("raw-unit tabular inputs", () => {
+  // The training set's extremes belong in the calibration: each feature's scale covers its calibrated range.
+  const calibration = [...sampleHouses(128, 1), [500, 0, 1, 0], [3500, 1, 6, 1]];
+  const test = sampleHouses(64, 2);
+
+  it("proves a regressor on features of very different magnitudes within 2% of its output range", async () => {
+    const network = quantizeNetwork(houses, { calibration });
+    const { outputs } = await runFloat({ model: houses, inputs: test, inputShape: [4] });
+    const float = outputs.map((o) => o[0] as number);
+    const proven = test.map(
+      (x) => dequantizeOutput(network, integerForward(network, quantizeInput(network, x)).output)[0] as number,
+    );
+    const range = Math.max(...float) - Math.min(...float);
+    const worst = Math.max(...proven.map((p, k) => Math.abs(p - (float[k] as number))));
+    expect(range).toBeGreaterThan(50);
+    expect(worst).toBeLessThan(0.02 * range);
+  });
+
+  it("gives each feature its own input scale, bound by the model commitment", async () => {
+    const network = quantizeNetwork(houses, { calibration });
+    const f = network.input.featureFracBits as number[];
+    expect(f).toHaveLength(4);
+    // Square feet at a coarse scale, the flag and the score at fine ones.
+    expect(f[0]).toBeLessThan(0);
+    expect(f[1]).toBeGreaterThan(4);
+    expect(f[3]).toBeGreaterThan(4);
+    const shifted = { ...network, input: { ...network.input, featureFracBits: [f[0] as number, f[1] as number, f[2] as number, (f[3] as number) - 1] } };
+    expect(await modelCommitment(shifted)).not.toBe(await modelCommitment(network));
+    const shared = quantizeNetwork(houses, { calibration, inputScales: "shared" });
+    expect(shared.input.featureFracBits).toBeUndefined();
+  });
+
+  it("keeps one shared input scale (and the model id) for inputs in one unit", async () => {
+    const network = quantizeNetwork(tinyNetwork, { calibration: tinyCalibration });
+    expect(network.input.featureFracBits).toBeUndefined();
+    const shared = quantizeNetwork(tinyNetwork, { calibration: tinyCalibration, inputScales: "shared" });
+    expect(await modelCommitment(shared)).toBe(await modelCommitment(network));
+  });
+
+  it("makes the damage of a shared scale visible: per-output error against the output range, no argmax", async () => {
+    const network = quantizeNetwork(houses, { calibration, inputScales: "shared" });
+    const f = await measureFidelity({ float: houses, network, samples: test });
+    expect(f?.argmaxAgreement).toBeUndefined();
+    expect(f?.maxRelativeError).toBeGreaterThan(0.05);
+    const warnings = fidelityWarnings(network, f);
+    expect(warnings.some((w) => w.includes("output range"))).toBe(true);
+    expect(warnings.some((w) => w.includes("argmax"))).toBe(false);
+    const good = quantizeNetwork(houses, { calibration });
+    const g = await measureFidelity({ float: houses, network: good, samples: test });
+    expect(g?.maxRelativeError).toBeLessThan(0.02);
+    expect(fidelityWarnings(good, g)).toEqual([]);
+  });
+});
