@@ -239,7 +239,10 @@ export const ReceiptSchema = z
   .refine(
     (r) => {
       const f = r.input.quantization.featureFracBits;
-      return !f || (f.length === r.input.shape.reduce((a, b) => a * b, 1) && r.input.quantization.fracBits === Math.min(...f));
+      return (
+        !f ||
+        (f.length === r.input.shape.reduce((a, b) => a * b, 1) && r.input.quantization.fracBits === Math.min(...f))
+      );
     },
     {
       message: "featureFracBits needs one scale per input value, and fracBits must be their minimum",

@@ -131,7 +131,10 @@ function featureScales(
 ): InputQuantization {
   const mode = options.inputScales ?? "auto";
   if (mode !== "auto" && mode !== "shared" && mode !== "perFeature") {
-    throw new VerinferError("INVALID_OPTIONS", `inputScales must be "auto", "shared" or "perFeature", not ${String(mode)}`);
+    throw new VerinferError(
+      "INVALID_OPTIONS",
+      `inputScales must be "auto", "shared" or "perFeature", not ${String(mode)}`,
+    );
   }
   if (mode === "shared") return shared;
   const applies = isChainNetwork(net) && isDenseLayer(net.layers[0] as Layer) && !options.inputRange;
@@ -144,7 +147,9 @@ function featureScales(
     });
   }
   const maxAbs = new Array<number>(net.inputSize).fill(0);
-  for (const x of calibration) x.forEach((v, i) => (maxAbs[i] = Math.max(maxAbs[i] as number, Math.abs(v))));
+  for (const x of calibration) {
+    for (const [i, v] of x.entries()) maxAbs[i] = Math.max(maxAbs[i] as number, Math.abs(v));
+  }
   const featureFracBits = maxAbs.map((m) => (m === 0 ? shared.fracBits : fracBitsFor(m, shared.hi)));
   if (mode === "auto") {
     const step = 2 ** shared.fracBits;
@@ -348,7 +353,8 @@ export class Quantizer {
     const inFracBits = (this.scale as { fracBits: number }).fracBits;
     const wMax = 2 ** (this.weightBits - 1) - 1;
     const fracBitsOf = (maxW: number) => (maxW === 0 ? 0 : Math.min(48, log2Floor(wMax / maxW)));
-    if (this.cur === 0 && this.featureFracBits) return this.featureWeights(rows, bias, this.featureFracBits, fracBitsOf);
+    if (this.cur === 0 && this.featureFracBits)
+      return this.featureWeights(rows, bias, this.featureFracBits, fracBitsOf);
     let maxW = 0;
     for (const r of rows) for (const w of r) maxW = Math.max(maxW, Math.abs(w));
     const weightFracBits = fracBitsOf(maxW);

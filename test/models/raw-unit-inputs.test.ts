@@ -6,7 +6,11 @@ import type { DenseNetwork } from "../../src/models/network.js";
 import { quantizeNetwork } from "../../src/models/quantize.js";
 import { quantizeInput } from "../../src/models/quantize-input.js";
 import { runFloat } from "../../src/models/run-float.js";
-import { tinyCalibration, tinyNetwork } from "../fixtures.js";
+import { compileModel } from "../../src/pipeline/compile-model.js";
+import { reexecute } from "../../src/pipeline/reexecute.js";
+import { verifiableInfer } from "../../src/pipeline/verifiable-infer.js";
+import { verifyReceipt } from "../../src/receipts/verify-receipt.js";
+import { TEST_CACHE, tinyCalibration, tinyNetwork } from "../fixtures.js";
 
 /**
  * A house-price regressor on raw units, as tabular models are often trained: square feet (500–3,500), a 0/1
@@ -75,7 +79,13 @@ describe("raw-unit tabular inputs", () => {
     expect(f[0]).toBeLessThan(0);
     expect(f[1]).toBeGreaterThan(4);
     expect(f[3]).toBeGreaterThan(4);
-    const shifted = { ...network, input: { ...network.input, featureFracBits: [f[0] as number, f[1] as number, f[2] as number, (f[3] as number) - 1] } };
+    const shifted = {
+      ...network,
+      input: {
+        ...network.input,
+        featureFracBits: [f[0] as number, f[1] as number, f[2] as number, (f[3] as number) - 1],
+      },
+    };
     expect(await modelCommitment(shifted)).not.toBe(await modelCommitment(network));
     const shared = quantizeNetwork(houses, { calibration, inputScales: "shared" });
     expect(shared.input.featureFracBits).toBeUndefined();
@@ -100,5 +110,36 @@ describe("raw-unit tabular inputs", () => {
     const g = await measureFidelity({ float: houses, network: good, samples: test });
     expect(g?.maxRelativeError).toBeLessThan(0.02);
     expect(fidelityWarnings(good, g)).toEqual([]);
+  });
+
+  it("proves a raw-unit input end to end, and a receipt that states other feature scales does not verify", async () => {
+    const pkg = await compileModel(houses, { calibration, cacheDir: TEST_CACHE, quiet: true });
+    expect(pkg.manifest.quantization.input.featureFracBits).toEqual(pkg.network.input.featureFracBits);
+    expect(pkg.manifest.fidelity?.argmaxAgreement).toBeUndefined();
+    expect(pkg.manifest.fidelity?.maxRelativeError).toBeLessThan(0.02);
+    const house = [2150, 1, 4, 0.75];
+    const { receipt, salts } = await verifiableInfer(pkg, house);
+    const xq = quantizeInput(pkg.network, house);
+    expect(receipt.output.quantized).toEqual(integerForward(pkg.network, xq).output.map(String));
+    // The flag and the score reach the circuit: a house without a garage proves another price.
+    const { receipt: noGarage } = await verifiableInfer(pkg, [2150, 0, 4, 0.75]);
+    expect(noGarage.output.quantized).not.toEqual(receipt.output.quantized);
+    expect(receipt.input.quantization.featureFracBits).toEqual(pkg.network.input.featureFracBits);
+    expect(await verifyReceipt(receipt, { modelPackage: pkg })).toMatchObject({ valid: true });
+    expect(await reexecute(receipt, { modelPackage: pkg, input: house, salts })).toMatchObject({
+      valid: true,
+    });
+    // Claiming the square feet were read at a finer scale (the same integers, another meaning) breaks the model
+    // commitment the proof binds; so does dropping the per-feature scales.
+    const f = receipt.input.quantization.featureFracBits as number[];
+    const finer = structuredClone(receipt);
+    finer.input.quantization.featureFracBits = [(f[0] as number) + 1, ...f.slice(1)];
+    finer.input.quantization.fracBits = Math.min(...(finer.input.quantization.featureFracBits as number[]));
+    const bad = await verifyReceipt(finer, { modelPackage: pkg });
+    expect(bad.valid).toBe(false);
+    expect(bad.reason).toMatch(/commitment/);
+    const shared = structuredClone(receipt);
+    delete shared.input.quantization.featureFracBits;
+    expect((await verifyReceipt(shared, { modelPackage: pkg })).reason).toMatch(/commitment/);
   });
 });
