@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { modelCommitment } from "../../src/attest/model-commitment.js";
+import { isVerinferError } from "../../src/errors.js";
 import { dequantizeOutput, integerForward } from "../../src/models/integer-forward.js";
 import { fidelityWarnings, measureFidelity } from "../../src/models/measure-fidelity.js";
 import type { DenseNetwork } from "../../src/models/network.js";
 import { quantizeNetwork } from "../../src/models/quantize.js";
 import { quantizeInput } from "../../src/models/quantize-input.js";
+import { quantizedNetworkFromJson, quantizedNetworkToJson } from "../../src/models/quantized-network.js";
 import { runFloat } from "../../src/models/run-float.js";
 import { compileModel } from "../../src/pipeline/compile-model.js";
 import { reexecute } from "../../src/pipeline/reexecute.js";
@@ -141,5 +143,38 @@ describe("raw-unit tabular inputs", () => {
     const shared = structuredClone(receipt);
     delete shared.input.quantization.featureFracBits;
     expect((await verifyReceipt(shared, { modelPackage: pkg })).reason).toMatch(/commitment/);
+  });
+
+  it("refuses per-feature scales where the first layer is not dense, and a network stating too few", () => {
+    const conv = {
+      inputShape: [2, 2, 1],
+      inputSize: 4,
+      layers: [
+        {
+          kind: "conv2d" as const,
+          name: "c",
+          filters: 1,
+          kernelSize: [1, 1] as [number, number],
+          strides: [1, 1] as [number, number],
+          padding: "valid" as const,
+          activation: "linear" as const,
+          kernel: [[[[1]]]],
+          bias: [0],
+        },
+      ],
+    };
+    let error: unknown;
+    try {
+      quantizeNetwork(conv, { calibration: [[1000, 1, 0, 0.5]], inputScales: "perFeature" });
+    } catch (e) {
+      error = e;
+    }
+    expect(isVerinferError(error, "INVALID_OPTIONS")).toBe(true);
+    expect(quantizeNetwork(conv, { calibration: [[1000, 1, 0, 0.5]] }).input.featureFracBits).toBeUndefined();
+    const json = quantizedNetworkToJson(quantizeNetwork(houses, { calibration })) as {
+      input: { featureFracBits: number[] };
+    };
+    json.input.featureFracBits = json.input.featureFracBits.slice(1);
+    expect(() => quantizedNetworkFromJson(json)).toThrow(/one scale per input value/);
   });
 });
