@@ -253,10 +253,11 @@ async function measure(z: ZooModel): Promise<Row> {
     const rand = mulberry32(42);
     const calibration = Array.from({ length: 64 }, () => draw(inputs, size, rand));
     if (inputs.kind === "tabular") calibration.push([500, 0, 1, 0], [3500, 1, 6, 1]);
-    const options =
-      inputs.kind === "uniform"
-        ? { calibration, inputRange: [inputs.lo, inputs.hi] as [number, number] }
-        : { calibration };
+    const options = {
+      calibration,
+      ...(inputs.kind === "uniform" ? { inputRange: [inputs.lo, inputs.hi] as [number, number] } : {}),
+      ...(z.inputScales ? { inputScales: z.inputScales } : {}),
+    };
     const t0 = performance.now();
     const { float: f, network } = await quantizeModel(float, options);
     const mc = await modelCommitment(network);
