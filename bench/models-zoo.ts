@@ -227,6 +227,8 @@ interface Row {
   source: string;
   accepted: boolean;
   refusal?: string;
+  /** The refusal's details (what is supported, what to change). */
+  refusalDetails?: string;
   constraints?: number;
   compileMs?: number;
   inputScales?: "shared" | "perFeature";
@@ -288,7 +290,8 @@ async function measure(z: ZooModel): Promise<Row> {
   } catch (e) {
     if (!(e instanceof VerinferError)) throw e;
     row.accepted = false;
-    row.refusal = `${e.code}: ${e.shortMessage}${e.details ? ` (${e.details})` : ""}`;
+    row.refusal = `${e.code}: ${e.shortMessage}`;
+    if (e.details) row.refusalDetails = e.details;
   } finally {
     if (typeof model !== "string") model.dispose();
   }
