@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { quantizationHash } from "../../src/attest/attest-data.js";
 import { modelCommitment } from "../../src/attest/model-commitment.js";
 import { isVerinferError } from "../../src/errors.js";
 import { dequantizeOutput, integerForward } from "../../src/models/integer-forward.js";
@@ -91,6 +92,10 @@ describe("raw-unit tabular inputs", () => {
     expect(await modelCommitment(shifted)).not.toBe(await modelCommitment(network));
     const shared = quantizeNetwork(houses, { calibration, inputScales: "shared" });
     expect(shared.input.featureFracBits).toBeUndefined();
+    // A data node's attestation names the scales too: the same integers under other scales are other data.
+    const { featureFracBits: _dropped, ...plain } = network.input;
+    expect(quantizationHash(network)).not.toBe(quantizationHash({ ...network, input: plain }));
+    expect(quantizationHash(network)).not.toBe(quantizationHash(shifted));
   });
 
   it("keeps one shared input scale (and the model id) for inputs in one unit", async () => {
