@@ -1,8 +1,10 @@
+import { VerinferError } from "../errors.js";
 import type { LayerCommitment } from "../layers/layer-module.js";
 import { LAYER_MODULES, moduleOf } from "../layers/registry.js";
 import { isChain, layerInputTensors } from "../models/network-graph.js";
 import type { QuantizedLayer, QuantizedNetwork } from "../models/quantized-network.js";
 import { toField } from "../util/field.js";
+import { MAX_COMMITMENT_OFFSET } from "./commitments.js";
 import { poseidonChain } from "./poseidon.js";
 
 /** Domain tag of model commitments, format version 3 (ASCII "mdl3"). */
@@ -59,8 +61,13 @@ export function modelIo(net: QuantizedNetwork): ModelIo {
 /**
  * The I/O descriptor as field elements: rank and dims of each shape, then each fixed-point format, then the head,
  * then (per-feature input scales only) one scale per input value — as many as the input shape holds.
+ *
+ * @throws VerinferError `INVALID_MODEL` for an input offset outside [-2^127, 2^127) (lo and lo + p would hash alike).
  */
 export function ioDescriptor(io: ModelIo): bigint[] {
+  if (io.input.lo < -MAX_COMMITMENT_OFFSET || io.input.lo >= MAX_COMMITMENT_OFFSET) {
+    throw new VerinferError("INVALID_MODEL", "the input offset lo must lie in [-2^127, 2^127)");
+  }
   const features = io.input.featureFracBits ?? [];
   return [
     BigInt(io.inputShape.length),

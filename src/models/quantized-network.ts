@@ -173,6 +173,18 @@ function embeddingIssues(
   }
 }
 
+/** A weighted layer's weights must fit weightBits signed bits: its commitment packs them in slots of that width. */
+function weightRangeIssues(
+  layer: { weightBits: number; weights: bigint[][] },
+  l: number,
+  issue: (message: string, path: (string | number)[]) => void,
+): void {
+  const half = 1n << BigInt(layer.weightBits - 1);
+  if (layer.weights.some((r) => r.some((w) => w < -half || w >= half))) {
+    issue(`layer ${l}'s weights must fit ${layer.weightBits} signed bits`, ["layers", l]);
+  }
+}
+
 /**
  * Whether a pooling's windows fit its input: without padding each lies inside it; with padding (pt, pl) each holds
  * at least one input position (pad before < window, and the last window starts inside the input).
@@ -222,6 +234,11 @@ export const QuantizedNetworkSchema = z
   // its parse unique and keep every field the integer reference reads determined by what is hashed.
   .superRefine((net, ctx) => {
     const issue = (message: string, path: (string | number)[]) => ctx.addIssue({ code: "custom", message, path });
+    // The model commitment hashes lo as a field element and the input commitment's header holds lo + 2^127 in
+    // 128 bits: outside [-2^127, 2^127), lo and lo + p would be two networks with one model id.
+    if (net.input.lo < -(1n << 127n) || net.input.lo >= 1n << 127n) {
+      issue("input.lo must lie in [-2^127, 2^127)", ["input", "lo"]);
+    }
     if (net.input.hi !== net.input.lo + (1n << BigInt(net.input.bits)) - 1n) {
       issue("input.hi must be lo + 2^bits - 1 (what the circuit's range check accepts)", ["input", "hi"]);
     }
@@ -271,6 +288,7 @@ export const QuantizedNetworkSchema = z
           if (layer.weights.length !== layer.nOut || layer.weights.some((r) => r.length !== layer.nIn)) {
             issue(`layer ${l} weights must be ${layer.nOut} rows of ${layer.nIn}`, at);
           }
+          weightRangeIssues(layer, l, issue);
           if (state === "accumulated") issue(`layer ${l} is weighted but reads unrescaled accumulators`, at);
           state = "accumulated";
           break;
@@ -281,6 +299,7 @@ export const QuantizedNetworkSchema = z
           if (layer.weights.length !== layer.outShape[2] || layer.weights.some((r) => r.length !== row)) {
             issue(`layer ${l} weights must be ${layer.outShape[2]} rows of ${row}`, at);
           }
+          weightRangeIssues(layer, l, issue);
           if (layer.padding[0] >= kh || layer.padding[1] >= kw) issue(`layer ${l} pads more than its kernel`, at);
           if (state === "accumulated") issue(`layer ${l} is weighted but reads unrescaled accumulators`, at);
           state = "accumulated";
@@ -320,6 +339,9 @@ export const QuantizedNetworkSchema = z
     if (!last) {
       issue("the outputs must come from a rescale (or max pooling of one)", ["layers"]);
     } else {
+      // A smooth activation's outputs are table values at their own scale, not within qBits: the output packing
+      // (outputWidth-bit slots) would not be binding.
+      if (last.piecewise) issue(`the outputs must not be a smooth activation's (${last.activation})`, ["layers"]);
       if (net.outputWidth !== Math.max(...last.qBits))
         issue("outputWidth must be the widest qBits of the last rescale", ["outputWidth"]);
       if (net.outputFracBits !== last.outFracBits)

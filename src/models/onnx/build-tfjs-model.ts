@@ -64,6 +64,18 @@ function layerOf(step: OnnxStep, name: string): { layer: tfTypes.layers.Layer; w
         }),
         weights: [],
       };
+    case "globalAveragePooling1d":
+      return { layer: tf.layers.globalAveragePooling1d({ name }), weights: [] };
+    case "embedding":
+      return {
+        layer: tf.layers.embedding({
+          name,
+          inputDim: step.inputDim,
+          outputDim: step.outputDim,
+          inputLength: step.inputLength,
+        }),
+        weights: [tf.tensor2d(step.table, [step.inputDim, step.outputDim])],
+      };
     case "globalAveragePooling2d":
       return { layer: tf.layers.globalAveragePooling2d({ name, dataFormat: "channelsLast" }), weights: [] };
     case "batchNormalization":

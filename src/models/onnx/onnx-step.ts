@@ -44,6 +44,18 @@ export type OnnxStepKind =
       pads: Pads2d;
     }
   | { kind: "globalAveragePooling2d"; name: string }
+  /** The mean over a sequence's positions: `[length, dim]` → `[dim]`. */
+  | { kind: "globalAveragePooling1d"; name: string }
+  /** A lookup of the model's input token ids in a constant table (tfjs Embedding): `[length]` → `[length, dim]`. */
+  | {
+      kind: "embedding";
+      name: string;
+      inputDim: number;
+      outputDim: number;
+      inputLength: number;
+      /** `[inputDim][outputDim]` flattened row-major. */
+      table: Float32Array;
+    }
   | {
       kind: "batchNormalization";
       name: string;
