@@ -32,12 +32,24 @@ export interface LayerWiring {
   inputs?: number[];
 }
 
-/** How one input scalar is represented: x ≈ xq / 2^fracBits with xq in [lo, hi] (hi = lo + 2^bits - 1). */
+/**
+ * How one input scalar is represented: x ≈ xq / 2^fracBits with xq in [lo, hi] (hi = lo + 2^bits - 1). With
+ * `featureFracBits` (per-feature input scales, for tabular inputs in raw units), input i is read as
+ * xq_i / 2^featureFracBits[i] and `fracBits` is their minimum; the first layer (a dense layer) then quantizes column
+ * i of its weights at 2^(accumulator scale − featureFracBits[i]), so every product lands on one accumulator scale.
+ */
 export interface InputQuantization {
   bits: number;
   fracBits: number;
   lo: bigint;
   hi: bigint;
+  /** Per-feature scales (one per input value); absent: every input at 2^fracBits. Part of the model commitment. */
+  featureFracBits?: number[];
+}
+
+/** The scale of input value i: its own with per-feature scales, else the shared one. */
+export function inputFracBits(input: InputQuantization, i: number): number {
+  return input.featureFracBits?.[i] ?? input.fracBits;
 }
 
 /**
@@ -200,7 +212,13 @@ export const QuantizedNetworkSchema = z
   .object({
     inputShape: z.array(int.positive()),
     inputSize: int.positive(),
-    input: z.object({ bits: int.min(1).max(64), fracBits: int, lo: bigintString, hi: bigintString }),
+    input: z.object({
+      bits: int.min(1).max(64),
+      fracBits: int,
+      lo: bigintString,
+      hi: bigintString,
+      featureFracBits: z.array(int.min(-256).max(256)).optional(),
+    }),
     layers: z
       .array(
         z.discriminatedUnion("kind", [
@@ -237,6 +255,18 @@ export const QuantizedNetworkSchema = z
     }
     if (net.input.hi !== net.input.lo + (1n << BigInt(net.input.bits)) - 1n) {
       issue("input.hi must be lo + 2^bits - 1 (what the circuit's range check accepts)", ["input", "hi"]);
+    }
+    const features = net.input.featureFracBits;
+    if (features) {
+      // Per-feature scales: one per input value, fracBits their minimum, read by a dense first layer (a
+      // permutation or a window of the input would mix scales).
+      if (features.length !== net.inputSize) issue("input.featureFracBits needs one scale per input value", ["input"]);
+      else if (net.input.fracBits !== Math.min(...features))
+        issue("input.fracBits must be the smallest feature scale", ["input", "fracBits"]);
+      const first = net.layers[0];
+      if (first?.kind !== "dense" || net.layers.slice(1).some((l) => l.inputs?.includes(0))) {
+        issue("per-feature input scales need a dense first layer that alone reads the input", ["input"]);
+      }
     }
     // Per tensor (0: the input, t: layer t − 1's output), its size and what its values are: rescaled
     // (range-proven), sums of rescaled values (sum pools after a rescale), or accumulators of a weighted layer or

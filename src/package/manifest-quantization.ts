@@ -14,6 +14,7 @@ export function manifestQuantization(network: QuantizedNetwork): ModelManifest["
       lo: network.input.lo.toString(),
       hi: network.input.hi.toString(),
       range: inputRange(network),
+      ...(network.input.featureFracBits ? { featureFracBits: [...network.input.featureFracBits] } : {}),
     },
     layers: network.layers.map(layerQuantization),
     output: { fracBits: network.outputFracBits, width: network.outputWidth },

@@ -81,6 +81,7 @@ export async function reexecute(receipt: unknown, options: ReexecuteOptions): Pr
     r.input.quantization.bits !== io.input.bits ||
     r.input.quantization.fracBits !== io.input.fracBits ||
     BigInt(r.input.quantization.lo) !== io.input.lo ||
+    (r.input.quantization.featureFracBits ?? []).join() !== (io.input.featureFracBits ?? []).join() ||
     r.output.shape.join() !== io.outputShape.join() ||
     r.output.width !== io.output.width ||
     r.output.fracBits !== io.output.fracBits

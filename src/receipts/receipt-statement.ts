@@ -45,7 +45,12 @@ export async function receiptStatement(params: ReceiptStatementParams): Promise<
     input: {
       commitment: (await commitInput(net, params.input, salts.input)).toString(),
       shape: [...net.inputShape],
-      quantization: { bits: net.input.bits, fracBits: net.input.fracBits, lo: net.input.lo.toString() },
+      quantization: {
+        bits: net.input.bits,
+        fracBits: net.input.fracBits,
+        lo: net.input.lo.toString(),
+        ...(net.input.featureFracBits ? { featureFracBits: [...net.input.featureFracBits] } : {}),
+      },
     },
     output: {
       commitment: (await commitOutput(net, output, salts.output)).toString(),

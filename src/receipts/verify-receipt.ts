@@ -85,6 +85,7 @@ function statedIo(r: Receipt): ModelIo {
       bits: r.input.quantization.bits,
       fracBits: r.input.quantization.fracBits,
       lo: BigInt(r.input.quantization.lo),
+      ...(r.input.quantization.featureFracBits ? { featureFracBits: r.input.quantization.featureFracBits } : {}),
     },
     outputShape: r.output.shape,
     output: { width: r.output.width, fracBits: r.output.fracBits },
@@ -247,6 +248,7 @@ function dataChecks(r: Receipt, att: unknown, check: (name: string, failure: str
     fracBits: r.input.quantization.fracBits,
     lo: BigInt(r.input.quantization.lo),
     size,
+    ...(r.input.quantization.featureFracBits ? { featureFracBits: r.input.quantization.featureFracBits } : {}),
   });
   check(
     "data quantization",
