@@ -56,7 +56,7 @@ export function unsupportedError(params: {
     "UNSUPPORTED_LAYER",
     `${problems.length} ONNX node${problems.length === 1 ? "" : "s"} cannot be imported: ${list.join("; ")}`,
     {
-      details: `verinfer imports single-chain ONNX graphs (NCHW, opset ${opsets.min}-${opsets.max}) of: ${[...new Set(supported)].join(", ")}.`,
+      details: `verinfer imports ONNX graphs (chains, or graphs with Add/Concat/Mul merges; NCHW, opset ${opsets.min}-${opsets.max}) of: ${[...new Set(supported)].join(", ")}.`,
       meta: { nodes: problems.map((p) => ({ name: p.node, opType: p.opType, reason: p.why })) },
     },
   );
