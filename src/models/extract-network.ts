@@ -636,6 +636,16 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
         out = mergeLayer(layer, from, shape, refuse);
         if (!out) return undefined;
         break;
+      case "Permute":
+        // An ONNX Flatten of an NCHW tensor that no Gemm/MatMul reads (the model's output): its CHW order is
+        // folded into the next Dense's rows when there is one, and otherwise imports as Permute + Flatten.
+        refuse(
+          layer,
+          "is not supported: the integer network has no transpose layer (an ONNX Flatten of an NCHW tensor is " +
+            "proven only when a Gemm/MatMul reads it, which takes the CHW order into its rows; end the model in " +
+            "a Linear layer)",
+        );
+        return undefined;
       default:
         refuse(layer, "is not supported");
         return undefined;

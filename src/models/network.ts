@@ -357,7 +357,19 @@ export function layerOutputShape(layer: Layer, inShape: readonly number[]): numb
       const x = windowGeometry(layer, w, kw, 1);
       if (y.out <= 0 || x.out <= 0) throw invalid(layer, "has a kernel larger than its input");
       if (y.pads[0] >= kh || x.pads[0] >= kw || y.pads[1] >= kh || x.pads[1] >= kw) {
-        throw invalid(layer, "pads as much as its kernel or more (a window of padding only)");
+        throw new VerinferError(
+          "UNSUPPORTED_LAYER",
+          `layer "${layer.name}" (conv2d) pads as much as its kernel or more (pads ${y.pads.join("/")} × ` +
+            `${x.pads.join("/")} for a ${kh}×${kw} kernel): an output window would read padding only`,
+          {
+            details:
+              `pads ${y.pads.join("/")} × ${x.pads.join("/")} for a ${kh}×${kw} kernel, so an output window reads ` +
+              "padding only (its output would be the bias alone), which is not supported: verinfer proves a " +
+              "convolution whose every window holds at least one input position (each pad smaller than the kernel " +
+              "along its axis). Pad less, or crop the output rows/columns that read only padding",
+            meta: { layer: layer.name, className: "conv2d" },
+          },
+        );
       }
       return [y.out, x.out, layer.filters];
     }

@@ -5,6 +5,7 @@ import type * as tfTypes from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import { compileModel, isVerinferError, loadModel, verifiableInfer, verifyReceipt } from "../../src/index.js";
 import { tf } from "../../src/models/backend.js";
+import { extractNetwork } from "../../src/models/extract-network.js";
 import { onnxModelType } from "../../src/models/onnx/decode-onnx.js";
 import { loadOnnxModel } from "../../src/models/onnx/load-onnx-model.js";
 import { nchwToHwc } from "../../src/models/onnx/nchw-to-hwc.js";
@@ -154,6 +155,31 @@ describe("ONNX import: refusals", () => {
     expect(isVerinferError(e, "UNSUPPORTED_LAYER")).toBe(true);
     expect(unsupportedNodes(e)).toEqual(["/act/LeakyRelu:LeakyRelu"]);
     expect((e as Error).message).toMatch(/slope 0\.0099\d* is not proven/);
+    expect((e as { details?: string }).details).toMatch(/graphs with Add\/Concat\/Mul merges/);
+  });
+
+  it("imports a conv padded as much as its kernel in float, and refuses to prove it, naming the pads", async () => {
+    for (const name of ["padded-opset11", "padded-opset9"]) {
+      const model = await loadOnnxModel(fixture(name));
+      // ZeroPad2d((0, 1, 2, 0)) then a 2×2 stride-2 Conv: the first output row's window is two rows of padding.
+      const e = await errorOf((async () => extractNetwork(model))());
+      expect(isVerinferError(e, "UNSUPPORTED_LAYER")).toBe(true);
+      // Two refusals: the conv's pads, and the Permute of the CHW flatten that ends the model.
+      expect((e as Error).message).toMatch(
+        /"onnx_conv2_Conv" \(Conv2D\) pads 2\/0 × 0\/1 for a 2×2 kernel, so an output window reads padding only/,
+      );
+      expect((e as Error).message).toMatch(/\(Permute\) is not supported: the integer network has no transpose/);
+      model.dispose();
+    }
+  });
+
+  it("imports an output Flatten of NCHW (pad-opset18) in float, and refuses the Permute it needs for proving", async () => {
+    const model = await loadOnnxModel(fixture("pad-opset18"));
+    expect(layerClasses(model)).toEqual(["Conv2D", "Permute", "Flatten"]);
+    const e = await errorOf((async () => extractNetwork(model))());
+    expect(isVerinferError(e, "UNSUPPORTED_LAYER")).toBe(true);
+    expect((e as Error).message).toMatch(/\(Permute\) is not supported: the integer network has no transpose layer/);
+    model.dispose();
   });
 
   it("refuses Clip bounds other than (0, ∞) and (0, 6)", async () => {
