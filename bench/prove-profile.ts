@@ -25,6 +25,18 @@ export function largeScalarFraction(wtns: Uint8Array): number {
   return count === 0 ? 0 : large / count;
 }
 
+/** A proof's stages, in ms. */
+export interface StageTimes {
+  buildAbcMs: number;
+  checkMs: number;
+  fftMs: number;
+  msmAMs: number;
+  msmB1Ms: number;
+  msmB2Ms: number;
+  msmCMs: number;
+  msmHMs: number;
+}
+
 /** Where one Groth16 proof's time goes, in ms: the witness, then the prover's stages. */
 export interface ProveProfile {
   witnessMs: number;
@@ -42,6 +54,8 @@ export interface ProveProfile {
   totalMs: number;
   /** CPU time of the whole process (every thread) during the proof, witness excluded. */
   cpuMs: number;
+  /** Each stage's CPU time (ms, whole process). */
+  cpuStages: StageTimes;
   /** Witness values ≥ 2^64, as a fraction of all. */
   largeScalarFraction: number;
 }
@@ -56,29 +70,36 @@ const cpuNow = () => {
  * (`Building ABC`, the FFTs, `Reading A Points`, …). Witness time is not included (`witnessMs` 0).
  */
 export async function profileSnarkjsProve(zkey: Uint8Array, wtns: Uint8Array): Promise<ProveProfile> {
-  const marks: Array<[string, number]> = [];
-  const log = (msg: string) => marks.push([msg, performance.now()]);
+  const marks: Array<[string, number, number]> = [];
+  const log = (msg: string) => marks.push([msg, performance.now(), cpuNow()]);
   const logger = { debug: log, info: log, warn: log, error: log };
   const c0 = cpuNow();
   const start = performance.now();
   await snarkjs.groth16.prove({ type: "mem", data: zkey }, { type: "mem", data: wtns }, logger as never);
   const end = performance.now();
-  const cpuMs = cpuNow() - c0;
-  const at = (prefix: string) => marks.find(([m]) => m.startsWith(prefix))?.[1] ?? end;
-  const firstFft = Math.min(...marks.filter(([m]) => /FFT/.test(m)).map(([, t]) => t), at("Join ABC"));
-  const span = (a: number, b: number) => Math.round(Math.max(0, b - a));
+  const cEnd = cpuNow();
+  const stages = (k: 1 | 2, last: number): StageTimes => {
+    const at = (prefix: string) => marks.find(([m]) => m.startsWith(prefix))?.[k] ?? last;
+    const ffts = marks.filter(([m]) => /FFT/.test(m)).map((m) => m[k]);
+    const firstFft = Math.min(...ffts, at("Join ABC"));
+    const span = (a: number, b: number) => Math.round(Math.max(0, b - a));
+    return {
+      buildAbcMs: span(at("Building ABC"), firstFft),
+      checkMs: 0,
+      fftMs: span(firstFft, at("Reading A Points")),
+      msmAMs: span(at("Reading A Points"), at("Reading B1 Points")),
+      msmB1Ms: span(at("Reading B1 Points"), at("Reading B2 Points")),
+      msmB2Ms: span(at("Reading B2 Points"), at("Reading C Points")),
+      msmCMs: span(at("Reading C Points"), at("Reading H Points")),
+      msmHMs: span(at("Reading H Points"), last),
+    };
+  };
   return {
     witnessMs: 0,
-    buildAbcMs: span(at("Building ABC"), firstFft),
-    checkMs: 0,
-    fftMs: span(firstFft, at("Reading A Points")),
-    msmAMs: span(at("Reading A Points"), at("Reading B1 Points")),
-    msmB1Ms: span(at("Reading B1 Points"), at("Reading B2 Points")),
-    msmB2Ms: span(at("Reading B2 Points"), at("Reading C Points")),
-    msmCMs: span(at("Reading C Points"), at("Reading H Points")),
-    msmHMs: span(at("Reading H Points"), end),
-    totalMs: span(start, end),
-    cpuMs: Math.round(cpuMs),
+    ...stages(1, end),
+    totalMs: Math.round(end - start),
+    cpuMs: Math.round(cEnd - c0),
+    cpuStages: stages(2, cEnd),
     largeScalarFraction: Math.round(largeScalarFraction(wtns) * 10000) / 10000,
   };
 }
@@ -91,9 +112,7 @@ export async function profileKeyProve(key: Groth16ProvingKey, wtns: Uint8Array):
   await proveWithGroth16Key({ key, wtns, onTimings: (t) => (timings = t) });
   const totalMs = performance.now() - start;
   const cpuMs = cpuNow() - c0;
-  const t = timings as Groth16ProveTimings;
-  return {
-    witnessMs: 0,
+  const round = (t: Omit<Groth16ProveTimings, "cpu">): StageTimes => ({
     buildAbcMs: Math.round(t.abcMs),
     checkMs: Math.round(t.checkMs),
     fftMs: Math.round(t.fftMs),
@@ -102,10 +121,24 @@ export async function profileKeyProve(key: Groth16ProvingKey, wtns: Uint8Array):
     msmB2Ms: Math.round(t.msmB2Ms),
     msmCMs: Math.round(t.msmCMs),
     msmHMs: Math.round(t.msmHMs),
+  });
+  const t = timings as Groth16ProveTimings;
+  return {
+    witnessMs: 0,
+    ...round(t),
     totalMs: Math.round(totalMs),
     cpuMs: Math.round(cpuMs),
+    cpuStages: round(t.cpu as Omit<Groth16ProveTimings, "cpu">),
     largeScalarFraction: Math.round(largeScalarFraction(wtns) * 10000) / 10000,
   };
+}
+
+/** One unprofiled proof with verinfer's prover (its stages at once, as `verifiableInfer` runs it): wall and CPU ms. */
+export async function timeKeyProve(key: Groth16ProvingKey, wtns: Uint8Array) {
+  const c0 = cpuNow();
+  const start = performance.now();
+  const bundle = await proveWithGroth16Key({ key, wtns });
+  return { bundle, totalMs: performance.now() - start, cpuMs: cpuNow() - c0 };
 }
 
 /** A package's witness (`.wtns` bytes) for an input, with fresh salts, and the time it took. */

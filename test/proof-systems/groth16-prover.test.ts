@@ -9,11 +9,13 @@ import { promisify } from "node:util";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomSalt } from "../../src/attest/commitments.js";
+import { proveGroth16Witness } from "../../src/circuits/prove-groth16.js";
 import { isVerinferError } from "../../src/errors.js";
 import { quantizeInput } from "../../src/models/quantize-input.js";
 import type { ModelPackage } from "../../src/package/model-package.js";
 import { elementAt, type FieldVector, readVector } from "../../src/proof-systems/groth16-field.js";
 import { loadGroth16Key } from "../../src/proof-systems/groth16-key.js";
+import { type CurveGroup, multiExpByWidth, scalarWidths } from "../../src/proof-systems/groth16-msm.js";
 import { evaluateGroth16Abc, proveWithGroth16Key, violatedConstraint } from "../../src/proof-systems/groth16-prover.js";
 import { FIELD_PRIME } from "../../src/util/field.js";
 import { demoPackage, demoSamples, errorOf, ROOT, tinyPackage } from "../fixtures.js";
@@ -178,5 +180,54 @@ describe("verinfer's Groth16 prover", () => {
       const error = await errorOf(proveWithGroth16Key({ key, wtns: bad }));
       expect(isVerinferError(error, "PROVE_FAILED")).toBe(true);
     }
+  });
+
+  it("refuses a broken witness on the wired path too: by the r1cs check, or without an r1cs by verifying the proof", async () => {
+    const w = witnessOf(wtns);
+    const tampered = [...w];
+    tampered[w.length - 1] = ((tampered[w.length - 1] as bigint) + 1n) % P;
+    const bad = encodeWtns(tampered);
+    for (const r1csArg of [{ r1cs: r1csBytes }, {}]) {
+      const error = await errorOf(proveGroth16Witness({ wtns: bad, zkey, ...r1csArg }));
+      expect(isVerinferError(error, "PROVE_FAILED")).toBe(true);
+      const good = await proveGroth16Witness({ wtns, zkey, ...r1csArg });
+      expect(await snarkjs.groth16.verify(pkg.vkey, good.publicSignals, good.proof)).toBe(true);
+    }
+  });
+
+  it("sums scalar·point grouped by scalar width exactly as one full-width multi-exponentiation does", async () => {
+    const curve = (await snarkjs.curves.getCurveFromName("bn128")) as unknown as {
+      G1: CurveGroup & { eq(a: Uint8Array, b: Uint8Array): boolean; toAffine(p: Uint8Array): Uint8Array };
+    };
+    const key = loadGroth16Key({ zkey });
+    const n = 300;
+    const scalars = new Uint8Array(32 * n);
+    const view = new DataView(scalars.buffer);
+    for (let i = 0; i < n; i++) {
+      // widths 0..9 bytes and full width; the top byte of each nonzero group is nonzero
+      const width = i % 11 === 10 ? 31 : i % 11;
+      for (let b = 0; b < width; b++) scalars[32 * i + b] = (i * 37 + b * 11 + 1) & 0xff;
+      if (width > 0) scalars[32 * i + width - 1] = 1 + (i % 200);
+    }
+    view.setUint32(0, 0, true); // a zero scalar
+    const bases = key.pointsA.subarray(0, 64 * n);
+    const widths = scalarWidths(scalars, 0, n);
+    expect(widths[1]).toBe(1);
+    expect(widths[10]).toBe(31);
+    const grouped = await multiExpByWidth({ group: curve.G1, bases, pointBytes: 64, scalars, scalarAt: 0, widths, n });
+    const plain = await curve.G1.multiExpAffine(bases, scalars);
+    expect(curve.G1.eq(grouped, plain)).toBe(true);
+    // …and differs when one scalar changes (the comparison can fail).
+    scalars[32 * 5] = (scalars[32 * 5] as number) ^ 1;
+    const changed = await multiExpByWidth({
+      group: curve.G1,
+      bases,
+      pointBytes: 64,
+      scalars,
+      scalarAt: 0,
+      widths: scalarWidths(scalars, 0, n),
+      n,
+    });
+    expect(curve.G1.eq(changed, plain)).toBe(false);
   });
 });
