@@ -2,7 +2,6 @@ import { AbiCoder, keccak256 } from "ethers";
 import { VerinferError } from "../errors.js";
 import { quantizeInput } from "../models/quantize-input.js";
 import type { QuantizedNetwork } from "../models/quantized-network.js";
-import { ModelPackage } from "../package/model-package.js";
 import { randomSalt } from "./commitments.js";
 import {
   type EasDomainOptions,
@@ -28,8 +27,11 @@ export interface DataPayload {
 /** Options of {@link attestData}. */
 export interface AttestDataOptions {
   signer: TypedDataSigner;
-  /** The consuming model's package (or its quantized network): its input quantization is used. */
-  quantization: ModelPackage | QuantizedNetwork;
+  /**
+   * The consuming model's package (a `ModelPackage`, or anything holding its quantized `network`) or its quantized
+   * network: its input quantization is used.
+   */
+  quantization: { readonly network: QuantizedNetwork } | QuantizedNetwork;
   domain?: EasDomainOptions;
   /** Salt for the commitment; default fresh randomness. */
   salt?: bigint;
@@ -88,7 +90,7 @@ export function quantizationHash(source: QuantizedNetwork | InputFormat): string
  * ```
  */
 export async function attestData(payload: DataPayload, options: AttestDataOptions): Promise<AttestDataResult> {
-  const net = options.quantization instanceof ModelPackage ? options.quantization.network : options.quantization;
+  const net = "network" in options.quantization ? options.quantization.network : options.quantization;
   if (typeof payload?.source !== "string" || payload.source.length === 0) {
     throw new VerinferError("INVALID_INPUT", "data source must be a non-empty string");
   }

@@ -6,6 +6,7 @@ import {
   quantizedNetworkFromJson,
   quantizedNetworkToJson,
 } from "../../models/quantized-network.js";
+import { DECIMAL_STRING } from "../../util/field.js";
 import { parseStrictJson } from "../../util/parse-strict-json.js";
 import type { CircuitInputs } from "../prove-groth16.js";
 import { buildModelCircuit, checkNetworkSize } from "./build-model-circuit.js";
@@ -24,7 +25,7 @@ export const MAX_WITNESS_PROGRAM_BYTES = 256 * 1024 * 1024;
 export const DirectWitnessProgramSchema = z
   .object({
     format: z.literal(DIRECT_WITNESS_FORMAT),
-    modelCommitment: z.string().regex(/^(0|[1-9]\d{0,79})$/),
+    modelCommitment: z.string().regex(DECIMAL_STRING),
     network: z.unknown(),
   })
   .strict();

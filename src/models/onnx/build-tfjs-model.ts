@@ -1,7 +1,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { tf } from "../backend.js";
 import { PaddedPool2D } from "../padded-pool-layer.js";
-import type { OnnxChain, OnnxStep } from "./import-onnx-graph.js";
+import type { OnnxChain, OnnxStep } from "./onnx-step.js";
 
 /** A tfjs layer name from an ONNX node name (`/conv1/Conv` → `onnx_conv1_Conv`), unique within the model. */
 function layerName(onnxName: string, used: Set<string>): string {
