@@ -201,11 +201,32 @@ export async function proveWithGroth16Key(params: ProveWithGroth16KeyParams): Pr
   const curve = await curveFor(params.singleThread ?? false);
   const { Fr, G1, G2 } = curve;
   const inc = key.power === Fr.s ? Fr.shift : (Fr.w[key.power + 1] as Uint8Array);
+  const one = Fr.e(1);
+  /**
+   * A polynomial's values on the domain (normal form) to its values on the odd coset: snarkjs's ifft, batchApplyKey,
+   * fft, as one task on one thread with the wasm's whole-array FFTs (ffjavascript's own splits each FFT into chunk
+   * and join tasks, bit-reverses in JavaScript and copies each chunk between threads several times).
+   */
   const odd = async (v: FieldVector) => {
-    const evals = new Uint8Array(key.domainSize * 32);
+    const n = key.domainSize;
+    const evals = new Uint8Array(n * 32);
     writeVector(v, key.rows, evals);
-    const coeffs = await Fr.ifft(await Fr.batchToMontgomery(evals));
-    return Fr.fft(await Fr.batchApplyKey(coeffs, Fr.e(1), inc));
+    const [out] = await curve.tm.queueAction([
+      { cmd: "ALLOCSET", var: 0, buff: evals },
+      { cmd: "ALLOCSET", var: 1, buff: one },
+      { cmd: "ALLOCSET", var: 2, buff: inc },
+      { cmd: "ALLOC", var: 3, len: n * 32 },
+      { cmd: "CALL", fnName: "frm_batchToMontgomery", params: [{ var: 0 }, { val: n }, { var: 0 }] },
+      { cmd: "CALL", fnName: "frm_ifft", params: [{ var: 0 }, { val: n }] },
+      {
+        cmd: "CALL",
+        fnName: "frm_batchApplyKey",
+        params: [{ var: 0 }, { val: n }, { var: 1 }, { var: 2 }, { var: 3 }],
+      },
+      { cmd: "CALL", fnName: "frm_fft", params: [{ var: 3 }, { val: n }] },
+      { cmd: "GET", out: 0, var: 3, len: n * 32 },
+    ]);
+    return out as Uint8Array;
   };
   /** H's scalars: A, B, C at the odd coset, joined (snarkjs's QAP). */
   const hScalars = async () => {
