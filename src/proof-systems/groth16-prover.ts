@@ -27,10 +27,6 @@ interface ProverCurve {
     e(v: bigint | number): Uint8Array;
     neg(a: Uint8Array): Uint8Array;
     mul(a: Uint8Array, b: Uint8Array): Uint8Array;
-    batchToMontgomery(buff: Uint8Array): Promise<Uint8Array>;
-    ifft(buff: Uint8Array): Promise<Uint8Array>;
-    fft(buff: Uint8Array): Promise<Uint8Array>;
-    batchApplyKey(buff: Uint8Array, first: Uint8Array, inc: Uint8Array): Promise<Uint8Array>;
   };
   G1: Group;
   G2: Group;
@@ -164,8 +160,9 @@ const strings = (v: unknown): unknown => (Array.isArray(v) ? v.map(strings) : St
 
 /**
  * A Groth16 proof from a parsed key and a witness: the same proof snarkjs's `groth16.prove` makes (its format,
- * its QAP, its FFTs and curve arithmetic), with A·w and B·w evaluated from compact rows in exact small-number
- * arithmetic and the witness multi-exponentiations grouped by scalar width.
+ * its QAP, its curve's wasm FFTs and multi-exponentiations), with A·w and B·w evaluated from compact rows in exact
+ * small-number arithmetic, each polynomial's FFTs as one task, and the witness multi-exponentiations grouped by
+ * scalar width.
  *
  * @throws VerinferError `PROVE_FAILED` for a malformed witness or one that breaks a constraint (checked against
  *   the r1cs when the key holds it, before any point work).
