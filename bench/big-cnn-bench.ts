@@ -4,18 +4,33 @@
  * direct backend — the size a circom compile could not reach (~1.5 ms of CPU per constraint: half an hour). Reports
  * the constraints (estimated before, and the r1cs's), the circuit compile (quantize → .r1cs + witness program), the
  * dev setup (ptau and zkey apart), one proof and its verification, and the process's peak RSS after each stage.
- * `--scale` multiplies the convolutions' filters (default 1); `--no-prove` stops after the compile.
+ * `--scale` multiplies the convolutions' filters (default 1: 682,686 constraints; a multiple of 1/16: `--scale 1.5` is
+ * 24/48/48 filters, 1,001,363 constraints, inside a 2^20 ptau); `--no-prove` stops after the compile. `--stages` runs
+ * instead the steps `compileModel` takes before the setup, one by one, and reports each one's wall time and CPU
+ * seconds (`process.cpuUsage`), the r1cs's sha256 (byte-identical output is the backend's contract), the store
+ * (hash + write of the artifacts, in a scratch cache) and the witness-only build a proof runs.
  */
+import { createHash } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { estimateConstraints } from "../src/circuits/direct/build-model-circuit.js";
+import { modelCommitmentOf, modelIo, networkCommitment } from "../src/attest/model-commitment.js";
+import { circuitSource } from "../src/circuits/circuit-source.js";
+import { buildModelCircuit, estimateConstraints } from "../src/circuits/direct/build-model-circuit.js";
+import { writeWitnessProgram } from "../src/circuits/direct/witness-program.js";
+import { writeR1cs } from "../src/circuits/direct/write-r1cs.js";
 import { integerForward } from "../src/models/integer-forward.js";
+import { measureFidelity } from "../src/models/measure-fidelity.js";
 import type { Layer, LayerActivation, Network } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import { compileModel } from "../src/pipeline/compile-model.js";
+import { quantizeModel } from "../src/pipeline/quantize-model.js";
 import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
+import { readR1csHeader } from "../src/proof-systems/plonk-gates.js";
 import { verifyReceipt } from "../src/receipts/verify-receipt.js";
+import { ArtifactStore } from "../src/storage/artifact-store.js";
 import { packageRoot } from "../src/util/package-root.js";
 import { argValue, splitSetup, stageMarks } from "./bench-util.js";
 import { arr, randomConv, randomDense, seededRandom } from "./random-layers.js";
@@ -28,7 +43,7 @@ const dense = (name: string, nIn: number, units: number, activation: LayerActiva
 
 /** 32×32×3 → conv 3×3 (16k) relu → conv 3×3 (32k) → avg 2×2 → relu → conv 3×3 (32k) relu → avg 2×2 → dense 64 → 10. */
 function bigCnn(k: number): Network {
-  const [f1, f2, f3] = [16 * k, 32 * k, 32 * k];
+  const [f1, f2, f3] = [16 * k, 32 * k, 32 * k]; // whole numbers: 16·k is (see main)
   const flat = 6 * 6 * f3;
   return {
     inputShape: [32, 32, 3],
@@ -50,15 +65,91 @@ function bigCnn(k: number): Network {
 
 const mib = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
+/** One step of `--stages`: wall ms, CPU s (user + system) and the peak RSS after it. */
+async function stage<T>(rows: Array<Record<string, unknown>>, name: string, f: () => T | Promise<T>): Promise<T> {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  const result = await f();
+  const used = process.cpuUsage(cpu);
+  rows.push({
+    stage: name,
+    wallMs: Math.round(performance.now() - t),
+    cpuS: Math.round((used.user + used.system) / 1e4) / 100,
+    peakRssMb: mib(),
+  });
+  return result;
+}
+
+/** The steps of compileModel before its setup, timed one by one (see the file's note). */
+async function stages(net: Network, calibration: number[][], json: boolean): Promise<void> {
+  const rows: Array<Record<string, unknown>> = [];
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const options = { calibration, inputRange: [0, 1] as [number, number] };
+  const { float, network } = await stage(rows, "quantize", () => quantizeModel(net, options));
+  const commitment = await stage(rows, "commitment", async () =>
+    modelCommitmentOf({ io: modelIo(network), network: await networkCommitment(network) }),
+  );
+  await stage(rows, "fidelity", () => measureFidelity({ float, network, samples: calibration }));
+  const source = await stage(rows, "circuitSource", () =>
+    circuitSource({ network, modelCommitment: commitment, backend: "direct" }),
+  );
+  const cs = await stage(rows, "buildModelCircuit (track)", () =>
+    buildModelCircuit({ network, modelCommitment: commitment, track: true }),
+  );
+  const r1cs = await stage(rows, "writeR1cs", () => Buffer.from(writeR1cs(cs)));
+  const wasm = await stage(rows, "writeWitnessProgram", () =>
+    Buffer.from(writeWitnessProgram({ network, modelCommitment: commitment })),
+  );
+  await stage(rows, "r1cs header", () => readR1csHeader(r1cs));
+  const dir = await mkdtemp(path.join(os.tmpdir(), "big-cnn-stages-"));
+  try {
+    const store = new ArtifactStore(dir);
+    const ref = await stage(rows, "store (r1cs, source, program)", async () => {
+      const ref = await store.put(r1cs);
+      await store.put(source);
+      await store.put(wasm);
+      return ref;
+    });
+    await stage(rows, "reload r1cs (hash check)", () => store.get(ref, "r1cs"));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const compileWall = performance.now() - t0;
+  const compileCpu = process.cpuUsage(cpu0);
+  await stage(rows, "witness-only build", () =>
+    buildModelCircuit({ network, modelCommitment: commitment, track: false }),
+  );
+  const summary = {
+    constraints: cs.nConstraints,
+    r1csBytes: r1cs.byteLength,
+    r1csSha256: createHash("sha256").update(r1cs).digest("hex"),
+    sourceBytes: source.length,
+    programBytes: wasm.byteLength,
+    compileWallMs: Math.round(compileWall),
+    compileCpuS: Math.round((compileCpu.user + compileCpu.system) / 1e4) / 100,
+    peakRssMb: mib(),
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+  if (json) console.log(JSON.stringify({ ...summary, stages: rows }));
+  else {
+    console.table(rows);
+    console.table([summary]);
+  }
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
   const prove = !process.argv.includes("--no-prove");
   const scale = Number(argValue("--scale") ?? "1");
-  if (!Number.isInteger(scale) || scale < 1) throw new Error(`--scale must be a whole number ≥ 1, got ${scale}`);
+  if (!(scale > 0) || !Number.isInteger(16 * scale)) {
+    throw new Error(`--scale must be a positive multiple of 1/16, got ${scale}`);
+  }
   const net = bigCnn(scale);
   const calibration = arr(16, () => arr(32 * 32 * 3, () => Math.min(1, Math.max(0, rand() + 0.5))));
   const estimated = estimateConstraints(quantizeNetwork(net, { calibration, inputRange: [0, 1] }));
   if (!json) console.error(`big CNN ×${scale}: ~${estimated.toLocaleString("en")} constraints (estimate)`);
+  if (process.argv.includes("--stages")) return stages(net, calibration, json);
 
   const marks = stageMarks();
   const t0 = performance.now();
@@ -100,3 +191,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// The setup's and the prover's curve workers would keep the process alive.
+process.exit(0);

@@ -1,11 +1,12 @@
 // Measures each smooth activation's integer function against the float one and its constraints per unit, beside a
-// ReLU unit at the same bits: `npx tsx bench/smooth-activations.ts [--json]`.
+// ReLU unit at the same bits: `npm run bench:smooth [-- --json]`. Counts are exact (no timing).
 import { rescaleConstraints } from "../src/circuits/direct/gadgets.js";
 import {
   piecewiseForward,
-  SMOOTH_ACTIVATIONS,
-  SMOOTH_FUNCTIONS,
-  type SmoothActivation,
+  type SmoothParams,
+  smoothFunction,
+  TABLED_ACTIVATIONS,
+  type TabledActivation,
   tablePiecewise,
 } from "../src/models/layers/piecewise.js";
 
@@ -15,15 +16,17 @@ const F = 11;
 const SHIFT = 8;
 const B = 20;
 
-function measure(name: SmoothActivation, precision: "default" | "high") {
-  const { piecewise, outFracBits } = tablePiecewise({ name, inFracBits: F, precision });
+/** An exp is measured on its window (|x| < 8 here), beyond which it saturates; the others on twice their window. */
+function measure(name: TabledActivation, precision: "default" | "high", smooth?: SmoothParams, label: string = name) {
+  const { piecewise, outFracBits } = tablePiecewise({ name, inFracBits: F, precision, ...(smooth ? { smooth } : {}) });
   let worst = 0;
   let yMin = Infinity;
   let yMax = -Infinity;
-  const span = 2 ** (piecewise.window + 1);
+  const span = 2 ** (piecewise.window + (name === "exp" ? -1 : 1));
+  const fn = smoothFunction(name, smooth);
   for (let q = -span; q < span; q++) {
     const x = q / 2 ** F;
-    const fx = SMOOTH_FUNCTIONS[name](x);
+    const fx = fn(x);
     if (Math.abs(x) <= 8) {
       yMin = Math.min(yMin, fx);
       yMax = Math.max(yMax, fx);
@@ -36,7 +39,7 @@ function measure(name: SmoothActivation, precision: "default" | "high") {
   const constraints = rescaleConstraints(unit);
   const relu = rescaleConstraints({ shift: SHIFT, B, outFracBits: F, activation: "relu" });
   return {
-    name,
+    name: label,
     precision,
     segments: 2 ** piecewise.segmentBits,
     window: `|x| < ${2 ** (piecewise.window - 1 - F)}`,
@@ -49,7 +52,11 @@ function measure(name: SmoothActivation, precision: "default" | "high") {
   };
 }
 
-const rows = SMOOTH_ACTIVATIONS.flatMap((name) => [measure(name, "default"), measure(name, "high")]);
+const rows = [
+  ...TABLED_ACTIVATIONS.flatMap((name) => [measure(name, "default"), measure(name, "high")]),
+  // PyTorch's Hardsigmoid (ONNX HardSigmoid alpha = 1/6).
+  ...(["default", "high"] as const).map((p) => measure("hardSigmoid", p, { alpha: 1 / 6 }, "hardSigm1/6")),
+];
 if (process.argv.includes("--json")) console.log(JSON.stringify(rows, null, 2));
 else {
   console.log(`inputs at 2^-${F}, rescale shift ${SHIFT}, ${B}-bit units (range of |x| <= 8 for the error ratio)`);

@@ -53,25 +53,36 @@ export interface InputFormat {
   lo: bigint;
   /** Number of input values. */
   size: number;
+  /** Per-feature input scales, when the model has them (see `InputQuantization`). */
+  featureFracBits?: readonly number[];
 }
 
 /**
- * keccak256 of the input quantization (bits, fracBits, lo, hi = lo + 2^bits - 1, size): which integers a data
- * commitment is over. Takes a quantized network or the format a receipt states (`input.quantization` and the
+ * keccak256 of the input quantization (bits, fracBits, lo, hi = lo + 2^bits - 1, size, then — per-feature input
+ * scales only — the scales as an int32[]): which integers a data commitment is over, and what they mean. Takes a quantized network or the format a receipt states (`input.quantization` and the
  * size of `input.shape`), so a verifier with nothing but a receipt recomputes it.
  */
 export function quantizationHash(source: QuantizedNetwork | InputFormat): string {
   const q =
     "layers" in source
-      ? { bits: source.input.bits, fracBits: source.input.fracBits, lo: source.input.lo, size: source.inputSize }
+      ? {
+          bits: source.input.bits,
+          fracBits: source.input.fracBits,
+          lo: source.input.lo,
+          size: source.inputSize,
+          featureFracBits: source.input.featureFracBits,
+        }
       : source;
   const hi = q.lo + (1n << BigInt(q.bits)) - 1n;
-  return keccak256(
-    AbiCoder.defaultAbiCoder().encode(
-      ["uint32", "int32", "int256", "int256", "uint32"],
-      [q.bits, q.fracBits, q.lo, hi, q.size],
-    ),
-  );
+  const fields = [q.bits, q.fracBits, q.lo, hi, q.size];
+  const types = ["uint32", "int32", "int256", "int256", "uint32"];
+  // A shared scale hashes as before (its attestations stay valid); per-feature scales add a dynamic array, which
+  // no five-field encoding equals.
+  if (q.featureFracBits) {
+    types.push("int32[]");
+    fields.push([...q.featureFracBits] as never);
+  }
+  return keccak256(AbiCoder.defaultAbiCoder().encode(types, fields));
 }
 
 /**

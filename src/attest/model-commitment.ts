@@ -1,12 +1,20 @@
+import { VerinferError } from "../errors.js";
 import type { LayerCommitment } from "../layers/layer-module.js";
 import { LAYER_MODULES, moduleOf } from "../layers/registry.js";
 import { isChain, layerInputTensors } from "../models/network-graph.js";
 import type { QuantizedLayer, QuantizedNetwork } from "../models/quantized-network.js";
 import { toField } from "../util/field.js";
+import { MAX_COMMITMENT_OFFSET } from "./commitments.js";
 import { poseidonChain } from "./poseidon.js";
 
 /** Domain tag of model commitments, format version 3 (ASCII "mdl3"). */
 export const MODEL_COMMITMENT_TAG = 0x6d646c33n;
+/**
+ * Domain tag of the model commitments of networks with per-feature input scales (ASCII "mdf3"): the I/O descriptor
+ * ends in one scale per input value. A shared scale keeps the "mdl3" form (and so its model id); no per-feature
+ * descriptor hashes like a shared one.
+ */
+export const FEATURE_SCALES_COMMITMENT_TAG = 0x6d646633n;
 /** Domain tag of network commitments (architecture + weights), format version 3 (ASCII "net3"). */
 export const NETWORK_COMMITMENT_TAG = 0x6e657433n;
 /**
@@ -22,28 +30,48 @@ export const GRAPH_COMMITMENT_TAG = 0x6e677233n;
  */
 export interface ModelIo {
   inputShape: readonly number[];
-  /** Inputs are integers in [lo, lo + 2^bits), read as xq / 2^fracBits. */
-  input: { bits: number; fracBits: number; lo: bigint };
+  /**
+   * Inputs are integers in [lo, lo + 2^bits), read as xq / 2^fracBits, or input i as xq_i / 2^featureFracBits[i]
+   * when the model has per-feature input scales.
+   */
+  input: { bits: number; fracBits: number; lo: bigint; featureFracBits?: readonly number[] };
   outputShape: readonly number[];
   /** Outputs are integers in [-2^(width-1), 2^(width-1)), read as q / 2^fracBits. */
   output: { width: number; fracBits: number };
-  /** `"argmax"`: the outputs are a softmax head's logits and the proof states their argmax too. */
-  head: "none" | "argmax";
+  /**
+   * `"argmax"`: the outputs are a softmax head's logits and the proof states their argmax too; `"sign"`: the output
+   * is a sigmoid of one logit and the proof states [logit >= 0] too.
+   */
+  head: "none" | "argmax" | "sign";
 }
 
 /** The I/O format of a quantized network. */
 export function modelIo(net: QuantizedNetwork): ModelIo {
   return {
     inputShape: net.inputShape,
-    input: { bits: net.input.bits, fracBits: net.input.fracBits, lo: net.input.lo },
+    input: {
+      bits: net.input.bits,
+      fracBits: net.input.fracBits,
+      lo: net.input.lo,
+      ...(net.input.featureFracBits ? { featureFracBits: net.input.featureFracBits } : {}),
+    },
     outputShape: net.outputShape,
     output: { width: net.outputWidth, fracBits: net.outputFracBits },
-    head: net.head ? "argmax" : "none",
+    head: net.head ? net.head.kind : "none",
   };
 }
 
-/** The I/O descriptor as field elements: rank and dims of each shape, then each fixed-point format, then the head. */
+/**
+ * The I/O descriptor as field elements: rank and dims of each shape, then each fixed-point format, then the head,
+ * then (per-feature input scales only) one scale per input value — as many as the input shape holds.
+ *
+ * @throws VerinferError `INVALID_MODEL` for an input offset outside [-2^127, 2^127) (lo and lo + p would hash alike).
+ */
 export function ioDescriptor(io: ModelIo): bigint[] {
+  if (io.input.lo < -MAX_COMMITMENT_OFFSET || io.input.lo >= MAX_COMMITMENT_OFFSET) {
+    throw new VerinferError("INVALID_MODEL", "the input offset lo must lie in [-2^127, 2^127)");
+  }
+  const features = io.input.featureFracBits ?? [];
   return [
     BigInt(io.inputShape.length),
     ...io.inputShape.map(BigInt),
@@ -54,7 +82,8 @@ export function ioDescriptor(io: ModelIo): bigint[] {
     ...io.outputShape.map(BigInt),
     BigInt(io.output.width),
     toField(BigInt(io.output.fracBits)),
-    io.head === "argmax" ? 1n : 0n,
+    io.head === "argmax" ? 1n : io.head === "sign" ? 2n : 0n,
+    ...features.map((f) => toField(BigInt(f))),
   ];
 }
 
@@ -79,8 +108,8 @@ export function architectureDescriptor(net: QuantizedNetwork): bigint[] {
 function descriptorOf(net: QuantizedNetwork, layers: readonly LayerCommitment[]): bigint[] {
   const d: bigint[] = [
     BigInt(net.inputSize),
-    net.head ? 1n : 0n,
-    BigInt(net.head?.bits ?? 0),
+    net.head ? (net.head.kind === "sign" ? 2n : 1n) : 0n,
+    BigInt(net.head?.kind === "argmax" ? net.head.bits : 0),
     BigInt(net.layers.length),
   ];
   const graph = !isChain(net);
@@ -141,7 +170,8 @@ export interface ModelCommitmentParts {
  */
 export async function modelCommitmentOf(parts: ModelCommitmentParts): Promise<bigint> {
   const elements = [...ioDescriptor(parts.io), parts.network];
-  return poseidonChain([header(MODEL_COMMITMENT_TAG, elements.length), ...elements]);
+  const tag = parts.io.input.featureFracBits ? FEATURE_SCALES_COMMITMENT_TAG : MODEL_COMMITMENT_TAG;
+  return poseidonChain([header(tag, elements.length), ...elements]);
 }
 
 /**

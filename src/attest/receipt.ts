@@ -121,6 +121,8 @@ export type ReceiptMode = (typeof RECEIPT_MODES)[number];
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 32 bytes of hex");
 /** Fixed-point exponents: far beyond any calibrated scale, small enough that 2^fracBits is a finite double. */
 const fracBits = z.number().int().min(-256).max(256);
+/** Most per-feature input scales a receipt states (per-feature scales serve tabular inputs, not images). */
+export const MAX_FEATURE_SCALES = 65_536;
 const dims = z
   .array(
     z
@@ -174,6 +176,11 @@ export const ReceiptSchema = z
         bits: z.number().int().min(1).max(64),
         fracBits,
         lo: inputOffset,
+        /**
+         * Per-feature input scales (tabular inputs in raw units): input i is xq_i / 2^featureFracBits[i], one per
+         * input value; `fracBits` is their minimum. Absent: every input at 2^fracBits.
+         */
+        featureFracBits: z.array(fracBits).max(MAX_FEATURE_SCALES).optional(),
       }),
       /** uid of the data node's attestation of this input, when it came from one. */
       dataAttestation: bytes32.optional(),
@@ -194,10 +201,16 @@ export const ReceiptSchema = z
       /** max |float[j] - values[j]|. */
       maxAbsError: z.number().nonnegative(),
       /**
-       * Softmax head only: the proven class, argmax of `quantized` with the lowest index winning ties — a public
-       * signal of the proof (its last), so a contract can act on it alone.
+       * The proven class, a public signal of the proof (its last), so a contract can act on it alone. Softmax head:
+       * argmax of `quantized` with the lowest index winning ties. Sigmoid head (`head: "sigmoid"`): 1 when the logit
+       * under the sigmoid is >= 0, else 0.
        */
       class: z.number().int().nonnegative().optional(),
+      /**
+       * `"sigmoid"`: a binary classifier's head — `quantized` is the proven sigmoid of one logit and `class` that
+       * logit's proven sign. Absent for a softmax head (and for no head). Part of the model commitment's I/O format.
+       */
+      head: z.literal("sigmoid").optional(),
       /** Softmax head only: softmax of `float` — the float probabilities, NOT proven. */
       probabilities: z.array(z.number()).optional(),
     }),
@@ -229,6 +242,19 @@ export const ReceiptSchema = z
     createdAt: z.string(),
   })
   .refine((r) => r.mode !== "zk" || r.proof !== undefined, { message: "a zk receipt needs a proof", path: ["proof"] })
+  .refine(
+    (r) => {
+      const f = r.input.quantization.featureFracBits;
+      return (
+        !f ||
+        (f.length === r.input.shape.reduce((a, b) => a * b, 1) && r.input.quantization.fracBits === Math.min(...f))
+      );
+    },
+    {
+      message: "featureFracBits needs one scale per input value, and fracBits must be their minimum",
+      path: ["input", "quantization", "featureFracBits"],
+    },
+  )
   .refine((r) => r.mode !== "attest" || r.attestation !== undefined, {
     message: "an attest receipt needs an attestation",
     path: ["attestation"],

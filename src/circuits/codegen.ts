@@ -107,7 +107,7 @@ ${wiring}
     }
     outputCommit.salt <== outputSalt;
     outputCommitment <== outputCommit.out;
-${net.head ? argmax(nOut, net.head.bits) : ""}}
+${net.head?.kind === "argmax" ? argmax(nOut, net.head.bits) : ""}}
 
 component main = VerinferModel();
 `;

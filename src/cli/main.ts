@@ -45,6 +45,7 @@ interface CompileFlags {
   inputBits?: number;
   weightBits?: number;
   activationBits?: number;
+  inputScales?: "auto" | "shared" | "perFeature";
   cacheDir?: string;
   proofSystem?: ProofSystem;
 }
@@ -72,12 +73,24 @@ function withCompileFlags(cmd: Command): Command {
     .option("--input-bits <n>", "bits per input value (default 8)", int)
     .option("--weight-bits <n>", "bits per weight (default 8)", int)
     .option("--activation-bits <n>", "bits for the largest calibrated activation (default 16)", int)
+    .option(
+      "--input-scales <mode>",
+      "auto | shared | perFeature: one input scale per feature, for tabular inputs in raw units (default auto)",
+      inputScalesFlag,
+    )
     .option("--cache-dir <dir>", "artifact cache (default $VERINFER_CACHE or ~/.cache/verinfer)")
     .option(
       "--proof-system <system>",
       `${PROOF_SYSTEMS.join(" | ")} (default groth16; plonk and fflonk need no per-circuit setup, but more gates)`,
       proofSystemFlag,
     );
+}
+
+function inputScalesFlag(value: string): "auto" | "shared" | "perFeature" {
+  if (value !== "auto" && value !== "shared" && value !== "perFeature") {
+    throw new InvalidArgumentError("expected auto, shared or perFeature");
+  }
+  return value;
 }
 
 function proofSystemFlag(value: string): ProofSystem {
@@ -99,6 +112,7 @@ async function compileOptions(modelDir: string, flags: CompileFlags): Promise<Co
   if (flags.inputBits !== undefined) options.inputBits = flags.inputBits;
   if (flags.weightBits !== undefined) options.weightBits = flags.weightBits;
   if (flags.activationBits !== undefined) options.activationBits = flags.activationBits;
+  if (flags.inputScales !== undefined) options.inputScales = flags.inputScales;
   if (flags.cacheDir) options.cacheDir = flags.cacheDir;
   if (flags.proofSystem) options.proofSystem = flags.proofSystem;
   return options;
@@ -357,8 +371,11 @@ export function buildCli(setExit: (code: number) => void): Command {
         const f = pkg.manifest.fidelity;
         if (f) {
           out(
-            `fidelity on ${f.samples} calibration samples: max |float - proven| ${f.maxAbsError.toPrecision(3)}, ` +
-              `argmax agreement ${(f.argmaxAgreement * 100).toFixed(1)}%`,
+            `fidelity on ${f.samples} calibration samples: max |float - proven| ${f.maxAbsError.toPrecision(3)}` +
+              (f.maxRelativeError === undefined
+                ? ""
+                : ` (${(f.maxRelativeError * 100).toFixed(2)}% of output ${f.worstOutput}'s range)`) +
+              (f.argmaxAgreement === undefined ? "" : `, argmax agreement ${(f.argmaxAgreement * 100).toFixed(1)}%`),
           );
         }
         out(`cache   ${resolveCacheDir(flags.cacheDir)}`);

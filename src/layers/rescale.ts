@@ -18,9 +18,12 @@ const ACTIVATION_CODES: Record<QuantizedRescale["activation"], number> = {
   gelu: 8,
   gelu_new: 9,
   hardSigmoid: 10,
+  hardSwish: 11,
+  exp: 12,
 };
 
-const unit = (l: QuantizedRescale, j: number) => ({
+/** The circuit's parameters of unit j of a rescale layer. */
+export const rescaleUnit = (l: QuantizedRescale, j: number) => ({
   multiplier: l.multiplier,
   shift: l.shift,
   B: l.qBits[j] as number,
@@ -80,8 +83,8 @@ export const rescaleModule: LayerModule<QuantizedRescale> = {
       constants: l.piecewise ? l.piecewise.table.map(biasField) : [],
     };
   },
-  emit: (cs, l, input) => input.map((acc, j) => rescaleGadget(cs, acc, unit(l, j))),
-  estimate: (l) => l.qBits.reduce((n, _B, j) => n + rescaleConstraints(unit(l, j)), 0),
+  emit: (cs, l, input) => input.map((acc, j) => rescaleGadget(cs, acc, rescaleUnit(l, j))),
+  estimate: (l) => l.qBits.reduce((n, _B, j) => n + rescaleConstraints(rescaleUnit(l, j)), 0),
   sample: () => ({
     kind: "rescale",
     name: "r",

@@ -20,6 +20,7 @@ import {
 } from "./network.js";
 import { PaddedPool2D, type PaddedPool2DArgs } from "./padded-pool-layer.js";
 import { TFJS_MERGES, TfjsGraph } from "./tfjs-graph.js";
+import { VerinferActivation, type VerinferActivationArgs } from "./verinfer-activation-layer.js";
 
 /** tfjs layer classes verinfer accepts; anything else is an `UNSUPPORTED_LAYER` error naming every such layer. */
 export const SUPPORTED_LAYERS = [
@@ -598,6 +599,17 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
       case PaddedPool2D.className:
         out = paddedPoolLayer(layer.name, config);
         break;
+      case VerinferActivation.className: {
+        const c = config as unknown as VerinferActivationArgs;
+        out = {
+          kind: "activation",
+          name: layer.name,
+          activation: c.activation,
+          ...(c.alpha === undefined ? {} : { alpha: c.alpha }),
+          ...(c.beta === undefined ? {} : { beta: c.beta }),
+        };
+        break;
+      }
       case "BatchNormalization": {
         const axis = Array.isArray(config.axis) ? config.axis : [config.axis ?? -1];
         if (axis.length !== 1 || (Number(axis[0]) !== -1 && Number(axis[0]) !== shape.length)) {

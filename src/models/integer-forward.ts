@@ -70,18 +70,22 @@ export function integerForward(net: QuantizedNetwork, xq: readonly bigint[]): In
     }
   }
   const layerOutputs: bigint[][] = [];
+  // A sign head's class is [logit >= 0]: floor(m·acc / 2^s) >= 0 exactly when acc >= 0 (m >= 1).
+  let lastInput: readonly bigint[] = [];
   // Each layer reads the tensors its wiring names (the previous output in a chain), joined in order.
   const a = walkNetwork<readonly bigint[]>(
     net,
     xq,
     (parts) => parts.flat(),
     (layer, input) => {
+      lastInput = input;
       const y = layerForward(layer, input);
       layerOutputs.push(y);
       return y;
     },
   );
   const output = a.slice();
+  if (net.head?.kind === "sign") return { layerOutputs, output, class: (lastInput[0] as bigint) >= 0n ? 1 : 0 };
   return net.head ? { layerOutputs, output, class: argmaxForward(output) } : { layerOutputs, output };
 }
 

@@ -1,14 +1,14 @@
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
-import { SMOOTH_ACTIVATIONS } from "./layers/piecewise.js";
+import { hardSigmoidRadiusBits, TABLED_ACTIVATIONS } from "./layers/piecewise.js";
 
 /**
  * Activations verinfer proves inside the network (softmax is a head: see {@link Network.head}): `relu6` is
  * min(max(x, 0), 6); `leakyRelu` is x for x >= 0 and alpha·x below, with alpha = 2^-k (see
  * {@link ActivationLayer.alpha}), proven only as a standalone activation layer; the smooth ones
- * ({@link SMOOTH_ACTIVATIONS}, tfjs's names) are proven as committed piecewise-linear tables (`layers/piecewise.ts`).
+ * ({@link TABLED_ACTIVATIONS}, tfjs's names where tfjs has them) are proven as committed piecewise-linear tables (`layers/piecewise.ts`).
  */
-export const ACTIVATIONS = ["relu", "linear", "relu6", "leakyRelu", ...SMOOTH_ACTIVATIONS] as const;
+export const ACTIVATIONS = ["relu", "linear", "relu6", "leakyRelu", ...TABLED_ACTIVATIONS] as const;
 /** One of {@link ACTIVATIONS}. */
 export type Activation = (typeof ACTIVATIONS)[number];
 /** Activations a Dense or Conv2D layer applies itself (tfjs's activation names). */
@@ -122,8 +122,13 @@ export interface ActivationLayer {
   kind: "activation";
   name: string;
   activation: Activation;
-  /** The negative slope of a `leakyRelu` (a power of two, see {@link leakShiftOf}); absent otherwise. */
+  /**
+   * The negative slope of a `leakyRelu` (a power of two, see {@link leakShiftOf}), or a `hardSigmoid`'s slope
+   * (clip(alpha·x + beta, 0, 1), default 0.2; PyTorch's Hardsigmoid: 1/6); absent otherwise.
+   */
   alpha?: number;
+  /** A `hardSigmoid`'s offset (default 0.5); absent otherwise. */
+  beta?: number;
 }
 
 /**
@@ -249,13 +254,17 @@ export const LayerSchema = z.union([
       ...wiring,
       activation: z.enum(ACTIVATIONS),
       alpha: z.number().optional(),
+      beta: z.number().optional(),
     })
     .refine(
       (l) =>
         l.activation === "leakyRelu"
-          ? l.alpha !== undefined && leakShiftOf(l.alpha) !== undefined
-          : l.alpha === undefined,
-      "alpha is a power of two 2^-k (k in 1..16) on a leakyRelu, and absent otherwise",
+          ? l.alpha !== undefined && leakShiftOf(l.alpha) !== undefined && l.beta === undefined
+          : l.activation === "hardSigmoid"
+            ? hardSigmoidRadiusBits(l) !== undefined
+            : l.alpha === undefined && l.beta === undefined,
+      "alpha is a power of two 2^-k (k in 1..16) on a leakyRelu, a positive slope (and beta an offset) on a " +
+        "hardSigmoid, and absent otherwise",
     ),
 ]);
 
@@ -402,8 +411,21 @@ export function layerOutputShape(layer: Layer, inShape: readonly number[]): numb
           },
         );
       }
-      if (layer.activation !== "leakyRelu" && layer.alpha !== undefined) {
-        throw invalid(layer, "states a slope but is not a leakyRelu");
+      if (layer.activation === "hardSigmoid" && hardSigmoidRadiusBits(layer) === undefined) {
+        throw new VerinferError(
+          "UNSUPPORTED_LAYER",
+          `layer "${layer.name}" (activation) is a hardSigmoid with slope ${layer.alpha} and offset ${layer.beta}`,
+          {
+            details: "verinfer proves clip(alpha·x + beta, 0, 1) for alpha > 0 with both kinks within ±4096",
+            meta: { layer: layer.name, className: "HardSigmoid" },
+          },
+        );
+      }
+      if (layer.activation !== "leakyRelu" && layer.activation !== "hardSigmoid" && layer.alpha !== undefined) {
+        throw invalid(layer, "states a slope but is not a leakyRelu or a hardSigmoid");
+      }
+      if (layer.activation !== "hardSigmoid" && layer.beta !== undefined) {
+        throw invalid(layer, "states an offset but is not a hardSigmoid");
       }
       return inShape.slice();
     case "add":

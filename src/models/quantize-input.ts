@@ -1,5 +1,5 @@
 import { VerinferError } from "../errors.js";
-import type { QuantizedNetwork } from "./quantized-network.js";
+import { inputFracBits, type QuantizedNetwork } from "./quantized-network.js";
 
 /** Every typed array an input may be given as (bigint arrays included; DataView is not one). */
 export type NumericTypedArray =
@@ -192,15 +192,24 @@ export function flattenInput(net: Pick<QuantizedNetwork, "inputShape" | "inputSi
   return values;
 }
 
-/** The float interval the circuit's input range check accepts (after rounding). */
-export function inputRange(net: QuantizedNetwork): [number, number] {
-  const f = 2 ** net.input.fracBits;
-  return [Number(net.input.lo) / f, Number(net.input.hi) / f];
+/**
+ * The float interval the circuit's input range check accepts (after rounding): for input value `feature`, or,
+ * without it, the interval every input value accepts (with per-feature scales, the intersection of theirs).
+ */
+export function inputRange(net: QuantizedNetwork, feature?: number): [number, number] {
+  const rangeAt = (fracBits: number): [number, number] => {
+    const f = 2 ** fracBits;
+    return [Number(net.input.lo) / f, Number(net.input.hi) / f];
+  };
+  if (feature !== undefined) return rangeAt(inputFracBits(net.input, feature));
+  const features = net.input.featureFracBits;
+  // The finest scale accepts the narrowest interval; lo <= 0 <= hi, so it lies inside every other.
+  return rangeAt(features ? Math.max(...features) : net.input.fracBits);
 }
 
 /**
- * Quantizes a validated input: xq = round(x · 2^fracBits), refusing (never clamping) values outside the
- * calibrated range.
+ * Quantizes a validated input: xq_i = round(x_i · 2^fracBits_i) (one shared scale, or each feature's own),
+ * refusing (never clamping) values outside the calibrated range.
  *
  * @throws VerinferError `INVALID_INPUT` for bad shapes, NaN/Infinity, or out-of-range values (however large).
  * @example
@@ -210,7 +219,6 @@ export function inputRange(net: QuantizedNetwork): [number, number] {
  */
 export function quantizeInput(net: QuantizedNetwork, input: unknown): bigint[] {
   const flat = flattenInput(net, input);
-  const f = 2 ** net.input.fracBits;
   // A float bound one step outside [lo, hi]: anything beyond it is refused before it becomes a bigint, so that
   // 1e308 · 2^fracBits (Infinity) is an out-of-range value, not a RangeError.
   const loF = Number(net.input.lo) - 1;
@@ -223,10 +231,10 @@ export function quantizeInput(net: QuantizedNetwork, input: unknown): bigint[] {
         meta: { index: i, value: x },
       });
     }
-    const scaled = Math.floor(x * f + 0.5);
+    const scaled = Math.floor(x * 2 ** inputFracBits(net.input, i) + 0.5);
     const q = scaled >= loF && scaled <= hiF ? BigInt(scaled) : undefined;
     if (q === undefined || q < net.input.lo || q > net.input.hi) {
-      const [lo, hi] = inputRange(net);
+      const [lo, hi] = inputRange(net, i);
       throw new VerinferError(
         "INVALID_INPUT",
         `input value ${x} at index ${i} is outside the calibrated range [${lo}, ${hi}]`,

@@ -6,9 +6,16 @@ import { embeddingBounds, type QuantizedEmbedding } from "./layers/embedding.js"
 import { poolIsPadded, type Shape3 } from "./layers/geometry.js";
 import { type LinearTerms, linearBounds } from "./layers/linear.js";
 import { maxPoolBounds, maxPoolWindows, type QuantizedMaxPool2d } from "./layers/max-pool2d.js";
-import { isSmoothActivation, piecewiseBounds, SMOOTH_FUNCTIONS, tablePiecewise } from "./layers/piecewise.js";
+import {
+  isSmoothActivation,
+  piecewiseBounds,
+  type SmoothParams,
+  smoothFunction,
+  tablePiecewise,
+} from "./layers/piecewise.js";
 import {
   activationForward,
+  outputWidthOf,
   type QuantizedRescale,
   relu6Ceiling,
   rescaleQBounds,
@@ -52,6 +59,14 @@ export interface QuantizeOptions {
    * within 1/256 of the output range, `"high"` has 8× the segments (error near 2^-12, more constraints).
    */
   activationPrecision?: "default" | "high";
+  /**
+   * Input scales: `"shared"`, one power of two for every input value (the default before per-feature scales);
+   * `"perFeature"`, one per input value, from that value's calibrated range — for tabular inputs in raw units
+   * (square feet next to a 0/1 flag), needs a dense first layer and no explicit `inputRange`; `"auto"` (default),
+   * per-feature exactly when the shared scale has no fractional bits (inputs in raw units) and it would round some
+   * feature that is not whole-numbered to fewer than 2^(inputBits − 4) levels.
+   */
+  inputScales?: "auto" | "shared" | "perFeature";
 }
 
 /** Keeps every rescale (shift + qBits) this far below the 253-bit field. */
@@ -101,9 +116,60 @@ function quantizeInput(
   const lo = signed ? -(1n << BigInt(bits - 1)) : 0n;
   const hi = lo + (1n << BigInt(bits)) - 1n;
   const maxAbs = Math.max(Math.abs(min), Math.abs(max));
-  // The most fractional bits that still represent the whole calibrated range.
-  const fracBits = maxAbs === 0 ? 0 : Math.min(48, log2Floor(Number(hi) / maxAbs));
-  return { bits, fracBits, lo, hi };
+  return { bits, fracBits: fracBitsFor(maxAbs, hi), lo, hi };
+}
+
+/** The most fractional bits that still represent every value of magnitude up to maxAbs (at most hi). */
+function fracBitsFor(maxAbs: number, hi: bigint): number {
+  return maxAbs === 0 ? 0 : Math.min(48, log2Floor(Number(hi) / maxAbs));
+}
+
+/**
+ * Per-feature input scales from the calibration (see {@link QuantizeOptions.inputScales}), or the shared
+ * quantization unchanged when they do not apply. A feature never seen non-zero keeps the shared scale.
+ *
+ * @throws VerinferError `INVALID_OPTIONS` when per-feature scales are asked for where they cannot apply.
+ */
+function featureScales(
+  shared: InputQuantization,
+  net: Network,
+  calibration: readonly (readonly number[])[],
+  options: QuantizeOptions,
+): InputQuantization {
+  const mode = options.inputScales ?? "auto";
+  if (mode !== "auto" && mode !== "shared" && mode !== "perFeature") {
+    throw new VerinferError(
+      "INVALID_OPTIONS",
+      `inputScales must be "auto", "shared" or "perFeature", not ${String(mode)}`,
+    );
+  }
+  if (mode === "shared") return shared;
+  const applies = isChainNetwork(net) && isDenseLayer(net.layers[0] as Layer) && !options.inputRange;
+  if (!applies) {
+    if (mode === "auto") return shared;
+    throw new VerinferError("INVALID_OPTIONS", 'inputScales "perFeature" needs a dense first layer and no inputRange', {
+      details:
+        "per-feature scales come from each feature's calibrated range and are folded into the first dense layer's " +
+        "columns; for other models standardize the features outside the model",
+    });
+  }
+  const maxAbs = new Array<number>(net.inputSize).fill(0);
+  for (const x of calibration) {
+    for (const [i, v] of x.entries()) maxAbs[i] = Math.max(maxAbs[i] as number, Math.abs(v));
+  }
+  const featureFracBits = maxAbs.map((m) => (m === 0 ? shared.fracBits : fracBitsFor(m, shared.hi)));
+  if (mode === "auto") {
+    const step = 2 ** shared.fracBits;
+    const coarse = maxAbs.some(
+      (m, i) =>
+        m > 0 &&
+        m * step < 2 ** (shared.bits - 4) &&
+        calibration.some((x) => !Number.isInteger((x[i] as number) * step)),
+    );
+    if (shared.fracBits > 0 || !coarse) return shared;
+  }
+  if (featureFracBits.every((f) => f === shared.fracBits)) return shared;
+  return { ...shared, fracBits: Math.min(...featureFracBits), featureFracBits };
 }
 
 /**
@@ -125,12 +191,23 @@ export type Scale =
 export interface ActivationStep {
   activation: Activation;
   leakShift?: number;
+  /** A hardSigmoid's slope and offset, when stated. */
+  smooth?: SmoothParams;
 }
 
 export const LINEAR: ActivationStep = { activation: "linear" };
 
 /** The activation a layer states, as a step (its LeakyReLU slope as a shift). */
-function stepOf(layer: { activation: Activation; alpha?: number }): ActivationStep {
+function stepOf(layer: { activation: Activation; alpha?: number; beta?: number }): ActivationStep {
+  if (layer.activation === "hardSigmoid" && (layer.alpha !== undefined || layer.beta !== undefined)) {
+    return {
+      activation: "hardSigmoid",
+      smooth: {
+        ...(layer.alpha === undefined ? {} : { alpha: layer.alpha }),
+        ...(layer.beta === undefined ? {} : { beta: layer.beta }),
+      },
+    };
+  }
   if (layer.activation !== "leakyRelu") return { activation: layer.activation };
   const k = layer.alpha === undefined ? undefined : leakShiftOf(layer.alpha);
   if (k === undefined) throw new VerinferError("INTERNAL", "a leakyRelu without a power-of-two slope");
@@ -139,7 +216,7 @@ function stepOf(layer: { activation: Activation; alpha?: number }): ActivationSt
 
 /** The float activation, for calibration values. */
 function floatActivation(step: ActivationStep, v: number): number {
-  if (isSmoothActivation(step.activation)) return SMOOTH_FUNCTIONS[step.activation](v);
+  if (isSmoothActivation(step.activation)) return smoothFunction(step.activation, step.smooth)(v);
   switch (step.activation) {
     case "linear":
       return v;
@@ -164,6 +241,8 @@ export class Quantizer {
   pending: ActivationStep | undefined;
   /** The quantized tensor the state describes (0: the input, t: layer t − 1's output); see {@link push}. */
   cur = 0;
+  /** Per-feature input scales, read by the first layer's weights. */
+  readonly featureFracBits: readonly number[] | undefined;
 
   /** Appends a layer that reads the current tensor (stating it when that is not the previous layer's output). */
   push(op: QuantizedLayer): void {
@@ -181,6 +260,7 @@ export class Quantizer {
     size: number,
   ) {
     this.scale = { rescaled: true, fracBits: input.fracBits };
+    this.featureFracBits = input.featureFracBits;
     this.lo = new Array<bigint>(size).fill(input.lo);
     this.hi = new Array<bigint>(size).fill(input.hi);
     this.real = calibration.map((x) => Float64Array.from(x));
@@ -233,12 +313,25 @@ export class Quantizer {
     this.emitRescale(name, step, multiplier, pow2 + extra - outFracBits, outFracBits);
   }
 
+  /** An exp's window: |x| < 2^r covering 1.25× the calibrated inputs (see `tablePiecewise`). */
+  expRadiusBits(): number {
+    let maxAbs = 0;
+    for (const x of this.real) for (const v of x) maxAbs = Math.max(maxAbs, Math.abs(v));
+    return maxAbs === 0 ? 1 : Math.max(1, Math.ceil(Math.log2(maxAbs * 1.25)));
+  }
+
   emitRescale(name: string, step: ActivationStep, multiplier: bigint, shift: number, inFracBits: number): void {
     let outFracBits = inFracBits;
     const q = rescaleQBounds(multiplier, shift, this.lo, this.hi);
     let qBits = q.lo.map((l, j) => signedBits(l, q.hi[j] as bigint));
     const smooth = isSmoothActivation(step.activation)
-      ? tablePiecewise({ name: step.activation, inFracBits: outFracBits, precision: this.activationPrecision })
+      ? tablePiecewise({
+          name: step.activation,
+          inFracBits: outFracBits,
+          precision: this.activationPrecision,
+          ...(step.smooth ? { smooth: step.smooth } : {}),
+          ...(step.activation === "exp" ? { expRadiusBits: this.expRadiusBits() } : {}),
+        })
       : undefined;
     if (smooth) {
       // The table reads the top bits of a window: wider units are range-checked to it (harmless, and exact).
@@ -289,10 +382,13 @@ export class Quantizer {
       this.rescale(name, LINEAR);
     }
     const inFracBits = (this.scale as { fracBits: number }).fracBits;
+    const wMax = 2 ** (this.weightBits - 1) - 1;
+    const fracBitsOf = (maxW: number) => (maxW === 0 ? 0 : Math.min(48, log2Floor(wMax / maxW)));
+    if (this.cur === 0 && this.featureFracBits)
+      return this.featureWeights(rows, bias, this.featureFracBits, fracBitsOf);
     let maxW = 0;
     for (const r of rows) for (const w of r) maxW = Math.max(maxW, Math.abs(w));
-    const wMax = 2 ** (this.weightBits - 1) - 1;
-    const weightFracBits = maxW === 0 ? 0 : Math.min(48, log2Floor(wMax / maxW));
+    const weightFracBits = fracBitsOf(maxW);
     const accFrac = inFracBits + weightFracBits;
     this.scale = { rescaled: false, pow2: accFrac, divisor: 1, poolsOnly: false };
     return {
@@ -301,6 +397,35 @@ export class Quantizer {
       inFracBits,
       weights: rows.map((r) => r.map((w) => roundHalfUp(w * 2 ** weightFracBits))),
       bias: bias.map((b) => roundHalfUp(b * 2 ** accFrac)),
+    };
+  }
+
+  /**
+   * The first dense layer's weights under per-feature input scales f_i: column i at 2^(A − f_i), so every product
+   * w_ji · x_i lands on the accumulator scale 2^A; A is the largest that keeps each column within weightBits.
+   * The layer states inFracBits = min f_i and weightFracBits = A − min f_i (both committed, with the f_i).
+   */
+  private featureWeights(
+    rows: readonly (readonly number[])[],
+    bias: readonly number[],
+    features: readonly number[],
+    fracBitsOf: (maxW: number) => number,
+  ) {
+    const inFracBits = Math.min(...features);
+    let acc = Number.POSITIVE_INFINITY;
+    features.forEach((f, i) => {
+      let maxW = 0;
+      for (const r of rows) maxW = Math.max(maxW, Math.abs(r[i] as number));
+      if (maxW > 0) acc = Math.min(acc, f + fracBitsOf(maxW));
+    });
+    if (!Number.isFinite(acc)) acc = inFracBits;
+    this.scale = { rescaled: false, pow2: acc, divisor: 1, poolsOnly: false };
+    return {
+      weightBits: this.weightBits,
+      weightFracBits: acc - inFracBits,
+      inFracBits,
+      weights: rows.map((r) => r.map((w, i) => roundHalfUp(w * 2 ** (acc - (features[i] as number))))),
+      bias: bias.map((b) => roundHalfUp(b * 2 ** acc)),
     };
   }
 }
@@ -560,7 +685,7 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
   const input =
     first?.kind === "embedding"
       ? idInput(first, calibration)
-      : quantizeInput(calibration, options.inputRange, inputBits);
+      : featureScales(quantizeInput(calibration, options.inputRange, inputBits), net, calibration, options);
   const q = new Quantizer(
     weightBits,
     activationBits,
@@ -582,14 +707,17 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
   // A graph may end in a concat (or max pooling of one): its outputs are range-proven by a rescale of their own.
   if (!lastRescale({ layers }) && q.scale.rescaled) q.emitRescale(lastName, LINEAR, 1n, 0, q.scale.fracBits);
   const rescale = lastRescale({ layers }) as QuantizedRescale;
-  if (rescale.piecewise) {
+  // A binary classifier: a sigmoid on one logit, the last layer. Its class is the logit's proven sign.
+  const signHead =
+    rescale.activation === "sigmoid" && rescale.size === 1 && layers[layers.length - 1] === rescale && !net.head;
+  if (rescale.piecewise && !signHead) {
     throw new VerinferError("UNSUPPORTED_LAYER", `the network ends in a ${rescale.activation} ("${rescale.name}")`, {
       details:
-        "verinfer proves a smooth activation inside the network, not as its output; end the model with its logits " +
-        "(a softmax head is proven as the argmax of the logits)",
+        "verinfer proves a smooth activation inside the network, not as its output (but a sigmoid on one logit: a " +
+        "binary classifier); end the model with its logits (a softmax head is proven as the argmax of the logits)",
     });
   }
-  const outputWidth = Math.max(...rescale.qBits);
+  const outputWidth = outputWidthOf(rescale, signHead);
   if (outputWidth > MAX_OUTPUT_WIDTH) {
     throw new VerinferError("QUANTIZATION_OVERFLOW", `the outputs need ${outputWidth} bits`, {
       details: `receipts and output commitments hold outputs of at most ${MAX_OUTPUT_WIDTH} bits; use fewer bits`,
@@ -608,5 +736,6 @@ export function quantizeNetwork(net: Network, options: QuantizeOptions): Quantiz
     outputFracBits: rescale.outFracBits,
     outputWidth,
     ...(net.head === "softmax" ? { head: { kind: "argmax" as const, bits: headBits } } : {}),
+    ...(signHead ? { head: { kind: "sign" as const } } : {}),
   };
 }

@@ -6,7 +6,7 @@ import { type QuantizedDense, QuantizedDenseSchema } from "./layers/dense.js";
 import { type QuantizedEmbedding, QuantizedEmbeddingSchema } from "./layers/embedding.js";
 import { type QuantizedMaxPool2d, QuantizedMaxPool2dSchema } from "./layers/max-pool2d.js";
 import { type QuantizedMul, QuantizedMulSchema } from "./layers/mul.js";
-import { type QuantizedRescale, QuantizedRescaleSchema } from "./layers/rescale.js";
+import { outputWidthOf, type QuantizedRescale, QuantizedRescaleSchema } from "./layers/rescale.js";
 import { bigintString, int } from "./layers/schema-parts.js";
 import { type QuantizedSumPool2d, QuantizedSumPool2dSchema } from "./layers/sum-pool2d.js";
 import { layerInputTensors } from "./network-graph.js";
@@ -32,12 +32,24 @@ export interface LayerWiring {
   inputs?: number[];
 }
 
-/** How one input scalar is represented: x ≈ xq / 2^fracBits with xq in [lo, hi] (hi = lo + 2^bits - 1). */
+/**
+ * How one input scalar is represented: x ≈ xq / 2^fracBits with xq in [lo, hi] (hi = lo + 2^bits - 1). With
+ * `featureFracBits` (per-feature input scales, for tabular inputs in raw units), input i is read as
+ * xq_i / 2^featureFracBits[i] and `fracBits` is their minimum; the first layer (a dense layer) then quantizes column
+ * i of its weights at 2^(accumulator scale − featureFracBits[i]), so every product lands on one accumulator scale.
+ */
 export interface InputQuantization {
   bits: number;
   fracBits: number;
   lo: bigint;
   hi: bigint;
+  /** Per-feature scales (one per input value); absent: every input at 2^fracBits. Part of the model commitment. */
+  featureFracBits?: number[];
+}
+
+/** The scale of input value i: its own with per-feature scales, else the shared one. */
+export function inputFracBits(input: InputQuantization, i: number): number {
+  return input.featureFracBits?.[i] ?? input.fracBits;
 }
 
 /**
@@ -68,6 +80,15 @@ export interface ArgmaxHead {
   bits: number;
 }
 
+/**
+ * The proven class of a binary classifier that ends in a sigmoid on one logit: 1 when the logit (the last rescale's
+ * q, before its sigmoid) is >= 0, else 0 — the sign bit that rescale already proves, a public signal beside the
+ * proven sigmoid output.
+ */
+export interface SignHead {
+  kind: "sign";
+}
+
 /** A whole network in verinfer's exact integer semantics: what the circuit computes and the model commitment covers. */
 export interface QuantizedNetwork {
   inputShape: number[];
@@ -81,7 +102,7 @@ export interface QuantizedNetwork {
   /** Output packing width: the widest qBits of the last rescale. */
   outputWidth: number;
   /** Present when the float model ends in a softmax. */
-  head?: ArgmaxHead;
+  head?: ArgmaxHead | SignHead;
 }
 
 /** Number of values a layer reads. */
@@ -161,6 +182,18 @@ function embeddingIssues(
   }
 }
 
+/** A weighted layer's weights must fit weightBits signed bits: its commitment packs them in slots of that width. */
+function weightRangeIssues(
+  layer: { weightBits: number; weights: bigint[][] },
+  l: number,
+  issue: (message: string, path: (string | number)[]) => void,
+): void {
+  const half = 1n << BigInt(layer.weightBits - 1);
+  if (layer.weights.some((r) => r.some((w) => w < -half || w >= half))) {
+    issue(`layer ${l}'s weights must fit ${layer.weightBits} signed bits`, ["layers", l]);
+  }
+}
+
 /**
  * Whether a pooling's windows fit its input: without padding each lies inside it; with padding (pt, pl) each holds
  * at least one input position (pad before < window, and the last window starts inside the input).
@@ -179,7 +212,13 @@ export const QuantizedNetworkSchema = z
   .object({
     inputShape: z.array(int.positive()),
     inputSize: int.positive(),
-    input: z.object({ bits: int.min(1).max(64), fracBits: int, lo: bigintString, hi: bigintString }),
+    input: z.object({
+      bits: int.min(1).max(64),
+      fracBits: int,
+      lo: bigintString,
+      hi: bigintString,
+      featureFracBits: z.array(int.min(-256).max(256)).optional(),
+    }),
     layers: z
       .array(
         z.discriminatedUnion("kind", [
@@ -198,14 +237,36 @@ export const QuantizedNetworkSchema = z
     outputShape: z.array(int.positive()),
     outputFracBits: int,
     outputWidth: int.min(2).max(250),
-    head: z.object({ kind: z.literal("argmax"), bits: int.min(2).max(250) }).optional(),
+    head: z
+      .union([
+        z.object({ kind: z.literal("argmax"), bits: int.min(2).max(250) }),
+        z.object({ kind: z.literal("sign") }).strict(),
+      ])
+      .optional(),
   })
   // The network commitment hashes kinds and sizes, then weights and biases flat, and not `input.hi`: these make
   // its parse unique and keep every field the integer reference reads determined by what is hashed.
   .superRefine((net, ctx) => {
     const issue = (message: string, path: (string | number)[]) => ctx.addIssue({ code: "custom", message, path });
+    // The model commitment hashes lo as a field element and the input commitment's header holds lo + 2^127 in
+    // 128 bits: outside [-2^127, 2^127), lo and lo + p would be two networks with one model id.
+    if (net.input.lo < -(1n << 127n) || net.input.lo >= 1n << 127n) {
+      issue("input.lo must lie in [-2^127, 2^127)", ["input", "lo"]);
+    }
     if (net.input.hi !== net.input.lo + (1n << BigInt(net.input.bits)) - 1n) {
       issue("input.hi must be lo + 2^bits - 1 (what the circuit's range check accepts)", ["input", "hi"]);
+    }
+    const features = net.input.featureFracBits;
+    if (features) {
+      // Per-feature scales: one per input value, fracBits their minimum, read by a dense first layer (a
+      // permutation or a window of the input would mix scales).
+      if (features.length !== net.inputSize) issue("input.featureFracBits needs one scale per input value", ["input"]);
+      else if (net.input.fracBits !== Math.min(...features))
+        issue("input.fracBits must be the smallest feature scale", ["input", "fracBits"]);
+      const first = net.layers[0];
+      if (first?.kind !== "dense" || net.layers.slice(1).some((l) => l.inputs?.includes(0))) {
+        issue("per-feature input scales need a dense first layer that alone reads the input", ["input"]);
+      }
     }
     // Per tensor (0: the input, t: layer t − 1's output), its size and what its values are: rescaled
     // (range-proven), sums of rescaled values (sum pools after a rescale), or accumulators of a weighted layer or
@@ -241,6 +302,7 @@ export const QuantizedNetworkSchema = z
           if (layer.weights.length !== layer.nOut || layer.weights.some((r) => r.length !== layer.nIn)) {
             issue(`layer ${l} weights must be ${layer.nOut} rows of ${layer.nIn}`, at);
           }
+          weightRangeIssues(layer, l, issue);
           if (state === "accumulated") issue(`layer ${l} is weighted but reads unrescaled accumulators`, at);
           state = "accumulated";
           break;
@@ -251,6 +313,7 @@ export const QuantizedNetworkSchema = z
           if (layer.weights.length !== layer.outShape[2] || layer.weights.some((r) => r.length !== row)) {
             issue(`layer ${l} weights must be ${layer.outShape[2]} rows of ${row}`, at);
           }
+          weightRangeIssues(layer, l, issue);
           if (layer.padding[0] >= kh || layer.padding[1] >= kw) issue(`layer ${l} pads more than its kernel`, at);
           if (state === "accumulated") issue(`layer ${l} is weighted but reads unrescaled accumulators`, at);
           state = "accumulated";
@@ -290,8 +353,18 @@ export const QuantizedNetworkSchema = z
     if (!last) {
       issue("the outputs must come from a rescale (or max pooling of one)", ["layers"]);
     } else {
-      if (net.outputWidth !== Math.max(...last.qBits))
-        issue("outputWidth must be the widest qBits of the last rescale", ["outputWidth"]);
+      // A smooth activation's outputs are table values at their own scale, not within qBits: only a sigmoid head's
+      // one output may be one, and its outputWidth is then the table's exact width over every q its range check
+      // admits, so the output packing (outputWidth-bit slots) stays binding.
+      const signHead = net.head?.kind === "sign";
+      if (last.piecewise && !signHead)
+        issue(`the outputs must not be a smooth activation's (${last.activation})`, ["layers"]);
+      if (net.outputWidth !== outputWidthOf(last, signHead))
+        issue("outputWidth must be the widest qBits of the last rescale (a sigmoid head: its table's)", [
+          "outputWidth",
+        ]);
+      if (signHead && (last !== net.layers[net.layers.length - 1] || last.activation !== "sigmoid" || last.size !== 1))
+        issue("a sign head reads the last layer: a one-unit sigmoid rescale", ["head"]);
       if (net.outputFracBits !== last.outFracBits)
         issue("outputFracBits must be the last rescale's", ["outputFracBits"]);
     }

@@ -2,6 +2,7 @@ import type * as tfTypes from "@tensorflow/tfjs";
 import { type BackendName, initBackend, tf } from "./backend.js";
 import { floatInputTensors, isChainNetwork, isDenseLayer, type Layer, type Network, networkShapes } from "./network.js";
 import { PaddedPool2D } from "./padded-pool-layer.js";
+import { VerinferActivation } from "./verinfer-activation-layer.js";
 
 const rebuilt = new WeakMap<Network, tfTypes.LayersModel>();
 
@@ -60,15 +61,24 @@ function tfLayersOf(
     }
     case "reshape":
       return { layers: [tf.layers.reshape({ targetShape: outShape.slice() })], weights: [] };
-    case "activation":
-      return {
-        layers: [
-          layer.activation === "leakyRelu"
-            ? tf.layers.leakyReLU({ alpha: layer.alpha as number })
-            : tf.layers.activation({ activation: layer.activation }),
-        ],
-        weights: [],
-      };
+    case "activation": {
+      const a = layer.activation;
+      if (a === "leakyRelu") return { layers: [tf.layers.leakyReLU({ alpha: layer.alpha as number })], weights: [] };
+      // What tfjs has no activation for (or no parameters): verinfer's own layer.
+      if (a === "hardSwish" || a === "exp" || (a === "hardSigmoid" && (layer.alpha ?? layer.beta) !== undefined)) {
+        return {
+          layers: [
+            new VerinferActivation({
+              activation: a,
+              ...(layer.alpha === undefined ? {} : { alpha: layer.alpha }),
+              ...(layer.beta === undefined ? {} : { beta: layer.beta }),
+            }),
+          ],
+          weights: [],
+        };
+      }
+      return { layers: [tf.layers.activation({ activation: a })], weights: [] };
+    }
     case "add":
       return { layers: [tf.layers.add({})], weights: [] };
     case "mul":

@@ -14,6 +14,7 @@ export function manifestQuantization(network: QuantizedNetwork): ModelManifest["
       lo: network.input.lo.toString(),
       hi: network.input.hi.toString(),
       range: inputRange(network),
+      ...(network.input.featureFracBits ? { featureFracBits: [...network.input.featureFracBits] } : {}),
     },
     layers: network.layers.map(layerQuantization),
     output: { fracBits: network.outputFracBits, width: network.outputWidth },
@@ -92,7 +93,7 @@ export function manifestArchitecture(network: QuantizedNetwork): ModelManifest["
     inputShape: network.inputShape.slice(),
     inputSize: network.inputSize,
     outputShape: network.outputShape.slice(),
-    head: network.head ? "softmax" : "none",
+    head: network.head ? (network.head.kind === "sign" ? "sigmoid" : "softmax") : "none",
     layers: network.layers.map((l) => ({ ...layerSummary(l), ...(l.inputs ? { inputs: l.inputs.slice() } : {}) })),
   };
 }

@@ -76,7 +76,7 @@ export const ModelManifestSchema = z
       inputSize: z.number().int().positive(),
       outputShape: z.array(z.number().int().positive()),
       /** `"softmax"`: the outputs are logits and the proof also states their argmax (`predictedClass`). */
-      head: z.enum(["none", "softmax"]),
+      head: z.enum(["none", "softmax", "sigmoid"]),
       /** The quantized layers in order, as the circuit computes them (see `QuantizedLayer`). */
       layers: z.array(ManifestLayerSchema),
     }),
@@ -86,8 +86,10 @@ export const ModelManifestSchema = z
         fracBits: z.number().int(),
         lo: z.string(),
         hi: z.string(),
-        /** The float interval the circuit accepts. */
+        /** The float interval the circuit accepts (with per-feature scales: the one every input value accepts). */
         range: z.tuple([z.number(), z.number()]),
+        /** Per-feature input scales (input i is xq_i / 2^featureFracBits[i]); absent: one shared scale. */
+        featureFracBits: z.array(z.number().int()).optional(),
       }),
       /** Per weighted layer its weight format, per rescale its shift, multiplier and widest range check. */
       layers: z.array(
@@ -113,8 +115,13 @@ export const ModelManifestSchema = z
         samples: z.number().int().positive(),
         maxAbsError: z.number().nonnegative(),
         meanAbsError: z.number().nonnegative(),
-        argmaxAgreement: z.number().min(0).max(1),
+        /** Absent for a model with one output (a regressor), where no argmax means anything. */
+        argmaxAgreement: z.number().min(0).max(1).optional(),
         maxAbsFloat: z.number().nonnegative(),
+        /** Largest per-output max |float − proven| divided by that output's float range over the samples. */
+        maxRelativeError: z.number().nonnegative().optional(),
+        /** The output `maxRelativeError` was measured on. */
+        worstOutput: z.number().int().nonnegative().optional(),
       })
       .optional(),
     /** Weights are circuit constants (the verification key binds them). */

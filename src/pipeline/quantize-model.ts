@@ -43,7 +43,15 @@ export async function quantizeModel(
   }
   onProgress?.({ stage: "quantize", message: "calibrating and quantizing" });
   const quantizeOptions: QuantizeOptions = { calibration: options.calibration ?? [] };
-  for (const k of ["inputRange", "inputBits", "weightBits", "activationBits", "activationPrecision"] as const) {
+  const keys = [
+    "inputRange",
+    "inputBits",
+    "weightBits",
+    "activationBits",
+    "activationPrecision",
+    "inputScales",
+  ] as const;
+  for (const k of keys) {
     if (options[k] !== undefined) Object.assign(quantizeOptions, { [k]: options[k] });
   }
   return { float, network: quantizeNetwork(float, quantizeOptions) };

@@ -81,6 +81,7 @@ export async function reexecute(receipt: unknown, options: ReexecuteOptions): Pr
     r.input.quantization.bits !== io.input.bits ||
     r.input.quantization.fracBits !== io.input.fracBits ||
     BigInt(r.input.quantization.lo) !== io.input.lo ||
+    (r.input.quantization.featureFracBits ?? []).join() !== (io.input.featureFracBits ?? []).join() ||
     r.output.shape.join() !== io.outputShape.join() ||
     r.output.width !== io.output.width ||
     r.output.fracBits !== io.output.fracBits
@@ -100,7 +101,7 @@ export async function reexecute(receipt: unknown, options: ReexecuteOptions): Pr
   if (BigInt(r.input.commitment) !== inputCommitment)
     return fail("input commitment does not open to this input and salt");
   if (r.output.quantized.join() !== output.join()) return fail("the integer forward pass gives other outputs");
-  if (r.output.class !== provenClass) return fail("the stated class is not the model's argmax of these outputs");
+  if (r.output.class !== provenClass) return fail("the stated class is not the model's proven class of these outputs");
   const outputCommitment = await commitOutput(net, output, salts.output);
   if (BigInt(r.output.commitment) !== outputCommitment)
     return fail("output commitment does not open to these outputs and salt");

@@ -10,6 +10,7 @@ import type { Receipt, ReceiptAttestation, ReceiptMode, Salts } from "../attest/
 import type { ProverPool } from "../circuits/prover-pool.js";
 import { VerinferError } from "../errors.js";
 import type { BackendName } from "../models/backend.js";
+import { tokenId } from "../models/layers/embedding.js";
 import { flattenInput, type ModelInput, quantizeInput } from "../models/quantize-input.js";
 import { runFloat } from "../models/run-float.js";
 import { ModelPackage } from "../package/model-package.js";
@@ -105,7 +106,11 @@ function checkOptions(options: VerifiableInferOptions, batchSize: number): Infer
 function quantizeAll(net: ModelPackage["network"], inputs: readonly unknown[]): bigint[][] {
   return inputs.map((x, b) => {
     try {
-      return quantizeInput(net, x);
+      const xq = quantizeInput(net, x);
+      // Token ids outside the vocabulary are refused here, before tfjs's float lookup throws an untyped error.
+      const first = net.layers[0];
+      if (first?.kind === "embedding") for (const [t, id] of xq.entries()) tokenId(first, id, t);
+      return xq;
     } catch (error) {
       if (error instanceof VerinferError && inputs.length > 1) {
         throw new VerinferError(error.code, `batch item ${b}: ${error.shortMessage}`, {
@@ -145,7 +150,7 @@ export async function verifiableInferBatch(
   options.onProgress?.({ stage: "infer", message: `float inference of ${inputs.length} input(s)` });
   // A softmax head's float answer is its logits (what the circuit proves): the rebuilt network leaves the softmax out.
   const tfModel =
-    typeof model === "object" && model !== null && "predict" in model && !net.head
+    typeof model === "object" && model !== null && "predict" in model && net.head?.kind !== "argmax"
       ? (model as tfTypes.LayersModel)
       : pkg.floatNetwork;
   const float = await runFloat({

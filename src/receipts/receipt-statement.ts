@@ -45,7 +45,12 @@ export async function receiptStatement(params: ReceiptStatementParams): Promise<
     input: {
       commitment: (await commitInput(net, params.input, salts.input)).toString(),
       shape: [...net.inputShape],
-      quantization: { bits: net.input.bits, fracBits: net.input.fracBits, lo: net.input.lo.toString() },
+      quantization: {
+        bits: net.input.bits,
+        fracBits: net.input.fracBits,
+        lo: net.input.lo.toString(),
+        ...(net.input.featureFracBits ? { featureFracBits: [...net.input.featureFracBits] } : {}),
+      },
     },
     output: {
       commitment: (await commitOutput(net, output, salts.output)).toString(),
@@ -56,7 +61,11 @@ export async function receiptStatement(params: ReceiptStatementParams): Promise<
       values,
       float,
       maxAbsError: Math.max(...values.map((v, j) => Math.abs(v - (float[j] as number)))),
-      ...(result.class === undefined ? {} : { class: result.class, probabilities: softmax(float) }),
+      ...(result.class === undefined
+        ? {}
+        : net.head?.kind === "sign"
+          ? { class: result.class, head: "sigmoid" as const }
+          : { class: result.class, probabilities: softmax(float) }),
     },
   };
 }

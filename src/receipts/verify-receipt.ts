@@ -85,10 +85,11 @@ function statedIo(r: Receipt): ModelIo {
       bits: r.input.quantization.bits,
       fracBits: r.input.quantization.fracBits,
       lo: BigInt(r.input.quantization.lo),
+      ...(r.input.quantization.featureFracBits ? { featureFracBits: r.input.quantization.featureFracBits } : {}),
     },
     outputShape: r.output.shape,
     output: { width: r.output.width, fracBits: r.output.fracBits },
-    head: r.output.class === undefined ? "none" : "argmax",
+    head: r.output.class === undefined ? "none" : r.output.head === "sigmoid" ? "sign" : "argmax",
   };
 }
 
@@ -118,7 +119,13 @@ async function statedStatement(r: Receipt): Promise<string | undefined> {
   }
   const err = Math.max(...r.output.values.map((v, j) => Math.abs(v - (r.output.float[j] as number))));
   if (err !== r.output.maxAbsError) return "maxAbsError does not match the stated float and proven outputs";
-  if (r.output.class !== undefined) {
+  if (r.output.head === "sigmoid") {
+    // The class is the logit's sign, which the sigmoid's table does not show exactly: the proof's signal binds it.
+    if (n !== 1 || (r.output.class !== 0 && r.output.class !== 1)) {
+      return "a sigmoid head's receipt states one output and a class of 0 or 1";
+    }
+    if (r.output.probabilities !== undefined) return "a sigmoid head's receipt states no probabilities";
+  } else if (r.output.class !== undefined) {
     let best = 0;
     for (let j = 1; j < n; j++)
       if (BigInt(r.output.quantized[j] as string) > BigInt(r.output.quantized[best] as string)) best = j;
@@ -241,6 +248,7 @@ function dataChecks(r: Receipt, att: unknown, check: (name: string, failure: str
     fracBits: r.input.quantization.fracBits,
     lo: BigInt(r.input.quantization.lo),
     size,
+    ...(r.input.quantization.featureFracBits ? { featureFracBits: r.input.quantization.featureFracBits } : {}),
   });
   check(
     "data quantization",

@@ -17,7 +17,10 @@ import {
   piecewiseBounds,
   piecewiseForward,
   SMOOTH_ACTIVATIONS,
-  SMOOTH_FUNCTIONS,
+  type SmoothParams,
+  smoothFunction,
+  TABLED_ACTIVATIONS,
+  type TabledActivation,
   tablePiecewise,
 } from "../../src/models/layers/piecewise.js";
 import type { QuantizedRescale } from "../../src/models/layers/rescale.js";
@@ -62,10 +65,28 @@ const F = 1;
 const SHIFT = 1;
 
 describe("smooth activations as piecewise tables", () => {
-  for (const name of SMOOTH_ACTIVATIONS) {
-    it(`${name}: the gadget equals the integer semantics on every input; every wire pinned; forgeries fail`, () => {
-      const { piecewise, outFracBits } = tablePiecewise({ name, inFracBits: F });
-      const B = piecewise.window + 2;
+  // Layout 2 (what quantization writes now) with saturation by running products (2 extra bits) and by the zero test
+  // (4); layout 1 (packages compiled before it) with 2.
+  // At inputs 2^-1 the tables have 2^4 segments (1 multiplexed bit); at 2^-2, 2^5 as at default bits (2).
+  const cases = [
+    ...TABLED_ACTIVATIONS.flatMap((name) => [
+      { name, layout: 2 as const, extra: 2, f: F },
+      { name, layout: 2 as const, extra: 4, f: F },
+      { name, layout: 1 as const, extra: 2, f: F },
+    ]),
+    { name: "sigmoid" as const, layout: 2 as const, extra: 3, f: 2 },
+    { name: "gelu" as const, layout: 2 as const, extra: 3, f: 2 },
+    // PyTorch's Hardsigmoid (slope 1/6).
+    { name: "hardSigmoid" as const, layout: 2 as const, extra: 3, f: 2, smooth: { alpha: 1 / 6 } },
+  ];
+  for (const { name, layout, extra, f, smooth } of cases as ((typeof cases)[number] & { smooth?: SmoothParams })[]) {
+    it(`${name}${smooth ? " (α 1/6)" : ""} at 2^-${f}, layout ${layout}, ${extra} bits beyond the window: the gadget equals the integer semantics on every input; every wire pinned; forgeries fail`, () => {
+      const tabled = tablePiecewise({ name, inFracBits: f, ...(smooth ? { smooth } : {}) });
+      const { outFracBits } = tabled;
+      const { layout: _l, ...first } = tabled.piecewise;
+      const piecewise: PiecewiseActivation = layout === 1 ? first : tabled.piecewise;
+      expect(tabled.piecewise.layout).toBe(2);
+      const B = piecewise.window + extra;
       const unit: RescaleUnit = { multiplier: 1n, shift: SHIFT, B, activation: name, piecewise, outFracBits };
       const half = 1n << BigInt(B - 1 + SHIFT);
       const outs = new Map<bigint, bigint>();
@@ -79,11 +100,24 @@ describe("smooth activations as piecewise tables", () => {
       }
       // Saturated below and above, both window edges, inside: every wire pinned, every wrong answer's witness fails.
       const qHalf = 1n << BigInt(piecewise.window - 1);
-      for (const q of [-(qHalf * 2n), -qHalf - 1n, -qHalf, -1n, 0n, 3n, qHalf - 1n, qHalf, qHalf * 2n - 1n]) {
+      const qMax = 1n << BigInt(B - 1);
+      for (const q of [
+        -qMax,
+        -(qHalf * 2n),
+        -qHalf - 1n,
+        -qHalf,
+        -1n,
+        0n,
+        3n,
+        qHalf - 1n,
+        qHalf,
+        qHalf * 2n - 1n,
+        qMax - 1n,
+      ]) {
         const acc = q << BigInt(SHIFT);
         const c = unitCircuit(acc, unit);
         expectEveryWirePinned(c.r1cs, c.witness);
-        for (let other = -half; other < half; other += 3n) {
+        for (let other = -half; other < half; other += extra > 2 ? 13n : 3n) {
           if (outs.get(other) === c.out) continue;
           const forged = unitCircuit(other, unit).witness;
           forged[2] = toField(acc);
@@ -92,6 +126,32 @@ describe("smooth activations as piecewise tables", () => {
       }
     });
   }
+
+  it("layout 2 costs fewer constraints than layout 1 at the default tables, the same integer function", () => {
+    for (const name of SMOOTH_ACTIVATIONS) {
+      const { piecewise, outFracBits } = tablePiecewise({ name, inFracBits: 11 });
+      const { layout: _l, ...first } = piecewise;
+      const unit = { shift: 8, B: 20, outFracBits, activation: name };
+      expect(rescaleConstraints({ ...unit, piecewise }), name).toBeLessThan(
+        rescaleConstraints({ ...unit, piecewise: first }),
+      );
+      // Not committed: the same model id in either layout.
+      const layer: QuantizedRescale = {
+        kind: "rescale",
+        name: "a",
+        size: 1,
+        multiplier: 1n,
+        shift: 8,
+        activation: name,
+        piecewise,
+        qBits: [20],
+        outFracBits,
+      };
+      expect(LAYER_MODULES.rescale.commitment(layer)).toEqual(
+        LAYER_MODULES.rescale.commitment({ ...layer, piecewise: first }),
+      );
+    }
+  });
 
   it("bounds are the exact extremes of the table over a range", () => {
     const { piecewise } = tablePiecewise({ name: "swish", inFracBits: 2 });
@@ -140,21 +200,25 @@ describe("smooth activations as piecewise tables", () => {
   });
 });
 
-/** max |float − proven| over the window and beyond, at inputs 2^-f apart, in output units. */
-function maxError(name: (typeof SMOOTH_ACTIVATIONS)[number], f: number, precision: "default" | "high"): number {
-  const { piecewise, outFracBits } = tablePiecewise({ name, inFracBits: f, precision });
+/**
+ * max |float − proven| over the window and beyond (an exp: over its window, |x| < 8, beyond which it saturates), at
+ * inputs 2^-f apart, in output units.
+ */
+function maxError(name: TabledActivation, f: number, precision: "default" | "high", smooth?: SmoothParams): number {
+  const { piecewise, outFracBits } = tablePiecewise({ name, inFracBits: f, precision, ...(smooth ? { smooth } : {}) });
   let worst = 0;
-  const span = 2 ** (piecewise.window + 1);
+  const span = 2 ** (piecewise.window + (name === "exp" ? -1 : 1));
+  const fn = smoothFunction(name, smooth);
   for (let q = -span; q < span; q++) {
     const x = q / 2 ** f;
     const y = Number(piecewiseForward(piecewise, BigInt(q))) / 2 ** outFracBits;
-    worst = Math.max(worst, Math.abs(y - SMOOTH_FUNCTIONS[name](x)));
+    worst = Math.max(worst, Math.abs(y - fn(x)));
   }
   return worst;
 }
 
 /** The target: 1/256 of the output range (bounded functions), of the range over |x| <= 8 for the relu-like ones. */
-const OUTPUT_RANGE: Record<(typeof SMOOTH_ACTIVATIONS)[number], number> = {
+const OUTPUT_RANGE: Record<TabledActivation, number> = {
   sigmoid: 1,
   tanh: 2,
   hardSigmoid: 1,
@@ -162,21 +226,40 @@ const OUTPUT_RANGE: Record<(typeof SMOOTH_ACTIVATIONS)[number], number> = {
   swish: 8.28,
   gelu: 8.17,
   gelu_new: 8.17,
+  hardSwish: 8.375,
+  exp: Math.exp(8),
 };
 
 describe("error against the float function", () => {
   it("stays within 1/256 of the output range at 11 fractional input bits (activationBits 16 on |x| < 8)", () => {
-    for (const name of SMOOTH_ACTIVATIONS)
+    for (const name of TABLED_ACTIVATIONS)
       expect(maxError(name, 11, "default"), name).toBeLessThanOrEqual(OUTPUT_RANGE[name] / 256);
+    expect(maxError("hardSigmoid", 11, "default", { alpha: 1 / 6 })).toBeLessThanOrEqual(1 / 256);
   });
-  it("stays within 2^-12 with the high precision setting", () => {
-    for (const name of SMOOTH_ACTIVATIONS) expect(maxError(name, 11, "high"), name).toBeLessThanOrEqual(2 ** -12);
+  it("stays within 2^-12 with the high precision setting (an exp: 2^-12 of e^x at the window's top)", () => {
+    for (const name of TABLED_ACTIVATIONS)
+      expect(maxError(name, 11, "high"), name).toBeLessThanOrEqual(2 ** -12 * (name === "exp" ? Math.exp(8) : 1));
+    expect(maxError("hardSigmoid", 11, "high", { alpha: 1 / 6 })).toBeLessThanOrEqual(2 ** -12);
+  });
+  it("a hardSigmoid's kinks land on segment ends for tfjs's and PyTorch's slopes, and its parameters are in the table", () => {
+    const keras = tablePiecewise({ name: "hardSigmoid", inFracBits: 11 }).piecewise;
+    const torch = tablePiecewise({ name: "hardSigmoid", inFracBits: 11, smooth: { alpha: 1 / 6 } }).piecewise;
+    expect(torch.table).not.toEqual(keras.table);
+    expect(maxError("hardSigmoid", 11, "default", { alpha: 1 / 6 })).toBeLessThan(2 ** -15);
+    // An unusual slope: more segments until the kink error is small.
+    const odd = tablePiecewise({ name: "hardSigmoid", inFracBits: 11, smooth: { alpha: 0.3, beta: 0.45 } }).piecewise;
+    expect(odd.segmentBits).toBeGreaterThan(keras.segmentBits);
+    expect(maxError("hardSigmoid", 11, "default", { alpha: 0.3, beta: 0.45 })).toBeLessThanOrEqual(1 / 256);
   });
 });
 
 describe("networks with each smooth activation through the direct backend", () => {
   it("dense → activation → dense: the witness satisfies the R1CS, its outputs are integerForward's, every wire pinned", async () => {
-    for (const name of SMOOTH_ACTIVATIONS) {
+    const kinds: { name: TabledActivation; alpha?: number; beta?: number }[] = [
+      ...TABLED_ACTIVATIONS.map((name) => ({ name })),
+      { name: "hardSigmoid", alpha: 1 / 6, beta: 0.5 },
+    ];
+    for (const { name, ...params } of kinds) {
       const net: Network = {
         inputShape: [3],
         inputSize: 3,
@@ -192,7 +275,7 @@ describe("networks with each smooth activation through the direct backend", () =
             ],
             bias: [0.1, -0.2, 0],
           },
-          { kind: "activation", name: name, activation: name },
+          { kind: "activation", name: name, activation: name, ...params },
           {
             name: "b",
             units: 2,
@@ -244,7 +327,8 @@ describe("networks with each smooth activation through the direct backend", () =
       inputSize: 2,
       layers: [
         { name: "a", units: 1, activation: "linear", kernel: [[1], [-1]], bias: [0] },
-        { kind: "activation", name: "p", activation: "sigmoid" },
+        // A sigmoid on one logit is a binary classifier's head (test/models/sigmoid-head.test.ts); a tanh is not.
+        { kind: "activation", name: "p", activation: "tanh" },
       ],
     };
     const e = await errorOf(Promise.resolve().then(() => quantizeNetwork(net, { calibration: [[1, 0]] })));

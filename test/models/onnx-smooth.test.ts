@@ -86,7 +86,7 @@ function onnxBytes(nodes: object[], initializers: object[]): Uint8Array {
 }
 
 describe("ONNX smooth-activation refusals", () => {
-  it("names an Erf outside a GELU and PyTorch's HardSigmoid slope, both at once", async () => {
+  it("names an Erf outside a GELU and a HardSigmoid of negative slope, both at once (PyTorch's 1/6 is proven)", async () => {
     const bytes = onnxBytes(
       [
         { name: "mm", opType: "MatMul", input: ["x", "w"], output: ["h"] },
@@ -96,7 +96,7 @@ describe("ONNX smooth-activation refusals", () => {
           opType: "HardSigmoid",
           input: ["e"],
           output: ["y"],
-          attribute: [{ name: "alpha", type: 1, f: 1 / 6 }],
+          attribute: [{ name: "alpha", type: 1, f: -1 / 6 }],
         },
       ],
       [{ name: "w", dims: [2, 2], floatData: [1, 0, 0, 1] }],

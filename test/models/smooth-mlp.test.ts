@@ -1,10 +1,15 @@
 // End to end: a tfjs MLP with tanh and swish (SiLU) hidden layers and a softmax layer compiles on the direct
 // backend, proves and verifies; the proven outputs and class are integerForward's, and the float answer agrees.
 import { describe, expect, it } from "vitest";
+import { isVerinferError } from "../../src/errors.js";
 import { tf } from "../../src/models/backend.js";
 import { extractNetwork } from "../../src/models/extract-network.js";
 import { integerForward } from "../../src/models/integer-forward.js";
+import { smoothFunction, type TabledActivation } from "../../src/models/layers/piecewise.js";
+import { type ActivationLayer, type Network, networkShapes } from "../../src/models/network.js";
+import { quantizeNetwork } from "../../src/models/quantize.js";
 import { quantizeInput } from "../../src/models/quantize-input.js";
+import { runFloat, toTfModel } from "../../src/models/run-float.js";
 import { compileModel } from "../../src/pipeline/compile-model.js";
 import { verifiableInfer } from "../../src/pipeline/verifiable-infer.js";
 import { verifyReceipt } from "../../src/receipts/verify-receipt.js";
@@ -78,5 +83,73 @@ describe("a Keras Rescaling before the first Dense", () => {
     const { outputs } = await runFloat({ model: net, inputs: x, inputShape: net.inputShape });
     const want = (m.predict(tf.tensor(x)) as tf.Tensor).arraySync() as number[][];
     for (const [j, v] of (outputs[0] ?? []).entries()) expect(v).toBeCloseTo(want[0]?.[j] as number, 5);
+  });
+});
+
+describe("activations tfjs has no layer for: hardSwish, exp, a hardSigmoid of any slope", () => {
+  const net = (a: ActivationLayer): Network => ({
+    inputShape: [2],
+    inputSize: 2,
+    layers: [
+      {
+        name: "d",
+        units: 2,
+        activation: "linear",
+        kernel: [
+          [1, -0.5],
+          [0.5, 1],
+        ],
+        bias: [0.25, -0.1],
+      },
+      a,
+      { name: "o", units: 1, activation: "linear", kernel: [[1], [-1]], bias: [0] },
+    ],
+  });
+  const inputs = [
+    [1.5, -2],
+    [-2.5, 0.75],
+    [0.3, 1.2],
+    [2, 2],
+  ];
+  const cases: ActivationLayer[] = [
+    { kind: "activation", name: "hs", activation: "hardSwish" },
+    { kind: "activation", name: "e", activation: "exp" },
+    { kind: "activation", name: "hsig", activation: "hardSigmoid", alpha: 1 / 6, beta: 0.5 },
+  ];
+  for (const a of cases) {
+    it(`${a.activation}${a.alpha ? " (1/6)" : ""}: the float run is the function, a tfjs model of it reads back, the proven output is near`, async () => {
+      const n = net(a);
+      const fn = smoothFunction(a.activation as TabledActivation, a);
+      const { outputs } = await runFloat({ model: n, inputs, inputShape: n.inputShape });
+      for (const [i, [x0, x1]] of inputs.entries()) {
+        const h0 = (x0 as number) + (x1 as number) * 0.5 + 0.25;
+        const h1 = (x0 as number) * -0.5 + (x1 as number) - 0.1;
+        expect(outputs[i]?.[0]).toBeCloseTo(fn(h0) - fn(h1), 5);
+      }
+      // The tfjs model runFloat built holds verinfer's own layer: it reads back as the same activation.
+      expect(extractNetwork(toTfModel(n)).layers.find((l) => l.kind === "activation")).toMatchObject({
+        kind: "activation",
+        activation: a.activation,
+        ...(a.alpha ? { alpha: a.alpha } : {}),
+      });
+      const q = quantizeNetwork(n, { calibration: inputs });
+      const rescale = q.layers.find((l) => l.kind === "rescale" && l.activation === a.activation);
+      expect(rescale).toBeDefined();
+      for (const [i, x] of inputs.entries()) {
+        const y = integerForward(q, quantizeInput(q, x)).output[0] as bigint;
+        expect(Math.abs(Number(y) / 2 ** q.outputFracBits - (outputs[i]?.[0] as number))).toBeLessThan(
+          a.activation === "exp" ? 0.1 : 0.05,
+        );
+      }
+    });
+  }
+  it("refuses a hardSigmoid whose slope is not positive", () => {
+    let error: unknown;
+    try {
+      networkShapes(net({ kind: "activation", name: "h", activation: "hardSigmoid", alpha: -1 }));
+    } catch (e) {
+      error = e;
+    }
+    expect(isVerinferError(error, "UNSUPPORTED_LAYER")).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { VerinferError } from "../../errors.js";
 import type { Bounds } from "../../layers/layer-module.js";
 import { moduleOf } from "../../layers/registry.js";
+import { rescaleUnit } from "../../layers/rescale.js";
 import { walkNetwork } from "../../models/network-graph.js";
 import {
   type QuantizedNetwork,
@@ -10,7 +11,7 @@ import {
 import type { CircuitInputs } from "../prove-groth16.js";
 import { packedCommitmentConstraints, packedCommitmentGadget } from "./commitment-gadgets.js";
 import { ConstraintSystem, type Lc } from "./constraint-system.js";
-import { argmaxGadget, rangeBits } from "./gadgets.js";
+import { argmaxGadget, rangeBits, rescaleGadgetWithSign } from "./gadgets.js";
 
 /** Largest magnitude any value of a circuit may reach: far below p/2 (p > 2^253), so nothing wraps the field. */
 export const FIELD_SAFE_BOUND = 1n << 251n;
@@ -121,12 +122,12 @@ export function estimateConstraints(net: QuantizedNetwork): number {
   const nOut = outputCount(net);
   // Every public signal takes the place of a wire of the value it states (free), but the constant model commitment
   // and the constant class of a one-output head, which cost one constraint each.
-  let n = 1 + (net.head && nOut === 1 ? 1 : 0);
+  let n = 1 + (net.head?.kind === "argmax" && nOut === 1 ? 1 : 0);
   n += net.inputSize * net.input.bits + packedCommitmentConstraints(net.inputSize, net.input.bits);
   for (const layer of net.layers) n += moduleOf(layer).estimate(layer);
   n += packedCommitmentConstraints(nOut, net.outputWidth);
   // The first step's index product is with the constant 0: folded.
-  if (net.head && nOut > 1) n += (nOut - 1) * (net.head.bits + 2) - 1;
+  if (net.head?.kind === "argmax" && nOut > 1) n += (nOut - 1) * (net.head.bits + 2) - 1;
   return n;
 }
 
@@ -182,11 +183,21 @@ export function buildModelCircuit(params: BuildModelCircuitParams): ConstraintSy
     packedCommitmentGadget(cs, { values: shifted, width: net.input.bits, lo: net.input.lo, salt: inputSalt }),
   );
 
+  // A sign head reads the proven sign of the last rescale's one logit (its class), free.
+  let logitSign: Lc | undefined;
+  const last = net.layers.length - 1;
   const a = walkNetwork<Lc[]>(
     net,
     shifted.map((v) => cs.affine(v, 1n, net.input.lo)),
     (parts) => parts.flat(),
-    (layer, input) => moduleOf(layer).emit(cs, layer, input),
+    (layer, input, l) => {
+      if (net.head?.kind === "sign" && l === last && layer.kind === "rescale" && layer.size === 1) {
+        const r = rescaleGadgetWithSign(cs, input[0] as Lc, rescaleUnit(layer, 0));
+        logitSign = r.sign;
+        return [r.out];
+      }
+      return moduleOf(layer).emit(cs, layer, input);
+    },
   );
 
   const out = a.map((v, j) => cs.setPublic(3 + j, v));
@@ -200,6 +211,11 @@ export function buildModelCircuit(params: BuildModelCircuitParams): ConstraintSy
       salt: outputSalt,
     }),
   );
-  if (net.head) cs.setPublic(3 + nOut, nOut > 1 ? argmaxGadget(cs, out, net.head.bits) : cs.constant(0n));
+  if (net.head?.kind === "sign") {
+    if (!logitSign) throw new VerinferError("INTERNAL", "a sign head whose last layer is not a one-unit rescale");
+    cs.setPublic(3 + nOut, logitSign);
+  } else if (net.head) {
+    cs.setPublic(3 + nOut, nOut > 1 ? argmaxGadget(cs, out, net.head.bits) : cs.constant(0n));
+  }
   return cs;
 }

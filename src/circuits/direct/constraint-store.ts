@@ -1,5 +1,5 @@
 import { FIELD_PRIME } from "../../util/field.js";
-import type { Terms } from "./constraint-system.js";
+import type { Terms } from "./linear-terms.js";
 import { N8, writeLE } from "./write-le.js";
 
 /** Bytes of one term: the wire (u32) and its coefficient (N8 bytes, little-endian). */
@@ -11,19 +11,43 @@ const LARGEST_CHUNK = 1 << 24;
 /** Terms in t, or in t − 1 when `less1` (a booleanity constraint's B, derived from its A). */
 export function termCount(t: Terms, less1: boolean): number {
   if (!less1) return t.size;
-  const c0 = t.get(0);
-  return t.size + (c0 === undefined ? 1 : c0 === 1n ? -1 : 0);
+  if (t.size === 0 || t.wires[0] !== 0) return t.size + 1;
+  return t.coeffs[0] === 1 ? t.size - 1 : t.size;
 }
 
-/** A reusable array for sorting the wires of a list. */
-export class WireScratch {
-  private keys = new Float64Array(64);
+/** p's 32 little-endian bytes (to copy the high ones of p − m) and its 32-bit limbs. */
+const P_BYTES = new Uint8Array(N8);
+writeLE(P_BYTES, 0, FIELD_PRIME);
+const P_VIEW = new DataView(P_BYTES.buffer);
+const P_LIMBS = Array.from({ length: N8 / 4 }, (_, k) => P_VIEW.getUint32(4 * k, true));
+const TWO32 = 2 ** 32;
 
-  /** An array of at least n entries. */
-  get(n: number): Float64Array {
-    if (this.keys.length < n) this.keys = new Float64Array(2 * n);
-    return this.keys;
+/**
+ * Writes the field element of the integer c (|c| ≤ 2^53, nonzero) at `at`: c, or p − |c| for a negative c, as 32-bit
+ * limbs with a borrow until it is spent, then p's own bytes. The bytes must be zero.
+ */
+function writeSmall(out: Uint8Array, view: DataView, at: number, c: number): void {
+  const m = c < 0 ? -c : c;
+  const lo = m % TWO32;
+  const hi = (m - lo) / TWO32;
+  if (c > 0) {
+    view.setUint32(at, lo, true);
+    if (hi > 0) view.setUint32(at + 4, hi, true);
+    return;
   }
+  let d = (P_LIMBS[0] as number) - lo;
+  let borrow = d < 0 ? 1 : 0;
+  view.setUint32(at, d + borrow * TWO32, true);
+  d = (P_LIMBS[1] as number) - hi - borrow;
+  borrow = d < 0 ? 1 : 0;
+  view.setUint32(at + 4, d + borrow * TWO32, true);
+  let k = 2;
+  for (; borrow > 0 && k < P_LIMBS.length; k++) {
+    d = (P_LIMBS[k] as number) - 1;
+    borrow = d < 0 ? 1 : 0;
+    view.setUint32(at + 4 * k, d + borrow * TWO32, true);
+  }
+  out.set(P_BYTES.subarray(4 * k), at + 4 * k);
 }
 
 /**
@@ -38,77 +62,84 @@ export class ConstraintStore {
   /** Number of constraints recorded. */
   count = 0;
   private readonly full: Uint8Array[] = [];
+  /** The largest wire each full chunk's constraints read, and the current chunk's. */
+  private readonly fullMaxWire: number[] = [];
+  private maxWire = -1;
   private chunk = new Uint8Array(0);
   private view = new DataView(this.chunk.buffer);
   private pos = 0;
-  private readonly scratch = new WireScratch();
 
   /** Records A·B = C; `b` null means B = A − 1 (a booleanity constraint). */
   add(a: Terms, b: Terms | null, c: Terms): void {
     const size = 12 + (a.size + (b === null ? termCount(a, true) : b.size) + c.size) * TERM_BYTES;
     if (this.pos + size > this.chunk.length) {
-      if (this.pos > 0) this.full.push(this.chunk.subarray(0, this.pos));
+      if (this.pos > 0) {
+        this.full.push(this.chunk.subarray(0, this.pos));
+        this.fullMaxWire.push(this.maxWire);
+        this.maxWire = -1;
+      }
       const next = Math.min(Math.max(2 * this.chunk.length, FIRST_CHUNK), LARGEST_CHUNK);
       this.chunk = new Uint8Array(Math.max(next, size));
       this.view = new DataView(this.chunk.buffer);
       this.pos = 0;
     }
-    this.pos = encodeTerms(this.chunk, this.view, this.pos, a, false, this.scratch);
-    this.pos = encodeTerms(this.chunk, this.view, this.pos, b ?? a, b === null, this.scratch);
-    this.pos = encodeTerms(this.chunk, this.view, this.pos, c, false, this.scratch);
+    this.pos = encodeTerms(this.chunk, this.view, this.pos, a, false);
+    this.pos = encodeTerms(this.chunk, this.view, this.pos, b ?? a, b === null);
+    this.pos = encodeTerms(this.chunk, this.view, this.pos, c, false);
     this.count++;
+    // Terms are sorted: each list's last wire is its largest.
+    for (const t of [a, b, c]) {
+      const w = t === null || t.size === 0 ? -1 : (t.wires[t.size - 1] as number);
+      if (w > this.maxWire) this.maxWire = w;
+    }
   }
 
   /** The encoded constraints, in order (each constraint lies within one segment). */
   segments(): Uint8Array[] {
     return this.pos > 0 ? [...this.full, this.chunk.subarray(0, this.pos)] : [...this.full];
   }
+
+  /** The largest wire the constraints of each of {@link segments} read (−1 for none). */
+  segmentMaxWires(): number[] {
+    return this.pos > 0 ? [...this.fullMaxWire, this.maxWire] : [...this.fullMaxWire];
+  }
 }
 
 /**
- * Writes t (t − 1 when `less1`) at `pos`: the count, then the terms by ascending wire (most lists are built in
- * wire order; one that is not is sorted). Returns the position after it. The bytes must be zero.
+ * Writes t (t − 1 when `less1`) at `pos`: the count, then the terms by ascending wire (as {@link Terms} holds them).
+ * Returns the position after it. The bytes must be zero.
  */
-export function encodeTerms(
-  out: Uint8Array,
-  view: DataView,
-  pos: number,
-  t: Terms,
-  less1: boolean,
-  scratch: WireScratch,
-): number {
+export function encodeTerms(out: Uint8Array, view: DataView, pos: number, t: Terms, less1: boolean): number {
   view.setUint32(pos, termCount(t, less1), true);
   let at = pos + 4;
-  const put = (w: number, c: bigint) => {
-    if (less1 && w === 0) {
-      if (c === 1n) return;
-      c = c === 0n ? FIELD_PRIME - 1n : c - 1n;
+  const { wires, coeffs } = t;
+  let i = 0;
+  if (less1) {
+    // Wire 0 is the smallest: t − 1 changes (or adds, or drops) the first term.
+    // Most are a bit's own: A = w, B = w − 1 (p − 1 on wire 0, written as the small integer −1).
+    const c0 = wires.length > 0 && wires[0] === 0 ? (coeffs[0] as number) : 0;
+    if (wires.length > 0 && wires[0] === 0) i = 1;
+    if (c0 !== 1) {
+      view.setUint32(at, 0, true);
+      if (Number.isNaN(c0)) writeLE(out, at + 4, t.fieldAt(0) - 1n);
+      else writeSmall(out, view, at + 4, c0 - 1);
+      at += TERM_BYTES;
     }
-    view.setUint32(at, w, true);
-    writeLE(out, at + 4, c);
-    at += TERM_BYTES;
-  };
-  // Wire 0 is the smallest: t − 1 without a constant term starts with wire 0's p − 1 (put reads 0 as "absent").
-  if (less1 && !t.has(0)) put(0, 0n);
-  const keys = scratch.get(t.size);
-  let n = 0;
-  let sorted = true;
-  for (const w of t.keys()) {
-    if (n > 0 && w < (keys[n - 1] as number)) sorted = false;
-    keys[n++] = w;
   }
-  if (sorted) {
-    for (const [w, c] of t) put(w, c);
-  } else {
-    for (const w of keys.subarray(0, n).sort()) put(w, t.get(w) as bigint);
+  for (; i < wires.length; i++) {
+    view.setUint32(at, wires[i] as number, true);
+    const c = coeffs[i] as number;
+    if (Number.isNaN(c)) writeLE(out, at + 4, t.fieldAt(i));
+    else writeSmall(out, view, at + 4, c);
+    at += TERM_BYTES;
   }
   return at;
 }
 
 /** Reads back a list {@link encodeTerms} wrote at `pos`: its terms and the position after it. */
-export function decodeTerms(view: DataView, pos: number): { terms: Terms; end: number } {
+export function decodeTerms(view: DataView, pos: number): { terms: Map<number, bigint>; end: number } {
   const n = view.getUint32(pos, true);
-  const terms: Terms = new Map();
+  const terms = new Map<number, bigint>();
   let at = pos + 4;
   for (let k = 0; k < n; k++) {
     let c = 0n;

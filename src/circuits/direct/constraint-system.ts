@@ -1,11 +1,13 @@
 import { VerinferError } from "../../errors.js";
 import { FIELD_PRIME } from "../../util/field.js";
 import { ConstraintStore } from "./constraint-store.js";
+import { NO_TERMS, TermAccumulator, Terms } from "./linear-terms.js";
 
-/** Coefficients of a linear combination by wire (wire 0 is the constant 1), each in [1, p). */
-export type Terms = Map<number, bigint>;
+export { Terms } from "./linear-terms.js";
 
-const EMPTY: Terms = new Map();
+const EMPTY: Terms = NO_TERMS;
+/** The terms of a fresh wire's combination: coefficient 1 (the wire differs; the coefficient array is shared). */
+const ONE = Float64Array.of(1);
 
 /** x mod p in [0, p). */
 export function modP(x: bigint): bigint {
@@ -79,7 +81,7 @@ export class ConstraintSystem {
     this.nPublic = params.nPublic;
     this.values = [1n, ...Array.from({ length: params.nPublic }, () => 0n)];
     this.publicSet = Array.from({ length: params.nPublic }, () => false);
-    this.one = new Lc(this.track ? new Map([[0, 1n]]) : EMPTY, 1n, true);
+    this.one = new Lc(this.track ? Terms.single(0, 1n) : EMPTY, 1n, true);
   }
 
   /** Number of wires (removed ones excluded). */
@@ -100,13 +102,13 @@ export class ConstraintSystem {
   wire(value: bigint): Lc {
     const id = this.values.length;
     this.values.push(value);
-    return new Lc(this.track ? new Map([[id, 1n]]) : EMPTY, value, false, id);
+    return new Lc(this.track ? new Terms(Int32Array.of(id), ONE) : EMPTY, value, false, id);
   }
 
   /** The constant c. */
   constant(c: bigint): Lc {
     const m = modP(c);
-    return new Lc(this.track && m !== 0n ? new Map([[0, m]]) : EMPTY, c, true);
+    return new Lc(this.track && m !== 0n ? Terms.single(0, m) : EMPTY, c, true);
   }
 
   /** `constant + Σ k·lc` over the given (lc, k) pairs. */
@@ -126,18 +128,10 @@ export class ConstraintSystem {
       }
     }
     if (!this.track) return new Lc(EMPTY, value, isConst, anchor, anchorCoeff);
-    const terms: Terms = new Map();
-    if (constant !== 0n) terms.set(0, modP(constant));
-    for (const [lc, k] of parts) {
-      if (k === 0n) continue;
-      for (const [w, c] of lc.terms) {
-        const prev = terms.get(w);
-        const x = prev === undefined ? k * c : prev + k * c;
-        const next = x >= 0n && x < FIELD_PRIME ? x : modP(x);
-        if (next === 0n) terms.delete(w);
-        else terms.set(w, next);
-      }
-    }
+    const acc = this.accumulator;
+    if (constant !== 0n) acc.addScaled(this.one.terms, constant);
+    for (const [lc, k] of parts) if (k !== 0n) acc.addScaled(lc.terms, k);
+    const terms = acc.take();
     return new Lc(terms, value, isConst, anchor, anchorCoeff);
   }
 
@@ -217,7 +211,7 @@ export class ConstraintSystem {
     this.publicSet[index] = true;
     const id = 1 + index;
     this.values[id] = lc.value;
-    const w = new Lc(this.track ? new Map([[id, 1n]]) : EMPTY, lc.value);
+    const w = new Lc(this.track ? Terms.single(id, 1n) : EMPTY, lc.value);
     const anchor = lc.anchor;
     const firstInternal = 1 + this.nPublic + this.nPrivateInputs;
     if (anchor !== undefined && anchor >= firstInternal && !this.removed.has(anchor)) {
@@ -230,7 +224,7 @@ export class ConstraintSystem {
         const inv = modInverse(lc.anchorCoeff);
         const rest = new Map(lc.terms);
         rest.delete(anchor);
-        const subst: Terms = new Map([[id, inv]]);
+        const subst = new Map<number, bigint>([[id, inv]]);
         for (const [v, k] of rest) subst.set(v, modP(-inv * k));
         this.substitutions.set(anchor, subst);
       }
@@ -243,7 +237,9 @@ export class ConstraintSystem {
   /** Internal wires a public output took the place of. */
   private readonly removed = new Set<number>();
   /** What each removed wire is replaced with in the constraints. */
-  private readonly substitutions = new Map<number, Terms>();
+  private readonly substitutions = new Map<number, Map<number, bigint>>();
+  /** Scratch of {@link lin} (track mode). */
+  private readonly accumulator = new TermAccumulator();
 
   /** The new index of each wire once removed wires are dropped (-1 for a removed wire). */
   wireIndex(): Int32Array {
@@ -262,7 +258,7 @@ export class ConstraintSystem {
    * Substitutes the removed wires t reads (see {@link setPublic}), in the original wire numbering; `read` collects
    * the removed wires substituted.
    */
-  substitute(t: Terms, read: Set<number>): Terms {
+  substitute(t: ReadonlyMap<number, bigint>, read: Set<number>): Map<number, bigint> {
     const out = new Map(t);
     for (const [w, k] of t) {
       const by = this.substitutions.get(w);

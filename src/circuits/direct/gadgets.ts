@@ -107,10 +107,24 @@ function tableOf(unit: Pick<RescaleUnit, "piecewise" | "activation">): Piecewise
  *   [q >= 0]·(q − shifted) = O − 2^(B−1−k) − shifted (s + B + 1).
  */
 export function rescaleGadget(cs: ConstraintSystem, acc: Lc, unit: RescaleUnit): Lc {
+  return rescaleGadgetWithSign(cs, acc, unit).out;
+}
+
+/**
+ * {@link rescaleGadget}, and the proven sign bit [q >= 0] of its range check (the top bit of u = q + 2^(B−1)): the
+ * class of a sigmoid binary-classifier head, at no extra constraint.
+ */
+export function rescaleGadgetWithSign(cs: ConstraintSystem, acc: Lc, unit: RescaleUnit): { out: Lc; sign: Lc } {
   const { shift: s, B, activation } = unit;
   const e = cs.affine(acc, unit.multiplier, pow2(B - 1 + s));
   const { u, bits } = decompose(cs, e, s, B, activation === "linear");
   const q = cs.affine(u, 1n, -pow2(B - 1));
+  const sign = bits[B - 1] as Lc;
+  return { out: activate(cs, unit, q, bits), sign };
+}
+
+function activate(cs: ConstraintSystem, unit: RescaleUnit, q: Lc, bits: readonly Lc[]): Lc {
+  const { B, activation } = unit;
   const sign = bits[B - 1] as Lc;
   if (isSmoothActivation(activation)) return piecewiseGadget(cs, q, bits, B, tableOf(unit));
   switch (activation) {

@@ -1,32 +1,59 @@
 import { VerinferError } from "../../errors.js";
 import { FIELD_PRIME } from "../../util/field.js";
-import type { ConstraintStore } from "./constraint-store.js";
-import { decodeTerms, encodeTerms, TERM_BYTES, WireScratch } from "./constraint-store.js";
+import { decodeTerms, encodeTerms, TERM_BYTES } from "./constraint-store.js";
 import type { ConstraintSystem } from "./constraint-system.js";
+import { Terms } from "./linear-terms.js";
 import { N8, writeLE } from "./write-le.js";
 
-/** Calls `visit` with each recorded constraint's bytes (a view on the store's segment) and whether it reads a removed wire. */
-function eachConstraint(
-  store: ConstraintStore,
-  index: Int32Array,
-  visit: (bytes: Uint8Array, view: DataView, readsRemoved: boolean) => void,
-): void {
-  for (const seg of store.segments()) {
+/** A recorded constraint that reads a removed wire: where it lies in its segment, and its substituted encoding. */
+interface Substituted {
+  segment: number;
+  start: number;
+  end: number;
+  bytes: Uint8Array;
+}
+
+/**
+ * The constraints of `store` that read a wire below which `index` is not the identity and that `index` removes
+ * (a segment whose wires all lie below `firstRemoved` holds none), substituted and re-encoded (original numbering).
+ */
+function substituteRemoved(cs: ConstraintSystem, index: Int32Array, firstRemoved: number): Substituted[] {
+  const store = cs.store;
+  const maxWires = store.segmentMaxWires();
+  const found: Substituted[] = [];
+  const read = new Set<number>();
+  for (const [segment, seg] of store.segments().entries()) {
+    if ((maxWires[segment] as number) < firstRemoved) continue;
     const view = new DataView(seg.buffer, seg.byteOffset, seg.byteLength);
-    let pos = 0;
-    while (pos < seg.length) {
-      const start = pos;
+    for (let start = 0; start < seg.length; ) {
+      let pos = start;
       let readsRemoved = false;
       for (let list = 0; list < 3; list++) {
         const n = view.getUint32(pos, true);
         pos += 4;
         for (let k = 0; k < n; k++, pos += TERM_BYTES) {
-          if ((index[view.getUint32(pos, true)] as number) < 0) readsRemoved = true;
+          const w = view.getUint32(pos, true);
+          if (w >= firstRemoved && (index[w] as number) < 0) readsRemoved = true;
         }
       }
-      visit(seg.subarray(start, pos), new DataView(seg.buffer, seg.byteOffset + start, pos - start), readsRemoved);
+      if (readsRemoved) {
+        const lists = [];
+        for (let list = 0, at = start; list < 3; list++) {
+          const { terms, end } = decodeTerms(view, at);
+          lists.push(Terms.fromMap(cs.substitute(terms, read)));
+          at = end;
+        }
+        const bytes = new Uint8Array(12 + lists.reduce((n, t) => n + t.size, 0) * TERM_BYTES);
+        const encView = new DataView(bytes.buffer);
+        let at = 0;
+        for (const t of lists) at = encodeTerms(bytes, encView, at, t, false);
+        found.push({ segment, start, end: pos, bytes });
+      }
+      start = pos;
     }
   }
+  cs.assertRemovedRead(read);
+  return found;
 }
 
 /**
@@ -44,33 +71,20 @@ function eachConstraint(
 export function writeR1cs(cs: ConstraintSystem): Uint8Array {
   const nWires = cs.nWires;
   const index = cs.wireIndex();
+  let firstRemoved = index.length;
+  for (let w = 0; w < index.length; w++) {
+    if ((index[w] as number) < 0) {
+      firstRemoved = w;
+      break;
+    }
+  }
   const store = cs.store;
   // The few constraints that read a removed wire (where public outputs took internal wires' places), substituted and
   // re-encoded; every other constraint is copied as recorded, its wires renumbered.
-  const substituted: Uint8Array[] = [];
-  const read = new Set<number>();
+  const substituted = substituteRemoved(cs, index, firstRemoved);
   let constraintsSize = 0;
-  const scratch = new WireScratch();
-  eachConstraint(store, index, (bytes, view, readsRemoved) => {
-    if (!readsRemoved) {
-      constraintsSize += bytes.length;
-      return;
-    }
-    const lists = [];
-    for (let list = 0, pos = 0; list < 3; list++) {
-      const { terms, end } = decodeTerms(view, pos);
-      lists.push(cs.substitute(terms, read));
-      pos = end;
-    }
-    const size = 12 + lists.reduce((n, t) => n + t.size, 0) * TERM_BYTES;
-    const enc = new Uint8Array(size);
-    const encView = new DataView(enc.buffer);
-    let pos = 0;
-    for (const t of lists) pos = encodeTerms(enc, encView, pos, t, false, scratch);
-    substituted.push(enc);
-    constraintsSize += size;
-  });
-  cs.assertRemovedRead(read);
+  for (const seg of store.segments()) constraintsSize += seg.length;
+  for (const s of substituted) constraintsSize += s.bytes.length - (s.end - s.start);
   const headerSize = 4 + N8 + 4 * 4 + 8 + 4;
   const mapSize = nWires * 8;
   const total = 12 + 3 * 12 + headerSize + constraintsSize + mapSize;
@@ -99,21 +113,33 @@ export function writeR1cs(cs: ConstraintSystem): Uint8Array {
   pos += 28;
 
   section(2, constraintsSize);
+  const sectionStart = pos;
   let next = 0;
-  eachConstraint(store, index, (recorded, _view, readsRemoved) => {
-    const bytes = readsRemoved ? (substituted[next++] as Uint8Array) : recorded;
-    out.set(bytes, pos);
-    // Renumber the wires (removed wires dropped; the order of the others is unchanged, so the terms stay sorted).
-    for (let list = 0; list < 3; list++) {
-      const n = view.getUint32(pos, true);
-      pos += 4;
-      for (let k = 0; k < n; k++, pos += TERM_BYTES) {
-        const i = index[view.getUint32(pos, true)] as number;
-        if (i < 0) throw new VerinferError("INTERNAL", "a removed wire is still read by a constraint");
-        view.setUint32(pos, i, true);
-      }
+  for (const [segment, seg] of store.segments().entries()) {
+    let from = 0;
+    for (let s = substituted[next]; s !== undefined && s.segment === segment; s = substituted[++next]) {
+      out.set(seg.subarray(from, s.start), pos);
+      pos += s.start - from;
+      out.set(s.bytes, pos);
+      pos += s.bytes.length;
+      from = s.end;
     }
-  });
+    out.set(seg.subarray(from), pos);
+    pos += seg.length - from;
+  }
+  // Renumber the wires (removed wires dropped; the order of the others is unchanged, so the terms stay sorted); below
+  // the first removed wire the numbering is the identity.
+  for (let at = sectionStart; at < pos; ) {
+    const n = view.getUint32(at, true);
+    at += 4;
+    for (let k = 0; k < n; k++, at += TERM_BYTES) {
+      const w = view.getUint32(at, true);
+      if (w < firstRemoved) continue;
+      const i = index[w] as number;
+      if (i < 0) throw new VerinferError("INTERNAL", "a removed wire is still read by a constraint");
+      view.setUint32(at, i, true);
+    }
+  }
 
   section(3, mapSize);
   for (let w = 0; w < nWires; w++) {

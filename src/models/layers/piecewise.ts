@@ -3,16 +3,26 @@ import { VerinferError } from "../../errors.js";
 import { int } from "./schema-parts.js";
 
 /**
- * The smooth activations verinfer proves, by their tfjs names: `gelu` is the exact (erf) form, `gelu_new` the tanh
- * approximation, `swish` is SiLU (x·sigmoid(x)), `hardSigmoid` is tfjs's clip(0.2·x + 0.5, 0, 1).
+ * The smooth activations verinfer proves that tfjs has, by their tfjs names: `gelu` is the exact (erf) form,
+ * `gelu_new` the tanh approximation, `swish` is SiLU (x·sigmoid(x)), `hardSigmoid` is clip(α·x + β, 0, 1) (tfjs and
+ * ONNX: α = 0.2, β = 0.5 unless stated; PyTorch's Hardsigmoid: α = 1/6).
  */
 export const SMOOTH_ACTIVATIONS = ["sigmoid", "tanh", "softplus", "swish", "gelu", "gelu_new", "hardSigmoid"] as const;
 /** One of {@link SMOOTH_ACTIVATIONS}. */
 export type SmoothActivation = (typeof SMOOTH_ACTIVATIONS)[number];
 
-/** Whether an activation name is one of {@link SMOOTH_ACTIVATIONS}. */
-export function isSmoothActivation(a: string): a is SmoothActivation {
-  return (SMOOTH_ACTIVATIONS as readonly string[]).includes(a);
+/**
+ * Every activation proven as a table: {@link SMOOTH_ACTIVATIONS}, and two tfjs has no activation for (float run by
+ * verinfer's own tfjs layer): `hardSwish`, x·relu6(x + 3)/6 (PyTorch and ONNX), and `exp`, e^x on a bounded window
+ * (beyond it saturated: see {@link tablePiecewise}).
+ */
+export const TABLED_ACTIVATIONS = [...SMOOTH_ACTIVATIONS, "hardSwish", "exp"] as const;
+/** One of {@link TABLED_ACTIVATIONS}. */
+export type TabledActivation = (typeof TABLED_ACTIVATIONS)[number];
+
+/** Whether an activation name is one of {@link TABLED_ACTIVATIONS} (proven by a table). */
+export function isSmoothActivation(a: string): a is TabledActivation {
+  return (TABLED_ACTIVATIONS as readonly string[]).includes(a);
 }
 
 /**
@@ -36,7 +46,17 @@ export interface PiecewiseActivation {
   reluShift?: number;
   /** 2^segmentBits + 1 table points, at the table's scale. */
   table: bigint[];
+  /**
+   * The circuit layout that proves it (`piecewiseGadget`): absent = 1, the first (a monomial per subset of the index
+   * bits), which packages compiled before layout 2 use and still rebuild in; 2 = split index and zero-test
+   * saturation ({@link PIECEWISE_LAYOUT}). Not part of the integer function, so not committed: the model id is the
+   * same in either layout, and the verification key binds the circuit.
+   */
+  layout?: 2;
 }
+
+/** The layout {@link tablePiecewise} writes now. */
+export const PIECEWISE_LAYOUT = 2;
 
 /** zod schema of a serialized {@link PiecewiseActivation}. */
 export const PiecewiseActivationSchema = z
@@ -44,6 +64,7 @@ export const PiecewiseActivationSchema = z
     window: int.min(2).max(64),
     segmentBits: int.min(1).max(12),
     reluShift: int.min(0).max(128).optional(),
+    layout: z.literal(2).optional(),
     table: z.array(
       z.union([
         z.bigint(),
@@ -120,7 +141,7 @@ export function erf(x: number): number {
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** The float functions, as tfjs computes them. */
-export const SMOOTH_FUNCTIONS: Record<SmoothActivation, (x: number) => number> = {
+export const SMOOTH_FUNCTIONS: Record<TabledActivation, (x: number) => number> = {
   sigmoid,
   tanh: Math.tanh,
   softplus: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
@@ -128,7 +149,42 @@ export const SMOOTH_FUNCTIONS: Record<SmoothActivation, (x: number) => number> =
   gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
   gelu_new: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
   hardSigmoid: (x) => Math.min(Math.max(0.2 * x + 0.5, 0), 1),
+  hardSwish: (x) => (x * Math.min(Math.max(x + 3, 0), 6)) / 6,
+  exp: Math.exp,
 };
+
+/** The parameters of a smooth activation: a `hardSigmoid`'s slope α and offset β (ONNX's names). */
+export interface SmoothParams {
+  /** hardSigmoid only: the slope (default 0.2). */
+  alpha?: number;
+  /** hardSigmoid only: the offset (default 0.5). */
+  beta?: number;
+}
+
+/** tfjs's (and ONNX's default) hardSigmoid slope and offset. */
+export const HARD_SIGMOID_DEFAULTS = { alpha: 0.2, beta: 0.5 } as const;
+
+/** The float function of `name` with its parameters. */
+export function smoothFunction(name: TabledActivation, params: SmoothParams = {}): (x: number) => number {
+  if (name !== "hardSigmoid" || (params.alpha === undefined && params.beta === undefined))
+    return SMOOTH_FUNCTIONS[name];
+  const a = params.alpha ?? HARD_SIGMOID_DEFAULTS.alpha;
+  const b = params.beta ?? HARD_SIGMOID_DEFAULTS.beta;
+  return (x) => Math.min(Math.max(a * x + b, 0), 1);
+}
+
+/**
+ * The radius bits of a hardSigmoid's window: its kinks −β/α and (1 − β)/α lie within [−2^r, 2^r] (at least r = 1),
+ * or undefined for parameters verinfer does not table (α <= 0, not finite, or kinks beyond 2^12).
+ */
+export function hardSigmoidRadiusBits(params: SmoothParams): number | undefined {
+  const a = params.alpha ?? HARD_SIGMOID_DEFAULTS.alpha;
+  const b = params.beta ?? HARD_SIGMOID_DEFAULTS.beta;
+  if (!(Number.isFinite(a) && Number.isFinite(b) && a > 0)) return undefined;
+  const reach = Math.max(Math.abs(b / a), Math.abs((1 - b) / a));
+  const r = Math.max(1, Math.ceil(Math.log2(reach)));
+  return r <= 12 ? r : undefined;
+}
 
 /**
  * How each function is tabled: `radiusBits` (the window is |x| < 2^radiusBits: beyond it the function is within
@@ -137,7 +193,7 @@ export const SMOOTH_FUNCTIONS: Record<SmoothActivation, (x: number) => number> =
  * within 1/256 of the output range).
  */
 export const SMOOTH_TABLING: Record<
-  SmoothActivation,
+  TabledActivation,
   { radiusBits: number; relu: boolean; segmentBits: number; highSegmentBits: number }
 > = {
   sigmoid: { radiusBits: 3, relu: false, segmentBits: 5, highSegmentBits: 9 },
@@ -147,6 +203,8 @@ export const SMOOTH_TABLING: Record<
   gelu: { radiusBits: 2, relu: true, segmentBits: 5, highSegmentBits: 9 },
   gelu_new: { radiusBits: 2, relu: true, segmentBits: 5, highSegmentBits: 9 },
   hardSigmoid: { radiusBits: 2, relu: false, segmentBits: 4, highSegmentBits: 5 },
+  hardSwish: { radiusBits: 2, relu: true, segmentBits: 5, highSegmentBits: 9 },
+  exp: { radiusBits: 3, relu: false, segmentBits: 3, highSegmentBits: 5 },
 };
 
 /**
@@ -158,28 +216,65 @@ export const HIGH_PRECISION_EXTRA_RADIUS_BITS = 1;
 /** Table points' fractional bits beyond the input's: the table's rounding stays well below interpolation error. */
 export const TABLE_EXTRA_FRAC_BITS = 4;
 
+/** The widest window an `exp` is tabled on: |x| < 2^4 (e^16 ≈ 8.9e6). */
+export const EXP_MAX_RADIUS_BITS = 4;
+
 /**
  * The piecewise activation for `name` on inputs at scale 2^-inFracBits, and its output scale.
  *
- * @throws VerinferError `QUANTIZATION_OVERFLOW` when the input scale is too coarse for the window's segments.
+ * - `hardSigmoid`: the window reaches its kinks ({@link hardSigmoidRadiusBits}); the segments are the default
+ *   count, doubled until both kinks are segment ends (then the table is exact but for rounding) or a kink's
+ *   interpolation error α·h/4 is below half the target (2^-9, or 2^-13 at high precision).
+ * - `exp`: the window is |x| < 2^expRadiusBits (the quantizer's: 1.25× the calibrated inputs, rounded up to a power
+ *   of two, at most {@link EXP_MAX_RADIUS_BITS}), not widened at high precision; 2^segmentBits segments per unit of
+ *   x (h = 1/8, or 1/32 at high precision: error ≤ h²/8·e^x, 1/512 or 1/8192 of e^x); below the window e^(−2^r),
+ *   above it e^(2^r) (saturated).
+ *
+ * @throws VerinferError `QUANTIZATION_OVERFLOW` when the input scale is too coarse for the window's segments;
+ *   `UNSUPPORTED_LAYER` for hardSigmoid parameters verinfer does not table.
  */
 export function tablePiecewise(params: {
-  name: SmoothActivation;
+  name: TabledActivation;
   inFracBits: number;
   precision?: "default" | "high";
+  /** A hardSigmoid's slope and offset. */
+  smooth?: SmoothParams;
+  /** An exp's window radius bits (default 3). */
+  expRadiusBits?: number;
 }): { piecewise: PiecewiseActivation; outFracBits: number } {
   const { name, inFracBits: f } = params;
   const t = SMOOTH_TABLING[name];
   const high = params.precision === "high";
-  const window = f + t.radiusBits + (high ? HIGH_PRECISION_EXTRA_RADIUS_BITS : 0) + 1;
-  const segmentBits = Math.min(high ? t.highSegmentBits : t.segmentBits, window - 1);
+  let radiusBits = t.radiusBits + (high ? HIGH_PRECISION_EXTRA_RADIUS_BITS : 0);
+  let wanted = high ? t.highSegmentBits : t.segmentBits;
+  const fn = smoothFunction(name, params.smooth);
+  if (name === "exp") {
+    radiusBits = Math.min(Math.max(params.expRadiusBits ?? t.radiusBits, 1), EXP_MAX_RADIUS_BITS);
+    wanted += radiusBits + 1;
+  } else if (name === "hardSigmoid") {
+    const r = hardSigmoidRadiusBits(params.smooth ?? {});
+    if (r === undefined) {
+      throw new VerinferError("UNSUPPORTED_LAYER", "a hardSigmoid's slope must be positive, its kinks within ±4096", {
+        meta: { ...params.smooth },
+      });
+    }
+    radiusBits = r + (high ? HIGH_PRECISION_EXTRA_RADIUS_BITS : 0);
+    const a = params.smooth?.alpha ?? HARD_SIGMOID_DEFAULTS.alpha;
+    const b = params.smooth?.beta ?? HARD_SIGMOID_DEFAULTS.beta;
+    const kinks = [-b / a, (1 - b) / a];
+    const onEnds = (k: number) =>
+      kinks.every((x) => Number.isInteger(((x + 2 ** radiusBits) * 2 ** k) / 2 ** (radiusBits + 1)));
+    const bound = high ? 2 ** -13 : 2 ** -9;
+    while (wanted < 12 && !onEnds(wanted) && (a * 2 ** (radiusBits + 1 - wanted)) / 4 > bound) wanted++;
+  }
+  const window = f + radiusBits + 1;
+  const segmentBits = Math.min(wanted, window - 1);
   if (segmentBits < 1) {
     throw new VerinferError("QUANTIZATION_OVERFLOW", `a ${name} on inputs at scale 2^${-f} has no segments`, {
       details: "raise activationBits",
     });
   }
   const tableFracBits = Math.max(f, 0) + TABLE_EXTRA_FRAC_BITS;
-  const fn = SMOOTH_FUNCTIONS[name];
   const bump = t.relu ? (x: number) => fn(x) - Math.max(x, 0) : fn;
   const S = window - segmentBits;
   const table = Array.from({ length: 2 ** segmentBits + 1 }, (_, i) => {
@@ -188,7 +283,13 @@ export function tablePiecewise(params: {
   });
   const outFracBits = tableFracBits + S;
   return {
-    piecewise: { window, segmentBits, ...(t.relu ? { reluShift: outFracBits - f } : {}), table },
+    piecewise: {
+      window,
+      segmentBits,
+      ...(t.relu ? { reluShift: outFracBits - f } : {}),
+      table,
+      layout: PIECEWISE_LAYOUT,
+    },
     outFracBits,
   };
 }

@@ -5,6 +5,7 @@ import {
   isSmoothActivation,
   type PiecewiseActivation,
   PiecewiseActivationSchema,
+  piecewiseBounds,
   piecewiseForward,
 } from "./piecewise.js";
 import { bigintString, int } from "./schema-parts.js";
@@ -123,6 +124,18 @@ export function rescaleQBounds(
 }
 
 /** The smallest signed width b >= 2 with [lo, hi] ⊆ [-2^(b-1), 2^(b-1)). */
+/**
+ * The output width of a network whose last rescale is `last`: its widest qBits, or for a sigmoid head (a table's
+ * output) the signed width of the table's exact extremes over every q its range check admits — what the output
+ * packing needs, and a bound the gadget's pinned output cannot leave.
+ */
+export function outputWidthOf(last: QuantizedRescale, signHead: boolean): number {
+  if (!signHead || !last.piecewise) return Math.max(...last.qBits);
+  const B = Math.max(...last.qBits);
+  const b = piecewiseBounds(last.piecewise, -(1n << BigInt(B - 1)), (1n << BigInt(B - 1)) - 1n);
+  return signedBits(b.lo, b.hi);
+}
+
 export function signedBits(lo: bigint, hi: bigint): number {
   let b = 2;
   while (lo < -(1n << BigInt(b - 1)) || hi > (1n << BigInt(b - 1)) - 1n) b++;

@@ -1,6 +1,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { tf } from "../backend.js";
 import { PaddedPool2D } from "../padded-pool-layer.js";
+import { VerinferActivation } from "../verinfer-activation-layer.js";
 import type { OnnxChain, OnnxStep } from "./onnx-step.js";
 
 /** A tfjs layer name from an ONNX node name (`/conv1/Conv` → `onnx_conv1_Conv`), unique within the model. */
@@ -64,6 +65,18 @@ function layerOf(step: OnnxStep, name: string): { layer: tfTypes.layers.Layer; w
         }),
         weights: [],
       };
+    case "globalAveragePooling1d":
+      return { layer: tf.layers.globalAveragePooling1d({ name }), weights: [] };
+    case "embedding":
+      return {
+        layer: tf.layers.embedding({
+          name,
+          inputDim: step.inputDim,
+          outputDim: step.outputDim,
+          inputLength: step.inputLength,
+        }),
+        weights: [tf.tensor2d(step.table, [step.inputDim, step.outputDim])],
+      };
     case "globalAveragePooling2d":
       return { layer: tf.layers.globalAveragePooling2d({ name, dataFormat: "channelsLast" }), weights: [] };
     case "batchNormalization":
@@ -84,6 +97,10 @@ function layerOf(step: OnnxStep, name: string): { layer: tfTypes.layers.Layer; w
     }
     case "activation":
       return { layer: tf.layers.activation({ name, activation: step.activation }), weights: [] };
+    case "verinferActivation": {
+      const { kind: _k, ...args } = step;
+      return { layer: new VerinferActivation(args), weights: [] };
+    }
     case "leakyRelu":
       return { layer: tf.layers.leakyReLU({ name, alpha: step.alpha }), weights: [] };
     case "flatten":

@@ -11,6 +11,9 @@ export const FUSED_ACTIVATION_OPS = ["Gelu", "Swish"] as const;
  *
  * - GELU (exact): `Div(x, √2) → Erf → Add(·, 1) → Mul(x, ·) → Mul(·, 0.5)` (or `Mul(x, 1/√2)`, and the 0.5 on
  *   either side) becomes `Gelu(x)`;
+ * - GELU (tanh approximation, `nn.GELU(approximate="tanh")` and HF's `NewGELU`):
+ *   `x³` (`Pow(x, 3)`, or `Mul(x, Mul(x, x))` in either order) `→ Mul(·, 0.044715) → Add(x, ·) → Mul(·, √(2/π)) → Tanh
+ *   → Add(·, 1) → Mul(x, ·) → Mul(·, 0.5)` (the 0.5 on either side) becomes `Gelu(x)` with `approximate = "tanh"`;
  * - SiLU: `Sigmoid(x) → Mul(x, ·)` becomes `Swish(x)`.
  *
  * A subgraph whose inner values are read elsewhere is left as it is (and its Erf is then refused by name).
@@ -77,6 +80,69 @@ export function fuseActivations(graph: OnnxGraph, opset: number): void {
       chain = [half, scaled, erf, plus, times];
     } else continue;
     replace(chain, fused("Gelu", chain[chain.length - 1] as OnnxNode, x));
+  }
+
+  /** The nodes of `x · (1 + inner) · 0.5` from the `1 + inner` sum `p` (0.5 first or last), or undefined. */
+  const halfTimes = (p: string, x: string): OnnxNode[] | undefined => {
+    const times = nodes.find((n) => n.opType === "Mul" && n.input.includes(p));
+    if (!times || readers(p) !== 1) return undefined;
+    const m = other(times, p) as string;
+    const half = producer(m);
+    if (m === x) {
+      // x · (1 + inner) then · 0.5
+      const last = nodes.find((n) => n.opType === "Mul" && n.input.includes(times.output[0] as string));
+      if (!last || readers(times.output[0] as string) !== 1) return undefined;
+      if (!near(scalar(other(last, times.output[0] as string)), 0.5)) return undefined;
+      return [times, last];
+    }
+    if (half?.opType === "Mul" && other(half, x) !== undefined && half.input.includes(x) && readers(m) === 1) {
+      // (x · 0.5) · (1 + inner)
+      if (!near(scalar(other(half, x)), 0.5)) return undefined;
+      return [half, times];
+    }
+    return undefined;
+  };
+  /** The nodes computing x³ as `c` (Pow(x, 3) or x·(x·x) in either order), each read once, or undefined. */
+  const cubeOf = (c: string, x: string): OnnxNode[] | undefined => {
+    const n = producer(c);
+    if (!n || readers(c) !== 1) return undefined;
+    if (n.opType === "Pow" && n.input[0] === x && near(scalar(n.input[1]), 3)) return [n];
+    if (n.opType !== "Mul" || !n.input.includes(x)) return undefined;
+    const sq = other(n, x) as string;
+    const sqNode = producer(sq);
+    if (sqNode?.opType === "Mul" && sqNode.input[0] === x && sqNode.input[1] === x && readers(sq) === 1) {
+      return [sqNode, n];
+    }
+    return undefined;
+  };
+  for (const tanh of nodes.filter((n) => n.opType === "Tanh")) {
+    const scaled = producer(tanh.input[0] as string);
+    if (scaled?.opType !== "Mul" || readers(scaled.output[0] as string) !== 1) continue;
+    const betaAt = scaled.input.findIndex((t) => near(scalar(t), Math.sqrt(2 / Math.PI)));
+    if (betaAt < 0) continue;
+    const sum = producer(scaled.input[1 - betaAt] as string);
+    if (sum?.opType !== "Add" || readers(sum.output[0] as string) !== 1) continue;
+    // x + 0.044715 · x³: try each operand of the sum as x.
+    let found: { x: string; inner: OnnxNode[] } | undefined;
+    for (const x of sum.input) {
+      const kx3 = producer(other(sum, x) as string);
+      if (kx3?.opType !== "Mul" || readers(kx3.output[0] as string) !== 1) continue;
+      const kAt = kx3.input.findIndex((t) => near(scalar(t), 0.044715));
+      const cube = kAt < 0 ? undefined : cubeOf(kx3.input[1 - kAt] as string, x);
+      if (cube) found = { x, inner: [...cube, kx3, sum, scaled, tanh] };
+    }
+    if (!found) continue;
+    const t = tanh.output[0] as string;
+    const plus = nodes.find((n) => n.opType === "Add" && n.input.includes(t));
+    if (!plus || !near(scalar(other(plus, t)), 1) || readers(t) !== 1) continue;
+    const outer = halfTimes(plus.output[0] as string, found.x);
+    if (!outer) continue;
+    const chain = [...found.inner, plus, ...outer];
+    const gelu = fused("Gelu", chain[chain.length - 1] as OnnxNode, found.x);
+    gelu.attribute = [
+      { name: "approximate", type: 3, f: 0, i: 0, s: new TextEncoder().encode("tanh"), floats: [], ints: [] },
+    ];
+    replace(chain, gelu);
   }
 
   for (const sig of nodes.filter((n) => n.opType === "Sigmoid")) {

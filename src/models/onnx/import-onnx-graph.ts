@@ -4,7 +4,7 @@ import { FOLDABLE_OPS, foldConstant } from "./fold-constant.js";
 import { fuseActivations } from "./fuse-activations.js";
 import { liftOneDGraph } from "./lift-1d.js";
 import type { OnnxChain } from "./onnx-step.js";
-import { BATCH, checkTensorSize, DTYPE, tensorFromProto } from "./onnx-tensor.js";
+import { BATCH, checkTensorSize, DTYPE, intAttr, tensorFromProto } from "./onnx-tensor.js";
 import { ImporterState, invalidNode, nodeInputs, type Problem, unsupportedError } from "./ops/importer-state.js";
 import { ONNX_OPS, onnxOpTranslator } from "./ops/onnx-ops.js";
 
@@ -81,14 +81,21 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
   }
   const input = liveInputs[0] as (typeof liveInputs)[number];
   const tensorType = input.type?.tensorType;
-  if (!tensorType || tensorType.elemType !== DTYPE.FLOAT) {
-    throw new VerinferError("INVALID_MODEL", `ONNX input "${input.name}" must be a float32 tensor`);
+  // Integer token ids are read only by embedding lookups (Gather of a constant table's rows).
+  const ids =
+    (tensorType?.elemType === DTYPE.INT64 || tensorType?.elemType === DTYPE.INT32) &&
+    readOnlyAsTokenIds(state, input.name);
+  if (!tensorType || (tensorType.elemType !== DTYPE.FLOAT && !ids)) {
+    throw new VerinferError("INVALID_MODEL", `ONNX input "${input.name}" must be a float32 tensor`, {
+      details:
+        "an integer input is read only as token ids: every node reading it a Gather of a constant [vocab, dim] table",
+    });
   }
   const dims = (tensorType.shape?.dim ?? []).map((d) =>
     d.dimValue !== undefined && int64(d.dimValue) > 0 ? int64(d.dimValue) : BATCH,
   );
   const features = dims.slice(1);
-  if ((dims.length !== 2 && dims.length !== 4) || features.some((d) => Number.isNaN(d))) {
+  if ((dims.length !== 2 && (dims.length !== 4 || ids)) || features.some((d) => Number.isNaN(d))) {
     throw new VerinferError(
       "INVALID_MODEL",
       `ONNX input "${input.name}" has shape [${dims.map((d) => (Number.isNaN(d) ? "?" : d))}]`,
@@ -100,7 +107,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
   checkTensorSize(`ONNX input "${input.name}"`, features);
   const onnxInputShape = features;
   const inputShape = dims.length === 4 ? ([features[1], features[2], features[0]] as number[]) : features;
-  state.start(input.name, dims);
+  state.start(input.name, dims, ids);
 
   // 3. The graph: what each tensor is (its layout, the step that made it, a Pad still to apply) and how many nodes
   // read it. A tensor read by several nodes is a branch; nothing is folded into the step that made it.
@@ -126,6 +133,10 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       translator.constant(node, state);
       continue;
     }
+    // A pending input normalization belongs to the one tensor it normalizes: a merge or a branch beside it would
+    // read the raw input as if normalized (or fold the normalization into a layer of the raw one).
+    const besidePending = state.inputAffine !== undefined && (liveIns.length > 1 || liveIns[0] !== state.live.name);
+    if (besidePending) throw state.refuse(node, "reads the input beside a pending input normalization");
     if (liveIns.length > 1 && translator.merge) {
       state.lastLiveNode = node;
       translator.merge(node, state, liveIns);
@@ -145,7 +156,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     if (state.inputAffine && !translator.takesInputAffine) {
       throw state.refuse(
         node,
-        "follows an input normalization; verinfer folds one only into a Gemm/MatMul right after it",
+        "follows an input normalization; verinfer folds one only into a Gemm/MatMul/Conv right after it",
       );
     }
     if (!translator.translate) throw state.refuse(node, "op not supported on the variable path");
@@ -187,14 +198,18 @@ function finish(params: {
   }
   const last = state.lastLiveNode;
   if (!last) throw new VerinferError("INVALID_MODEL", "the ONNX graph computes nothing from its input");
-  if (state.inputAffine) throw state.refuse(last, "normalizes the input but no Gemm/MatMul reads it");
+  if (state.inputAffine) throw state.refuse(last, "normalizes the input but no Gemm/MatMul/Conv reads it");
   state.checkLive(last);
   if (state.pendingPad) throw state.refuse(last, "pads the output; a Pad must be followed by a layer");
   state.toOnnxOrder();
-  if (state.live.layout === "nchw" || state.live.layout === "pooled") {
-    throw new VerinferError("UNSUPPORTED_LAYER", "the ONNX graph's output is a 4-D tensor", {
-      details: "verinfer proves models whose output is [batch, features]; end the graph with Flatten/Gemm",
-    });
+  if (!["flat", "flatChw"].includes(state.live.layout)) {
+    throw new VerinferError(
+      "UNSUPPORTED_LAYER",
+      `the ONNX graph's output is a rank-${state.live.shape.length} tensor`,
+      {
+        details: "verinfer proves models whose output is [batch, features]; end the graph with Flatten/Gemm",
+      },
+    );
   }
   return {
     inputShape,
@@ -203,4 +218,21 @@ function finish(params: {
     opset: state.opset,
     producer: `${model.producerName} ${model.producerVersion}`.trim(),
   };
+}
+
+/** Whether every node reading the input is a Gather of a constant 2-D table's rows at the input's ids. */
+function readOnlyAsTokenIds(state: ImporterState, input: string): boolean {
+  const readers = state.graph.node.filter((n) => n.input.includes(input));
+  return (
+    readers.length > 0 &&
+    state.graph.output[0]?.name !== input &&
+    readers.every(
+      (n) =>
+        n.opType === "Gather" &&
+        n.input[1] === input &&
+        n.input[0] !== input &&
+        state.constOf(n.input[0])?.dims.length === 2 &&
+        [0, -2].includes(intAttr(n, "axis", 0)),
+    )
+  );
 }

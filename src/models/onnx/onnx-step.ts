@@ -44,6 +44,18 @@ export type OnnxStepKind =
       pads: Pads2d;
     }
   | { kind: "globalAveragePooling2d"; name: string }
+  /** The mean over a sequence's positions: `[length, dim]` → `[dim]`. */
+  | { kind: "globalAveragePooling1d"; name: string }
+  /** A lookup of the model's input token ids in a constant table (tfjs Embedding): `[length]` → `[length, dim]`. */
+  | {
+      kind: "embedding";
+      name: string;
+      inputDim: number;
+      outputDim: number;
+      inputLength: number;
+      /** `[inputDim][outputDim]` flattened row-major. */
+      table: Float32Array;
+    }
   | {
       kind: "batchNormalization";
       name: string;
@@ -66,6 +78,14 @@ export type OnnxStepKind =
   | { kind: "activation"; name: string; activation: "relu" | "relu6" | "softmax" | SmoothActivation }
   /** A LeakyReLU of slope alpha, a power of two (checked on import). */
   | { kind: "leakyRelu"; name: string; alpha: number }
+  /** An activation tfjs has no layer for (verinfer's own: `VerinferActivation`), with a hardSigmoid's parameters. */
+  | {
+      kind: "verinferActivation";
+      name: string;
+      activation: "hardSigmoid" | "hardSwish" | "exp";
+      alpha?: number;
+      beta?: number;
+    }
   /** `chwOrder`: permute HWC back to ONNX's CHW order before flattening (tfjs Permute + Flatten). */
   | { kind: "flatten"; name: string; chwOrder: boolean };
 

@@ -1,4 +1,4 @@
-import type { SmoothActivation } from "../../layers/piecewise.js";
+import { hardSigmoidRadiusBits, type SmoothActivation } from "../../layers/piecewise.js";
 import { leakShiftOf, MAX_LEAK_SHIFT } from "../../network.js";
 import type { OnnxNode } from "../decode-onnx.js";
 import { floatAttr, intAttr, stringAttr } from "../onnx-tensor.js";
@@ -59,16 +59,44 @@ export const tanh: OnnxOpTranslator = { translate: smooth(() => "tanh") };
 /** `Softplus`. */
 export const softplus: OnnxOpTranslator = { translate: smooth(() => "softplus") };
 
-/** `HardSigmoid` with tfjs's slope and offset (0.2·x + 0.5); PyTorch's (x/6 + 0.5) is refused. */
+/**
+ * `HardSigmoid` clip(alpha·x + beta, 0, 1): with tfjs's slope and offset (0.2, 0.5, ONNX's defaults) a smooth
+ * activation fused like ReLU; with others (PyTorch's Hardsigmoid: alpha 1/6) verinfer's own activation layer.
+ */
 export const hardSigmoid: OnnxOpTranslator = {
   check: (node) => {
     const [alpha, beta] = [floatAttr(node, "alpha", 0.2), floatAttr(node, "beta", 0.5)];
-    if (Math.abs(alpha - 0.2) > 1e-6 || Math.abs(beta - 0.5) > 1e-6)
-      return `HardSigmoid(alpha ${alpha}, beta ${beta}) is not proven (only tfjs's 0.2·x + 0.5)`;
+    if (hardSigmoidRadiusBits({ alpha, beta }) === undefined)
+      return `HardSigmoid(alpha ${alpha}, beta ${beta}) is not proven (the slope must be positive, the kinks within ±4096)`;
     return undefined;
   },
-  translate: smooth(() => "hardSigmoid"),
+  translate: (node, state) => {
+    const [alpha, beta] = [floatAttr(node, "alpha", 0.2), floatAttr(node, "beta", 0.5)];
+    if (Math.abs(alpha - 0.2) <= 1e-6 && Math.abs(beta - 0.5) <= 1e-6) {
+      state.setActivation(node, "hardSigmoid");
+      return undefined;
+    }
+    state.flushPad(node);
+    state.pushStep({ kind: "verinferActivation", name: node.name, activation: "hardSigmoid", alpha, beta });
+    return undefined;
+  },
 };
+
+/** An activation tfjs has no layer for, as verinfer's own activation layer. */
+function ownActivation(activation: "hardSwish" | "exp"): OnnxOpTranslator {
+  return {
+    translate: (node, state) => {
+      state.flushPad(node);
+      state.pushStep({ kind: "verinferActivation", name: node.name, activation });
+      return undefined;
+    },
+  };
+}
+
+/** `HardSwish` (opset 14; PyTorch's Hardswish): x·relu6(x + 3)/6. */
+export const hardSwish: OnnxOpTranslator = ownActivation("hardSwish");
+/** `Exp` on the variable path: a table on a bounded window (see `tablePiecewise`). */
+export const exp: OnnxOpTranslator = ownActivation("exp");
 
 /** `Swish` (SiLU, also fused from PyTorch's `Sigmoid(x)·x`). */
 export const swish: OnnxOpTranslator = { translate: smooth(() => "swish") };

@@ -6,20 +6,34 @@ import { addMerge, mulMerge } from "./merges.js";
 import type { OnnxOpTranslator, TranslateOutcome } from "./op-translator.js";
 
 /**
- * `Add`/`Sub`/`Mul`/`Div` by a constant before the first weighted layer: an input normalization, kept pending and
- * folded into the Gemm/MatMul that reads it.
+ * `Add`/`Sub`/`Mul`/`Div` by a constant before the first weighted layer: an input normalization (per feature of a
+ * `[batch, features]` input, per channel of an NCHW one), kept pending and folded into the Gemm/MatMul/Conv that
+ * reads it.
  */
 function inputAffine(node: OnnxNode, state: ImporterState): TranslateOutcome {
   const live = state.live;
-  if (live.layout !== "flat" || live.shape.length !== 2) {
-    throw state.refuse(node, "normalizes a tensor that is not [batch, features]; only flat inputs are folded");
+  const nchw = live.layout === "nchw";
+  if (!nchw && (live.layout !== "flat" || live.shape.length !== 2)) {
+    throw state.refuse(
+      node,
+      "normalizes a tensor that is not [batch, features] or NCHW; only the model's input is folded (per feature or per channel)",
+    );
   }
   const ins = nodeInputs(node);
   const k = ins.findIndex((x) => x !== undefined && x !== live.name);
+  const constant = state.requireConst(node, k, "the other operand");
+  if (nchw) {
+    // Broadcast against [N, C, H, W]: a scalar, or C values on the channel axis ([C, 1, 1], [1, C, 1, 1]).
+    const dims = [...new Array<number>(Math.max(0, 4 - constant.dims.length)).fill(1), ...constant.dims];
+    const perChannel = dims.length === 4 && dims.every((d, a) => d === 1 || (a === 1 && d === live.shape[1]));
+    if (!perChannel) {
+      throw state.refuse(node, `has a constant of shape [${constant.dims}], not a scalar or one value per channel`);
+    }
+  }
   const next = inputAffineOf({
     prev: state.inputAffine,
     op: node.opType as (typeof INPUT_AFFINE_OPS)[number],
-    constant: state.requireConst(node, k, "the other operand"),
+    constant,
     constantFirst: k === 0,
     features: live.shape[1] as number,
   });

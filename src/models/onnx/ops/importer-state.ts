@@ -8,9 +8,11 @@ import { type ConstTensor, checkTensorSize, MAX_CONSTANT_ELEMENTS } from "../onn
 /**
  * The layout of the variable tensor: its ONNX shape (batch first, NaN when symbolic) and how tfjs holds it.
  * `nchw`: tfjs holds `[H, W, C]`. `flat`: `[F]` in ONNX order. `flatChw`: `[H·W·C]` in tfjs (HWC) order while
- * ONNX holds CHW order (after a Flatten of a 4-D tensor). `pooled`: ONNX `[N, C, 1, 1]`, tfjs `[C]`.
+ * ONNX holds CHW order (after a Flatten of a 4-D tensor). `pooled`: ONNX `[N, C, 1, 1]` (or `[N, C, 1]`), tfjs `[C]`.
+ * `ids`: the model's integer input `[N, L]` of token ids, read only by an embedding lookup. `seq`: ONNX `[N, L, D]`,
+ * tfjs `[L, D]` (an embedding's output). `seqT`: ONNX `[N, D, L]` (a `seq` transposed), tfjs still `[L, D]`.
  */
-export type Layout = "nchw" | "flat" | "flatChw" | "pooled";
+export type Layout = "nchw" | "flat" | "flatChw" | "pooled" | "ids" | "seq" | "seqT";
 
 /** The variable tensor the importer follows: its name, ONNX shape and layout. */
 export interface Live {
@@ -146,8 +148,8 @@ export class ImporterState {
   }
 
   /** Starts the walk at the graph's input. */
-  start(name: string, dims: number[]): void {
-    this.live = { name, shape: dims, layout: dims.length === 4 ? "nchw" : "flat" };
+  start(name: string, dims: number[], ids: boolean): void {
+    this.live = { name, shape: dims, layout: ids ? "ids" : dims.length === 4 ? "nchw" : "flat" };
     this.shapes.set(name, dims);
     this.saved.set(name, { live: { ...this.live }, curStep: this.curStep, pendingPad: this.pendingPad });
   }

@@ -35,7 +35,8 @@ function ungroupedWeight(node: OnnxNode, weight: ConstTensor, channels: number):
 
 /**
  * `Conv` (2-D, any stride and padding, groups as a full convolution with zero weights): a tfjs Conv2D with the
- * weight in HWIO order; pads that are neither "valid" nor "same" become a ZeroPadding2D before it.
+ * weight in HWIO order; pads that are neither "valid" nor "same" become a ZeroPadding2D before it. A pending
+ * per-channel input normalization is folded into its weights and bias.
  */
 export const conv: OnnxOpTranslator = {
   check: (node) => {
@@ -64,12 +65,37 @@ export const conv: OnnxOpTranslator = {
       state.pendingPad = padding.zeroPad;
       state.flushPad(node);
     }
-    const kernel = new Float32Array(kh * kw * i * o);
+    let kernel: Float32Array = new Float32Array(kh * kw * i * o);
     for (let oc = 0; oc < o; oc++)
       for (let ic = 0; ic < i; ic++)
         for (let y = 0; y < kh; y++)
           for (let x = 0; x < kw; x++)
             kernel[((y * kw + x) * i + ic) * o + oc] = weight.data[((oc * i + ic) * kh + y) * kw + x] as number;
+    let convBias = bias ? f32(bias) : undefined;
+    if (state.inputAffine) {
+      // Per-channel (x − mean[c]) / std[c] folded into the weights: exact where every tap reads an input pixel. A
+      // padded tap reads 0 of the normalized input, which is −mean/std of the raw one, unless nothing is subtracted.
+      const { scale, offset } = state.inputAffine;
+      if (padding.pads.flat().some((p) => p !== 0) && offset.some((v) => v !== 0)) {
+        throw state.refuse(
+          node,
+          "pads an input normalized with an offset (x − mean); folding it would change the border: normalize outside the model, or pad without offset",
+        );
+      }
+      const rows = kh * kw * i;
+      const folded = foldInputAffine({
+        affine: {
+          scale: Array.from({ length: rows }, (_, r) => scale[r % i] as number),
+          offset: Array.from({ length: rows }, (_, r) => offset[r % i] as number),
+        },
+        kernel,
+        bias: convBias,
+        units: o,
+      });
+      state.inputAffine = undefined;
+      kernel = folded.kernel;
+      convBias = folded.bias;
+    }
     state.pushStep({
       kind: "conv2d",
       name: node.name,
@@ -79,13 +105,14 @@ export const conv: OnnxOpTranslator = {
       padding: padding.padding,
       kernel,
       inChannels: i,
-      bias: bias ? f32(bias) : undefined,
+      bias: convBias,
       activation: "linear",
     });
     const [[pt, pb], [pl, pr]] = padding.pads;
     state.live.shape = [n, o, Math.floor((h + pt + pb - kh) / s[0]) + 1, Math.floor((w + pl + pr - kw) / s[1]) + 1];
     return undefined;
   },
+  takesInputAffine: true,
 };
 
 /**
@@ -148,6 +175,9 @@ export const batchNormalization: OnnxOpTranslator = {
     return undefined;
   },
   translate: (node, state) => {
+    if (!["nchw", "pooled", "flat", "flatChw"].includes(state.live.layout)) {
+      throw state.refuse(node, "normalizes a sequence; verinfer reads BatchNormalization of NCHW or flat tensors");
+    }
     const c = state.live.shape[1] as number;
     const [scale, b, mean, variance] = [1, 2, 3, 4].map((k) =>
       state.requireConst(node, k, "every statistic"),

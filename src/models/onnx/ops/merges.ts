@@ -24,6 +24,7 @@ function mergeOf(kind: "add" | "multiply" | "concatenate"): NonNullable<OnnxOpTr
     const rank = first.live.shape.length;
     let shape: number[];
     if (kind === "concatenate") {
+      if (layout !== "nchw" && layout !== "flat") throw state.refuse(node, "concatenates sequences");
       const raw = intAttr(node, "axis", state.opset < 4 ? 1 : Number.NaN);
       const axis = raw < 0 ? raw + rank : raw;
       if (axis !== 1)

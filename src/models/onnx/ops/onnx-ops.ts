@@ -1,7 +1,9 @@
 import {
   clip,
+  exp,
   gelu,
   hardSigmoid,
+  hardSwish,
   leakyRelu,
   logSoftmax,
   relu,
@@ -12,12 +14,13 @@ import {
   tanh,
 } from "./activations.js";
 import { add, div, mul, sub } from "./arithmetic.js";
+import { gather } from "./embedding.js";
 import { batchNormalization, conv, gemm, matMul } from "./linear.js";
 import { concat } from "./merges.js";
 import type { OnnxOpTranslator } from "./op-translator.js";
 import { pad } from "./padding.js";
 import { averagePool, globalAveragePool, maxPool, reduceMean } from "./pooling.js";
-import { constantOnly, dropout, flatten, identity, reshape, shape, squeeze } from "./shape.js";
+import { constantOnly, dropout, flatten, identity, reshape, shape, squeeze, transpose } from "./shape.js";
 
 /**
  * The ONNX ops the importer reads, one translator each, keyed by op type (default domain). An op not in this table
@@ -47,6 +50,8 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpTranslator>> = Object.freez
   Tanh: tanh,
   Softplus: softplus,
   HardSigmoid: hardSigmoid,
+  HardSwish: hardSwish,
+  Exp: exp,
   Gelu: gelu,
   Swish: swish,
   Dropout: dropout,
@@ -55,11 +60,11 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpTranslator>> = Object.freez
   Constant: constantOnly,
   Shape: shape,
   Cast: constantOnly,
-  Gather: constantOnly,
+  Gather: gather,
   Unsqueeze: constantOnly,
   Concat: concat,
   Slice: constantOnly,
-  Transpose: constantOnly,
+  Transpose: transpose,
   ConstantOfShape: constantOnly,
   Sub: sub,
   Mul: mul,

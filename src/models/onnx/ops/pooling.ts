@@ -76,6 +76,12 @@ export const averagePool: OnnxOpTranslator = { check: checkPool, translate: pool
 export const globalAveragePool: OnnxOpTranslator = {
   translate: (node, state) => {
     const [n, c] = state.live.shape as [number, number];
+    if (state.live.layout === "seqT") {
+      // [N, D, L] → [N, D, 1]: the mean over the positions.
+      state.pushStep({ kind: "globalAveragePooling1d", name: node.name });
+      state.live = { name: state.live.name, shape: [n, c, 1], layout: "pooled" };
+      return undefined;
+    }
     if (state.live.layout !== "nchw") throw state.refuse(node, "pools a tensor that is not NCHW");
     state.flushPad(node);
     state.pushStep({ kind: "globalAveragePooling2d", name: node.name });
@@ -97,7 +103,25 @@ export const reduceMean: OnnxOpTranslator = {
   translate: (node, state) => {
     const [n, c] = state.live.shape as [number, number];
     const axesInput = state.constOf(nodeInputs(node)[1])?.data;
-    if (state.live.layout !== "nchw" || !reducesPlane(node, state.opset, axesInput)) {
+    const layout = state.live.layout;
+    if (layout === "seq" || layout === "seqT") {
+      // The mean over the positions: axis 1 of [N, L, D], axis 2 of [N, D, L].
+      const axes = state.opset >= 18 ? axesInput : intsAttr(node, "axes");
+      const axis = layout === "seq" ? 1 : 2;
+      if (axes?.length !== 1 || ((axes[0] as number) + 3) % 3 !== axis) {
+        throw state.refuse(node, "only a mean over a sequence's positions is supported");
+      }
+      const dim = (layout === "seq" ? state.live.shape[2] : state.live.shape[1]) as number;
+      state.pushStep({ kind: "globalAveragePooling1d", name: node.name });
+      const keep = intAttr(node, "keepdims", 1) === 1;
+      if (keep && layout === "seq")
+        throw state.refuse(node, "keeps the position axis before the features; use keepdims=0");
+      state.live = keep
+        ? { name: state.live.name, shape: [n, dim, 1], layout: "pooled" }
+        : { name: state.live.name, shape: [n, dim], layout: "flat" };
+      return undefined;
+    }
+    if (layout !== "nchw" || !reducesPlane(node, state.opset, axesInput)) {
       throw state.refuse(node, "only a mean over the height and width axes (2, 3) of an NCHW tensor is supported");
     }
     state.flushPad(node);

@@ -39,9 +39,9 @@ export const shape: OnnxOpTranslator = {
   },
 };
 
-/** The dims a Flatten/Reshape/Squeeze of the live tensor gives. */
-function targetOf(node: OnnxNode, state: ImporterState): number[] {
-  const live = state.live;
+/** The dims a Flatten/Reshape/Squeeze of the live tensor (of ONNX shape `shape`) gives. */
+function targetOf(node: OnnxNode, state: ImporterState, shape: number[]): number[] {
+  const live = { shape };
   const n = live.shape[0] as number;
   if (node.opType === "Flatten") {
     const axis = intAttr(node, "axis", 1);
@@ -65,9 +65,14 @@ function targetOf(node: OnnxNode, state: ImporterState): number[] {
  * the next Dense's rows or a Permute put back in ONNX's CHW order).
  */
 function flattenLike(node: OnnxNode, state: ImporterState): undefined {
-  const [n, c, h, w] = state.live.shape as [number, number, number, number];
-  const target = targetOf(node, state);
-  const live = state.live;
+  // The tensor as ONNX holds it: with a pending Pad's zeros (flushed below before a flattening).
+  const pad = state.pendingPad;
+  const shape = pad
+    ? state.live.shape.map((d, a) => (a < 2 ? d : d + (pad[a - 2] as [number, number]).reduce((x, y) => x + y)))
+    : state.live.shape;
+  const [n, c, h, w] = shape as [number, number, number, number];
+  const target = targetOf(node, state, shape);
+  const live = { shape };
   const sameBatch = Object.is(target[0], n) || target[0] === n;
   if (target.length === live.shape.length && target.every((d, i) => Object.is(d, live.shape[i]))) return undefined;
   if (!sameBatch || target.length !== 2)
@@ -89,6 +94,12 @@ function flattenLike(node: OnnxNode, state: ImporterState): undefined {
     };
   } else if (state.live.layout === "pooled") {
     state.live = { name: state.live.name, shape: target, layout: "flat" };
+  } else if (state.live.layout === "seq") {
+    // [N, L, D] flattens L-major in ONNX and in tfjs's [L, D] alike.
+    state.pushStep({ kind: "flatten", name: node.name, chwOrder: false });
+    state.live = { name: state.live.name, shape: target, layout: "flat" };
+  } else if (state.live.layout !== "flat" && state.live.layout !== "flatChw") {
+    throw state.refuse(node, "flattens a transposed sequence ([N, dim, length]); flatten before transposing");
   }
   return undefined;
 }
@@ -99,6 +110,25 @@ export const flatten: OnnxOpTranslator = { translate: flattenLike };
 export const reshape: OnnxOpTranslator = { translate: flattenLike };
 /** `Squeeze` of unit axes (other than the batch). */
 export const squeeze: OnnxOpTranslator = { translate: flattenLike };
+
+/**
+ * `Transpose` of a sequence's last two axes (`[N, L, D]` ↔ `[N, D, L]`, perm `[0, 2, 1]`): no layer, tfjs keeps
+ * `[L, D]`; the pooling after it knows which axis is which. Other variable transposes are refused; a constant one
+ * is folded.
+ */
+export const transpose: OnnxOpTranslator = {
+  translate: (node, state) => {
+    const perm = intsAttr(node, "perm");
+    const swap = perm?.length === 3 && perm[0] === 0 && perm[1] === 2 && perm[2] === 1;
+    const layout = state.live.layout;
+    if (!swap || (layout !== "seq" && layout !== "seqT")) {
+      throw state.refuse(node, "only swaps the last two axes of an embedded sequence (perm [0, 2, 1])");
+    }
+    const [n, a, b] = state.live.shape as [number, number, number];
+    state.live = { name: state.live.name, shape: [n, b, a], layout: layout === "seq" ? "seqT" : "seq" };
+    return undefined;
+  },
+};
 
 /** An op read only when every input is a constant (shape arithmetic), folded by `foldConstant`. */
 export const constantOnly: OnnxOpTranslator = {};
