@@ -1,6 +1,10 @@
 import { WitnessCalculatorBuilder } from "circom_runtime";
 import * as snarkjs from "snarkjs";
 import { VerinferError } from "../errors.js";
+import { exportVerificationKey } from "../proof-systems/export-verification-key.js";
+import { type Groth16ProvingKey, loadGroth16Key } from "../proof-systems/groth16-key.js";
+import { proveWithGroth16Key } from "../proof-systems/groth16-prover.js";
+import { QUIET_LOGGER } from "../proof-systems/quiet-logger.js";
 import { toField } from "../util/field.js";
 import { directWitness, directWitnessOfModel, isDirectWitnessProgram } from "./direct/witness-program.js";
 import { unrefIdleCurveWorkers } from "./unref-idle-curve-workers.js";
@@ -101,17 +105,44 @@ export async function computeWitness(wasm: Uint8Array, inputs: CircuitInputs): P
   return (await WitnessGenerator.create(wasm)).compute(inputs);
 }
 
+interface CachedKey {
+  r1cs: Uint8Array | undefined;
+  key: Groth16ProvingKey;
+  /** Without an r1cs: the key's verification key, to check each proof before it is returned. */
+  vkey?: Promise<Record<string, unknown>>;
+}
+
+/** Parsed keys by the zkey bytes they came from (a package and a pool worker keep the same bytes while warm). */
+const keys = new WeakMap<Uint8Array, CachedKey>();
+
+function cachedKey(zkey: Uint8Array, r1cs: Uint8Array | undefined): CachedKey {
+  let cached = keys.get(zkey);
+  if (!cached || cached.r1cs !== r1cs) {
+    cached = { r1cs, key: loadGroth16Key({ zkey, ...(r1cs ? { r1cs } : {}) }) };
+    keys.set(zkey, cached);
+  }
+  return cached;
+}
+
 /**
- * Witness generation and Groth16 proving with snarkjs, entirely in memory.
+ * Witness generation and a Groth16 proof, in memory, with verinfer's prover ({@link proveWithGroth16Key}): the
+ * zkey (and r1cs) are parsed once per bytes object and kept while it lives. With the r1cs, the witness is checked
+ * against every constraint before any point work; without it, each proof is verified against the zkey's own
+ * verification key before it is returned. Either way a witness that does not satisfy the circuit is an error,
+ * never an invalid proof.
  *
+ * @throws VerinferError `PROVE_FAILED` when the witness does not satisfy the circuit; `ARTIFACT_CORRUPT` for a
+ *   malformed zkey or an r1cs of another circuit.
  * @example
  * ```ts
- * const { proof, publicSignals } = await proveGroth16({ witness: wasm, zkey, inputs });
+ * const { proof, publicSignals } = await proveGroth16({ witness: wasm, zkey, r1cs, inputs });
  * ```
  */
 export async function proveGroth16(params: {
   witness: WitnessGenerator | Uint8Array;
   zkey: Uint8Array;
+  /** The circuit's r1cs: every witness is checked against it before proving. */
+  r1cs?: Uint8Array;
   inputs: CircuitInputs;
   /** Prove on this thread only, without snarkjs's thread pool (what a pool worker wants: one core each). */
   singleThread?: boolean;
@@ -119,19 +150,44 @@ export async function proveGroth16(params: {
   const generator =
     params.witness instanceof WitnessGenerator ? params.witness : await WitnessGenerator.create(params.witness);
   const wtns = await generator.compute(params.inputs);
+  return proveGroth16Witness({
+    wtns,
+    zkey: params.zkey,
+    ...(params.r1cs ? { r1cs: params.r1cs } : {}),
+    ...(params.singleThread ? { singleThread: true } : {}),
+  });
+}
+
+/**
+ * A Groth16 proof of a computed witness (`.wtns` bytes), with the key cache and the checks of
+ * {@link proveGroth16}.
+ *
+ * @throws VerinferError `PROVE_FAILED` when the witness does not satisfy the circuit; `ARTIFACT_CORRUPT` for a
+ *   malformed zkey or an r1cs of another circuit.
+ * @example
+ * ```ts
+ * const { proof, publicSignals } = await proveGroth16Witness({ wtns, zkey, r1cs });
+ * ```
+ */
+export async function proveGroth16Witness(params: {
+  wtns: Uint8Array;
+  zkey: Uint8Array;
+  r1cs?: Uint8Array;
+  singleThread?: boolean;
+}): Promise<Groth16ProofBundle> {
+  const cached = cachedKey(params.zkey, params.r1cs);
   unrefIdleCurveWorkers();
-  try {
-    const options = params.singleThread ? { singleThread: true } : undefined;
-    return await snarkjs.groth16.prove(
-      { type: "mem", data: params.zkey },
-      { type: "mem", data: wtns },
-      undefined,
-      options,
-    );
-  } catch (cause) {
-    throw new VerinferError("PROVE_FAILED", "groth16 proving failed", {
-      details: cause instanceof Error ? cause.message : String(cause),
-      cause,
-    });
+  const bundle = await proveWithGroth16Key({
+    key: cached.key,
+    wtns: params.wtns,
+    ...(params.singleThread ? { singleThread: true } : {}),
+  });
+  if (!cached.key.c) {
+    cached.vkey ??= exportVerificationKey(params.zkey, "groth16");
+    const vkey = await cached.vkey;
+    if (!(await snarkjs.groth16.verify(vkey, bundle.publicSignals, bundle.proof, QUIET_LOGGER))) {
+      throw new VerinferError("PROVE_FAILED", "the witness does not satisfy the circuit (its proof does not verify)");
+    }
   }
+  return bundle;
 }

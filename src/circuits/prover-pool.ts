@@ -163,6 +163,8 @@ interface PoolRefs {
   modelId: string;
   wasm: ArtifactRef;
   zkey: ArtifactRef;
+  /** Groth16 checks each witness against it before proving. */
+  r1cs: ArtifactRef;
 }
 
 class PiscinaProverPool implements ProverPool {
@@ -289,6 +291,7 @@ class PiscinaProverPool implements ProverPool {
         modelId: job.pkg.id,
         wasm: artifacts.wasm,
         zkey: artifacts.zkey,
+        r1cs: artifacts.r1cs,
       });
     }
     const key = `${job.cacheDir ?? ""}\n${job.modelId}`;
@@ -301,6 +304,7 @@ class PiscinaProverPool implements ProverPool {
           modelId: pkg.id,
           wasm: pkg.manifest.artifacts.wasm,
           zkey: pkg.manifest.artifacts.zkey,
+          r1cs: pkg.manifest.artifacts.r1cs,
         }),
       );
       this.refs.set(key, refs);

@@ -26,6 +26,8 @@ export interface ProverTask {
   modelId: string;
   wasm: ArtifactRef;
   zkey: ArtifactRef;
+  /** The circuit's r1cs: a Groth16 prover checks each witness against it before proving. */
+  r1cs?: ArtifactRef;
   /** Quantized input. */
   input: bigint[];
   inputSalt: bigint;
@@ -46,6 +48,7 @@ export interface ProverStartedMessage {
 
 interface LoadedModel {
   zkey: Uint8Array;
+  r1cs: Uint8Array | undefined;
   witness: WitnessGenerator;
 }
 
@@ -78,18 +81,21 @@ const curveReady = initCurve();
 curveReady.catch(() => undefined);
 
 function loadModel(task: ProverTask): Promise<LoadedModel> {
-  const key = `${task.cacheDir}\n${task.modelId}\n${task.zkey.sha256}\n${task.wasm.sha256}`;
+  const key = `${task.cacheDir}\n${task.modelId}\n${task.zkey.sha256}\n${task.wasm.sha256}\n${task.r1cs?.sha256}`;
   let loaded = models.get(key);
   if (loaded) {
     models.delete(key);
   } else {
     const store = new ArtifactStore(task.cacheDir);
-    loaded = Promise.all([store.get(task.wasm, "witness wasm"), store.get(task.zkey, "zkey")]).then(
-      async ([wasm, zkey]) => ({
-        zkey: new Uint8Array(zkey),
-        witness: await WitnessGenerator.create(new Uint8Array(wasm), { modelId: task.modelId }),
-      }),
-    );
+    loaded = Promise.all([
+      store.get(task.wasm, "witness wasm"),
+      store.get(task.zkey, "zkey"),
+      task.r1cs && task.system === "groth16" ? store.get(task.r1cs, "r1cs") : undefined,
+    ]).then(async ([wasm, zkey, r1cs]) => ({
+      zkey: new Uint8Array(zkey),
+      r1cs: r1cs && new Uint8Array(r1cs),
+      witness: await WitnessGenerator.create(new Uint8Array(wasm), { modelId: task.modelId }),
+    }));
     loaded.catch(() => models.delete(key));
   }
   models.set(key, loaded);
@@ -115,12 +121,13 @@ export default async function proveTask(task: ProverTask): Promise<ProverTaskRes
     if (task.testCrash && process.env.VERINFER_TEST_CRASH === "1") await crashForTest(task.testCrash);
     const t0 = performance.now();
     const perProofSingleThread = await curveReady;
-    const { zkey, witness } = await loadModel(task);
+    const { zkey, r1cs, witness } = await loadModel(task);
     const t1 = performance.now();
     const bundle = await proveCircuit({
       system: task.system,
       witness,
       zkey,
+      ...(r1cs ? { r1cs } : {}),
       inputs: { input: task.input, inputSalt: task.inputSalt, outputSalt: task.outputSalt },
       singleThread: perProofSingleThread,
     });

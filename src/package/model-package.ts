@@ -17,6 +17,15 @@ import { parseStrictJson } from "../util/parse-strict-json.js";
 import { manifestArchitecture, manifestQuantization } from "./manifest-quantization.js";
 import { type ArtifactName, MODEL_FORMAT, type ModelManifest, ModelManifestSchema } from "./model-manifest.js";
 
+/** A package's proving artifacts, hash-checked, as {@link ModelPackage.provingArtifacts} keeps them. */
+export interface ProvingArtifacts {
+  wasm: Uint8Array;
+  zkey: Uint8Array;
+  /** The circuit's r1cs (Groth16 checks each witness against it before proving). */
+  r1cs: Uint8Array;
+  witness: WitnessGenerator;
+}
+
 /**
  * A compiled model: its manifest, quantized and float networks, verification key, and lazy, hash-checked
  * access to the proving artifacts in the artifact store.
@@ -33,7 +42,7 @@ export class ModelPackage {
    * with the package (an export could otherwise ship its own "audit").
    */
   readonly trustDir: string;
-  private proving: Promise<{ wasm: Uint8Array; zkey: Uint8Array; witness: WitnessGenerator }> | undefined;
+  private proving: Promise<ProvingArtifacts> | undefined;
 
   private constructor(
     manifest: ModelManifest,
@@ -67,15 +76,18 @@ export class ModelPackage {
   }
 
   /**
-   * Witness wasm (and its instantiated witness generator) and zkey, read and hash-checked once, then kept in
+   * Witness wasm (and its instantiated witness generator), zkey and r1cs, read and hash-checked once, then kept in
    * memory for warm proving.
    */
-  provingArtifacts(): Promise<{ wasm: Uint8Array; zkey: Uint8Array; witness: WitnessGenerator }> {
-    this.proving ??= Promise.all([this.artifact("wasm"), this.artifact("zkey")]).then(async ([wasm, zkey]) => ({
-      wasm: ownBytes(wasm),
-      zkey: ownBytes(zkey),
-      witness: await WitnessGenerator.create(ownBytes(wasm), { modelId: this.id }),
-    }));
+  provingArtifacts(): Promise<ProvingArtifacts> {
+    this.proving ??= Promise.all([this.artifact("wasm"), this.artifact("zkey"), this.artifact("r1cs")]).then(
+      async ([wasm, zkey, r1cs]) => ({
+        wasm: ownBytes(wasm),
+        zkey: ownBytes(zkey),
+        r1cs: ownBytes(r1cs),
+        witness: await WitnessGenerator.create(ownBytes(wasm), { modelId: this.id }),
+      }),
+    );
     this.proving.catch(() => {
       this.proving = undefined;
     });

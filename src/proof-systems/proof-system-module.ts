@@ -46,6 +46,11 @@ export interface ProofSystemSetup {
 export interface ProofSystemProveParams {
   witness: WitnessGenerator | Uint8Array;
   zkey: Uint8Array;
+  /**
+   * The circuit's r1cs. Groth16 checks every witness against it (A·w ∘ B·w = C·w) before proving; without it,
+   * Groth16 verifies each proof it makes instead. PLONK and FFLONK ignore it (snarkjs's provers check the witness).
+   */
+  r1cs?: Uint8Array;
   inputs: CircuitInputs;
   /** Prove on this thread only, without snarkjs's thread pool (what a pool worker wants: one core each). */
   singleThread?: boolean;

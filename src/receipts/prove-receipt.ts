@@ -39,12 +39,13 @@ export async function proveReceipt(params: ProveReceiptParams): Promise<Receipt>
     proof = pooled;
     proveTimings = { proveMs: pooled.timings.proveMs, proveQueueMs: pooled.timings.queueMs };
   } else {
-    const { witness, zkey } = await pkg.provingArtifacts();
+    const { witness, zkey, r1cs } = await pkg.provingArtifacts();
     const t = performance.now();
     proof = await proveCircuit({
       system: pkg.manifest.proofSystem,
       witness,
       zkey,
+      r1cs,
       inputs: { input: params.input, inputSalt: params.salts.input, outputSalt: params.salts.output },
     });
     proveTimings = { proveMs: performance.now() - t };

@@ -1,0 +1,321 @@
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import * as snarkjs from "snarkjs";
+import { binfileSections } from "../circuits/snark-binfile.js";
+import { VerinferError } from "../errors.js";
+import { FIELD_PRIME } from "../util/field.js";
+import {
+  type FieldVector,
+  firstMismatch,
+  multiplyPointwise,
+  multiplyRows,
+  readU256,
+  readVector,
+  writeVector,
+} from "./groth16-field.js";
+import type { Groth16ProvingKey } from "./groth16-key.js";
+import { type CurveGroup, multiExpByWidth, scalarWidths } from "./groth16-msm.js";
+
+/** The parts of ffjavascript's bn128 curve the prover calls. */
+interface ProverCurve {
+  name: string;
+  Fr: {
+    n8: number;
+    s: number;
+    w: Uint8Array[];
+    shift: Uint8Array;
+    e(v: bigint | number): Uint8Array;
+    neg(a: Uint8Array): Uint8Array;
+    mul(a: Uint8Array, b: Uint8Array): Uint8Array;
+  };
+  G1: Group;
+  G2: Group;
+  tm: { queueAction(task: unknown[]): Promise<Uint8Array[]> };
+}
+
+interface Group extends CurveGroup {
+  fromRprLEM(buff: Uint8Array, offset: number): Uint8Array;
+  timesFr(p: Uint8Array, s: Uint8Array): Uint8Array;
+  toAffine(p: Uint8Array): Uint8Array;
+  toObject(p: Uint8Array): unknown;
+}
+
+/** Milliseconds spent in each stage of one proof (see {@link proveWithGroth16Key}'s `onTimings`). */
+export interface Groth16ProveTimings {
+  /** Reading the witness, A·w and B·w, C = A∘B, and the constraint check (`checkMs` of it). */
+  abcMs: number;
+  /** The r1cs check A·w ∘ B·w = C·w (0 without an r1cs in the key). */
+  checkMs: number;
+  /** Montgomery conversion, the six FFTs and joining A, B, C into H's scalars. */
+  fftMs: number;
+  msmAMs: number;
+  msmB1Ms: number;
+  msmB2Ms: number;
+  msmCMs: number;
+  msmHMs: number;
+  /** The same stages in CPU milliseconds of the whole process (every thread). */
+  cpu?: Omit<Groth16ProveTimings, "cpu">;
+}
+
+/** Parameters of {@link proveWithGroth16Key}. */
+export interface ProveWithGroth16KeyParams {
+  key: Groth16ProvingKey;
+  /** The witness as a `.wtns` file (snarkjs's format). */
+  wtns: Uint8Array;
+  /** Prove on this thread only (a pool worker's curve); otherwise on snarkjs's shared, threaded curve. */
+  singleThread?: boolean;
+  /**
+   * Receives where this proof's time went. Profiling runs the stages one after the other; without it the FFTs and
+   * every multi-exponentiation run at once (faster on a thread pool).
+   */
+  onTimings?: (timings: Groth16ProveTimings) => void;
+}
+
+/** The witness of a `.wtns` file as field elements, checked against the key's sizes. */
+function readWitness(wtns: Uint8Array, nVars: number): { bytes: Uint8Array; values: FieldVector } {
+  const fail = (why: string): never => {
+    throw new VerinferError("PROVE_FAILED", `malformed witness: ${why}`);
+  };
+  const sections = binfileSections(wtns, "wtns", "PROVE_FAILED");
+  const header = sections.get(1) ?? fail("no header");
+  const data = sections.get(2) ?? fail("no values");
+  const view = new DataView(wtns.buffer, wtns.byteOffset, wtns.byteLength);
+  if (header.size !== 40 || view.getUint32(header.start, true) !== 32) fail("not 32-byte field elements");
+  if (readU256(view, header.start + 4) !== FIELD_PRIME) fail("not over bn128's scalar field");
+  const n = view.getUint32(header.start + 36, true);
+  if (n !== nVars || data.size !== 32 * n) fail(`${n} values for a circuit of ${nVars}`);
+  const bytes = wtns.subarray(data.start, data.start + data.size);
+  const values = readVector(bytes, 0, n);
+  if ("notReduced" in values) return fail(`value ${values.notReduced} is not below p`);
+  return { bytes, values };
+}
+
+/**
+ * A·w, B·w and C = A∘B over the QAP's rows: what snarkjs's `buildABC` computes from the zkey, here as exact field
+ * elements.
+ */
+export function evaluateGroth16Abc(
+  key: Groth16ProvingKey,
+  witness: FieldVector,
+): { a: FieldVector; b: FieldVector; c: FieldVector } {
+  const vec = (): FieldVector => ({ num: new Float64Array(key.rows), big: new Map() });
+  const a = vec();
+  const b = vec();
+  const c = vec();
+  multiplyRows(key.a, witness, a);
+  multiplyRows(key.b, witness, b);
+  multiplyPointwise(a, b, key.rows, c);
+  return { a, b, c };
+}
+
+/**
+ * The first r1cs constraint a witness breaks (A·w ∘ B·w ≠ C·w, with `a` and `b` from {@link evaluateGroth16Abc}),
+ * −1 when it satisfies them all, `undefined` when the key holds no r1cs.
+ */
+export function violatedConstraint(
+  key: Groth16ProvingKey,
+  witness: FieldVector,
+  abc: { a: FieldVector; b: FieldVector },
+): number | undefined {
+  if (!key.c) return undefined;
+  const cw: FieldVector = { num: new Float64Array(key.nConstraints), big: new Map() };
+  multiplyRows(key.c, witness, cw);
+  return firstMismatch(abc.a, abc.b, cw, key.nConstraints);
+}
+
+let singleThreadCurve: Promise<ProverCurve> | undefined;
+
+function curveFor(singleThread: boolean): Promise<ProverCurve> {
+  if (!singleThread) return snarkjs.curves.getCurveFromName("bn128") as unknown as Promise<ProverCurve>;
+  singleThreadCurve ??= snarkjs.curves.getCurveFromName("bn128", {
+    singleThread: true,
+  }) as unknown as Promise<ProverCurve>;
+  return singleThreadCurve;
+}
+
+/** A uniformly random element of Fr (512 random bits mod p), as a Montgomery element of `curve`. */
+function randomFr(curve: ProverCurve): Uint8Array {
+  const bytes = randomBytes(64);
+  let v = 0n;
+  for (const byte of bytes) v = (v << 8n) | BigInt(byte);
+  return curve.Fr.e(v % FIELD_PRIME);
+}
+
+/** (A·B − C) at the odd coset, out of Montgomery form: H's scalars (snarkjs's `joinABC`, one task). */
+async function joinAbc(curve: ProverCurve, a: Uint8Array, b: Uint8Array, c: Uint8Array): Promise<Uint8Array> {
+  const n = a.byteLength / 32;
+  const [out] = await curve.tm.queueAction([
+    { cmd: "ALLOCSET", var: 0, buff: a },
+    { cmd: "ALLOCSET", var: 1, buff: b },
+    { cmd: "ALLOCSET", var: 2, buff: c },
+    { cmd: "ALLOC", var: 3, len: n * 32 },
+    { cmd: "CALL", fnName: "qap_joinABC", params: [{ var: 0 }, { var: 1 }, { var: 2 }, { val: n }, { var: 3 }] },
+    { cmd: "CALL", fnName: "frm_batchFromMontgomery", params: [{ var: 3 }, { val: n }, { var: 3 }] },
+    { cmd: "GET", out: 0, var: 3, len: n * 32 },
+  ]);
+  return out as Uint8Array;
+}
+
+const strings = (v: unknown): unknown => (Array.isArray(v) ? v.map(strings) : String(v));
+
+/**
+ * A Groth16 proof from a parsed key and a witness: the same proof snarkjs's `groth16.prove` makes (its format,
+ * its QAP, its curve's wasm FFTs and multi-exponentiations), with A·w and B·w evaluated from compact rows in exact
+ * small-number arithmetic, each polynomial's FFTs as one task, and the witness multi-exponentiations grouped by
+ * scalar width.
+ *
+ * @throws VerinferError `PROVE_FAILED` for a malformed witness or one that breaks a constraint (checked against
+ *   the r1cs when the key holds it, before any point work).
+ * @example
+ * ```ts
+ * const key = loadGroth16Key({ zkey, r1cs });
+ * const { proof, publicSignals } = await proveWithGroth16Key({ key, wtns });
+ * ```
+ */
+export async function proveWithGroth16Key(params: ProveWithGroth16KeyParams): Promise<{
+  proof: { pi_a: string[]; pi_b: string[][]; pi_c: string[]; protocol: string; curve: string };
+  publicSignals: string[];
+}> {
+  const { key } = params;
+  const profile = params.onTimings !== undefined;
+  const stamps: Array<{ wall: number; cpu: number }> = [];
+  const stamp = () => {
+    if (!profile) return;
+    const u = process.cpuUsage();
+    stamps.push({ wall: performance.now(), cpu: (u.user + u.system) / 1000 });
+  };
+  stamp();
+  const { bytes: wBytes, values } = readWitness(params.wtns, key.nVars);
+  const abc = evaluateGroth16Abc(key, values);
+  stamp();
+  const violated = violatedConstraint(key, values, abc);
+  if (violated !== undefined && violated >= 0) {
+    throw new VerinferError("PROVE_FAILED", `the witness breaks constraint ${violated}`, {
+      details: "A·w ∘ B·w ≠ C·w: the inputs do not satisfy the circuit",
+    });
+  }
+  stamp();
+  const curve = await curveFor(params.singleThread ?? false);
+  const { Fr, G1, G2 } = curve;
+  const inc = key.power === Fr.s ? Fr.shift : (Fr.w[key.power + 1] as Uint8Array);
+  const one = Fr.e(1);
+  /**
+   * A polynomial's values on the domain (normal form) to its values on the odd coset: snarkjs's ifft, batchApplyKey,
+   * fft, as one task on one thread with the wasm's whole-array FFTs (ffjavascript's own splits each FFT into chunk
+   * and join tasks, bit-reverses in JavaScript and copies each chunk between threads several times).
+   */
+  const odd = async (v: FieldVector) => {
+    const n = key.domainSize;
+    const evals = new Uint8Array(n * 32);
+    writeVector(v, key.rows, evals);
+    const [out] = await curve.tm.queueAction([
+      { cmd: "ALLOCSET", var: 0, buff: evals },
+      { cmd: "ALLOCSET", var: 1, buff: one },
+      { cmd: "ALLOCSET", var: 2, buff: inc },
+      { cmd: "ALLOC", var: 3, len: n * 32 },
+      { cmd: "CALL", fnName: "frm_batchToMontgomery", params: [{ var: 0 }, { val: n }, { var: 0 }] },
+      { cmd: "CALL", fnName: "frm_ifft", params: [{ var: 0 }, { val: n }] },
+      {
+        cmd: "CALL",
+        fnName: "frm_batchApplyKey",
+        params: [{ var: 0 }, { val: n }, { var: 1 }, { var: 2 }, { var: 3 }],
+      },
+      { cmd: "CALL", fnName: "frm_fft", params: [{ var: 3 }, { val: n }] },
+      { cmd: "GET", out: 0, var: 3, len: n * 32 },
+    ]);
+    return out as Uint8Array;
+  };
+  /** H's scalars: A, B, C at the odd coset, joined (snarkjs's QAP). */
+  const hScalars = async () => {
+    const [aOdd, bOdd, cOdd] = await Promise.all([odd(abc.a), odd(abc.b), odd(abc.c)]);
+    return joinAbc(curve, aOdd, bOdd, cOdd);
+  };
+  const widths = scalarWidths(wBytes, 0, key.nVars);
+  const msm = (group: Group, bases: Uint8Array, pointBytes: number, from: number) =>
+    multiExpByWidth({
+      group,
+      bases,
+      pointBytes,
+      scalars: wBytes,
+      scalarAt: from * 32,
+      widths: widths.subarray(from),
+      n: key.nVars - from,
+    });
+  const msmA = () => msm(G1, key.pointsA, 64, 0);
+  const msmB1 = () => msm(G1, key.pointsB1, 64, 0);
+  const msmB2 = () => msm(G2, key.pointsB2, 128, 0);
+  const msmC = () => msm(G1, key.pointsC, 64, key.nPublic + 1);
+  let piA: Uint8Array;
+  let piB1: Uint8Array;
+  let piB2: Uint8Array;
+  let piC: Uint8Array;
+  let resH: Uint8Array;
+  if (profile) {
+    // One stage at a time, so that each stage's time is its own.
+    const h = await hScalars();
+    stamp();
+    piA = await msmA();
+    stamp();
+    piB1 = await msmB1();
+    stamp();
+    piB2 = await msmB2();
+    stamp();
+    piC = await msmC();
+    stamp();
+    resH = await G1.multiExpAffine(key.pointsH, h);
+    stamp();
+  } else {
+    // Everything at once: the thread pool always has work (the FFTs' last joins and the small width groups of the
+    // witness MSMs leave threads idle when run alone).
+    [resH, piA, piB1, piB2, piC] = await Promise.all([
+      hScalars().then((h) => G1.multiExpAffine(key.pointsH, h)),
+      msmA(),
+      msmB1(),
+      msmB2(),
+      msmC(),
+    ]);
+  }
+
+  const r = randomFr(curve);
+  const s = randomFr(curve);
+  const alpha1 = G1.fromRprLEM(key.alpha1, 0);
+  const beta1 = G1.fromRprLEM(key.beta1, 0);
+  const beta2 = G2.fromRprLEM(key.beta2, 0);
+  const delta1 = G1.fromRprLEM(key.delta1, 0);
+  const delta2 = G2.fromRprLEM(key.delta2, 0);
+  const pi_a = G1.add(G1.add(piA, alpha1), G1.timesFr(delta1, r));
+  const pi_b = G2.add(G2.add(piB2, beta2), G2.timesFr(delta2, s));
+  const pib1 = G1.add(G1.add(piB1, beta1), G1.timesFr(delta1, s));
+  let pi_c = G1.add(piC, resH);
+  pi_c = G1.add(pi_c, G1.timesFr(pi_a, s));
+  pi_c = G1.add(pi_c, G1.timesFr(pib1, r));
+  pi_c = G1.add(pi_c, G1.timesFr(delta1, Fr.neg(Fr.mul(r, s))));
+
+  const view = new DataView(wBytes.buffer, wBytes.byteOffset, wBytes.byteLength);
+  const publicSignals: string[] = [];
+  for (let i = 1; i <= key.nPublic; i++) publicSignals.push(readU256(view, 32 * i).toString());
+  if (params.onTimings) {
+    const span = (i: number, k: "wall" | "cpu") => (stamps[i + 1]?.[k] ?? 0) - (stamps[i]?.[k] ?? 0);
+    const stages = (k: "wall" | "cpu") => ({
+      abcMs: span(0, k) + span(1, k),
+      checkMs: key.c ? span(1, k) : 0,
+      fftMs: span(2, k),
+      msmAMs: span(3, k),
+      msmB1Ms: span(4, k),
+      msmB2Ms: span(5, k),
+      msmCMs: span(6, k),
+      msmHMs: span(7, k),
+    });
+    params.onTimings({ ...stages("wall"), cpu: stages("cpu") });
+  }
+  return {
+    proof: {
+      pi_a: strings(G1.toObject(G1.toAffine(pi_a))) as string[],
+      pi_b: strings(G2.toObject(G2.toAffine(pi_b))) as string[][],
+      pi_c: strings(G1.toObject(G1.toAffine(pi_c))) as string[],
+      protocol: "groth16",
+      curve: curve.name,
+    },
+    publicSignals,
+  };
+}
