@@ -18,10 +18,10 @@ export default defineConfig({
       exclude: ["src/types/**", "**/*.d.ts"],
       reporter: ["text-summary", "json-summary"],
       reportsDirectory: "coverage",
-      // Set just under what the whole suite reached (`npm test`, 2026-12-06: 83.41 % statements, 74.70 % branches,
-      // 87.36 % functions, 85.74 % lines), two points under (runs vary a little), so a change that drops coverage
+      // Set just under what the whole suite reached (`npm test`, 2026-12-06 05:58 UTC: 84.70 % statements, 76.26 % branches,
+      // 88.39 % functions, 87.04 % lines), two points under (runs vary a little), so a change that drops coverage
       // noticeably fails the suite.
-      thresholds: { statements: 81, branches: 72, functions: 85, lines: 83 },
+      thresholds: { statements: 82, branches: 74, functions: 86, lines: 85 },
     },
   },
 });
