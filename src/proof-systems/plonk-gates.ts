@@ -1,5 +1,5 @@
 import { r1csLayout } from "../circuits/snark-binfile.js";
-import { FIELD_PRIME } from "../util/field.js";
+import { toField } from "../util/field.js";
 
 /** What {@link plonkGateCount} finds in an r1cs. */
 export interface PlonkGateCount {
@@ -17,10 +17,7 @@ export interface PlonkGateCount {
 
 type Lc = Map<number, bigint>;
 
-function mod(v: bigint): bigint {
-  const r = v % FIELD_PRIME;
-  return r < 0n ? r + FIELD_PRIME : r;
-}
+const mod = toField;
 
 /** Terms of a linear combination that are not the constant wire 0. */
 function variableTerms(lc: Lc): number {

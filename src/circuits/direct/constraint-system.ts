@@ -1,5 +1,5 @@
 import { VerinferError } from "../../errors.js";
-import { FIELD_PRIME } from "../../util/field.js";
+import { FIELD_PRIME, toField } from "../../util/field.js";
 import { ConstraintStore } from "./constraint-store.js";
 import { NO_TERMS, TermAccumulator, Terms } from "./linear-terms.js";
 
@@ -9,11 +9,8 @@ const EMPTY: Terms = NO_TERMS;
 /** The terms of a fresh wire's combination: coefficient 1 (the wire differs; the coefficient array is shared). */
 const ONE = Float64Array.of(1);
 
-/** x mod p in [0, p). */
-export function modP(x: bigint): bigint {
-  const r = x % FIELD_PRIME;
-  return r < 0n ? r + FIELD_PRIME : r;
-}
+/** x mod p in [0, p): util/field's `toField`, under the name the gadgets use. */
+export const modP: (x: bigint) => bigint = toField;
 
 /** a^-1 mod p, for a nonzero mod p (Fermat). */
 export function modInverse(a: bigint): bigint {

@@ -1,13 +1,8 @@
-import { FIELD_PRIME } from "../../util/field.js";
+import { FIELD_PRIME, toField as modP } from "../../util/field.js";
 
 /** The largest magnitude a coefficient is kept as a number under: every integer up to it is exact in a double. */
 const SAFE = Number.MAX_SAFE_INTEGER;
 const SAFE_BIG = BigInt(SAFE);
-
-function modP(x: bigint): bigint {
-  const r = x % FIELD_PRIME;
-  return r < 0n ? r + FIELD_PRIME : r;
-}
 
 /**
  * The coefficients of a linear combination by ascending wire (wire 0 is the constant 1), each nonzero mod p. Kept
