@@ -531,3 +531,26 @@ describe("a Flatten after a Pad", () => {
     expect(maxDiff(predict(model, hwc), samples.map(reference))).toBeLessThanOrEqual(1e-5);
   });
 });
+
+describe("a Pad whose pads do not match its axes", () => {
+  it.each([
+    ["too few pads", [0, 0, 1, 1]],
+    ["a fractional pad", [0, 0, 1, 1, 0, 0, 1, 1.5]],
+  ])("is INVALID_MODEL (%s), not silently dropped", async (_, pads) => {
+    const bytes = onnxBytes({
+      nodes: [
+        { name: "pad", opType: "Pad", input: ["x", "pads"], output: ["p"] },
+        { name: "flat", opType: "Flatten", input: ["p"], output: ["f"] },
+        { name: "fc", opType: "MatMul", input: ["f", "w"], output: ["y"] },
+      ],
+      initializers: [
+        { name: "pads", dims: [pads.length], floatData: pads },
+        { name: "w", dims: [8, 2], floatData: randoms(rng(43), 16) },
+      ],
+      dims: [2, 2, 2],
+    });
+    const e = await errorOf(loadOnnxModel(bytes));
+    expect(isVerinferError(e, "INVALID_MODEL")).toBe(true);
+    expect((e as Error).message).toContain("has pads [");
+  });
+});

@@ -1,7 +1,7 @@
 import type { OnnxNode } from "../decode-onnx.js";
 import type { Pads2d } from "../onnx-step.js";
 import { floatAttr, intsAttr, stringAttr } from "../onnx-tensor.js";
-import { nodeInputs } from "./importer-state.js";
+import { invalidNode, nodeInputs } from "./importer-state.js";
 import type { OnnxOpTranslator } from "./op-translator.js";
 
 /**
@@ -16,11 +16,20 @@ export const pad: OnnxOpTranslator = {
   translate: (node, state) => {
     const ins = nodeInputs(node);
     if (state.live.layout !== "nchw") throw state.refuse(node, "pads a tensor that is not NCHW");
-    const pads = state.opset < 11 ? (intsAttr(node, "pads") ?? []) : state.requireConst(node, 1, "pads").data;
+    const pads = state.opset < 11 ? intsAttr(node, "pads") : state.requireConst(node, 1, "pads").data;
+    if (!pads) throw invalidNode(node, "has no pads attribute");
     const value = state.opset < 11 ? floatAttr(node, "value", 0) : (state.constOf(ins[2])?.data[0] ?? 0);
     if (ins[2] && !state.constOf(ins[2])) throw state.refuse(node, "the pad value must be a constant");
     if (value !== 0) throw state.refuse(node, `pads with ${value}; only zero padding is supported`);
     const axes = ins[3] ? state.requireConst(node, 3, "axes").data.map((a) => (a < 0 ? a + 4 : a)) : [0, 1, 2, 3];
+    if (
+      new Set(axes).size !== axes.length ||
+      axes.some((a) => !Number.isInteger(a) || a < 0 || a > 3) ||
+      pads.length !== 2 * axes.length ||
+      pads.some((p) => !Number.isInteger(p))
+    ) {
+      throw invalidNode(node, `has pads [${pads.join(", ")}] for axes [${axes.join(", ")}] of a 4-D tensor`);
+    }
     const full = new Array<number>(8).fill(0);
     axes.forEach((a, i) => {
       full[a] = pads[i] as number;
