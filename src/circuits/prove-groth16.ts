@@ -177,11 +177,18 @@ export async function proveGroth16Witness(params: {
 }): Promise<Groth16ProofBundle> {
   const cached = cachedKey(params.zkey, params.r1cs);
   unrefIdleCurveWorkers();
-  const bundle = await proveWithGroth16Key({
-    key: cached.key,
-    wtns: params.wtns,
-    ...(params.singleThread ? { singleThread: true } : {}),
-  });
+  let bundle: Groth16ProofBundle;
+  try {
+    bundle = await proveWithGroth16Key({
+      key: cached.key,
+      wtns: params.wtns,
+      ...(params.singleThread ? { singleThread: true } : {}),
+    });
+  } catch (cause) {
+    if (cause instanceof VerinferError) throw cause;
+    // The curve's wasm or its worker threads (out of memory, a dead worker): still the typed error callers handle.
+    throw new VerinferError("PROVE_FAILED", "groth16 proving failed", { details: String(cause), cause });
+  }
   if (!cached.key.c) {
     cached.vkey ??= exportVerificationKey(params.zkey, "groth16");
     const vkey = await cached.vkey;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { FIELD_PRIME } from "../util/field.js";
+import { FIELD_PRIME, toField } from "../util/field.js";
 
 const P = FIELD_PRIME;
 const MASK64 = (1n << 64n) - 1n;
@@ -78,10 +78,7 @@ export function elementAt(vec: FieldVector, i: number): bigint {
   return vec.big.get(i) as bigint;
 }
 
-function mod(v: bigint): bigint {
-  const r = v % P;
-  return r < 0n ? r + P : r;
-}
+const mod = toField;
 
 /**
  * `out[i] = Σ coef·w` over each row of `m`, exactly: number arithmetic while every product and partial sum stays

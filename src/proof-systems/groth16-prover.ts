@@ -5,6 +5,7 @@ import { binfileSections } from "../circuits/snark-binfile.js";
 import { VerinferError } from "../errors.js";
 import { FIELD_PRIME } from "../util/field.js";
 import {
+  elementAt,
   type FieldVector,
   firstMismatch,
   multiplyPointwise,
@@ -87,6 +88,8 @@ function readWitness(wtns: Uint8Array, nVars: number): { bytes: Uint8Array; valu
   const bytes = wtns.subarray(data.start, data.start + data.size);
   const values = readVector(bytes, 0, n);
   if ("notReduced" in values) return fail(`value ${values.notReduced} is not below p`);
+  // Wire 0 is the constant 1 the verifier assumes: a witness without it (all zeros) satisfies every R1CS.
+  if (elementAt(values, 0) !== 1n) fail("wire 0 (the constant one) is not 1");
   return { bytes, values };
 }
 

@@ -157,6 +157,14 @@ describe("verinfer's Groth16 prover", () => {
     }
   });
 
+  it("refuses a witness whose wire 0 is not 1 (an all-zero witness satisfies every r1cs, yet its proof cannot verify)", async () => {
+    const key = loadGroth16Key({ zkey, r1cs: r1csBytes });
+    const w = witnessOf(wtns);
+    const error = await errorOf(proveWithGroth16Key({ key, wtns: encodeWtns(w.map(() => 0n)) }));
+    expect(isVerinferError(error, "PROVE_FAILED")).toBe(true);
+    expect((error as Error).message).toContain("wire 0");
+  });
+
   it("refuses a truncated or altered zkey, an r1cs of another circuit, and a malformed witness with typed errors", async () => {
     const corrupt = (f: () => unknown) => {
       try {
