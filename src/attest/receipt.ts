@@ -247,11 +247,15 @@ export const ReceiptSchema = z
       const f = r.input.quantization.featureFracBits;
       return (
         !f ||
-        (f.length === r.input.shape.reduce((a, b) => a * b, 1) && r.input.quantization.fracBits === Math.min(...f))
+        (f.length === r.input.shape.reduce((a, b) => a * b, 1) &&
+          r.input.quantization.fracBits === f.reduce((m, x) => Math.min(m, x)) &&
+          f.some((x) => x !== r.input.quantization.fracBits))
       );
     },
     {
-      message: "featureFracBits needs one scale per input value, and fracBits must be their minimum",
+      message:
+        "featureFracBits needs one scale per input value, fracBits must be their minimum, and equal scales are " +
+        "stated as fracBits alone",
       path: ["input", "quantization", "featureFracBits"],
     },
   )

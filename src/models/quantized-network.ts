@@ -261,8 +261,11 @@ export const QuantizedNetworkSchema = z
       // Per-feature scales: one per input value, fracBits their minimum, read by a dense first layer (a
       // permutation or a window of the input would mix scales).
       if (features.length !== net.inputSize) issue("input.featureFracBits needs one scale per input value", ["input"]);
-      else if (net.input.fracBits !== Math.min(...features))
+      else if (net.input.fracBits !== features.reduce((m, f) => Math.min(m, f)))
         issue("input.fracBits must be the smallest feature scale", ["input", "fracBits"]);
+      else if (features.every((f) => f === net.input.fracBits))
+        // One spelling per input format: equal scales are the shared fracBits (another tag, another model id).
+        issue("equal per-feature scales are stated as the shared fracBits alone", ["input", "featureFracBits"]);
       const first = net.layers[0];
       if (first?.kind !== "dense" || net.layers.slice(1).some((l) => l.inputs?.includes(0))) {
         issue("per-feature input scales need a dense first layer that alone reads the input", ["input"]);

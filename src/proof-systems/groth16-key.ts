@@ -99,8 +99,14 @@ export function loadGroth16Key(params: LoadGroth16KeyParams): Groth16ProvingKey 
   point(128); // gamma_2: the verifier's
   const delta1 = point(64);
   const delta2 = point(128);
-  const coefs = section(4);
-  const { a, b, rows } = coefficientRows(coefs, nVars, domainSize);
+  // The point sections first: their lengths bound nVars and domainSize by the file's own size before anything is
+  // allocated from them (a small corrupt header must not allocate gigabytes).
+  const pointsA = section(5, nVars * 64);
+  const pointsB1 = section(6, nVars * 64);
+  const pointsB2 = section(7, nVars * 128);
+  const pointsC = section(8, (nVars - nPublic - 1) * 64);
+  const pointsH = section(9, domainSize * 64);
+  const { a, b, rows } = coefficientRows(section(4), nVars, domainSize);
   const key: Groth16ProvingKey = {
     nVars,
     nPublic,
@@ -116,11 +122,11 @@ export function loadGroth16Key(params: LoadGroth16KeyParams): Groth16ProvingKey 
     beta2,
     delta1,
     delta2,
-    pointsA: section(5, nVars * 64),
-    pointsB1: section(6, nVars * 64),
-    pointsB2: section(7, nVars * 128),
-    pointsC: section(8, (nVars - nPublic - 1) * 64),
-    pointsH: section(9, domainSize * 64),
+    pointsA,
+    pointsB1,
+    pointsB2,
+    pointsC,
+    pointsH,
   };
   if (params.r1cs) {
     const { c, nConstraints } = r1csC(params.r1cs, nVars, nPublic, rows);

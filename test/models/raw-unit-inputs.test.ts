@@ -13,7 +13,7 @@ import { compileModel } from "../../src/pipeline/compile-model.js";
 import { reexecute } from "../../src/pipeline/reexecute.js";
 import { verifiableInfer } from "../../src/pipeline/verifiable-infer.js";
 import { verifyReceipt } from "../../src/receipts/verify-receipt.js";
-import { TEST_CACHE, tinyCalibration, tinyNetwork } from "../fixtures.js";
+import { errorOf, TEST_CACHE, tinyCalibration, tinyNetwork } from "../fixtures.js";
 
 /**
  * A house-price regressor on raw units, as tabular models are often trained: square feet (500–3,500), a 0/1
@@ -148,6 +148,12 @@ describe("raw-unit tabular inputs", () => {
     const shared = structuredClone(receipt);
     delete shared.input.quantization.featureFracBits;
     expect((await verifyReceipt(shared, { modelPackage: pkg })).reason).toMatch(/commitment/);
+    // One spelling per input format: equal per-feature scales are the shared fracBits, refused as a second form.
+    const equal = structuredClone(receipt);
+    equal.input.quantization.featureFracBits = f.map(() => equal.input.quantization.fracBits);
+    const second = await errorOf(verifyReceipt(equal, { modelPackage: pkg }));
+    expect(isVerinferError(second, "MALFORMED_RECEIPT")).toBe(true);
+    expect((second as Error).message).toMatch(/equal scales/);
   });
 
   it("refuses per-feature scales where the first layer is not dense, and a network stating too few", () => {
@@ -181,5 +187,13 @@ describe("raw-unit tabular inputs", () => {
     };
     json.input.featureFracBits = json.input.featureFracBits.slice(1);
     expect(() => quantizedNetworkFromJson(json)).toThrow(/one scale per input value/);
+  });
+
+  it("has one spelling per input format: equal per-feature scales are refused by the network schema", () => {
+    const json = quantizedNetworkToJson(quantizeNetwork(houses, { calibration })) as {
+      input: { fracBits: number; featureFracBits: number[] };
+    };
+    json.input.featureFracBits = json.input.featureFracBits.map(() => json.input.fracBits);
+    expect(() => quantizedNetworkFromJson(json)).toThrow(/equal per-feature scales/);
   });
 });
