@@ -87,11 +87,8 @@ export class ConstraintStore {
     this.pos = encodeTerms(this.chunk, this.view, this.pos, b ?? a, b === null);
     this.pos = encodeTerms(this.chunk, this.view, this.pos, c, false);
     this.count++;
-    // Terms are sorted: each list's last wire is its largest.
-    for (const t of [a, b, c]) {
-      const w = t === null || t.size === 0 ? -1 : (t.wires[t.size - 1] as number);
-      if (w > this.maxWire) this.maxWire = w;
-    }
+    // Terms are sorted: each list's last wire is its largest (no array per constraint: this runs a million times).
+    this.maxWire = Math.max(this.maxWire, lastWire(a), lastWire(b), lastWire(c));
   }
 
   /** The encoded constraints, in order (each constraint lies within one segment). */
@@ -148,4 +145,9 @@ export function decodeTerms(view: DataView, pos: number): { terms: Map<number, b
     at += TERM_BYTES;
   }
   return { terms, end: at };
+}
+
+/** The largest wire of sorted terms, or −1 for none. */
+function lastWire(t: Terms | null): number {
+  return t === null || t.size === 0 ? -1 : (t.wires[t.size - 1] as number);
 }

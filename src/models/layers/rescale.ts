@@ -123,7 +123,6 @@ export function rescaleQBounds(
   return { lo: lo.map((v) => (multiplier * v) >> s), hi: hi.map((v) => (multiplier * v) >> s) };
 }
 
-/** The smallest signed width b >= 2 with [lo, hi] ⊆ [-2^(b-1), 2^(b-1)). */
 /**
  * The output width of a network whose last rescale is `last`: its widest qBits, or for a sigmoid head (a table's
  * output) the signed width of the table's exact extremes over every q its range check admits — what the output
@@ -136,6 +135,7 @@ export function outputWidthOf(last: QuantizedRescale, signHead: boolean): number
   return signedBits(b.lo, b.hi);
 }
 
+/** The smallest signed width b >= 2 with [lo, hi] ⊆ [-2^(b-1), 2^(b-1)). */
 export function signedBits(lo: bigint, hi: bigint): number {
   let b = 2;
   while (lo < -(1n << BigInt(b - 1)) || hi > (1n << BigInt(b - 1)) - 1n) b++;
