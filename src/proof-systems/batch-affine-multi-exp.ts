@@ -61,7 +61,11 @@ function scalarBits(scalars: Uint8Array, size: number, n: number): number {
  * ```
  */
 export async function batchAffineMultiExp(params: BatchAffineMultiExpParams): Promise<Uint8Array> {
-  const { curve, group, bases, scalars } = params;
+  const { curve, group } = params;
+  // A view into a larger buffer (a zkey's point section) would be cloned whole into every worker task.
+  const own = (a: Uint8Array) => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice());
+  const bases = own(params.bases);
+  const scalars = own(params.scalars);
   const G = curve[group];
   const n8 = G.F.n8;
   const pointBytes = 2 * n8;

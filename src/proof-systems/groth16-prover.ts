@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import * as snarkjs from "snarkjs";
 import { binfileSections } from "../circuits/snark-binfile.js";
 import { VerinferError } from "../errors.js";
 import { FIELD_PRIME } from "../util/field.js";
+import { batchAffineMultiExp } from "./batch-affine-multi-exp.js";
 import {
   elementAt,
   type FieldVector,
@@ -16,30 +16,7 @@ import {
 } from "./groth16-field.js";
 import type { Groth16ProvingKey } from "./groth16-key.js";
 import { type CurveGroup, multiExpByWidth, scalarWidths } from "./groth16-msm.js";
-
-/** The parts of ffjavascript's bn128 curve the prover calls. */
-interface ProverCurve {
-  name: string;
-  Fr: {
-    n8: number;
-    s: number;
-    w: Uint8Array[];
-    shift: Uint8Array;
-    e(v: bigint | number): Uint8Array;
-    neg(a: Uint8Array): Uint8Array;
-    mul(a: Uint8Array, b: Uint8Array): Uint8Array;
-  };
-  G1: Group;
-  G2: Group;
-  tm: { queueAction(task: unknown[]): Promise<Uint8Array[]> };
-}
-
-interface Group extends CurveGroup {
-  fromRprLEM(buff: Uint8Array, offset: number): Uint8Array;
-  timesFr(p: Uint8Array, s: Uint8Array): Uint8Array;
-  toAffine(p: Uint8Array): Uint8Array;
-  toObject(p: Uint8Array): unknown;
-}
+import { type ProverCurve, proverCurve } from "./wasm/prover-curve.js";
 
 /** Milliseconds spent in each stage of one proof (see {@link proveWithGroth16Key}'s `onTimings`). */
 export interface Groth16ProveTimings {
@@ -126,16 +103,6 @@ export function violatedConstraint(
   return firstMismatch(abc.a, abc.b, cw, key.nConstraints);
 }
 
-let singleThreadCurve: Promise<ProverCurve> | undefined;
-
-function curveFor(singleThread: boolean): Promise<ProverCurve> {
-  if (!singleThread) return snarkjs.curves.getCurveFromName("bn128") as unknown as Promise<ProverCurve>;
-  singleThreadCurve ??= snarkjs.curves.getCurveFromName("bn128", {
-    singleThread: true,
-  }) as unknown as Promise<ProverCurve>;
-  return singleThreadCurve;
-}
-
 /** A uniformly random element of Fr (512 random bits mod p), as a Montgomery element of `curve`. */
 function randomFr(curve: ProverCurve): Uint8Array {
   const bytes = randomBytes(64);
@@ -198,8 +165,17 @@ export async function proveWithGroth16Key(params: ProveWithGroth16KeyParams): Pr
     });
   }
   stamp();
-  const curve = await curveFor(params.singleThread ?? false);
+  const curve = await proverCurve({ singleThread: params.singleThread ?? false });
   const { Fr, G1, G2 } = curve;
+  /** A group whose multi-exponentiation is verinfer's batch-affine one. */
+  const batchAffine = (group: "G1" | "G2"): CurveGroup => ({
+    zero: curve[group].zero,
+    add: (a, b) => curve[group].add(a, b),
+    multiExpAffine: (bases, scalars) => batchAffineMultiExp({ curve, group, bases, scalars }),
+  });
+  const g1 = batchAffine("G1");
+  const g2 = batchAffine("G2");
+  const msmH = (h: Uint8Array) => batchAffineMultiExp({ curve, group: "G1", bases: key.pointsH, scalars: h });
   const inc = key.power === Fr.s ? Fr.shift : (Fr.w[key.power + 1] as Uint8Array);
   const one = Fr.e(1);
   /**
@@ -234,7 +210,7 @@ export async function proveWithGroth16Key(params: ProveWithGroth16KeyParams): Pr
     return joinAbc(curve, aOdd, bOdd, cOdd);
   };
   const widths = scalarWidths(wBytes, 0, key.nVars);
-  const msm = (group: Group, bases: Uint8Array, pointBytes: number, from: number) =>
+  const msm = (group: CurveGroup, bases: Uint8Array, pointBytes: number, from: number) =>
     multiExpByWidth({
       group,
       bases,
@@ -244,10 +220,10 @@ export async function proveWithGroth16Key(params: ProveWithGroth16KeyParams): Pr
       widths: widths.subarray(from),
       n: key.nVars - from,
     });
-  const msmA = () => msm(G1, key.pointsA, 64, 0);
-  const msmB1 = () => msm(G1, key.pointsB1, 64, 0);
-  const msmB2 = () => msm(G2, key.pointsB2, 128, 0);
-  const msmC = () => msm(G1, key.pointsC, 64, key.nPublic + 1);
+  const msmA = () => msm(g1, key.pointsA, 64, 0);
+  const msmB1 = () => msm(g1, key.pointsB1, 64, 0);
+  const msmB2 = () => msm(g2, key.pointsB2, 128, 0);
+  const msmC = () => msm(g1, key.pointsC, 64, key.nPublic + 1);
   let piA: Uint8Array;
   let piB1: Uint8Array;
   let piB2: Uint8Array;
@@ -265,18 +241,12 @@ export async function proveWithGroth16Key(params: ProveWithGroth16KeyParams): Pr
     stamp();
     piC = await msmC();
     stamp();
-    resH = await G1.multiExpAffine(key.pointsH, h);
+    resH = await msmH(h);
     stamp();
   } else {
     // Everything at once: the thread pool always has work (the FFTs' last joins and the small width groups of the
     // witness MSMs leave threads idle when run alone).
-    [resH, piA, piB1, piB2, piC] = await Promise.all([
-      hScalars().then((h) => G1.multiExpAffine(key.pointsH, h)),
-      msmA(),
-      msmB1(),
-      msmB2(),
-      msmC(),
-    ]);
+    [resH, piA, piB1, piB2, piC] = await Promise.all([hScalars().then(msmH), msmA(), msmB1(), msmB2(), msmC()]);
   }
 
   const r = randomFr(curve);
