@@ -105,11 +105,15 @@ export async function profileSnarkjsProve(zkey: Uint8Array, wtns: Uint8Array): P
 }
 
 /** One profiled proof with verinfer's prover on a parsed key (its own stage timings). */
-export async function profileKeyProve(key: Groth16ProvingKey, wtns: Uint8Array): Promise<ProveProfile> {
+export async function profileKeyProve(
+  key: Groth16ProvingKey,
+  wtns: Uint8Array,
+  msm?: "batch-affine" | "ffjavascript",
+): Promise<ProveProfile> {
   let timings: Groth16ProveTimings | undefined;
   const c0 = cpuNow();
   const start = performance.now();
-  await proveWithGroth16Key({ key, wtns, onTimings: (t) => (timings = t) });
+  await proveWithGroth16Key({ key, wtns, onTimings: (t) => (timings = t), ...(msm ? { msm } : {}) });
   const totalMs = performance.now() - start;
   const cpuMs = cpuNow() - c0;
   const round = (t: Omit<Groth16ProveTimings, "cpu">): StageTimes => ({
@@ -134,10 +138,10 @@ export async function profileKeyProve(key: Groth16ProvingKey, wtns: Uint8Array):
 }
 
 /** One unprofiled proof with verinfer's prover (its stages at once, as `verifiableInfer` runs it): wall and CPU ms. */
-export async function timeKeyProve(key: Groth16ProvingKey, wtns: Uint8Array) {
+export async function timeKeyProve(key: Groth16ProvingKey, wtns: Uint8Array, msm?: "batch-affine" | "ffjavascript") {
   const c0 = cpuNow();
   const start = performance.now();
-  const bundle = await proveWithGroth16Key({ key, wtns });
+  const bundle = await proveWithGroth16Key({ key, wtns, ...(msm ? { msm } : {}) });
   return { bundle, totalMs: performance.now() - start, cpuMs: cpuNow() - c0 };
 }
 

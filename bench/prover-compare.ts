@@ -1,6 +1,7 @@
 /**
  * `npm run bench:prover [-- --json] [-- --runs N] [-- --models mlp-784-56-10,lenet5-avg,lenet5-max]`: snarkjs's
- * `groth16.prove` against verinfer's prover on the same witnesses, interleaved (snarkjs, verinfer, snarkjs, …) so a
+ * `groth16.prove` against verinfer's prover (and verinfer's prover with ffjavascript's multi-exponentiations instead
+ * of its batch-affine ones: `verinferFfjsMsm`) on the same witnesses, interleaved (snarkjs, verinfer, snarkjs, …) so a
  * change in the machine's load hits both alike. Each model is compiled once (from the cache when it is there). Per
  * prover: median wall time and median CPU time of the process (all threads) per proof, and the median wall and CPU
  * time of each stage (A/B/C, FFTs, each MSM; verinfer's from a profiled proof, which runs the stages one after the
@@ -68,18 +69,26 @@ async function benchModel(name: string, runs: number) {
   const snark: ProveProfile[] = [];
   const ours: ProveProfile[] = [];
   const fast: Array<{ totalMs: number; cpuMs: number }> = [];
+  const oursFfjs: ProveProfile[] = [];
+  const fastFfjs: Array<{ totalMs: number; cpuMs: number }> = [];
   for (let i = 0; i <= runs; i++) {
     const { wtns } = await packageWitness(pkg, inputs[i % inputs.length] as number[]);
     const a = await profileSnarkjsProve(zkey, wtns);
     const b = await profileKeyProve(key, wtns);
     const { bundle, totalMs, cpuMs } = await timeKeyProve(key, wtns);
-    if (!(await snarkjs.groth16.verify(pkg.vkey, bundle.publicSignals, bundle.proof))) {
-      throw new Error(`${name}: a proof of verinfer's prover did not verify`);
+    const c = await profileKeyProve(key, wtns, "ffjavascript");
+    const d = await timeKeyProve(key, wtns, "ffjavascript");
+    for (const proved of [bundle, d.bundle]) {
+      if (!(await snarkjs.groth16.verify(pkg.vkey, proved.publicSignals, proved.proof))) {
+        throw new Error(`${name}: a proof of verinfer's prover did not verify`);
+      }
     }
     if (i > 0) {
       snark.push(a);
       ours.push(b);
       fast.push({ totalMs, cpuMs });
+      oursFfjs.push(c);
+      fastFfjs.push({ totalMs: d.totalMs, cpuMs: d.cpuMs });
     }
   }
   return {
@@ -96,6 +105,12 @@ async function benchModel(name: string, runs: number) {
     },
     /** verinfer's prover, profiled (stages one after the other). */
     verinferProfiled: medians(ours),
+    /** verinfer's prover with ffjavascript's multi-exponentiations (the reference for the batch-affine MSM). */
+    verinferFfjsMsm: {
+      totalMs: Math.round(median(fastFfjs.map((f) => f.totalMs))),
+      cpuMs: Math.round(median(fastFfjs.map((f) => f.cpuMs))),
+    },
+    verinferFfjsMsmProfiled: medians(oursFfjs),
   };
 }
 

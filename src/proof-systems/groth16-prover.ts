@@ -47,6 +47,11 @@ export interface ProveWithGroth16KeyParams {
    * every multi-exponentiation run at once (faster on a thread pool).
    */
   onTimings?: (timings: Groth16ProveTimings) => void;
+  /**
+   * Whose multi-exponentiations: verinfer's batch-affine windows (the default) or ffjavascript's
+   * `multiExpAffine` (the reference, kept for before/after benchmarks). Both give the same proof.
+   */
+  msm?: "batch-affine" | "ffjavascript";
 }
 
 /** The witness of a `.wtns` file as field elements, checked against the key's sizes. */
@@ -173,9 +178,13 @@ export async function proveWithGroth16Key(params: ProveWithGroth16KeyParams): Pr
     add: (a, b) => curve[group].add(a, b),
     multiExpAffine: (bases, scalars) => batchAffineMultiExp({ curve, group, bases, scalars }),
   });
-  const g1 = batchAffine("G1");
-  const g2 = batchAffine("G2");
-  const msmH = (h: Uint8Array) => batchAffineMultiExp({ curve, group: "G1", bases: key.pointsH, scalars: h });
+  const reference = params.msm === "ffjavascript";
+  const g1 = reference ? G1 : batchAffine("G1");
+  const g2 = reference ? G2 : batchAffine("G2");
+  const msmH = (h: Uint8Array) =>
+    reference
+      ? G1.multiExpAffine(key.pointsH, h)
+      : batchAffineMultiExp({ curve, group: "G1", bases: key.pointsH, scalars: h });
   const inc = key.power === Fr.s ? Fr.shift : (Fr.w[key.power + 1] as Uint8Array);
   const one = Fr.e(1);
   /**
