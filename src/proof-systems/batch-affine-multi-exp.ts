@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { msmWindowFunction, msmWindowScratchBytes } from "./wasm/batch-affine-msm.js";
+import {
+  msmDigitsFunction,
+  msmSignedWindows,
+  msmWindowFunction,
+  msmWindowScratchBytes,
+} from "./wasm/batch-affine-msm.js";
 import type { CurveTaskCommand, ProverCurve } from "./wasm/prover-curve.js";
 
 /** Parameters of {@link batchAffineMultiExp}. */
@@ -23,14 +28,15 @@ export interface BatchAffineMultiExpParams {
 const BUCKET_COST = 4;
 
 /**
- * The window width minimising windows × (n + BUCKET_COST · 2^c): each window adds every point once (batch-affine)
- * and walks every bucket once (Jacobian).
+ * The window width minimising windows × (n + BUCKET_COST · 2^(c−1)): each window adds every point once
+ * (batch-affine) and walks every bucket once (Jacobian); signed digits need 2^(c−1) buckets.
  */
 export function msmWindowBits(n: number, bits: number): number {
   let best = 1;
   let bestCost = Number.POSITIVE_INFINITY;
-  for (let c = 1; c <= Math.min(20, Math.max(1, bits)); c++) {
-    const cost = Math.ceil(bits / c) * (n + BUCKET_COST * 2 ** c);
+  // Up to bits + 1: a signed digit of a b-bit scalar fits one window of b + 1 bits.
+  for (let c = 1; c <= Math.min(20, bits + 1); c++) {
+    const cost = msmSignedWindows(bits, c) * (n + BUCKET_COST * 2 ** (c - 1));
     if (cost < bestCost) {
       best = c;
       bestCost = cost;
@@ -77,9 +83,12 @@ export async function batchAffineMultiExp(params: BatchAffineMultiExpParams): Pr
   const bits = scalarBits(scalars, size, n);
   if (bits === 0) return G.zero;
   const c = params.windowBits ?? msmWindowBits(n, bits);
-  const nWindows = Math.ceil(bits / c);
+  const nWindows = msmSignedWindows(bits, c);
   const nTasks = Math.min(nWindows, Math.max(1, curve.tm.concurrency));
-  const fnName = msmWindowFunction(group === "G1" ? "g1m" : "g2m");
+  const prefix = group === "G1" ? "g1m" : "g2m";
+  const fnName = msmWindowFunction(prefix);
+  /** The top window's digits are below 2^(bits − w·c) + 1: fewer buckets. */
+  const windowC = (w: number) => Math.min(c, bits - w * c + 1);
   const jacobianBytes = 3 * n8;
   const tasks: Array<Promise<Uint8Array[]>> = [];
   const taskWindows: number[][] = [];
@@ -87,30 +96,33 @@ export async function batchAffineMultiExp(params: BatchAffineMultiExpParams): Pr
     // Windows t, t + nTasks, …: the high (narrower) window does not all land in one task.
     const windows: number[] = [];
     for (let w = t; w < nWindows; w += nTasks) windows.push(w);
-    const cMax = Math.max(...windows.map((w) => Math.min(c, bits - w * c)));
     const task: CurveTaskCommand[] = [
       { cmd: "ALLOCSET", var: 0, buff: bases },
       { cmd: "ALLOCSET", var: 1, buff: scalars },
-      { cmd: "ALLOC", var: 2, len: msmWindowScratchBytes(n, cMax, n8) },
+      { cmd: "ALLOC", var: 2, len: 4 * n * nWindows },
+      { cmd: "ALLOC", var: 3, len: msmWindowScratchBytes(n, c, n8) },
+      {
+        cmd: "CALL",
+        fnName: msmDigitsFunction(prefix),
+        params: [{ var: 0 }, { var: 1 }, { val: size }, { val: n }, { val: c }, { val: nWindows }, { var: 2 }],
+      },
     ];
     for (const [i, w] of windows.entries()) {
       task.push(
-        { cmd: "ALLOC", var: 3 + i, len: jacobianBytes },
+        { cmd: "ALLOC", var: 4 + i, len: jacobianBytes },
         {
           cmd: "CALL",
           fnName,
           params: [
             { var: 0 },
-            { var: 1 },
-            { val: size },
+            { var: 2, offset: 4 * n * w },
             { val: n },
-            { val: w * c },
-            { val: Math.min(c, bits - w * c) },
-            { var: 2 },
-            { var: 3 + i },
+            { val: windowC(w) },
+            { var: 3 },
+            { var: 4 + i },
           ],
         },
-        { cmd: "GET", out: i, var: 3 + i, len: jacobianBytes },
+        { cmd: "GET", out: i, var: 4 + i, len: jacobianBytes },
       );
     }
     tasks.push(curve.tm.queueAction(task));

@@ -6,9 +6,13 @@
  * addition (~7M + 4S). Here buckets stay affine and additions are done in batches that share one field inversion
  * (Montgomery's trick): an affine addition is then 3M for its share of the batch inversion plus λ, x3, y3 (2M + 1S).
  *
- * One window, for points whose c-bit digit at `startBit` is d ≠ 0 (and whose base is not the affine zero):
- * 1. **Sort by bucket**: count the points of each digit, then copy each point into a scratch array grouped by digit
- *    (bucket d holds its points contiguously).
+ * Scalars are first cut into signed c-bit digits, all windows at once (`_vmsmDigits`): d ∈ [−2^(c−1), 2^(c−1)],
+ * a digit above 2^(c−1) becoming d − 2^c with a carry into the next window, so a window needs only 2^(c−1)
+ * buckets (−P goes into bucket |d|). A base at infinity gets digit 0 in every window.
+ *
+ * One window (`_vmsmWindow`), for the points whose digit d ≠ 0:
+ * 1. **Sort by bucket**: count the points of each |d|, then copy each point (negated when d < 0) into a scratch
+ *    array grouped by bucket (bucket |d| holds its points contiguously).
  * 2. **Pairwise reduction in rounds**: each round pairs up the points of every bucket (0+1, 2+3, …) and adds every
  *    pair of the round in one batch; a bucket's k points become ⌈k/2⌉. Rounds repeat until each bucket holds at most
  *    one point. Every pair of a round is independent, so the batch is as large as the round (no waiting queue, and a
@@ -40,6 +44,8 @@ interface CodeBuilder {
   i32_ne(a: number[], b: number[]): number[];
   i32_eqz(a: number[]): number[];
   i32_lt_u(a: number[], b: number[]): number[];
+  i32_lt_s(a: number[], b: number[]): number[];
+  i32_gt_u(a: number[], b: number[]): number[];
   i32_ge_u(a: number[], b: number[]): number[];
   i32_load(addr: number[], offset?: number, align?: number): number[];
   i32_store(addr: number[], value: number[]): number[];
@@ -75,17 +81,94 @@ export function msmWindowFunction(group: "g1m" | "g2m"): string {
   return `${group}_vmsmWindow`;
 }
 
+/** Name of the signed-digit function built for group prefix `group` (e.g. `g1m_vmsmDigits`). */
+export function msmDigitsFunction(group: "g1m" | "g2m"): string {
+  return `${group}_vmsmDigits`;
+}
+
 /** Bytes of scratch memory one window call needs for `n` points, window `c` bits, field elements of `n8` bytes. */
 export function msmWindowScratchBytes(n: number, c: number, n8: number): number {
   const align8 = (v: number) => (v + 7) & ~7;
-  return 8 * 2 ** c + n * 2 * n8 + 2 * align8(n) + 2 * n8 * ((n >> 1) + 1) + 64;
+  return 8 * (2 ** (c - 1) + 1) + n * 2 * n8 + 2 * align8(n) + 2 * n8 * ((n >> 1) + 1) + 64;
+}
+
+/** Windows of c-bit signed digits for scalars of `bits` bits (one more than unsigned when a carry can reach it). */
+export function msmSignedWindows(bits: number, c: number): number {
+  return Math.floor(bits / c) + 1;
 }
 
 /**
- * Adds `${group}_vmsmWindow(pBases, pScalars, scalarSize, n, startBit, c, pScratch, pr)` to a bn128 module builder
- * (after wasmcurves has built the curve): pr (Jacobian) = Σ_i digit_i · base_i, digit_i the c-bit window of scalar i
- * at `startBit`; bases affine Montgomery (all-zero bytes = infinity), scalars `scalarSize`-byte little-endian;
- * `pScratch` has {@link msmWindowScratchBytes}. Needs 1 ≤ c ≤ 24.
+ * Adds `${group}_vmsmDigits(pBases, pScalars, scalarSize, n, c, nWindows, pDigits)`: for each scalar i its signed
+ * c-bit digits, as i32 at pDigits[w · n + i] (window-major), 0 in every window for a base at infinity.
+ */
+function buildSignedDigits(module: WasmModuleBuilder, g: string, pb: number): void {
+  const f = module.addFunction(`${g}_vmsmDigits`);
+  for (const p of ["pBases", "pScalars", "scalarSize", "n", "c", "nWindows", "pDigits"]) f.addParam(p, "i32");
+  for (const l of ["i", "w", "raw", "carry", "half", "full", "itBase", "itScalar", "zero"]) f.addLocal(l, "i32");
+  const c = f.getCodeBuilder();
+  const get = (name: string) => c.getLocal(name);
+  const set = (name: string, v: number[]) => c.setLocal(name, v);
+  const k32 = (v: number) => c.i32_const(v);
+  const add = (a: number[], b: number[]) => c.i32_add(a, b);
+  const forUp = (name: string, from: number[], to: number[], ...body: number[][]) => [
+    ...set(name, from),
+    ...c.block(c.loop(c.br_if(1, c.i32_eq(get(name), to)), ...body, set(name, add(get(name), k32(1))), c.br(0))),
+  ];
+  f.addCode(
+    set("full", c.i32_shl(k32(1), get("c"))),
+    set("half", c.i32_shr_u(get("full"), k32(1))),
+    set("itBase", get("pBases")),
+    set("itScalar", get("pScalars")),
+    forUp(
+      "i",
+      k32(0),
+      get("n"),
+      set("zero", c.call(`${g}_isZeroAffine`, get("itBase"))),
+      set("carry", k32(0)),
+      forUp(
+        "w",
+        k32(0),
+        get("nWindows"),
+        set("raw", get("carry")),
+        // getChunk masks at the scalar's end; past it (the carry's window) the chunk is 0.
+        c.if(
+          c.i32_lt_u(c.i32_mul(get("w"), get("c")), c.i32_shl(get("scalarSize"), k32(3))),
+          set(
+            "raw",
+            add(
+              get("raw"),
+              c.call(
+                `${g}_multiexpAffine_getChunk`,
+                get("itScalar"),
+                get("scalarSize"),
+                c.i32_mul(get("w"), get("c")),
+                get("c"),
+              ),
+            ),
+          ),
+        ),
+        c.if(
+          c.i32_gt_u(get("raw"), get("half")),
+          [...set("raw", c.i32_sub(get("raw"), get("full"))), ...set("carry", k32(1))],
+          set("carry", k32(0)),
+        ),
+        c.i32_store(
+          add(get("pDigits"), c.i32_shl(add(c.i32_mul(get("w"), get("n")), get("i")), k32(2))),
+          c.i32_mul(get("raw"), c.i32_eqz(get("zero"))),
+        ),
+      ),
+      set("itBase", add(get("itBase"), k32(pb))),
+      set("itScalar", add(get("itScalar"), get("scalarSize"))),
+    ),
+  );
+  module.exportFunction(`${g}_vmsmDigits`);
+}
+
+/**
+ * Adds `${group}_vmsmDigits` (see buildSignedDigits) and `${group}_vmsmWindow(pBases, pDigits, n, c, pScratch, pr)`
+ * to a bn128 module builder (after wasmcurves has built the curve): pr (Jacobian) = Σ_i digit_i · base_i over one
+ * window's signed digits (i32, |digit| ≤ 2^(c−1)); bases affine Montgomery; `pScratch` has
+ * {@link msmWindowScratchBytes}. Needs 1 ≤ c ≤ 24.
  */
 export function buildBatchAffineMsm(module: WasmModuleBuilder, names: { group: "g1m" | "g2m"; field: string }): void {
   const { group: g, field: fq } = names;
@@ -93,8 +176,9 @@ export function buildBatchAffineMsm(module: WasmModuleBuilder, names: { group: "
   if (!fieldModule) throw new Error(`batch-affine msm: the module has no field ${fq}`);
   const n8 = fieldModule.n64 * 8;
   const pb = 2 * n8;
+  buildSignedDigits(module, g, pb);
   const f = module.addFunction(msmWindowFunction(g));
-  for (const p of ["pBases", "pScalars", "scalarSize", "n", "startBit", "c", "pScratch", "pr"]) f.addParam(p, "i32");
+  for (const p of ["pBases", "pDigits", "n", "c", "pScratch", "pr"]) f.addParam(p, "i32");
   for (const l of [
     "nb",
     "pCnt",
@@ -117,7 +201,8 @@ export function buildBatchAffineMsm(module: WasmModuleBuilder, names: { group: "
     "cat",
     "slot",
     "itBase",
-    "itScalar",
+    "itDigit",
+    "neg",
   ]) {
     f.addLocal(l, "i32");
   }
@@ -136,8 +221,12 @@ export function buildBatchAffineMsm(module: WasmModuleBuilder, names: { group: "
   const infAt = (slot: number[]) => add(get("pInf"), slot);
   const denAt = (k: number[]) => add(get("pDen"), c.i32_mul(k, k32(n8)));
   const accAt = (k: number[]) => add(get("pAcc"), c.i32_mul(k, k32(n8)));
-  const digitOf = (scalar: number[]) =>
-    c.call(`${g}_multiexpAffine_getChunk`, scalar, get("scalarSize"), get("startBit"), get("c"));
+  /** d = |digit| at itDigit, neg = digit < 0. */
+  const readDigit = [
+    ...set("d", c.i32_load(get("itDigit"))),
+    ...set("neg", c.i32_lt_s(get("d"), k32(0))),
+    ...c.if(get("neg"), set("d", c.i32_sub(k32(0), get("d")))),
+  ];
   /** for (name = from; name != to; name += step) body */
   const forUp = (name: string, from: number[], to: number[], ...body: number[][]) => [
     ...set(name, from),
@@ -156,7 +245,7 @@ export function buildBatchAffineMsm(module: WasmModuleBuilder, names: { group: "
   f.addCode(
     c.call(`${g}_zero`, get("pr")),
     c.if(c.i32_eqz(get("n")), c.ret([])),
-    set("nb", c.i32_shl(k32(1), get("c"))),
+    set("nb", add(c.i32_shl(k32(1), c.i32_sub(get("c"), k32(1))), k32(1))),
     set("pCnt", get("pScratch")),
     set("pOff", add(get("pCnt"), c.i32_shl(get("nb"), k32(2)))),
     set("pP", add(get("pOff"), c.i32_shl(get("nb"), k32(2)))),
@@ -164,21 +253,16 @@ export function buildBatchAffineMsm(module: WasmModuleBuilder, names: { group: "
     set("pCat", add(get("pInf"), c.i32_and(add(get("n"), k32(7)), k32(~7)))),
     set("pDen", add(get("pCat"), c.i32_and(add(get("n"), k32(7)), k32(~7)))),
     set("pAcc", add(get("pDen"), c.i32_mul(add(c.i32_shr_u(get("n"), k32(1)), k32(1)), k32(n8)))),
-    // 1. Count the points of each digit (zero digits and bases at infinity contribute nothing).
+    // 1. Count the points of each bucket |digit| (zero digits, bases at infinity among them, contribute nothing).
     forUp("d", k32(0), get("nb"), c.i32_store(cntAt(get("d")), k32(0))),
-    set("itBase", get("pBases")),
-    set("itScalar", get("pScalars")),
+    set("itDigit", get("pDigits")),
     forUp(
       "i",
       k32(0),
       get("n"),
-      set("d", digitOf(get("itScalar"))),
-      c.if(
-        c.i32_and(c.i32_ne(get("d"), k32(0)), c.i32_eqz(c.call(`${g}_isZeroAffine`, get("itBase")))),
-        c.i32_store(cntAt(get("d")), add(c.i32_load(cntAt(get("d"))), k32(1))),
-      ),
-      set("itBase", add(get("itBase"), k32(pb))),
-      set("itScalar", add(get("itScalar"), get("scalarSize"))),
+      readDigit,
+      c.if(get("d"), c.i32_store(cntAt(get("d")), add(c.i32_load(cntAt(get("d"))), k32(1)))),
+      set("itDigit", add(get("itDigit"), k32(4))),
     ),
     // Bucket starts (off[d] is used as the fill cursor, then set back to the start).
     set("k", k32(0)),
@@ -190,20 +274,25 @@ export function buildBatchAffineMsm(module: WasmModuleBuilder, names: { group: "
       set("k", add(get("k"), c.i32_load(cntAt(get("d"))))),
     ),
     set("itBase", get("pBases")),
-    set("itScalar", get("pScalars")),
+    set("itDigit", get("pDigits")),
     forUp(
       "i",
       k32(0),
       get("n"),
-      set("d", digitOf(get("itScalar"))),
-      c.if(c.i32_and(c.i32_ne(get("d"), k32(0)), c.i32_eqz(c.call(`${g}_isZeroAffine`, get("itBase")))), [
+      readDigit,
+      c.if(get("d"), [
         ...set("slot", c.i32_load(offAt(get("d")))),
-        ...c.call(`${g}_copyAffine`, get("itBase"), pointAt(get("slot"))),
+        ...c.call(`${fq}_copy`, x(get("itBase")), x(pointAt(get("slot")))),
+        ...c.if(
+          get("neg"),
+          c.call(`${fq}_neg`, y(get("itBase")), y(pointAt(get("slot")))),
+          c.call(`${fq}_copy`, y(get("itBase")), y(pointAt(get("slot")))),
+        ),
         ...c.i32_store8(infAt(get("slot")), k32(0)),
         ...c.i32_store(offAt(get("d")), add(get("slot"), k32(1))),
       ]),
       set("itBase", add(get("itBase"), k32(pb))),
-      set("itScalar", add(get("itScalar"), get("scalarSize"))),
+      set("itDigit", add(get("itDigit"), k32(4))),
     ),
     forUp(
       "d",

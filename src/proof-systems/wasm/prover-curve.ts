@@ -26,7 +26,7 @@ export interface ProverGroup extends CurveGroup {
 export type CurveTaskCommand =
   | { cmd: "ALLOCSET"; var: number; buff: Uint8Array }
   | { cmd: "ALLOC"; var: number; len: number }
-  | { cmd: "CALL"; fnName: string; params: Array<{ var: number } | { val: number }> }
+  | { cmd: "CALL"; fnName: string; params: Array<{ var: number; offset?: number } | { val: number }> }
   | { cmd: "GET"; out: number; var: number; len: number };
 
 /** The parts of ffjavascript's bn128 curve the prover calls. */
