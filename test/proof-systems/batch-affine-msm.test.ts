@@ -157,7 +157,12 @@ describe("batch-affine multi-exponentiation", () => {
         // The same digit for all: a point at infinity in a bucket must not be added as (0, 0).
         await expectMsm(group, bases, repeated(5n, 1, 5));
         await expectMsm(group, bases, new Uint8Array(randomBytes(5 * 32)));
-        const none = await batchAffineMultiExp({ curve, group, bases: concat([infinity(group)]), scalars: repeated(9n, 1, 1) });
+        const none = await batchAffineMultiExp({
+          curve,
+          group,
+          bases: concat([infinity(group)]),
+          scalars: repeated(9n, 1, 1),
+        });
         expect(curve[group].isZero(none)).toBe(true);
       });
 

@@ -17,6 +17,7 @@ import { elementAt, type FieldVector, readVector } from "../../src/proof-systems
 import { loadGroth16Key } from "../../src/proof-systems/groth16-key.js";
 import { type CurveGroup, multiExpByWidth, scalarWidths } from "../../src/proof-systems/groth16-msm.js";
 import { evaluateGroth16Abc, proveWithGroth16Key, violatedConstraint } from "../../src/proof-systems/groth16-prover.js";
+import { hasProverPlugins } from "../../src/proof-systems/wasm/prover-curve.js";
 import { FIELD_PRIME } from "../../src/util/field.js";
 import { demoPackage, demoSamples, errorOf, ROOT, tinyPackage } from "../fixtures.js";
 import { encodeWtns, type LinearCombination, parseR1cs, type R1cs } from "../r1cs-check.js";
@@ -102,6 +103,16 @@ describe("verinfer's Groth16 prover", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("runs its multi-exponentiations on the plugin curve (shared with snarkjs), as does the reference MSM path", async () => {
+    const key = loadGroth16Key({ zkey, r1cs: r1csBytes });
+    await snarkjs.curves.getCurveFromName("bn128");
+    const batch = await proveWithGroth16Key({ key, wtns });
+    expect(hasProverPlugins((globalThis as { curve_bn128?: unknown }).curve_bn128)).toBe(true);
+    expect(await snarkjs.groth16.verify(pkg.vkey, batch.publicSignals, batch.proof)).toBe(true);
+    const reference = await proveWithGroth16Key({ key, wtns, msm: "ffjavascript" });
+    expect(await snarkjs.groth16.verify(pkg.vkey, reference.publicSignals, reference.proof)).toBe(true);
   });
 
   it("proves on a single-threaded curve too (what a pool worker uses)", async () => {
