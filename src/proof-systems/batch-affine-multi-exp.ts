@@ -26,17 +26,21 @@ export interface BatchAffineMultiExpParams {
 
 /** Relative cost of a bucket in the running sum (two Jacobian additions) against one batch-affine addition. */
 const BUCKET_COST = 4;
+/** Relative cost of a round's field inversion (wasmcurves' f1m_inverse: ~100 batch-affine additions). */
+const ROUND_COST = 100;
 
 /**
- * The window width minimising windows × (n + BUCKET_COST · 2^(c−1)): each window adds every point once
- * (batch-affine) and walks every bucket once (Jacobian); signed digits need 2^(c−1) buckets.
+ * The window width minimising windows × (n + BUCKET_COST · 2^(c−1) + ROUND_COST · rounds): each window adds every
+ * point once (batch-affine), walks every bucket once (Jacobian; signed digits need 2^(c−1) buckets) and pays one
+ * inversion per round (about log2 of the fullest bucket).
  */
 export function msmWindowBits(n: number, bits: number): number {
   let best = 1;
   let bestCost = Number.POSITIVE_INFINITY;
   // Up to bits + 1: a signed digit of a b-bit scalar fits one window of b + 1 bits.
   for (let c = 1; c <= Math.min(20, bits + 1); c++) {
-    const cost = msmSignedWindows(bits, c) * (n + BUCKET_COST * 2 ** (c - 1));
+    const rounds = Math.log2(Math.max(1, n / 2 ** (c - 1))) + 2;
+    const cost = msmSignedWindows(bits, c) * (n + BUCKET_COST * 2 ** (c - 1) + ROUND_COST * rounds);
     if (cost < bestCost) {
       best = c;
       bestCost = cost;

@@ -131,6 +131,9 @@ async function joinAbc(curve: ProverCurve, a: Uint8Array, b: Uint8Array, c: Uint
   return out as Uint8Array;
 }
 
+/** Below this many points a multi-exponentiation is ffjavascript's (measured with `npm run bench:msm`'s code). */
+const BATCH_AFFINE_MIN_POINTS = { G1: 128, G2: 64 } as const;
+
 const strings = (v: unknown): unknown => (Array.isArray(v) ? v.map(strings) : String(v));
 
 /**
@@ -172,11 +175,17 @@ export async function proveWithGroth16Key(params: ProveWithGroth16KeyParams): Pr
   stamp();
   const curve = await proverCurve({ singleThread: params.singleThread ?? false });
   const { Fr, G1, G2 } = curve;
-  /** A group whose multi-exponentiation is verinfer's batch-affine one. */
+  /**
+   * A group whose multi-exponentiation is verinfer's batch-affine one, except for the few points of a small width
+   * group, where one field inversion per round costs more than it saves (ffjavascript's is faster there).
+   */
   const batchAffine = (group: "G1" | "G2"): CurveGroup => ({
     zero: curve[group].zero,
     add: (a, b) => curve[group].add(a, b),
-    multiExpAffine: (bases, scalars) => batchAffineMultiExp({ curve, group, bases, scalars }),
+    multiExpAffine: (bases, scalars) =>
+      bases.byteLength / (2 * curve[group].F.n8) < BATCH_AFFINE_MIN_POINTS[group]
+        ? curve[group].multiExpAffine(bases, scalars)
+        : batchAffineMultiExp({ curve, group, bases, scalars }),
   });
   const reference = params.msm === "ffjavascript";
   const g1 = reference ? G1 : batchAffine("G1");
