@@ -26,8 +26,8 @@ export interface BatchAffineMultiExpParams {
 
 /** Relative cost of a bucket in the running sum (two Jacobian additions) against one batch-affine addition. */
 const BUCKET_COST = 4;
-/** Relative cost of a round's field inversion (wasmcurves' f1m_inverse: ~100 batch-affine additions). */
-const ROUND_COST = 100;
+/** Relative cost of a round's field inversion and bucket walks (f1m_inverse is ~4 µs, ~7 batch-affine additions). */
+const ROUND_COST = 10;
 
 /**
  * The window width minimising windows × (n + BUCKET_COST · 2^(c−1) + ROUND_COST · rounds): each window adds every
