@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { VerinferError } from "../errors.js";
 import {
   msmDigitsFunction,
   msmSignedWindows,
@@ -64,6 +65,8 @@ function scalarBits(scalars: Uint8Array, size: number, n: number): number {
  * split into one task per thread of the curve: each task copies the bases and scalars once and runs its windows
  * one after the other.
  *
+ * @throws VerinferError `INVALID_INPUT` when the bases are not whole points or the scalars not 1 to 32 bytes each.
+ *
  * @example
  * ```ts
  * const curve = await proverCurve({ singleThread: false });
@@ -80,10 +83,17 @@ export async function batchAffineMultiExp(params: BatchAffineMultiExpParams): Pr
   const n8 = G.F.n8;
   const pointBytes = 2 * n8;
   const n = Math.floor(bases.byteLength / pointBytes);
-  if (n * pointBytes !== bases.byteLength) throw new Error("batchAffineMultiExp: bases are not whole points");
+  if (n * pointBytes !== bases.byteLength) {
+    throw new VerinferError("INVALID_INPUT", `multi-exponentiation: ${bases.byteLength} bytes are not whole points`);
+  }
   if (n === 0) return G.zero;
   const size = scalars.byteLength / n;
-  if (!Number.isInteger(size) || size < 1 || size > 32) throw new Error("batchAffineMultiExp: scalar size");
+  if (!Number.isInteger(size) || size < 1 || size > 32) {
+    throw new VerinferError(
+      "INVALID_INPUT",
+      `multi-exponentiation: ${scalars.byteLength} scalar bytes for ${n} points`,
+    );
+  }
   const bits = scalarBits(scalars, size, n);
   if (bits === 0) return G.zero;
   const c = params.windowBits ?? msmWindowBits(n, bits);

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isVerinferError } from "../../src/errors.js";
 import { batchAffineMultiExp, msmWindowBits } from "../../src/proof-systems/batch-affine-multi-exp.js";
 import { hasProverPlugins, type ProverCurve, proverCurve } from "../../src/proof-systems/wasm/prover-curve.js";
 
@@ -227,6 +228,19 @@ describe("batch-affine multi-exponentiation", () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it("refuses bases that are not whole points and scalars of no whole width with INVALID_INPUT", async () => {
+    const [p] = randomPoints("G1", 1) as [Uint8Array];
+    const bases = concat([p, p]);
+    for (const [b, s] of [
+      [bases.subarray(0, 100), new Uint8Array(2)],
+      [bases, new Uint8Array(3)],
+      [bases, new Uint8Array(66)],
+    ] as const) {
+      const error = await batchAffineMultiExp({ curve, group: "G1", bases: b, scalars: s }).catch((e: unknown) => e);
+      expect(isVerinferError(error, "INVALID_INPUT")).toBe(true);
+    }
   });
 
   it("picks wider windows for more points", () => {

@@ -6,6 +6,7 @@
  */
 import { buildBn128 } from "ffjavascript";
 import { unrefIdleCurveWorkers } from "../../circuits/unref-idle-curve-workers.js";
+import { VerinferError } from "../../errors.js";
 import type { CurveGroup } from "../groth16-msm.js";
 import type { WasmModuleBuilder } from "./batch-affine-msm.js";
 import { PROVER_PLUGIN_EXPORTS, PROVER_PLUGINS } from "./plugins.js";
@@ -72,7 +73,8 @@ async function buildThreaded(): Promise<ProverCurve> {
   // builds ours. Ours then stays the shared one (a superset of snarkjs's: snarkjs's later calls use it too).
   g.curve_bn128 = null;
   const curve = await buildBn128(false, plugins);
-  if (!hasProverPlugins(curve)) throw new Error("ffjavascript's buildBn128 did not build the prover's plugins");
+  if (!hasProverPlugins(curve))
+    throw new VerinferError("INTERNAL", "ffjavascript's buildBn128 did not build the prover's plugins");
   return curve;
 }
 
@@ -90,7 +92,8 @@ async function buildThreaded(): Promise<ProverCurve> {
 export async function proverCurve(params: { singleThread: boolean }): Promise<ProverCurve> {
   if (params.singleThread) {
     singleThreaded ??= buildBn128(true, plugins).then((curve) => {
-      if (!hasProverPlugins(curve)) throw new Error("ffjavascript's buildBn128 did not build the prover's plugins");
+      if (!hasProverPlugins(curve))
+        throw new VerinferError("INTERNAL", "ffjavascript's buildBn128 did not build the prover's plugins");
       return curve;
     });
     return singleThreaded;
