@@ -11,6 +11,7 @@ import * as snarkjs from "snarkjs";
 import { type ErrorCode, VerinferError } from "../errors.js";
 import type { ProofSystem } from "../proof-systems/proof-system.js";
 import { proveCircuit, type SnarkProofBundle } from "../proof-systems/prove-circuit.js";
+import { proofSystemModule } from "../proof-systems/systems.js";
 import { type ArtifactRef, ArtifactStore } from "../storage/artifact-store.js";
 import { WitnessGenerator } from "./prove-groth16.js";
 
@@ -90,7 +91,7 @@ function loadModel(task: ProverTask): Promise<LoadedModel> {
     loaded = Promise.all([
       store.get(task.wasm, "witness wasm"),
       store.get(task.zkey, "zkey"),
-      task.r1cs && task.system === "groth16" ? store.get(task.r1cs, "r1cs") : undefined,
+      task.r1cs && proofSystemModule(task.system).provesWithR1cs ? store.get(task.r1cs, "r1cs") : undefined,
     ]).then(async ([wasm, zkey, r1cs]) => ({
       zkey: new Uint8Array(zkey),
       r1cs: r1cs && new Uint8Array(r1cs),

@@ -21,8 +21,11 @@ import { type ArtifactName, MODEL_FORMAT, type ModelManifest, ModelManifestSchem
 export interface ProvingArtifacts {
   wasm: Uint8Array;
   zkey: Uint8Array;
-  /** The circuit's r1cs (Groth16 checks each witness against it before proving). */
-  r1cs: Uint8Array;
+  /**
+   * The circuit's r1cs where the proof system proves with it (Groth16 checks each witness against it before
+   * proving); PLONK and FFLONK ignore it, so it is not read for them.
+   */
+  r1cs: Uint8Array | undefined;
   witness: WitnessGenerator;
 }
 
@@ -76,18 +79,21 @@ export class ModelPackage {
   }
 
   /**
-   * Witness wasm (and its instantiated witness generator), zkey and r1cs, read and hash-checked once, then kept in
-   * memory for warm proving.
+   * Witness wasm (and its instantiated witness generator), zkey and — where the proof system proves with it — r1cs,
+   * read and hash-checked once, then kept in memory for warm proving.
    */
   provingArtifacts(): Promise<ProvingArtifacts> {
-    this.proving ??= Promise.all([this.artifact("wasm"), this.artifact("zkey"), this.artifact("r1cs")]).then(
-      async ([wasm, zkey, r1cs]) => ({
-        wasm: ownBytes(wasm),
-        zkey: ownBytes(zkey),
-        r1cs: ownBytes(r1cs),
-        witness: await WitnessGenerator.create(ownBytes(wasm), { modelId: this.id }),
-      }),
-    );
+    const withR1cs = proofSystemModule(this.manifest.proofSystem).provesWithR1cs;
+    this.proving ??= Promise.all([
+      this.artifact("wasm"),
+      this.artifact("zkey"),
+      withR1cs ? this.artifact("r1cs") : undefined,
+    ]).then(async ([wasm, zkey, r1cs]) => ({
+      wasm: ownBytes(wasm),
+      zkey: ownBytes(zkey),
+      r1cs: r1cs && ownBytes(r1cs),
+      witness: await WitnessGenerator.create(ownBytes(wasm), { modelId: this.id }),
+    }));
     this.proving.catch(() => {
       this.proving = undefined;
     });

@@ -45,7 +45,7 @@ export async function proveReceipt(params: ProveReceiptParams): Promise<Receipt>
       system: pkg.manifest.proofSystem,
       witness,
       zkey,
-      r1cs,
+      ...(r1cs ? { r1cs } : {}),
       inputs: { input: params.input, inputSalt: params.salts.input, outputSalt: params.salts.output },
     });
     proveTimings = { proveMs: performance.now() - t };
