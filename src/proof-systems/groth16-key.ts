@@ -128,12 +128,21 @@ export function loadGroth16Key(params: LoadGroth16KeyParams): Groth16ProvingKey 
     pointsC,
     pointsH,
   };
-  if (params.r1cs) {
-    const { c, nConstraints } = r1csC(params.r1cs, nVars, nPublic, rows);
-    key.c = c;
-    key.nConstraints = nConstraints;
-  }
-  return key;
+  return params.r1cs ? withR1cs(key, params.r1cs) : key;
+}
+
+/**
+ * The key with the C matrix of the circuit's r1cs (replacing any it had): what {@link loadGroth16Key} adds when given
+ * an r1cs, without parsing the zkey again.
+ *
+ * @throws VerinferError `ARTIFACT_CORRUPT` for a malformed r1cs or one of another circuit than the key's.
+ * @example
+ * ```ts
+ * const checked = withR1cs(loadGroth16Key({ zkey }), r1cs);
+ * ```
+ */
+export function withR1cs(key: Groth16ProvingKey, r1cs: Uint8Array): Groth16ProvingKey {
+  return { ...key, ...r1csC(r1cs, key.nVars, key.nPublic, key.rows) };
 }
 
 /** The coefficient section (`[m, c, s, coef·R²]` entries) as A and B rows. */
