@@ -1,5 +1,5 @@
 /**
- * The prover pool's worker thread (run by piscina from `dist/circuits/prover-worker.js`; see
+ * The prover pool's worker thread (run by piscina from `dist/receipts/prover-worker.js`; see
  * {@link createProverPool}). It keeps, per model, the zkey bytes and an instantiated witness generator, read
  * from the artifact store and hash-checked once, and it builds its curve once.
  *
@@ -8,12 +8,12 @@
 import { performance } from "node:perf_hooks";
 import { parentPort } from "node:worker_threads";
 import * as snarkjs from "snarkjs";
+import { WitnessGenerator } from "../circuits/prove-groth16.js";
 import { type ErrorCode, VerinferError } from "../errors.js";
 import type { ProofSystem } from "../proof-systems/proof-system.js";
 import { proveCircuit, type SnarkProofBundle } from "../proof-systems/prove-circuit.js";
 import { proofSystemModule } from "../proof-systems/systems.js";
 import { type ArtifactRef, ArtifactStore } from "../storage/artifact-store.js";
-import { WitnessGenerator } from "./prove-groth16.js";
 
 /** What the pool sends a worker: references into an artifact store, never the artifacts themselves. */
 export interface ProverTask {
