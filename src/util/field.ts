@@ -1,6 +1,12 @@
 /** The BN254 scalar field modulus: every circuit value and public signal lives modulo this prime. */
 export const FIELD_PRIME = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
+/**
+ * The BN254 base field modulus q: curve points' coordinates are elements of it (proof points, a zkey's points; a
+ * zkey header states it).
+ */
+export const BASE_FIELD_MODULUS = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+
 /** Bits per packed field element: k * width <= 253 keeps every packed element below 2^253 < p. */
 export const PACK_BITS = 253;
 
