@@ -279,19 +279,27 @@ export const NetworkSchema = z.object({
 /** The former name of {@link NetworkSchema}. */
 export const DenseNetworkSchema = NetworkSchema;
 
-/** Output size and padding of a window sliding along one axis, as Keras computes them. */
-export function windowAxis(
-  size: number,
+/**
+ * How many windows of `window` values at `stride` fit in `padded` values (Keras and ONNX round down, ONNX's
+ * `ceil_mode` up); never negative. The one output-size formula of every sliding window.
+ */
+export function windowCount(
+  padded: number,
   window: number,
   stride: number,
-  padding: Padding,
-): { out: number; padBefore: number; padTotal: number } {
-  if (padding === "valid") {
-    return { out: Math.max(0, Math.floor((size - window) / stride) + 1), padBefore: 0, padTotal: 0 };
-  }
+  round: (x: number) => number = Math.floor,
+): number {
+  return Math.max(0, round((padded - window) / stride) + 1);
+}
+
+/**
+ * Keras "same" padding along one axis (ONNX `SAME_UPPER`): `ceil(size / stride)` windows, padded by
+ * `max((out − 1)·stride + window − size, 0)` in all, the odd one after.
+ */
+export function samePadding(size: number, window: number, stride: number): { out: number; pads: [number, number] } {
   const out = Math.ceil(size / stride);
-  const padTotal = Math.max((out - 1) * stride + window - size, 0);
-  return { out, padBefore: Math.floor(padTotal / 2), padTotal };
+  const total = Math.max((out - 1) * stride + window - size, 0);
+  return { out, pads: [Math.floor(total / 2), total - Math.floor(total / 2)] };
 }
 
 /**
@@ -304,15 +312,11 @@ export function windowGeometry(
   window: number,
   a: 0 | 1,
 ): { out: number; pads: [number, number] } {
-  if (layer.pads) {
-    const [before, after] = layer.pads[a];
-    return {
-      out: Math.max(0, Math.floor((size + before + after - window) / layer.strides[a]) + 1),
-      pads: [before, after],
-    };
-  }
-  const k = windowAxis(size, window, layer.strides[a], layer.padding);
-  return { out: k.out, pads: [k.padBefore, k.padTotal - k.padBefore] };
+  const stride = layer.strides[a];
+  const pads = layer.pads?.[a];
+  if (pads) return { out: windowCount(size + pads[0] + pads[1], window, stride), pads: [pads[0], pads[1]] };
+  if (layer.padding === "same") return samePadding(size, window, stride);
+  return { out: windowCount(size, window, stride), pads: [0, 0] };
 }
 
 function invalid(layer: Layer, why: string): VerinferError {
