@@ -59,6 +59,9 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       });
     } else if (!translator) {
       problems.push({ node: node.name, opType: node.opType, why: "op not supported" });
+    } else if (translator.sinceOpset !== undefined && opset < translator.sinceOpset) {
+      const why = `${node.opType} does not exist before opset ${translator.sinceOpset} (this model declares opset ${opset})`;
+      problems.push({ node: node.name, opType: node.opType, why });
     } else {
       const why = translator.check?.(node);
       if (why) problems.push({ node: node.name, opType: node.opType, why });
