@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
-import { hardSigmoidRadiusBits, TABLED_ACTIVATIONS } from "./layers/piecewise.js";
+import { hardSigmoidParams, hardSigmoidRadiusBits, TABLED_ACTIVATIONS } from "./layers/piecewise.js";
 
 /**
  * Activations verinfer proves inside the network (softmax is a head: see {@link Network.head}): `relu6` is
@@ -193,6 +193,21 @@ export function isDenseLayer(layer: Layer): layer is DenseLayer {
 /** The kind of a layer, `dense` when omitted. */
 export function layerKind(layer: Layer): LayerKind {
   return layer.kind ?? "dense";
+}
+
+/**
+ * The network with its activations' parameters in their one spelling ({@link hardSigmoidParams}); the network itself
+ * when they already are.
+ */
+export function canonicalNetwork<N extends Network>(net: N): N {
+  const layers = net.layers.map((layer) => {
+    if (layer.kind !== "activation" || layer.activation !== "hardSigmoid") return layer;
+    const params = hardSigmoidParams(layer);
+    if (params.alpha === layer.alpha && params.beta === layer.beta) return layer;
+    const { alpha: _, beta: __, ...rest } = layer;
+    return { ...rest, ...params };
+  });
+  return layers.every((layer, i) => layer === net.layers[i]) ? net : { ...net, layers };
 }
 
 const finite = z.number().refine(Number.isFinite, "must be finite");
