@@ -133,6 +133,9 @@ export class ModelPackage {
    * size are the compiler's word — hence only `compileModel` calls this. A package opened later from bytes
    * (`loadModelPackage`, `getModelPackage`, `fromManifest`) is read and checked in full again.
    *
+   * Not part of the public API: the network commitment and circuit size are taken on trust.
+   *
+   * @internal
    * @throws VerinferError `ARTIFACT_CORRUPT` when the manifest does not state what the values are (a compiler bug).
    */
   static fromCompile(compiled: CompiledPackage): Promise<ModelPackage> {
