@@ -107,18 +107,29 @@ export async function batchAffineMultiExp(params: BatchAffineMultiExpParams): Pr
   const tasks: Array<Promise<Uint8Array[]>> = [];
   const taskWindows: number[][] = [];
   for (let t = 0; t < nTasks; t++) {
-    // Windows t, t + nTasks, …: the high (narrower) window does not all land in one task.
+    // A contiguous range of windows: the digits below it are walked for their carries only, not stored.
+    const first = Math.floor((t * nWindows) / nTasks);
+    const end = Math.floor(((t + 1) * nWindows) / nTasks);
     const windows: number[] = [];
-    for (let w = t; w < nWindows; w += nTasks) windows.push(w);
+    for (let w = first; w < end; w++) windows.push(w);
     const task: CurveTaskCommand[] = [
       { cmd: "ALLOCSET", var: 0, buff: bases },
       { cmd: "ALLOCSET", var: 1, buff: scalars },
-      { cmd: "ALLOC", var: 2, len: 4 * n * nWindows },
+      { cmd: "ALLOC", var: 2, len: 4 * n * (end - first) },
       { cmd: "ALLOC", var: 3, len: msmWindowScratchBytes(n, c, n8) },
       {
         cmd: "CALL",
         fnName: msmDigitsFunction(prefix),
-        params: [{ var: 0 }, { var: 1 }, { val: size }, { val: n }, { val: c }, { val: nWindows }, { var: 2 }],
+        params: [
+          { var: 0 },
+          { var: 1 },
+          { val: size },
+          { val: n },
+          { val: c },
+          { val: first },
+          { val: end },
+          { var: 2 },
+        ],
       },
     ];
     for (const [i, w] of windows.entries()) {
@@ -129,7 +140,7 @@ export async function batchAffineMultiExp(params: BatchAffineMultiExpParams): Pr
           fnName,
           params: [
             { var: 0 },
-            { var: 2, offset: 4 * n * w },
+            { var: 2, offset: 4 * n * (w - first) },
             { val: n },
             { val: windowC(w) },
             { var: 3 },

@@ -6,7 +6,7 @@
  * addition (~7M + 4S). Here buckets stay affine and additions are done in batches that share one field inversion
  * (Montgomery's trick): an affine addition is then 3M for its share of the batch inversion plus λ, x3, y3 (2M + 1S).
  *
- * Scalars are first cut into signed c-bit digits, all windows at once (`_vmsmDigits`): d ∈ [−2^(c−1), 2^(c−1)],
+ * Scalars are first cut into signed c-bit digits, a task's windows at once (`_vmsmDigits`): d ∈ [−2^(c−1), 2^(c−1)],
  * a digit above 2^(c−1) becoming d − 2^c with a carry into the next window, so a window needs only 2^(c−1)
  * buckets (−P goes into bucket |d|). A base at infinity gets digit 0 in every window.
  *
@@ -98,12 +98,16 @@ export function msmSignedWindows(bits: number, c: number): number {
 }
 
 /**
- * Adds `${group}_vmsmDigits(pBases, pScalars, scalarSize, n, c, nWindows, pDigits)`: for each scalar i its signed
- * c-bit digits, as i32 at pDigits[w · n + i] (window-major), 0 in every window for a base at infinity.
+ * Adds `${group}_vmsmDigits(pBases, pScalars, scalarSize, n, c, firstWindow, endWindow, pDigits)`: for each scalar i
+ * its signed c-bit digits of windows firstWindow ≤ w < endWindow, as i32 at pDigits[(w − firstWindow) · n + i]
+ * (window-major), 0 in every window for a base at infinity. The windows below firstWindow are walked for their
+ * carries only.
  */
 function buildSignedDigits(module: WasmModuleBuilder, g: string, pb: number): void {
   const f = module.addFunction(`${g}_vmsmDigits`);
-  for (const p of ["pBases", "pScalars", "scalarSize", "n", "c", "nWindows", "pDigits"]) f.addParam(p, "i32");
+  for (const p of ["pBases", "pScalars", "scalarSize", "n", "c", "firstWindow", "endWindow", "pDigits"]) {
+    f.addParam(p, "i32");
+  }
   for (const l of ["i", "w", "raw", "carry", "half", "full", "itBase", "itScalar", "zero"]) f.addLocal(l, "i32");
   const c = f.getCodeBuilder();
   const get = (name: string) => c.getLocal(name);
@@ -128,7 +132,7 @@ function buildSignedDigits(module: WasmModuleBuilder, g: string, pb: number): vo
       forUp(
         "w",
         k32(0),
-        get("nWindows"),
+        get("endWindow"),
         set("raw", get("carry")),
         // getChunk masks at the scalar's end; past it (the carry's window) the chunk is 0.
         c.if(
@@ -152,9 +156,15 @@ function buildSignedDigits(module: WasmModuleBuilder, g: string, pb: number): vo
           [...set("raw", c.i32_sub(get("raw"), get("full"))), ...set("carry", k32(1))],
           set("carry", k32(0)),
         ),
-        c.i32_store(
-          add(get("pDigits"), c.i32_shl(add(c.i32_mul(get("w"), get("n")), get("i")), k32(2))),
-          c.i32_mul(get("raw"), c.i32_eqz(get("zero"))),
+        c.if(
+          c.i32_ge_u(get("w"), get("firstWindow")),
+          c.i32_store(
+            add(
+              get("pDigits"),
+              c.i32_shl(add(c.i32_mul(c.i32_sub(get("w"), get("firstWindow")), get("n")), get("i")), k32(2)),
+            ),
+            c.i32_mul(get("raw"), c.i32_eqz(get("zero"))),
+          ),
         ),
       ),
       set("itBase", add(get("itBase"), k32(pb))),
