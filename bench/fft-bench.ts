@@ -1,0 +1,142 @@
+/**
+ * `npm run bench:fft [-- --json] [-- --runs N] [-- --powers 14,16]`: the Groth16 prover's coset transform (a
+ * polynomial's values on the domain → its values on the odd coset) as wasmcurves does it (`frm_batchToMontgomery`,
+ * `frm_ifft`, `frm_batchApplyKey`, `frm_fft`) against verinfer's fft plugin (`vfft_dif`, `vfft_mul`, `vfft_dit` with
+ * tables made once per domain), on one thread of a single-thread bn128 curve built with the plugin, interleaved
+ * (old, new, old, …) so that the machine's load hits both alike; every output pair is checked equal. Also, to see
+ * where a wasmcurves FFT's time goes: one `frm_mul` (from `vfft_powers`, a chain of multiplications), one
+ * `frm_fft`, its bit-reversal pass alone, and one `vfft_dit`. Medians of `--runs` (default 5) after one warm-up.
+ */
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { buildBn128 } from "ffjavascript";
+import { type CosetCurve, cosetTables, cosetTransform } from "../src/proof-systems/wasm/coset-transform.js";
+import { FFT_FUNCTIONS, fftPlugin, type WasmModuleBuilder } from "../src/proof-systems/wasm/fft-plugin.js";
+import { FIELD_PRIME } from "../src/util/field.js";
+import { argValue, median } from "./bench-util.js";
+
+type Task = Array<Record<string, unknown>>;
+
+interface BenchCurve extends CosetCurve {
+  tm: { queueAction(task: Task): Promise<Uint8Array[]> };
+}
+
+function randomEvals(n: number): Uint8Array {
+  const out = new Uint8Array(n * 32);
+  for (let i = 0; i < n; i++) {
+    let v = 0n;
+    for (const b of randomBytes(40)) v = (v << 8n) | BigInt(b);
+    v %= FIELD_PRIME;
+    for (let j = 0; j < 32; j++) out[i * 32 + j] = Number((v >> BigInt(8 * j)) & 255n);
+  }
+  return out;
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t0 = performance.now();
+  const value = await f();
+  return { ms: performance.now() - t0, value };
+}
+
+async function main() {
+  const json = process.argv.includes("--json");
+  const runs = Number(argValue("--runs") ?? 5);
+  const powers = (argValue("--powers") ?? "14,16").split(",").map(Number);
+  const curve = (await buildBn128(true, (m: WasmModuleBuilder) => {
+    fftPlugin(m);
+    m.exportFunction("frm__reversePermutation");
+  })) as unknown as BenchCurve;
+  const one = curve.Fr.e(1);
+  const results = [];
+  for (const power of powers) {
+    const n = 2 ** power;
+    const g = curve.Fr.w[power + 1] as Uint8Array;
+    const tablesRun = await timed(() => cosetTables({ curve, power, g }));
+    const tables = tablesRun.value;
+    const old = (evals: Uint8Array) =>
+      curve.tm.queueAction([
+        { cmd: "ALLOCSET", var: 0, buff: evals },
+        { cmd: "ALLOCSET", var: 1, buff: one },
+        { cmd: "ALLOCSET", var: 2, buff: g },
+        { cmd: "ALLOC", var: 3, len: n * 32 },
+        { cmd: "CALL", fnName: "frm_batchToMontgomery", params: [{ var: 0 }, { val: n }, { var: 0 }] },
+        { cmd: "CALL", fnName: "frm_ifft", params: [{ var: 0 }, { val: n }] },
+        {
+          cmd: "CALL",
+          fnName: "frm_batchApplyKey",
+          params: [{ var: 0 }, { val: n }, { var: 1 }, { var: 2 }, { var: 3 }],
+        },
+        { cmd: "CALL", fnName: "frm_fft", params: [{ var: 3 }, { val: n }] },
+        { cmd: "GET", out: 0, var: 3, len: n * 32 },
+      ]);
+    const call = (evals: Uint8Array, calls: Task) =>
+      curve.tm.queueAction([
+        { cmd: "ALLOCSET", var: 0, buff: evals },
+        { cmd: "ALLOCSET", var: 1, buff: tables.tw },
+        { cmd: "ALLOCSET", var: 2, buff: one },
+        ...calls,
+      ]);
+    const samples: Record<string, number[]> = {
+      oldMs: [],
+      newMs: [],
+      mulNs: [],
+      frmFftMs: [],
+      bitReverseMs: [],
+      ditMs: [],
+      copyMs: [],
+    };
+    for (let r = 0; r <= runs; r++) {
+      const evals = randomEvals(n);
+      const a = await timed(() => old(evals));
+      const b = await timed(() => cosetTransform({ curve, tables, evals }));
+      if (!Buffer.from(a.value[0] as Uint8Array).equals(Buffer.from(b.value))) {
+        throw new Error(`2^${power}: the plugin's coset transform differs from wasmcurves's`);
+      }
+      const copy = await timed(() => call(evals, []));
+      const mul = await timed(() =>
+        call(evals, [
+          { cmd: "CALL", fnName: FFT_FUNCTIONS.powers, params: [{ var: 0 }, { val: n }, { var: 2 }, { var: 0 }] },
+        ]),
+      );
+      const fft = await timed(() => call(evals, [{ cmd: "CALL", fnName: "frm_fft", params: [{ var: 0 }, { val: n }] }]));
+      const rev = await timed(() =>
+        call(evals, [{ cmd: "CALL", fnName: "frm__reversePermutation", params: [{ var: 0 }, { val: power }] }]),
+      );
+      const dit = await timed(() =>
+        call(evals, [
+          { cmd: "CALL", fnName: FFT_FUNCTIONS.dit, params: [{ var: 0 }, { val: n }, { var: 1 }, { val: 1 }] },
+        ]),
+      );
+      if (r === 0) continue; // warm-up
+      samples.oldMs?.push(a.ms);
+      samples.newMs?.push(b.ms);
+      samples.copyMs?.push(copy.ms);
+      samples.mulNs?.push(((mul.ms - copy.ms) * 1e6) / (n - 1));
+      samples.frmFftMs?.push(fft.ms - copy.ms);
+      samples.bitReverseMs?.push(rev.ms - copy.ms);
+      samples.ditMs?.push(dit.ms - copy.ms);
+    }
+    const med = (k: string) => Math.round(median(samples[k] ?? []) * 10) / 10;
+    const butterflies = (n / 2) * power;
+    results.push({
+      power,
+      n,
+      tablesMs: Math.round(tablesRun.ms * 10) / 10,
+      oldMs: med("oldMs"),
+      newMs: med("newMs"),
+      speedup: Math.round((med("oldMs") / med("newMs")) * 100) / 100,
+      mulNs: med("mulNs"),
+      frmFftMs: med("frmFftMs"),
+      frmFftNsPerButterfly: Math.round((med("frmFftMs") * 1e6) / butterflies),
+      bitReverseMs: med("bitReverseMs"),
+      ditMs: med("ditMs"),
+      ditNsPerButterfly: Math.round((med("ditMs") * 1e6) / butterflies),
+      /** n/2·log n multiplications at the measured cost of one: the floor of a radix-2 FFT's multiplications. */
+      mulFloorMs: Math.round(((butterflies * med("mulNs")) / 1e6) * 10) / 10,
+    });
+  }
+  if (json) console.log(JSON.stringify({ runs, results }, null, 2));
+  else console.table(results);
+}
+
+await main();
