@@ -98,7 +98,9 @@ async function main() {
           { cmd: "CALL", fnName: FFT_FUNCTIONS.powers, params: [{ var: 0 }, { val: n }, { var: 2 }, { var: 0 }] },
         ]),
       );
-      const fft = await timed(() => call(evals, [{ cmd: "CALL", fnName: "frm_fft", params: [{ var: 0 }, { val: n }] }]));
+      const fft = await timed(() =>
+        call(evals, [{ cmd: "CALL", fnName: "frm_fft", params: [{ var: 0 }, { val: n }] }]),
+      );
       const rev = await timed(() =>
         call(evals, [{ cmd: "CALL", fnName: "frm__reversePermutation", params: [{ var: 0 }, { val: power }] }]),
       );
