@@ -10,7 +10,13 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { buildBn128 } from "ffjavascript";
-import { type CosetCurve, cosetTables, cosetTransform } from "../src/proof-systems/wasm/coset-transform.js";
+import {
+  type CosetCurve,
+  cachedCosetTables,
+  cosetHScalars,
+  cosetTables,
+  cosetTransform,
+} from "../src/proof-systems/wasm/coset-transform.js";
 import { FFT_FUNCTIONS, fftPlugin, type WasmModuleBuilder } from "../src/proof-systems/wasm/fft-plugin.js";
 import { FIELD_PRIME } from "../src/util/field.js";
 import { argValue, median } from "./bench-util.js";
@@ -137,8 +143,101 @@ async function main() {
       mulFloorMs: Math.round(((butterflies * med("mulNs")) / 1e6) * 10) / 10,
     });
   }
-  if (json) console.log(JSON.stringify({ runs, results }, null, 2));
-  else console.table(results);
+  const threaded = await threadedH(powers, runs);
+  if (json) console.log(JSON.stringify({ runs, results, threaded }, null, 2));
+  else {
+    console.table(results);
+    console.table(threaded);
+  }
+}
+
+/**
+ * The prover's whole FFT stage on a threaded curve (one worker per core): H's scalars from A, B, C as the prover
+ * did it (one task per polynomial with wasmcurves's FFTs, then qap_joinABC in one task) against `cosetHScalars`
+ * (six half-transform tasks, then one join task per thread), interleaved, outputs checked equal.
+ */
+async function threadedH(powers: number[], runs: number) {
+  const curve = (await buildBn128(false, (m: WasmModuleBuilder) => fftPlugin(m))) as unknown as BenchCurve & {
+    tm: { concurrency: number };
+    terminate(): Promise<void>;
+  };
+  const one = curve.Fr.e(1);
+  const rows = [];
+  for (const power of powers) {
+    const n = 2 ** power;
+    const g = curve.Fr.w[power + 1] as Uint8Array;
+    const odd = async (evals: Uint8Array) =>
+      (
+        await curve.tm.queueAction([
+          { cmd: "ALLOCSET", var: 0, buff: evals },
+          { cmd: "ALLOCSET", var: 1, buff: one },
+          { cmd: "ALLOCSET", var: 2, buff: g },
+          { cmd: "ALLOC", var: 3, len: n * 32 },
+          { cmd: "CALL", fnName: "frm_batchToMontgomery", params: [{ var: 0 }, { val: n }, { var: 0 }] },
+          { cmd: "CALL", fnName: "frm_ifft", params: [{ var: 0 }, { val: n }] },
+          {
+            cmd: "CALL",
+            fnName: "frm_batchApplyKey",
+            params: [{ var: 0 }, { val: n }, { var: 1 }, { var: 2 }, { var: 3 }],
+          },
+          { cmd: "CALL", fnName: "frm_fft", params: [{ var: 3 }, { val: n }] },
+          { cmd: "GET", out: 0, var: 3, len: n * 32 },
+        ])
+      )[0] as Uint8Array;
+    const oldH = async (a: Uint8Array, b: Uint8Array, c: Uint8Array) => {
+      const [ao, bo, co] = await Promise.all([odd(a), odd(b), odd(c)]);
+      const [out] = await curve.tm.queueAction([
+        { cmd: "ALLOCSET", var: 0, buff: ao },
+        { cmd: "ALLOCSET", var: 1, buff: bo },
+        { cmd: "ALLOCSET", var: 2, buff: co },
+        { cmd: "ALLOC", var: 3, len: n * 32 },
+        { cmd: "CALL", fnName: "qap_joinABC", params: [{ var: 0 }, { var: 1 }, { var: 2 }, { val: n }, { var: 3 }] },
+        { cmd: "CALL", fnName: "frm_batchFromMontgomery", params: [{ var: 3 }, { val: n }, { var: 3 }] },
+        { cmd: "GET", out: 0, var: 3, len: n * 32 },
+      ]);
+      return out as Uint8Array;
+    };
+    const tablesRun = await timed(() => cachedCosetTables({ curve, power, g }));
+    const samples = {
+      oldMs: [] as number[],
+      newMs: [] as number[],
+      oldCpuMs: [] as number[],
+      newCpuMs: [] as number[],
+    };
+    const cpu = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    for (let r = 0; r <= runs; r++) {
+      const [a, b, c] = [randomEvals(n), randomEvals(n), randomEvals(n)];
+      const c0 = cpu();
+      const x = await timed(() => oldH(a, b, c));
+      const c1 = cpu();
+      const y = await timed(async () =>
+        cosetHScalars({ curve, tables: await cachedCosetTables({ curve, power, g }), a, b, c }),
+      );
+      const c2 = cpu();
+      if (!Buffer.from(x.value).equals(Buffer.from(y.value))) throw new Error(`2^${power}: H's scalars differ`);
+      if (r === 0) continue;
+      samples.oldMs.push(x.ms);
+      samples.newMs.push(y.ms);
+      samples.oldCpuMs.push(c1 - c0);
+      samples.newCpuMs.push(c2 - c1);
+    }
+    const med = (xs: number[]) => Math.round(median(xs));
+    rows.push({
+      power,
+      threads: curve.tm.concurrency,
+      tablesMs: Math.round(tablesRun.ms),
+      oldMs: med(samples.oldMs),
+      newMs: med(samples.newMs),
+      oldCpuMs: med(samples.oldCpuMs),
+      newCpuMs: med(samples.newCpuMs),
+      speedup: Math.round((median(samples.oldMs) / median(samples.newMs)) * 100) / 100,
+    });
+  }
+  await curve.terminate();
+  return rows;
 }
 
 await main();
