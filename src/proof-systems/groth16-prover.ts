@@ -16,6 +16,7 @@ import {
 } from "./groth16-field.js";
 import type { Groth16ProvingKey } from "./groth16-key.js";
 import { type CurveGroup, multiExpByWidth, scalarWidths } from "./groth16-msm.js";
+import { cachedCosetTables, cosetHScalars, hasFftPlugin } from "./wasm/coset-transform.js";
 
 /** The parts of ffjavascript's bn128 curve the prover calls. */
 interface ProverCurve {
@@ -28,10 +29,11 @@ interface ProverCurve {
     e(v: bigint | number): Uint8Array;
     neg(a: Uint8Array): Uint8Array;
     mul(a: Uint8Array, b: Uint8Array): Uint8Array;
+    inv(a: Uint8Array): Uint8Array;
   };
   G1: Group;
   G2: Group;
-  tm: { queueAction(task: unknown[]): Promise<Uint8Array[]> };
+  tm: { queueAction(task: unknown[]): Promise<Uint8Array[]>; concurrency?: number };
 }
 
 interface Group extends CurveGroup {
@@ -230,6 +232,15 @@ export async function proveWithGroth16Key(params: ProveWithGroth16KeyParams): Pr
   };
   /** H's scalars: A, B, C at the odd coset, joined (snarkjs's QAP). */
   const hScalars = async () => {
+    if (hasFftPlugin(curve)) {
+      const plain = (v: FieldVector) => {
+        const evals = new Uint8Array(key.domainSize * 32);
+        writeVector(v, key.rows, evals);
+        return evals;
+      };
+      const tables = await cachedCosetTables({ curve, power: key.power, g: inc });
+      return cosetHScalars({ curve, tables, a: plain(abc.a), b: plain(abc.b), c: plain(abc.c) });
+    }
     const [aOdd, bOdd, cOdd] = await Promise.all([odd(abc.a), odd(abc.b), odd(abc.c)]);
     return joinAbc(curve, aOdd, bOdd, cOdd);
   };

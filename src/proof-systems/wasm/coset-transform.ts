@@ -1,5 +1,5 @@
 import { FIELD_PRIME } from "../../util/field.js";
-import { FFT_FUNCTIONS } from "./fft-plugin.js";
+import { FFT_FUNCTIONS, type fftPlugin } from "./fft-plugin.js";
 
 /** The parts of an ffjavascript bn128 curve (built with {@link fftPlugin}) the coset transform calls. */
 export interface CosetCurve {
@@ -10,6 +10,12 @@ export interface CosetCurve {
     inv(a: Uint8Array): Uint8Array;
   };
   tm: { queueAction(task: unknown[]): Promise<Uint8Array[]> };
+}
+
+/** Whether `curve`'s wasm was built with {@link fftPlugin} (ffjavascript's curves without plugins lack its functions). */
+export function hasFftPlugin(curve: object): boolean {
+  const tm = (curve as { tm?: { instance?: { exports?: Record<string, unknown> } } }).tm;
+  return typeof tm?.instance?.exports?.[FFT_FUNCTIONS.ditJoin] === "function";
 }
 
 /** The tables of one domain size and coset (see {@link cosetTables}), as Montgomery elements. */
