@@ -44,6 +44,34 @@ async function timed<T>(f: () => Promise<T>): Promise<{ ms: number; value: T }> 
   return { ms: performance.now() - t0, value };
 }
 
+/** The field operations a butterfly calls, each timed alone in a loop of its own. */
+const OPS = ["frm_add", "frm_sub", "frm_copy"] as const;
+
+/** `bench_<op>(pa, pb, count)`: count calls of op(a[i], b, a[i]) (copy: copy(a[i], b)) over consecutive a[i]. */
+function loopPlugin(m: WasmModuleBuilder, op: (typeof OPS)[number]) {
+  const name = `bench_${op}`;
+  const f = m.addFunction(name);
+  f.addParam("pa", "i32");
+  f.addParam("pb", "i32");
+  f.addParam("count", "i32");
+  f.addLocal("end", "i32");
+  const c = f.getCodeBuilder();
+  const args =
+    op === "frm_copy" ? [c.getLocal("pa"), c.getLocal("pb")] : [c.getLocal("pa"), c.getLocal("pb"), c.getLocal("pa")];
+  f.addCode(
+    c.setLocal("end", c.i32_add(c.getLocal("pa"), c.i32_mul(c.getLocal("count"), c.i32_const(32)))),
+    c.block(
+      c.loop(
+        c.br_if(1, c.i32_ge_u(c.getLocal("pa"), c.getLocal("end"))),
+        c.call(op, ...args),
+        c.setLocal("pa", c.i32_add(c.getLocal("pa"), c.i32_const(32))),
+        c.br(0),
+      ),
+    ),
+  );
+  m.exportFunction(name);
+}
+
 async function main() {
   const json = process.argv.includes("--json");
   const runs = Number(argValue("--runs") ?? 5);
@@ -51,6 +79,7 @@ async function main() {
   const curve = (await buildBn128(true, (m: WasmModuleBuilder) => {
     fftPlugin(m);
     m.exportFunction("frm__reversePermutation");
+    for (const op of OPS) loopPlugin(m, op);
   })) as unknown as BenchCurve;
   const one = curve.Fr.e(1);
   const results = [];
@@ -86,6 +115,9 @@ async function main() {
       oldMs: [],
       newMs: [],
       mulNs: [],
+      addNs: [],
+      subNs: [],
+      copyNs: [],
       frmFftMs: [],
       bitReverseMs: [],
       ditMs: [],
@@ -104,6 +136,13 @@ async function main() {
           { cmd: "CALL", fnName: FFT_FUNCTIONS.powers, params: [{ var: 0 }, { val: n }, { var: 2 }, { var: 0 }] },
         ]),
       );
+      const ops: Record<string, number> = {};
+      for (const op of OPS) {
+        const t = await timed(() =>
+          call(evals, [{ cmd: "CALL", fnName: `bench_${op}`, params: [{ var: 0 }, { var: 1 }, { val: n }] }]),
+        );
+        ops[op] = ((t.ms - copy.ms) * 1e6) / n;
+      }
       const fft = await timed(() =>
         call(evals, [{ cmd: "CALL", fnName: "frm_fft", params: [{ var: 0 }, { val: n }] }]),
       );
@@ -120,6 +159,9 @@ async function main() {
       samples.newMs?.push(b.ms);
       samples.copyMs?.push(copy.ms);
       samples.mulNs?.push(((mul.ms - copy.ms) * 1e6) / (n - 1));
+      samples.addNs?.push(ops.frm_add ?? 0);
+      samples.subNs?.push(ops.frm_sub ?? 0);
+      samples.copyNs?.push(ops.frm_copy ?? 0);
       samples.frmFftMs?.push(fft.ms - copy.ms);
       samples.bitReverseMs?.push(rev.ms - copy.ms);
       samples.ditMs?.push(dit.ms - copy.ms);
@@ -134,6 +176,9 @@ async function main() {
       newMs: med("newMs"),
       speedup: Math.round((med("oldMs") / med("newMs")) * 100) / 100,
       mulNs: med("mulNs"),
+      addNs: med("addNs"),
+      subNs: med("subNs"),
+      copyNs: med("copyNs"),
       frmFftMs: med("frmFftMs"),
       frmFftNsPerButterfly: Math.round((med("frmFftMs") * 1e6) / butterflies),
       bitReverseMs: med("bitReverseMs"),
