@@ -11,6 +11,7 @@ import {
   cosetHScalars,
   cosetTables,
   cosetTransform,
+  hasFftPlugin,
 } from "../../src/proof-systems/wasm/coset-transform.js";
 import { fftPlugin, type WasmModuleBuilder } from "../../src/proof-systems/wasm/fft-plugin.js";
 import { FIELD_PRIME } from "../../src/util/field.js";
@@ -134,6 +135,11 @@ describe("the fft plugin's coset transform", () => {
         hex(await referenceH(a, b, c, cosetOf(power))),
       );
     }
+  });
+
+  it("is found on a curve built with the plugin only", async () => {
+    expect(hasFftPlugin(curve)).toBe(true);
+    expect(hasFftPlugin((await buildBn128(true)) as object)).toBe(false);
   });
 
   it("refuses a domain it cannot split or tabulate", async () => {

@@ -110,10 +110,13 @@ export async function cosetTransform(params: {
   return out as Uint8Array;
 }
 
-/** The last `max` tables made per curve, by domain size and coset. */
+/** The tables made per curve, by domain size and coset. */
 const tableCache = new WeakMap<object, Map<string, Promise<CosetTables>>>();
 
-/** {@link cosetTables}, kept per curve (the last 4 domains and cosets asked for). */
+/**
+ * {@link cosetTables}, kept per curve: the last 2 domains and cosets asked for (2n elements, 4 MiB for 2^16 points;
+ * making them costs about a tenth of one proof's transforms).
+ */
 export function cachedCosetTables(params: { curve: CosetCurve; power: number; g: Uint8Array }): Promise<CosetTables> {
   const { curve, power, g } = params;
   let perCurve = tableCache.get(curve);
@@ -127,7 +130,7 @@ export function cachedCosetTables(params: { curve: CosetCurve; power: number; g:
     tables = cosetTables(params);
     tables.catch(() => perCurve.delete(id));
     perCurve.set(id, tables);
-    while (perCurve.size > 4) perCurve.delete(perCurve.keys().next().value as string);
+    while (perCurve.size > 2) perCurve.delete(perCurve.keys().next().value as string);
   }
   return tables;
 }
