@@ -111,3 +111,11 @@ declare module "ejs" {
   const ejs: { render(template: string, data: Record<string, unknown>): string };
   export default ejs;
 }
+
+declare module "ffjavascript" {
+  /**
+   * Builds ffjavascript's bn128 curve; `plugins` receives wasmbuilder's ModuleBuilder after the curve's own
+   * functions and before the wasm is built. Threaded curves are cached on `globalThis.curve_bn128`.
+   */
+  export function buildBn128(singleThread?: boolean, plugins?: (module: unknown) => void): Promise<unknown>;
+}
