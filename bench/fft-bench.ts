@@ -17,7 +17,8 @@ import {
   cosetTables,
   cosetTransform,
 } from "../src/proof-systems/wasm/coset-transform.js";
-import { FFT_FUNCTIONS, fftPlugin, type WasmModuleBuilder } from "../src/proof-systems/wasm/fft-plugin.js";
+import { FFT_FUNCTIONS, type FftModuleBuilder, fftPlugin } from "../src/proof-systems/wasm/fft-plugin.js";
+import { proverCurve } from "../src/proof-systems/wasm/prover-curve.js";
 import { FIELD_PRIME } from "../src/util/field.js";
 import { argValue, median } from "./bench-util.js";
 
@@ -48,7 +49,7 @@ async function timed<T>(f: () => Promise<T>): Promise<{ ms: number; value: T }> 
 const OPS = ["frm_add", "frm_sub", "frm_copy"] as const;
 
 /** `bench_<op>(pa, pb, count)`: count calls of op(a[i], b, a[i]) (copy: copy(a[i], b)) over consecutive a[i]. */
-function loopPlugin(m: WasmModuleBuilder, op: (typeof OPS)[number]) {
+function loopPlugin(m: FftModuleBuilder, op: (typeof OPS)[number]) {
   const name = `bench_${op}`;
   const f = m.addFunction(name);
   f.addParam("pa", "i32");
@@ -76,7 +77,8 @@ async function main() {
   const json = process.argv.includes("--json");
   const runs = Number(argValue("--runs") ?? 5);
   const powers = (argValue("--powers") ?? "14,16").split(",").map(Number);
-  const curve = (await buildBn128(true, (m: WasmModuleBuilder) => {
+  const curve = (await buildBn128(true, (module) => {
+    const m = module as FftModuleBuilder;
     fftPlugin(m);
     m.exportFunction("frm__reversePermutation");
     for (const op of OPS) loopPlugin(m, op);
@@ -197,12 +199,12 @@ async function main() {
 }
 
 /**
- * The prover's whole FFT stage on a threaded curve (one worker per core): H's scalars from A, B, C as the prover
+ * The prover's whole FFT stage on the prover's threaded curve (one worker per core): H's scalars from A, B, C as the prover
  * did it (one task per polynomial with wasmcurves's FFTs, then qap_joinABC in one task) against `cosetHScalars`
  * (six half-transform tasks, then one join task per thread), interleaved, outputs checked equal.
  */
 async function threadedH(powers: number[], runs: number) {
-  const curve = (await buildBn128(false, (m: WasmModuleBuilder) => fftPlugin(m))) as unknown as BenchCurve & {
+  const curve = (await proverCurve({ singleThread: false })) as unknown as BenchCurve & {
     tm: { concurrency: number };
     terminate(): Promise<void>;
   };

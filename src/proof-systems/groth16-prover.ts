@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import * as snarkjs from "snarkjs";
 import { binfileSections } from "../circuits/snark-binfile.js";
 import { VerinferError } from "../errors.js";
 import { FIELD_PRIME } from "../util/field.js";
@@ -16,32 +15,8 @@ import {
 } from "./groth16-field.js";
 import type { Groth16ProvingKey } from "./groth16-key.js";
 import { type CurveGroup, multiExpByWidth, scalarWidths } from "./groth16-msm.js";
-import { cachedCosetTables, cosetHScalars, hasFftPlugin } from "./wasm/coset-transform.js";
-
-/** The parts of ffjavascript's bn128 curve the prover calls. */
-interface ProverCurve {
-  name: string;
-  Fr: {
-    n8: number;
-    s: number;
-    w: Uint8Array[];
-    shift: Uint8Array;
-    e(v: bigint | number): Uint8Array;
-    neg(a: Uint8Array): Uint8Array;
-    mul(a: Uint8Array, b: Uint8Array): Uint8Array;
-    inv(a: Uint8Array): Uint8Array;
-  };
-  G1: Group;
-  G2: Group;
-  tm: { queueAction(task: unknown[]): Promise<Uint8Array[]>; concurrency?: number };
-}
-
-interface Group extends CurveGroup {
-  fromRprLEM(buff: Uint8Array, offset: number): Uint8Array;
-  timesFr(p: Uint8Array, s: Uint8Array): Uint8Array;
-  toAffine(p: Uint8Array): Uint8Array;
-  toObject(p: Uint8Array): unknown;
-}
+import { cachedCosetTables, cosetHScalars } from "./wasm/coset-transform.js";
+import { type ProverCurve, proverCurve } from "./wasm/prover-curve.js";
 
 /** Milliseconds spent in each stage of one proof (see {@link proveWithGroth16Key}'s `onTimings`). */
 export interface Groth16ProveTimings {
@@ -128,37 +103,12 @@ export function violatedConstraint(
   return firstMismatch(abc.a, abc.b, cw, key.nConstraints);
 }
 
-let singleThreadCurve: Promise<ProverCurve> | undefined;
-
-function curveFor(singleThread: boolean): Promise<ProverCurve> {
-  if (!singleThread) return snarkjs.curves.getCurveFromName("bn128") as unknown as Promise<ProverCurve>;
-  singleThreadCurve ??= snarkjs.curves.getCurveFromName("bn128", {
-    singleThread: true,
-  }) as unknown as Promise<ProverCurve>;
-  return singleThreadCurve;
-}
-
 /** A uniformly random element of Fr (512 random bits mod p), as a Montgomery element of `curve`. */
 function randomFr(curve: ProverCurve): Uint8Array {
   const bytes = randomBytes(64);
   let v = 0n;
   for (const byte of bytes) v = (v << 8n) | BigInt(byte);
   return curve.Fr.e(v % FIELD_PRIME);
-}
-
-/** (A·B − C) at the odd coset, out of Montgomery form: H's scalars (snarkjs's `joinABC`, one task). */
-async function joinAbc(curve: ProverCurve, a: Uint8Array, b: Uint8Array, c: Uint8Array): Promise<Uint8Array> {
-  const n = a.byteLength / 32;
-  const [out] = await curve.tm.queueAction([
-    { cmd: "ALLOCSET", var: 0, buff: a },
-    { cmd: "ALLOCSET", var: 1, buff: b },
-    { cmd: "ALLOCSET", var: 2, buff: c },
-    { cmd: "ALLOC", var: 3, len: n * 32 },
-    { cmd: "CALL", fnName: "qap_joinABC", params: [{ var: 0 }, { var: 1 }, { var: 2 }, { val: n }, { var: 3 }] },
-    { cmd: "CALL", fnName: "frm_batchFromMontgomery", params: [{ var: 3 }, { val: n }, { var: 3 }] },
-    { cmd: "GET", out: 0, var: 3, len: n * 32 },
-  ]);
-  return out as Uint8Array;
 }
 
 const strings = (v: unknown): unknown => (Array.isArray(v) ? v.map(strings) : String(v));
@@ -200,52 +150,24 @@ export async function proveWithGroth16Key(params: ProveWithGroth16KeyParams): Pr
     });
   }
   stamp();
-  const curve = await curveFor(params.singleThread ?? false);
+  const curve = await proverCurve({ singleThread: params.singleThread ?? false });
   const { Fr, G1, G2 } = curve;
   const inc = key.power === Fr.s ? Fr.shift : (Fr.w[key.power + 1] as Uint8Array);
-  const one = Fr.e(1);
   /**
-   * A polynomial's values on the domain (normal form) to its values on the odd coset: snarkjs's ifft, batchApplyKey,
-   * fft, as one task on one thread with the wasm's whole-array FFTs (ffjavascript's own splits each FFT into chunk
-   * and join tasks, bit-reverses in JavaScript and copies each chunk between threads several times).
+   * H's scalars (snarkjs's QAP): A, B, C from their values on the domain to their values on the odd coset by the fft
+   * plugin's coset transform (each split in two halves, six tasks), then A·B − C out of Montgomery form.
    */
-  const odd = async (v: FieldVector) => {
-    const n = key.domainSize;
-    const evals = new Uint8Array(n * 32);
-    writeVector(v, key.rows, evals);
-    const [out] = await curve.tm.queueAction([
-      { cmd: "ALLOCSET", var: 0, buff: evals },
-      { cmd: "ALLOCSET", var: 1, buff: one },
-      { cmd: "ALLOCSET", var: 2, buff: inc },
-      { cmd: "ALLOC", var: 3, len: n * 32 },
-      { cmd: "CALL", fnName: "frm_batchToMontgomery", params: [{ var: 0 }, { val: n }, { var: 0 }] },
-      { cmd: "CALL", fnName: "frm_ifft", params: [{ var: 0 }, { val: n }] },
-      {
-        cmd: "CALL",
-        fnName: "frm_batchApplyKey",
-        params: [{ var: 0 }, { val: n }, { var: 1 }, { var: 2 }, { var: 3 }],
-      },
-      { cmd: "CALL", fnName: "frm_fft", params: [{ var: 3 }, { val: n }] },
-      { cmd: "GET", out: 0, var: 3, len: n * 32 },
-    ]);
-    return out as Uint8Array;
-  };
-  /** H's scalars: A, B, C at the odd coset, joined (snarkjs's QAP). */
   const hScalars = async () => {
-    if (hasFftPlugin(curve)) {
-      const plain = (v: FieldVector) => {
-        const evals = new Uint8Array(key.domainSize * 32);
-        writeVector(v, key.rows, evals);
-        return evals;
-      };
-      const tables = await cachedCosetTables({ curve, power: key.power, g: inc });
-      return cosetHScalars({ curve, tables, a: plain(abc.a), b: plain(abc.b), c: plain(abc.c) });
-    }
-    const [aOdd, bOdd, cOdd] = await Promise.all([odd(abc.a), odd(abc.b), odd(abc.c)]);
-    return joinAbc(curve, aOdd, bOdd, cOdd);
+    const plain = (v: FieldVector) => {
+      const evals = new Uint8Array(key.domainSize * 32);
+      writeVector(v, key.rows, evals);
+      return evals;
+    };
+    const tables = await cachedCosetTables({ curve, power: key.power, g: inc });
+    return cosetHScalars({ curve, tables, a: plain(abc.a), b: plain(abc.b), c: plain(abc.c) });
   };
   const widths = scalarWidths(wBytes, 0, key.nVars);
-  const msm = (group: Group, bases: Uint8Array, pointBytes: number, from: number) =>
+  const msm = (group: CurveGroup, bases: Uint8Array, pointBytes: number, from: number) =>
     multiExpByWidth({
       group,
       bases,

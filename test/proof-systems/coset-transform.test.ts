@@ -13,7 +13,7 @@ import {
   cosetTransform,
   hasFftPlugin,
 } from "../../src/proof-systems/wasm/coset-transform.js";
-import { fftPlugin, type WasmModuleBuilder } from "../../src/proof-systems/wasm/fft-plugin.js";
+import { proverCurve } from "../../src/proof-systems/wasm/prover-curve.js";
 import { FIELD_PRIME } from "../../src/util/field.js";
 
 let curve: CosetCurve;
@@ -82,7 +82,7 @@ async function referenceH(a: Uint8Array, b: Uint8Array, c: Uint8Array, g: Uint8A
 const hex = (v: Uint8Array) => Buffer.from(v).toString("hex");
 
 beforeAll(async () => {
-  curve = (await buildBn128(true, (m: WasmModuleBuilder) => fftPlugin(m))) as CosetCurve;
+  curve = await proverCurve({ singleThread: true });
 });
 
 describe("the fft plugin's coset transform", () => {
@@ -137,7 +137,7 @@ describe("the fft plugin's coset transform", () => {
     }
   });
 
-  it("is found on a curve built with the plugin only", async () => {
+  it("is found on the prover's curve, not on a curve built without it", async () => {
     expect(hasFftPlugin(curve)).toBe(true);
     expect(hasFftPlugin((await buildBn128(true)) as object)).toBe(false);
   });

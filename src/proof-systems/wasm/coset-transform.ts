@@ -7,7 +7,6 @@ export interface CosetCurve {
     s: number;
     w: Uint8Array[];
     e(v: bigint | number): Uint8Array;
-    inv(a: Uint8Array): Uint8Array;
   };
   tm: { queueAction(task: unknown[]): Promise<Uint8Array[]> };
 }
@@ -64,12 +63,13 @@ export async function cosetTables(params: { curve: CosetCurve; power: number; g:
   const [tw, twInv, factors] = await curve.tm.queueAction([
     { cmd: "ALLOCSET", var: 0, buff: one },
     { cmd: "ALLOCSET", var: 1, buff: w },
-    { cmd: "ALLOCSET", var: 2, buff: curve.Fr.inv(w) },
+    { cmd: "ALLOC", var: 2, len: N8 },
     { cmd: "ALLOCSET", var: 3, buff: first },
     { cmd: "ALLOCSET", var: 4, buff: g },
     { cmd: "ALLOC", var: 5, len: half * N8 },
     { cmd: "ALLOC", var: 6, len: half * N8 },
     { cmd: "ALLOC", var: 7, len: n * N8 },
+    { cmd: "CALL", fnName: "frm_inverse", params: [{ var: 1 }, { var: 2 }] },
     { cmd: "CALL", fnName: FFT_FUNCTIONS.powers, params: [{ var: 5 }, { val: half }, { var: 0 }, { var: 1 }] },
     { cmd: "CALL", fnName: FFT_FUNCTIONS.powers, params: [{ var: 6 }, { val: half }, { var: 0 }, { var: 2 }] },
     { cmd: "CALL", fnName: FFT_FUNCTIONS.cosetFactors, params: [{ var: 7 }, { val: power }, { var: 3 }, { var: 4 }] },

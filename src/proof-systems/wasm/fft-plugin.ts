@@ -47,7 +47,7 @@ interface FunctionBuilder {
 }
 
 /** The parts of wasmbuilder's `ModuleBuilder` a plugin uses. */
-export interface WasmModuleBuilder {
+export interface FftModuleBuilder {
   addFunction(name: string): FunctionBuilder;
   exportFunction(name: string): void;
   alloc(size: number): number;
@@ -75,7 +75,7 @@ const N8 = 32;
  * const curve = await buildBn128(true, (m) => fftPlugin(m));
  * ```
  */
-export function fftPlugin(module: WasmModuleBuilder): void {
+export function fftPlugin(module: FftModuleBuilder): void {
   // Scratch elements in the module's static memory (the functions are not reentrant, like wasmcurves's own).
   const scratch = module.alloc(N8);
   const square = module.alloc(N8);
