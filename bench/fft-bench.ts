@@ -2,7 +2,7 @@
  * `npm run bench:fft [-- --json] [-- --runs N] [-- --powers 14,16]`: the Groth16 prover's coset transform (a
  * polynomial's values on the domain → its values on the odd coset) as wasmcurves does it (`frm_batchToMontgomery`,
  * `frm_ifft`, `frm_batchApplyKey`, `frm_fft`) against verinfer's fft plugin (`vfft_dif`, `vfft_mul`, `vfft_dit` with
- * tables made once per domain), on one thread of a single-thread bn128 curve built with the plugin, interleaved
+ * twiddle and coset-factor tables made in the task), on one thread of a single-thread bn128 curve built with the plugin, interleaved
  * (old, new, old, …) so that the machine's load hits both alike; every output pair is checked equal. Also, to see
  * where a wasmcurves FFT's time goes: one `frm_mul` (from `vfft_powers`, a chain of multiplications), one
  * `frm_fft`, its bit-reversal pass alone, and one `vfft_dit`. Medians of `--runs` (default 5) after one warm-up.
@@ -10,13 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { buildBn128 } from "ffjavascript";
-import {
-  type CosetCurve,
-  cachedCosetTables,
-  cosetHScalars,
-  cosetTables,
-  cosetTransform,
-} from "../src/proof-systems/wasm/coset-transform.js";
+import { type CosetCurve, cosetHScalars, cosetTransform } from "../src/proof-systems/wasm/coset-transform.js";
 import { FFT_FUNCTIONS, type FftModuleBuilder, fftPlugin } from "../src/proof-systems/wasm/fft-plugin.js";
 import { proverCurve } from "../src/proof-systems/wasm/prover-curve.js";
 import { FIELD_PRIME } from "../src/util/field.js";
@@ -88,8 +82,6 @@ async function main() {
   for (const power of powers) {
     const n = 2 ** power;
     const g = curve.Fr.w[power + 1] as Uint8Array;
-    const tablesRun = await timed(() => cosetTables({ curve, power, g }));
-    const tables = tablesRun.value;
     const old = (evals: Uint8Array) =>
       curve.tm.queueAction([
         { cmd: "ALLOCSET", var: 0, buff: evals },
@@ -109,7 +101,7 @@ async function main() {
     const call = (evals: Uint8Array, calls: Task) =>
       curve.tm.queueAction([
         { cmd: "ALLOCSET", var: 0, buff: evals },
-        { cmd: "ALLOCSET", var: 1, buff: tables.tw },
+        { cmd: "ALLOC", var: 1, len: (n / 2) * 32 },
         { cmd: "ALLOCSET", var: 2, buff: one },
         ...calls,
       ]);
@@ -128,7 +120,7 @@ async function main() {
     for (let r = 0; r <= runs; r++) {
       const evals = randomEvals(n);
       const a = await timed(() => old(evals));
-      const b = await timed(() => cosetTransform({ curve, tables, evals }));
+      const b = await timed(() => cosetTransform({ curve, power, g, evals }));
       if (!Buffer.from(a.value[0] as Uint8Array).equals(Buffer.from(b.value))) {
         throw new Error(`2^${power}: the plugin's coset transform differs from wasmcurves's`);
       }
@@ -151,6 +143,8 @@ async function main() {
       const rev = await timed(() =>
         call(evals, [{ cmd: "CALL", fnName: "frm__reversePermutation", params: [{ var: 0 }, { val: power }] }]),
       );
+      // Timing only: the twiddle table (var 1) holds whatever the wasm memory held; a multiplication's time does not
+      // depend on its operands.
       const dit = await timed(() =>
         call(evals, [
           { cmd: "CALL", fnName: FFT_FUNCTIONS.dit, params: [{ var: 0 }, { val: n }, { var: 1 }, { val: 1 }] },
@@ -173,7 +167,6 @@ async function main() {
     results.push({
       power,
       n,
-      tablesMs: Math.round(tablesRun.ms * 10) / 10,
       oldMs: med("oldMs"),
       newMs: med("newMs"),
       speedup: Math.round((med("oldMs") / med("newMs")) * 100) / 100,
@@ -244,7 +237,6 @@ async function threadedH(powers: number[], runs: number) {
       ]);
       return out as Uint8Array;
     };
-    const tablesRun = await timed(() => cachedCosetTables({ curve, power, g }));
     const samples = {
       oldMs: [] as number[],
       newMs: [] as number[],
@@ -260,9 +252,7 @@ async function threadedH(powers: number[], runs: number) {
       const c0 = cpu();
       const x = await timed(() => oldH(a, b, c));
       const c1 = cpu();
-      const y = await timed(async () =>
-        cosetHScalars({ curve, tables: await cachedCosetTables({ curve, power, g }), a, b, c }),
-      );
+      const y = await timed(async () => cosetHScalars({ curve, power, g, a, b, c }));
       const c2 = cpu();
       if (!Buffer.from(x.value).equals(Buffer.from(y.value))) throw new Error(`2^${power}: H's scalars differ`);
       if (r === 0) continue;
@@ -275,7 +265,6 @@ async function threadedH(powers: number[], runs: number) {
     rows.push({
       power,
       threads: curve.tm.concurrency,
-      tablesMs: Math.round(tablesRun.ms),
       oldMs: med(samples.oldMs),
       newMs: med(samples.newMs),
       oldCpuMs: med(samples.oldCpuMs),

@@ -15,7 +15,7 @@ import {
 } from "./groth16-field.js";
 import type { Groth16ProvingKey } from "./groth16-key.js";
 import { type CurveGroup, multiExpByWidth, scalarWidths } from "./groth16-msm.js";
-import { cachedCosetTables, cosetHScalars } from "./wasm/coset-transform.js";
+import { cosetHScalars } from "./wasm/coset-transform.js";
 import { type ProverCurve, proverCurve } from "./wasm/prover-curve.js";
 
 /** Milliseconds spent in each stage of one proof (see {@link proveWithGroth16Key}'s `onTimings`). */
@@ -163,8 +163,7 @@ export async function proveWithGroth16Key(params: ProveWithGroth16KeyParams): Pr
       writeVector(v, key.rows, evals);
       return evals;
     };
-    const tables = await cachedCosetTables({ curve, power: key.power, g: inc });
-    return cosetHScalars({ curve, tables, a: plain(abc.a), b: plain(abc.b), c: plain(abc.c) });
+    return cosetHScalars({ curve, power: key.power, g: inc, a: plain(abc.a), b: plain(abc.b), c: plain(abc.c) });
   };
   const widths = scalarWidths(wBytes, 0, key.nVars);
   const msm = (group: CurveGroup, bases: Uint8Array, pointBytes: number, from: number) =>

@@ -8,7 +8,7 @@ export interface CosetCurve {
     w: Uint8Array[];
     e(v: bigint | number): Uint8Array;
   };
-  tm: { queueAction(task: unknown[]): Promise<Uint8Array[]> };
+  tm: { queueAction(task: unknown[]): Promise<Uint8Array[]>; concurrency?: number };
 }
 
 /** Whether `curve`'s wasm was built with {@link fftPlugin} (ffjavascript's curves without plugins lack its functions). */
@@ -17,19 +17,11 @@ export function hasFftPlugin(curve: object): boolean {
   return typeof tm?.instance?.exports?.[FFT_FUNCTIONS.ditJoin] === "function";
 }
 
-/** The tables of one domain size and coset (see {@link cosetTables}), as Montgomery elements. */
-export interface CosetTables {
-  /** log2 of the domain size n. */
+/** A domain of 2^power points and the coset g·⟨w⟩ to transform to (g a Montgomery element of the curve's Fr). */
+export interface CosetDomain {
+  curve: CosetCurve;
   power: number;
-  /** w^j for j < n/2, w the curve's n-th root of unity (`Fr.w[power]`). */
-  tw: Uint8Array;
-  /** w^-j for j < n/2. */
-  twInv: Uint8Array;
-  /**
-   * At position p: R/n · g^rev(p), g the coset's generator, rev reversing `power` bits, R = 2^256 mod p; in two
-   * halves (positions below n/2, the rest), each a buffer of its own so that a task copies only its half.
-   */
-  factors: [Uint8Array, Uint8Array];
+  g: Uint8Array;
 }
 
 const N8 = 32;
@@ -45,119 +37,103 @@ function modPow(b: bigint, e: bigint): bigint {
   return r;
 }
 
+type Call = { cmd: "CALL"; fnName: string; params: Array<{ var: number; offset?: number } | { val: number }> };
+const call = (fnName: string, ...params: Call["params"]): Call => ({ cmd: "CALL", fnName, params });
+const at = (v: number, element = 0) => ({ var: v, offset: element * N8 });
+const val = (v: number) => ({ val: v });
+
 /**
- * Makes the twiddle and coset-factor tables of a domain of 2^power points and the coset g·⟨w⟩ in one wasm task
- * (n multiplications in all). The factors fold the inverse FFT's 1/n and the conversion of the input to Montgomery
- * form (the input's plain bytes read as Montgomery elements are x/R) into the coset's powers.
+ * The constants a task starts from, as one buffer of Montgomery elements: 1, w (the domain's root `Fr.w[power]`),
+ * R/n and g. The first factor R/n folds the inverse FFT's 1/n and the conversion of the input to Montgomery form
+ * (the input's plain bytes, read as Montgomery elements, are x/R) into the coset's powers.
  */
-export async function cosetTables(params: { curve: CosetCurve; power: number; g: Uint8Array }): Promise<CosetTables> {
-  const { curve, power, g } = params;
+function constants(domain: CosetDomain): Uint8Array {
+  const { curve, power, g } = domain;
   if (!Number.isInteger(power) || power < 1 || power > curve.Fr.s) {
-    throw new RangeError(`cosetTables: a domain of 2^${power} points`);
+    throw new RangeError(`coset transform: a domain of 2^${power} points`);
   }
-  const n = 2 ** power;
-  const half = n / 2;
-  const w = curve.Fr.w[power] as Uint8Array;
-  const one = curve.Fr.e(1);
-  const first = curve.Fr.e((R * modPow(BigInt(n), FIELD_PRIME - 2n)) % FIELD_PRIME);
-  const [tw, twInv, factors] = await curve.tm.queueAction([
-    { cmd: "ALLOCSET", var: 0, buff: one },
-    { cmd: "ALLOCSET", var: 1, buff: w },
-    { cmd: "ALLOC", var: 2, len: N8 },
-    { cmd: "ALLOCSET", var: 3, buff: first },
-    { cmd: "ALLOCSET", var: 4, buff: g },
-    { cmd: "ALLOC", var: 5, len: half * N8 },
-    { cmd: "ALLOC", var: 6, len: half * N8 },
-    { cmd: "ALLOC", var: 7, len: n * N8 },
-    { cmd: "CALL", fnName: "frm_inverse", params: [{ var: 1 }, { var: 2 }] },
-    { cmd: "CALL", fnName: FFT_FUNCTIONS.powers, params: [{ var: 5 }, { val: half }, { var: 0 }, { var: 1 }] },
-    { cmd: "CALL", fnName: FFT_FUNCTIONS.powers, params: [{ var: 6 }, { val: half }, { var: 0 }, { var: 2 }] },
-    { cmd: "CALL", fnName: FFT_FUNCTIONS.cosetFactors, params: [{ var: 7 }, { val: power }, { var: 3 }, { var: 4 }] },
-    { cmd: "GET", out: 0, var: 5, len: half * N8 },
-    { cmd: "GET", out: 1, var: 6, len: half * N8 },
-    { cmd: "GET", out: 2, var: 7, len: n * N8 },
-  ]);
-  const all = factors as Uint8Array;
-  const cut = (n / 2) * N8;
-  return { power, tw: tw as Uint8Array, twInv: twInv as Uint8Array, factors: [all.slice(0, cut), all.slice(cut)] };
+  const out = new Uint8Array(4 * N8);
+  out.set(curve.Fr.e(1), 0);
+  out.set(curve.Fr.w[power] as Uint8Array, N8);
+  out.set(curve.Fr.e((R * modPow(2n ** BigInt(power), FIELD_PRIME - 2n)) % FIELD_PRIME), 2 * N8);
+  out.set(g, 3 * N8);
+  return out;
 }
+
+// Each task makes the tables it needs (twiddles, coset factors) in wasm: on this hardware a multiplication per
+// element is cheaper than copying a table into a worker (a structured clone and a copy into the wasm memory).
+const ONE = 0;
+const W = 1;
+const FIRST = 2;
+const G = 3;
 
 /**
  * A polynomial's values on the domain (plain 32-byte little-endian elements, natural order) → its values on the
  * coset (Montgomery elements, natural order), in one task: inverse FFT by decimation in frequency, one
- * multiplication by the factors, forward FFT by decimation in time. Equal to wasmcurves's `frm_batchToMontgomery`,
- * `frm_ifft`, `frm_batchApplyKey(1, g)`, `frm_fft`.
+ * multiplication by the coset factors (R/n · g^rev(p) at position p), forward FFT by decimation in time. Equal to
+ * wasmcurves's `frm_batchToMontgomery`, `frm_ifft`, `frm_batchApplyKey(1, g)`, `frm_fft`.
  */
-export async function cosetTransform(params: {
-  curve: CosetCurve;
-  tables: CosetTables;
-  evals: Uint8Array;
-}): Promise<Uint8Array> {
-  const { curve, tables, evals } = params;
-  const n = 2 ** tables.power;
+export async function cosetTransform(params: CosetDomain & { evals: Uint8Array }): Promise<Uint8Array> {
+  const { curve, power, evals } = params;
+  const k = constants(params);
+  const n = 2 ** power;
+  const half = n / 2;
+  // var 2: w^-1; var 3: w^j, var 4: w^-j (j < n/2); var 5: the factors.
   const [out] = await curve.tm.queueAction([
     { cmd: "ALLOCSET", var: 0, buff: evals },
-    { cmd: "ALLOCSET", var: 1, buff: tables.twInv },
-    { cmd: "ALLOCSET", var: 2, buff: tables.factors[0] },
-    { cmd: "ALLOCSET", var: 3, buff: tables.tw },
-    { cmd: "ALLOCSET", var: 4, buff: tables.factors[1] },
-    { cmd: "CALL", fnName: FFT_FUNCTIONS.dif, params: [{ var: 0 }, { val: n }, { var: 1 }, { val: 1 }] },
-    { cmd: "CALL", fnName: FFT_FUNCTIONS.mul, params: [{ var: 0 }, { var: 2 }, { val: n / 2 }] },
-    { cmd: "CALL", fnName: FFT_FUNCTIONS.mul, params: [{ var: 0, offset: (n / 2) * N8 }, { var: 4 }, { val: n / 2 }] },
-    { cmd: "CALL", fnName: FFT_FUNCTIONS.dit, params: [{ var: 0 }, { val: n }, { var: 3 }, { val: 1 }] },
+    { cmd: "ALLOCSET", var: 1, buff: k },
+    { cmd: "ALLOC", var: 2, len: N8 },
+    { cmd: "ALLOC", var: 3, len: half * N8 },
+    { cmd: "ALLOC", var: 4, len: half * N8 },
+    { cmd: "ALLOC", var: 5, len: n * N8 },
+    call("frm_inverse", at(1, W), at(2)),
+    call(FFT_FUNCTIONS.powers, at(3), val(half), at(1, ONE), at(1, W)),
+    call(FFT_FUNCTIONS.powers, at(4), val(half), at(1, ONE), at(2)),
+    call(FFT_FUNCTIONS.cosetFactors, at(5), val(power), at(1, FIRST), at(1, G)),
+    call(FFT_FUNCTIONS.dif, at(0), val(n), at(4), val(1)),
+    call(FFT_FUNCTIONS.mul, at(0), at(5), val(n)),
+    call(FFT_FUNCTIONS.dit, at(0), val(n), at(3), val(1)),
     { cmd: "GET", out: 0, var: 0, len: n * N8 },
   ]);
   return out as Uint8Array;
 }
 
-/** The tables made per curve, by domain size and coset. */
-const tableCache = new WeakMap<object, Map<string, Promise<CosetTables>>>();
-
 /**
- * {@link cosetTables}, kept per curve: the last 2 domains and cosets asked for (2n elements, 4 MiB for 2^16 points;
- * making them costs about a tenth of one proof's transforms).
+ * One half of a coset transform: the inverse FFT's first stage for one half of its outputs (the even- or the
+ * odd-indexed outputs' inputs), then that half alone (an inverse FFT of n/2 points, its half of the coset factors, a
+ * forward FFT of n/2 points): the forward FFT's values before its last stage, positions [h·n/2, (h + 1)·n/2).
+ * Position h·n/2 + q's factor is R/n · g^(h + 2·rev(q)), rev over power − 1 bits.
  */
-export function cachedCosetTables(params: { curve: CosetCurve; power: number; g: Uint8Array }): Promise<CosetTables> {
-  const { curve, power, g } = params;
-  let perCurve = tableCache.get(curve);
-  if (!perCurve) {
-    perCurve = new Map();
-    tableCache.set(curve, perCurve);
-  }
-  const id = `${power}:${Buffer.from(g).toString("hex")}`;
-  let tables = perCurve.get(id);
-  if (!tables) {
-    tables = cosetTables(params);
-    tables.catch(() => perCurve.delete(id));
-    perCurve.set(id, tables);
-    while (perCurve.size > 2) perCurve.delete(perCurve.keys().next().value as string);
-  }
-  return tables;
-}
-
-/**
- * One half of a coset transform: the inverse FFT's first stage for one half of its outputs, then that half alone
- * (an inverse FFT of size n/2, the factors' half, a forward FFT of size n/2): the forward FFT's input before its last
- * stage, positions [half·n/2, (half + 1)·n/2).
- */
-async function transformHalf(curve: CosetCurve, tables: CosetTables, evals: Uint8Array, half: 0 | 1) {
-  const n = 2 ** tables.power;
+async function transformHalf(domain: CosetDomain, k: Uint8Array, evals: Uint8Array, h: 0 | 1): Promise<Uint8Array> {
+  const { curve, power } = domain;
+  const n = 2 ** power;
   const m = n / 2;
+  // var 2: [w^-1, w^-2, w^2, g^2, R/n · g^h]; var 3: w^-j (j < n/2, for the upper half's first stage);
+  // var 4: w^-2j, var 5: w^2j (j < n/4); var 6: the half's factors; var 7: the half.
+  const d = (i: number) => at(2, i);
   const [out] = await curve.tm.queueAction([
     { cmd: "ALLOCSET", var: 0, buff: evals },
-    { cmd: "ALLOCSET", var: 1, buff: tables.twInv },
-    { cmd: "ALLOCSET", var: 2, buff: tables.factors[half] },
-    { cmd: "ALLOCSET", var: 3, buff: tables.tw },
-    { cmd: "ALLOC", var: 4, len: m * N8 },
-    {
-      cmd: "CALL",
-      fnName: FFT_FUNCTIONS.difSplit,
-      params: [{ var: 0 }, { val: n }, { var: 1 }, { val: 1 }, { var: 4 }, { val: half }],
-    },
-    { cmd: "CALL", fnName: FFT_FUNCTIONS.dif, params: [{ var: 4 }, { val: m }, { var: 1 }, { val: 2 }] },
-    { cmd: "CALL", fnName: FFT_FUNCTIONS.mul, params: [{ var: 4 }, { var: 2 }, { val: m }] },
-    { cmd: "CALL", fnName: FFT_FUNCTIONS.dit, params: [{ var: 4 }, { val: m }, { var: 3 }, { val: 2 }] },
-    { cmd: "GET", out: 0, var: 4, len: m * N8 },
+    { cmd: "ALLOCSET", var: 1, buff: k },
+    { cmd: "ALLOC", var: 2, len: 5 * N8 },
+    { cmd: "ALLOC", var: 3, len: h ? m * N8 : N8 },
+    { cmd: "ALLOC", var: 4, len: (m / 2) * N8 },
+    { cmd: "ALLOC", var: 5, len: (m / 2) * N8 },
+    { cmd: "ALLOC", var: 6, len: m * N8 },
+    { cmd: "ALLOC", var: 7, len: m * N8 },
+    call("frm_inverse", at(1, W), d(0)),
+    call("frm_mul", d(0), d(0), d(1)),
+    call("frm_mul", at(1, W), at(1, W), d(2)),
+    call("frm_mul", at(1, G), at(1, G), d(3)),
+    h ? call("frm_mul", at(1, FIRST), at(1, G), d(4)) : call("frm_copy", at(1, FIRST), d(4)),
+    ...(h ? [call(FFT_FUNCTIONS.powers, at(3), val(m), at(1, ONE), d(0))] : []),
+    call(FFT_FUNCTIONS.powers, at(4), val(m / 2), at(1, ONE), d(1)),
+    call(FFT_FUNCTIONS.powers, at(5), val(m / 2), at(1, ONE), d(2)),
+    call(FFT_FUNCTIONS.cosetFactors, at(6), val(power - 1), d(4), d(3)),
+    call(FFT_FUNCTIONS.difSplit, at(0), val(n), at(3), val(1), at(7), val(h)),
+    call(FFT_FUNCTIONS.dif, at(7), val(m), at(4), val(1)),
+    call(FFT_FUNCTIONS.mul, at(7), at(6), val(m)),
+    call(FFT_FUNCTIONS.dit, at(7), val(m), at(5), val(1)),
+    { cmd: "GET", out: 0, var: 7, len: m * N8 },
   ]);
   return out as Uint8Array;
 }
@@ -166,25 +142,20 @@ async function transformHalf(curve: CosetCurve, tables: CosetTables, evals: Uint
  * H's scalars of a Groth16 proof (snarkjs's QAP): A, B, C (their values on the domain, plain 32-byte elements) to
  * their values on the coset, then (A·B − C) out of Montgomery form, natural order. Each transform is split in two
  * halves that run as separate tasks (six tasks share the threads evenly); the forward FFTs' last stage is done with
- * the join, in one task per thread over a range of positions.
+ * the join, in one task per thread (`parts`, default the curve's thread count) over a range of positions.
  */
-export async function cosetHScalars(params: {
-  curve: CosetCurve & { tm: { concurrency?: number } };
-  tables: CosetTables;
-  a: Uint8Array;
-  b: Uint8Array;
-  c: Uint8Array;
-  /** Join tasks (default: the curve's thread count). */
-  parts?: number;
-}): Promise<Uint8Array> {
-  const { curve, tables } = params;
-  const n = 2 ** tables.power;
+export async function cosetHScalars(
+  params: CosetDomain & { a: Uint8Array; b: Uint8Array; c: Uint8Array; parts?: number },
+): Promise<Uint8Array> {
+  const { curve, power } = params;
+  const k = constants(params);
+  const n = 2 ** power;
   if (n < 4) throw new RangeError("cosetHScalars needs a domain of at least 4 points");
   const m = n / 2;
   const halves = await Promise.all(
     [params.a, params.b, params.c].flatMap((evals) => [
-      transformHalf(curve, tables, evals, 0),
-      transformHalf(curve, tables, evals, 1),
+      transformHalf(params, k, evals, 0),
+      transformHalf(params, k, evals, 1),
     ]),
   );
   const parts = Math.max(1, Math.min(params.parts ?? curve.tm.concurrency ?? 1, m / 2));
@@ -195,30 +166,27 @@ export async function cosetHScalars(params: {
       const count = Math.floor(((part + 1) * m) / parts) - from;
       // slice, not subarray: a view would take its whole buffer along to the worker.
       const range = (v: Uint8Array) => v.slice(from * N8, (from + count) * N8);
-      const join = (lo: number) => ({
-        cmd: "CALL",
-        fnName: FFT_FUNCTIONS.ditJoin,
-        params: [{ var: lo }, { var: lo + 1 }, { val: count }, { var: 6 }, { val: 1 }, { var: lo }, { var: lo + 1 }],
-      });
+      const exponent = new Uint8Array(8);
+      new DataView(exponent.buffer).setUint32(0, from, true);
+      // vars 0–5: the ranges of A's, B's, C's halves; 8: w^from; 9: w^i for i in the range; 10: H's range.
+      const join = (lo: number) =>
+        call(FFT_FUNCTIONS.ditJoin, at(lo), at(lo + 1), val(count), at(9), val(1), at(lo), at(lo + 1));
       const [out] = await curve.tm.queueAction([
         ...halves.map((v, i) => ({ cmd: "ALLOCSET", var: i, buff: range(v) })),
-        { cmd: "ALLOCSET", var: 6, buff: range(tables.tw) },
-        { cmd: "ALLOC", var: 7, len: 2 * count * N8 },
+        { cmd: "ALLOCSET", var: 6, buff: k },
+        { cmd: "ALLOCSET", var: 7, buff: exponent },
+        { cmd: "ALLOC", var: 8, len: N8 },
+        { cmd: "ALLOC", var: 9, len: count * N8 },
+        { cmd: "ALLOC", var: 10, len: 2 * count * N8 },
+        call("frm_exp", at(6, W), at(7), val(8), at(8)),
+        call(FFT_FUNCTIONS.powers, at(9), val(count), at(8), at(6, W)),
         join(0),
         join(2),
         join(4),
-        {
-          cmd: "CALL",
-          fnName: "qap_joinABC",
-          params: [{ var: 0 }, { var: 2 }, { var: 4 }, { val: count }, { var: 7 }],
-        },
-        {
-          cmd: "CALL",
-          fnName: "qap_joinABC",
-          params: [{ var: 1 }, { var: 3 }, { var: 5 }, { val: count }, { var: 7, offset: count * N8 }],
-        },
-        { cmd: "CALL", fnName: "frm_batchFromMontgomery", params: [{ var: 7 }, { val: 2 * count }, { var: 7 }] },
-        { cmd: "GET", out: 0, var: 7, len: 2 * count * N8 },
+        call("qap_joinABC", at(0), at(2), at(4), val(count), at(10)),
+        call("qap_joinABC", at(1), at(3), at(5), val(count), at(10, count)),
+        call("frm_batchFromMontgomery", at(10), val(2 * count), at(10)),
+        { cmd: "GET", out: 0, var: 10, len: 2 * count * N8 },
       ]);
       const joined = out as Uint8Array;
       h.set(joined.subarray(0, count * N8), from * N8);
