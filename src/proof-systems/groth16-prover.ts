@@ -159,7 +159,8 @@ export async function proveWithGroth16Key(params: ProveWithGroth16KeyParams): Pr
    */
   const hScalars = async () => {
     const plain = (v: FieldVector) => {
-      const evals = new Uint8Array(key.domainSize * 32);
+      // Shared memory: the transform's workers read it without a copy on the way.
+      const evals = new Uint8Array(new SharedArrayBuffer(key.domainSize * 32));
       writeVector(v, key.rows, evals);
       return evals;
     };

@@ -60,12 +60,82 @@ function constants(domain: CosetDomain): Uint8Array {
   return out;
 }
 
-// Each task makes the tables it needs (twiddles, coset factors) in wasm: on this hardware a multiplication per
-// element is cheaper than copying a table into a worker (a structured clone and a copy into the wasm memory).
+/** Twiddle and coset-factor tables of one domain and coset (Montgomery elements, in shared memory). */
+interface CosetTables {
+  /** w^j for j < n/2. */
+  tw: SharedArrayBuffer;
+  /** w^-j for j < n/2. */
+  twInv: SharedArrayBuffer;
+  /** R/n · g^rev(p) at position p (rev over `power` bits), in two halves: positions below n/2, the rest. */
+  factors: [SharedArrayBuffer, SharedArrayBuffer];
+}
+
+const shared = (v: Uint8Array): SharedArrayBuffer => {
+  const out = new SharedArrayBuffer(v.byteLength);
+  new Uint8Array(out).set(v);
+  return out;
+};
+
+/**
+ * A task's input without copies on the way: a buffer (shared or not) rather than a view (ffjavascript's workers
+ * copy a typed array once more before writing it into the wasm memory; a shared buffer is not even cloned).
+ */
+export function taskBuffer(v: Uint8Array): Uint8Array | ArrayBufferLike {
+  return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength ? v.buffer : v;
+}
+
+/** Makes the tables in one wasm task (2n multiplications). */
+async function makeTables(domain: CosetDomain): Promise<CosetTables> {
+  const k = constants(domain);
+  const n = 2 ** domain.power;
+  const half = n / 2;
+  const [tw, twInv, factors] = await domain.curve.tm.queueAction([
+    { cmd: "ALLOCSET", var: 1, buff: k },
+    { cmd: "ALLOC", var: 2, len: N8 },
+    { cmd: "ALLOC", var: 3, len: half * N8 },
+    { cmd: "ALLOC", var: 4, len: half * N8 },
+    { cmd: "ALLOC", var: 5, len: n * N8 },
+    call("frm_inverse", at(1, W), at(2)),
+    call(FFT_FUNCTIONS.powers, at(3), val(half), at(1, ONE), at(1, W)),
+    call(FFT_FUNCTIONS.powers, at(4), val(half), at(1, ONE), at(2)),
+    call(FFT_FUNCTIONS.cosetFactors, at(5), val(domain.power), at(1, FIRST), at(1, G)),
+    { cmd: "GET", out: 0, var: 3, len: half * N8 },
+    { cmd: "GET", out: 1, var: 4, len: half * N8 },
+    { cmd: "GET", out: 2, var: 5, len: n * N8 },
+  ]);
+  const f = factors as Uint8Array;
+  return {
+    tw: shared(tw as Uint8Array),
+    twInv: shared(twInv as Uint8Array),
+    factors: [shared(f.subarray(0, half * N8)), shared(f.subarray(half * N8))],
+  };
+}
+
 const ONE = 0;
 const W = 1;
 const FIRST = 2;
 const G = 3;
+
+/** The tables made per curve, by domain and coset: the last 2 asked for (4 MiB for 2^16 points). */
+const tableCache = new WeakMap<object, Map<string, Promise<CosetTables>>>();
+
+function tablesFor(domain: CosetDomain): Promise<CosetTables> {
+  const { curve, power, g } = domain;
+  let perCurve = tableCache.get(curve);
+  if (!perCurve) {
+    perCurve = new Map();
+    tableCache.set(curve, perCurve);
+  }
+  const id = `${power}:${Buffer.from(g).toString("hex")}`;
+  let tables = perCurve.get(id);
+  if (!tables) {
+    tables = makeTables(domain);
+    tables.catch(() => perCurve.delete(id));
+    perCurve.set(id, tables);
+    while (perCurve.size > 2) perCurve.delete(perCurve.keys().next().value as string);
+  }
+  return tables;
+}
 
 /**
  * A polynomial's values on the domain (plain 32-byte little-endian elements, natural order) → its values on the
@@ -75,87 +145,66 @@ const G = 3;
  */
 export async function cosetTransform(params: CosetDomain & { evals: Uint8Array }): Promise<Uint8Array> {
   const { curve, power, evals } = params;
-  const k = constants(params);
   const n = 2 ** power;
-  const half = n / 2;
-  // var 2: w^-1; var 3: w^j, var 4: w^-j (j < n/2); var 5: the factors.
+  const t = await tablesFor(params);
   const [out] = await curve.tm.queueAction([
-    { cmd: "ALLOCSET", var: 0, buff: evals },
-    { cmd: "ALLOCSET", var: 1, buff: k },
-    { cmd: "ALLOC", var: 2, len: N8 },
-    { cmd: "ALLOC", var: 3, len: half * N8 },
-    { cmd: "ALLOC", var: 4, len: half * N8 },
-    { cmd: "ALLOC", var: 5, len: n * N8 },
-    call("frm_inverse", at(1, W), at(2)),
-    call(FFT_FUNCTIONS.powers, at(3), val(half), at(1, ONE), at(1, W)),
-    call(FFT_FUNCTIONS.powers, at(4), val(half), at(1, ONE), at(2)),
-    call(FFT_FUNCTIONS.cosetFactors, at(5), val(power), at(1, FIRST), at(1, G)),
-    call(FFT_FUNCTIONS.dif, at(0), val(n), at(4), val(1)),
-    call(FFT_FUNCTIONS.mul, at(0), at(5), val(n)),
-    call(FFT_FUNCTIONS.dit, at(0), val(n), at(3), val(1)),
+    { cmd: "ALLOCSET", var: 0, buff: taskBuffer(evals) },
+    { cmd: "ALLOCSET", var: 1, buff: t.twInv },
+    { cmd: "ALLOCSET", var: 2, buff: t.factors[0] },
+    { cmd: "ALLOCSET", var: 3, buff: t.factors[1] },
+    { cmd: "ALLOCSET", var: 4, buff: t.tw },
+    call(FFT_FUNCTIONS.dif, at(0), val(n), at(1), val(1)),
+    call(FFT_FUNCTIONS.mul, at(0), at(2), val(n / 2)),
+    call(FFT_FUNCTIONS.mul, at(0, n / 2), at(3), val(n / 2)),
+    call(FFT_FUNCTIONS.dit, at(0), val(n), at(4), val(1)),
     { cmd: "GET", out: 0, var: 0, len: n * N8 },
   ]);
   return out as Uint8Array;
 }
 
 /**
- * One half of a coset transform: the inverse FFT's first stage for one half of its outputs (the even- or the
- * odd-indexed outputs' inputs), then that half alone (an inverse FFT of n/2 points, its half of the coset factors, a
- * forward FFT of n/2 points): the forward FFT's values before its last stage, positions [h·n/2, (h + 1)·n/2).
- * Position h·n/2 + q's factor is R/n · g^(h + 2·rev(q)), rev over power − 1 bits.
+ * One half of a coset transform: the inverse FFT's first stage for one half of its outputs, then that half alone
+ * (an inverse FFT of n/2 points, its half of the coset factors, a forward FFT of n/2 points, both FFTs with every
+ * other twiddle of the tables): the forward FFT's values before its last stage, positions [h·n/2, (h + 1)·n/2).
  */
-async function transformHalf(domain: CosetDomain, k: Uint8Array, evals: Uint8Array, h: 0 | 1): Promise<Uint8Array> {
-  const { curve, power } = domain;
-  const n = 2 ** power;
+async function transformHalf(domain: CosetDomain, t: CosetTables, evals: Uint8Array, h: 0 | 1): Promise<Uint8Array> {
+  const n = 2 ** domain.power;
   const m = n / 2;
-  // var 2: [w^-1, w^-2, w^2, g^2, R/n · g^h]; var 3: w^-j (j < n/2, for the upper half's first stage);
-  // var 4: w^-2j, var 5: w^2j (j < n/4); var 6: the half's factors; var 7: the half.
-  const d = (i: number) => at(2, i);
-  const [out] = await curve.tm.queueAction([
-    { cmd: "ALLOCSET", var: 0, buff: evals },
-    { cmd: "ALLOCSET", var: 1, buff: k },
-    { cmd: "ALLOC", var: 2, len: 5 * N8 },
-    { cmd: "ALLOC", var: 3, len: h ? m * N8 : N8 },
-    { cmd: "ALLOC", var: 4, len: (m / 2) * N8 },
-    { cmd: "ALLOC", var: 5, len: (m / 2) * N8 },
-    { cmd: "ALLOC", var: 6, len: m * N8 },
-    { cmd: "ALLOC", var: 7, len: m * N8 },
-    call("frm_inverse", at(1, W), d(0)),
-    call("frm_mul", d(0), d(0), d(1)),
-    call("frm_mul", at(1, W), at(1, W), d(2)),
-    call("frm_mul", at(1, G), at(1, G), d(3)),
-    h ? call("frm_mul", at(1, FIRST), at(1, G), d(4)) : call("frm_copy", at(1, FIRST), d(4)),
-    ...(h ? [call(FFT_FUNCTIONS.powers, at(3), val(m), at(1, ONE), d(0))] : []),
-    call(FFT_FUNCTIONS.powers, at(4), val(m / 2), at(1, ONE), d(1)),
-    call(FFT_FUNCTIONS.powers, at(5), val(m / 2), at(1, ONE), d(2)),
-    call(FFT_FUNCTIONS.cosetFactors, at(6), val(power - 1), d(4), d(3)),
-    call(FFT_FUNCTIONS.difSplit, at(0), val(n), at(3), val(1), at(7), val(h)),
-    call(FFT_FUNCTIONS.dif, at(7), val(m), at(4), val(1)),
-    call(FFT_FUNCTIONS.mul, at(7), at(6), val(m)),
-    call(FFT_FUNCTIONS.dit, at(7), val(m), at(5), val(1)),
-    { cmd: "GET", out: 0, var: 7, len: m * N8 },
+  const [out] = await domain.curve.tm.queueAction([
+    { cmd: "ALLOCSET", var: 0, buff: taskBuffer(evals) },
+    { cmd: "ALLOCSET", var: 1, buff: t.twInv },
+    { cmd: "ALLOCSET", var: 2, buff: t.factors[h] },
+    { cmd: "ALLOCSET", var: 3, buff: t.tw },
+    { cmd: "ALLOC", var: 4, len: m * N8 },
+    call(FFT_FUNCTIONS.difSplit, at(0), val(n), at(1), val(1), at(4), val(h)),
+    call(FFT_FUNCTIONS.dif, at(4), val(m), at(1), val(2)),
+    call(FFT_FUNCTIONS.mul, at(4), at(2), val(m)),
+    call(FFT_FUNCTIONS.dit, at(4), val(m), at(3), val(2)),
+    { cmd: "GET", out: 0, var: 4, len: m * N8 },
   ]);
   return out as Uint8Array;
 }
 
 /**
- * H's scalars of a Groth16 proof (snarkjs's QAP): A, B, C (their values on the domain, plain 32-byte elements) to
- * their values on the coset, then (A·B − C) out of Montgomery form, natural order. Each transform is split in two
- * halves that run as separate tasks (six tasks share the threads evenly); the forward FFTs' last stage is done with
- * the join, in one task per thread (`parts`, default the curve's thread count) over a range of positions.
+ * H's scalars of a Groth16 proof (snarkjs's QAP): A, B, C (their values on the domain, plain 32-byte elements;
+ * pass them in SharedArrayBuffers to spare the copies into the workers) to their values on the coset, then
+ * (A·B − C) out of Montgomery form, natural order. Each transform is split in two halves that run as separate tasks
+ * (six tasks share the threads evenly); the forward FFTs' last stage is done with the join, in one task per thread
+ * (`parts`, default the curve's thread count) over a range of positions. The domain's twiddle and coset-factor
+ * tables are made once (one task) and kept per curve.
  */
 export async function cosetHScalars(
   params: CosetDomain & { a: Uint8Array; b: Uint8Array; c: Uint8Array; parts?: number },
 ): Promise<Uint8Array> {
   const { curve, power } = params;
-  const k = constants(params);
   const n = 2 ** power;
   if (n < 4) throw new RangeError("cosetHScalars needs a domain of at least 4 points");
   const m = n / 2;
+  const t = await tablesFor(params);
   const halves = await Promise.all(
     [params.a, params.b, params.c].flatMap((evals) => [
-      transformHalf(params, k, evals, 0),
-      transformHalf(params, k, evals, 1),
+      transformHalf(params, t, evals, 0),
+      transformHalf(params, t, evals, 1),
     ]),
   );
   const parts = Math.max(1, Math.min(params.parts ?? curve.tm.concurrency ?? 1, m / 2));
@@ -164,29 +213,21 @@ export async function cosetHScalars(
     Array.from({ length: parts }, async (_, part) => {
       const from = Math.floor((part * m) / parts);
       const count = Math.floor(((part + 1) * m) / parts) - from;
-      // slice, not subarray: a view would take its whole buffer along to the worker.
-      const range = (v: Uint8Array) => v.slice(from * N8, (from + count) * N8);
-      const exponent = new Uint8Array(8);
-      new DataView(exponent.buffer).setUint32(0, from, true);
-      // vars 0–5: the ranges of A's, B's, C's halves; 8: w^from; 9: w^i for i in the range; 10: H's range.
+      const range = (v: Uint8Array) => v.slice(from * N8, (from + count) * N8).buffer;
+      // vars 0–5: the ranges of A's, B's, C's halves; 6: w^j (j < n/2); 7: H's range.
       const join = (lo: number) =>
-        call(FFT_FUNCTIONS.ditJoin, at(lo), at(lo + 1), val(count), at(9), val(1), at(lo), at(lo + 1));
+        call(FFT_FUNCTIONS.ditJoin, at(lo), at(lo + 1), val(count), at(6, from), val(1), at(lo), at(lo + 1));
       const [out] = await curve.tm.queueAction([
         ...halves.map((v, i) => ({ cmd: "ALLOCSET", var: i, buff: range(v) })),
-        { cmd: "ALLOCSET", var: 6, buff: k },
-        { cmd: "ALLOCSET", var: 7, buff: exponent },
-        { cmd: "ALLOC", var: 8, len: N8 },
-        { cmd: "ALLOC", var: 9, len: count * N8 },
-        { cmd: "ALLOC", var: 10, len: 2 * count * N8 },
-        call("frm_exp", at(6, W), at(7), val(8), at(8)),
-        call(FFT_FUNCTIONS.powers, at(9), val(count), at(8), at(6, W)),
+        { cmd: "ALLOCSET", var: 6, buff: t.tw },
+        { cmd: "ALLOC", var: 7, len: 2 * count * N8 },
         join(0),
         join(2),
         join(4),
-        call("qap_joinABC", at(0), at(2), at(4), val(count), at(10)),
-        call("qap_joinABC", at(1), at(3), at(5), val(count), at(10, count)),
-        call("frm_batchFromMontgomery", at(10), val(2 * count), at(10)),
-        { cmd: "GET", out: 0, var: 10, len: 2 * count * N8 },
+        call("qap_joinABC", at(0), at(2), at(4), val(count), at(7)),
+        call("qap_joinABC", at(1), at(3), at(5), val(count), at(7, count)),
+        call("frm_batchFromMontgomery", at(7), val(2 * count), at(7)),
+        { cmd: "GET", out: 0, var: 7, len: 2 * count * N8 },
       ]);
       const joined = out as Uint8Array;
       h.set(joined.subarray(0, count * N8), from * N8);
