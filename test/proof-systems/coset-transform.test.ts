@@ -137,6 +137,29 @@ describe("the fft plugin's coset transform", () => {
     expect(hasFftPlugin((await buildBn128(true)) as object)).toBe(false);
   });
 
+  it("reads its inputs alike from shared memory, from views into larger buffers and from plain arrays", async () => {
+    const power = 7;
+    const n = 2 ** power;
+    const g = cosetOf(power);
+    const [a, b, c] = [vector(n, randomElement), vector(n, randomElement), vector(n, randomElement)];
+    const want = hex(await referenceH(a, b, c, g));
+    const shared = (v: Uint8Array) => {
+      const out = new Uint8Array(new SharedArrayBuffer(v.byteLength));
+      out.set(v);
+      return out;
+    };
+    const view = (v: Uint8Array) => {
+      const big = new Uint8Array(v.byteLength + 64);
+      big.set(v, 32);
+      return big.subarray(32, 32 + v.byteLength);
+    };
+    for (const wrap of [shared, view]) {
+      const got = await cosetHScalars({ curve, power, g, a: wrap(a), b: wrap(b), c: wrap(c), parts: 2 });
+      expect(hex(got)).toBe(want);
+    }
+    expect(hex(await cosetTransform({ curve, power, g, evals: view(a) }))).toBe(hex(await reference(a, g)));
+  });
+
   it("refuses a domain it cannot split or tabulate", async () => {
     const two = vector(2, randomElement);
     await expect(cosetHScalars({ curve, power: 1, g: cosetOf(1), a: two, b: two, c: two })).rejects.toThrow(RangeError);
