@@ -24,7 +24,7 @@ export interface Groth16ProveTimings {
   abcMs: number;
   /** The r1cs check A·w ∘ B·w = C·w (0 without an r1cs in the key). */
   checkMs: number;
-  /** Montgomery conversion, the six FFTs and joining A, B, C into H's scalars. */
+  /** A, B, C to the odd coset (the coset transform's six FFTs) and joining them into H's scalars. */
   fftMs: number;
   msmAMs: number;
   msmB1Ms: number;
@@ -115,9 +115,9 @@ const strings = (v: unknown): unknown => (Array.isArray(v) ? v.map(strings) : St
 
 /**
  * A Groth16 proof from a parsed key and a witness: the same proof snarkjs's `groth16.prove` makes (its format,
- * its QAP, its curve's wasm FFTs and multi-exponentiations), with A·w and B·w evaluated from compact rows in exact
- * small-number arithmetic, each polynomial's FFTs as one task, and the witness multi-exponentiations grouped by
- * scalar width.
+ * its QAP, its curve's multi-exponentiations), with A·w and B·w evaluated from compact rows in exact small-number
+ * arithmetic, H's scalars by verinfer's coset transform (the fft plugin's wasm, each transform split in two tasks),
+ * and the witness multi-exponentiations grouped by scalar width.
  *
  * @throws VerinferError `PROVE_FAILED` for a malformed witness or one that breaks a constraint (checked against
  *   the r1cs when the key holds it, before any point work).
