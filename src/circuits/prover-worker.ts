@@ -11,6 +11,7 @@ import * as snarkjs from "snarkjs";
 import { type ErrorCode, VerinferError } from "../errors.js";
 import type { ProofSystem } from "../proof-systems/proof-system.js";
 import { proveCircuit, type SnarkProofBundle } from "../proof-systems/prove-circuit.js";
+import { proverCurve } from "../proof-systems/wasm/prover-curve.js";
 import { type ArtifactRef, ArtifactStore } from "../storage/artifact-store.js";
 import { WitnessGenerator } from "./prove-groth16.js";
 
@@ -57,7 +58,8 @@ const MAX_MODELS = 4;
 const models = new Map<string, Promise<LoadedModel>>();
 
 /**
- * Builds this worker's curve once, single-threaded. A worker thread cannot have snarkjs's own thread pool
+ * Builds this worker's curve once, single-threaded, with verinfer's wasm plugins (the prover curve: the
+ * Groth16 prover's multi-exponentiations need them; snarkjs's PLONK and FFLONK provers run on it too). A worker thread cannot have snarkjs's own thread pool
  * anyway: ffjavascript makes it with the `web-worker` package, which off the main thread has no `Worker`.
  * snarkjs's `groth16.prove` gets its curve from ffjavascript's `buildBn128`, which returns the thread's shared
  * curve (`globalThis.curve_bn128`) — or, asked for `{ singleThread: true }`, builds a new one for every proof
@@ -68,7 +70,7 @@ const models = new Map<string, Promise<LoadedModel>>();
  * @returns whether each proof must ask for `singleThread` itself.
  */
 async function initCurve(): Promise<boolean> {
-  const curve = await snarkjs.curves.getCurveFromName("bn128", { singleThread: true });
+  const curve = await proverCurve({ singleThread: true });
   (globalThis as { curve_bn128?: unknown }).curve_bn128 = curve;
   const shared = await snarkjs.curves.getCurveFromName("bn128").catch(() => undefined);
   if (shared === curve) return false;
