@@ -1,7 +1,7 @@
 // The Groth16 prover's coset transform from verinfer's fft plugin (issue 22): on random, all-zero, constant and
 // single-nonzero vectors of every size 2^1 … 2^12 (and one 2^14) it equals wasmcurves's frm_batchToMontgomery,
 // frm_ifft, frm_batchApplyKey, frm_fft (what snarkjs's prover does), and H's scalars made from split halves equal
-// that transform followed by qap_joinABC, for every number of join tasks.
+// that transform followed by qap_joinABC, for 1, 2 and 3 join tasks and inputs in shared memory, views or plain arrays.
 import { randomBytes } from "node:crypto";
 import { buildBn128 } from "ffjavascript";
 import { beforeAll, describe, expect, it } from "vitest";
