@@ -198,7 +198,6 @@ export async function cosetHScalars(
 ): Promise<Uint8Array> {
   const { curve, power } = params;
   const n = 2 ** power;
-  if (n < 4) throw new RangeError("cosetHScalars needs a domain of at least 4 points");
   const m = n / 2;
   const t = await tablesFor(params);
   const halves = await Promise.all(
