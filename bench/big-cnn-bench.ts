@@ -8,10 +8,14 @@
  * 24/48/48 filters, 1,001,363 constraints, inside a 2^20 ptau); `--no-prove` stops after the compile. `--stages` runs
  * instead the steps `compileModel` takes before the setup, one by one, and reports each one's wall time and CPU
  * seconds (`process.cpuUsage`), the r1cs's sha256 (byte-identical output is the backend's contract), the store
- * (hash + write of the artifacts, in a scratch cache) and the witness-only build a proof runs.
+ * (hash + write of the artifacts, in a scratch cache) and the witness-only build a proof runs. `--open` times, on the
+ * package the last full run left in the bench cache (any scale), the two ways to get a `ModelPackage` of it,
+ * interleaved (`--runs`, default 3): from its manifest (`fromManifest`: reads back, hashes and checks every small
+ * artifact and the r1cs, recomputes the network commitment — what a load does, and what `compileModel` did before)
+ * and from the compile's own values (`fromCompile`: what `compileModel` does now).
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -25,10 +29,12 @@ import { measureFidelity } from "../src/models/measure-fidelity.js";
 import type { Layer, LayerActivation, Network } from "../src/models/network.js";
 import { quantizeNetwork } from "../src/models/quantize.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
+import { ModelPackage } from "../src/package/model-package.js";
 import { compileModel } from "../src/pipeline/compile-model.js";
 import { quantizeModel } from "../src/pipeline/quantize-model.js";
 import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
 import { readR1csHeader } from "../src/proof-systems/plonk-gates.js";
+import { proofSystemModule } from "../src/proof-systems/systems.js";
 import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { ArtifactStore } from "../src/storage/artifact-store.js";
 import { packageRoot } from "../src/util/package-root.js";
@@ -105,13 +111,12 @@ async function stages(net: Network, calibration: number[][], json: boolean): Pro
   const dir = await mkdtemp(path.join(os.tmpdir(), "big-cnn-stages-"));
   try {
     const store = new ArtifactStore(dir);
-    const ref = await stage(rows, "store (r1cs, source, program)", async () => {
-      const ref = await store.put(r1cs);
+    // compileModel then opens the package from what it stored (ModelPackage.fromCompile): nothing is read back.
+    await stage(rows, "store (r1cs, source, program)", async () => {
+      await store.put(r1cs);
       await store.put(source);
       await store.put(wasm);
-      return ref;
     });
-    await stage(rows, "reload r1cs (hash check)", () => store.get(ref, "r1cs"));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -138,8 +143,53 @@ async function stages(net: Network, calibration: number[][], json: boolean): Pro
   }
 }
 
+const benchCache = () => path.join(packageRoot(), ".verinfer-cache", "bench-big-cnn");
+
+/** `--open`: opening the last full run's package from its manifest vs from the compile's values (see the file's note). */
+async function open(json: boolean): Promise<void> {
+  const byId = path.join(benchCache(), "models", "by-id");
+  const indexes = await Promise.all(
+    (await readdir(byId)).map(async (name) => ({ name, mtime: (await stat(path.join(byId, name))).mtimeMs })),
+  );
+  const latest = indexes.sort((a, b) => b.mtime - a.mtime)[0];
+  if (!latest) throw new Error("no package in the bench cache: run `npm run bench:big-cnn -- --no-prove` first");
+  const ref = JSON.parse(await readFile(path.join(byId, latest.name), "utf8")).manifest;
+  const store = new ArtifactStore(benchCache());
+  const manifest = JSON.parse((await store.get(ref, "manifest")).toString("utf8"));
+  // What the compile holds in memory when it opens the package: untimed here.
+  const text = async (name: "network" | "floatNetwork" | "vkey") =>
+    (await store.get(manifest.artifacts[name], name)).toString("utf8");
+  const compiled = {
+    manifest,
+    store,
+    json: { network: await text("network"), floatNetwork: await text("floatNetwork"), vkey: await text("vkey") },
+    networkCommitment: BigInt(manifest.commitments.network),
+    circuitSize: proofSystemModule(manifest.proofSystem).circuitSize(
+      new Uint8Array(await store.get(manifest.artifacts.r1cs, "r1cs")),
+    ),
+  };
+  const rows: Array<Record<string, unknown>> = [];
+  const runs = Number(argValue("--runs") ?? "3");
+  for (let i = 0; i < runs; i++) {
+    await stage(rows, "fromManifest (read back + check)", () => ModelPackage.fromManifest(manifest, store));
+    await stage(rows, "fromCompile (compile's values)", () => ModelPackage.fromCompile(compiled));
+  }
+  const summary = {
+    package: manifest.name,
+    constraints: manifest.circuit.constraints,
+    r1csBytes: manifest.artifacts.r1cs.size,
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+  if (json) console.log(JSON.stringify({ ...summary, runs: rows }));
+  else {
+    console.table([summary]);
+    console.table(rows);
+  }
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
+  if (process.argv.includes("--open")) return open(json);
   const prove = !process.argv.includes("--no-prove");
   const scale = Number(argValue("--scale") ?? "1");
   if (!(scale > 0) || !Number.isInteger(16 * scale)) {
@@ -159,7 +209,7 @@ async function main(): Promise<void> {
     force: true,
     quiet: true,
     name: `big-cnn-x${scale}`,
-    cacheDir: path.join(packageRoot(), ".verinfer-cache", "bench-big-cnn"),
+    cacheDir: benchCache(),
     onProgress: marks.onProgress,
     circuitBackend: "direct",
   });

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { mulberry32 } from "./random-layers.js";
 
 /** Labelled digits, one flat 784-value row-major image per sample. */
 export interface Digits {
@@ -22,23 +23,6 @@ export interface MnistSplit {
 
 /** Pixels per digit. */
 export const MNIST_PIXELS = 28 * 28;
-
-/**
- * mulberry32: a tiny seeded PRNG, identical on every platform.
- *
- * @param seed - any 32-bit integer.
- * @returns a function returning uniform floats in [0, 1).
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Fisher–Yates with a seeded PRNG. */
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {

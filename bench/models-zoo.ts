@@ -21,7 +21,7 @@ import { quantizeModel } from "../src/pipeline/quantize-model.js";
 import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
 import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { argValue } from "./bench-util.js";
-import { mulberry32 } from "./mnist-digits.js";
+import { mulberry32 } from "./random-layers.js";
 
 const SAMPLES = Number(argValue("--samples") ?? 200);
 const PROVE = process.argv.includes("--prove");

@@ -14,10 +14,10 @@ import { performance } from "node:perf_hooks";
 import * as snarkjs from "snarkjs";
 import { randomSalt } from "../src/attest/commitments.js";
 import { type Groth16ProofBundle, proveGroth16 } from "../src/circuits/prove-groth16.js";
-import { createProverPool } from "../src/circuits/prover-pool.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import type { ModelPackage } from "../src/package/model-package.js";
 import { compileModel } from "../src/pipeline/compile-model.js";
+import { createProverPool } from "../src/receipts/prover-pool.js";
 import { packageRoot } from "../src/util/package-root.js";
 import { argValue, median } from "./bench-util.js";
 

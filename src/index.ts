@@ -30,14 +30,6 @@ export {
   type Salts,
 } from "./attest/receipt.js";
 export { vkeyCid } from "./attest/vkey-cid.js";
-export {
-  createProverPool,
-  type ProverPool,
-  type ProverPoolJob,
-  type ProverPoolOptions,
-  type ProverPoolProof,
-  type ProverPoolStats,
-} from "./circuits/prover-pool.js";
 export { ERROR_CODES, type ErrorCode, isVerinferError, VerinferError, type VerinferErrorOptions } from "./errors.js";
 export type { BackendName } from "./models/backend.js";
 export { loadModel } from "./models/load-model.js";
@@ -115,6 +107,14 @@ export {
   type ResumePendingProofsOptions,
   resumePendingProofs,
 } from "./receipts/deferred-proofs.js";
+export {
+  createProverPool,
+  type ProverPool,
+  type ProverPoolJob,
+  type ProverPoolOptions,
+  type ProverPoolProof,
+  type ProverPoolStats,
+} from "./receipts/prover-pool.js";
 export { loadReceipt, storeReceipt } from "./receipts/store-receipt.js";
 export {
   type UnverifiedField,

@@ -1,7 +1,4 @@
-import { FIELD_PRIME } from "../util/field.js";
-
-/** The BN254 base field modulus q: proof coordinates are elements of it (public signals and evaluations of r). */
-export const BASE_FIELD_MODULUS = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+import { BASE_FIELD_MODULUS, FIELD_PRIME } from "../util/field.js";
 
 /** A proof as the receipt schema has parsed it: decimal strings, shapes already checked. */
 export type ProofFields =

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { FIELD_PRIME, PACK_BITS } from "../util/field.js";
+import { FIELD_PRIME, isCommittableOffset, MAX_COMMITMENT_OFFSET, PACK_BITS } from "../util/field.js";
 import { poseidonChain } from "./poseidon.js";
 
 /**
@@ -8,8 +8,7 @@ import { poseidonChain } from "./poseidon.js";
  */
 export const VECTOR_COMMITMENT_TAG = 0x76656331n;
 
-/** Offsets a vector commitment header holds: lo in [-2^127, 2^127), stored as lo + 2^127 in 128 bits. */
-export const MAX_COMMITMENT_OFFSET = 1n << 127n;
+export { MAX_COMMITMENT_OFFSET } from "../util/field.js";
 
 /**
  * Packs values in [0, 2^width) into field elements, floor(253 / width) per element, lowest slot first —
@@ -63,7 +62,7 @@ export function vectorCommitmentHeader(format: VectorFormat): bigint {
   if (!Number.isInteger(width) || width < 1 || width > PACK_BITS) {
     throw new RangeError(`vector width must be an integer in [1, ${PACK_BITS}], got ${width}`);
   }
-  if (lo < -MAX_COMMITMENT_OFFSET || lo >= MAX_COMMITMENT_OFFSET) {
+  if (!isCommittableOffset(lo)) {
     throw new RangeError(`vector offset ${lo} does not fit the commitment header`);
   }
   return (

@@ -3,8 +3,7 @@ import type { LayerCommitment } from "../layers/layer-module.js";
 import { LAYER_MODULES, moduleOf } from "../layers/registry.js";
 import { isChain, layerInputTensors } from "../models/network-graph.js";
 import type { QuantizedLayer, QuantizedNetwork } from "../models/quantized-network.js";
-import { toField } from "../util/field.js";
-import { MAX_COMMITMENT_OFFSET } from "./commitments.js";
+import { isCommittableOffset, toField } from "../util/field.js";
 import { poseidonChain } from "./poseidon.js";
 
 /** Domain tag of model commitments, format version 3 (ASCII "mdl3"). */
@@ -68,7 +67,7 @@ export function modelIo(net: QuantizedNetwork): ModelIo {
  * @throws VerinferError `INVALID_MODEL` for an input offset outside [-2^127, 2^127) (lo and lo + p would hash alike).
  */
 export function ioDescriptor(io: ModelIo): bigint[] {
-  if (io.input.lo < -MAX_COMMITMENT_OFFSET || io.input.lo >= MAX_COMMITMENT_OFFSET) {
+  if (!isCommittableOffset(io.input.lo)) {
     throw new VerinferError("INVALID_MODEL", "the input offset lo must lie in [-2^127, 2^127)");
   }
   const features = io.input.featureFracBits ?? [];

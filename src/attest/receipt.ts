@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { BACKEND_PREFERENCE, type BackendName } from "../models/backend.js";
-import { DECIMAL_STRING, FIELD_PRIME } from "../util/field.js";
+import { DECIMAL_STRING, FIELD_PRIME, isCommittableOffset } from "../util/field.js";
 import { canonicalProofProblem, type ProofFields } from "./canonical-proof.js";
 
 /** Format tag of receipts. */
@@ -26,7 +26,7 @@ const signedDecimal = z.string().regex(canonicalSigned, "must be a canonical dec
  * commitment hashes lo mod p, so lo ± p must not pass for lo.
  */
 const inputOffset = signedDecimal.refine(
-  (s) => canonicalSigned.test(s) && BigInt(s) >= -(1n << 127n) && BigInt(s) < 1n << 127n,
+  (s) => canonicalSigned.test(s) && isCommittableOffset(BigInt(s)),
   "must lie in [-2^127, 2^127)",
 );
 

@@ -12,6 +12,14 @@ export {
 export { setupPlonk } from "../proof-systems/setup-plonk.js";
 export { hasPhase2, requiredPtauPowerFor } from "../proof-systems/systems.js";
 export type { SetupUniversalParams, UniversalSetup } from "../proof-systems/universal-setup.js";
+export {
+  createProverPool,
+  type ProverPool,
+  type ProverPoolJob,
+  type ProverPoolOptions,
+  type ProverPoolProof,
+  type ProverPoolStats,
+} from "../receipts/prover-pool.js";
 export { CEREMONY_PTAU_SOURCE, CEREMONY_PTAUS, type CeremonyPtau, ceremonyPtau } from "../setup/ceremony-ptau.js";
 export {
   type ContributedZkey,
@@ -45,11 +53,3 @@ export {
   proveGroth16,
   WitnessGenerator,
 } from "./prove-groth16.js";
-export {
-  createProverPool,
-  type ProverPool,
-  type ProverPoolJob,
-  type ProverPoolOptions,
-  type ProverPoolProof,
-  type ProverPoolStats,
-} from "./prover-pool.js";

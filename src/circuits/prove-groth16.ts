@@ -2,9 +2,10 @@ import { WitnessCalculatorBuilder } from "circom_runtime";
 import * as snarkjs from "snarkjs";
 import { VerinferError } from "../errors.js";
 import { exportVerificationKey } from "../proof-systems/export-verification-key.js";
-import { type Groth16ProvingKey, loadGroth16Key } from "../proof-systems/groth16-key.js";
+import { type Groth16ProvingKey, loadGroth16Key, withR1cs } from "../proof-systems/groth16-key.js";
 import { proveWithGroth16Key } from "../proof-systems/groth16-prover.js";
 import { QUIET_LOGGER } from "../proof-systems/quiet-logger.js";
+import { sha256Hex } from "../storage/sha256-hex.js";
 import { toField } from "../util/field.js";
 import { directWitness, directWitnessOfModel, isDirectWitnessProgram } from "./direct/witness-program.js";
 import { unrefIdleCurveWorkers } from "./unref-idle-curve-workers.js";
@@ -106,22 +107,36 @@ export async function computeWitness(wasm: Uint8Array, inputs: CircuitInputs): P
 }
 
 interface CachedKey {
-  r1cs: Uint8Array | undefined;
+  /** The key without C (its points are views into the zkey bytes it is cached under). */
   key: Groth16ProvingKey;
+  /** The key with the C of an r1cs, by that r1cs's content (the last bytes object seen holding it). */
+  checked?: { r1cs: Uint8Array; sha256: string; key: Groth16ProvingKey };
   /** Without an r1cs: the key's verification key, to check each proof before it is returned. */
   vkey?: Promise<Record<string, unknown>>;
 }
 
-/** Parsed keys by the zkey bytes they came from (a package and a pool worker keep the same bytes while warm). */
+/**
+ * Parsed keys by the zkey bytes they came from (a package and a pool worker keep the same bytes while warm). The
+ * zkey is keyed by its bytes object, not its hash: the key's points are views into those bytes, so a key shared
+ * with another copy would keep a second zkey in memory. An r1cs is keyed by its sha256: another bytes object of the
+ * same r1cs (a re-read, a copy) reuses the key, and a different r1cs costs its C matrix, never the zkey's parse.
+ */
 const keys = new WeakMap<Uint8Array, CachedKey>();
 
-function cachedKey(zkey: Uint8Array, r1cs: Uint8Array | undefined): CachedKey {
+function cachedKey(zkey: Uint8Array, r1cs: Uint8Array | undefined): { cached: CachedKey; key: Groth16ProvingKey } {
   let cached = keys.get(zkey);
-  if (!cached || cached.r1cs !== r1cs) {
-    cached = { r1cs, key: loadGroth16Key({ zkey, ...(r1cs ? { r1cs } : {}) }) };
+  if (!cached) {
+    cached = { key: loadGroth16Key({ zkey }) };
     keys.set(zkey, cached);
   }
-  return cached;
+  if (!r1cs) return { cached, key: cached.key };
+  let checked = cached.checked;
+  if (checked?.r1cs !== r1cs) {
+    const sha256 = sha256Hex(r1cs);
+    checked = checked?.sha256 === sha256 ? { ...checked, r1cs } : { r1cs, sha256, key: withR1cs(cached.key, r1cs) };
+    cached.checked = checked;
+  }
+  return { cached, key: checked.key };
 }
 
 /**
@@ -175,12 +190,12 @@ export async function proveGroth16Witness(params: {
   r1cs?: Uint8Array;
   singleThread?: boolean;
 }): Promise<Groth16ProofBundle> {
-  const cached = cachedKey(params.zkey, params.r1cs);
+  const { cached, key } = cachedKey(params.zkey, params.r1cs);
   unrefIdleCurveWorkers();
   let bundle: Groth16ProofBundle;
   try {
     bundle = await proveWithGroth16Key({
-      key: cached.key,
+      key,
       wtns: params.wtns,
       ...(params.singleThread ? { singleThread: true } : {}),
     });
@@ -189,7 +204,7 @@ export async function proveGroth16Witness(params: {
     // The curve's wasm or its worker threads (out of memory, a dead worker): still the typed error callers handle.
     throw new VerinferError("PROVE_FAILED", "groth16 proving failed", { details: String(cause), cause });
   }
-  if (!cached.key.c) {
+  if (!key.c) {
     cached.vkey ??= exportVerificationKey(params.zkey, "groth16");
     const vkey = await cached.vkey;
     if (!(await snarkjs.groth16.verify(vkey, bundle.publicSignals, bundle.proof, QUIET_LOGGER))) {

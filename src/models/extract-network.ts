@@ -1,7 +1,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { VerinferError } from "../errors.js";
 import { composeRescaling, foldRescaling, type PendingRescaling } from "./fold-rescaling.js";
-import { isSmoothActivation, SMOOTH_ACTIVATIONS } from "./layers/piecewise.js";
+import { hardSigmoidParams, isSmoothActivation, SMOOTH_ACTIVATIONS } from "./layers/piecewise.js";
 import {
   type ActivationLayer,
   type Conv2dLayer,
@@ -605,8 +605,12 @@ export function extractNetwork(model: tfTypes.LayersModel): Network {
           kind: "activation",
           name: layer.name,
           activation: c.activation,
-          ...(c.alpha === undefined ? {} : { alpha: c.alpha }),
-          ...(c.beta === undefined ? {} : { beta: c.beta }),
+          ...(c.activation === "hardSigmoid"
+            ? hardSigmoidParams(c)
+            : {
+                ...(c.alpha === undefined ? {} : { alpha: c.alpha }),
+                ...(c.beta === undefined ? {} : { beta: c.beta }),
+              }),
         };
         break;
       }

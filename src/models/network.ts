@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { VerinferError } from "../errors.js";
-import { hardSigmoidRadiusBits, TABLED_ACTIVATIONS } from "./layers/piecewise.js";
+import { hardSigmoidParams, hardSigmoidRadiusBits, TABLED_ACTIVATIONS } from "./layers/piecewise.js";
 
 /**
  * Activations verinfer proves inside the network (softmax is a head: see {@link Network.head}): `relu6` is
@@ -195,6 +195,21 @@ export function layerKind(layer: Layer): LayerKind {
   return layer.kind ?? "dense";
 }
 
+/**
+ * The network with its activations' parameters in their one spelling ({@link hardSigmoidParams}); the network itself
+ * when they already are.
+ */
+export function canonicalNetwork<N extends Network>(net: N): N {
+  const layers = net.layers.map((layer) => {
+    if (layer.kind !== "activation" || layer.activation !== "hardSigmoid") return layer;
+    const params = hardSigmoidParams(layer);
+    if (params.alpha === layer.alpha && params.beta === layer.beta) return layer;
+    const { alpha: _, beta: __, ...rest } = layer;
+    return { ...rest, ...params };
+  });
+  return layers.every((layer, i) => layer === net.layers[i]) ? net : { ...net, layers };
+}
+
 const finite = z.number().refine(Number.isFinite, "must be finite");
 const positive = z.number().int().positive();
 const pair = z.tuple([positive, positive]);
@@ -279,19 +294,27 @@ export const NetworkSchema = z.object({
 /** The former name of {@link NetworkSchema}. */
 export const DenseNetworkSchema = NetworkSchema;
 
-/** Output size and padding of a window sliding along one axis, as Keras computes them. */
-export function windowAxis(
-  size: number,
+/**
+ * How many windows of `window` values at `stride` fit in `padded` values (Keras and ONNX round down, ONNX's
+ * `ceil_mode` up); never negative. The one output-size formula of every sliding window.
+ */
+export function windowCount(
+  padded: number,
   window: number,
   stride: number,
-  padding: Padding,
-): { out: number; padBefore: number; padTotal: number } {
-  if (padding === "valid") {
-    return { out: Math.max(0, Math.floor((size - window) / stride) + 1), padBefore: 0, padTotal: 0 };
-  }
+  round: (x: number) => number = Math.floor,
+): number {
+  return Math.max(0, round((padded - window) / stride) + 1);
+}
+
+/**
+ * Keras "same" padding along one axis (ONNX `SAME_UPPER`): `ceil(size / stride)` windows, padded by
+ * `max((out − 1)·stride + window − size, 0)` in all, the odd one after.
+ */
+export function samePadding(size: number, window: number, stride: number): { out: number; pads: [number, number] } {
   const out = Math.ceil(size / stride);
-  const padTotal = Math.max((out - 1) * stride + window - size, 0);
-  return { out, padBefore: Math.floor(padTotal / 2), padTotal };
+  const total = Math.max((out - 1) * stride + window - size, 0);
+  return { out, pads: [Math.floor(total / 2), total - Math.floor(total / 2)] };
 }
 
 /**
@@ -304,15 +327,11 @@ export function windowGeometry(
   window: number,
   a: 0 | 1,
 ): { out: number; pads: [number, number] } {
-  if (layer.pads) {
-    const [before, after] = layer.pads[a];
-    return {
-      out: Math.max(0, Math.floor((size + before + after - window) / layer.strides[a]) + 1),
-      pads: [before, after],
-    };
-  }
-  const k = windowAxis(size, window, layer.strides[a], layer.padding);
-  return { out: k.out, pads: [k.padBefore, k.padTotal - k.padBefore] };
+  const stride = layer.strides[a];
+  const pads = layer.pads?.[a];
+  if (pads) return { out: windowCount(size + pads[0] + pads[1], window, stride), pads: [pads[0], pads[1]] };
+  if (layer.padding === "same") return samePadding(size, window, stride);
+  return { out: windowCount(size, window, stride), pads: [0, 0] };
 }
 
 function invalid(layer: Layer, why: string): VerinferError {

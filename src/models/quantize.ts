@@ -116,12 +116,17 @@ function quantizeInput(
   const lo = signed ? -(1n << BigInt(bits - 1)) : 0n;
   const hi = lo + (1n << BigInt(bits)) - 1n;
   const maxAbs = Math.max(Math.abs(min), Math.abs(max));
-  return { bits, fracBits: fracBitsFor(maxAbs, hi), lo, hi };
+  return { bits, fracBits: fracBitsFor(maxAbs, Number(hi)), lo, hi };
 }
 
-/** The most fractional bits that still represent every value of magnitude up to maxAbs (at most hi). */
-function fracBitsFor(maxAbs: number, hi: bigint): number {
-  return maxAbs === 0 ? 0 : Math.min(48, log2Floor(Number(hi) / maxAbs));
+/** The most fractional bits (at most 48) that still represent every value of magnitude up to maxAbs in ±limit. */
+function fracBitsFor(maxAbs: number, limit: number): number {
+  return maxAbs === 0 ? 0 : Math.min(48, log2Floor(limit / maxAbs));
+}
+
+/** The most fractional bits of weights of magnitude up to maxW in signed weightBits-bit integers. */
+function weightFracBitsFor(maxW: number, weightBits: number): number {
+  return fracBitsFor(maxW, 2 ** (weightBits - 1) - 1);
 }
 
 /**
@@ -157,7 +162,7 @@ function featureScales(
   for (const x of calibration) {
     for (const [i, v] of x.entries()) maxAbs[i] = Math.max(maxAbs[i] as number, Math.abs(v));
   }
-  const featureFracBits = maxAbs.map((m) => (m === 0 ? shared.fracBits : fracBitsFor(m, shared.hi)));
+  const featureFracBits = maxAbs.map((m) => (m === 0 ? shared.fracBits : fracBitsFor(m, Number(shared.hi))));
   if (mode === "auto") {
     const step = 2 ** shared.fracBits;
     const coarse = maxAbs.some(
@@ -382,8 +387,7 @@ export class Quantizer {
       this.rescale(name, LINEAR);
     }
     const inFracBits = (this.scale as { fracBits: number }).fracBits;
-    const wMax = 2 ** (this.weightBits - 1) - 1;
-    const fracBitsOf = (maxW: number) => (maxW === 0 ? 0 : Math.min(48, log2Floor(wMax / maxW)));
+    const fracBitsOf = (maxW: number) => weightFracBitsFor(maxW, this.weightBits);
     if (this.cur === 0 && this.featureFracBits)
       return this.featureWeights(rows, bias, this.featureFracBits, fracBitsOf);
     let maxW = 0;
@@ -604,8 +608,7 @@ export function quantizeLayer(
 function quantizeEmbedding(q: Quantizer, layer: EmbeddingLayer, length: number): void {
   let maxW = 0;
   for (const r of layer.table) for (const w of r) maxW = Math.max(maxW, Math.abs(w));
-  const wMax = 2 ** (q.weightBits - 1) - 1;
-  const weightFracBits = maxW === 0 ? 0 : Math.min(48, log2Floor(wMax / maxW));
+  const weightFracBits = weightFracBitsFor(maxW, q.weightBits);
   const op: QuantizedEmbedding = {
     kind: "embedding",
     name: layer.name,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isCommittableOffset } from "../util/field.js";
 import { type QuantizedAdd, QuantizedAddSchema } from "./layers/add.js";
 import { concatSize, type QuantizedConcat, QuantizedConcatSchema } from "./layers/concat.js";
 import { type QuantizedConv2d, QuantizedConv2dSchema } from "./layers/conv2d.js";
@@ -250,7 +251,7 @@ export const QuantizedNetworkSchema = z
     const issue = (message: string, path: (string | number)[]) => ctx.addIssue({ code: "custom", message, path });
     // The model commitment hashes lo as a field element and the input commitment's header holds lo + 2^127 in
     // 128 bits: outside [-2^127, 2^127), lo and lo + p would be two networks with one model id.
-    if (net.input.lo < -(1n << 127n) || net.input.lo >= 1n << 127n) {
+    if (!isCommittableOffset(net.input.lo)) {
       issue("input.lo must lie in [-2^127, 2^127)", ["input", "lo"]);
     }
     if (net.input.hi !== net.input.lo + (1n << BigInt(net.input.bits)) - 1n) {

@@ -6,6 +6,7 @@ import { WitnessGenerator } from "../circuits/prove-groth16.js";
 import { isVerinferError, VerinferError } from "../errors.js";
 import { type DenseNetwork, DenseNetworkSchema } from "../models/network.js";
 import { type QuantizedNetwork, quantizedNetworkFromJson } from "../models/quantized-network.js";
+import type { CircuitSize } from "../proof-systems/proof-system-module.js";
 import { proofSystemModule } from "../proof-systems/systems.js";
 import { ArtifactStore } from "../storage/artifact-store.js";
 import { atomicWrite } from "../storage/atomic-write.js";
@@ -21,8 +22,11 @@ import { type ArtifactName, MODEL_FORMAT, type ModelManifest, ModelManifestSchem
 export interface ProvingArtifacts {
   wasm: Uint8Array;
   zkey: Uint8Array;
-  /** The circuit's r1cs (Groth16 checks each witness against it before proving). */
-  r1cs: Uint8Array;
+  /**
+   * The circuit's r1cs where the proof system proves with it (Groth16 checks each witness against it before
+   * proving); PLONK and FFLONK ignore it, so it is not read for them.
+   */
+  r1cs: Uint8Array | undefined;
   witness: WitnessGenerator;
 }
 
@@ -76,18 +80,21 @@ export class ModelPackage {
   }
 
   /**
-   * Witness wasm (and its instantiated witness generator), zkey and r1cs, read and hash-checked once, then kept in
-   * memory for warm proving.
+   * Witness wasm (and its instantiated witness generator), zkey and — where the proof system proves with it — r1cs,
+   * read and hash-checked once, then kept in memory for warm proving.
    */
   provingArtifacts(): Promise<ProvingArtifacts> {
-    this.proving ??= Promise.all([this.artifact("wasm"), this.artifact("zkey"), this.artifact("r1cs")]).then(
-      async ([wasm, zkey, r1cs]) => ({
-        wasm: ownBytes(wasm),
-        zkey: ownBytes(zkey),
-        r1cs: ownBytes(r1cs),
-        witness: await WitnessGenerator.create(ownBytes(wasm), { modelId: this.id }),
-      }),
-    );
+    const withR1cs = proofSystemModule(this.manifest.proofSystem).provesWithR1cs;
+    this.proving ??= Promise.all([
+      this.artifact("wasm"),
+      this.artifact("zkey"),
+      withR1cs ? this.artifact("r1cs") : undefined,
+    ]).then(async ([wasm, zkey, r1cs]) => ({
+      wasm: ownBytes(wasm),
+      zkey: ownBytes(zkey),
+      r1cs: r1cs && ownBytes(r1cs),
+      witness: await WitnessGenerator.create(ownBytes(wasm), { modelId: this.id }),
+    }));
     this.proving.catch(() => {
       this.proving = undefined;
     });
@@ -107,29 +114,87 @@ export class ModelPackage {
     store: ArtifactStore,
     options: { trustDir?: string } = {},
   ): Promise<ModelPackage> {
-    const parsed = ModelManifestSchema.safeParse(manifestJson);
-    if (!parsed.success) {
-      throw new VerinferError("ARTIFACT_CORRUPT", `model manifest does not match ${MODEL_FORMAT}`, {
-        details: parsed.error.message,
-      });
-    }
-    const manifest = parsed.data;
-    const readJson = async (name: ArtifactName) => {
-      const bytes = await store.get(manifest.artifacts[name], name);
-      return parseStrictJson(bytes.toString("utf8"));
-    };
+    const manifest = parseManifest(manifestJson);
+    return ModelPackage.open(manifest, store, options.trustDir ?? store.cacheDir, {
+      json: async (name) => (await store.get(manifest.artifacts[name], name)).toString("utf8"),
+      networkCommitment: (network) => networkCommitment(network),
+      circuitSize: async () =>
+        proofSystemModule(manifest.proofSystem).circuitSize(
+          new Uint8Array(await store.get(manifest.artifacts.r1cs, "r1cs")),
+        ),
+    });
+  }
+
+  /**
+   * The package a compile has just stored, from what it stored and derived in this process: no artifact is read back
+   * or hashed again (for 1,001,363 constraints, `npm run bench:big-cnn -- --open`: ~10 CPU-s to read back and check,
+   * ~0.5 CPU-s this way). The small artifacts are parsed from the very text that was stored, and the manifest's claims are
+   * checked as {@link ModelPackage.fromManifest} checks them, except that the network commitment and the circuit
+   * size are the compiler's word — hence only `compileModel` calls this. A package opened later from bytes
+   * (`loadModelPackage`, `getModelPackage`, `fromManifest`) is read and checked in full again.
+   *
+   * Not part of the public API: the network commitment and circuit size are taken on trust.
+   *
+   * @internal
+   * @throws VerinferError `ARTIFACT_CORRUPT` when the manifest does not state what the values are (a compiler bug).
+   */
+  static fromCompile(compiled: CompiledPackage): Promise<ModelPackage> {
+    const { store } = compiled;
+    return ModelPackage.open(parseManifest(compiled.manifest), store, store.cacheDir, {
+      json: (name) => compiled.json[name],
+      networkCommitment: () => compiled.networkCommitment,
+      circuitSize: () => compiled.circuitSize,
+    });
+  }
+
+  /** Parses the small artifacts and checks the manifest's identity and size claims against them. */
+  private static async open(
+    manifest: ModelManifest,
+    store: ArtifactStore,
+    trustDir: string,
+    parts: {
+      json: (name: "network" | "floatNetwork" | "vkey") => string | Promise<string>;
+      networkCommitment: (network: QuantizedNetwork) => bigint | Promise<bigint>;
+      circuitSize: () => CircuitSize | Promise<CircuitSize>;
+    },
+  ): Promise<ModelPackage> {
     try {
-      const network = quantizedNetworkFromJson(await readJson("network"));
-      const floatNetwork = DenseNetworkSchema.parse(await readJson("floatNetwork"));
-      const vkey = (await readJson("vkey")) as Record<string, unknown>;
-      await checkIdentity(manifest, network, vkey);
-      checkCircuitSizes(manifest, new Uint8Array(await store.get(manifest.artifacts.r1cs, "r1cs")));
-      return new ModelPackage(manifest, network, floatNetwork, vkey, store, options.trustDir ?? store.cacheDir);
+      const network = quantizedNetworkFromJson(parseStrictJson(await parts.json("network")));
+      const floatNetwork = DenseNetworkSchema.parse(parseStrictJson(await parts.json("floatNetwork")));
+      const vkey = parseStrictJson(await parts.json("vkey")) as Record<string, unknown>;
+      await checkIdentity(manifest, network, vkey, await parts.networkCommitment(network));
+      checkCircuitSizes(manifest, await parts.circuitSize());
+      return new ModelPackage(manifest, network, floatNetwork, vkey, store, trustDir);
     } catch (cause) {
       if (cause instanceof VerinferError) throw cause;
       throw new VerinferError("ARTIFACT_CORRUPT", `model package ${manifest.id} has an unreadable artifact`, { cause });
     }
   }
+}
+
+/**
+ * What a compile hands to {@link ModelPackage.fromCompile}: the manifest it stored, the text of the small artifacts
+ * it stored under the manifest's refs, and what it computed from them.
+ */
+export interface CompiledPackage {
+  manifest: ModelManifest;
+  store: ArtifactStore;
+  /** The text stored as each small artifact. */
+  json: Record<"network" | "floatNetwork" | "vkey", string>;
+  /** The network's commitment, as the compile computed it. */
+  networkCommitment: bigint;
+  /** The r1cs's size in the manifest's proof system, as the compile counted it. */
+  circuitSize: CircuitSize;
+}
+
+function parseManifest(manifestJson: unknown): ModelManifest {
+  const parsed = ModelManifestSchema.safeParse(manifestJson);
+  if (!parsed.success) {
+    throw new VerinferError("ARTIFACT_CORRUPT", `model manifest does not match ${MODEL_FORMAT}`, {
+      details: parsed.error.message,
+    });
+  }
+  return parsed.data;
 }
 
 /**
@@ -145,12 +210,12 @@ async function checkIdentity(
   manifest: ModelManifest,
   network: QuantizedNetwork,
   vkey: Record<string, unknown>,
+  netCommitment: bigint,
 ): Promise<void> {
   const corrupt = (what: string) =>
     new VerinferError("ARTIFACT_CORRUPT", `model package ${manifest.id}: ${what}`, {
       details: "the manifest states an identity its artifacts do not have",
     });
-  const netCommitment = await networkCommitment(network);
   if (netCommitment.toString() !== manifest.commitments.network) throw corrupt("network commitment differs");
   const commitment = await modelCommitmentOf({ io: modelIo(network), network: netCommitment });
   if (commitment.toString() !== manifest.commitments.model || modelIdFromCommitment(commitment) !== manifest.id) {
@@ -171,11 +236,11 @@ async function checkIdentity(
 
 /**
  * What the manifest states about the circuit's size (constraints, public signals, PLONK gates, the ptau power its
- * setup needs) against the r1cs it names: people and tools read these numbers (and size a ptau by them), so they
+ * setup needs) against the r1cs it names (`count`: the proof system's `circuitSize` of it): people and tools read these numbers (and size a ptau by them), so they
  * are recomputed, never taken on the manifest's word. PLONK/FFLONK manifests must state their gates; Groth16 ones
  * must not (Groth16 pays for constraints).
  */
-function checkCircuitSizes(manifest: ModelManifest, r1cs: Uint8Array): void {
+function checkCircuitSizes(manifest: ModelManifest, count: CircuitSize): void {
   const corrupt = (what: string) =>
     new VerinferError("ARTIFACT_CORRUPT", `model package ${manifest.id}: ${what}`, {
       details: "the manifest states circuit sizes its r1cs does not have",
@@ -183,7 +248,6 @@ function checkCircuitSizes(manifest: ModelManifest, r1cs: Uint8Array): void {
   const system = manifest.proofSystem;
   const stated = manifest.circuit;
   const sizing = proofSystemModule(system);
-  const count = sizing.circuitSize(r1cs);
   if (stated.constraints !== count.constraints)
     throw corrupt(`${stated.constraints} constraints stated, r1cs has ${count.constraints}`);
   if (stated.publicSignals !== count.nPublic) throw corrupt("public-signal count differs from the r1cs's");

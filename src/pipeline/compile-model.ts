@@ -216,9 +216,10 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
 
     const store = new ArtifactStore(cacheDir);
     const vkeyJson = JSON.stringify(setup.vkey, null, 1);
+    const floatJson = JSON.stringify(float);
     const artifacts = {
       network: await store.put(networkJson),
-      floatNetwork: await store.put(JSON.stringify(float)),
+      floatNetwork: await store.put(floatJson),
       circuit: await store.put(source),
       r1cs: await store.put(compiled.r1cs),
       wasm: await store.put(compiled.wasm),
@@ -257,7 +258,13 @@ export async function compileModel(model: ModelSource, options: CompileModelOpti
     };
     const manifestRef = await store.put(JSON.stringify(manifest, null, 1));
     await indexModelPackage(cacheDir, cacheKey, manifestRef, id);
-    const pkg = await ModelPackage.fromManifest(manifest, store);
+    const pkg = await ModelPackage.fromCompile({
+      manifest,
+      store,
+      json: { network: networkJson, floatNetwork: floatJson, vkey: vkeyJson },
+      networkCommitment: netCommitment,
+      circuitSize: size,
+    });
     // This process derived the zkey from the r1cs it compiled and this ptau: the audit's zkey check holds by
     // construction, for this exact manifest, in this cache.
     await recordAudit(

@@ -1,7 +1,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { extractNetwork } from "../models/extract-network.js";
 import { loadModel } from "../models/load-model.js";
-import type { DenseNetwork } from "../models/network.js";
+import { canonicalNetwork, type DenseNetwork } from "../models/network.js";
 import { type QuantizeOptions, quantizeNetwork } from "../models/quantize.js";
 import type { QuantizedNetwork } from "../models/quantized-network.js";
 import type { OnProgress } from "../util/progress.js";
@@ -39,7 +39,8 @@ export async function quantizeModel(
     onProgress?.({ stage: "load", message: `loading ${model}` });
     float = extractNetwork(await loadModel(model));
   } else {
-    float = isDenseNetwork(model) ? model : extractNetwork(model);
+    // A network given as an object may spell an activation's defaults out: the package keeps the one spelling.
+    float = isDenseNetwork(model) ? canonicalNetwork(model) : extractNetwork(model);
   }
   onProgress?.({ stage: "quantize", message: "calibrating and quantizing" });
   const quantizeOptions: QuantizeOptions = { calibration: options.calibration ?? [] };

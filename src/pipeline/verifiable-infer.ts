@@ -7,7 +7,6 @@ import { type EasDomainOptions, SharedAttestationSchema, signOffchainAttestation
 import { decodeDataAttestationData, encodeInferenceData, INFERENCE_SCHEMA_UID } from "../attest/eas-schemas.js";
 import { outputHash } from "../attest/output-hash.js";
 import type { Receipt, ReceiptAttestation, ReceiptMode, Salts } from "../attest/receipt.js";
-import type { ProverPool } from "../circuits/prover-pool.js";
 import { VerinferError } from "../errors.js";
 import type { BackendName } from "../models/backend.js";
 import { tokenId } from "../models/layers/embedding.js";
@@ -17,6 +16,7 @@ import { ModelPackage } from "../package/model-package.js";
 import type { ProofQueue } from "../queue/create-proof-queue.js";
 import { type DeferredProof, deferProof } from "../receipts/deferred-proofs.js";
 import { proveReceipt } from "../receipts/prove-receipt.js";
+import type { ProverPool } from "../receipts/prover-pool.js";
 import { receiptStatement } from "../receipts/receipt-statement.js";
 import { FIELD_PRIME } from "../util/field.js";
 import { type CompileModelOptions, compileModel, type ModelSource } from "./compile-model.js";

@@ -20,6 +20,7 @@ const bits = (n: number) => Math.max(1, n).toString(2).length;
 export const fflonk: ProofSystemModule = {
   name: "fflonk",
   hasPhase2: false,
+  provesWithR1cs: false,
   verifierContract: "FflonkVerifier",
   vkeySchema: FflonkVkeySchema,
   circuitSize: plonk.circuitSize,

@@ -1,10 +1,8 @@
 import { binfileSections, r1csLayout } from "../circuits/snark-binfile.js";
 import { VerinferError } from "../errors.js";
-import { FIELD_PRIME } from "../util/field.js";
+import { BASE_FIELD_MODULUS, FIELD_PRIME } from "../util/field.js";
 import { type FieldVector, powMod, readU256, type SparseRows, setElement } from "./groth16-field.js";
 
-/** The BN254 base field modulus (a zkey's `q`). */
-const BN254_Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 /** R⁻² mod p: a zkey stores each A/B coefficient c as c·R² mod p (R = 2^256), snarkjs's Montgomery trick. */
 const R_INV2 = powMod(powMod(1n << 256n, 2n), FIELD_PRIME - 2n);
 
@@ -77,7 +75,7 @@ export function loadGroth16Key(params: LoadGroth16KeyParams): Groth16ProvingKey 
   const h = sections.get(2) ?? corrupt("no header");
   if (h.size !== 4 + 32 + 4 + 32 + 12 + 64 * 3 + 128 * 3) corrupt("header of unexpected size");
   let at = h.start;
-  if (view.getUint32(at, true) !== 32 || readU256(view, at + 4) !== BN254_Q) corrupt("not a bn128 key");
+  if (view.getUint32(at, true) !== 32 || readU256(view, at + 4) !== BASE_FIELD_MODULUS) corrupt("not a bn128 key");
   at += 36;
   if (view.getUint32(at, true) !== 32 || readU256(view, at + 4) !== FIELD_PRIME) corrupt("not a bn128 key");
   at += 36;
@@ -128,12 +126,21 @@ export function loadGroth16Key(params: LoadGroth16KeyParams): Groth16ProvingKey 
     pointsC,
     pointsH,
   };
-  if (params.r1cs) {
-    const { c, nConstraints } = r1csC(params.r1cs, nVars, nPublic, rows);
-    key.c = c;
-    key.nConstraints = nConstraints;
-  }
-  return key;
+  return params.r1cs ? withR1cs(key, params.r1cs) : key;
+}
+
+/**
+ * The key with the C matrix of the circuit's r1cs (replacing any it had): what {@link loadGroth16Key} adds when given
+ * an r1cs, without parsing the zkey again.
+ *
+ * @throws VerinferError `ARTIFACT_CORRUPT` for a malformed r1cs or one of another circuit than the key's.
+ * @example
+ * ```ts
+ * const checked = withR1cs(loadGroth16Key({ zkey }), r1cs);
+ * ```
+ */
+export function withR1cs(key: Groth16ProvingKey, r1cs: Uint8Array): Groth16ProvingKey {
+  return { ...key, ...r1csC(r1cs, key.nVars, key.nPublic, key.rows) };
 }
 
 /** The coefficient section (`[m, c, s, coef·R²]` entries) as A and B rows. */

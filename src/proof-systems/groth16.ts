@@ -19,6 +19,7 @@ const bits = (n: number) => Math.max(1, n).toString(2).length;
 export const groth16: ProofSystemModule = {
   name: "groth16",
   hasPhase2: true,
+  provesWithR1cs: true,
   verifierContract: "Groth16Verifier",
   vkeySchema: Groth16VkeySchema,
   circuitSize: (r1cs) => ({ ...readR1csHeader(r1cs), gates: undefined }),

@@ -26,6 +26,7 @@ export function gatesOf(size: CircuitSize, system: string): number {
 export const plonk: ProofSystemModule = {
   name: "plonk",
   hasPhase2: false,
+  provesWithR1cs: false,
   verifierContract: "PlonkVerifier",
   vkeySchema: PlonkVkeySchema,
   circuitSize: plonkGateCount,

@@ -1,6 +1,6 @@
 import { FFLONK_EVALUATIONS, type ReceiptProof } from "../attest/receipt.js";
 import { VerinferError } from "../errors.js";
-import { isDecimalString } from "../util/field.js";
+import { BASE_FIELD_MODULUS, isDecimalString } from "../util/field.js";
 
 type G1 = [bigint, bigint];
 type G2 = [[bigint, bigint], [bigint, bigint]];
@@ -13,15 +13,13 @@ export interface Groth16Calldata {
   publicSignals: bigint[];
 }
 
-/** Base field of BN254: proof coordinates are elements of it. */
-const BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
-
 function coordinate(value: string | undefined, what: string): bigint {
   if (!isDecimalString(value)) {
     throw new VerinferError("MALFORMED_RECEIPT", `${what} is not a decimal field element`, { meta: { value } });
   }
   const v = BigInt(value);
-  if (v >= BASE_FIELD) throw new VerinferError("MALFORMED_RECEIPT", `${what} is not below the base field modulus`);
+  if (v >= BASE_FIELD_MODULUS)
+    throw new VerinferError("MALFORMED_RECEIPT", `${what} is not below the base field modulus`);
   return v;
 }
 

@@ -96,6 +96,11 @@ export interface ProofSystemModule {
    * zkey is a function of the r1cs and the ptau: audits regenerate it instead of checking contributions.
    */
   readonly hasPhase2: boolean;
+  /**
+   * Whether `prove` reads the r1cs (Groth16 checks every witness against it). A system that ignores it is never
+   * handed one: reading and hash-checking a large r1cs costs seconds of a first proof.
+   */
+  readonly provesWithR1cs: boolean;
   /** The contract snarkjs's Solidity verifier template of the system declares. */
   readonly verifierContract: string;
   /** zod schema of what the system's verifier (and Solidity template) reads from a verification key. */

@@ -1,9 +1,9 @@
 import os from "node:os";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { createProverPool, type ProverPool, type ProverPoolStats } from "../circuits/prover-pool.js";
 import { isRetryable, isVerinferError, VerinferError } from "../errors.js";
 import { loadModelPackage, type ModelPackage } from "../package/model-package.js";
+import { createProverPool, type ProverPool, type ProverPoolStats } from "../receipts/prover-pool.js";
 import { resolveCacheDir } from "../storage/cache-dir.js";
 import { defaultStorage } from "../storage/fs-storage.js";
 import type { Storage } from "../storage/storage.js";

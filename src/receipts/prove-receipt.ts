@@ -1,11 +1,11 @@
 import { performance } from "node:perf_hooks";
 import type { Receipt, ReceiptProof } from "../attest/receipt.js";
-import type { ProverPool } from "../circuits/prover-pool.js";
 import { VerinferError } from "../errors.js";
 import type { ModelPackage } from "../package/model-package.js";
 import type { ProofSystem } from "../proof-systems/proof-system.js";
 import { proveCircuit, type SnarkProofBundle } from "../proof-systems/prove-circuit.js";
 import { toField } from "../util/field.js";
+import type { ProverPool } from "./prover-pool.js";
 
 /** Parameters of {@link proveReceipt}. */
 export interface ProveReceiptParams {
@@ -45,7 +45,7 @@ export async function proveReceipt(params: ProveReceiptParams): Promise<Receipt>
       system: pkg.manifest.proofSystem,
       witness,
       zkey,
-      r1cs,
+      ...(r1cs ? { r1cs } : {}),
       inputs: { input: params.input, inputSalt: params.salts.input, outputSalt: params.salts.output },
     });
     proveTimings = { proveMs: performance.now() - t };

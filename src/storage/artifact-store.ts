@@ -67,8 +67,10 @@ export class ArtifactStore {
   /** Stores bytes under their CID; a no-op when an intact copy already exists, a repair when a damaged one does. */
   async put(data: Uint8Array | string): Promise<ArtifactRef> {
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    // The storage hashes the bytes to name them; the CID holds that digest (a second hash of a large r1cs or zkey
+    // cost as much again).
     const cid = await this.storage.put(bytes);
-    return { cid, sha256: sha256Hex(bytes), size: bytes.byteLength };
+    return { cid, sha256: sha256FromCid(cid), size: bytes.byteLength };
   }
 
   /** Whether an object of this hash and size is present (without re-hashing it). */

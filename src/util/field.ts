@@ -1,8 +1,25 @@
 /** The BN254 scalar field modulus: every circuit value and public signal lives modulo this prime. */
 export const FIELD_PRIME = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
+/**
+ * The BN254 base field modulus q: curve points' coordinates are elements of it (proof points, a zkey's points; a
+ * zkey header states it).
+ */
+export const BASE_FIELD_MODULUS = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+
 /** Bits per packed field element: k * width <= 253 keeps every packed element below 2^253 < p. */
 export const PACK_BITS = 253;
+
+/**
+ * Input offsets a commitment can hold: lo in [-2^127, 2^127). A vector commitment's header stores lo + 2^127 in 128
+ * bits, and the model commitment hashes lo mod p — outside this range, lo and lo ± p would be one commitment.
+ */
+export const MAX_COMMITMENT_OFFSET = 1n << 127n;
+
+/** Whether an input offset lies in [-2^127, 2^127) ({@link MAX_COMMITMENT_OFFSET}). */
+export function isCommittableOffset(lo: bigint): boolean {
+  return lo >= -MAX_COMMITMENT_OFFSET && lo < MAX_COMMITMENT_OFFSET;
+}
 
 /** Maps a signed integer to its field representative (negative values become p - |v|). */
 export function toField(v: bigint): bigint {

@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { mulberry32 } from "../../bench/random-layers.js";
 import { commitValues } from "../../src/attest/commitments.js";
 import { modelCommitment } from "../../src/attest/model-commitment.js";
 import { generateCircuit } from "../../src/circuits/codegen.js";
@@ -275,14 +276,7 @@ describe("the circom oracle", () => {
 
 /** A seeded generator (mulberry32): the kinds below draw their shapes, weights and wiring from it. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const next = mulberry32(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]) => xs[int(0, xs.length - 1)] as T;
   const w = () => (next() < 0.1 ? 0 : (next() * 2 - 1) * 1.5);

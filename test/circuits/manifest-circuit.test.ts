@@ -1,5 +1,5 @@
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { isVerinferError, type ModelPackage } from "../../src/index.js";
 import type { ModelManifest } from "../../src/package/model-manifest.js";
 import { ModelPackage as PackageClass } from "../../src/package/model-package.js";
@@ -73,4 +73,30 @@ describe("the circuit sizes a manifest states are the r1cs's, recomputed on load
     expect(groth16.manifest.circuit.power).toBe(requiredPtauPowerFor("groth16", count));
     expect(await refused(withCircuit(groth16.manifest, { gates: count.gates }), TEST_CACHE)).toBe(true);
   });
+});
+
+describe("proving reads the r1cs only where the proof system proves with it", () => {
+  /** The artifact names a fresh package's first `provingArtifacts()` reads. */
+  async function namesRead(pkg: ModelPackage, cacheDir: string): Promise<string[]> {
+    const fresh = await PackageClass.fromManifest(structuredClone(pkg.manifest), new ArtifactStore(cacheDir));
+    const get = vi.spyOn(ArtifactStore.prototype, "get");
+    try {
+      await fresh.provingArtifacts();
+      return get.mock.calls.map(([, what]) => String(what));
+    } finally {
+      get.mockRestore();
+    }
+  }
+
+  it("a PLONK package's proving artifacts leave the r1cs unread (PLONK ignores it); Groth16's read it", async () => {
+    const plonk = await compileModel(tinyNetwork, {
+      calibration: tinyCalibration,
+      cacheDir: CACHE,
+      quiet: true,
+      proofSystem: "plonk",
+    });
+    expect(await namesRead(plonk, CACHE)).toEqual(["wasm", "zkey"]);
+    expect((await plonk.provingArtifacts()).r1cs).toBeUndefined();
+    expect((await namesRead(await tinyPackage(), TEST_CACHE)).sort()).toEqual(["r1cs", "wasm", "zkey"]);
+  }, 600_000);
 });

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type * as tfTypes from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../bench/random-layers.js";
 import { isVerinferError } from "../../src/errors.js";
 import { tf } from "../../src/models/backend.js";
 import { extractNetwork } from "../../src/models/extract-network.js";
@@ -21,11 +22,8 @@ import { verifyReceipt } from "../../src/receipts/verify-receipt.js";
 import { asZk, ROOT, TEST_CACHE } from "../fixtures.js";
 
 function seeded(model: tfTypes.LayersModel, seed: number): tfTypes.LayersModel {
-  let s = seed;
-  const r = () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return (s / 2147483648) * 2 - 1;
-  };
+  const rand = seededRandom(seed);
+  const r = () => rand() * 2; // in [−1, 1)
   for (const layer of model.layers) {
     const ws = layer.getWeights();
     if (ws.length === 0) continue;

@@ -3,7 +3,7 @@
 // in this file from the ops' ONNX definitions, not by an exporter): read as verinfer's own activation layers, the
 // float run equals the ONNX definitions, and the model compiles, proves and verifies with proven = integerForward.
 import { describe, expect, it } from "vitest";
-import { compileModel, isVerinferError, verifiableInfer, verifyReceipt } from "../../src/index.js";
+import { compileModel, isVerinferError, type VerinferError, verifiableInfer, verifyReceipt } from "../../src/index.js";
 import { tf } from "../../src/models/backend.js";
 import { extractNetwork } from "../../src/models/extract-network.js";
 import { integerForward } from "../../src/models/integer-forward.js";
@@ -20,7 +20,7 @@ const W3 = [0.5, 0.25, -0.5, 0.75, 0.25, -0.25, 1, 0.5, 0.5];
 const W4 = [1, -1, 0.5, 0.5, -0.25, 1];
 const B = [0.1, -0.2, 0.05];
 
-function onnxBytes(hardSigmoid: Attr[] = [{ name: "alpha", type: 1, f: 1 / 6 }]): Uint8Array {
+function onnxBytes(hardSigmoid: Attr[] = [{ name: "alpha", type: 1, f: 1 / 6 }], opset = 14): Uint8Array {
   const type = onnxModelType();
   const gemm = (i: number, x: string, y: string) => ({
     name: `gemm${i}`,
@@ -33,7 +33,7 @@ function onnxBytes(hardSigmoid: Attr[] = [{ name: "alpha", type: 1, f: 1 / 6 }])
     .encode(
       type.fromObject({
         irVersion: 8,
-        opsetImport: [{ domain: "", version: 14 }],
+        opsetImport: [{ domain: "", version: opset }],
         graph: {
           name: "g",
           node: [
@@ -108,6 +108,34 @@ describe("ONNX HardSwish, HardSigmoid (PyTorch's 1/6) and Exp", () => {
     );
     expect(receipt.output.maxAbsError).toBeLessThan(0.1);
   }, 300_000);
+
+  it("refuses HardSwish in a model of opset 13, where the op does not exist, saying so", async () => {
+    const e = await errorOf(loadOnnxModel(onnxBytes(undefined, 13)));
+    expect(isVerinferError(e, "UNSUPPORTED_LAYER")).toBe(true);
+    const nodes = (e as VerinferError).meta?.nodes as Array<{ name: string; opType: string; reason: string }>;
+    expect(nodes.map((n) => [n.name, n.opType])).toEqual([["hswish", "HardSwish"]]);
+    expect(nodes[0]?.reason).toMatch(/opset 14/);
+  });
+
+  it("reads a HardSigmoid stating ONNX's default offset as the one spelling: no beta", async () => {
+    const stated = extractNetwork(
+      await loadOnnxModel(
+        onnxBytes([
+          { name: "alpha", type: 1, f: 1 / 6 },
+          { name: "beta", type: 1, f: 0.5 },
+        ]),
+      ),
+    );
+    const implied = extractNetwork(await loadOnnxModel(onnxBytes()));
+    const hsig = (n: typeof stated) => n.layers.find((l) => l.kind === "activation" && l.activation === "hardSigmoid");
+    expect(hsig(stated)).toEqual({
+      kind: "activation",
+      name: "hsig",
+      activation: "hardSigmoid",
+      alpha: Math.fround(1 / 6),
+    });
+    expect(stated).toEqual(implied);
+  });
 
   it("refuses a HardSigmoid with a non-positive slope at import, naming it", async () => {
     const e = await errorOf(loadOnnxModel(onnxBytes([{ name: "alpha", type: 1, f: -0.5 }])));

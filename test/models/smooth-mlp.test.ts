@@ -1,6 +1,12 @@
 // End to end: a tfjs MLP with tanh and swish (SiLU) hidden layers and a softmax layer compiles on the direct
 // backend, proves and verifies; the proven outputs and class are integerForward's, and the float answer agrees.
 import { describe, expect, it } from "vitest";
+import {
+  modelCommitmentOf,
+  modelIdFromCommitment,
+  modelIo,
+  networkCommitment,
+} from "../../src/attest/model-commitment.js";
 import { isVerinferError } from "../../src/errors.js";
 import { tf } from "../../src/models/backend.js";
 import { extractNetwork } from "../../src/models/extract-network.js";
@@ -11,6 +17,7 @@ import { quantizeNetwork } from "../../src/models/quantize.js";
 import { quantizeInput } from "../../src/models/quantize-input.js";
 import { runFloat, toTfModel } from "../../src/models/run-float.js";
 import { compileModel } from "../../src/pipeline/compile-model.js";
+import { quantizeModel } from "../../src/pipeline/quantize-model.js";
 import { verifiableInfer } from "../../src/pipeline/verifiable-infer.js";
 import { verifyReceipt } from "../../src/receipts/verify-receipt.js";
 import { asZk, TEST_CACHE } from "../fixtures.js";
@@ -143,6 +150,41 @@ describe("activations tfjs has no layer for: hardSwish, exp, a hardSigmoid of an
       }
     });
   }
+  it("a hardSigmoid stating its default slope or offset is one float network and one model id, however given", async () => {
+    const spellings: ActivationLayer[] = [
+      { kind: "activation", name: "hsig", activation: "hardSigmoid" },
+      { kind: "activation", name: "hsig", activation: "hardSigmoid", alpha: 0.2, beta: 0.5 },
+      { kind: "activation", name: "hsig", activation: "hardSigmoid", alpha: 0.2 },
+      { kind: "activation", name: "hsig", activation: "hardSigmoid", beta: 0.5 },
+    ];
+    const idOf = async (model: Network | ReturnType<typeof toTfModel>) => {
+      const { float, network } = await quantizeModel(model, { calibration: inputs });
+      const commitment = await modelCommitmentOf({ io: modelIo(network), network: await networkCommitment(network) });
+      return { float, id: modelIdFromCommitment(commitment) };
+    };
+    const [plain, ...others] = await Promise.all(spellings.map((a) => idOf(net(a))));
+    for (const other of others) expect(other).toEqual(plain);
+    // Through a tfjs model (verinfer's own layer states both parameters) the import gives the one spelling too.
+    const viaTfjs = await Promise.all(
+      [spellings[0], spellings[1]].map((a) => idOf(toTfModel(net(a as ActivationLayer)))),
+    );
+    expect(viaTfjs[1]?.id).toBe(viaTfjs[0]?.id);
+    const imported = viaTfjs[1]?.float.layers.find((l) => l.kind === "activation");
+    expect(imported).toMatchObject({ kind: "activation", activation: "hardSigmoid" });
+    expect(imported).not.toHaveProperty("alpha");
+    expect(imported).not.toHaveProperty("beta");
+    // A slope of its own keeps it; the default offset beside it is left out.
+    const sixth = await idOf(
+      net({ kind: "activation", name: "hsig", activation: "hardSigmoid", alpha: 1 / 6, beta: 0.5 }),
+    );
+    expect(sixth.float.layers[1]).toEqual({
+      kind: "activation",
+      name: "hsig",
+      activation: "hardSigmoid",
+      alpha: 1 / 6,
+    });
+  });
+
   it("refuses a hardSigmoid whose slope is not positive", () => {
     let error: unknown;
     try {

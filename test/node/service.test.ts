@@ -6,7 +6,7 @@ import path from "node:path";
 import { Wallet } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildServer, handleShutdownSignals } from "../../examples/inference-node/server.js";
+import { buildServer, handleShutdownSignals, type InferenceNodeOptions } from "../../examples/inference-node/server.js";
 import {
   cidOf,
   createProverPool,
@@ -123,6 +123,9 @@ const input = (i: number) => inputs[i % inputs.length] as number[];
 
 describe("inference-node service", () => {
   let pkg: ModelPackage;
+  /** A node of the demo model that keeps nothing on disk (no salts, no jobs), with `options` on top. */
+  const memoryNode = (options: Partial<InferenceNodeOptions> = {}) =>
+    buildServer({ models: [pkg], storage: new MemoryStorage(), saltsDir: false, jobsDir: false, ...options });
   let app: FastifyInstance;
   let base: string;
   let saltsDir: string;
@@ -252,13 +255,7 @@ describe("inference-node service", () => {
   });
 
   it("refuses 10 million values with INVALID_INPUT, not a 500, when its body limit lets them in", async () => {
-    const roomy = await buildServer({
-      models: [pkg],
-      storage: new MemoryStorage(),
-      saltsDir: false,
-      jobsDir: false,
-      bodyLimit: 64 << 20,
-    });
+    const roomy = await memoryNode({ bodyLimit: 64 << 20 });
     const url = await listen(roomy);
     try {
       const answer = await postInfer(url, { modelId: pkg.id, input: new Array(10_000_000).fill(0), mode: "zk" });
@@ -365,12 +362,7 @@ describe("inference-node service", () => {
   });
 
   it("refuses attest requests when it has no signing key", async () => {
-    const unsigned = await buildServer({
-      models: [pkg],
-      storage: new MemoryStorage(),
-      saltsDir: false,
-      jobsDir: false,
-    });
+    const unsigned = await memoryNode();
     const url = await listen(unsigned);
     try {
       const answer = await postInfer(url, { modelId: pkg.id, input: input(0), mode: "attest" });
@@ -382,11 +374,7 @@ describe("inference-node service", () => {
   });
 
   it("answers 429 with Retry-After beyond its capacity, and loses no request", async () => {
-    const small = await buildServer({
-      models: [pkg],
-      storage: new MemoryStorage(),
-      saltsDir: false,
-      jobsDir: false,
+    const small = await memoryNode({
       maxInFlight: 1,
       retryAfterSeconds: 2,
       waitMs: 600_000,
@@ -412,13 +400,7 @@ describe("inference-node service", () => {
   });
 
   it("refuses a request with 429 when full before reading its body: malformed, oversized or hostile", async () => {
-    const small = await buildServer({
-      models: [pkg],
-      storage: new MemoryStorage(),
-      saltsDir: false,
-      jobsDir: false,
-      maxInFlight: 1,
-    });
+    const small = await memoryNode({ maxInFlight: 1 });
     const url = await listen(small);
     // One request whose body is still on its way holds the only slot.
     const first = halfSentInfer(url, JSON.stringify({ modelId: pkg.id, input: input(0), mode: "none" }));
@@ -448,13 +430,7 @@ describe("inference-node service", () => {
   });
 
   it("frees the slot of a client that hangs up mid-body", async () => {
-    const small = await buildServer({
-      models: [pkg],
-      storage: new MemoryStorage(),
-      saltsDir: false,
-      jobsDir: false,
-      maxInFlight: 1,
-    });
+    const small = await memoryNode({ maxInFlight: 1 });
     const url = await listen(small);
     const hangUp = halfSentInfer(url, JSON.stringify({ modelId: pkg.id, input: input(1), mode: "none" }));
     try {
@@ -472,11 +448,7 @@ describe("inference-node service", () => {
   it("proves on a prover pool, and answers 429 when the pool is full", async () => {
     const pool = createProverPool({ workers: 1, maxQueue: 1, jobTimeoutMs: 60_000 });
     // Admission beyond the pool's capacity, so the pool itself refuses jobs.
-    const pooled = await buildServer({
-      models: [pkg],
-      storage: new MemoryStorage(),
-      saltsDir: false,
-      jobsDir: false,
+    const pooled = await memoryNode({
       pool,
       maxInFlight: 50,
       waitMs: 600_000,
@@ -513,11 +485,7 @@ describe("inference-node service", () => {
 
   it("finishes the requests in flight when told to shut down, then stops accepting", async () => {
     const pool = createProverPool({ workers: 1, maxQueue: 4, jobTimeoutMs: 60_000 });
-    const closing = await buildServer({
-      models: [pkg],
-      storage: new MemoryStorage(),
-      saltsDir: false,
-      jobsDir: false,
+    const closing = await memoryNode({
       pool,
       waitMs: 600_000,
     });

@@ -18,7 +18,6 @@ import {
   submitReceipt,
   verifierMatchesVkey,
 } from "../../src/chain/index.js";
-import { createProverPool } from "../../src/circuits/prover-pool.js";
 import { isVerinferError, type ModelPackage, type Receipt, verifiableInfer } from "../../src/index.js";
 import { ModelPackage as PackageClass } from "../../src/package/model-package.js";
 import { UNIVERSAL_CEREMONY_CHECK_LIMITS } from "../../src/package/setup-trust-check.js";
@@ -28,6 +27,7 @@ import { contributeSetup } from "../../src/pipeline/contribute-setup.js";
 import { plonkGateCount } from "../../src/proof-systems/plonk-gates.js";
 import { setupPlonk } from "../../src/proof-systems/setup-plonk.js";
 import { requiredPtauPowerFor } from "../../src/proof-systems/systems.js";
+import { createProverPool } from "../../src/receipts/prover-pool.js";
 import { verifyReceipt } from "../../src/receipts/verify-receipt.js";
 import type * as CeremonyPtauModule from "../../src/setup/ceremony-ptau.js";
 import { ensureDevPtau } from "../../src/setup/dev-ptau.js";

@@ -4,7 +4,6 @@
 // while a public signal at or above r stays what it was, an invalid proof ({ valid: false }).
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE_FIELD_MODULUS } from "../../src/attest/canonical-proof.js";
 import { ReceiptSchema } from "../../src/attest/receipt.js";
 import { isVerinferError } from "../../src/errors.js";
 import type { DenseNetwork } from "../../src/models/network.js";
@@ -13,7 +12,7 @@ import { compileModel } from "../../src/pipeline/compile-model.js";
 import { verifiableInfer } from "../../src/pipeline/verifiable-infer.js";
 import { verifySnarkProof } from "../../src/proof-systems/verify-snark-proof.js";
 import { verifyReceipt } from "../../src/receipts/verify-receipt.js";
-import { FIELD_PRIME } from "../../src/util/field.js";
+import { BASE_FIELD_MODULUS, FIELD_PRIME } from "../../src/util/field.js";
 import {
   type AnyZkReceipt,
   asAnyZk,

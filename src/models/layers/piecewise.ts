@@ -164,6 +164,18 @@ export interface SmoothParams {
 /** tfjs's (and ONNX's default) hardSigmoid slope and offset. */
 export const HARD_SIGMOID_DEFAULTS = { alpha: 0.2, beta: 0.5 } as const;
 
+/**
+ * A hardSigmoid's parameters in their one spelling: a slope or offset equal to its default is left out, so that
+ * `{ alpha: 0.2, beta: 0.5 }`, `{ alpha: 0.2 }` and `{}` — one function, one model — are one float network too.
+ */
+export function hardSigmoidParams(params: SmoothParams): SmoothParams {
+  const { alpha, beta } = params;
+  return {
+    ...(alpha === undefined || alpha === HARD_SIGMOID_DEFAULTS.alpha ? {} : { alpha }),
+    ...(beta === undefined || beta === HARD_SIGMOID_DEFAULTS.beta ? {} : { beta }),
+  };
+}
+
 /** The float function of `name` with its parameters. */
 export function smoothFunction(name: TabledActivation, params: SmoothParams = {}): (x: number) => number {
   if (name !== "hardSigmoid" || (params.alpha === undefined && params.beta === undefined))

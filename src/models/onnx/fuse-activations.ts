@@ -50,38 +50,6 @@ export function fuseActivations(graph: OnnxGraph, opset: number): void {
     attribute: [],
   });
 
-  for (const erf of nodes.filter((n) => n.opType === "Erf")) {
-    const scaled = producer(erf.input[0] as string);
-    if (!scaled || readers(scaled.output[0] as string) !== 1) continue;
-    const x = scaled.input[0] as string;
-    const c = scalar(scaled.input[1]);
-    if (!((scaled.opType === "Div" && near(c, Math.SQRT2)) || (scaled.opType === "Mul" && near(c, Math.SQRT1_2)))) {
-      continue;
-    }
-    const plus = nodes.find((n) => n.opType === "Add" && n.input.includes(erf.output[0] as string));
-    if (!plus || !near(scalar(other(plus, erf.output[0] as string)), 1) || readers(erf.output[0] as string) !== 1) {
-      continue;
-    }
-    const p = plus.output[0] as string;
-    const times = nodes.find((n) => n.opType === "Mul" && n.input.includes(p));
-    if (!times || readers(p) !== 1) continue;
-    const m = other(times, p) as string;
-    const half = producer(m);
-    let chain: OnnxNode[];
-    if (m === x) {
-      // x · (1 + erf) then · 0.5
-      const last = nodes.find((n) => n.opType === "Mul" && n.input.includes(times.output[0] as string));
-      if (!last || readers(times.output[0] as string) !== 1) continue;
-      if (!near(scalar(other(last, times.output[0] as string)), 0.5)) continue;
-      chain = [scaled, erf, plus, times, last];
-    } else if (half?.opType === "Mul" && other(half, x) !== undefined && half.input.includes(x) && readers(m) === 1) {
-      // (x · 0.5) · (1 + erf)
-      if (!near(scalar(other(half, x)), 0.5)) continue;
-      chain = [half, scaled, erf, plus, times];
-    } else continue;
-    replace(chain, fused("Gelu", chain[chain.length - 1] as OnnxNode, x));
-  }
-
   /** The nodes of `x · (1 + inner) · 0.5` from the `1 + inner` sum `p` (0.5 first or last), or undefined. */
   const halfTimes = (p: string, x: string): OnnxNode[] | undefined => {
     const times = nodes.find((n) => n.opType === "Mul" && n.input.includes(p));
@@ -102,6 +70,25 @@ export function fuseActivations(graph: OnnxGraph, opset: number): void {
     }
     return undefined;
   };
+
+  for (const erf of nodes.filter((n) => n.opType === "Erf")) {
+    const scaled = producer(erf.input[0] as string);
+    if (!scaled || readers(scaled.output[0] as string) !== 1) continue;
+    const x = scaled.input[0] as string;
+    const c = scalar(scaled.input[1]);
+    if (!((scaled.opType === "Div" && near(c, Math.SQRT2)) || (scaled.opType === "Mul" && near(c, Math.SQRT1_2)))) {
+      continue;
+    }
+    const plus = nodes.find((n) => n.opType === "Add" && n.input.includes(erf.output[0] as string));
+    if (!plus || !near(scalar(other(plus, erf.output[0] as string)), 1) || readers(erf.output[0] as string) !== 1) {
+      continue;
+    }
+    const outer = halfTimes(plus.output[0] as string, x);
+    if (!outer) continue;
+    const chain = [scaled, erf, plus, ...outer];
+    replace(chain, fused("Gelu", chain[chain.length - 1] as OnnxNode, x));
+  }
+
   /** The nodes computing x³ as `c` (Pow(x, 3) or x·(x·x) in either order), each read once, or undefined. */
   const cubeOf = (c: string, x: string): OnnxNode[] | undefined => {
     const n = producer(c);

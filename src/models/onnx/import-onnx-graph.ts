@@ -59,6 +59,9 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       });
     } else if (!translator) {
       problems.push({ node: node.name, opType: node.opType, why: "op not supported" });
+    } else if (translator.sinceOpset !== undefined && opset < translator.sinceOpset) {
+      const why = `${node.opType} does not exist before opset ${translator.sinceOpset} (this model declares opset ${opset})`;
+      problems.push({ node: node.name, opType: node.opType, why });
     } else {
       const why = translator.check?.(node);
       if (why) problems.push({ node: node.name, opType: node.opType, why });
@@ -147,9 +150,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
       // A branch: this node reads an earlier tensor.
       const saved = state.saved.get(liveIns[0] as string);
       if (!saved) throw state.refuse(node, "reads a tensor computed after it");
-      state.live = { ...saved.live };
-      state.curStep = saved.curStep;
-      state.pendingPad = saved.pendingPad;
+      state.restore(saved);
     }
     state.lastLiveNode = node;
     const out = node.output[0] as string;
@@ -167,7 +168,7 @@ export function importOnnxGraph(model: OnnxModelProto): OnnxChain {
     }
     state.shapes.set(out, live.shape.slice());
     live.name = out;
-    state.saved.set(out, { live: { ...live }, curStep: state.curStep, pendingPad: state.pendingPad });
+    state.save();
   }
   return finish({ state, model, inputShape, onnxInputShape });
 }
@@ -182,11 +183,7 @@ function finish(params: {
   const { state, model, inputShape, onnxInputShape } = params;
   const outputName = state.graph.output[0]?.name;
   const outState = outputName === undefined ? undefined : state.saved.get(outputName);
-  if (outState && outputName !== state.live.name) {
-    state.live = { ...outState.live };
-    state.curStep = outState.curStep;
-    state.pendingPad = outState.pendingPad;
-  }
+  if (outState && outputName !== state.live.name) state.restore(outState);
   if (state.curStep !== state.steps.length) {
     throw new VerinferError("INVALID_MODEL", `the ONNX graph output "${outputName}" is not its last layer's output`);
   }

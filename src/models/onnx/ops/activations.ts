@@ -94,7 +94,7 @@ function ownActivation(activation: "hardSwish" | "exp"): OnnxOpTranslator {
 }
 
 /** `HardSwish` (opset 14; PyTorch's Hardswish): x·relu6(x + 3)/6. */
-export const hardSwish: OnnxOpTranslator = ownActivation("hardSwish");
+export const hardSwish: OnnxOpTranslator = { ...ownActivation("hardSwish"), sinceOpset: 14 };
 /** `Exp` on the variable path: a table on a bounded window (see `tablePiecewise`). */
 export const exp: OnnxOpTranslator = ownActivation("exp");
 

@@ -151,7 +151,19 @@ export class ImporterState {
   start(name: string, dims: number[], ids: boolean): void {
     this.live = { name, shape: dims, layout: ids ? "ids" : dims.length === 4 ? "nchw" : "flat" };
     this.shapes.set(name, dims);
-    this.saved.set(name, { live: { ...this.live }, curStep: this.curStep, pendingPad: this.pendingPad });
+    this.save();
+  }
+
+  /** Records the live tensor as it is now (its layout, step and pending Pad) under its name. */
+  save(): void {
+    this.saved.set(this.live.name, { live: { ...this.live }, curStep: this.curStep, pendingPad: this.pendingPad });
+  }
+
+  /** Makes a recorded tensor the live one again (a branch reading an earlier tensor). */
+  restore(saved: TensorState): void {
+    this.live = { ...saved.live };
+    this.curStep = saved.curStep;
+    this.pendingPad = saved.pendingPad;
   }
 
   constOf(name: string | undefined): ConstTensor | undefined {

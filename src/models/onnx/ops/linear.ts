@@ -3,7 +3,7 @@ import { foldInputAffine } from "../input-affine.js";
 import { type ConstTensor, checkTensorSize, floatAttr, intAttr, intsAttr } from "../onnx-tensor.js";
 import { type ImporterState, invalidNode, nodeInputs } from "./importer-state.js";
 import type { OnnxOpTranslator } from "./op-translator.js";
-import { windowPadding } from "./padding.js";
+import { windowOut, windowPadding } from "./padding.js";
 
 function f32(t: ConstTensor): Float32Array {
   return Float32Array.from(t.data);
@@ -108,8 +108,7 @@ export const conv: OnnxOpTranslator = {
       bias: convBias,
       activation: "linear",
     });
-    const [[pt, pb], [pl, pr]] = padding.pads;
-    state.live.shape = [n, o, Math.floor((h + pt + pb - kh) / s[0]) + 1, Math.floor((w + pl + pr - kw) / s[1]) + 1];
+    state.live.shape = [n, o, ...windowOut([h, w], [kh, kw], s, padding.pads)];
     return undefined;
   },
   takesInputAffine: true,

@@ -46,7 +46,7 @@ function mergeOf(kind: "add" | "multiply" | "concatenate"): NonNullable<OnnxOpTr
     state.curStep = state.steps.length;
     state.pendingPad = undefined;
     state.shapes.set(node.output[0] as string, state.live.shape.slice());
-    state.saved.set(state.live.name, { live: { ...state.live }, curStep: state.curStep, pendingPad: undefined });
+    state.save();
   };
 }
 

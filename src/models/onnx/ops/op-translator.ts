@@ -12,6 +12,11 @@ export type TranslateOutcome = undefined | "pending";
  * every input is a constant (it is folded by `foldConstant`); on the variable path it is refused.
  */
 export interface OnnxOpTranslator {
+  /**
+   * The opset the op entered ONNX's default domain in, where that is later than the oldest opset verinfer reads: in
+   * a model of an older opset the op does not exist, and a node of it is refused as such.
+   */
+  sinceOpset?: number;
   /** Attribute checks that need no shapes, run on every node before anything is built: why it is refused, if it is. */
   check?: (node: OnnxNode) => string | undefined;
   /** Reads a node with one variable input (the state's `live` tensor) into layers. */

@@ -1,3 +1,4 @@
+import { samePadding, windowCount } from "../../network.js";
 import type { OnnxNode } from "../decode-onnx.js";
 import type { Pads2d } from "../onnx-step.js";
 import { floatAttr, intsAttr, stringAttr } from "../onnx-tensor.js";
@@ -60,16 +61,17 @@ export function ownPads(node: OnnxNode): Pads2d | undefined {
   ];
 }
 
-/** The output height and width of a window over a padded plane (ONNX floors). */
+/** The output height and width of a window over a padded plane (ONNX floors; `ceil_mode` rounds up). */
 export function windowOut(
   size: [number, number],
   k: [number, number],
   s: [number, number],
   pads: Pads2d,
+  round: (x: number) => number = Math.floor,
 ): [number, number] {
   return [
-    Math.floor((size[0] + pads[0][0] + pads[0][1] - k[0]) / s[0]) + 1,
-    Math.floor((size[1] + pads[1][0] + pads[1][1] - k[1]) / s[1]) + 1,
+    windowCount(size[0] + pads[0][0] + pads[0][1], k[0], s[0], round),
+    windowCount(size[1] + pads[1][0] + pads[1][1], k[1], s[1], round),
   ];
 }
 
@@ -90,11 +92,7 @@ export function windowPadding(
     [0, 0],
     [0, 0],
   ];
-  const same = ([0, 1] as const).map((a) => {
-    const out = Math.ceil(size[a] / strides[a]);
-    const total = Math.max((out - 1) * strides[a] + kernel[a] - size[a], 0);
-    return [Math.floor(total / 2), total - Math.floor(total / 2)] as [number, number];
-  }) as Pads2d;
+  const same = ([0, 1] as const).map((a) => samePadding(size[a], kernel[a], strides[a]).pads) as Pads2d;
   if (autoPad === "SAME_UPPER") pads = same;
   else if (autoPad === "SAME_LOWER") pads = [same[0].slice().reverse(), same[1].slice().reverse()] as Pads2d;
   else if (autoPad === "VALID")

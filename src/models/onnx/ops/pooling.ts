@@ -39,9 +39,8 @@ function pool2d(node: OnnxNode, state: ImporterState): undefined {
     state.pendingPad = own.pads;
     own.padding = "valid";
   } else if (own.zeroPad) state.pendingPad = own.zeroPad;
-  const [[pt, pb], [pl, pr]] = own.pads;
-  const outFloor = [Math.floor((H + pt + pb - k[0]) / s[0]) + 1, Math.floor((W + pl + pr - k[1]) / s[1]) + 1];
-  const outCeil = [Math.ceil((H + pt + pb - k[0]) / s[0]) + 1, Math.ceil((W + pl + pr - k[1]) / s[1]) + 1];
+  const outFloor = windowOut([H, W], k, s, own.pads);
+  const outCeil = windowOut([H, W], k, s, own.pads, Math.ceil);
   if (intAttr(node, "ceil_mode", 0) === 1 && (outCeil[0] !== outFloor[0] || outCeil[1] !== outFloor[1])) {
     throw state.refuse(node, "ceil_mode changes the output size");
   }
@@ -53,7 +52,7 @@ function pool2d(node: OnnxNode, state: ImporterState): undefined {
     strides: s,
     padding: own.padding,
   });
-  state.live.shape = [n, c, outFloor[0] as number, outFloor[1] as number];
+  state.live.shape = [n, c, ...outFloor];
   return undefined;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The prover pool's worker thread (run by piscina from `dist/circuits/prover-worker.js`; see
+ * The prover pool's worker thread (run by piscina from `dist/receipts/prover-worker.js`; see
  * {@link createProverPool}). It keeps, per model, the zkey bytes and an instantiated witness generator, read
  * from the artifact store and hash-checked once, and it builds its curve once.
  *
@@ -8,12 +8,13 @@
 import { performance } from "node:perf_hooks";
 import { parentPort } from "node:worker_threads";
 import * as snarkjs from "snarkjs";
+import { WitnessGenerator } from "../circuits/prove-groth16.js";
 import { type ErrorCode, VerinferError } from "../errors.js";
 import type { ProofSystem } from "../proof-systems/proof-system.js";
 import { proveCircuit, type SnarkProofBundle } from "../proof-systems/prove-circuit.js";
+import { proofSystemModule } from "../proof-systems/systems.js";
 import { proverCurve } from "../proof-systems/wasm/prover-curve.js";
 import { type ArtifactRef, ArtifactStore } from "../storage/artifact-store.js";
-import { WitnessGenerator } from "./prove-groth16.js";
 
 /** What the pool sends a worker: references into an artifact store, never the artifacts themselves. */
 export interface ProverTask {
@@ -92,7 +93,7 @@ function loadModel(task: ProverTask): Promise<LoadedModel> {
     loaded = Promise.all([
       store.get(task.wasm, "witness wasm"),
       store.get(task.zkey, "zkey"),
-      task.r1cs && task.system === "groth16" ? store.get(task.r1cs, "r1cs") : undefined,
+      task.r1cs && proofSystemModule(task.system).provesWithR1cs ? store.get(task.r1cs, "r1cs") : undefined,
     ]).then(async ([wasm, zkey, r1cs]) => ({
       zkey: new Uint8Array(zkey),
       r1cs: r1cs && new Uint8Array(r1cs),

@@ -118,7 +118,7 @@ const WEB_WORKER_SHIM = { mod: "data:text/javascript,", type: "module", name: "v
 function workerFile(): string {
   const beside = fileURLToPath(new URL("./prover-worker.js", import.meta.url));
   if (existsSync(beside)) return beside;
-  const built = path.join(packageRoot(), "dist", "circuits", "prover-worker.js");
+  const built = path.join(packageRoot(), "dist", "receipts", "prover-worker.js");
   if (existsSync(built)) return built;
   throw new VerinferError("INTERNAL", "the prover worker is not built", {
     details: `neither ${beside} nor ${built} exists; run \`npm run build\``,
