@@ -16,6 +16,7 @@ import {
 } from "./groth16-field.js";
 import type { Groth16ProvingKey } from "./groth16-key.js";
 import { type CurveGroup, multiExpByWidth, scalarWidths } from "./groth16-msm.js";
+import { cosetHScalars } from "./wasm/coset-transform.js";
 import { type ProverCurve, proverCurve } from "./wasm/prover-curve.js";
 
 /** Milliseconds spent in each stage of one proof (see {@link proveWithGroth16Key}'s `onTimings`). */
@@ -24,7 +25,7 @@ export interface Groth16ProveTimings {
   abcMs: number;
   /** The r1cs check A·w ∘ B·w = C·w (0 without an r1cs in the key). */
   checkMs: number;
-  /** Montgomery conversion, the six FFTs and joining A, B, C into H's scalars. */
+  /** A, B, C to the odd coset (the coset transform's six FFTs) and joining them into H's scalars. */
   fftMs: number;
   msmAMs: number;
   msmB1Ms: number;
@@ -116,21 +117,6 @@ function randomFr(curve: ProverCurve): Uint8Array {
   return curve.Fr.e(v % FIELD_PRIME);
 }
 
-/** (A·B − C) at the odd coset, out of Montgomery form: H's scalars (snarkjs's `joinABC`, one task). */
-async function joinAbc(curve: ProverCurve, a: Uint8Array, b: Uint8Array, c: Uint8Array): Promise<Uint8Array> {
-  const n = a.byteLength / 32;
-  const [out] = await curve.tm.queueAction([
-    { cmd: "ALLOCSET", var: 0, buff: a },
-    { cmd: "ALLOCSET", var: 1, buff: b },
-    { cmd: "ALLOCSET", var: 2, buff: c },
-    { cmd: "ALLOC", var: 3, len: n * 32 },
-    { cmd: "CALL", fnName: "qap_joinABC", params: [{ var: 0 }, { var: 1 }, { var: 2 }, { val: n }, { var: 3 }] },
-    { cmd: "CALL", fnName: "frm_batchFromMontgomery", params: [{ var: 3 }, { val: n }, { var: 3 }] },
-    { cmd: "GET", out: 0, var: 3, len: n * 32 },
-  ]);
-  return out as Uint8Array;
-}
-
 /** Below this many points a multi-exponentiation is ffjavascript's (measured with `npm run bench:msm`'s code). */
 const BATCH_AFFINE_MIN_POINTS = { G1: 128, G2: 64 } as const;
 
@@ -138,9 +124,9 @@ const strings = (v: unknown): unknown => (Array.isArray(v) ? v.map(strings) : St
 
 /**
  * A Groth16 proof from a parsed key and a witness: the same proof snarkjs's `groth16.prove` makes (its format,
- * its QAP, its curve's wasm FFTs and multi-exponentiations), with A·w and B·w evaluated from compact rows in exact
- * small-number arithmetic, each polynomial's FFTs as one task, and the witness multi-exponentiations grouped by
- * scalar width.
+ * its QAP, its curve's multi-exponentiations), with A·w and B·w evaluated from compact rows in exact small-number
+ * arithmetic, H's scalars by verinfer's coset transform (the fft plugin's wasm, each transform split in two tasks),
+ * and the witness multi-exponentiations grouped by scalar width.
  *
  * @throws VerinferError `PROVE_FAILED` for a malformed witness or one that breaks a constraint (checked against
  *   the r1cs when the key holds it, before any point work).
@@ -195,37 +181,18 @@ export async function proveWithGroth16Key(params: ProveWithGroth16KeyParams): Pr
       ? G1.multiExpAffine(key.pointsH, h)
       : batchAffineMultiExp({ curve, group: "G1", bases: key.pointsH, scalars: h });
   const inc = key.power === Fr.s ? Fr.shift : (Fr.w[key.power + 1] as Uint8Array);
-  const one = Fr.e(1);
   /**
-   * A polynomial's values on the domain (normal form) to its values on the odd coset: snarkjs's ifft, batchApplyKey,
-   * fft, as one task on one thread with the wasm's whole-array FFTs (ffjavascript's own splits each FFT into chunk
-   * and join tasks, bit-reverses in JavaScript and copies each chunk between threads several times).
+   * H's scalars (snarkjs's QAP): A, B, C from their values on the domain to their values on the odd coset by the fft
+   * plugin's coset transform (each split in two halves, six tasks), then A·B − C out of Montgomery form.
    */
-  const odd = async (v: FieldVector) => {
-    const n = key.domainSize;
-    const evals = new Uint8Array(n * 32);
-    writeVector(v, key.rows, evals);
-    const [out] = await curve.tm.queueAction([
-      { cmd: "ALLOCSET", var: 0, buff: evals },
-      { cmd: "ALLOCSET", var: 1, buff: one },
-      { cmd: "ALLOCSET", var: 2, buff: inc },
-      { cmd: "ALLOC", var: 3, len: n * 32 },
-      { cmd: "CALL", fnName: "frm_batchToMontgomery", params: [{ var: 0 }, { val: n }, { var: 0 }] },
-      { cmd: "CALL", fnName: "frm_ifft", params: [{ var: 0 }, { val: n }] },
-      {
-        cmd: "CALL",
-        fnName: "frm_batchApplyKey",
-        params: [{ var: 0 }, { val: n }, { var: 1 }, { var: 2 }, { var: 3 }],
-      },
-      { cmd: "CALL", fnName: "frm_fft", params: [{ var: 3 }, { val: n }] },
-      { cmd: "GET", out: 0, var: 3, len: n * 32 },
-    ]);
-    return out as Uint8Array;
-  };
-  /** H's scalars: A, B, C at the odd coset, joined (snarkjs's QAP). */
   const hScalars = async () => {
-    const [aOdd, bOdd, cOdd] = await Promise.all([odd(abc.a), odd(abc.b), odd(abc.c)]);
-    return joinAbc(curve, aOdd, bOdd, cOdd);
+    const plain = (v: FieldVector) => {
+      // Shared memory: the transform's workers read it without a copy on the way.
+      const evals = new Uint8Array(new SharedArrayBuffer(key.domainSize * 32));
+      writeVector(v, key.rows, evals);
+      return evals;
+    };
+    return cosetHScalars({ curve, power: key.power, g: inc, a: plain(abc.a), b: plain(abc.b), c: plain(abc.c) });
   };
   const widths = scalarWidths(wBytes, 0, key.nVars);
   const msm = (group: CurveGroup, bases: Uint8Array, pointBytes: number, from: number) =>
@@ -262,7 +229,7 @@ export async function proveWithGroth16Key(params: ProveWithGroth16KeyParams): Pr
     resH = await msmH(h);
     stamp();
   } else {
-    // Everything at once: the thread pool always has work (the FFTs' last joins and the small width groups of the
+    // Everything at once: the thread pool always has work (the coset transforms' joins and the small width groups of the
     // witness MSMs leave threads idle when run alone).
     [resH, piA, piB1, piB2, piC] = await Promise.all([hScalars().then(msmH), msmA(), msmB1(), msmB2(), msmC()]);
   }
