@@ -21,9 +21,18 @@ export interface BatchAffineMultiExpParams {
   bases: Uint8Array;
   /** n little-endian scalars of equal width (bytes.length / n bytes each, 1 to 32). */
   scalars: Uint8Array;
-  /** Window bits; by default chosen from n and the scalars' bit length ({@link msmWindowBits}). */
+  /**
+   * Window bits, an integer in 1..{@link MAX_WINDOW_BITS}; by default chosen from n and the scalars' bit length
+   * ({@link msmWindowBits}).
+   */
   windowBits?: number;
 }
+
+/**
+ * The widest window the wasm supports: its digits come from one 32-bit load shifted by up to 7 bits (wider windows
+ * lose bits silently), and `1 << c` must not overflow.
+ */
+export const MAX_WINDOW_BITS = 24;
 
 /** Relative cost of a bucket in the running sum (two Jacobian additions) against one batch-affine addition. */
 const BUCKET_COST = 4;
@@ -65,7 +74,8 @@ function scalarBits(scalars: Uint8Array, size: number, n: number): number {
  * split into one task per thread of the curve: each task copies the bases and scalars once and runs its windows
  * one after the other.
  *
- * @throws VerinferError `INVALID_INPUT` when the bases are not whole points or the scalars not 1 to 32 bytes each.
+ * @throws VerinferError `INVALID_INPUT` when the bases are not whole points, the scalars not 1 to 32 bytes each or
+ *   `windowBits` not an integer in 1..{@link MAX_WINDOW_BITS}.
  *
  * @example
  * ```ts
@@ -74,7 +84,13 @@ function scalarBits(scalars: Uint8Array, size: number, n: number): number {
  * ```
  */
 export async function batchAffineMultiExp(params: BatchAffineMultiExpParams): Promise<Uint8Array> {
-  const { curve, group } = params;
+  const { curve, group, windowBits } = params;
+  if (windowBits !== undefined && !(Number.isInteger(windowBits) && windowBits >= 1 && windowBits <= MAX_WINDOW_BITS)) {
+    throw new VerinferError(
+      "INVALID_INPUT",
+      `multi-exponentiation: window bits ${String(windowBits)} are not an integer in 1..${MAX_WINDOW_BITS}`,
+    );
+  }
   // A view into a larger buffer (a zkey's point section) would be cloned whole into every worker task.
   const own = (a: Uint8Array) => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice());
   const bases = own(params.bases);
@@ -96,7 +112,7 @@ export async function batchAffineMultiExp(params: BatchAffineMultiExpParams): Pr
   }
   const bits = scalarBits(scalars, size, n);
   if (bits === 0) return G.zero;
-  const c = params.windowBits ?? msmWindowBits(n, bits);
+  const c = windowBits ?? msmWindowBits(n, bits);
   const nWindows = msmSignedWindows(bits, c);
   const nTasks = Math.min(nWindows, Math.max(1, curve.tm.concurrency));
   const prefix = group === "G1" ? "g1m" : "g2m";

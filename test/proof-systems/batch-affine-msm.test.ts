@@ -80,7 +80,7 @@ async function expectMsm(
     group,
     bases,
     scalars,
-    ...(opts.windowBits ? { windowBits: opts.windowBits } : {}),
+    ...(opts.windowBits !== undefined ? { windowBits: opts.windowBits } : {}),
   });
   const want =
     opts.against === "ffjavascript"
@@ -241,6 +241,19 @@ describe("batch-affine multi-exponentiation", () => {
       const error = await batchAffineMultiExp({ curve, group: "G1", bases: b, scalars: s }).catch((e: unknown) => e);
       expect(isVerinferError(error, "INVALID_INPUT")).toBe(true);
     }
+  });
+
+  it("refuses window bits outside 1..24 (or not integers) with INVALID_INPUT, before any work", async () => {
+    const bases = concat(randomPoints("G1", 3));
+    const scalars = new Uint8Array(randomBytes(3 * 32));
+    for (const windowBits of [0, -1, 25, 31, 32, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const error = await batchAffineMultiExp({ curve, group: "G1", bases, scalars, windowBits }).catch(
+        (e: unknown) => e,
+      );
+      expect(isVerinferError(error, "INVALID_INPUT"), `windowBits ${windowBits}`).toBe(true);
+    }
+    // The range's low end and a wide window work (24 bits would walk 2^23 buckets per window: slow, not wrong).
+    for (const windowBits of [1, 17]) await expectMsm("G1", bases, scalars, { windowBits, against: "ffjavascript" });
   });
 
   it("picks wider windows for more points", () => {
