@@ -22,6 +22,11 @@ export interface BatchAffineMultiExpParams {
   /** n little-endian scalars of equal width (bytes.length / n bytes each, 1 to 32). */
   scalars: Uint8Array;
   /**
+   * The most points one task takes (internal, for tests): by default as many as fit {@link TASK_BYTES}; more points
+   * are split into chunks whose sums are added.
+   */
+  maxChunkPoints?: number;
+  /**
    * Window bits, an integer in 1..{@link MAX_WINDOW_BITS}; by default chosen from n and the scalars' bit length
    * ({@link msmWindowBits}).
    */
@@ -33,6 +38,12 @@ export interface BatchAffineMultiExpParams {
  * lose bits silently), and `1 << c` must not overflow.
  */
 export const MAX_WINDOW_BITS = 24;
+
+/**
+ * The wasm memory one task may take: ffjavascript's workers stop growing their memory at 2 GiB, and a task that runs
+ * past it on the threaded curve never answers (the proof hangs and the worker stays busy for good).
+ */
+export const TASK_BYTES = 2 ** 29;
 
 /** Relative cost of a bucket in the running sum (two Jacobian additions) against one batch-affine addition. */
 const BUCKET_COST = 4;
@@ -70,9 +81,10 @@ function scalarBits(scalars: Uint8Array, size: number, n: number): number {
 }
 
 /**
- * Σ scalar_i · base_i (Jacobian, Montgomery bytes, as ffjavascript's `multiExpAffine` returns it). The windows are
- * split into one task per thread of the curve: each task copies the bases and scalars once and runs its windows
- * one after the other.
+ * Σ scalar_i · base_i (Jacobian, Montgomery bytes, as ffjavascript's `multiExpAffine` returns it). The points are
+ * split into chunks small enough that a task's wasm memory stays within {@link TASK_BYTES}, and each chunk's
+ * windows into one task per thread of the curve: each task copies its chunk's bases and scalars once and runs its
+ * windows one after the other. All tasks are queued at once; the chunks' sums are added.
  *
  * @throws VerinferError `INVALID_INPUT` when the bases are not whole points, the scalars not 1 to 32 bytes each or
  *   `windowBits` not an integer in 1..{@link MAX_WINDOW_BITS}.
@@ -93,8 +105,7 @@ export async function batchAffineMultiExp(params: BatchAffineMultiExpParams): Pr
   }
   // A view into a larger buffer (a zkey's point section) would be cloned whole into every worker task.
   const own = (a: Uint8Array) => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice());
-  const bases = own(params.bases);
-  const scalars = own(params.scalars);
+  const { bases, scalars } = params;
   const G = curve[group];
   const n8 = G.F.n8;
   const pointBytes = 2 * n8;
@@ -112,7 +123,91 @@ export async function batchAffineMultiExp(params: BatchAffineMultiExpParams): Pr
   }
   const bits = scalarBits(scalars, size, n);
   if (bits === 0) return G.zero;
-  const c = windowBits ?? msmWindowBits(n, bits);
+  const threads = Math.max(1, curve.tm.concurrency);
+  const within = (width: number) =>
+    Math.max(1, msmChunkPoints({ n8, scalarBytes: size, bits, windowBits: width, threads, budget: TASK_BYTES }));
+  const c = windowBits ?? msmWindowBits(Math.min(n, within(msmWindowBits(n, bits))), bits);
+  const most = Math.min(within(c), params.maxChunkPoints ?? Number.POSITIVE_INFINITY);
+  // Chunks of equal size: Σ over all points is the sum of the chunks' sums.
+  const nChunks = Math.ceil(n / most);
+  const sums = await Promise.all(
+    Array.from({ length: nChunks }, (_, k) => {
+      const from = Math.floor((k * n) / nChunks);
+      const to = Math.floor(((k + 1) * n) / nChunks);
+      return chunkSum({
+        curve,
+        group,
+        bases: own(bases.subarray(from * pointBytes, to * pointBytes)),
+        scalars: own(scalars.subarray(from * size, to * size)),
+        size,
+        c,
+      });
+    }),
+  );
+  return sums.reduce((a, b) => G.add(a, b), G.zero);
+}
+
+/**
+ * Bytes of wasm memory one task of {@link batchAffineMultiExp} takes: `n` points (field elements of `n8` bytes),
+ * scalars of `scalarBytes` bytes, `windows` windows of `windowBits` bits.
+ */
+export function msmTaskBytes(p: {
+  n: number;
+  n8: number;
+  scalarBytes: number;
+  windowBits: number;
+  windows: number;
+}): number {
+  const { n, n8, scalarBytes, windowBits, windows } = p;
+  // ffjavascript aligns each allocation to 8 bytes: one slack of 8 per buffer.
+  const buffers = 4 + windows;
+  return (
+    n * 2 * n8 +
+    n * scalarBytes +
+    4 * n * windows +
+    msmWindowScratchBytes(n, windowBits, n8) +
+    windows * 3 * n8 +
+    8 * buffers
+  );
+}
+
+/**
+ * The most points one multi-exponentiation task may take so that its wasm memory (bases, scalars, the digits of its
+ * windows, the window scratch; {@link msmTaskBytes}) stays within `budget` bytes, with the windows of `bits`-bit
+ * scalars split over `threads` tasks as {@link batchAffineMultiExp} splits them.
+ */
+export function msmChunkPoints(p: {
+  n8: number;
+  scalarBytes: number;
+  bits: number;
+  windowBits: number;
+  threads: number;
+  budget: number;
+}): number {
+  const nWindows = msmSignedWindows(p.bits, p.windowBits);
+  const windows = Math.ceil(nWindows / Math.min(nWindows, p.threads));
+  const bytes = (n: number) =>
+    msmTaskBytes({ n, n8: p.n8, scalarBytes: p.scalarBytes, windowBits: p.windowBits, windows });
+  // msmTaskBytes grows by at most `perPoint` a point (the scratch's pair slots count half a point's 2·n8, rounded up).
+  const perPoint = 2 * p.n8 + p.scalarBytes + 4 * windows + 2 * p.n8 + 2 + p.n8 + 8;
+  return Math.max(0, Math.floor((p.budget - bytes(0)) / perPoint));
+}
+
+/** One chunk's Σ scalar_i · base_i: its windows split into one task per thread of the curve. */
+async function chunkSum(p: {
+  curve: ProverCurve;
+  group: "G1" | "G2";
+  bases: Uint8Array;
+  scalars: Uint8Array;
+  size: number;
+  c: number;
+}): Promise<Uint8Array> {
+  const { curve, group, bases, scalars, size, c } = p;
+  const G = curve[group];
+  const n8 = G.F.n8;
+  const n = scalars.byteLength / size;
+  const bits = scalarBits(scalars, size, n);
+  if (bits === 0) return G.zero;
   const nWindows = msmSignedWindows(bits, c);
   const nTasks = Math.min(nWindows, Math.max(1, curve.tm.concurrency));
   const prefix = group === "G1" ? "g1m" : "g2m";

@@ -16,7 +16,7 @@ import {
 } from "./groth16-field.js";
 import type { Groth16ProvingKey } from "./groth16-key.js";
 import { type CurveGroup, multiExpByWidth, scalarWidths } from "./groth16-msm.js";
-import { cosetHScalars } from "./wasm/coset-transform.js";
+import { checkCosetDomain, cosetHScalars } from "./wasm/coset-transform.js";
 import { type ProverCurve, proverCurve } from "./wasm/prover-curve.js";
 
 /** Milliseconds spent in each stage of one proof (see {@link proveWithGroth16Key}'s `onTimings`). */
@@ -129,7 +129,8 @@ const strings = (v: unknown): unknown => (Array.isArray(v) ? v.map(strings) : St
  * and the witness multi-exponentiations grouped by scalar width.
  *
  * @throws VerinferError `PROVE_FAILED` for a malformed witness or one that breaks a constraint (checked against
- *   the r1cs when the key holds it, before any point work).
+ *   the r1cs when the key holds it, before any point work); `UNSUPPORTED_MODE` for a domain too large for the
+ *   in-process prover's workers (before any work).
  * @example
  * ```ts
  * const key = loadGroth16Key({ zkey, r1cs });
@@ -141,6 +142,8 @@ export async function proveWithGroth16Key(params: ProveWithGroth16KeyParams): Pr
   publicSignals: string[];
 }> {
   const { key } = params;
+  // Before any work is queued: a domain too large for a worker's memory would hang the threaded curve.
+  checkCosetDomain(key.power);
   const profile = params.onTimings !== undefined;
   const stamps: Array<{ wall: number; cpu: number }> = [];
   const stamp = () => {

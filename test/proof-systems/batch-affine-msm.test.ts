@@ -7,8 +7,20 @@ import fc from "fast-check";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isVerinferError } from "../../src/errors.js";
-import { batchAffineMultiExp, msmWindowBits } from "../../src/proof-systems/batch-affine-multi-exp.js";
-import { hasProverPlugins, type ProverCurve, proverCurve } from "../../src/proof-systems/wasm/prover-curve.js";
+import {
+  batchAffineMultiExp,
+  msmChunkPoints,
+  msmTaskBytes,
+  msmWindowBits,
+  TASK_BYTES,
+} from "../../src/proof-systems/batch-affine-multi-exp.js";
+import { msmSignedWindows } from "../../src/proof-systems/wasm/batch-affine-msm.js";
+import {
+  type CurveTaskCommand,
+  hasProverPlugins,
+  type ProverCurve,
+  proverCurve,
+} from "../../src/proof-systems/wasm/prover-curve.js";
 
 type GroupName = "G1" | "G2";
 
@@ -254,6 +266,104 @@ describe("batch-affine multi-exponentiation", () => {
     }
     // The range's low end and a wide window work (24 bits would walk 2^23 buckets per window: slow, not wrong).
     for (const windowBits of [1, 17]) await expectMsm("G1", bases, scalars, { windowBits, against: "ffjavascript" });
+  });
+
+  describe("chunks (review s3 F1: a task past ffjavascript's 2 GiB of worker memory never answers)", () => {
+    /** The curve with its task queue watched: the points each task gets (its first ALLOCSET, the bases). */
+    function watched(group: GroupName): { on: ProverCurve; taskPoints: number[] } {
+      const taskPoints: number[] = [];
+      const tm = {
+        concurrency: curve.tm.concurrency,
+        queueAction: (task: CurveTaskCommand[]) => {
+          const bases = task.find((t) => t.cmd === "ALLOCSET" && t.var === 0);
+          taskPoints.push(bases && "buff" in bases ? bases.buff.byteLength / pointBytes(group) : Number.NaN);
+          return curve.tm.queueAction(task);
+        },
+      };
+      return { on: { ...curve, tm } as unknown as ProverCurve, taskPoints };
+    }
+
+    for (const group of ["G1", "G2"] as const) {
+      it(`${group}: 1000 points in chunks of at most 100 equal the sum in one chunk and ffjavascript's`, async () => {
+        const n = 1000;
+        const distinct = randomPoints(group, 97);
+        const parts = Array.from({ length: n }, (_, i) => distinct[(i * 31) % distinct.length] as Uint8Array);
+        // Points 100..199 (one whole chunk) at infinity, scalars of points 300..399 zero, and a P, −P pair across
+        // a chunk border.
+        for (let i = 100; i < 200; i++) parts[i] = infinity(group);
+        parts[599] = distinct[5] as Uint8Array;
+        parts[600] = negate(group, distinct[5] as Uint8Array);
+        const bases = concat(parts);
+        const scalars = new Uint8Array(randomBytes(n * 32));
+        scalars.fill(0, 300 * 32, 400 * 32);
+        scalars.set(scalars.subarray(599 * 32, 600 * 32), 600 * 32);
+        const { on, taskPoints } = watched(group);
+        const chunked = await batchAffineMultiExp({ curve: on, group, bases, scalars, maxChunkPoints: 100 });
+        expect(taskPoints.length).toBeGreaterThanOrEqual(9);
+        expect(Math.max(...taskPoints)).toBeLessThanOrEqual(100);
+        const whole = await batchAffineMultiExp({ curve, group, bases, scalars });
+        const G = curve[group];
+        expect(G.eq(chunked, whole)).toBe(true);
+        expect(G.eq(G.toAffine(chunked), G.toAffine(await G.multiExpAffine(bases, scalars)))).toBe(true);
+        // Uneven chunks (1000 into chunks of at most 333) and chunks of one point.
+        for (const maxChunkPoints of [333, 1]) {
+          const sum = await batchAffineMultiExp({
+            curve,
+            group,
+            bases: bases.subarray(0, 40 * pointBytes(group)),
+            scalars: scalars.subarray(0, 40 * 32),
+            maxChunkPoints,
+          });
+          const want = await batchAffineMultiExp({
+            curve,
+            group,
+            bases: bases.subarray(0, 40 * pointBytes(group)),
+            scalars: scalars.subarray(0, 40 * 32),
+          });
+          expect(G.eq(sum, want), `chunks of ${maxChunkPoints}`).toBe(true);
+        }
+        // Chunks of nothing but infinities, and of nothing but zero scalars: zero.
+        const pb = pointBytes(group);
+        for (const [b, sc] of [
+          [bases.subarray(100 * pb, 200 * pb), new Uint8Array(100).fill(7)],
+          [bases.subarray(300 * pb, 400 * pb), scalars.subarray(300 * 32, 400 * 32)],
+        ] as const) {
+          const zero = await batchAffineMultiExp({ curve, group, bases: b, scalars: sc, maxChunkPoints: 10 });
+          expect(G.isZero(zero)).toBe(true);
+        }
+      });
+    }
+
+    it("keeps every task's wasm memory within the budget at the sizes that used to fail, and chunks those", () => {
+      for (const [group, n8, n] of [
+        ["G1", 32, 2 ** 24],
+        ["G1", 32, 2 ** 23],
+        ["G2", 64, 2 ** 23],
+        ["G2", 64, 2 ** 22],
+      ] as const) {
+        for (const threads of [1, 2, 16]) {
+          for (const [scalarBytes, bits] of [
+            [32, 254],
+            [1, 8],
+          ] as const) {
+            const c = msmWindowBits(n, bits);
+            for (const windowBits of [c, 1, 24]) {
+              const chunk = msmChunkPoints({ n8, scalarBytes, bits, windowBits, threads, budget: TASK_BYTES });
+              const nWindows = msmSignedWindows(bits, windowBits);
+              const windows = Math.ceil(nWindows / Math.min(nWindows, threads));
+              const label = `${group} 2^${Math.log2(n)} ${threads} threads ${bits} bits c=${windowBits}`;
+              expect(chunk, label).toBeGreaterThan(1000);
+              expect(msmTaskBytes({ n: chunk, n8, scalarBytes, windowBits, windows }), label).toBeLessThanOrEqual(
+                TASK_BYTES,
+              );
+              if (scalarBytes === 32) expect(chunk, label).toBeLessThan(n);
+            }
+          }
+        }
+      }
+      // The budget leaves ffjavascript's 2 GiB worker memory room for the wasm's own memory.
+      expect(TASK_BYTES).toBeLessThanOrEqual(2 ** 30);
+    });
   });
 
   it("picks wider windows for more points", () => {

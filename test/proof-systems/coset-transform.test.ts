@@ -5,9 +5,12 @@
 import { randomBytes } from "node:crypto";
 import { buildBn128 } from "ffjavascript";
 import { beforeAll, describe, expect, it } from "vitest";
+import { isVerinferError } from "../../src/errors.js";
 import {
+  COSET_TASK_BYTES,
   type CosetCurve,
   cosetHScalars,
+  cosetTaskBytes,
   cosetTransform,
   hasFftPlugin,
 } from "../../src/proof-systems/wasm/coset-transform.js";
@@ -158,6 +161,43 @@ describe("the fft plugin's coset transform", () => {
       expect(hex(got)).toBe(want);
     }
     expect(hex(await cosetTransform({ curve, power, g, evals: view(a) }))).toBe(hex(await reference(a, g)));
+  });
+
+  it("refuses a domain whose task would pass a worker's memory with UNSUPPORTED_MODE, before queueing anything", async () => {
+    // A stand-in curve (bn128's Fr.s = 28): it records what is queued and allocates nothing.
+    const queued: unknown[] = [];
+    const fake: CosetCurve = {
+      Fr: { s: 28, w: Array.from({ length: 29 }, () => new Uint8Array(32)), e: () => new Uint8Array(32) },
+      tm: {
+        concurrency: 2,
+        queueAction: (task) => {
+          queued.push(task);
+          return Promise.reject(new Error("stand-in curve"));
+        },
+      },
+    };
+    const tiny = new Uint8Array(32);
+    for (const power of [25, 26, 28]) {
+      const g = new Uint8Array(32);
+      for (const run of [
+        () => cosetTransform({ curve: fake, power, g, evals: tiny }),
+        () => cosetHScalars({ curve: fake, power, g, a: tiny, b: tiny, c: tiny }),
+      ]) {
+        const error = await run().catch((e: unknown) => e);
+        expect(isVerinferError(error, "UNSUPPORTED_MODE"), `2^${power}`).toBe(true);
+        expect((error as Error).message).toMatch(/domain of 2\^\d+ points is beyond the in-process prover/);
+      }
+    }
+    expect(queued).toHaveLength(0);
+    // 2^24 (1.5 GiB a task) still goes to the workers.
+    expect(cosetTaskBytes(24)).toBeLessThanOrEqual(COSET_TASK_BYTES);
+    expect(cosetTaskBytes(25)).toBeGreaterThan(COSET_TASK_BYTES);
+    const error = await cosetTransform({ curve: fake, power: 24, g: new Uint8Array(32), evals: tiny }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toBe("stand-in curve");
+    expect(queued).toHaveLength(1);
+    expect(COSET_TASK_BYTES).toBeLessThan(2 ** 31);
   });
 
   it("refuses a domain of one point (a zkey's domain has at least 2)", async () => {

@@ -1,3 +1,4 @@
+import { VerinferError } from "../../errors.js";
 import { FIELD_PRIME } from "../../util/field.js";
 import { FFT_FUNCTIONS, type fftPlugin } from "./fft-plugin.js";
 
@@ -25,6 +26,36 @@ export interface CosetDomain {
 }
 
 const N8 = 32;
+
+/**
+ * The most wasm memory a coset transform task may take (a half transform or a whole one holds 96·n bytes for a
+ * domain of n points): ffjavascript's workers stop growing their memory at 2 GiB, and a task that runs past it on the
+ * threaded curve never answers.
+ */
+export const COSET_TASK_BYTES = 1.5 * 2 ** 30;
+
+/** Bytes of wasm memory the largest task of a coset transform over 2^power points takes (values and tables). */
+export function cosetTaskBytes(power: number): number {
+  return 96 * 2 ** power;
+}
+
+/**
+ * Refuses a domain whose transform tasks would not fit a worker's memory, before anything is queued.
+ *
+ * @throws VerinferError `UNSUPPORTED_MODE` when a task would take more than {@link COSET_TASK_BYTES}.
+ */
+export function checkCosetDomain(power: number): void {
+  if (cosetTaskBytes(power) > COSET_TASK_BYTES) {
+    throw new VerinferError(
+      "UNSUPPORTED_MODE",
+      `the circuit's domain of 2^${power} points is beyond the in-process prover`,
+      {
+        details: `its coset transform needs ${cosetTaskBytes(power)} bytes of wasm memory in one task, over the ${COSET_TASK_BYTES} a prover worker can hold (ffjavascript's workers stop at 2 GiB)`,
+        meta: { power, maxPower: Math.floor(Math.log2(COSET_TASK_BYTES / 96)) },
+      },
+    );
+  }
+}
 const R = (1n << 256n) % FIELD_PRIME;
 
 function modPow(b: bigint, e: bigint): bigint {
@@ -142,9 +173,12 @@ function tablesFor(domain: CosetDomain): Promise<CosetTables> {
  * coset (Montgomery elements, natural order), in one task: inverse FFT by decimation in frequency, one
  * multiplication by the coset factors (R/n · g^rev(p) at position p), forward FFT by decimation in time. Equal to
  * wasmcurves's `frm_batchToMontgomery`, `frm_ifft`, `frm_batchApplyKey(1, g)`, `frm_fft`.
+ *
+ * @throws VerinferError `UNSUPPORTED_MODE` for a domain whose task would not fit a worker ({@link checkCosetDomain}).
  */
 export async function cosetTransform(params: CosetDomain & { evals: Uint8Array }): Promise<Uint8Array> {
   const { curve, power, evals } = params;
+  checkCosetDomain(power);
   const n = 2 ** power;
   const t = await tablesFor(params);
   const [out] = await curve.tm.queueAction([
@@ -192,11 +226,14 @@ async function transformHalf(domain: CosetDomain, t: CosetTables, evals: Uint8Ar
  * (six tasks share the threads evenly); the forward FFTs' last stage is done with the join, in one task per thread
  * (`parts`, default the curve's thread count) over a range of positions. The domain's twiddle and coset-factor
  * tables are made once (one task) and kept per curve.
+ *
+ * @throws VerinferError `UNSUPPORTED_MODE` for a domain whose tasks would not fit a worker ({@link checkCosetDomain}).
  */
 export async function cosetHScalars(
   params: CosetDomain & { a: Uint8Array; b: Uint8Array; c: Uint8Array; parts?: number },
 ): Promise<Uint8Array> {
   const { curve, power } = params;
+  checkCosetDomain(power);
   const n = 2 ** power;
   const m = n / 2;
   const t = await tablesFor(params);
