@@ -366,6 +366,45 @@ describe("batch-affine multi-exponentiation", () => {
     });
   });
 
+  describe("at 2^14 points (the prover's sizes), at the default window width and at wide windows of 14 to 16 bits", () => {
+    /** 128² affine points P_j + Q_k over 128 random P_j and Q_k (distinct but with negligible probability). */
+    function manyPoints(group: GroupName): Uint8Array {
+      const G = curve[group];
+      const ps = randomPoints(group, 128);
+      const qs = randomPoints(group, 128);
+      return concat(ps.flatMap((p) => qs.map((q) => G.toAffine(G.add(p, q)))));
+    }
+
+    for (const [group, widths] of [
+      ["G1", [undefined, 14, 16]],
+      // G2 at its default width (10 bits at 2^14 points) costs as much again: the small G2 cases above cover it.
+      ["G2", [14]],
+    ] as const) {
+      it(`${group}: equals ffjavascript's multiExpAffine at window widths ${widths.map((w) => w ?? "default").join(", ")}`, async () => {
+        const n = 2 ** 14;
+        const bases = manyPoints(group);
+        // A point at infinity and two equal points among the distinct ones.
+        bases.fill(0, 7 * pointBytes(group), 8 * pointBytes(group));
+        bases.copyWithin(100 * pointBytes(group), 99 * pointBytes(group), 100 * pointBytes(group));
+        const scalars = new Uint8Array(randomBytes(n * 32));
+        for (let i = 0; i < n; i++) scalars[i * 32 + 31] = (scalars[i * 32 + 31] as number) & 0x1f; // below 2^253
+        const G = curve[group];
+        const want = G.toAffine(await G.multiExpAffine(bases, scalars));
+        expect(G.isZero(want)).toBe(false);
+        for (const windowBits of widths) {
+          const got = await batchAffineMultiExp({
+            curve,
+            group,
+            bases,
+            scalars,
+            ...(windowBits !== undefined ? { windowBits } : {}),
+          });
+          expect(G.eq(G.toAffine(got), want), `window bits ${windowBits ?? "default"}`).toBe(true);
+        }
+      });
+    }
+  });
+
   it("picks wider windows for more points", () => {
     expect(msmWindowBits(1 << 16, 254)).toBeGreaterThan(msmWindowBits(1 << 10, 254));
     expect(msmWindowBits(100, 8)).toBeLessThanOrEqual(8);
