@@ -214,6 +214,29 @@ describe("verinfer's Groth16 prover", () => {
     }
   });
 
+  it("never returns a proof that does not verify: a corrupted H point with an honest witness and r1cs is PROVE_FAILED", async () => {
+    // The r1cs check passes (the witness is honest); only the final pairing check can see a wrong multi-exponentiation.
+    const bad = zkey.slice();
+    const view = new DataView(bad.buffer, bad.byteOffset, bad.byteLength);
+    let at = 12;
+    let hAt = -1;
+    for (let i = 0; i < view.getUint32(8, true); i++) {
+      const type = view.getUint32(at, true);
+      const size = Number(view.getBigUint64(at + 4, true));
+      if (type === 9) hAt = at + 12;
+      at += 12 + size;
+    }
+    expect(hAt).toBeGreaterThan(0);
+    (bad[hAt + 64 + 5] as number) ^= 0x10; // the second H point's x: off the curve
+    for (const singleThread of [false, true]) {
+      const error = await errorOf(proveGroth16Witness({ wtns, zkey: bad, r1cs: r1csBytes, singleThread }));
+      expect(isVerinferError(error, "PROVE_FAILED")).toBe(true);
+      expect(String((error as Error).message)).toMatch(/does not verify/);
+    }
+    const good = await proveGroth16Witness({ wtns, zkey, r1cs: r1csBytes });
+    expect(await snarkjs.groth16.verify(pkg.vkey, good.publicSignals, good.proof)).toBe(true);
+  });
+
   it("sums scalar·point grouped by scalar width exactly as one full-width multi-exponentiation does", async () => {
     const curve = (await snarkjs.curves.getCurveFromName("bn128")) as unknown as {
       G1: CurveGroup & { eq(a: Uint8Array, b: Uint8Array): boolean; toAffine(p: Uint8Array): Uint8Array };
