@@ -1,10 +1,15 @@
 import { WitnessCalculatorBuilder } from "circom_runtime";
-import * as snarkjs from "snarkjs";
 import { VerinferError } from "../errors.js";
 import { exportVerificationKey } from "../proof-systems/export-verification-key.js";
 import { type Groth16ProvingKey, loadGroth16Key, withR1cs } from "../proof-systems/groth16-key.js";
+import {
+  type Groth16VerifyingPoints,
+  groth16ProofHolds,
+  groth16VerifyingPoints,
+  type PairingCurve,
+} from "../proof-systems/groth16-proof-check.js";
 import { proveWithGroth16Key } from "../proof-systems/groth16-prover.js";
-import { QUIET_LOGGER } from "../proof-systems/quiet-logger.js";
+import { proverCurve } from "../proof-systems/wasm/prover-curve.js";
 import { sha256Hex } from "../storage/sha256-hex.js";
 import { toField } from "../util/field.js";
 import { directWitness, directWitnessOfModel, isDirectWitnessProgram } from "./direct/witness-program.js";
@@ -111,8 +116,8 @@ interface CachedKey {
   key: Groth16ProvingKey;
   /** The key with the C of an r1cs, by that r1cs's content (the last bytes object seen holding it). */
   checked?: { r1cs: Uint8Array; sha256: string; key: Groth16ProvingKey };
-  /** Without an r1cs: the key's verification key, to check each proof before it is returned. */
-  vkey?: Promise<Record<string, unknown>>;
+  /** The key's verification key points, to check each proof before it is returned. */
+  verifying?: Promise<Groth16VerifyingPoints>;
 }
 
 /**
@@ -204,12 +209,25 @@ export async function proveGroth16Witness(params: {
     // The curve's wasm or its worker threads (out of memory, a dead worker): still the typed error callers handle.
     throw new VerinferError("PROVE_FAILED", "groth16 proving failed", { details: String(cause), cause });
   }
-  if (!key.c) {
-    cached.vkey ??= exportVerificationKey(params.zkey, "groth16");
-    const vkey = await cached.vkey;
-    if (!(await snarkjs.groth16.verify(vkey, bundle.publicSignals, bundle.proof, QUIET_LOGGER))) {
-      throw new VerinferError("PROVE_FAILED", "the witness does not satisfy the circuit (its proof does not verify)");
-    }
+  // Every proof is checked against the zkey's own verification key before it is returned (~10 ms: one pairing
+  // product on points parsed once): without an r1cs this is what refuses a witness that breaks the circuit; with
+  // one, the witness was checked already, and this refuses what the witness check cannot see — a wrong
+  // multi-exponentiation or FFT result, or a zkey point altered in memory.
+  const curve = (await proverCurve({ singleThread: params.singleThread ?? false })) as unknown as PairingCurve;
+  cached.verifying ??= exportVerificationKey(params.zkey, "groth16").then((vkey) =>
+    groth16VerifyingPoints(curve, vkey),
+  );
+  cached.verifying.catch(() => {
+    cached.verifying = undefined;
+  });
+  if (!(await groth16ProofHolds({ curve, key: await cached.verifying, ...bundle }))) {
+    throw new VerinferError(
+      "PROVE_FAILED",
+      key.c
+        ? "the prover made a proof that does not verify against the zkey's verification key"
+        : "the witness does not satisfy the circuit (its proof does not verify)",
+      { details: key.c ? "the witness satisfies the r1cs: a prover fault or a corrupted zkey" : undefined },
+    );
   }
   return bundle;
 }

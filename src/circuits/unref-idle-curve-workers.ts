@@ -1,10 +1,18 @@
 import type { Worker } from "node:worker_threads";
+import { PROVER_PLUGIN_EXPORTS } from "../proof-systems/wasm/plugins.js";
 
 // snarkjs builds its bn128 curve once per thread (ffjavascript's buildBn128) and caches it on
 // `globalThis.curve_bn128`, with one worker thread per core that stays alive after every proof, setup and
 // verification: a script that only awaited verinfer's promises would never exit. Terminating the curve after each
 // call would cost a rebuild (~0.3 s) per proof and break concurrent calls, so instead each worker is unref'd while it
 // is idle and ref'd again while it holds a task: the process stays alive exactly as long as there is work.
+
+/** Whether a curve's wasm has verinfer's prover plugins (src/proof-systems/wasm/plugins.ts). */
+function hasPluginExports(curve: unknown): boolean {
+  const exports = (curve as { tm?: { instance?: { exports?: Record<string, unknown> } } } | null | undefined)?.tm
+    ?.instance?.exports;
+  return exports !== undefined && PROVER_PLUGIN_EXPORTS.every((name) => typeof exports[name] === "function");
+}
 
 /** Where web-worker (ffjavascript's `Worker` in Node) keeps the worker_threads Worker it wraps. */
 const NODE_WORKER = Symbol.for("worker");
@@ -70,8 +78,11 @@ export function unrefIdleCurveWorkers(): void {
     enumerable: true,
     get: () => current,
     set: (curve: unknown) => {
-      current = curve;
       releaseWhenIdle(curve);
+      // The prover's curve (snarkjs's with verinfer's wasm plugins) is a superset of a plain one: a plain curve whose
+      // build raced the prover's is not installed over it (its caller keeps it; its idle workers are unref'd).
+      if (curve && hasPluginExports(current) && !hasPluginExports(curve)) return;
+      current = curve;
     },
   });
   releaseWhenIdle(current);

@@ -17,7 +17,7 @@ import { elementAt, type FieldVector, readVector } from "../../src/proof-systems
 import { loadGroth16Key } from "../../src/proof-systems/groth16-key.js";
 import { type CurveGroup, multiExpByWidth, scalarWidths } from "../../src/proof-systems/groth16-msm.js";
 import { evaluateGroth16Abc, proveWithGroth16Key, violatedConstraint } from "../../src/proof-systems/groth16-prover.js";
-import { hasProverPlugins } from "../../src/proof-systems/wasm/prover-curve.js";
+import { hasProverPlugins, proverCurve } from "../../src/proof-systems/wasm/prover-curve.js";
 import { FIELD_PRIME } from "../../src/util/field.js";
 import { demoPackage, demoSamples, errorOf, ROOT, tinyPackage } from "../fixtures.js";
 import { encodeWtns, type LinearCombination, parseR1cs, type R1cs } from "../r1cs-check.js";
@@ -113,6 +113,23 @@ describe("verinfer's Groth16 prover", () => {
     expect(await snarkjs.groth16.verify(pkg.vkey, batch.publicSignals, batch.proof)).toBe(true);
     const reference = await proveWithGroth16Key({ key, wtns, msm: "ffjavascript" });
     expect(await snarkjs.groth16.verify(pkg.vkey, reference.publicSignals, reference.proof)).toBe(true);
+  });
+
+  it("keeps the plugin curve shared when a plain snarkjs curve is built while it builds (no third thread pool)", async () => {
+    const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } | null };
+    await g.curve_bn128?.terminate();
+    expect(g.curve_bn128).toBeNull();
+    const [ours, theirs] = await Promise.all([
+      proverCurve({ singleThread: false }),
+      new Promise((r) => setTimeout(r, 5)).then(() => snarkjs.curves.getCurveFromName("bn128")),
+    ]);
+    expect(hasProverPlugins(ours)).toBe(true);
+    expect(g.curve_bn128).toBe(ours);
+    expect(await proverCurve({ singleThread: false })).toBe(ours);
+    if (theirs !== (ours as unknown)) await theirs.terminate();
+    await (ours as unknown as { terminate(): Promise<void> }).terminate();
+    // After a terminate (ffjavascript's clears the cache) the next call builds the plugin curve again.
+    expect(hasProverPlugins(await proverCurve({ singleThread: false }))).toBe(true);
   });
 
   it("proves on a single-threaded curve too (what a pool worker uses)", async () => {
@@ -212,6 +229,29 @@ describe("verinfer's Groth16 prover", () => {
       const good = await proveGroth16Witness({ wtns, zkey, ...r1csArg });
       expect(await snarkjs.groth16.verify(pkg.vkey, good.publicSignals, good.proof)).toBe(true);
     }
+  });
+
+  it("never returns a proof that does not verify: a corrupted H point with an honest witness and r1cs is PROVE_FAILED", async () => {
+    // The r1cs check passes (the witness is honest); only the final pairing check can see a wrong multi-exponentiation.
+    const bad = zkey.slice();
+    const view = new DataView(bad.buffer, bad.byteOffset, bad.byteLength);
+    let at = 12;
+    let hAt = -1;
+    for (let i = 0; i < view.getUint32(8, true); i++) {
+      const type = view.getUint32(at, true);
+      const size = Number(view.getBigUint64(at + 4, true));
+      if (type === 9) hAt = at + 12;
+      at += 12 + size;
+    }
+    expect(hAt).toBeGreaterThan(0);
+    (bad[hAt + 64 + 5] as number) ^= 0x10; // the second H point's x: off the curve
+    for (const singleThread of [false, true]) {
+      const error = await errorOf(proveGroth16Witness({ wtns, zkey: bad, r1cs: r1csBytes, singleThread }));
+      expect(isVerinferError(error, "PROVE_FAILED")).toBe(true);
+      expect(String((error as Error).message)).toMatch(/does not verify/);
+    }
+    const good = await proveGroth16Witness({ wtns, zkey, r1cs: r1csBytes });
+    expect(await snarkjs.groth16.verify(pkg.vkey, good.publicSignals, good.proof)).toBe(true);
   });
 
   it("sums scalar·point grouped by scalar width exactly as one full-width multi-exponentiation does", async () => {

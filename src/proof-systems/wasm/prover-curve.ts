@@ -75,6 +75,9 @@ async function buildThreaded(): Promise<ProverCurve> {
   const curve = await buildBn128(false, plugins);
   if (!hasProverPlugins(curve))
     throw new VerinferError("INTERNAL", "ffjavascript's buildBn128 did not build the prover's plugins");
+  // A plain curve snarkjs built meanwhile may have been cached after ours: ours is the shared one (the setter
+  // installed by unrefIdleCurveWorkers keeps it there from now on).
+  g.curve_bn128 = curve;
   return curve;
 }
 
@@ -91,11 +94,18 @@ async function buildThreaded(): Promise<ProverCurve> {
  */
 export async function proverCurve(params: { singleThread: boolean }): Promise<ProverCurve> {
   if (params.singleThread) {
-    singleThreaded ??= buildBn128(true, plugins).then((curve) => {
-      if (!hasProverPlugins(curve))
-        throw new VerinferError("INTERNAL", "ffjavascript's buildBn128 did not build the prover's plugins");
-      return curve;
-    });
+    if (!singleThreaded) {
+      const build = buildBn128(true, plugins).then((curve) => {
+        if (!hasProverPlugins(curve))
+          throw new VerinferError("INTERNAL", "ffjavascript's buildBn128 did not build the prover's plugins");
+        return curve;
+      });
+      singleThreaded = build;
+      // A failed build (out of memory) is not cached: the next call tries again.
+      build.catch(() => {
+        if (singleThreaded === build) singleThreaded = undefined;
+      });
+    }
     return singleThreaded;
   }
   const shared = (globalThis as { curve_bn128?: unknown }).curve_bn128;
