@@ -174,6 +174,13 @@ describe("verinfer's Groth16 prover", () => {
     }
   });
 
+  it("refuses a domain too large for a prover worker's memory (UNSUPPORTED_MODE) before reading the witness", async () => {
+    // Only the power is read: without the check, the empty witness would fail as PROVE_FAILED (review s3 F1).
+    const key = { power: 25 } as unknown as Parameters<typeof proveWithGroth16Key>[0]["key"];
+    const error = await proveWithGroth16Key({ key, wtns: new Uint8Array(0) }).catch((e: unknown) => e);
+    expect(isVerinferError(error, "UNSUPPORTED_MODE")).toBe(true);
+  });
+
   it("refuses a witness that breaks a constraint (PROVE_FAILED), before any proof is made", async () => {
     const key = loadGroth16Key({ zkey, r1cs: r1csBytes });
     const w = witnessOf(wtns);
