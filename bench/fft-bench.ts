@@ -11,8 +11,9 @@ import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { buildBn128 } from "ffjavascript";
 import { type CosetCurve, cosetHScalars, cosetTransform } from "../src/proof-systems/wasm/coset-transform.js";
-import { FFT_FUNCTIONS, type FftModuleBuilder, fftPlugin } from "../src/proof-systems/wasm/fft-plugin.js";
+import { FFT_FUNCTIONS, fftPlugin } from "../src/proof-systems/wasm/fft-plugin.js";
 import { proverCurve } from "../src/proof-systems/wasm/prover-curve.js";
+import type { WasmModuleBuilder } from "../src/proof-systems/wasm/wasm-builder.js";
 import { FIELD_PRIME } from "../src/util/field.js";
 import { argValue, median } from "./bench-util.js";
 
@@ -43,7 +44,7 @@ async function timed<T>(f: () => Promise<T>): Promise<{ ms: number; value: T }> 
 const OPS = ["frm_add", "frm_sub", "frm_copy"] as const;
 
 /** `bench_<op>(pa, pb, count)`: count calls of op(a[i], b, a[i]) (copy: copy(a[i], b)) over consecutive a[i]. */
-function loopPlugin(m: FftModuleBuilder, op: (typeof OPS)[number]) {
+function loopPlugin(m: WasmModuleBuilder, op: (typeof OPS)[number]) {
   const name = `bench_${op}`;
   const f = m.addFunction(name);
   f.addParam("pa", "i32");
@@ -72,7 +73,7 @@ async function main() {
   const runs = Number(argValue("--runs") ?? 5);
   const powers = (argValue("--powers") ?? "14,16").split(",").map(Number);
   const curve = (await buildBn128(true, (module) => {
-    const m = module as FftModuleBuilder;
+    const m = module as WasmModuleBuilder;
     fftPlugin(m);
     m.exportFunction("frm__reversePermutation");
     for (const op of OPS) loopPlugin(m, op);

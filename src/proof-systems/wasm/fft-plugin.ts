@@ -19,39 +19,7 @@
  * Elements are 32 bytes (bn128's Fr); pointers and sizes are the wasm's i32s.
  */
 
-/** The parts of wasmbuilder's code builder this plugin uses (each returns wasm bytecode). */
-interface CodeBuilder {
-  getLocal(name: string): number[];
-  setLocal(name: string, value: number[]): number[];
-  i32_const(v: number): number[];
-  i32_add(a: number[], b: number[]): number[];
-  i32_sub(a: number[], b: number[]): number[];
-  i32_mul(a: number[], b: number[]): number[];
-  i32_shl(a: number[], b: number[]): number[];
-  i32_shr_u(a: number[], b: number[]): number[];
-  i32_ge_u(a: number[], b: number[]): number[];
-  i32_eqz(a: number[]): number[];
-  if(cond: number[], then: number[], otherwise?: number[]): number[];
-  block(code: number[]): number[];
-  loop(...code: number[][]): number[];
-  br_if(depth: number, cond: number[]): number[];
-  br(depth: number): number[];
-  call(fn: string, ...args: number[][]): number[];
-}
-
-interface FunctionBuilder {
-  addParam(name: string, type: "i32"): void;
-  addLocal(name: string, type: "i32"): void;
-  addCode(...code: number[][]): void;
-  getCodeBuilder(): CodeBuilder;
-}
-
-/** The parts of wasmbuilder's `ModuleBuilder` a plugin uses. */
-export interface FftModuleBuilder {
-  addFunction(name: string): FunctionBuilder;
-  exportFunction(name: string): void;
-  alloc(size: number): number;
-}
+import type { WasmModuleBuilder } from "./wasm-builder.js";
 
 /** The names of the functions {@link fftPlugin} adds to the module. */
 export const FFT_FUNCTIONS = {
@@ -75,7 +43,7 @@ const N8 = 32;
  * const curve = await buildBn128(true, (m) => fftPlugin(m));
  * ```
  */
-export function fftPlugin(module: FftModuleBuilder): void {
+export function fftPlugin(module: WasmModuleBuilder): void {
   // Scratch elements in the module's static memory (the functions are not reentrant, like wasmcurves's own).
   const scratch = module.alloc(N8);
   const square = module.alloc(N8);

@@ -4,7 +4,7 @@
  * @module
  */
 import { buildBatchAffineMsm, type WasmModuleBuilder } from "./batch-affine-msm.js";
-import { FFT_FUNCTIONS, type FftModuleBuilder, fftPlugin } from "./fft-plugin.js";
+import { FFT_FUNCTIONS, fftPlugin } from "./fft-plugin.js";
 
 /** A plugin adds functions to ffjavascript's bn128 module builder (after the curve's own functions). */
 export type WasmPlugin = (module: WasmModuleBuilder) => void;
@@ -13,7 +13,7 @@ export type WasmPlugin = (module: WasmModuleBuilder) => void;
 export const PROVER_PLUGINS: readonly WasmPlugin[] = [
   (m) => buildBatchAffineMsm(m, { group: "g1m", field: "f1m" }),
   (m) => buildBatchAffineMsm(m, { group: "g2m", field: "f2m" }),
-  (m) => fftPlugin(m as unknown as FftModuleBuilder),
+  fftPlugin,
 ];
 
 /** Wasm exports whose presence shows that a curve was built with {@link PROVER_PLUGINS}. */
