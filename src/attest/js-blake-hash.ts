@@ -1,6 +1,7 @@
 /**
- * Keeps blake-hash's native addon out of verinfer's processes and threads. poseidon.ts, the only module that loads
- * circomlibjs (and through it blake-hash), calls {@link useJsBlakeHash} before it imports circomlibjs.
+ * Keeps blake-hash's native addon out of verinfer's processes and threads: importing this module runs
+ * {@link useJsBlakeHash}. poseidon.ts, the only module that imports circomlibjs (which loads blake-hash), imports
+ * it first; ES modules run in import order, so it runs before blake-hash would in every thread.
  *
  * @module
  */
@@ -9,7 +10,7 @@ import Module, { createRequire } from "node:module";
 /**
  * Installs blake-hash's own pure-JavaScript implementation (`blake-hash/js`, the one it falls back to when it
  * finds no addon) as the `blake-hash` that circomlibjs loads, in the calling thread. Takes effect only before
- * circomlibjs is first imported in the thread; afterwards it changes nothing.
+ * blake-hash has run in the thread; afterwards it changes nothing.
  *
  * Why: circomlibjs loads blake-hash (for its EdDSA; verinfer hashes with Poseidon only), and blake-hash 2.0.0 then
  * loads its prebuilt native addon. That addon keeps each class's constructor in a process-wide C++ static
@@ -24,10 +25,21 @@ export function useJsBlakeHash(): void {
   // Resolved the way circomlibjs resolves it, from circomlibjs's own folder.
   const fromCircomlib = createRequire(fromVerinfer.resolve("circomlibjs"));
   const id = fromCircomlib.resolve("blake-hash");
-  if (fromCircomlib.cache[id]) return;
+  const cached = fromCircomlib.cache[id];
+  if (cached?.loaded) return;
+  const js: unknown = fromCircomlib("blake-hash/js");
+  if (cached) {
+    // Node's ES module loader enters a CommonJS module in the cache when it links the graph that imports it, and
+    // runs it later only if nothing has loaded it by then: filled in here, blake-hash's index.js never runs.
+    cached.exports = js;
+    cached.loaded = true;
+    return;
+  }
   const entry = new Module(id);
   entry.filename = id;
-  entry.exports = fromCircomlib("blake-hash/js");
+  entry.exports = js;
   entry.loaded = true;
   fromCircomlib.cache[id] = entry;
 }
+
+useJsBlakeHash();

@@ -1,4 +1,6 @@
-import { useJsBlakeHash } from "./js-blake-hash.js";
+// First: circomlibjs loads blake-hash, whose native addon must not load (see js-blake-hash.ts).
+import "./js-blake-hash.js";
+import { buildPoseidon } from "circomlibjs";
 
 /**
  * circomlibjs's Poseidon hasher: field elements in, a field element (in its internal form) out. Declared here, not
@@ -11,26 +13,10 @@ export interface PoseidonHasher {
 
 let instance: Promise<PoseidonHasher> | undefined;
 
-/**
- * circomlibjs, imported on first use after {@link useJsBlakeHash}. Not a static import: Node links a static import's
- * whole graph, and so loads blake-hash's addon, before any module's code runs.
- */
-async function importCircomlib(): Promise<typeof import("circomlibjs")> {
-  useJsBlakeHash();
-  const g = globalThis as { curve_bn128?: unknown; curve_bls12381?: unknown };
-  const shared = { bn128: g.curve_bn128, bls12381: g.curve_bls12381 };
-  const circomlib = await import("circomlibjs");
-  // circomlibjs's own copy of ffjavascript sets the shared curves to null as it loads: put back the curve snarkjs
-  // and verinfer's prover were sharing in this thread (dropped, it would be rebuilt and its workers left running).
-  if (g.curve_bn128 == null && shared.bn128 != null) g.curve_bn128 = shared.bn128;
-  if (g.curve_bls12381 == null && shared.bls12381 != null) g.curve_bls12381 = shared.bls12381;
-  return circomlib;
-}
-
 /** The circomlibjs Poseidon hasher, built once per thread (building it costs ~100 ms). */
 export function getPoseidon(): Promise<PoseidonHasher> {
   if (!instance) {
-    const build = importCircomlib().then((circomlib) => circomlib.buildPoseidon());
+    const build = buildPoseidon();
     instance = build;
     // A failed build (out of memory) is not kept: the next call tries again.
     build.catch(() => {

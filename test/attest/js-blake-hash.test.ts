@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { getPoseidon, poseidonChain } from "../../src/attest/poseidon.js";
+import { poseidonChain } from "../../src/attest/poseidon.js";
 import { ROOT } from "../fixtures.js";
 
 type CreateBlakeHash = (algorithm: string) => {
@@ -45,19 +45,6 @@ const source = (direct) => \`
 `;
 
 describe("blake-hash in verinfer's threads", () => {
-  // First in this file: nothing has loaded circomlibjs in this process yet (poseidon.ts imports it on first use).
-  it("keeps the thread's shared snarkjs curve when it loads circomlibjs (whose ffjavascript sets it to null)", async () => {
-    const g = globalThis as { curve_bn128?: unknown };
-    const shared = { name: "the curve snarkjs and the prover share" };
-    g.curve_bn128 = shared;
-    try {
-      await getPoseidon();
-      expect(g.curve_bn128).toBe(shared);
-    } finally {
-      g.curve_bn128 = null;
-    }
-  });
-
   it.runIf(hasAddon)("blake-hash's JavaScript implementation gives its native addon's digests", () => {
     // blake-hash's index.js loads this (its addon) unless verinfer installed the JavaScript implementation first.
     const native = fromCircomlib("blake-hash/bindings") as CreateBlakeHash;
