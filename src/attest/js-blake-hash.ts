@@ -6,6 +6,10 @@
  * @module
  */
 import Module, { createRequire } from "node:module";
+import { isMainThread } from "node:worker_threads";
+
+/** `code` of the process warning emitted when blake-hash's addon was already loaded in a worker thread. */
+export const BLAKE_HASH_ADDON_WARNING = "VERINFER_BLAKE_HASH_ADDON";
 
 /**
  * Installs blake-hash's own pure-JavaScript implementation (`blake-hash/js`, the one it falls back to when it
@@ -26,8 +30,18 @@ export function useJsBlakeHash(): void {
   const fromCircomlib = createRequire(fromVerinfer.resolve("circomlibjs"));
   const id = fromCircomlib.resolve("blake-hash");
   const cached = fromCircomlib.cache[id];
-  if (cached?.loaded) return;
   const js: unknown = fromCircomlib("blake-hash/js");
+  if (cached?.loaded) {
+    // Too late: something in this thread loaded circomlibjs before verinfer. Harmless on the main thread (the bug
+    // needs a thread that ends); in a worker thread, said once, so that a process that then aborts is explained.
+    if (cached.exports !== js && !isMainThread) {
+      process.emitWarning(
+        "circomlibjs was loaded in this worker thread before verinfer, with blake-hash's native addon: a process whose worker threads load that addon and end can abort with heap corruption. Import verinfer before circomlibjs in worker threads.",
+        { code: BLAKE_HASH_ADDON_WARNING },
+      );
+    }
+    return;
+  }
   if (cached) {
     // Node's ES module loader enters a CommonJS module in the cache when it links the graph that imports it, and
     // runs it later only if nothing has loaded it by then: filled in here, blake-hash's index.js never runs.

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { BLAKE_HASH_ADDON_WARNING } from "../../src/attest/js-blake-hash.js";
 import { poseidonChain } from "../../src/attest/poseidon.js";
 import { ROOT } from "../fixtures.js";
 
@@ -18,25 +19,29 @@ const hasAddon = existsSync(
 
 /**
  * A child process that starts worker threads one after another; each hashes with verinfer's Poseidon (dist/, as
- * a prover pool's workers run it), reports its digest and whether blake-hash's addon is mapped into the process,
- * and ends. The last thread imports circomlibjs directly, without verinfer, to show the check sees the addon.
+ * a prover pool's workers run it), reports its digest, whether blake-hash's addon is mapped into the process and
+ * the process warnings it saw, and ends. The last thread imports circomlibjs itself before verinfer: the addon
+ * loads (the check can fail), and verinfer says so in a warning.
  */
 const CHILD = `
 const { Worker } = require("node:worker_threads");
 const source = (direct) => \`
   const { parentPort } = require("node:worker_threads");
   const { readFileSync } = require("node:fs");
+  const warnings = [];
+  process.on("warning", (w) => warnings.push(w.code));
   (async () => {
-    let digest = null;
     if (\${direct}) await import("circomlibjs");
-    else digest = String(await (await import(\${JSON.stringify(process.env.POSEIDON_JS)})).poseidonChain([1n, 2n, 3n]));
-    parentPort.postMessage({ digest, addon: readFileSync("/proc/self/maps", "utf8").includes("blake-hash/prebuilds") });
+    const digest = String(await (await import(\${JSON.stringify(process.env.POSEIDON_JS)})).poseidonChain([1n, 2n, 3n]));
+    await new Promise((resolve) => setImmediate(resolve));
+    parentPort.postMessage({ digest, addon: readFileSync("/proc/self/maps", "utf8").includes("blake-hash/prebuilds"), warnings });
   })();\`;
 (async () => {
   const reports = [];
   for (const direct of [false, false, false, false, false, false, true]) {
-    // workerData {}: circomlibjs's web-worker dependency reads it in any thread that is not the main one.
-    const worker = new Worker(source(direct), { eval: true, workerData: {} });
+    // circomlibjs's web-worker dependency imports workerData.mod in any thread that is not the main one (as the
+    // prover pool's workers give it): an empty module.
+    const worker = new Worker(source(direct), { eval: true, workerData: { mod: "data:text/javascript,", type: "module" } });
     reports.push(await new Promise((resolve, reject) => { worker.once("message", resolve); worker.once("error", reject); }));
     await worker.terminate();
   }
@@ -73,13 +78,18 @@ describe("blake-hash in verinfer's threads", () => {
       expect(child.signal, child.stderr).toBeNull();
       expect(child.status, child.stderr).toBe(0);
       const reports = JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "") as Array<{
-        digest: string | null;
+        digest: string;
         addon: boolean;
+        warnings: string[];
       }>;
       const expected = String(await poseidonChain([1n, 2n, 3n]));
-      expect(reports.slice(0, -1)).toEqual(Array(6).fill({ digest: expected, addon: false }));
-      // circomlibjs imported without verinfer loads the addon: the check above can fail.
-      expect(reports.at(-1)).toEqual({ digest: null, addon: hasAddon });
+      expect(reports.slice(0, -1)).toEqual(Array(6).fill({ digest: expected, addon: false, warnings: [] }));
+      // circomlibjs imported before verinfer loads the addon (the check above can fail), and verinfer warns.
+      expect(reports.at(-1)).toEqual({
+        digest: expected,
+        addon: hasAddon,
+        warnings: hasAddon ? [BLAKE_HASH_ADDON_WARNING] : [],
+      });
     },
   );
 });
