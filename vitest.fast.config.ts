@@ -16,6 +16,7 @@ export default defineConfig({
       "test/cli/published-types.test.ts",
       "test/storage/storage.test.ts",
       "test/cli/test-prereqs.test.ts",
+      "test/attest/js-blake-hash.test.ts",
     ],
     pool: "forks",
     maxWorkers: 2,
