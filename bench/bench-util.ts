@@ -16,6 +16,14 @@ export function argValue(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+/** A positive integer option (`--runs 5`), or `fallback` when it is not given; anything else throws. */
+export function positiveIntArg(name: string, fallback: number): number {
+  const raw = argValue(name);
+  const n = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  return n;
+}
+
 /** `--circuit-backend direct|circom` (default `direct`). */
 export function circuitBackendArg(): CircuitBackend {
   const backend = argValue("--circuit-backend") ?? "direct";

@@ -23,7 +23,7 @@ import { type CircuitBackend, compileModel } from "../src/pipeline/compile-model
 import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
 import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { packageRoot } from "../src/util/package-root.js";
-import { argValue, circuitBackendArg, median, splitSetup, stageMarks } from "./bench-util.js";
+import { argValue, circuitBackendArg, median, positiveIntArg, splitSetup, stageMarks } from "./bench-util.js";
 import { mnistDigits } from "./mnist-digits.js";
 import { type ProveProfile, profileProve } from "./prove-profile.js";
 import { evaluateQuantized, floatOutputs, loadLogitsModel } from "./quantized-eval.js";
@@ -179,9 +179,8 @@ async function benchModel(
 
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
-  const runs = Number(argValue("--runs") ?? 5);
+  const runs = positiveIntArg("--runs", 5);
   const n = Number(argValue("--n") ?? 1000);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs must be a positive integer");
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error("--n must be an integer in [1, 1000]");
   const { train, test } = mnistDigits();
   const digits = { xs: test.xs.slice(0, n), labels: test.labels.slice(0, n) };

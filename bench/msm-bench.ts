@@ -10,7 +10,7 @@ import { performance } from "node:perf_hooks";
 import { batchAffineMultiExp, msmWindowBits } from "../src/proof-systems/batch-affine-multi-exp.js";
 import { type ProverCurve, proverCurve } from "../src/proof-systems/wasm/prover-curve.js";
 import { FIELD_PRIME } from "../src/util/field.js";
-import { argValue, median } from "./bench-util.js";
+import { argValue, median, positiveIntArg } from "./bench-util.js";
 
 interface Case {
   name: string;
@@ -110,8 +110,7 @@ async function benchCase(curve: ProverCurve, c: Case, runs: number) {
 
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
-  const runs = Number(argValue("--runs") ?? 3);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs must be a positive integer");
+  const runs = positiveIntArg("--runs", 3);
   const wanted = argValue("--cases")?.split(",");
   const cases = wanted ? CASES.filter((c) => wanted.includes(c.name)) : CASES;
   const curve = await proverCurve({ singleThread: false });

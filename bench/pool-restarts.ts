@@ -13,19 +13,12 @@ import { demoModel } from "../examples/inference-node/server.js";
 import { randomSalt } from "../src/attest/commitments.js";
 import { quantizeInput } from "../src/models/quantize-input.js";
 import { createProverPool } from "../src/receipts/prover-pool.js";
-import { argValue } from "./bench-util.js";
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = argValue(name);
-  const n = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: a positive integer`);
-  return n;
-}
+import { positiveIntArg } from "./bench-util.js";
 
 async function main(): Promise<number> {
-  const lifetimes = positiveInt("--lifetimes", 30);
-  const workers = positiveInt("--workers", 1);
-  const jobs = positiveInt("--jobs", 3);
+  const lifetimes = positiveIntArg("--lifetimes", 30);
+  const workers = positiveIntArg("--workers", 1);
+  const jobs = positiveIntArg("--jobs", 3);
   const pkg = await demoModel();
   const input = quantizeInput(
     pkg.network,

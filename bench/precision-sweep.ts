@@ -30,7 +30,7 @@ import { verifiableInfer } from "../src/pipeline/verifiable-infer.js";
 import { verifyReceipt } from "../src/receipts/verify-receipt.js";
 import { packageRoot } from "../src/util/package-root.js";
 import type { ProgressEvent } from "../src/util/progress.js";
-import { argValue, median } from "./bench-util.js";
+import { argValue, median, positiveIntArg } from "./bench-util.js";
 import { mnistDigits } from "./mnist-digits.js";
 import { dequantizeInput, evaluateQuantized, floatOutputs, loadLogitsModel } from "./quantized-eval.js";
 
@@ -213,10 +213,8 @@ async function sweepModel(params: {
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
   const prove = !process.argv.includes("--no-prove");
-  const n = Number(argValue("--n") ?? 500);
-  const runs = Number(argValue("--runs") ?? 3);
-  if (!Number.isInteger(n) || n < 1) throw new Error("--n must be a positive integer");
-  if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs must be a positive integer");
+  const n = positiveIntArg("--n", 500);
+  const runs = positiveIntArg("--runs", 3);
   const settings = parseSettings(argValue("--settings") ?? DEFAULT_SETTINGS);
   const names = argValue("--models")?.split(",") ?? ["mlp-784-56-10"];
   const results: SweepResult[] = [];

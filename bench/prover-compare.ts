@@ -15,7 +15,7 @@ import * as snarkjs from "snarkjs";
 import { compileModel } from "../src/pipeline/compile-model.js";
 import { loadGroth16Key } from "../src/proof-systems/groth16-key.js";
 import { packageRoot } from "../src/util/package-root.js";
-import { argValue, median } from "./bench-util.js";
+import { argValue, median, positiveIntArg } from "./bench-util.js";
 import { mnistDigits } from "./mnist-digits.js";
 import {
   type ProveProfile,
@@ -116,8 +116,7 @@ async function benchModel(name: string, runs: number) {
 
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
-  const runs = Number(argValue("--runs") ?? 5);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs must be a positive integer");
+  const runs = positiveIntArg("--runs", 5);
   const names = (argValue("--models") ?? "mlp-784-56-10,lenet5-avg,lenet5-max").split(",");
   for (const name of names) {
     const r = await benchModel(name, runs);
