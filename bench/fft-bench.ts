@@ -68,6 +68,32 @@ function loopPlugin(m: WasmModuleBuilder, op: (typeof OPS)[number]) {
   m.exportFunction(name);
 }
 
+/**
+ * The task snarkjs's Groth16 prover ran for each of A, B, C (wasmcurves's FFTs): evaluations to coefficients, each
+ * times g^i (the key `one`, `g`), then evaluations again — those on the odd coset.
+ */
+function snarkjsCosetTask(
+  curve: BenchCurve,
+  evals: Uint8Array,
+  { n, one, g }: { n: number; one: Uint8Array; g: Uint8Array },
+): Promise<Uint8Array[]> {
+  return curve.tm.queueAction([
+    { cmd: "ALLOCSET", var: 0, buff: evals },
+    { cmd: "ALLOCSET", var: 1, buff: one },
+    { cmd: "ALLOCSET", var: 2, buff: g },
+    { cmd: "ALLOC", var: 3, len: n * 32 },
+    { cmd: "CALL", fnName: "frm_batchToMontgomery", params: [{ var: 0 }, { val: n }, { var: 0 }] },
+    { cmd: "CALL", fnName: "frm_ifft", params: [{ var: 0 }, { val: n }] },
+    {
+      cmd: "CALL",
+      fnName: "frm_batchApplyKey",
+      params: [{ var: 0 }, { val: n }, { var: 1 }, { var: 2 }, { var: 3 }],
+    },
+    { cmd: "CALL", fnName: "frm_fft", params: [{ var: 3 }, { val: n }] },
+    { cmd: "GET", out: 0, var: 3, len: n * 32 },
+  ]);
+}
+
 async function main() {
   const json = process.argv.includes("--json");
   const runs = Number(argValue("--runs") ?? 5);
@@ -83,22 +109,7 @@ async function main() {
   for (const power of powers) {
     const n = 2 ** power;
     const g = curve.Fr.w[power + 1] as Uint8Array;
-    const old = (evals: Uint8Array) =>
-      curve.tm.queueAction([
-        { cmd: "ALLOCSET", var: 0, buff: evals },
-        { cmd: "ALLOCSET", var: 1, buff: one },
-        { cmd: "ALLOCSET", var: 2, buff: g },
-        { cmd: "ALLOC", var: 3, len: n * 32 },
-        { cmd: "CALL", fnName: "frm_batchToMontgomery", params: [{ var: 0 }, { val: n }, { var: 0 }] },
-        { cmd: "CALL", fnName: "frm_ifft", params: [{ var: 0 }, { val: n }] },
-        {
-          cmd: "CALL",
-          fnName: "frm_batchApplyKey",
-          params: [{ var: 0 }, { val: n }, { var: 1 }, { var: 2 }, { var: 3 }],
-        },
-        { cmd: "CALL", fnName: "frm_fft", params: [{ var: 3 }, { val: n }] },
-        { cmd: "GET", out: 0, var: 3, len: n * 32 },
-      ]);
+    const old = (evals: Uint8Array) => snarkjsCosetTask(curve, evals, { n, one, g });
     const call = (evals: Uint8Array, calls: Task) =>
       curve.tm.queueAction([
         { cmd: "ALLOCSET", var: 0, buff: evals },
@@ -207,24 +218,7 @@ async function threadedH(powers: number[], runs: number) {
   for (const power of powers) {
     const n = 2 ** power;
     const g = curve.Fr.w[power + 1] as Uint8Array;
-    const odd = async (evals: Uint8Array) =>
-      (
-        await curve.tm.queueAction([
-          { cmd: "ALLOCSET", var: 0, buff: evals },
-          { cmd: "ALLOCSET", var: 1, buff: one },
-          { cmd: "ALLOCSET", var: 2, buff: g },
-          { cmd: "ALLOC", var: 3, len: n * 32 },
-          { cmd: "CALL", fnName: "frm_batchToMontgomery", params: [{ var: 0 }, { val: n }, { var: 0 }] },
-          { cmd: "CALL", fnName: "frm_ifft", params: [{ var: 0 }, { val: n }] },
-          {
-            cmd: "CALL",
-            fnName: "frm_batchApplyKey",
-            params: [{ var: 0 }, { val: n }, { var: 1 }, { var: 2 }, { var: 3 }],
-          },
-          { cmd: "CALL", fnName: "frm_fft", params: [{ var: 3 }, { val: n }] },
-          { cmd: "GET", out: 0, var: 3, len: n * 32 },
-        ])
-      )[0] as Uint8Array;
+    const odd = async (evals: Uint8Array) => (await snarkjsCosetTask(curve, evals, { n, one, g }))[0] as Uint8Array;
     const oldH = async (a: Uint8Array, b: Uint8Array, c: Uint8Array) => {
       const [ao, bo, co] = await Promise.all([odd(a), odd(b), odd(c)]);
       const [out] = await curve.tm.queueAction([
