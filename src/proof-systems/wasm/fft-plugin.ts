@@ -63,6 +63,24 @@ export function fftPlugin(module: WasmModuleBuilder): void {
     return { f, c, get, k, set, plus, loopBelow, T: k(scratch), M: k(square) };
   };
 
+  /**
+   * One stage of dif or dit over x (locals px, end, hB, stepB, pTw; pa, pj, pw, blockEnd are its own): block by
+   * block of 2·hB bytes, the j = 0 butterfly (twiddle 1: (a, b) → (a + b, a − b), the same in both orders), then
+   * `butterfly` for j = 1 … with the twiddle at pw, stepB bytes apart.
+   */
+  const stageBlocks = (h: ReturnType<typeof fn>, butterfly: number[][]): number[] => {
+    const { c, get, k, set, plus, loopBelow, T } = h;
+    return loopBelow("pa", get("end"), c.i32_shl(get("hB"), k(1)), [
+      c.call("frm_sub", get("pa"), plus(get("pa"), get("hB")), T),
+      c.call("frm_add", get("pa"), plus(get("pa"), get("hB")), get("pa")),
+      c.call("frm_copy", T, plus(get("pa"), get("hB"))),
+      set("pj", plus(get("pa"), k(N8))),
+      set("blockEnd", plus(get("pa"), get("hB"))),
+      set("pw", plus(get("pTw"), get("stepB"))),
+      loopBelow("pj", get("blockEnd"), k(N8), [...butterfly, set("pw", plus(get("pw"), get("stepB")))]),
+    ]);
+  };
+
   // out[i] = first · base^i for 0 <= i < count (count >= 1).
   {
     const { f, c, get, k, set, plus, loopBelow } = fn(
@@ -131,11 +149,8 @@ export function fftPlugin(module: WasmModuleBuilder): void {
   // tw[j] = w^j of the table's root w and w_m = w^twStep. Stages half = m/2 … 1; butterfly (a, b) → (a + b,
   // (a − b)·w_(2·half)^j), w_(2·half)^j = tw[j · twStep · m/(2·half)].
   {
-    const { f, c, get, k, set, plus, loopBelow, T } = fn(
-      FFT_FUNCTIONS.dif,
-      ["px", "m", "pTw", "twStep"],
-      ["hB", "stepB", "end", "pa", "pj", "pw", "blockEnd"],
-    );
+    const h = fn(FFT_FUNCTIONS.dif, ["px", "m", "pTw", "twStep"], ["hB", "stepB", "end", "pa", "pj", "pw", "blockEnd"]);
+    const { f, c, get, k, set, plus, T } = h;
     f.addCode(
       set("end", plus(get("px"), c.i32_mul(get("m"), k(N8)))),
       set("hB", c.i32_mul(get("m"), k(N8 / 2))),
@@ -144,20 +159,10 @@ export function fftPlugin(module: WasmModuleBuilder): void {
         c.loop(
           c.br_if(1, c.i32_eqz(c.i32_shr_u(get("hB"), k(5)))),
           set("pa", get("px")),
-          loopBelow("pa", get("end"), c.i32_shl(get("hB"), k(1)), [
-            // j = 0: the twiddle is 1.
-            c.call("frm_sub", get("pa"), plus(get("pa"), get("hB")), T),
-            c.call("frm_add", get("pa"), plus(get("pa"), get("hB")), get("pa")),
-            c.call("frm_copy", T, plus(get("pa"), get("hB"))),
-            set("pj", plus(get("pa"), k(N8))),
-            set("blockEnd", plus(get("pa"), get("hB"))),
-            set("pw", plus(get("pTw"), get("stepB"))),
-            loopBelow("pj", get("blockEnd"), k(N8), [
-              c.call("frm_sub", get("pj"), plus(get("pj"), get("hB")), T),
-              c.call("frm_add", get("pj"), plus(get("pj"), get("hB")), get("pj")),
-              c.call("frm_mul", T, get("pw"), plus(get("pj"), get("hB"))),
-              set("pw", plus(get("pw"), get("stepB"))),
-            ]),
+          stageBlocks(h, [
+            c.call("frm_sub", get("pj"), plus(get("pj"), get("hB")), T),
+            c.call("frm_add", get("pj"), plus(get("pj"), get("hB")), get("pj")),
+            c.call("frm_mul", T, get("pw"), plus(get("pj"), get("hB"))),
           ]),
           set("hB", c.i32_shr_u(get("hB"), k(1))),
           set("stepB", c.i32_shl(get("stepB"), k(1))),
@@ -170,11 +175,8 @@ export function fftPlugin(module: WasmModuleBuilder): void {
   // Decimation in time, in place, bit-reversed in, natural order out (same table convention as dif). Stages
   // half = 1 … m/2; butterfly (a, b) → (a + t, a − t), t = b·w_(2·half)^j.
   {
-    const { f, c, get, k, set, plus, loopBelow, T } = fn(
-      FFT_FUNCTIONS.dit,
-      ["px", "m", "pTw", "twStep"],
-      ["hB", "stepB", "end", "pa", "pj", "pw", "blockEnd"],
-    );
+    const h = fn(FFT_FUNCTIONS.dit, ["px", "m", "pTw", "twStep"], ["hB", "stepB", "end", "pa", "pj", "pw", "blockEnd"]);
+    const { f, c, get, k, set, plus, T } = h;
     f.addCode(
       set("end", plus(get("px"), c.i32_mul(get("m"), k(N8)))),
       set("hB", k(N8)),
@@ -183,19 +185,10 @@ export function fftPlugin(module: WasmModuleBuilder): void {
         c.loop(
           c.br_if(1, c.i32_ge_u(get("hB"), c.i32_mul(get("m"), k(N8)))),
           set("pa", get("px")),
-          loopBelow("pa", get("end"), c.i32_shl(get("hB"), k(1)), [
-            c.call("frm_sub", get("pa"), plus(get("pa"), get("hB")), T),
-            c.call("frm_add", get("pa"), plus(get("pa"), get("hB")), get("pa")),
-            c.call("frm_copy", T, plus(get("pa"), get("hB"))),
-            set("pj", plus(get("pa"), k(N8))),
-            set("blockEnd", plus(get("pa"), get("hB"))),
-            set("pw", plus(get("pTw"), get("stepB"))),
-            loopBelow("pj", get("blockEnd"), k(N8), [
-              c.call("frm_mul", plus(get("pj"), get("hB")), get("pw"), T),
-              c.call("frm_sub", get("pj"), T, plus(get("pj"), get("hB"))),
-              c.call("frm_add", get("pj"), T, get("pj")),
-              set("pw", plus(get("pw"), get("stepB"))),
-            ]),
+          stageBlocks(h, [
+            c.call("frm_mul", plus(get("pj"), get("hB")), get("pw"), T),
+            c.call("frm_sub", get("pj"), T, plus(get("pj"), get("hB"))),
+            c.call("frm_add", get("pj"), T, get("pj")),
           ]),
           set("hB", c.i32_shl(get("hB"), k(1))),
           set("stepB", c.i32_shr_u(get("stepB"), k(1))),
